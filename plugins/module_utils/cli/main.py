@@ -1,0 +1,197 @@
+"""Entry point of the ``qpki`` console script.
+
+Each handler reads its files, calls one ``ops`` function and renders the
+result; ops are imported lazily so ``qpki --help`` stays fast.
+"""
+
+import datetime
+import json
+import os
+import sys
+
+from .parser import build_parser
+
+
+def _read(path, what):
+    from ..errors import InputError
+
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError("cannot read %s %s: %s" % (what, path, exc.strerror)) from None
+
+
+def _secret(var):
+    """A passphrase from the environment variable ``var`` (None if no var)."""
+    from ..errors import InputError
+
+    if not var:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise InputError("environment variable %s (the passphrase) is not set" % var)
+    return value.encode()
+
+
+def _values(args):
+    from ..profiles.variables import load_var_file, parse_var_args
+
+    values = load_var_file(args.var_file) if args.var_file else {}
+    for name, value in parse_var_args(args.var).items():
+        values[name] = value
+    return values
+
+
+def _when(text):
+    from ..errors import UsageError
+
+    if not text:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError("--at %r is not an ISO 8601 time" % text) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def _key_request(args, passphrase=None):
+    from ..errors import UsageError
+    from ..ops.ca_keys import KeyRequest
+
+    if args.hsm_config is None and (args.key_label or args.key_id):
+        raise UsageError("--key-label/--key-id need --hsm-config")
+    return KeyRequest(hsm_config=args.hsm_config, key_label=args.key_label,
+                      key_id=args.key_id, generate_key=getattr(args, "generate_key", False),
+                      passphrase=passphrase)
+
+
+def run_ca(args):
+    from ..ops import ca
+
+    if args.action == "init":
+        if args.generate_key and not args.hsm_config:
+            from ..errors import UsageError
+            raise UsageError("--generate-key needs --hsm-config")
+        return ca.ca_init(args.ca_dir, args.profile, _values(args), parent_dir=args.parent,
+                          key=_key_request(args, _secret(args.passphrase_env)),
+                          parent_passphrase=_secret(args.parent_passphrase_env))
+    if args.action == "info":
+        return ca.ca_info(args.ca_dir)
+    return ca.ca_export(args.ca_dir, args.bundle, args.out)
+
+
+def run_cert(args):
+    from ..ops import cert
+
+    if args.action == "issue":
+        return cert.cert_issue(args.ca_dir, args.profile, _read(args.csr, "CSR"), args.out,
+                               _values(args), csr_where=args.csr,
+                               passphrase=_secret(args.passphrase_env))
+    if args.action == "revoke":
+        return cert.cert_revoke(args.ca_dir, args.serial, args.reason)
+    if args.action == "info":
+        return cert.cert_info(_read(args.cert, "certificate"), args.cert)
+    result = cert.cert_verify(
+        _read(args.cert, "certificate"), _read(args.ca, "CA certificate"),
+        _read(args.untrusted, "untrusted certificates") if args.untrusted else None,
+        _read(args.crl, "CRL") if args.crl else None, at=_when(args.at), where=args.cert)
+    return result
+
+
+def run_crl(args):
+    from ..ops import crl
+
+    if args.action == "gen":
+        return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env))
+    if args.action == "info":
+        return crl.crl_info(_read(args.crl, "CRL"), args.crl)
+    return crl.crl_verify(_read(args.crl, "CRL"), _read(args.ca, "CA certificate"),
+                          at=_when(args.at), where=args.crl)
+
+
+def run_credential(args):
+    from ..ops.credential import credential_enroll
+
+    return credential_enroll(args.ca_dir, args.cred_dir, args.profile, _values(args),
+                             credential_id=args.credential_id,
+                             key=_key_request(args, _secret(args.passphrase_env)),
+                             ca_passphrase=_secret(args.ca_passphrase_env))
+
+
+def run_key(args):
+    from ..errors import UsageError
+    from ..ops import key
+
+    if args.action == "list":
+        return key.key_list(args.hsm_config)
+    if args.hsm_config:
+        if not args.key_label:
+            raise UsageError("key gen with --hsm-config needs --key-label")
+        return key.key_gen_hsm(args.hsm_config, args.algorithm, args.key_label, args.key_id)
+    if not args.out:
+        raise UsageError("key gen needs --out (or --hsm-config for a token key)")
+    return key.key_gen(args.algorithm, args.out, _secret(args.passphrase_env))
+
+
+def run_csr(args):
+    from ..ops.key import csr_gen
+
+    return csr_gen(args.out, args.cn, key_path=args.key, algorithm=args.algorithm,
+                   key_out=args.key_out, passphrase=_secret(args.passphrase_env),
+                   dns_names=args.dns, ip_addresses=args.ip, emails=args.email,
+                   organization=args.org, country=args.country)
+
+
+def run_hsm(args):
+    from ..ops import hsm
+
+    if args.action == "list":
+        return hsm.hsm_list(args.lib)
+    return hsm.hsm_test(args.hsm_config)
+
+
+def run_profile(args):
+    from ..ops import profile
+
+    if args.action == "list":
+        return profile.profile_list()
+    return profile.profile_show(args.name)
+
+
+HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_credential,
+            "key": run_key, "csr": run_csr, "hsm": run_hsm, "profile": run_profile}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    from ..errors import QpkiError
+    from .render import render
+
+    try:
+        result = HANDLERS[args.group](args)
+    except QpkiError as exc:
+        print("qpki: error: %s" % exc, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("qpki: interrupted", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still one line, details on request
+        if os.environ.get("QPKI_DEBUG"):
+            raise
+        print("qpki: internal error: %s: %s (set QPKI_DEBUG=1 for a traceback)"
+              % (type(exc).__name__, " ".join(str(exc).split())), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        render(args, result)
+    if result.get("valid") is False:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""The qpki command line: argument parsing only (no crypto imports here)."""
+
+import argparse
+
+REASONS = ("unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
+           "superseded", "cessationOfOperation", "certificateHold", "removeFromCRL",
+           "privilegeWithdrawn", "aACompromise")
+
+
+def _json(parser):
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _vars(parser):
+    parser.add_argument("--var", action="append", default=[], metavar="K=V",
+                        help="profile variable (repeatable; lists comma-separated)")
+    parser.add_argument("--var-file", metavar="FILE", help="YAML mapping of profile variables")
+
+
+def _hsm_key(parser, required=False):
+    parser.add_argument("--hsm-config", metavar="FILE", required=required,
+                        help="HSM YAML configuration (PIN from its pin_env variable)")
+    parser.add_argument("--key-label", metavar="LABEL", help="CKA_LABEL of the key in the token")
+    parser.add_argument("--key-id", metavar="HEX", help="CKA_ID of the key in the token (hex)")
+
+
+def _passphrase(parser, what="the private key"):
+    parser.add_argument("--passphrase-env", metavar="VAR",
+                        help="environment variable holding the passphrase of %s" % what)
+
+
+def _command(subparsers, name, help_text):
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    _json(parser)
+    return parser
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="qpki", description="Post-quantum-ready X.509 PKI with PKCS#11 HSM keys.")
+    groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
+
+    ca = groups.add_parser("ca", help="certificate authorities").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(ca, "init", "create a root CA, or a subordinate CA with --parent")
+    p.add_argument("--profile", required=True, help="builtin profile name or YAML file")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory to create")
+    p.add_argument("--parent", metavar="DIR", help="parent CA directory (subordinate CA)")
+    p.add_argument("--parent-passphrase-env", metavar="VAR",
+                   help="environment variable holding the parent CA key passphrase")
+    p.add_argument("--generate-key", action="store_true",
+                   help="generate the key in the HSM instead of using an existing one")
+    _vars(p)
+    _hsm_key(p)
+    _passphrase(p, "the new CA key")
+    p = _command(ca, "info", "show a CA")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    p = _command(ca, "export", "print or write the CA certificate, chain or root")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    p.add_argument("--bundle", choices=("ca", "chain", "root"), default="ca")
+    p.add_argument("--out", metavar="FILE")
+
+    cert = groups.add_parser("cert", help="certificates").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(cert, "issue", "issue a certificate from a CSR")
+    p.add_argument("--ca-dir", required=True)
+    p.add_argument("--profile", required=True)
+    p.add_argument("--csr", required=True, metavar="FILE")
+    p.add_argument("--out", metavar="FILE")
+    _vars(p)
+    _passphrase(p, "the CA key")
+    p = _command(cert, "revoke", "revoke a certificate by serial")
+    p.add_argument("serial", help="serial number (hex)")
+    p.add_argument("--ca-dir", required=True)
+    p.add_argument("--reason", default="unspecified", choices=REASONS)
+    p = _command(cert, "info", "describe a certificate")
+    p.add_argument("cert", metavar="CERT")
+    p = _command(cert, "verify", "verify a certificate against a CA (exit 1 when invalid)")
+    p.add_argument("cert", metavar="CERT")
+    p.add_argument("--ca", required=True, metavar="FILE", help="trusted CA certificate(s), PEM")
+    p.add_argument("--untrusted", metavar="FILE", help="intermediate certificates, PEM")
+    p.add_argument("--crl", metavar="FILE", help="CRL to check revocation against")
+    p.add_argument("--at", metavar="TIME", help="verification time (ISO 8601, default now)")
+
+    crl = groups.add_parser("crl", help="certificate revocation lists").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(crl, "gen", "generate the CA's CRL")
+    p.add_argument("--ca-dir", required=True)
+    p.add_argument("--days", type=int, default=7, help="validity of the CRL (default 7)")
+    _passphrase(p, "the CA key")
+    p = _command(crl, "info", "describe a CRL")
+    p.add_argument("crl", metavar="CRL")
+    p = _command(crl, "verify", "verify a CRL's signature against its CA")
+    p.add_argument("crl", metavar="CRL")
+    p.add_argument("--ca", required=True, metavar="FILE")
+    p.add_argument("--at", metavar="TIME", help="also check thisUpdate/nextUpdate at TIME")
+
+    cred = groups.add_parser("credential", help="credentials (key + certificate)").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(cred, "enroll", "generate a key and issue its certificate")
+    p.add_argument("credential_id", nargs="?", metavar="ID", help="credential id (default: derived)")
+    p.add_argument("--ca-dir", required=True)
+    p.add_argument("--cred-dir", required=True)
+    p.add_argument("--profile", required=True)
+    _vars(p)
+    _hsm_key(p)
+    _passphrase(p, "the new credential key")
+    p.add_argument("--ca-passphrase-env", metavar="VAR",
+                   help="environment variable holding the CA key passphrase")
+
+    key = groups.add_parser("key", help="keys in files or in an HSM").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(key, "gen", "generate a key (file, or HSM with --hsm-config)")
+    p.add_argument("--algorithm", required=True)
+    p.add_argument("--out", metavar="FILE", help="key file (software mode)")
+    _hsm_key(p)
+    _passphrase(p)
+    p = _command(key, "list", "list the keys in a token")
+    p.add_argument("--hsm-config", required=True)
+
+    csr = groups.add_parser("csr", help="certificate signing requests").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(csr, "gen", "make a CSR for a key file (or for a new key)")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--cn", required=True, help="subject common name")
+    p.add_argument("--org", help="subject organisation")
+    p.add_argument("--country", help="subject country (2 letters)")
+    p.add_argument("--dns", action="append", default=[], help="DNS SAN (repeatable)")
+    p.add_argument("--ip", action="append", default=[], help="IP SAN (repeatable)")
+    p.add_argument("--email", action="append", default=[], help="email SAN (repeatable)")
+    p.add_argument("--key", metavar="FILE", help="existing private key")
+    p.add_argument("--algorithm", help="algorithm of a new key (with --key-out)")
+    p.add_argument("--key-out", metavar="FILE", help="where to write the new key")
+    _passphrase(p)
+
+    hsm = groups.add_parser("hsm", help="HSM diagnostics").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(hsm, "list", "list slots and tokens of a PKCS#11 library (no PIN)")
+    p.add_argument("--lib", required=True, metavar="PATH")
+    p = _command(hsm, "test", "open the token, log in, list mechanisms, log out")
+    p.add_argument("--hsm-config", required=True)
+
+    prof = groups.add_parser("profile", help="certificate profiles").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    _command(prof, "list", "list builtin profiles")
+    p = _command(prof, "show", "show a profile")
+    p.add_argument("name")
+    return parser

@@ -1,0 +1,39 @@
+"""Human-readable output of command results."""
+
+
+def _scalar(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "-" if value is None else str(value)
+
+
+def _lines(result, indent=""):
+    for key, value in result.items():
+        if key == "changed" or key == "pem":
+            continue
+        label = key.replace("_", " ")
+        if isinstance(value, dict):
+            yield "%s%s:" % (indent, label)
+            yield from _lines(value, indent + "  ")
+        elif isinstance(value, list):
+            yield "%s%s:" % (indent, label)
+            for item in value:
+                if isinstance(item, dict):
+                    summary = ", ".join("%s=%s" % (k, _scalar(v)) for k, v in item.items()
+                                        if not isinstance(v, (dict, list)))
+                    yield "%s  - %s" % (indent, summary)
+                else:
+                    yield "%s  - %s" % (indent, _scalar(item))
+        else:
+            yield "%s%s: %s" % (indent, label, _scalar(value))
+
+
+def render(args, result):
+    if "pem" in result and not result.get("paths"):
+        print(result["pem"], end="")
+        return
+    if "valid" in result:
+        print("%s: %s" % ("OK" if result["valid"] else "FAILED", result.get("reason") or "valid"))
+        return
+    for line in _lines(result):
+        print(line)

@@ -1,0 +1,89 @@
+"""Diagnostics: list a library's slots (no PIN needed) and test a
+configuration end to end (open, log in, list mechanisms, log out)."""
+
+from ..errors import HsmError
+from .library import describe_pkcs11_error, load_library
+from .token import token_serial
+
+
+def list_slots(lib_path):
+    """One dict per slot: ``slot``, ``description``, ``token_present`` and,
+    when a token is present, ``label``, ``serial``, ``manufacturer``,
+    ``model``, ``initialized``, ``login_required`` and ``flags`` (names)."""
+    import pkcs11
+
+    lib = load_library(lib_path)
+    try:
+        slots = lib.get_slots(token_present=False)
+    except pkcs11.PKCS11Error as exc:
+        raise HsmError("cannot list slots of %s: %s"
+                       % (lib_path, describe_pkcs11_error(exc))) from None
+    return [_describe_slot(slot) for slot in slots]
+
+
+def _describe_slot(slot):
+    import pkcs11
+
+    entry = {
+        "slot": slot.slot_id,
+        "description": (slot.slot_description or "").strip(),
+        "token_present": bool(slot.flags & pkcs11.SlotFlag.TOKEN_PRESENT),
+        "label": None,
+        "serial": None,
+        "manufacturer": None,
+        "model": None,
+        "initialized": False,
+        "login_required": False,
+        "flags": [],
+    }
+    if not entry["token_present"]:
+        return entry
+    try:
+        token = slot.get_token()
+    except (pkcs11.TokenNotPresent, pkcs11.TokenNotRecognised):
+        entry["token_present"] = False
+        return entry
+    flags = token.flags
+    entry.update({
+        "label": token.label,
+        "serial": token_serial(token),
+        "manufacturer": (token.manufacturer_id or "").strip(),
+        "model": (token.model or "").strip(),
+        "initialized": bool(flags & pkcs11.TokenFlag.TOKEN_INITIALIZED),
+        "login_required": bool(flags & pkcs11.TokenFlag.LOGIN_REQUIRED),
+        "flags": sorted(flag.name for flag in pkcs11.TokenFlag
+                        if flag.value and flags & flag == flag and flag.name),
+    })
+    return entry
+
+
+def mechanism_name(mechanism):
+    """``CKM_ECDSA`` for a known mechanism, hex for a vendor-defined one."""
+    name = getattr(mechanism, "name", None)
+    if name:
+        return "CKM_" + name
+    return "0x%08x" % int(mechanism)
+
+
+def test_connection(config):
+    """Open a session on ``config``'s token, log in, list its mechanisms and
+    log out. Returns ``{token, serial, slot, logged_in, mechanisms}``."""
+    import pkcs11
+
+    from .session import open_session
+
+    with open_session(config) as hsm:
+        try:
+            mechanisms = hsm.token.slot.get_mechanisms()
+        except pkcs11.PKCS11Error as exc:
+            raise HsmError("cannot list mechanisms of token '%s': %s"
+                           % (hsm.label, describe_pkcs11_error(exc))) from None
+        return {
+            "token": hsm.label,
+            "serial": hsm.serial,
+            "slot": hsm.token.slot.slot_id,
+            "manufacturer": (hsm.token.manufacturer_id or "").strip(),
+            "model": (hsm.token.model or "").strip(),
+            "logged_in": hsm.logged_in,
+            "mechanisms": sorted(mechanism_name(m) for m in mechanisms),
+        }

@@ -1,0 +1,45 @@
+"""Where a token PIN may come from: the environment variable named by
+``pin_env``, or an interactive prompt when a terminal is attached. There is
+deliberately no other source (no file, no argument)."""
+
+import os
+import sys
+
+from ..errors import HsmError
+
+
+def resolve_pin(config, token_label=None):
+    """The user PIN for ``config``'s token.
+
+    ``token_label`` (the label of the token actually selected) is only used
+    in the prompt; it defaults to what the configuration names.
+    """
+    pin = os.environ.get(config.pin_env)
+    if pin:
+        return pin
+    if _interactive():
+        return _prompt(config, token_label)
+    raise HsmError(
+        "PIN not available: environment variable %s is not set (pin_env in %s)"
+        % (config.pin_env, config.path)
+    )
+
+
+def _interactive():
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _prompt(config, token_label):
+    import getpass
+
+    label = token_label or config.token or config.token_serial or "slot %s" % config.slot
+    try:
+        pin = getpass.getpass("PIN for token %s: " % label)
+    except (EOFError, KeyboardInterrupt):
+        raise HsmError("PIN entry for token %s was cancelled" % label) from None
+    if not pin:
+        raise HsmError("no PIN entered for token %s" % label)
+    return pin

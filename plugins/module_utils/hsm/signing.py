@@ -1,0 +1,132 @@
+"""Signing a digest with a token private key.
+
+Data is always hashed in software; the token only sees the digest:
+
+* ECDSA: ``CKM_ECDSA`` on the digest; the token's raw ``r || s`` becomes a
+  DER ``ECDSA-Sig-Value``.
+* RSA PKCS#1 v1.5: ``CKM_RSA_PKCS`` on the DER ``DigestInfo``.
+* RSA-PSS: ``CKM_RSA_PKCS_PSS`` on the digest, with the hash, MGF1 hash and
+  salt length in ``CK_RSA_PKCS_PSS_PARAMS``.
+
+Every token signature goes through :func:`token_sign`.
+"""
+
+from ..errors import HsmError
+from .library import describe_pkcs11_error
+
+_HASH_OIDS = {
+    "sha256": "2.16.840.1.101.3.4.2.1",
+    "sha384": "2.16.840.1.101.3.4.2.2",
+    "sha512": "2.16.840.1.101.3.4.2.3",
+}
+
+
+def token_sign(private_key, data, mechanism, mechanism_param=None):
+    """One ``C_Sign`` with the token key (the single place this package
+    signs with a token)."""
+    return private_key.sign(data, mechanism=mechanism, mechanism_param=mechanism_param)
+
+
+def digest_of(data, hash_algorithm):
+    from cryptography.hazmat.primitives import hashes
+
+    context = hashes.Hash(hash_algorithm)
+    context.update(data)
+    return context.finalize()
+
+
+def ecdsa_sign_digest(private_key, digest, key_size, name="key"):
+    """DER ECDSA signature of ``digest`` (``key_size``: curve bits)."""
+    import pkcs11
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    raw = _call(name, token_sign, private_key, digest, pkcs11.Mechanism.ECDSA)
+    half = (key_size + 7) // 8
+    if len(raw) != 2 * half:
+        raise HsmError("token key %s returned a %d-byte ECDSA signature (expected %d)"
+                       % (name, len(raw), 2 * half))
+    r = int.from_bytes(raw[:half], "big")
+    s = int.from_bytes(raw[half:], "big")
+    return encode_dss_signature(r, s)
+
+
+def rsa_pkcs1_sign_digest(private_key, digest, hash_algorithm, name="key"):
+    """RSASSA-PKCS1-v1_5 signature of ``digest``."""
+    import pkcs11
+
+    info = digest_info(digest, hash_algorithm)
+    return _call(name, token_sign, private_key, info, pkcs11.Mechanism.RSA_PKCS)
+
+
+def rsa_pss_sign_digest(private_key, digest, hash_algorithm, mgf_hash, salt_length,
+                        name="key"):
+    """RSASSA-PSS signature of ``digest``."""
+    import pkcs11
+
+    param = (_hash_mechanism(hash_algorithm), _mgf(mgf_hash), salt_length)
+    return _call(name, token_sign, private_key, digest,
+                 pkcs11.Mechanism.RSA_PKCS_PSS, param)
+
+
+def digest_info(digest, hash_algorithm):
+    """DER ``DigestInfo`` (RFC 8017 section 9.2) for ``digest``."""
+    from pyasn1.codec.der import encoder
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc8017
+
+    oid = _HASH_OIDS.get(hash_algorithm.name)
+    if oid is None:
+        raise HsmError("hash %s is not supported for HSM RSA signatures" % hash_algorithm.name)
+    info = rfc8017.DigestInfo()
+    info["digestAlgorithm"]["algorithm"] = univ.ObjectIdentifier(oid)
+    info["digestAlgorithm"]["parameters"] = univ.Any(encoder.encode(univ.Null("")))
+    info["digest"] = digest
+    return encoder.encode(info)
+
+
+def pss_salt_length(salt_length, hash_algorithm, key_size):
+    """Resolve ``cryptography``'s PSS salt length markers to a number."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    if isinstance(salt_length, int):
+        return salt_length
+    if isinstance(salt_length, type(padding.PSS.DIGEST_LENGTH)):
+        return hash_algorithm.digest_size
+    if isinstance(salt_length, type(padding.PSS.MAX_LENGTH)):
+        em_len = (key_size - 1 + 7) // 8
+        return em_len - hash_algorithm.digest_size - 2
+    raise HsmError("PSS salt length %r cannot be used for signing" % (salt_length,))
+
+
+def _hash_mechanism(hash_algorithm):
+    import pkcs11
+
+    table = {"sha256": pkcs11.Mechanism.SHA256, "sha384": pkcs11.Mechanism.SHA384,
+             "sha512": pkcs11.Mechanism.SHA512}
+    try:
+        return table[hash_algorithm.name]
+    except KeyError:
+        raise HsmError("hash %s is not supported for HSM RSA-PSS signatures"
+                       % hash_algorithm.name) from None
+
+
+def _mgf(hash_algorithm):
+    import pkcs11
+
+    table = {"sha256": pkcs11.MGF.SHA256, "sha384": pkcs11.MGF.SHA384,
+             "sha512": pkcs11.MGF.SHA512}
+    try:
+        return table[hash_algorithm.name]
+    except KeyError:
+        raise HsmError("MGF1 with %s is not supported for HSM RSA-PSS signatures"
+                       % hash_algorithm.name) from None
+
+
+def _call(name, function, *args):
+    import pkcs11
+
+    try:
+        return function(*args)
+    except pkcs11.PKCS11Error as exc:
+        raise HsmError("signing with token key %s failed: %s"
+                       % (name, describe_pkcs11_error(exc))) from None

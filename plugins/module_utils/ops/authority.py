@@ -1,0 +1,77 @@
+"""An opened CA directory: metadata, certificate, chain and signers."""
+
+import contextlib
+
+from cryptography import x509
+
+from ..errors import StoreError
+from ..store.ca_dir import CaDir
+from ..x509.keyid import key_identifier
+from ..x509.parse import load_certificate, load_certificates, public_key_of_certificate
+from .ca_keys import open_signer
+
+
+class Authority:
+    """A CA ready to sign. Use as a context manager so HSM sessions close."""
+
+    def __init__(self, ca_dir, passphrase=None, need_signers=True):
+        self.dir = CaDir(ca_dir)
+        self.dir.require()
+        self.meta = self.dir.load_meta()
+        self.cert = load_certificate(_read(self.dir.cert), self.dir.cert)
+        self.public_key = public_key_of_certificate(self.cert)
+        self.key_id = _subject_key_id(self.cert, self.public_key)
+        self._stack = contextlib.ExitStack()
+        self.signers = {}
+        if need_signers:
+            self.dir.check_private_key_modes()
+            try:
+                for entry in self.meta.get("keys", []):
+                    signer = open_signer(entry["storage"], entry["algorithm"], self.dir.path,
+                                         passphrase)
+                    self._stack.callback(signer.close)
+                    self.signers[entry["id"]] = signer
+            except BaseException:
+                self._stack.close()
+                raise
+            if not self.signers:
+                raise StoreError("%s lists no keys" % self.dir.meta)
+
+    @property
+    def profile(self):
+        return self.meta.get("profile")
+
+    @property
+    def signer(self):
+        """The signer of a single-key CA (``default``) or the classical one."""
+        return self.signers.get("default") or self.signers.get("classical") \
+            or next(iter(self.signers.values()))
+
+    def chain_certificates(self):
+        """This CA's certificate followed by its parents up to the root."""
+        try:
+            return load_certificates(_read(self.dir.chain), self.dir.chain)
+        except FileNotFoundError:
+            return [self.cert]
+
+    def close(self):
+        self._stack.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _subject_key_id(cert, public_key):
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return key_identifier(public_key)

@@ -1,0 +1,176 @@
+"""ca init, ca info, ca export."""
+
+import os
+import shutil
+import tempfile
+
+from cryptography import x509
+
+from ..errors import InputError, StoreError
+from ..profiles.loader import load_profile
+from ..store.atomic import write_file
+from ..store.ca_dir import CaDir
+from ..store.lock import ca_lock
+from ..store.metafile import utc_text
+from ..x509.certificate import certificate_builder, sign_certificate, utcnow
+from .authority import Authority
+from .ca_keys import KeyRequest, check_hsm_algorithm, new_software_key, open_hsm_key
+from .issuance import fingerprint, pem, record, signature_options, validity_window
+
+
+def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
+            passphrase=None, parent_passphrase=None, now=None):
+    """Create a root CA, or a subordinate CA signed by ``parent_dir``.
+
+    ``key`` is a KeyRequest (HSM key); software keys are generated.
+    Everything is built in a temporary directory beside ``ca_dir`` and
+    renamed into place, so a failure leaves nothing behind.
+    """
+    key = key or KeyRequest(passphrase=passphrase)
+    target = CaDir(ca_dir)
+    if target.exists():
+        raise StoreError("CA directory already exists: %s (refusing to overwrite)" % ca_dir)
+    if os.path.isdir(ca_dir) and os.listdir(ca_dir):
+        raise StoreError("directory %s is not empty and holds no CA" % ca_dir)
+    profile = load_profile(profile) if isinstance(profile, str) else profile
+    if not profile.is_ca:
+        raise InputError("profile %s is not a CA profile (basicConstraints ca is not true)"
+                         % profile.name)
+    if profile.mode:
+        raise InputError("profile %s: %s CAs are not supported yet" % (profile.name, profile.mode))
+    algorithm = profile.algorithms[0]
+    if key.in_hsm:
+        check_hsm_algorithm(algorithm, profile.name)
+    rendered = profile.render(values or {})
+
+    parent = Authority(parent_dir, parent_passphrase) if parent_dir else None
+    try:
+        if parent is not None:
+            _check_parent(parent)
+        return _create(target, profile, rendered, algorithm, key, parent, now)
+    finally:
+        if parent is not None:
+            parent.close()
+
+
+def _check_parent(parent):
+    try:
+        constraints = parent.cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is None or not constraints.ca:
+        raise InputError("parent %s is not a CA certificate" % parent.dir.path)
+    if constraints.path_length is not None and constraints.path_length < 1:
+        raise InputError("parent CA %s has pathLen %d: it cannot sign a subordinate CA"
+                         % (parent.dir.path, constraints.path_length))
+
+
+def _create(target, profile, rendered, algorithm, key, parent, now):
+    parent_dir = os.path.dirname(os.path.abspath(target.path)) or "."
+    os.makedirs(parent_dir, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=".%s.init-" % os.path.basename(target.path), dir=parent_dir)
+    os.chmod(work, 0o755)
+    signer = None
+    try:
+        staging = CaDir(work)
+        staging.create_layout()
+        if key.in_hsm:
+            signer, storage = open_hsm_key(key, algorithm, profile.signature)
+        else:
+            relative = os.path.relpath(staging.key_path(algorithm), staging.path)
+            signer, storage = new_software_key(algorithm, staging.key_path(algorithm), relative,
+                                               key.passphrase, {})
+        public_key = signer.public_key()
+        if parent is None:
+            cert = _self_sign(profile, rendered, signer, public_key, now)
+            chain = None
+        else:
+            cert = _parent_sign(parent, profile, rendered, public_key, now)
+            chain = pem(cert) + b"".join(pem(c) for c in parent.chain_certificates())
+        write_file(staging.cert, pem(cert))
+        if chain:
+            write_file(staging.chain, chain)
+        meta = {
+            "profile": profile.name,
+            "created": utc_text(now or utcnow()),
+            "keys": [{"id": "default", "algorithm": algorithm, "storage": storage}],
+        }
+        staging.write_meta(meta)
+        _move_into_place(work, target.path)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        if signer is not None:
+            signer.close()
+    return _ca_result(target, cert, meta, changed=True)
+
+
+def _self_sign(profile, rendered, signer, public_key, now):
+    not_before, not_after = validity_window(None, rendered.validity, now)
+    from ..store.serials import new_serial
+
+    builder = certificate_builder(
+        subject=rendered.subject, issuer=rendered.subject, serial=new_serial(set()),
+        not_before=not_before, not_after=not_after, extensions=rendered.extensions,
+        subject_public_key=public_key, issuer_key_id=None)
+    signer.options = signature_options(signer.algorithm, profile)
+    return sign_certificate(builder, signer, public_key)
+
+
+def _parent_sign(parent, profile, rendered, public_key, now):
+    from .issuance import issue
+
+    with ca_lock(parent.dir.path):
+        return issue(parent, profile, rendered, public_key, now)
+
+
+def _move_into_place(work, final):
+    if os.path.isdir(final):
+        os.rmdir(final)  # empty: checked before
+    os.rename(work, final)
+
+
+def _ca_result(ca, cert, meta, changed):
+    return {
+        "changed": changed,
+        "ca_dir": ca.path,
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "serial": "%X" % cert.serial_number,
+        "not_before": utc_text(cert.not_valid_before_utc),
+        "not_after": utc_text(cert.not_valid_after_utc),
+        "fingerprint_sha256": fingerprint(cert),
+        "profile": meta.get("profile"),
+        "keys": meta.get("keys", []),
+        "cert_path": ca.cert,
+        "chain_path": ca.chain if os.path.exists(ca.chain) else None,
+        "paths": [p for p in (ca.meta, ca.cert, ca.chain) if os.path.exists(p)]
+        + [os.path.join(ca.path, k["storage"]["path"]) for k in meta.get("keys", [])
+           if k["storage"].get("type") == "software"],
+    }
+
+
+def ca_info(ca_dir):
+    with Authority(ca_dir, need_signers=False) as authority:
+        return _ca_result(authority.dir, authority.cert, authority.meta, changed=False)
+
+
+def ca_export(ca_dir, bundle="ca", out=None):
+    """PEM of the CA certificate, its chain, or its root."""
+    with Authority(ca_dir, need_signers=False) as authority:
+        chain = authority.chain_certificates()
+        if bundle == "ca":
+            certs = [authority.cert]
+        elif bundle == "chain":
+            certs = chain
+        elif bundle == "root":
+            certs = [chain[-1]]
+        else:
+            raise InputError("unknown bundle %r (use ca, chain or root)" % bundle)
+    data = b"".join(pem(c) for c in certs)
+    result = {"changed": False, "bundle": bundle, "count": len(certs), "pem": data.decode()}
+    if out:
+        write_file(out, data)
+        result.update(changed=True, paths=[out])
+    return result

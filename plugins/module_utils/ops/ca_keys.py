@@ -1,0 +1,103 @@
+"""Creating and reopening the signing keys of a CA, whatever holds them.
+
+``storage`` entries are the ones of ``ca.meta.json`` (seed format):
+``{"type": "software", "path": "private/ca.<alg>.key"}`` or
+``{"type": "pkcs11", "config": <hsm yaml>, "label": ..., "key_id": ...}``.
+"""
+
+import os
+
+from ..algorithms.registry import get_algorithm
+from ..errors import HsmError, InputError, StoreError
+from ..signer.keyfile import write_private_key
+from ..signer.software import SoftwareSigner
+
+
+class KeyRequest:
+    """Where a new CA (or credential) key should live."""
+
+    def __init__(self, hsm_config=None, key_label=None, key_id=None,
+                 generate_key=False, passphrase=None):
+        self.hsm_config = hsm_config
+        self.key_label = key_label
+        self.key_id = key_id
+        self.generate_key = generate_key
+        self.passphrase = passphrase
+
+    @property
+    def in_hsm(self):
+        return self.hsm_config is not None
+
+
+def check_hsm_algorithm(algorithm_name, profile_name):
+    algorithm = get_algorithm(algorithm_name)
+    if not algorithm.hsm_capable:
+        raise HsmError(
+            "profile %s uses %s, which is not available in HSM mode (HSM keys are "
+            "classical only; use a software key or a hybrid profile)"
+            % (profile_name, algorithm.name))
+
+
+def hsm_signer(config_path, algorithm, label, key_id, options, generate):
+    from ..hsm.config import load_hsm_config
+    from ..signer.pkcs11 import Pkcs11Signer
+
+    config = load_hsm_config(config_path)
+    if generate:
+        from ..hsm.keys import generate_key
+        from ..hsm.session import open_session
+
+        with open_session(config) as session:
+            generated = generate_key(session, get_algorithm(algorithm), label, key_id)
+        if key_id is None and isinstance(generated, str):
+            key_id = generated
+    return Pkcs11Signer(config, algorithm, label=label, key_id=key_id, options=options)
+
+
+def hsm_storage(config_path, label, key_id):
+    storage = {"type": "pkcs11", "config": config_path, "label": label}
+    if key_id:
+        storage["key_id"] = key_id
+    return storage
+
+
+def open_hsm_key(request, algorithm, options):
+    """(signer, storage) for a key in the token named by ``request``."""
+    if not request.key_label and not request.key_id:
+        raise InputError("--hsm-config needs --key-label and/or --key-id")
+    signer = hsm_signer(request.hsm_config, algorithm, request.key_label,
+                        request.key_id, options, request.generate_key)
+    return signer, hsm_storage(request.hsm_config, request.key_label, request.key_id)
+
+
+def new_software_key(algorithm, key_path, relative_path, passphrase, options):
+    """Generate a key, write it (0600) and return (signer, storage)."""
+    key = get_algorithm(algorithm).generate()
+    write_private_key(key_path, key, passphrase)
+    storage = {"type": "software", "path": relative_path}
+    return SoftwareSigner(key, algorithm, options), storage
+
+
+def resolve_config_path(config, base_dir):
+    """HSM config paths are kept as given; relative ones are looked up from
+    the current directory, then from the CA directory."""
+    if os.path.isabs(config) or os.path.exists(config):
+        return config
+    candidate = os.path.join(base_dir, config)
+    return candidate if os.path.exists(candidate) else config
+
+
+def open_signer(storage, algorithm, base_dir, passphrase=None, options=None):
+    """Reopen the signer a stored key entry describes."""
+    kind = storage.get("type")
+    if kind == "software":
+        path = storage.get("path", "")
+        full = os.path.normpath(os.path.join(base_dir, path))
+        if not full.startswith(os.path.normpath(base_dir) + os.sep):
+            raise StoreError("key path %r in %s leaves the directory" % (path, base_dir))
+        return SoftwareSigner.from_file(full, algorithm, passphrase, options)
+    if kind == "pkcs11":
+        return hsm_signer(resolve_config_path(storage.get("config", ""), base_dir),
+                          algorithm, storage.get("label"), storage.get("key_id"),
+                          options, False)
+    raise StoreError("unknown key storage type %r in %s" % (kind, base_dir))

@@ -1,0 +1,128 @@
+"""cert issue, cert revoke, cert info, cert verify."""
+
+import datetime
+
+from cryptography import x509
+
+from ..algorithms.registry import get_algorithm
+from ..errors import InputError, StoreError, VerificationError
+from ..profiles.loader import load_profile
+from ..store.atomic import write_file
+from ..store.index import mark_revoked
+from ..store.lock import ca_lock
+from ..store.metafile import utc_text
+from ..x509.certificate import utcnow
+from ..x509.parse import load_certificate, load_csr, public_key_of_csr
+from ..x509.signature import verify_csr_signature
+from .authority import Authority
+from .describe import describe_certificate
+from .issuance import fingerprint, issue, pem
+
+REASONS = {
+    "unspecified": x509.ReasonFlags.unspecified,
+    "keyCompromise": x509.ReasonFlags.key_compromise,
+    "cACompromise": x509.ReasonFlags.ca_compromise,
+    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
+    "superseded": x509.ReasonFlags.superseded,
+    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
+    "certificateHold": x509.ReasonFlags.certificate_hold,
+    "removeFromCRL": x509.ReasonFlags.remove_from_crl,
+    "privilegeWithdrawn": x509.ReasonFlags.privilege_withdrawn,
+    "aACompromise": x509.ReasonFlags.aa_compromise,
+}
+
+
+def reason_flag(name):
+    for key, flag in REASONS.items():
+        if name in (key, key.lower(), flag.value):
+            return flag
+    raise InputError("unknown revocation reason %r (use one of %s)" % (name, ", ".join(REASONS)))
+
+
+def csr_request(csr_data, where):
+    """(csr, public key) after checking the CSR's own signature."""
+    csr = load_csr(csr_data, where)
+    try:
+        verify_csr_signature(csr)
+    except VerificationError as exc:
+        raise InputError("%s: CSR signature does not verify (%s)" % (where, exc)) from None
+    return csr, public_key_of_csr(csr)
+
+
+def csr_sans(csr):
+    try:
+        return list(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        return []
+
+
+def check_key_algorithm(profile, public_key, where):
+    expected = get_algorithm(profile.algorithms[0])
+    if not expected.matches_public_key(public_key):
+        raise InputError("%s: key is a %s but profile %s expects %s"
+                         % (where, expected.describe_public_key(public_key), profile.name,
+                            expected.name))
+
+
+def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR",
+               passphrase=None):
+    profile = load_profile(profile) if isinstance(profile, str) else profile
+    csr, public_key = csr_request(csr_data, csr_where)
+    check_key_algorithm(profile, public_key, csr_where)
+    rendered = profile.render(values or {}, csr_subject=csr.subject, csr_sans=csr_sans(csr))
+    with Authority(ca_dir, passphrase) as authority:
+        with ca_lock(authority.dir.path):
+            cert = issue(authority, profile, rendered, public_key)
+        path = authority.dir.cert_path(cert.serial_number)
+    paths = [path]
+    if out:
+        write_file(out, pem(cert))
+        paths.append(out)
+    return issued_result(cert, paths)
+
+
+def issued_result(cert, paths):
+    return {
+        "changed": True,
+        "serial": "%X" % cert.serial_number,
+        "subject": cert.subject.rfc4514_string(),
+        "not_after": utc_text(cert.not_valid_after_utc),
+        "fingerprint_sha256": fingerprint(cert),
+        "paths": paths,
+    }
+
+
+def cert_revoke(ca_dir, serial, reason="unspecified", when=None):
+    try:
+        number = int(str(serial).lower().removeprefix("0x"), 16)
+    except ValueError:
+        raise InputError("serial %r is not a hexadecimal number" % serial) from None
+    flag = reason_flag(reason)
+    when = when or utcnow()
+    with Authority(ca_dir, need_signers=False) as authority:
+        with ca_lock(authority.dir.path):
+            try:
+                mark_revoked(authority.dir.index, number, when, flag.value)
+            except StoreError:
+                raise
+    return {"changed": True, "serial": "%X" % number, "reason": flag.value,
+            "revoked_at": utc_text(when), "paths": [authority.dir.index]}
+
+
+def cert_info(cert_data, where):
+    return describe_certificate(load_certificate(cert_data, where))
+
+
+def cert_verify(cert_data, ca_data, untrusted_data=None, crl_data=None, at=None,
+                where="certificate"):
+    from ..x509.parse import load_certificates, load_crl
+    from ..x509.verify import verify_certificate
+
+    cert = load_certificate(cert_data, where)
+    trusted = load_certificates(ca_data, "--ca")
+    untrusted = load_certificates(untrusted_data, "--untrusted") if untrusted_data else []
+    crls = [load_crl(crl_data, "--crl")] if crl_data else []
+    result = verify_certificate(cert, trusted, untrusted, crls, at=at)
+    return {"changed": False, "valid": result.valid, "reason": result.reason,
+            "revoked": result.revoked, "path": result.path,
+            "at": utc_text(at or datetime.datetime.now(datetime.timezone.utc))}

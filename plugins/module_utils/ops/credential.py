@@ -1,0 +1,100 @@
+"""credential enroll: a key (file or token) and its certificate, in one go."""
+
+import os
+import shutil
+import tempfile
+
+from cryptography.x509.oid import NameOID
+
+from ..algorithms.registry import get_algorithm
+from ..errors import InputError
+from ..profiles.loader import load_profile
+from ..signer.keyfile import write_private_key
+from ..store.atomic import write_file
+from ..store.credential_dir import CredentialDir, make_credential_id
+from ..store.lock import ca_lock
+from ..store.metafile import utc_text
+from ..x509.certificate import utcnow
+from .authority import Authority
+from .ca_keys import KeyRequest, check_hsm_algorithm, open_hsm_key
+from .issuance import fingerprint, issue, pem
+
+
+def _role(algorithm):
+    return "encryption" if not algorithm.can_sign else "signature"
+
+
+def _common_name(subject):
+    names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return names[0].value if names else ""
+
+
+def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None,
+                      key=None, ca_passphrase=None):
+    key = key or KeyRequest()
+    profile = load_profile(profile) if isinstance(profile, str) else profile
+    if profile.mode:
+        raise InputError("profile %s: %s credentials are not supported yet"
+                         % (profile.name, profile.mode))
+    if profile.is_ca:
+        raise InputError("profile %s is a CA profile: use qpki ca init" % profile.name)
+    algorithm = get_algorithm(profile.algorithms[0])
+    if key.in_hsm:
+        check_hsm_algorithm(algorithm.name, profile.name)
+    rendered = profile.render(values or {})
+    cred_id = credential_id or make_credential_id(_common_name(rendered.subject))
+    target = CredentialDir(cred_dir, cred_id)
+    if target.exists():
+        raise InputError("credential %s already exists in %s" % (cred_id, cred_dir))
+
+    with Authority(ca_dir, ca_passphrase) as authority:
+        os.makedirs(cred_dir, exist_ok=True)
+        work = tempfile.mkdtemp(prefix=".enroll-", dir=cred_dir)
+        signer = None
+        try:
+            staging = CredentialDir(work, cred_id).create()
+            role = _role(algorithm)
+            if key.in_hsm:
+                signer, storage = open_hsm_key(key, algorithm.name, {})
+                public_key = signer.public_key()
+            else:
+                private_key = algorithm.generate()
+                write_private_key(staging.key_path(role, algorithm.name), private_key,
+                                  key.passphrase)
+                public_key = private_key.public_key()
+                storage = {"type": "software", "path": staging.key_relpath(role, algorithm.name)}
+            with ca_lock(authority.dir.path):
+                cert = issue(authority, profile, rendered, public_key)
+            write_file(staging.cert_path(role, algorithm.name), pem(cert))
+            write_file(staging.chain, b"".join(pem(c) for c in authority.chain_certificates()))
+            meta = {
+                "id": cred_id,
+                "subject": {"common_name": _common_name(cert.subject)},
+                "profiles": [profile.name],
+                "status": "valid",
+                "created": utc_text(utcnow()),
+                "not_before": utc_text(cert.not_valid_before_utc),
+                "not_after": utc_text(cert.not_valid_after_utc),
+                "certificates": [{
+                    "serial": cert.serial_number, "role": role, "profile": profile.name,
+                    "algorithm": algorithm.name, "fingerprint": fingerprint(cert),
+                    "storage": [storage],
+                }],
+            }
+            staging.write_meta(meta)
+            os.rename(staging.path, target.path)
+            os.rmdir(work)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        finally:
+            if signer is not None:
+                signer.close()
+    files = [target.meta, target.cert_path(role, algorithm.name), target.chain]
+    if storage["type"] == "software":
+        files.append(target.key_path(role, algorithm.name))
+    return {"changed": True, "id": cred_id, "serial": "%X" % cert.serial_number,
+            "subject": cert.subject.rfc4514_string(),
+            "not_after": utc_text(cert.not_valid_after_utc),
+            "cert_path": str(target.cert_path(role, algorithm.name)),
+            "key_storage": storage, "paths": [str(p) for p in files]}

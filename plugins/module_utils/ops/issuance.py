@@ -1,0 +1,73 @@
+"""Issuing one certificate from an opened CA (the caller holds the CA lock)."""
+
+
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import InputError
+from ..store.atomic import write_file
+from ..store.index import append_entry, entry_for_certificate
+from ..store.serials import new_serial, record_serial, used_serials
+from ..x509.certificate import certificate_builder, sign_certificate, utcnow
+
+
+def validity_window(authority, validity, now=None):
+    """(notBefore, notAfter): ``validity`` from now, never past the CA's own
+    notAfter (a certificate cannot outlive its issuer)."""
+    now = now or utcnow()
+    not_after = now + validity
+    if authority is not None:
+        ca_end = authority.cert.not_valid_after_utc
+        if ca_end <= now:
+            raise InputError("CA certificate %s expired on %s"
+                             % (authority.cert.subject.rfc4514_string(), ca_end.isoformat()))
+        not_after = min(not_after, ca_end)
+    return now, not_after
+
+
+def signature_options(authority_algorithm, profile):
+    """Signature options of the issuing profile that apply to the CA key."""
+    options = dict(profile.signature or {})
+    if authority_algorithm.family != "rsa":
+        options.pop("scheme", None)
+    if authority_algorithm.family not in ("rsa", "ec"):
+        options.pop("hash", None)
+    return options
+
+
+def issue(authority, profile, rendered, subject_public_key, now=None):
+    """Sign, store and index a certificate; returns it."""
+    not_before, not_after = validity_window(authority, rendered.validity, now)
+    serial = new_serial(used_serials(authority.dir))
+    builder = certificate_builder(
+        subject=rendered.subject, issuer=authority.cert.subject, serial=serial,
+        not_before=not_before, not_after=not_after, extensions=rendered.extensions,
+        subject_public_key=subject_public_key, issuer_key_id=authority.key_id)
+    signer = authority.signer
+    saved = signer.options
+    signer.options = signature_options(signer.algorithm, profile)
+    try:
+        cert = sign_certificate(builder, signer, subject_public_key)
+    finally:
+        signer.options = saved
+    record(authority.dir, cert)
+    return cert
+
+
+def record(ca, cert):
+    """Write certs/<SERIAL>.crt, the index line and the serial file."""
+    write_file(ca.cert_path(cert.serial_number),
+               cert.public_bytes(serialization.Encoding.PEM))
+    append_entry(ca.index, entry_for_certificate(cert))
+    record_serial(ca, cert.serial_number)
+
+
+def pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def fingerprint(cert):
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256()).hex().upper()
+
+

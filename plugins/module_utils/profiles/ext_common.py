@@ -1,0 +1,123 @@
+"""Shared plumbing for the extension definitions (ext_*.py).
+
+Each extension kind is a class with a ``name``, a default criticality, a
+constructor that checks the profile's raw value, ``build(ctx)`` returning a
+``cryptography`` ``x509.Extension`` (or None when it would be empty) and
+``to_dict()`` for display.
+"""
+
+from . import template
+from .messages import Invalid, profile_error, quote, type_name
+
+
+class ParseContext:
+    """What an extension needs while a profile is being loaded."""
+
+    def __init__(self, profile, specs):
+        self.profile = profile
+        self.specs = specs
+
+
+class RenderContext:
+    """What an extension needs while a certificate is being rendered."""
+
+    def __init__(self, profile, values, subject_name, subject_template, specs):
+        self.profile = profile
+        self.values = values
+        self.subject_name = subject_name
+        self.subject_template = subject_template
+        self.specs = specs
+
+
+class ExtensionDef:
+    name = ""
+    default_critical = False
+    list_key = None  # the mapping key that holds the list in list shorthand
+
+    def __init__(self, ctx, raw):
+        self.profile = ctx.profile
+        self.where = "extensions.%s" % self.name
+        if self.list_key and isinstance(raw, (list, str)):
+            raw = {self.list_key: raw}
+        if not isinstance(raw, dict):
+            raise self.error("expected a mapping, got %s" % type_name(raw))
+        self.critical = raw.get("critical", self.default_critical)
+        if not isinstance(self.critical, bool):
+            raise self.error("critical must be true or false, got %s" % quote(self.critical), "critical")
+        self.body = {k: v for k, v in raw.items() if k != "critical"}
+        self.explicit_critical = "critical" in raw
+
+    def error(self, detail, sub=None):
+        return profile_error(self.profile, self.where + ("." + sub if sub else ""), detail)
+
+    def check_keys(self, allowed):
+        for key in self.body:
+            if key not in allowed:
+                raise self.error("unknown key %s (allowed: %s)" % (quote(key), ", ".join(("critical",) + tuple(allowed))))
+
+    def build(self, ctx):
+        raise NotImplementedError
+
+    def to_dict(self):
+        out = dict(self.body)
+        out["critical"] = self.critical
+        return out
+
+
+class Templates:
+    """A list of string templates (one string is a list of one)."""
+
+    def __init__(self, ext, ctx, sub, raw, required=False, literal_check=None):
+        self.ext, self.sub = ext, sub
+        if raw is None:
+            raw = []
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list):
+            raise ext.error("expected a list of strings, got %s" % type_name(raw), sub)
+        if required and not raw:
+            raise ext.error("must not be empty", sub)
+        self.items = []
+        for item in raw:
+            if not isinstance(item, str):
+                raise ext.error("expected a string, got %s %s" % (type_name(item), quote(item)), sub)
+            try:
+                names = template.references(item)
+            except Invalid as exc:
+                raise ext.error(str(exc), sub)
+            for name in names:
+                if name not in ctx.specs:
+                    raise ext.error("uses undeclared variable %s" % quote(name), sub)
+            if not names and literal_check is not None:
+                try:
+                    literal_check(item)
+                except Invalid as exc:
+                    raise ext.error(str(exc), sub)
+            self.items.append(item)
+
+    def render(self, values, check=None, allow_wildcard_for=None):
+        """Rendered strings, each passed through ``check`` (a validator)."""
+        out = []
+        for item in self.items:
+            try:
+                rendered = template.render_items(item, values)
+            except Invalid as exc:
+                raise self.ext.error(str(exc), self.sub)
+            for text in rendered:
+                if check is None:
+                    out.append(text)
+                    continue
+                try:
+                    if allow_wildcard_for is not None:
+                        out.append(check(text, allow_wildcard_for(item)))
+                    else:
+                        out.append(check(text))
+                except Invalid as exc:
+                    raise self.ext.error(str(exc), self.sub)
+        return out
+
+    def sole_references(self):
+        return [n for n in (template.sole_reference(i) for i in self.items) if n]
+
+    def to_list(self):
+        return list(self.items)

@@ -1,0 +1,159 @@
+"""subjectAltName and nameConstraints definitions."""
+
+import ipaddress
+
+from cryptography import x509
+
+from . import template, validators
+from .ext_common import ExtensionDef, Templates
+from .messages import Invalid, quote, type_name
+
+# SAN field -> (validator, GeneralName class)
+SAN_KINDS = {
+    "dns": x509.DNSName,
+    "ip": x509.IPAddress,
+    "email": x509.RFC822Name,
+    "uri": x509.UniformResourceIdentifier,
+}
+
+
+def _literal_dns(text):
+    return validators.dns_name(text, allow_wildcard=True)
+
+
+class SubjectAltName(ExtensionDef):
+    """SAN entries from templates; ``dns_include_cn`` adds the CN as a DNS name.
+
+    Criticality defaults to true only when the subject is empty (RFC 5280).
+    The extension is left out when it would have no entry.
+    """
+
+    name = "subjectAltName"
+
+    def __init__(self, ctx, raw):
+        super().__init__(ctx, raw)
+        self.check_keys(tuple(SAN_KINDS) + ("dns_include_cn",))
+        self.include_cn = self.body.get("dns_include_cn", False)
+        if not isinstance(self.include_cn, bool):
+            raise self.error("must be true or false, got %s" % quote(self.include_cn), "dns_include_cn")
+        checks = {"dns": _literal_dns, "ip": validators.ip_address,
+                  "email": validators.email, "uri": validators.uri}
+        self.fields = {kind: Templates(self, ctx, kind, self.body.get(kind), literal_check=checks[kind])
+                       for kind in SAN_KINDS}
+        specs = ctx.specs
+        self._wildcard_ok = lambda item: ("*" in template.literal_part(item)) or any(
+            specs[n].allow_wildcard for n in template.references(item))
+
+    def csr_fallback(self, csr_sans, specs, skip=()):
+        """Values for SAN variables that the CSR's SAN entries can supply."""
+        out = {}
+        if not csr_sans:
+            return out
+        for kind, cls in SAN_KINDS.items():
+            found = [str(n.value) for n in csr_sans if isinstance(n, cls)]
+            if not found:
+                continue
+            for name in self.fields[kind].sole_references():
+                if name in out or name in skip:
+                    continue
+                if specs[name].is_list:
+                    out[name] = found
+                elif len(found) == 1:
+                    out[name] = found[0]
+                else:
+                    raise self.error("the CSR has %d %s names but variable %s takes one; set it explicitly"
+                                     % (len(found), kind, name), kind)
+        return out
+
+    def build(self, ctx):
+        dns = self.fields["dns"].render(ctx.values, validators.dns_name, self._wildcard_ok)
+        if self.include_cn:
+            cn = ctx.subject_template.common_name(ctx.values)
+            if cn:
+                wildcard = any(self._wildcard_ok(i) for i in self.fields["dns"].items)
+                try:
+                    dns.insert(0, validators.dns_name(cn, allow_wildcard=wildcard))
+                except Invalid as exc:
+                    raise self.error("CN %s" % exc, "dns_include_cn")
+        names = [x509.DNSName(n) for n in _unique(dns, str.lower)]
+        ips = self.fields["ip"].render(ctx.values, validators.ip_address)
+        names += [x509.IPAddress(ipaddress.ip_address(a)) for a in _unique(ips)]
+        emails = self.fields["email"].render(ctx.values, validators.email)
+        names += [x509.RFC822Name(e) for e in _unique(emails, str.lower)]
+        uris = self.fields["uri"].render(ctx.values, validators.uri)
+        names += [x509.UniformResourceIdentifier(u) for u in _unique(uris)]
+        if not names:
+            return None
+        critical = self.critical if self.explicit_critical else len(ctx.subject_name) == 0
+        return x509.Extension(x509.SubjectAlternativeName.oid, critical, x509.SubjectAlternativeName(names))
+
+    def to_dict(self):
+        out = {kind: f.to_list() for kind, f in self.fields.items() if f.items}
+        out["dns_include_cn"] = self.include_cn
+        out["critical"] = self.critical if self.explicit_critical else "when subject is empty"
+        return out
+
+
+def _unique(items, key=lambda x: x):
+    seen, out = set(), []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            out.append(item)
+    return out
+
+
+_NC_KINDS = {
+    "dns": (validators.dns_constraint, lambda v: x509.DNSName(v)),
+    "ip": (validators.ip_network, lambda v: x509.IPAddress(ipaddress.ip_network(v))),
+    "email": (validators.email_constraint, lambda v: x509.RFC822Name(v)),
+}
+
+
+class NameConstraints(ExtensionDef):
+    """``permitted`` / ``excluded`` subtrees of dns, ip (CIDR) and email."""
+
+    name = "nameConstraints"
+    default_critical = True
+
+    def __init__(self, ctx, raw):
+        super().__init__(ctx, raw)
+        self.check_keys(("permitted", "excluded"))
+        self.trees = {}
+        for side in ("permitted", "excluded"):
+            raw_side = self.body.get(side) or {}
+            if not isinstance(raw_side, dict):
+                raise self.error("expected a mapping of dns/ip/email lists, got %s" % type_name(raw_side), side)
+            for kind in raw_side:
+                if kind not in _NC_KINDS:
+                    raise self.error("unknown name type %s (allowed: dns, ip, email)" % quote(kind), side)
+            self.trees[side] = {
+                kind: Templates(self, ctx, "%s.%s" % (side, kind), raw_side.get(kind),
+                                literal_check=_NC_KINDS[kind][0])
+                for kind in _NC_KINDS
+            }
+        if not any(t.items for side in self.trees.values() for t in side.values()):
+            raise self.error("needs at least one permitted or excluded entry")
+
+    def _subtrees(self, side, values):
+        out = []
+        for kind, (check, make) in _NC_KINDS.items():
+            out += [make(v) for v in _unique(self.trees[side][kind].render(values, check))]
+        return out or None
+
+    def build(self, ctx):
+        permitted = self._subtrees("permitted", ctx.values)
+        excluded = self._subtrees("excluded", ctx.values)
+        if permitted is None and excluded is None:
+            return None
+        return x509.Extension(x509.NameConstraints.oid, self.critical,
+                              x509.NameConstraints(permitted_subtrees=permitted, excluded_subtrees=excluded))
+
+    def to_dict(self):
+        out = {}
+        for side, kinds in self.trees.items():
+            entries = {kind: t.to_list() for kind, t in kinds.items() if t.items}
+            if entries:
+                out[side] = entries
+        out["critical"] = self.critical
+        return out

@@ -1,0 +1,53 @@
+"""Finding profiles: builtin names (``ec/root-ca``) or YAML files."""
+
+import os
+
+from . import builtin
+from .messages import profile_error
+from .profile import Profile
+from ..errors import ProfileError
+
+_CACHE = {}
+
+
+def _builtins():
+    if not _CACHE:
+        for name, data in builtin.definitions().items():
+            _CACHE[name] = Profile(data, name=name, source="builtin")
+    return _CACHE
+
+
+def list_profiles():
+    """Every builtin profile, sorted by name."""
+    profiles = _builtins()
+    return [profiles[name] for name in sorted(profiles)]
+
+
+def _looks_like_path(text):
+    return (text.endswith((".yaml", ".yml")) or os.sep in text and os.path.exists(text)
+            or os.path.isfile(text))
+
+
+def load_profile(name_or_path):
+    """A builtin profile by name, or a custom profile from a YAML file."""
+    if not isinstance(name_or_path, str) or not name_or_path.strip():
+        raise ProfileError("a profile name or path is required")
+    profiles = _builtins()
+    if name_or_path in profiles:
+        return profiles[name_or_path]
+    if _looks_like_path(name_or_path):
+        return load_profile_file(name_or_path)
+    raise ProfileError('unknown profile "%s" (see qpki profile list)' % name_or_path)
+
+
+def load_profile_file(path):
+    """Parse and validate the YAML profile in ``path``."""
+    from .yamlio import read_yaml
+
+    if os.path.isdir(path):
+        raise ProfileError('profile file "%s": is a directory' % path)
+    data = read_yaml(path, "profile file")
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if not isinstance(data, dict):
+        raise profile_error(path, None, "expected a mapping at the top of the file")
+    return Profile(data, name=stem, source=os.path.abspath(path))

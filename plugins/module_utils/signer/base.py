@@ -1,0 +1,51 @@
+"""The signer interface shared by software keys and PKCS#11 keys.
+
+A signer holds one private key for one registry algorithm (see
+``algorithms.registry``). The algorithm is always the one the profile or the
+CA metadata asks for; back ends check that the key they hold matches it and
+never pick the algorithm from the key itself.
+"""
+
+import abc
+
+
+class Signer(abc.ABC):
+    """One private key able to sign for one algorithm.
+
+    ``algorithm`` is the registry name (``ecdsa-p384``, ``ml-dsa-65``...).
+    ``options`` are the profile's signature options (``{"scheme": "pss"}`` for
+    RSA-PSS; empty otherwise).
+    """
+
+    def __init__(self, algorithm, options=None):
+        from ..algorithms.registry import get_algorithm
+
+        self.algorithm = get_algorithm(algorithm)
+        self.options = dict(options or {})
+
+    @abc.abstractmethod
+    def public_key(self):
+        """The public key, as a ``cryptography`` public key object or a
+        ``qpki`` PQC public key object (same duck-typed API)."""
+
+    @abc.abstractmethod
+    def sign(self, data):
+        """Sign ``data`` (the full message; hashing is the signer's job) with
+        the algorithm and options, returning the X.509 signature value."""
+
+    def crypto_key(self):
+        """An object that ``cryptography``'s X.509 builders accept as the
+        signing key, or None when the builders cannot sign with this
+        algorithm (SLH-DSA, composite): callers then assemble the structure
+        themselves and call ``sign``."""
+        return None
+
+    def close(self):
+        """Release whatever the signer holds (HSM session, login)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

@@ -1,0 +1,124 @@
+"""Private key files: PKCS#8 PEM, optionally passphrase-encrypted, mode 0600."""
+
+import os
+import stat
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+
+from ..algorithms.registry import get_algorithm
+from ..errors import InputError, StoreError
+from . import pkcs8
+
+_PLAIN = "PRIVATE KEY"
+_ENCRYPTED = "ENCRYPTED PRIVATE KEY"
+
+
+def _pem(label, der):
+    import base64
+    body = base64.encodebytes(der).decode().replace("\n", "")
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("-----BEGIN %s-----\n%s\n-----END %s-----\n"
+            % (label, "\n".join(lines), label)).encode()
+
+
+def _unpem(data, where):
+    import base64
+    import binascii
+    text = data.decode("ascii", "replace")
+    for label in (_ENCRYPTED, _PLAIN):
+        begin, end = "-----BEGIN %s-----" % label, "-----END %s-----" % label
+        if begin in text and end in text:
+            body = text.split(begin, 1)[1].split(end, 1)[0]
+            try:
+                return label, base64.b64decode("".join(body.split()), validate=True)
+            except binascii.Error:
+                break
+    raise InputError("%s: not a PKCS#8 PEM private key" % where)
+
+
+def encode_private_key(key, passphrase=None):
+    """PKCS#8 PEM bytes of ``key``; encrypted when a passphrase is given."""
+    if hasattr(key, "private_bytes") and not hasattr(key, "private_bytes_raw_pkcs8"):
+        try:
+            encryption = (serialization.BestAvailableEncryption(passphrase)
+                          if passphrase else serialization.NoEncryption())
+            return key.private_bytes(serialization.Encoding.PEM,
+                                     serialization.PrivateFormat.PKCS8, encryption)
+        except (UnsupportedAlgorithm, TypeError):
+            pass
+    oid = _oid_of(key)
+    der = pkcs8.encode_private_key_info(oid, key.private_bytes_raw())
+    if passphrase:
+        return _pem(_ENCRYPTED, pkcs8.encrypt_private_key_info(der, passphrase))
+    return _pem(_PLAIN, der)
+
+
+def _oid_of(key):
+    name = getattr(key, "algorithm_name", None)
+    if name is None and hasattr(key, "params"):
+        return key.params.oid
+    return get_algorithm(name).key_oid
+
+
+def decode_private_key(data, passphrase=None, where="private key"):
+    """A private key object from PKCS#8 PEM bytes."""
+    try:
+        return serialization.load_pem_private_key(data, password=passphrase)
+    except TypeError as exc:
+        if "encrypted" in str(exc) and not passphrase:
+            raise InputError("%s is encrypted: a passphrase is required" % where) from None
+        if "not encrypted" in str(exc):
+            raise InputError("%s is not encrypted but a passphrase was given" % where) from None
+        raise InputError("%s: %s" % (where, exc)) from None
+    except ValueError as exc:
+        if "password" in str(exc).lower() or "decrypt" in str(exc).lower():
+            raise InputError("%s: wrong passphrase or corrupted key" % where) from None
+        fallback_reason = str(exc)
+    except UnsupportedAlgorithm as exc:
+        fallback_reason = str(exc)
+    label, der = _unpem(data, where)
+    if label == _ENCRYPTED:
+        if not passphrase:
+            raise InputError("%s is encrypted: a passphrase is required" % where)
+        der = pkcs8.decrypt_private_key_info(der, passphrase, where)
+    oid, raw = pkcs8.decode_private_key_info(der)
+    key = _raw_private_key(oid, raw)
+    if key is None:
+        raise InputError("%s: unsupported key (%s)" % (where, fallback_reason.split("\n")[0]))
+    return key
+
+
+def _raw_private_key(oid, raw):
+    from ..algorithms.registry import algorithm_for_oid
+
+    algorithm = algorithm_for_oid(oid)
+    if algorithm is not None and hasattr(algorithm, "load_private_raw"):
+        return algorithm.load_private_raw(raw)
+    return None
+
+
+def check_key_file_mode(path):
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        raise StoreError(
+            "refusing to use %s: mode %04o lets group or others read the private key (chmod 600)"
+            % (path, mode))
+
+
+def write_private_key(path, key, passphrase=None):
+    from ..store.atomic import write_file
+
+    write_file(path, encode_private_key(key, passphrase), mode=0o600)
+
+
+def read_private_key(path, passphrase=None):
+    try:
+        check_key_file_mode(path)
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise InputError("private key file not found: %s" % path) from None
+    except OSError as exc:
+        raise InputError("cannot read private key %s: %s" % (path, exc.strerror)) from None
+    return decode_private_key(data, passphrase, where=path)

@@ -1,0 +1,160 @@
+"""Signing with a private key that stays in a PKCS#11 token.
+
+The signer opens one session (one login) for its whole life, or borrows the
+session it is given, finds the key by label and/or id, and checks the
+security invariant before anything is signed: the token key's type and size
+must be exactly what the profile's algorithm needs. The algorithm always
+comes from the profile, never from the key.
+"""
+
+import os
+
+from ..errors import HsmError, UsageError
+from .base import Signer
+
+_PQC_FAMILIES = ("ml-dsa", "slh-dsa", "ml-kem")
+
+
+def _article(text):
+    """``a`` or ``an`` before a key description (``an EC ...``, ``an RSA-...``)."""
+    first = text[:1]
+    if first.isupper():
+        return "an" if first in "AEFHILMNORSX" else "a"
+    return "an" if first in "aeiou" else "a"
+
+
+def _needed_key(algorithm):
+    if algorithm.family == "ec":
+        return "EC %s key" % algorithm.curve.name
+    if algorithm.family == "rsa":
+        return "RSA-%d key" % algorithm.key_size
+    return "%s key" % algorithm.name
+
+
+def require_hsm_capable(algorithm):
+    """Refuse algorithms that have no HSM implementation."""
+    if getattr(algorithm, "hsm_capable", False):
+        return
+    if algorithm.family in _PQC_FAMILIES:
+        reason = "PQC keys are software-only"
+    else:
+        reason = "HSM mode supports ecdsa-p256/p384/p521 and rsa-2048/3072/4096"
+    raise HsmError("algorithm %s is not available in HSM mode (%s)" % (algorithm.name, reason))
+
+
+class Pkcs11Signer(Signer):
+    """A :class:`Signer` whose key lives in a PKCS#11 token.
+
+    ``config`` is an :class:`~qpki.hsm.config.HsmConfig` or the path of an
+    HSM YAML file; ``label`` and/or ``key_id`` (hex) name the key; ``session``
+    is an open :class:`~qpki.hsm.session.HsmSession` to reuse (the signer then
+    leaves it open on ``close()``).
+    """
+
+    def __init__(self, config, algorithm, label=None, key_id=None, options=None,
+                 session=None):
+        super().__init__(algorithm, options)
+        require_hsm_capable(self.algorithm)
+        self.algorithm.check_options(self.options)
+        if not label and key_id in (None, ""):
+            raise UsageError("an HSM key needs a key label or a key id")
+        if isinstance(config, (str, os.PathLike)):
+            from ..hsm.config import load_hsm_config
+
+            config = load_hsm_config(config)
+        self.config = config
+        self.label = label or None
+        self.key_id = key_id
+        self._owns_session = session is None
+        self._session = None
+        self._private_key = None
+        if session is None:
+            from ..hsm.session import connect
+
+            session = connect(config)
+        self._session = session
+        try:
+            self._bind_key()
+        except BaseException:
+            self.close()
+            raise
+
+    # ----------------------------------------------------------------- set-up
+
+    def _bind_key(self):
+        from ..hsm.keys import find_private_key, public_key_of
+        from ..hsm.lookup import key_name
+
+        private_key = find_private_key(self._session, self.label, self.key_id)
+        self.key_name = key_name(private_key)
+        public_key = public_key_of(self._session, private_key)
+        if not self.algorithm.matches_public_key(public_key):
+            found = self.algorithm.describe_public_key(public_key)
+            needed = _needed_key(self.algorithm)
+            raise HsmError(
+                "token key %s is %s %s but profile algorithm %s needs %s %s"
+                % (self.key_name, _article(found), found, self.algorithm.name,
+                   _article(needed), needed))
+        self._private_key = private_key
+        self._public_key = public_key
+
+    # --------------------------------------------------------------- Signer
+
+    @property
+    def session(self):
+        return self._session
+
+    def public_key(self):
+        return self._public_key
+
+    def sign(self, data):
+        """Signature of ``data`` with the profile's hash and scheme."""
+        from ..hsm.signing import digest_of
+
+        hash_algorithm = self.algorithm.hash_algorithm(self.options)
+        pad = self.algorithm.padding(self.options) if self.algorithm.family == "rsa" else None
+        return self.sign_digest(digest_of(bytes(data), hash_algorithm), hash_algorithm, pad)
+
+    def sign_digest(self, digest, hash_algorithm, pad=None):
+        """Sign an already computed ``digest``; ``pad`` is a ``cryptography``
+        padding object for RSA (PKCS1v15 or PSS)."""
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        from ..hsm import signing
+
+        self._check_open()
+        if self.algorithm.family == "ec":
+            return signing.ecdsa_sign_digest(self._private_key, digest,
+                                             self._public_key.curve.key_size, self.key_name)
+        if isinstance(pad, padding.PSS):
+            mgf_hash = getattr(pad.mgf, "_algorithm", hash_algorithm)
+            salt = signing.pss_salt_length(getattr(pad, "_salt_length"), hash_algorithm,
+                                           self._public_key.key_size)
+            return signing.rsa_pss_sign_digest(self._private_key, digest, hash_algorithm,
+                                               mgf_hash, salt, self.key_name)
+        return signing.rsa_pkcs1_sign_digest(self._private_key, digest, hash_algorithm,
+                                             self.key_name)
+
+    def crypto_key(self):
+        """The token key as a ``cryptography`` private key for X.509 builders."""
+        from ..hsm.crypto_keys import TokenEcPrivateKey, TokenRsaPrivateKey
+
+        self._check_open()
+        cls = TokenEcPrivateKey if self.algorithm.family == "ec" else TokenRsaPrivateKey
+        return cls(self._public_key, self.sign_digest, self.key_name)
+
+    def close(self):
+        """Close the session when this signer opened it (logging out)."""
+        session, self._session = self._session, None
+        self._private_key = None
+        if session is not None and self._owns_session:
+            session.close()
+
+    def _check_open(self):
+        if self._session is None or self._session.closed or self._private_key is None:
+            raise HsmError("the signer for token key %s is closed"
+                           % getattr(self, "key_name", self.label))
+
+    def __repr__(self):
+        return "<Pkcs11Signer %s key %s>" % (self.algorithm.name,
+                                             getattr(self, "key_name", self.label))

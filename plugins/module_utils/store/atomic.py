@@ -1,0 +1,161 @@
+"""Crash-safe file writes.
+
+``write_file`` never leaves a half-written file behind: data goes to a hidden
+temporary file in the same directory (``.<name>.tmp-<random>``), is flushed to
+disk, then renamed over the target, and the directory entry is flushed too.
+After a crash the target holds either the old or the new content; at worst an
+orphan temporary file remains, which ``remove_stale_temps`` can delete.
+
+The temporary file is created with the final permission bits (``O_EXCL``,
+never following a planted file or symlink), so a 0600 key file is never
+readable by anyone else, not even while it is being written.
+"""
+
+import os
+import re
+import secrets
+import stat
+import time
+
+from ..errors import StoreError
+
+_TEMP_MARK = ".tmp-"
+_TEMP_NAME = re.compile(r"\..+\.tmp-[0-9a-f]{12}")
+
+
+def _describe(err):
+    return err.strerror or str(err)
+
+
+def _temp_path(directory, name):
+    # Keep the temporary name within the usual 255-byte limit.
+    return os.path.join(directory, f".{name[:200]}{_TEMP_MARK}{secrets.token_hex(6)}")
+
+
+def is_temp_name(name):
+    """True for names made by ``write_file`` for its temporary files."""
+    return _TEMP_NAME.fullmatch(name) is not None
+
+
+def fsync_dir(directory):
+    """Flush a directory entry change (create, rename) to disk."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_file(path, data, mode=0o644):
+    """Atomically replace ``path`` with ``data`` (bytes), file mode ``mode``.
+
+    The mode is exact (the umask does not apply). Raises StoreError naming
+    ``path`` if anything fails; the previous content is then left untouched
+    and the temporary file is removed.
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError("write_file expects bytes")
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    if not name:
+        raise StoreError(f"cannot write {path}: not a file name")
+    temp = None
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        for _ in range(10):
+            candidate = _temp_path(directory, name)
+            try:
+                fd = os.open(candidate, flags, mode & 0o777)
+            except FileExistsError:
+                continue
+            temp = candidate
+            break
+        else:
+            raise StoreError(f"cannot write {path}: no free temporary file name")
+        try:
+            os.fchmod(fd, mode & 0o7777)
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+        temp = None
+        fsync_dir(directory)
+    except OSError as err:
+        raise StoreError(f"cannot write {path}: {_describe(err)}") from err
+    finally:
+        if temp is not None:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+
+
+def write_text(path, text, mode=0o644):
+    """Atomically replace ``path`` with ``text`` encoded as UTF-8."""
+    write_file(path, text.encode("utf-8"), mode)
+
+
+def ensure_dir(path, mode=0o755):
+    """Create directory ``path`` (and missing parents) if it does not exist.
+
+    A directory created here gets exactly ``mode`` whatever the umask; an
+    existing directory is left as it is. Raises StoreError if ``path``
+    exists but is not a directory, or cannot be created.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        return path
+    parent = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(parent, exist_ok=True)
+        os.mkdir(path, mode & 0o777)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise StoreError(f"cannot create directory {path}: a file is in the way") from None
+        return path
+    except OSError as err:
+        raise StoreError(f"cannot create directory {path}: {_describe(err)}") from err
+    try:
+        os.chmod(path, mode & 0o7777)
+        fsync_dir(parent)
+    except OSError as err:
+        raise StoreError(f"cannot set up directory {path}: {_describe(err)}") from err
+    return path
+
+
+def remove_stale_temps(directory, min_age=60.0):
+    """Delete orphan temporary files left in ``directory`` by a crash.
+
+    Only names made by ``write_file`` are considered, and only those older
+    than ``min_age`` seconds, so a write in progress in another process is
+    not disturbed (pass ``min_age=0`` when holding the directory's lock and
+    every writer takes it). Returns the removed paths; not recursive.
+    """
+    directory = os.fspath(directory)
+    removed = []
+    limit = time.time() - min_age
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return removed
+    except OSError as err:
+        raise StoreError(f"cannot list {directory}: {_describe(err)}") from err
+    for name in sorted(names):
+        if not is_temp_name(name):
+            continue
+        full = os.path.join(directory, name)
+        try:
+            info = os.lstat(full)
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime > limit:
+                continue
+            os.unlink(full)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            raise StoreError(f"cannot remove stale temporary file {full}: {_describe(err)}") from err
+        removed.append(full)
+    return removed

@@ -1,0 +1,257 @@
+"""The layout of a CA directory (DESIGN §4) and its metadata file.
+
+::
+
+    ca.meta.json            profile, created, keys[{id, algorithm, storage}]
+    ca.crt                  CA certificate (PEM); chain.crt for a subordinate CA
+    index.txt (+ .attr)     certificate database, see ``index``
+    serial, crlnumber       hex counters, see ``serials``
+    certs/<SERIAL>.crt      issued certificates
+    crl/ca.crl, crl/ca.crl.der, crl/ca.<algorithm>.crl[.der]
+    private/ca.<algorithm>.key   software keys, mode 0600 (directory 0700)
+    .lock                   see ``lock``
+
+``ca.meta.json`` is written last when a CA is created: its presence is what
+makes a directory a CA directory.
+"""
+
+import os
+import stat
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import StoreError
+from .atomic import ensure_dir, write_file
+from .index import attr_path, serial_hex, write_index
+from .metafile import dump_json, load_json_object, ordered, utc_text
+from .names import safe_component, safe_relative_path
+
+META_ORDER = ("profile", "created", "keys")
+KEY_ORDER = ("id", "algorithm", "storage")
+STORAGE_ORDER = ("type", "path", "config", "label", "key_id")
+STORAGE_TYPES = ("software", "pkcs11")
+
+
+def order_storage(storage):
+    return ordered(storage, STORAGE_ORDER) if isinstance(storage, dict) else storage
+
+
+def check_storage(storage, where, path):
+    """StoreError unless ``storage`` is a software or pkcs11 reference."""
+    if not isinstance(storage, dict):
+        raise StoreError(f"invalid {path}: {where} must be an object")
+    kind = storage.get("type")
+    if kind not in STORAGE_TYPES:
+        raise StoreError(f"invalid {path}: {where}.type must be 'software' or 'pkcs11', not {kind!r}")
+    needed = ("path",) if kind == "software" else ("config",)
+    for field in needed:
+        if not isinstance(storage.get(field), str) or not storage[field]:
+            raise StoreError(f"invalid {path}: {where}.{field} is missing")
+    if kind == "pkcs11" and not (storage.get("label") or storage.get("key_id")):
+        raise StoreError(f"invalid {path}: {where} needs a label or a key_id")
+
+
+def check_ca_meta(meta, path):
+    """StoreError naming ``path`` unless ``meta`` has the seed's shape."""
+    if not isinstance(meta, dict):
+        raise StoreError(f"invalid {path}: expected a JSON object")
+    for field in ("profile", "created"):
+        if not isinstance(meta.get(field), str) or not meta[field]:
+            raise StoreError(f"invalid {path}: '{field}' is missing")
+    keys = meta.get("keys")
+    if not isinstance(keys, list) or not keys:
+        raise StoreError(f"invalid {path}: 'keys' must be a non-empty list")
+    seen = set()
+    for number, key in enumerate(keys):
+        where = f"keys[{number}]"
+        if not isinstance(key, dict):
+            raise StoreError(f"invalid {path}: {where} must be an object")
+        for field in ("id", "algorithm"):
+            if not isinstance(key.get(field), str) or not key[field]:
+                raise StoreError(f"invalid {path}: {where}.{field} is missing")
+        if key["id"] in seen:
+            raise StoreError(f"invalid {path}: key id {key['id']!r} appears twice")
+        seen.add(key["id"])
+        check_storage(key.get("storage"), f"{where}.storage", path)
+
+
+class CaDir:
+    """Paths and metadata of one CA directory. Nothing is touched on disk
+    until a method that says so is called."""
+
+    def __init__(self, path):
+        self.path = Path(os.fspath(path))
+
+    def __fspath__(self):
+        return os.fspath(self.path)
+
+    def __repr__(self):
+        return f"CaDir({os.fspath(self.path)!r})"
+
+    # --- paths -----------------------------------------------------------
+
+    @property
+    def meta(self):
+        return self.path / "ca.meta.json"
+
+    @property
+    def cert(self):
+        return self.path / "ca.crt"
+
+    @property
+    def chain(self):
+        return self.path / "chain.crt"
+
+    @property
+    def index(self):
+        return self.path / "index.txt"
+
+    @property
+    def index_attr(self):
+        return Path(attr_path(self.index))
+
+    @property
+    def serial(self):
+        return self.path / "serial"
+
+    @property
+    def crlnumber(self):
+        return self.path / "crlnumber"
+
+    @property
+    def certs_dir(self):
+        return self.path / "certs"
+
+    @property
+    def crl_dir(self):
+        return self.path / "crl"
+
+    @property
+    def private_dir(self):
+        return self.path / "private"
+
+    def crl_path(self, algorithm=None, der=False):
+        """``crl/ca.crl`` (``.crl.der`` with ``der``), or
+        ``crl/ca.<algorithm>.crl`` for one key of a multi-key CA."""
+        stem = "ca" if algorithm is None else f"ca.{safe_component(algorithm, 'algorithm')}"
+        return self.crl_dir / (stem + (".crl.der" if der else ".crl"))
+
+    def key_path(self, algorithm):
+        """``private/ca.<algorithm>.key``."""
+        return self.private_dir / self.key_relpath(algorithm)[len("private/"):]
+
+    @staticmethod
+    def key_relpath(algorithm):
+        """The key path as stored in the metadata: ``private/ca.<alg>.key``."""
+        return f"private/ca.{safe_component(algorithm, 'algorithm')}.key"
+
+    def cert_path(self, serial):
+        """``certs/<SERIAL>.crt``, serial in upper-case hex, even length."""
+        if not isinstance(serial, int) or serial < 0:
+            raise StoreError(f"invalid serial {serial!r} for a file under {self.certs_dir}")
+        return self.certs_dir / f"{serial_hex(serial)}.crt"
+
+    def resolve(self, relpath):
+        """An absolute path for a path stored in the metadata: relative ones
+        are taken from the CA directory and may not leave it."""
+        if os.path.isabs(relpath):
+            return Path(relpath)
+        return self.path / safe_relative_path(relpath, "path in " + os.fspath(self.meta))
+
+    # --- state -----------------------------------------------------------
+
+    def exists(self):
+        """True if the directory holds a CA (``ca.meta.json`` is present)."""
+        return self.meta.is_file()
+
+    def require(self):
+        """Raise StoreError unless this is a CA directory; return self."""
+        if not self.exists():
+            raise StoreError(f"not a CA directory: {self.path} (no ca.meta.json)")
+        return self
+
+    def create_layout(self):
+        """Create the directory tree, an empty index and its ``.attr`` file.
+
+        Refuses a directory that already holds a CA. Works on a missing or
+        a partly set-up directory (from an interrupted ``ca init``);
+        ``private/`` is made 0700, tightened if it already exists.
+        """
+        if self.exists():
+            raise StoreError(f"CA directory already exists: {self.path}")
+        ensure_dir(self.path, 0o755)
+        ensure_dir(self.certs_dir, 0o755)
+        ensure_dir(self.crl_dir, 0o755)
+        ensure_dir(self.private_dir, 0o700)
+        try:
+            if stat.S_IMODE(os.stat(self.private_dir).st_mode) & 0o077:
+                os.chmod(self.private_dir, 0o700)
+        except OSError as err:
+            raise StoreError(f"cannot restrict {self.private_dir}: {err.strerror or err}") from err
+        if not self.index.exists():
+            write_index(self.index, [])
+        return self
+
+    def load_meta(self):
+        """The parsed ``ca.meta.json`` (StoreError if missing or malformed)."""
+        self.require()
+        meta = load_json_object(self.meta)
+        check_ca_meta(meta, self.meta)
+        return meta
+
+    def write_meta(self, meta):
+        """Atomically write ``ca.meta.json``: the seed's keys first, in the
+        seed's order, then any extra keys (subject, parent...)."""
+        if isinstance(meta, dict) and isinstance(meta.get("created"), datetime):
+            meta = dict(meta, created=utc_text(meta["created"]))
+        check_ca_meta(meta, self.meta)
+        keys = [
+            ordered(dict(key, storage=order_storage(key["storage"])), KEY_ORDER)
+            for key in meta["keys"]
+        ]
+        dump_json(self.meta, ordered(dict(meta, keys=keys), META_ORDER))
+
+    def read_cert_pem(self):
+        """The bytes of ``ca.crt``."""
+        return self._read(self.cert, "CA certificate")
+
+    def read_chain_pem(self):
+        """The bytes of ``chain.crt``, or None for a root CA."""
+        if not self.chain.exists():
+            return None
+        return self._read(self.chain, "CA chain")
+
+    def write_cert_pem(self, data):
+        write_file(self.cert, data, 0o644)
+
+    def check_private_key_modes(self):
+        """StoreError if a file under ``private/`` is open to group/others."""
+        if not self.private_dir.is_dir():
+            return
+        for root, _dirs, files in os.walk(self.private_dir):
+            for name in sorted(files):
+                full = os.path.join(root, name)
+                try:
+                    mode = stat.S_IMODE(os.stat(full).st_mode)
+                except FileNotFoundError:
+                    continue
+                except OSError as err:
+                    raise StoreError(f"cannot check {full}: {err.strerror or err}") from err
+                if mode & 0o044:
+                    raise StoreError(
+                        f"refusing to use {full}: mode {mode:04o} lets group/others "
+                        "read the private key (chmod 600)"
+                    )
+                if mode & 0o022:
+                    raise StoreError(
+                        f"refusing to use {full}: mode {mode:04o} lets group/others "
+                        "replace the private key (chmod 600)"
+                    )
+
+    def _read(self, path, what):
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise StoreError(f"missing {what}: {path}") from None
+        except OSError as err:
+            raise StoreError(f"cannot read {path}: {err.strerror or err}") from err

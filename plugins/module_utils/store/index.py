@@ -1,0 +1,291 @@
+"""The CA's certificate database, ``index.txt``, in ``openssl ca`` format.
+
+One line per issued certificate, six tab-separated columns::
+
+    V  <expiry>  <empty>                  <SERIAL>  unknown  <subject>
+    R  <expiry>  <revoked>[,<reason>...]  <SERIAL>  unknown  <subject>
+
+Status ``V`` (valid), ``R`` (revoked) or ``E`` (expired, set by ``openssl ca
+-updatedb``). Times are ``YYMMDDHHMMSSZ`` (UTCTime) for 1950..2049 and
+``YYYYMMDDHHMMSSZ`` (GeneralizedTime) otherwise; serials are upper-case hex
+with an even number of digits; the subject is OpenSSL's one-line form (see
+``dn_oneline``). Next to it, ``index.txt.attr`` holds ``unique_subject = no``
+so that ``openssl ca`` accepts several valid certificates for one subject,
+as qpki does.
+
+Every change rewrites the file atomically. Callers that modify it hold the
+CA lock (``lock.ca_lock``) so that no concurrent change is lost.
+"""
+
+import os
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from ..errors import InputError, StoreError
+from .atomic import write_text
+from .dn_oneline import escape_text, oneline
+
+VALID, REVOKED, EXPIRED = "V", "R", "E"
+ATTR_TEXT = "unique_subject = no\n"
+
+# Reason names as ``openssl ca`` spells them (privilegeWithdrawn and
+# aACompromise are RFC 5280 reasons that ``openssl ca -gencrl`` does not know).
+REASONS = (
+    "unspecified",
+    "keyCompromise",
+    "CACompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "certificateHold",
+    "removeFromCRL",
+    "privilegeWithdrawn",
+    "aACompromise",
+)
+_REASON_KEYS = {name.lower(): name for name in REASONS}
+
+_SERIAL = re.compile(r"-?[0-9A-Fa-f]+")
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One index line. ``subject`` is in one-line form; datetimes are UTC.
+
+    ``reason_arg`` keeps the third part of an OpenSSL revocation column
+    (compromise time or hold instruction) so that lines written by
+    ``openssl ca`` survive a rewrite unchanged.
+    """
+
+    status: str
+    expires: datetime
+    revoked_at: datetime | None
+    reason: str | None
+    serial: int
+    subject: str
+    reason_arg: str | None = None
+    filename: str = "unknown"
+
+
+def canonical_reason(reason):
+    """OpenSSL's spelling of a revocation reason, accepting any case and
+    ``_``/``-`` separators (``key_compromise`` -> ``keyCompromise``)."""
+    key = str(reason).replace("_", "").replace("-", "").lower()
+    if key not in _REASON_KEYS:
+        raise InputError(
+            f"unknown revocation reason {reason!r}; expected one of {', '.join(REASONS)}"
+        )
+    return _REASON_KEYS[key]
+
+
+def serial_hex(serial):
+    """``1A2B`` for 0x1a2b: upper case, even number of digits (``00`` for 0)."""
+    text = f"{serial:X}" if serial >= 0 else f"{-serial:X}"
+    if len(text) % 2:
+        text = "0" + text
+    return text if serial >= 0 else "-" + text
+
+
+def format_time(value):
+    """ASN.1 time text as OpenSSL stores it: UTCTime for 1950..2049."""
+    value = to_utc(value)
+    if 1950 <= value.year < 2050:
+        return value.strftime("%y%m%d%H%M%SZ")
+    return f"{value.year:04d}" + value.strftime("%m%d%H%M%SZ")
+
+
+def to_utc(value):
+    """``value`` as an aware UTC datetime to the second (naive means UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def parse_time(text):
+    """The aware UTC datetime of a UTCTime / GeneralizedTime text."""
+    if len(text) == 13 and text.endswith("Z") and text[:12].isdigit():
+        year = int(text[:2])
+        year += 1900 if year >= 50 else 2000
+        rest = text[2:12]
+    elif len(text) == 15 and text.endswith("Z") and text[:14].isdigit():
+        year = int(text[:4])
+        rest = text[4:14]
+    else:
+        raise ValueError(f"bad time {text!r}")
+    month, day, hour, minute, second = (int(rest[i:i + 2]) for i in range(0, 10, 2))
+    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+
+
+def entry_for_certificate(cert):
+    """The ``V`` line ``openssl ca`` would add for ``cert`` (a
+    ``cryptography.x509.Certificate``)."""
+    return IndexEntry(
+        status=VALID,
+        expires=cert.not_valid_after_utc,
+        revoked_at=None,
+        reason=None,
+        serial=cert.serial_number,
+        subject=oneline(cert.subject),
+    )
+
+
+def format_line(entry):
+    """The text line (with newline) for ``entry``."""
+    revoked = ""
+    if entry.revoked_at is not None:
+        revoked = format_time(entry.revoked_at)
+        if entry.reason:
+            revoked += "," + entry.reason
+            if entry.reason_arg:
+                revoked += "," + entry.reason_arg
+    fields = (
+        entry.status,
+        format_time(entry.expires),
+        revoked,
+        serial_hex(entry.serial),
+        escape_text(entry.filename),
+        escape_text(entry.subject),
+    )
+    return "\t".join(fields) + "\n"
+
+
+def parse_line(line, path, number):
+    """The IndexEntry of one line; StoreError naming path and line if bad."""
+    fields = line.split("\t", 5)
+
+    def bad(why):
+        return StoreError(f"invalid line {number} in {path}: {why}")
+
+    if len(fields) != 6:
+        raise bad(f"expected 6 tab-separated fields, found {len(fields)}")
+    status, expires, revoked, serial, filename, subject = fields
+    if status not in (VALID, REVOKED, EXPIRED):
+        raise bad(f"unknown status {status!r}")
+    if _SERIAL.fullmatch(serial) is None:
+        raise bad(f"bad serial {serial!r}")
+    try:
+        expires_at = parse_time(expires)
+        revoked_at = reason = reason_arg = None
+        if revoked:
+            when, _, tail = revoked.partition(",")
+            revoked_at = parse_time(when)
+            reason, _, reason_arg = tail.partition(",")
+            reason, reason_arg = reason or None, reason_arg or None
+    except ValueError as err:
+        raise bad(str(err)) from None
+    if status == REVOKED and revoked_at is None:
+        raise bad("revoked entry without a revocation date")
+    return IndexEntry(
+        status, expires_at, revoked_at, reason, int(serial, 16), subject, reason_arg, filename
+    )
+
+
+def _read_text(path, missing_ok):
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        if missing_ok:
+            return ""
+        raise StoreError(f"missing certificate index {path}") from None
+    except OSError as err:
+        raise StoreError(f"cannot read {path}: {err.strerror or err}") from err
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # OpenSSL escapes non-ASCII bytes, but stay usable on odd files.
+        return raw.decode("latin-1")
+
+
+def _parse(text, path):
+    entries = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line or line.startswith("#"):
+            continue
+        entries.append(parse_line(line, path, number))
+    return entries
+
+
+def read_index(path):
+    """All entries of the index file at ``path``, in file order."""
+    path = os.fspath(path)
+    return _parse(_read_text(path, missing_ok=False), path)
+
+
+def attr_path(path):
+    return os.fspath(path) + ".attr"
+
+
+def write_index(path, entries):
+    """Atomically replace the index at ``path`` with ``entries``, and make
+    sure ``index.txt.attr`` says ``unique_subject = no``. Serials must be
+    unique (StoreError otherwise)."""
+    path = os.fspath(path)
+    seen = set()
+    for entry in entries:
+        if entry.serial in seen:
+            raise StoreError(
+                f"cannot write {path}: serial {serial_hex(entry.serial)} appears twice"
+            )
+        seen.add(entry.serial)
+    write_text(path, "".join(format_line(entry) for entry in entries))
+    _write_attr(attr_path(path))
+
+
+def _write_attr(path):
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            if handle.read() == ATTR_TEXT:
+                return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_text(path, ATTR_TEXT)
+
+
+def append_entry(path, entry):
+    """Add ``entry`` at the end of the index (created if missing).
+    StoreError if its serial is already listed."""
+    path = os.fspath(path)
+    entries = _parse(_read_text(path, missing_ok=True), path)
+    for existing in entries:
+        if existing.serial == entry.serial:
+            raise StoreError(
+                f"serial {serial_hex(entry.serial)} is already in {path} "
+                f"(status {existing.status})"
+            )
+    entries.append(entry)
+    write_index(path, entries)
+    return entry
+
+
+def mark_revoked(path, serial, when, reason=None):
+    """Turn the entry for ``serial`` into a revoked one and return it.
+
+    ``when`` is the revocation time (datetime), ``reason`` a revocation
+    reason name or None. StoreError if the serial is not in the index or
+    already revoked; valid and expired entries may be revoked.
+    """
+    path = os.fspath(path)
+    if reason is not None:
+        reason = canonical_reason(reason)
+    entries = read_index(path)
+    for position, existing in enumerate(entries):
+        if existing.serial != serial:
+            continue
+        if existing.status == REVOKED:
+            raise StoreError(
+                f"serial {serial_hex(serial)} is already revoked "
+                f"(since {existing.revoked_at:%Y-%m-%d %H:%M:%S} UTC) in {path}"
+            )
+        updated = replace(
+            existing,
+            status=REVOKED,
+            revoked_at=to_utc(when),
+            reason=reason,
+            reason_arg=None,
+        )
+        entries[position] = updated
+        write_index(path, entries)
+        return updated
+    raise StoreError(f"serial {serial_hex(serial)} is not in the certificate index {path}")

@@ -1,0 +1,109 @@
+"""Certificate serial numbers and CRL numbers of a CA directory.
+
+Serials are random: 159 bits from ``secrets`` with the top one set, so every
+serial is positive, carries 158 bits of CSPRNG output (well over the 64 the
+CA/Browser Forum asks for), always encodes as exactly 20 DER octets (the
+RFC 5280 maximum) and always names a 40-digit ``certs/<SERIAL>.crt``.
+Uniqueness within the CA is checked against the serials already used.
+
+The ``serial`` file holds the last serial issued, in hex, for tooling.
+Note that ``openssl ca`` reads that file as the *next* serial: it would
+refuse the duplicate rather than reuse it.
+
+The ``crlnumber`` file works as in ``openssl ca``: it holds the number the
+next CRL gets, in hex. Callers hold the CA lock around these functions.
+"""
+
+import os
+import secrets
+
+from ..errors import StoreError
+from .atomic import write_text
+from .ca_dir import CaDir
+from .index import read_index, serial_hex
+
+SERIAL_BITS = 159
+
+
+def new_serial(used=()):
+    """A fresh random serial that is not in ``used``."""
+    top = 1 << (SERIAL_BITS - 1)
+    while True:
+        serial = secrets.randbits(SERIAL_BITS - 1) | top
+        if serial not in used:
+            return serial
+
+
+def _as_ca_dir(ca_dir):
+    return ca_dir if isinstance(ca_dir, CaDir) else CaDir(ca_dir)
+
+
+def used_serials(ca_dir):
+    """Serials the CA has used: those in the index and those of the files
+    in ``certs/`` (a crash between writing the certificate and the index
+    must not let its serial be drawn again)."""
+    ca_dir = _as_ca_dir(ca_dir)
+    used = {entry.serial for entry in read_index(ca_dir.index)} if ca_dir.index.exists() else set()
+    try:
+        names = os.listdir(ca_dir.certs_dir)
+    except FileNotFoundError:
+        names = []
+    for name in names:
+        stem, dot, ext = name.partition(".")
+        if dot and ext == "crt":
+            try:
+                used.add(int(stem, 16))
+            except ValueError:
+                continue
+    return used
+
+
+def _read_hex(path):
+    try:
+        with open(path, "r", encoding="ascii") as handle:
+            text = handle.read().strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise StoreError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from err
+    try:
+        value = int(text, 16)
+    except ValueError:
+        raise StoreError(f"invalid counter in {path}: {text[:40]!r} is not a hex number") from None
+    if value < 0:
+        raise StoreError(f"invalid counter in {path}: negative value")
+    return value
+
+
+def _write_hex(path, value):
+    write_text(path, serial_hex(value) + "\n")
+
+
+def record_serial(ca_dir, serial):
+    """Write ``serial`` to the ``serial`` file as the last one issued."""
+    _write_hex(_as_ca_dir(ca_dir).serial, serial)
+
+
+def last_serial(ca_dir):
+    """The serial in the ``serial`` file, or None if there is none yet."""
+    return _read_hex(_as_ca_dir(ca_dir).serial)
+
+
+def next_crl_number(ca_dir):
+    """Take the next CRL number: 1 for the first CRL, then 2, 3...
+
+    Reads ``crlnumber`` (the number to use now), stores the following one
+    atomically and returns the number taken.
+    """
+    path = _as_ca_dir(ca_dir).crlnumber
+    number = _read_hex(path)
+    if number is None:
+        number = 1
+    _write_hex(path, number + 1)
+    return number
+
+
+def last_crl_number(ca_dir):
+    """The number of the latest CRL taken, or None if none was."""
+    number = _read_hex(_as_ca_dir(ca_dir).crlnumber)
+    return None if number is None or number <= 1 else number - 1

@@ -1,0 +1,43 @@
+"""Building and signing certificates."""
+
+import datetime
+
+from cryptography import x509
+
+from .assemble import CERTIFICATE, sign_builder, subject_key_for_builder
+from .keyid import authority_key_identifier, key_identifier, subject_key_identifier
+
+_SKI = x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER
+_AKI = x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER
+
+
+def certificate_builder(*, subject, issuer, serial, not_before, not_after,
+                        extensions, subject_public_key, issuer_key_id):
+    """A builder (without public key) carrying every field and extension,
+    SKI and AKI included. ``issuer_key_id`` None means self-signed."""
+    builder = (x509.CertificateBuilder()
+               .subject_name(subject)
+               .issuer_name(issuer)
+               .serial_number(serial)
+               .not_valid_before(not_before)
+               .not_valid_after(not_after))
+    own_id = key_identifier(subject_public_key)
+    for ext in extensions:
+        if ext.oid in (_SKI, _AKI):
+            continue
+        builder = builder.add_extension(ext.value, ext.critical)
+    builder = builder.add_extension(subject_key_identifier(subject_public_key), False)
+    builder = builder.add_extension(
+        authority_key_identifier(issuer_key_id if issuer_key_id is not None else own_id), False)
+    return builder
+
+
+def sign_certificate(builder, signer, subject_public_key):
+    """The signed certificate as a cryptography Certificate."""
+    builder_key, replace_spki = subject_key_for_builder(subject_public_key)
+    der = sign_builder(builder.public_key(builder_key), CERTIFICATE, signer, replace_spki)
+    return x509.load_der_x509_certificate(der)
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)

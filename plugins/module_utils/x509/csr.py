@@ -1,0 +1,16 @@
+"""Building and signing certificate signing requests."""
+
+from cryptography import x509
+
+from .assemble import CSR, sign_builder
+
+
+def build_csr(signer, subject, extensions=()):
+    """A CSR for the signer's own key (proof of possession by that key)."""
+    builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+    for ext in extensions:
+        builder = builder.add_extension(ext.value, ext.critical)
+    # CSR builders take the subject key from the signing key; a key they
+    # cannot sign with is put in by the rewrite.
+    replace = None if signer.crypto_key() is not None else signer.public_key()
+    return x509.load_der_x509_csr(sign_builder(builder, CSR, signer, replace))

@@ -1,0 +1,184 @@
+"""Reading certificates, CRLs and CSRs (PEM or DER) and their public keys.
+
+Every loader takes the raw bytes plus ``where`` (e.g. ``"file ca.crt"``),
+the text that opens the one-line InputError raised for anything that is not
+a well-formed object of the expected kind. Nothing here verifies signatures.
+"""
+
+import importlib
+import importlib.util
+import re
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from pyasn1.codec.der import decoder, encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1_modules import rfc2986, rfc5280
+
+from ..algorithms.spki import load_spki, split_spki
+from ..errors import InputError
+
+_PEM_LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+
+
+def _as_bytes(data, where, what):
+    if isinstance(data, str):
+        data = data.encode("utf-8", "replace")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InputError("%s: not a PEM or DER %s" % (where, what))
+    return bytes(data)
+
+
+def _is_pem(data):
+    return b"-----BEGIN " in data
+
+
+# PEM labels each kind of object may carry (RFC 7468 and OpenSSL variants).
+_LABELS = {
+    "certificate": {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"},
+    "CRL": {"X509 CRL"},
+    "certificate request": {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"},
+}
+
+
+def _fail(where, what, data):
+    labels = sorted({m.decode("ascii") for m in _PEM_LABEL.findall(data)})
+    found = ""
+    if labels and not set(labels) & _LABELS[what]:
+        found = " (found PEM %s)" % ", ".join(labels)
+    return InputError("%s: not a PEM or DER %s%s" % (where, what, found))
+
+
+def _load(data, where, what, pem_loader, der_loader):
+    data = _as_bytes(data, where, what)
+    loader = pem_loader if _is_pem(data) else der_loader
+    try:
+        return loader(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise _fail(where, what, data) from None
+
+
+def load_certificate(data, where="input"):
+    """One certificate from PEM (the first block) or DER bytes."""
+    return _load(data, where, "certificate",
+                 x509.load_pem_x509_certificate, x509.load_der_x509_certificate)
+
+
+def load_certificates(data, where="input"):
+    """Every certificate of a PEM bundle, or the one certificate of DER bytes."""
+    data = _as_bytes(data, where, "certificate")
+    if not _is_pem(data):
+        return [load_certificate(data, where)]
+    try:
+        return x509.load_pem_x509_certificates(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise _fail(where, "certificate", data) from None
+
+
+def load_crl(data, where="input"):
+    """One CRL from PEM or DER bytes."""
+    return _load(data, where, "CRL", x509.load_pem_x509_crl, x509.load_der_x509_crl)
+
+
+def load_csr(data, where="input"):
+    """One PKCS#10 certificate request from PEM or DER bytes."""
+    return _load(data, where, "certificate request",
+                 x509.load_pem_x509_csr, x509.load_der_x509_csr)
+
+
+def read_bytes(path):
+    """The contents of ``path``; InputError naming the file when unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError("file %s: cannot read (%s)" % (path, exc.strerror or exc)) from None
+
+
+def load_certificate_file(path):
+    return load_certificate(read_bytes(path), "file %s" % path)
+
+
+def load_certificates_file(path):
+    return load_certificates(read_bytes(path), "file %s" % path)
+
+
+def load_crl_file(path):
+    return load_crl(read_bytes(path), "file %s" % path)
+
+
+def load_csr_file(path):
+    return load_csr(read_bytes(path), "file %s" % path)
+
+
+# --------------------------------------------------------------------------
+# Public keys, including those cryptography cannot load (SLH-DSA, composite)
+# --------------------------------------------------------------------------
+
+def composite_module():
+    """algorithms.composite when it is present, else None."""
+    relative = "..algorithms.composite"
+    name = importlib.util.resolve_name(relative, __package__)
+    try:
+        return importlib.import_module(relative, __package__)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def _decode(der, spec, what):
+    try:
+        value, rest = decoder.decode(der, asn1Spec=spec)
+    except PyAsn1Error:
+        raise InputError("malformed %s" % what) from None
+    if rest:
+        raise InputError("malformed %s: trailing data" % what)
+    return value
+
+
+def certificate_spki_der(cert):
+    """DER SubjectPublicKeyInfo of a certificate, read with pyasn1."""
+    tbs = _decode(cert.tbs_certificate_bytes, rfc5280.TBSCertificate(), "certificate")
+    return encoder.encode(tbs["subjectPublicKeyInfo"])
+
+
+def csr_spki_der(csr):
+    """DER SubjectPublicKeyInfo of a PKCS#10 request, read with pyasn1."""
+    info = _decode(csr.tbs_certrequest_bytes, rfc2986.CertificationRequestInfo(),
+                   "certificate request")
+    return encoder.encode(info["subjectPKInfo"])
+
+
+def public_key_from_spki(der):
+    """A public key object for any SPKI we support: cryptography's own keys,
+    SlhDsaPublicKey, or CompositePublicKey when composite support exists."""
+    try:
+        return serialization.load_der_public_key(der)
+    except (UnsupportedAlgorithm, ValueError):
+        pass
+    oid, raw = split_spki(der)
+    composite = composite_module()
+    if composite is not None:
+        params = composite.params_by_oid(oid)
+        if params is not None:
+            return composite.CompositePublicKey.from_bytes(params, raw)
+    return load_spki(der)
+
+
+def _native_or_spki(obj, spki_of):
+    try:
+        return obj.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return public_key_from_spki(spki_of(obj))
+
+
+def public_key_of_certificate(cert):
+    """The subject public key of ``cert`` as an object with ``verify()``."""
+    return _native_or_spki(cert, certificate_spki_der)
+
+
+def public_key_of_csr(csr):
+    """The public key of a PKCS#10 request as an object with ``verify()``."""
+    return _native_or_spki(csr, csr_spki_der)

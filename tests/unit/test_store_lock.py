@@ -1,0 +1,147 @@
+"""CA directory lock: mutual exclusion across processes and threads, timeouts."""
+
+import multiprocessing
+import threading
+import time
+
+import pytest
+
+from qpki.errors import StoreError
+from qpki.store.lock import ca_lock
+
+ROUNDS = 100
+
+
+def bump(counter):
+    value = int(counter.read_text())
+    time.sleep(0)  # give a racing writer every chance to interleave
+    counter.write_text(str(value + 1))
+
+
+def worker(ca_dir, rounds):
+    counter = ca_dir / "counter"
+    for _ in range(rounds):
+        with ca_lock(ca_dir, timeout=60):
+            bump(counter)
+
+
+def test_four_processes_never_lose_an_increment(tmp_path):
+    (tmp_path / "counter").write_text("0")
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=worker, args=(tmp_path, ROUNDS)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+        assert proc.exitcode == 0
+    assert int((tmp_path / "counter").read_text()) == 4 * ROUNDS
+
+
+def test_four_threads_never_lose_an_increment(tmp_path):
+    (tmp_path / "counter").write_text("0")
+    errors = []
+
+    def run():
+        try:
+            worker(tmp_path, ROUNDS)
+        except Exception as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors
+    assert int((tmp_path / "counter").read_text()) == 4 * ROUNDS
+
+
+def hold_lock(ca_dir, ready, release):
+    with ca_lock(ca_dir):
+        ready.set()
+        release.wait(30)
+
+
+def test_timeout_names_the_directory(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=hold_lock, args=(tmp_path, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        started = time.monotonic()
+        with pytest.raises(StoreError) as info:
+            with ca_lock(tmp_path, timeout=0.3):
+                pass
+        waited = time.monotonic() - started
+        assert 0.25 <= waited < 5
+        message = str(info.value)
+        assert str(tmp_path) in message and "timed out" in message
+        assert "\n" not in message
+    finally:
+        release.set()
+        holder.join(30)
+    # Released by the holder: available again.
+    with ca_lock(tmp_path, timeout=5):
+        pass
+
+
+def test_other_thread_waits_then_gets_the_lock(tmp_path):
+    order = []
+    inside = threading.Event()
+
+    def other():
+        inside.wait(5)
+        with ca_lock(tmp_path, timeout=10):
+            order.append("other")
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with ca_lock(tmp_path):
+        inside.set()
+        time.sleep(0.2)
+        order.append("main")
+    thread.join(10)
+    assert order == ["main", "other"]
+
+
+def test_timeout_zero_tries_once(tmp_path):
+    result = []
+
+    def other():
+        try:
+            with ca_lock(tmp_path, timeout=0):
+                result.append("got it")
+        except StoreError as err:
+            result.append(str(err))
+
+    with ca_lock(tmp_path):
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(5)
+    assert "timed out" in result[0]
+
+
+def test_nested_lock_in_same_thread_fails_fast(tmp_path):
+    with ca_lock(tmp_path):
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="already locked by this thread"):
+            with ca_lock(tmp_path, timeout=30):
+                pass
+        assert time.monotonic() - started < 1
+    with ca_lock(tmp_path):  # the failed attempt left nothing behind
+        pass
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(StoreError, match="no such directory"):
+        with ca_lock(tmp_path / "missing"):
+            pass
+
+
+def test_lock_released_when_block_raises(tmp_path):
+    with pytest.raises(ValueError):
+        with ca_lock(tmp_path):
+            raise ValueError("boom")
+    with ca_lock(tmp_path, timeout=0):
+        pass
