@@ -269,3 +269,10 @@ def test_profile_is_immutable():
     profile.signature["scheme"] = "pss"
     assert profile.variables["cn"]["required"] is True
     assert profile.signature == {}
+
+
+def test_profile_algorithm_names_match_the_registry():
+    from qpki.algorithms.registry import algorithm_names
+    from qpki.profiles.algorithm_rules import KNOWN
+
+    assert sorted(KNOWN) == algorithm_names()

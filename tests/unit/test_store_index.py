@@ -34,20 +34,30 @@ def test_valid_line_format():
 
 def test_revoked_line_format():
     line = format_line(
-        IndexEntry("R", EXP, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "keyCompromise", 10, "/CN=x")
+        IndexEntry(
+            "R",
+            EXP,
+            datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+            "keyCompromise",
+            10,
+            "/CN=x",
+        )
     )
     assert line == "R\t300506070809Z\t260102030405Z,keyCompromise\t0A\tunknown\t/CN=x\n"
 
 
 @pytest.mark.parametrize(
-    "serial,text", [(0, "00"), (1, "01"), (0xABC, "0ABC"), (0x80, "80"), (2**158, "4" + "0" * 39)]
+    "serial,text",
+    [(0, "00"), (1, "01"), (0xABC, "0ABC"), (0x80, "80"), (2**158, "4" + "0" * 39)],
 )
 def test_serial_hex_is_upper_and_even(serial, text):
     assert serial_hex(serial) == text
 
 
 def test_times_utc_before_2050_generalized_after():
-    assert format_time(datetime(2049, 12, 31, 23, 59, 59, tzinfo=UTC)) == "491231235959Z"
+    assert (
+        format_time(datetime(2049, 12, 31, 23, 59, 59, tzinfo=UTC)) == "491231235959Z"
+    )
     assert format_time(datetime(2050, 1, 1, tzinfo=UTC)) == "20500101000000Z"
     assert format_time(datetime(1950, 1, 1)) == "500101000000Z"  # naive = UTC
     assert parse_time("500101000000Z").year == 1950
@@ -66,7 +76,10 @@ def test_aware_times_are_converted_to_utc():
 
 def test_control_characters_in_subject_are_escaped(tmp_path):
     line = format_line(entry(1, "/CN=tab\there\nnew\x7fé"))
-    assert line == "V\t300506070809Z\t\t01\tunknown\t/CN=tab\\x09here\\x0Anew\\x7F\\xC3\\xA9\n"
+    assert (
+        line
+        == "V\t300506070809Z\t\t01\tunknown\t/CN=tab\\x09here\\x0Anew\\x7F\\xC3\\xA9\n"
+    )
     assert line.count("\t") == 5 and line.count("\n") == 1
 
 
@@ -74,13 +87,39 @@ def test_round_trip(tmp_path):
     path = tmp_path / "index.txt"
     entries = [
         entry(1, "/CN=one"),
-        IndexEntry("R", EXP, datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC), "superseded", 2, "/CN=two"),
-        IndexEntry("R", datetime(2051, 1, 1, tzinfo=UTC), datetime(2026, 2, 3, tzinfo=UTC), None, 3, "/CN=t"),
         IndexEntry(
-            "R", EXP, datetime(2026, 2, 3, tzinfo=UTC), "keyTime", 4, "/CN=k",
+            "R",
+            EXP,
+            datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC),
+            "superseded",
+            2,
+            "/CN=two",
+        ),
+        IndexEntry(
+            "R",
+            datetime(2051, 1, 1, tzinfo=UTC),
+            datetime(2026, 2, 3, tzinfo=UTC),
+            None,
+            3,
+            "/CN=t",
+        ),
+        IndexEntry(
+            "R",
+            EXP,
+            datetime(2026, 2, 3, tzinfo=UTC),
+            "keyTime",
+            4,
+            "/CN=k",
             reason_arg="20260101000000Z",
         ),
-        IndexEntry("E", datetime(2020, 1, 1, tzinfo=UTC), None, None, 2**158 + 5, "/O=a\\/b/CN=e"),
+        IndexEntry(
+            "E",
+            datetime(2020, 1, 1, tzinfo=UTC),
+            None,
+            None,
+            2**158 + 5,
+            "/O=a\\/b/CN=e",
+        ),
     ]
     write_index(path, entries)
     assert read_index(path) == entries
@@ -127,10 +166,14 @@ def test_mark_revoked_without_reason(tmp_path):
 def test_mark_revoked_errors_say_which(tmp_path):
     path = tmp_path / "index.txt"
     write_index(path, [entry(1)])
-    with pytest.raises(StoreError, match=r"serial 0ABC is not in the certificate index .*index.txt"):
+    with pytest.raises(
+        StoreError, match=r"serial 0ABC is not in the certificate index .*index.txt"
+    ):
         mark_revoked(path, 0xABC, datetime.now(UTC), None)
     mark_revoked(path, 1, datetime(2026, 1, 1, tzinfo=UTC), None)
-    with pytest.raises(StoreError, match=r"serial 01 is already revoked \(since 2026-01-01"):
+    with pytest.raises(
+        StoreError, match=r"serial 01 is already revoked \(since 2026-01-01"
+    ):
         mark_revoked(path, 1, datetime.now(UTC), "superseded")
     with pytest.raises(InputError, match="unknown revocation reason 'bogus'"):
         mark_revoked(path, 1, datetime.now(UTC), "bogus")

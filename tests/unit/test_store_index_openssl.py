@@ -66,9 +66,22 @@ def ca(tmp_path):
     (tmp_path / "index.txt").write_text("")
     (tmp_path / "serial").write_text("1000\n")
     openssl(
-        tmp_path, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=Index Test CA",
-        "-days", "30",
+        tmp_path,
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=Index Test CA",
+        "-days",
+        "30",
     )
     return tmp_path
 
@@ -86,16 +99,28 @@ def attr(oid, value, kind=None):
 
 def odd_name():
     """Every attribute type we name, plus the awkward cases."""
-    rdns = [x509.RelativeDistinguishedName([attr(oid, "v")]) for oid in SHORT_NAMES
-            if oid != "2.5.4.6"]
+    rdns = [
+        x509.RelativeDistinguishedName([attr(oid, "FR")])
+        for oid in SHORT_NAMES
+        if oid != "2.5.4.6"
+    ]
     rdns += [
         x509.RelativeDistinguishedName([attr(NameOID.COUNTRY_NAME, "FR")]),
         x509.RelativeDistinguishedName(
-            [attr(NameOID.ORGANIZATION_NAME, "a+b/c\\d"), attr(NameOID.ORGANIZATIONAL_UNIT_NAME, "ou")]
+            [
+                attr(NameOID.ORGANIZATION_NAME, "a+b/c\\d"),
+                attr(NameOID.ORGANIZATIONAL_UNIT_NAME, "ou"),
+            ]
         ),
-        x509.RelativeDistinguishedName([attr(NameOID.COMMON_NAME, "tab\there\nnl\x7f é")]),
-        x509.RelativeDistinguishedName([attr(NameOID.LOCALITY_NAME, "bmp é", _ASN1Type.BMPString)]),
-        x509.RelativeDistinguishedName([attr(NameOID.STATE_OR_PROVINCE_NAME, "p", _ASN1Type.PrintableString)]),
+        x509.RelativeDistinguishedName(
+            [attr(NameOID.COMMON_NAME, "tab\there\nnl\x7f é")]
+        ),
+        x509.RelativeDistinguishedName(
+            [attr(NameOID.LOCALITY_NAME, "bmp é", _ASN1Type.BMPString)]
+        ),
+        x509.RelativeDistinguishedName(
+            [attr(NameOID.STATE_OR_PROVINCE_NAME, "p", _ASN1Type.PrintableString)]
+        ),
         x509.RelativeDistinguishedName([attr("1.2.3.4.5", "unknown type")]),
     ]
     return x509.Name(rdns)
@@ -128,31 +153,78 @@ def test_we_read_and_rewrite_what_openssl_writes(ca):
     issued = []
     for number, cn in enumerate(["alpha", "beta", "gamma"]):
         openssl(
-            ca, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", f"{cn}.key", "-out", f"{cn}.csr", "-subj", f"/C=FR/O=Ex\\/ample/CN={cn}",
+            ca,
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            f"{cn}.key",
+            "-out",
+            f"{cn}.csr",
+            "-subj",
+            f"/C=FR/O=Ex\\/ample/CN={cn}",
         )
-        openssl(ca, "ca", "-batch", "-config", "ca.cnf", "-notext", "-in", f"{cn}.csr",
-                "-out", f"{cn}.crt", *(["-enddate", "20600101000000Z"] if number == 2 else []))
+        openssl(
+            ca,
+            "ca",
+            "-batch",
+            "-config",
+            "ca.cnf",
+            "-notext",
+            "-in",
+            f"{cn}.csr",
+            "-out",
+            f"{cn}.crt",
+            *(["-enddate", "20600101000000Z"] if number == 2 else []),
+        )
         issued.append(load_cert(ca / f"{cn}.crt"))
     odd = make_cert(ca, odd_name(), 0x8F00, datetime.now(UTC) + timedelta(days=3))
     write_pem(ca / "odd.crt", odd)
-    openssl(ca, "ca", "-config", "ca.cnf", "-revoke", "beta.crt", "-crl_reason", "superseded")
-    openssl(ca, "ca", "-config", "ca.cnf", "-revoke", "gamma.crt",
-            "-crl_compromise", "20260101000000Z")
-    openssl(ca, "ca", "-config", "ca.cnf", "-revoke", "odd.crt")  # unknown cert: added, revoked
+    openssl(
+        ca,
+        "ca",
+        "-config",
+        "ca.cnf",
+        "-revoke",
+        "beta.crt",
+        "-crl_reason",
+        "superseded",
+    )
+    openssl(
+        ca,
+        "ca",
+        "-config",
+        "ca.cnf",
+        "-revoke",
+        "gamma.crt",
+        "-crl_compromise",
+        "20260101000000Z",
+    )
+    openssl(
+        ca, "ca", "-config", "ca.cnf", "-revoke", "odd.crt"
+    )  # unknown cert: added, revoked
 
     entries = read_index(ca / "index.txt")
     assert [e.status for e in entries] == ["V", "R", "R", "R"]
     for parsed, cert in zip(entries, issued + [odd]):
         expected = entry_for_certificate(cert)
         assert (parsed.serial, parsed.expires, parsed.subject) == (
-            expected.serial, expected.expires, expected.subject,
+            expected.serial,
+            expected.expires,
+            expected.subject,
         )
     assert entries[1].reason == "superseded"
     assert (entries[2].reason, entries[2].reason_arg) == ("keyTime", "20260101000000Z")
     assert entries[2].expires.year == 2060
     assert entries[3].reason is None and entries[3].revoked_at is not None
-    assert "\\xC3\\xA9" in entries[3].subject and "/OU=ou+O=a\\+b\\/c\\d" in entries[3].subject
+    assert (
+        "\\xC3\\xA9" in entries[3].subject
+        and "/OU=ou+O=a\\+b\\/c\\d" in entries[3].subject
+    )
 
     original = (ca / "index.txt").read_bytes()
     copy = ca / "copy.txt"
@@ -175,7 +247,12 @@ def test_openssl_reads_what_we_write(ca):
     ]:
         serial = new_serial(used)
         used.add(serial)
-        subject = x509.Name([attr(NameOID.ORGANIZATION_NAME, "Ex/am+ple"), attr(NameOID.COMMON_NAME, name)])
+        subject = x509.Name(
+            [
+                attr(NameOID.ORGANIZATION_NAME, "Ex/am+ple"),
+                attr(NameOID.COMMON_NAME, name),
+            ]
+        )
         certs[name] = make_cert(ca, subject, serial, not_after)
         append_entry(index, entry_for_certificate(certs[name]))
     when = now.replace(microsecond=0) - timedelta(hours=1)
@@ -184,8 +261,15 @@ def test_openssl_reads_what_we_write(ca):
     assert (ca / "index.txt.attr").read_text() == "unique_subject = no\n"
 
     def status(name):
-        proc = openssl(ca, "ca", "-config", "ca.cnf", "-status",
-                       serial_hex(certs[name].serial_number), check=False)
+        proc = openssl(
+            ca,
+            "ca",
+            "-config",
+            "ca.cnf",
+            "-status",
+            serial_hex(certs[name].serial_number),
+            check=False,
+        )
         return proc.stderr
 
     assert "=Valid (V)" in status("valid")
@@ -200,7 +284,11 @@ def test_openssl_reads_what_we_write(ca):
     # openssl rewrote the file: apart from the V -> E change it is byte for byte ours.
     expired_hex = serial_hex(certs["expired"].serial_number)
     assert index.read_bytes() == b"".join(
-        line.replace(b"V\t", b"E\t", 1) if b"\t" + expired_hex.encode() + b"\t" in line else line
+        (
+            line.replace(b"V\t", b"E\t", 1)
+            if b"\t" + expired_hex.encode() + b"\t" in line
+            else line
+        )
         for line in ours.splitlines(keepends=True)
     )
 
@@ -210,7 +298,10 @@ def test_openssl_reads_what_we_write(ca):
     crl = x509.load_pem_x509_crl((ca / "ca.crl").read_bytes())
     assert crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == 3
     revoked = {r.serial_number: r for r in crl}
-    assert set(revoked) == {certs["revoked"].serial_number, certs["plain-revoked"].serial_number}
+    assert set(revoked) == {
+        certs["revoked"].serial_number,
+        certs["plain-revoked"].serial_number,
+    }
     entry = revoked[certs["revoked"].serial_number]
     assert entry.revocation_date_utc == when
     reason = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason

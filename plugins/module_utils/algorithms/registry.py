@@ -9,13 +9,14 @@ def _load():
     global _BY_NAME
     if _BY_NAME is None:
         from .classical import classical_algorithms
+        from .composite_algorithm import composite_algorithms
         from .mldsa import mldsa_algorithms
         from .mlkem import mlkem_algorithms
         from .slhdsa import slhdsa_algorithms
 
         table = {}
         for group in (classical_algorithms(), mldsa_algorithms(),
-                      slhdsa_algorithms(), mlkem_algorithms()):
+                      slhdsa_algorithms(), mlkem_algorithms(), composite_algorithms()):
             for algorithm in group:
                 table[algorithm.name] = algorithm
         _BY_NAME = table
@@ -43,7 +44,8 @@ def algorithm_for_oid(oid):
     OID), or None. Classical key OIDs are shared by several algorithms, so
     this is only meaningful for OIDs that name one algorithm."""
     for algorithm in _load().values():
-        if algorithm.family in ("ml-dsa", "slh-dsa", "ml-kem", "ed25519") and algorithm.key_oid == oid:
+        if algorithm.family in ("ml-dsa", "slh-dsa", "ml-kem", "ed25519", "composite") \
+                and algorithm.key_oid == oid:
             return algorithm
     return None
 

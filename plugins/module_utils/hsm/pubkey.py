@@ -126,14 +126,6 @@ def _from_object(obj):
     """A public key from the attributes of ``obj``, or None when missing."""
     import pkcs11
 
-    spki = _attribute(obj, pkcs11.Attribute.PUBLIC_KEY_INFO)
-    if spki:
-        from cryptography.hazmat.primitives.serialization import load_der_public_key
-
-        try:
-            return load_der_public_key(bytes(spki))
-        except ValueError:
-            pass  # fall through to the key-type specific attributes
     key_type = obj[pkcs11.Attribute.KEY_TYPE]
     if key_type == pkcs11.KeyType.EC:
         return _ec_public(obj)

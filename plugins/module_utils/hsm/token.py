@@ -58,7 +58,7 @@ def _available(tokens, with_serial):
             names.append("%s (serial %s)" % (token.label, serial))
         else:
             names.append(token.label)
-    return ", ".join(names) or "none"
+    return ", ".join(sorted(names)) or "none"
 
 
 def _unique(matches, what, tokens, config):

@@ -10,7 +10,7 @@ from ..errors import InputError, StoreError
 from ..profiles.loader import load_profile
 from ..store.atomic import write_file
 from ..store.ca_dir import CaDir
-from ..store.lock import ca_lock
+from ..store.lock import LOCK_NAME, ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
@@ -74,6 +74,8 @@ def _create(target, profile, rendered, algorithm, key, parent, now):
     try:
         staging = CaDir(work)
         staging.create_layout()
+        # The lock file exists from the start, so locking never adds a file.
+        open(os.path.join(staging.path, LOCK_NAME), "a").close()
         if key.in_hsm:
             signer, storage = open_hsm_key(key, algorithm, profile.signature)
         else:

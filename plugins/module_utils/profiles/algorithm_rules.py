@@ -1,7 +1,9 @@
 """Which algorithm names a profile may use, and how they may be combined.
 
-The names are those of the algorithm registry (DESIGN.md §3). A hybrid
-profile lists two: the classical one first, the post-quantum one second.
+The names are those of the algorithm registry (DESIGN.md §3). They are kept
+here as plain data so that loading a profile loads no crypto back end; a
+unit test checks that both lists agree. A hybrid profile lists two names:
+the classical one first, the post-quantum one second.
 """
 
 from .messages import profile_error, quote, type_name
@@ -15,7 +17,7 @@ SLH_DSA = tuple(
     "slh-dsa-%s-%s%s" % (hash_, bits, speed)
     for hash_ in ("sha2", "shake") for bits in ("128", "192", "256") for speed in ("s", "f")
 )
-ML_KEM = ("ml-kem-512", "ml-kem-768", "ml-kem-1024")
+ML_KEM = ("ml-kem-768", "ml-kem-1024")
 KNOWN = CLASSICAL + ML_DSA + SLH_DSA + ML_KEM
 MODES = ("catalyst", "composite")
 

@@ -90,7 +90,7 @@ class SubjectAltName(ExtensionDef):
     def to_dict(self):
         out = {kind: f.to_list() for kind, f in self.fields.items() if f.items}
         out["dns_include_cn"] = self.include_cn
-        out["critical"] = self.critical if self.explicit_critical else "when subject is empty"
+        out["critical"] = self.critical if self.explicit_critical else "auto (true when the subject is empty)"
         return out
 
 

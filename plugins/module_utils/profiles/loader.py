@@ -46,7 +46,7 @@ def load_profile_file(path):
 
     if os.path.isdir(path):
         raise ProfileError('profile file "%s": is a directory' % path)
-    data = read_yaml(path, "profile file")
+    data = read_yaml(path, "profile file", ProfileError)
     stem = os.path.splitext(os.path.basename(path))[0]
     if not isinstance(data, dict):
         raise profile_error(path, None, "expected a mapping at the top of the file")

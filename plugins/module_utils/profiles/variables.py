@@ -20,7 +20,8 @@ allowed items).
 Constraint keys, by type:
 
 - ``pattern``: a regular expression the whole value must match (Python
-  ``re.fullmatch``); for list types every item must match. Text and list
+  ``re.fullmatch``, applied to the canonical form, e.g. IDNA A-labels); for
+  list types every item must match. Text and list
   types only (not integer, boolean, duration).
 - ``min_length`` / ``max_length``: length in characters of the value, or of
   every item of a list type. Same types as ``pattern``.
@@ -29,6 +30,9 @@ Constraint keys, by type:
 - ``min_items`` / ``max_items``: number of items of a list type.
 - ``allow_wildcard``: ``dns_name`` / ``dns_names`` only (default false); a
   wildcard may only be the whole leftmost label (``*.example.com``).
+
+``parse_var_args`` (``--var k=v``) and ``load_var_file`` (``--var-file``)
+live in var_input.py and are re-exported here.
 
 Input coercion: strings (from ``--var k=v``) are parsed into the type:
 integers from digits, booleans from true/false/yes/no/on/off/1/0, list types
@@ -41,7 +45,7 @@ import re
 from . import validators
 from .durations import format_duration, parse_duration
 from .messages import Invalid, profile_error, quote, type_name
-from ..errors import InputError
+from .var_input import load_var_file, parse_var_args  # noqa: F401 (public API)
 
 _TEXT_ITEM_KINDS = {
     "string": None,
@@ -206,10 +210,7 @@ class VariableSpec:
         if kind == "boolean":
             return _boolean(value)
         if kind == "duration":
-            try:
-                delta = parse_duration(value)
-            except Invalid:
-                raise
+            delta = parse_duration(value)
             if self.min is not None and delta < self.min:
                 raise Invalid("%s is shorter than the minimum %s" % (quote(value), format_duration(self.min)))
             if self.max is not None and delta > self.max:
@@ -339,35 +340,3 @@ def resolve(profile, specs, given, fallback=None):
         except Invalid as exc:
             raise profile_error(profile, "variable %s" % name, "%s%s" % (exc, note))
     return values
-
-
-def parse_var_args(args):
-    """Turn repeated ``--var NAME=VALUE`` arguments into a dict of strings."""
-    out = {}
-    for arg in args or []:
-        name, sep, value = str(arg).partition("=")
-        name = name.strip()
-        if not sep:
-            raise InputError("--var %s: expected NAME=VALUE" % quote(arg))
-        if not _NAME.fullmatch(name):
-            raise InputError("--var %s: %s is not a valid variable name" % (quote(arg), quote(name)))
-        if name in out:
-            raise InputError("--var %s: variable %s is given more than once" % (quote(arg), name))
-        out[name] = value
-    return out
-
-
-def load_var_file(path):
-    """Read a YAML mapping of variable values (``--var-file``)."""
-    from .yamlio import read_yaml
-
-    data = read_yaml(path, "var file")
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise InputError('var file "%s": expected a mapping of variable names to values, got %s'
-                         % (path, type_name(data)))
-    for key in data:
-        if not isinstance(key, str):
-            raise InputError('var file "%s": variable name %s is not a string' % (path, quote(key)))
-    return dict(data)

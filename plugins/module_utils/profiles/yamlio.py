@@ -40,20 +40,20 @@ def _strict_loader():
     return _LOADER
 
 
-def read_yaml(path, what):
-    """Parse the YAML file ``path``; errors say ``<what> "<path>": ...``."""
+def read_yaml(path, what, error=InputError):
+    """Parse the YAML file ``path``; raises ``error`` saying ``<what> "<path>": ...``."""
     yaml, loader = _strict_loader()
     try:
         with open(path, "r", encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError:
-        raise InputError('%s "%s": file not found' % (what, path))
+        raise error('%s "%s": file not found' % (what, path))
     except (OSError, UnicodeError) as exc:
-        raise InputError('%s "%s": cannot read: %s' % (what, path, getattr(exc, "strerror", None) or exc))
+        raise error('%s "%s": cannot read: %s' % (what, path, getattr(exc, "strerror", None) or exc))
     try:
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = " at line %d" % (mark.line + 1) if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError('%s "%s": invalid YAML%s: %s' % (what, path, where, problem))
+        raise error('%s "%s": invalid YAML%s: %s' % (what, path, where, problem))

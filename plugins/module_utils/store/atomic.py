@@ -115,7 +115,9 @@ def ensure_dir(path, mode=0o755):
         os.mkdir(path, mode & 0o777)
     except FileExistsError:
         if not os.path.isdir(path):
-            raise StoreError(f"cannot create directory {path}: a file is in the way") from None
+            raise StoreError(
+                f"cannot create directory {path}: a file is in the way"
+            ) from None
         return path
     except OSError as err:
         raise StoreError(f"cannot create directory {path}: {_describe(err)}") from err
@@ -156,6 +158,8 @@ def remove_stale_temps(directory, min_age=60.0):
         except FileNotFoundError:
             continue
         except OSError as err:
-            raise StoreError(f"cannot remove stale temporary file {full}: {_describe(err)}") from err
+            raise StoreError(
+                f"cannot remove stale temporary file {full}: {_describe(err)}"
+            ) from err
         removed.append(full)
     return removed

@@ -42,7 +42,9 @@ def check_storage(storage, where, path):
         raise StoreError(f"invalid {path}: {where} must be an object")
     kind = storage.get("type")
     if kind not in STORAGE_TYPES:
-        raise StoreError(f"invalid {path}: {where}.type must be 'software' or 'pkcs11', not {kind!r}")
+        raise StoreError(
+            f"invalid {path}: {where}.type must be 'software' or 'pkcs11', not {kind!r}"
+        )
     needed = ("path",) if kind == "software" else ("config",)
     for field in needed:
         if not isinstance(storage.get(field), str) or not storage[field]:
@@ -133,12 +135,16 @@ class CaDir:
     def crl_path(self, algorithm=None, der=False):
         """``crl/ca.crl`` (``.crl.der`` with ``der``), or
         ``crl/ca.<algorithm>.crl`` for one key of a multi-key CA."""
-        stem = "ca" if algorithm is None else f"ca.{safe_component(algorithm, 'algorithm')}"
+        stem = (
+            "ca"
+            if algorithm is None
+            else f"ca.{safe_component(algorithm, 'algorithm')}"
+        )
         return self.crl_dir / (stem + (".crl.der" if der else ".crl"))
 
     def key_path(self, algorithm):
         """``private/ca.<algorithm>.key``."""
-        return self.private_dir / self.key_relpath(algorithm)[len("private/"):]
+        return self.private_dir / self.key_relpath(algorithm)[len("private/") :]
 
     @staticmethod
     def key_relpath(algorithm):
@@ -148,7 +154,9 @@ class CaDir:
     def cert_path(self, serial):
         """``certs/<SERIAL>.crt``, serial in upper-case hex, even length."""
         if not isinstance(serial, int) or serial < 0:
-            raise StoreError(f"invalid serial {serial!r} for a file under {self.certs_dir}")
+            raise StoreError(
+                f"invalid serial {serial!r} for a file under {self.certs_dir}"
+            )
         return self.certs_dir / f"{serial_hex(serial)}.crt"
 
     def resolve(self, relpath):
@@ -156,7 +164,9 @@ class CaDir:
         are taken from the CA directory and may not leave it."""
         if os.path.isabs(relpath):
             return Path(relpath)
-        return self.path / safe_relative_path(relpath, "path in " + os.fspath(self.meta))
+        return self.path / safe_relative_path(
+            relpath, "path in " + os.fspath(self.meta)
+        )
 
     # --- state -----------------------------------------------------------
 
@@ -187,7 +197,9 @@ class CaDir:
             if stat.S_IMODE(os.stat(self.private_dir).st_mode) & 0o077:
                 os.chmod(self.private_dir, 0o700)
         except OSError as err:
-            raise StoreError(f"cannot restrict {self.private_dir}: {err.strerror or err}") from err
+            raise StoreError(
+                f"cannot restrict {self.private_dir}: {err.strerror or err}"
+            ) from err
         if not self.index.exists():
             write_index(self.index, [])
         return self
@@ -236,7 +248,9 @@ class CaDir:
                 except FileNotFoundError:
                     continue
                 except OSError as err:
-                    raise StoreError(f"cannot check {full}: {err.strerror or err}") from err
+                    raise StoreError(
+                        f"cannot check {full}: {err.strerror or err}"
+                    ) from err
                 if mode & 0o044:
                     raise StoreError(
                         f"refusing to use {full}: mode {mode:04o} lets group/others "

@@ -53,7 +53,9 @@ def make_credential_id(common_name, now=None):
     elif now.tzinfo is not None:
         now = now.astimezone(timezone.utc)
     slug = slugify(common_name) or "credential"
-    return safe_component(f"{slug}-{now:%Y%m%d}-{secrets.token_hex(3)}", "credential id")
+    return safe_component(
+        f"{slug}-{now:%Y%m%d}-{secrets.token_hex(3)}", "credential id"
+    )
 
 
 def format_serial(serial):
@@ -65,7 +67,9 @@ def format_serial(serial):
             return format_serial(int(serial[2:], 16))
         except ValueError:
             pass
-    raise InputError(f"invalid certificate serial {serial!r}: expected an integer or 0x<hex>")
+    raise InputError(
+        f"invalid certificate serial {serial!r}: expected an integer or 0x<hex>"
+    )
 
 
 def _order_certificate(cert):
@@ -119,11 +123,15 @@ class CredentialDir:
         not leave the credential directory)."""
         if os.path.isabs(relpath):
             return Path(relpath)
-        return self.path / safe_relative_path(relpath, "path in " + os.fspath(self.meta))
+        return self.path / safe_relative_path(
+            relpath, "path in " + os.fspath(self.meta)
+        )
 
     @staticmethod
     def _stem(role, algorithm):
-        return f"{safe_component(role, 'role')}.{safe_component(algorithm, 'algorithm')}"
+        return (
+            f"{safe_component(role, 'role')}.{safe_component(algorithm, 'algorithm')}"
+        )
 
     def exists(self):
         """True if ``credential.meta.json`` is present."""
@@ -131,7 +139,9 @@ class CredentialDir:
 
     def require(self):
         if not self.exists():
-            raise StoreError(f"not a credential directory: {self.path} (no {META_NAME})")
+            raise StoreError(
+                f"not a credential directory: {self.path} (no {META_NAME})"
+            )
         return self
 
     def create(self):
@@ -172,8 +182,12 @@ class CredentialDir:
             meta["subject"] = ordered(meta["subject"], SUBJECT_ORDER)
         if "certificates" in meta:
             if not isinstance(meta["certificates"], list):
-                raise InputError(f"invalid metadata for {self.meta}: 'certificates' must be a list")
-            meta["certificates"] = [_order_certificate(cert) for cert in meta["certificates"]]
+                raise InputError(
+                    f"invalid metadata for {self.meta}: 'certificates' must be a list"
+                )
+            meta["certificates"] = [
+                _order_certificate(cert) for cert in meta["certificates"]
+            ]
         dump_json(self.meta, ordered(meta, META_ORDER))
 
 

@@ -66,7 +66,7 @@ def _split_tlv(der):
         count = first & 0x7F
         start = 2 + count
         length = int.from_bytes(der[2:start], "big")
-    return tag, der[start:start + length]
+    return tag, der[start : start + length]
 
 
 def _value_octets(der):

@@ -112,7 +112,7 @@ def parse_time(text):
         rest = text[4:14]
     else:
         raise ValueError(f"bad time {text!r}")
-    month, day, hour, minute, second = (int(rest[i:i + 2]) for i in range(0, 10, 2))
+    month, day, hour, minute, second = (int(rest[i : i + 2]) for i in range(0, 10, 2))
     return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
 
 
@@ -176,7 +176,14 @@ def parse_line(line, path, number):
     if status == REVOKED and revoked_at is None:
         raise bad("revoked entry without a revocation date")
     return IndexEntry(
-        status, expires_at, revoked_at, reason, int(serial, 16), subject, reason_arg, filename
+        status,
+        expires_at,
+        revoked_at,
+        reason,
+        int(serial, 16),
+        subject,
+        reason_arg,
+        filename,
     )
 
 
@@ -288,4 +295,6 @@ def mark_revoked(path, serial, when, reason=None):
         entries[position] = updated
         write_index(path, entries)
         return updated
-    raise StoreError(f"serial {serial_hex(serial)} is not in the certificate index {path}")
+    raise StoreError(
+        f"serial {serial_hex(serial)} is not in the certificate index {path}"
+    )

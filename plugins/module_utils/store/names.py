@@ -61,8 +61,9 @@ def safe_relative_path(value, what):
 def slugify(text, max_length=64):
     """Lower-case ASCII slug of ``text``: runs of other characters become '-'."""
     ascii_text = (
-        unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+        unicodedata.normalize("NFKD", str(text))
+        .encode("ascii", "ignore")
+        .decode("ascii")
     )
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:max_length].rstrip("-")
-

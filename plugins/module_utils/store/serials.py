@@ -43,7 +43,11 @@ def used_serials(ca_dir):
     in ``certs/`` (a crash between writing the certificate and the index
     must not let its serial be drawn again)."""
     ca_dir = _as_ca_dir(ca_dir)
-    used = {entry.serial for entry in read_index(ca_dir.index)} if ca_dir.index.exists() else set()
+    used = (
+        {entry.serial for entry in read_index(ca_dir.index)}
+        if ca_dir.index.exists()
+        else set()
+    )
     try:
         names = os.listdir(ca_dir.certs_dir)
     except FileNotFoundError:
@@ -65,11 +69,15 @@ def _read_hex(path):
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as err:
-        raise StoreError(f"cannot read {path}: {getattr(err, 'strerror', None) or err}") from err
+        raise StoreError(
+            f"cannot read {path}: {getattr(err, 'strerror', None) or err}"
+        ) from err
     try:
         value = int(text, 16)
     except ValueError:
-        raise StoreError(f"invalid counter in {path}: {text[:40]!r} is not a hex number") from None
+        raise StoreError(
+            f"invalid counter in {path}: {text[:40]!r} is not a hex number"
+        ) from None
     if value < 0:
         raise StoreError(f"invalid counter in {path}: negative value")
     return value

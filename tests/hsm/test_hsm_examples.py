@@ -1,0 +1,40 @@
+"""The vendor examples in examples/hsm/ are valid configurations (vendor
+libraries are not installed here, so the library path is not checked)."""
+
+from pathlib import Path
+
+import pytest
+
+from qpki.hsm.config import load_hsm_config
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "hsm"
+EXPECTED = {
+    "softhsm2.yaml": "/usr/lib/softhsm/libsofthsm2.so",
+    "thales-luna.yaml": "/usr/safenet/lunaclient/lib/libCryptoki2_64.so",
+    "eviden-proteccio.yaml": "/usr/lib/libnethsm.so",
+    "utimaco.yaml": "/opt/utimaco/lib/libcs_pkcs11_R3.so",
+    "aws-cloudhsm.yaml": "/opt/cloudhsm/lib/libcloudhsm_pkcs11.so",
+    "yubihsm2.yaml": "/usr/lib/x86_64-linux-gnu/pkcs11/yubihsm_pkcs11.so",
+}
+
+
+def test_the_six_examples_are_there():
+    assert sorted(p.name for p in EXAMPLES.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_validates(name):
+    config = load_hsm_config(EXAMPLES / name, check_lib=False)
+    assert config.lib == EXPECTED[name]
+    assert config.pin_env == "HSM_PIN"
+    assert config.logout_after_use is True
+    assert sum(x is not None for x in (config.token, config.token_serial, config.slot)) == 1
+    if name == "yubihsm2.yaml":
+        assert config.slot == 0
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_documents_its_token_conventions(name):
+    text = (EXAMPLES / name).read_text()
+    assert "Token conventions" in text or "token" in text.lower()
+    assert text.lstrip().startswith("#")
