@@ -75,7 +75,8 @@ EOF
     export SOFTHSM2_CONF="$WORK/softhsm2.conf"
     export HSM_PIN="${HSM_PIN:-$(openssl rand -hex 12)}"
     SO_PIN="$(openssl rand -hex 12)"
-    show "softhsm2-util --init-token --free --label CA-Token --pin \$HSM_PIN --so-pin ***"
+    # shellcheck disable=SC2016  # a literal $HSM_PIN is what should be shown
+    show softhsm2-util --init-token --free --label CA-Token --pin '$HSM_PIN' --so-pin '***'
     softhsm2-util --init-token --free --label CA-Token --pin "$HSM_PIN" --so-pin "$SO_PIN" >/dev/null
     unset SO_PIN
     softhsm2-util --show-slots | awk '/^Slot /{slot=$2} /Serial number:/{ser=$3}
@@ -112,7 +113,8 @@ step "issuing CA (ec/issuing-ca), signed by the root"
 run qpki ca init --profile ec/issuing-ca --var cn="Demo Issuing CA" --ca-dir issuing --parent root
 
 step "TLS server credential for www.example.com"
-show "qpki credential enroll --ca-dir issuing --cred-dir creds --profile ec/tls-server --var cn=www.example.com --var dns_names=www.example.com,example.com --json"
+show qpki credential enroll --ca-dir issuing --cred-dir creds --profile ec/tls-server \
+    --var cn=www.example.com --var dns_names=www.example.com,example.com --json
 qpki credential enroll --ca-dir issuing --cred-dir creds --profile ec/tls-server \
     --var cn=www.example.com --var dns_names=www.example.com,example.com --json >enroll.json
 sed 's/^/    /' enroll.json

@@ -68,7 +68,7 @@ if [[ "${QPKI_SKIP_APT:-0}" != 1 ]]; then
         "${SUDO[@]}" apt-get update -qq >"$LOGDIR/apt-update.log" 2>&1 \
             || { show_log "$LOGDIR/apt-update.log"; die "apt-get update failed"; }
         for pkg in "${missing[@]}"; do
-            [[ -n "$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}' | grep -v '(none)')" ]] \
+            apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}' | grep -vq '(none)' \
                 || die "Debian package '$pkg' not found by apt-cache (wrong distribution or sources?)"
         done
         "${SUDO[@]}" apt-get install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}" \

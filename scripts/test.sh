@@ -7,11 +7,12 @@
 #
 # Stages, in order (each one's status is in the summary at the end):
 #   pytest    .venv/bin/python -m pytest tests/ (unit, HSM via SoftHSM2, CLI)
+#   demo      scripts/demo.sh        - KEEP=0; the README's demo (SoftHSM2 root CA, issuing CA,
+#             TLS credential, CRL; checked with openssl and pkcs11-tool)
 #   ansible   tests/ansible/run.sh   - HOOK: ansible-test sanity/units and the
 #             playbooks against a local SoftHSM2 token (added by the Ansible work)
 #   molecule  tests/molecule/run.sh  - HOOK: molecule scenarios for the roles in
 #             podman containers built with debootstrap (added by the roles work)
-#   demo      scripts/demo.sh        - opt-in (TEST_STAGES="... demo"): the README demo
 #
 # A hook that does not exist yet is reported as "skip"; one that exists but is
 # not executable is a failure (chmod +x it). pytest's exit code 5 (nothing
@@ -19,18 +20,18 @@
 # budget QPKI_TEST_BUDGET (seconds, default 2280 = 38 min; CI allows 40).
 #
 # Environment:
-#   TEST_STAGES        stages to run (default: "pytest ansible molecule")
+#   TEST_STAGES        stages to run (default: "pytest demo ansible molecule")
 #   PYTEST_WORKERS     pytest-xdist workers (default 2; 0 = no xdist)
 #   PYTEST_TIMEOUT     per-test timeout in seconds (default 600)
 #   QPKI_TEST_BUDGET   total time budget in seconds (default 2280)
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 2
 
 START=$SECONDS
 BUDGET="${QPKI_TEST_BUDGET:-2280}"
-STAGES="${TEST_STAGES:-pytest ansible molecule}"
+STAGES="${TEST_STAGES:-pytest demo ansible molecule}"
 WORKERS="${PYTEST_WORKERS:-2}"
 PER_TEST_TIMEOUT="${PYTEST_TIMEOUT:-600}"
 
@@ -133,7 +134,7 @@ for stage in $STAGES; do
         # HOOK (roles work): molecule scenarios (podman driver; images built
         # locally with debootstrap, no container registry is reachable).
         molecule) run_hook molecule tests/molecule/run.sh "molecule scenarios for the roles" ;;
-        demo) run_hook demo scripts/demo.sh "end-to-end CLI demo" ;;
+        demo) KEEP=0 run_hook demo scripts/demo.sh "end-to-end CLI demo" ;;
         *) echo "unknown stage '$stage' in TEST_STAGES" >&2; record "$stage" FAIL "unknown stage" ;;
     esac
 done

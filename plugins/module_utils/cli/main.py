@@ -80,6 +80,9 @@ def run_ca(args):
                           parent_passphrase=_secret(args.parent_passphrase_env))
     if args.action == "info":
         return ca.ca_info(args.ca_dir)
+    if args.action == "check":
+        from ..ops.check import ca_check
+        return ca_check(args.ca_dir, repair=args.repair)
     return ca.ca_export(args.ca_dir, args.bundle, args.out)
 
 
@@ -97,7 +100,8 @@ def run_cert(args):
     result = cert.cert_verify(
         _read(args.cert, "certificate"), _read(args.ca, "CA certificate"),
         _read(args.untrusted, "untrusted certificates") if args.untrusted else None,
-        _read(args.crl, "CRL") if args.crl else None, at=_when(args.at), where=args.cert)
+        _read(args.crl, "CRL") if args.crl else None, at=_when(args.at), where=args.cert,
+        classical_only=args.classical_only)
     return result
 
 
@@ -109,7 +113,7 @@ def run_crl(args):
     if args.action == "info":
         return crl.crl_info(_read(args.crl, "CRL"), args.crl)
     return crl.crl_verify(_read(args.crl, "CRL"), _read(args.ca, "CA certificate"),
-                          at=_when(args.at), where=args.crl)
+                          at=_when(args.at), where=args.crl, classical_only=args.classical_only)
 
 
 def run_credential(args):
@@ -142,7 +146,8 @@ def run_csr(args):
     return csr_gen(args.out, args.cn, key_path=args.key, algorithm=args.algorithm,
                    key_out=args.key_out, passphrase=_secret(args.passphrase_env),
                    dns_names=args.dns, ip_addresses=args.ip, emails=args.email,
-                   organization=args.org, country=args.country)
+                   organization=args.org, country=args.country, alt_key_path=args.alt_key,
+                   alt_algorithm=args.alt_algorithm, alt_key_out=args.alt_key_out)
 
 
 def run_hsm(args):
@@ -161,8 +166,15 @@ def run_profile(args):
     return profile.profile_show(args.name)
 
 
+def run_audit(args):
+    from ..ops.audit import audit_verify
+
+    return audit_verify(args.ca_dir, anchor=args.anchor)
+
+
 HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_credential,
-            "key": run_key, "csr": run_csr, "hsm": run_hsm, "profile": run_profile}
+            "key": run_key, "csr": run_csr, "hsm": run_hsm, "profile": run_profile,
+            "audit": run_audit}
 
 
 def main(argv=None):

@@ -59,6 +59,10 @@ def build_parser():
     p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
     p.add_argument("--bundle", choices=("ca", "chain", "root"), default="ca")
     p.add_argument("--out", metavar="FILE")
+    p = _command(ca, "check", "check a CA directory's consistency (exit 1 on problems)")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    p.add_argument("--repair", action="store_true",
+                   help="fix what can be fixed without signing (see docs/SECURITY.md)")
 
     cert = groups.add_parser("cert", help="certificates").add_subparsers(
         dest="action", metavar="ACTION", required=True)
@@ -81,6 +85,8 @@ def build_parser():
     p.add_argument("--untrusted", metavar="FILE", help="intermediate certificates, PEM")
     p.add_argument("--crl", metavar="FILE", help="CRL to check revocation against")
     p.add_argument("--at", metavar="TIME", help="verification time (ISO 8601, default now)")
+    p.add_argument("--classical-only", action="store_true",
+                   help="ignore catalyst alternative signatures (verify like a legacy client)")
 
     crl = groups.add_parser("crl", help="certificate revocation lists").add_subparsers(
         dest="action", metavar="ACTION", required=True)
@@ -94,6 +100,8 @@ def build_parser():
     p.add_argument("crl", metavar="CRL")
     p.add_argument("--ca", required=True, metavar="FILE")
     p.add_argument("--at", metavar="TIME", help="also check thisUpdate/nextUpdate at TIME")
+    p.add_argument("--classical-only", action="store_true",
+                   help="ignore a catalyst alternative signature")
 
     cred = groups.add_parser("credential", help="credentials (key + certificate)").add_subparsers(
         dest="action", metavar="ACTION", required=True)
@@ -131,6 +139,10 @@ def build_parser():
     p.add_argument("--key", metavar="FILE", help="existing private key")
     p.add_argument("--algorithm", help="algorithm of a new key (with --key-out)")
     p.add_argument("--key-out", metavar="FILE", help="where to write the new key")
+    p.add_argument("--alt-key", metavar="FILE",
+                   help="catalyst CSR: existing alternative (PQC) private key")
+    p.add_argument("--alt-algorithm", help="catalyst CSR: algorithm of a new alternative key")
+    p.add_argument("--alt-key-out", metavar="FILE", help="where to write the new alternative key")
     _passphrase(p)
 
     hsm = groups.add_parser("hsm", help="HSM diagnostics").add_subparsers(
@@ -145,4 +157,10 @@ def build_parser():
     _command(prof, "list", "list builtin profiles")
     p = _command(prof, "show", "show a profile")
     p.add_argument("name")
+
+    audit = groups.add_parser("audit", help="the CA audit log").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(audit, "verify", "verify the hash chain of a CA's audit.log (exit 1 if broken)")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    p.add_argument("--anchor", metavar="SEQ:HASH", help="a head recorded earlier that must still be there")
     return parser

@@ -34,6 +34,9 @@ def render(args, result):
         return
     if "valid" in result:
         print("%s: %s" % ("OK" if result["valid"] else "FAILED", result.get("reason") or "valid"))
+        repaired, problems = result.get("repaired") or [], result.get("problems") or []
+        for item in repaired + (problems if len(problems) > 1 else []):  # ca check
+            print("  %s: %s" % ("repaired" if item in repaired else "problem", item))
         return
     for line in _lines(result):
         print(line)

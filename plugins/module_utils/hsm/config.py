@@ -142,12 +142,12 @@ def _parse(data, path, check_lib):
         raise _fail(path, "file is empty (expected 'type: pkcs11' and a 'pkcs11:' mapping)")
     if not isinstance(data, dict):
         raise _fail(path, "expected a mapping with 'type: pkcs11' and 'pkcs11:'")
-    _unknown(data, _TOP_KEYS, "", path)
     kind = data.get("type")
     if kind is None:
         raise _fail(path, "'type' is missing (expected 'type: pkcs11')")
     if kind != "pkcs11":
         raise _fail(path, "unknown type '%s' (only 'pkcs11' is supported)" % kind)
+    _unknown(data, _TOP_KEYS, "", path)
     section = data.get("pkcs11")
     if not isinstance(section, dict):
         raise _fail(path, "'pkcs11:' mapping is missing")

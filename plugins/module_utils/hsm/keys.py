@@ -33,7 +33,10 @@ def describe_key_object(obj):
     kind = key_type_name(obj)
     size = curve = None
     if kind == "EC":
-        found = ec_curve_of(obj)
+        try:
+            found = ec_curve_of(obj)
+        except HsmError:
+            found = None  # a curve QPKI does not know: still list the key
         if found is not None:
             size, curve = found.key_size, found.name
     elif kind == "RSA":

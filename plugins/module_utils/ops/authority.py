@@ -47,6 +47,11 @@ class Authority:
         return self.signers.get("default") or self.signers.get("classical") \
             or next(iter(self.signers.values()))
 
+    @property
+    def alt_signer(self):
+        """The PQC signer of a catalyst CA (key id ``pqc``), else None."""
+        return self.signers.get("pqc")
+
     def chain_certificates(self):
         """This CA's certificate followed by its parents up to the root."""
         try:

@@ -14,7 +14,8 @@ from ..store.lock import LOCK_NAME, ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
-from .ca_keys import KeyRequest, check_hsm_algorithm, new_software_key, open_hsm_key
+from .ca_keys import KeyRequest
+from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
 from .issuance import fingerprint, pem, record, signature_options, validity_window
 
 
@@ -36,18 +37,15 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
     if not profile.is_ca:
         raise InputError("profile %s is not a CA profile (basicConstraints ca is not true)"
                          % profile.name)
-    if profile.mode:
-        raise InputError("profile %s: %s CAs are not supported yet" % (profile.name, profile.mode))
-    algorithm = profile.algorithms[0]
-    if key.in_hsm:
-        check_hsm_algorithm(algorithm, profile.name)
+    subject_algorithm(profile)  # an impossible hybrid pair fails before anything is made
+    check_key_request(profile, key)
     rendered = profile.render(values or {})
 
     parent = Authority(parent_dir, parent_passphrase) if parent_dir else None
     try:
         if parent is not None:
             _check_parent(parent)
-        return _create(target, profile, rendered, algorithm, key, parent, now)
+        return _create(target, profile, rendered, key, parent, now)
     finally:
         if parent is not None:
             parent.close()
@@ -65,29 +63,28 @@ def _check_parent(parent):
                          % (parent.dir.path, constraints.path_length))
 
 
-def _create(target, profile, rendered, algorithm, key, parent, now):
+def _create(target, profile, rendered, key, parent, now):
     parent_dir = os.path.dirname(os.path.abspath(target.path)) or "."
     os.makedirs(parent_dir, exist_ok=True)
     work = tempfile.mkdtemp(prefix=".%s.init-" % os.path.basename(target.path), dir=parent_dir)
     os.chmod(work, 0o755)
-    signer = None
+    keys = []
     try:
         staging = CaDir(work)
         staging.create_layout()
         # The lock file exists from the start, so locking never adds a file.
         open(os.path.join(staging.path, LOCK_NAME), "a").close()
-        if key.in_hsm:
-            signer, storage = open_hsm_key(key, algorithm, profile.signature)
-        else:
-            relative = os.path.relpath(staging.key_path(algorithm), staging.path)
-            signer, storage = new_software_key(algorithm, staging.key_path(algorithm), relative,
-                                               key.passphrase, {})
+        # One key ("default"), or "classical" + "pqc" for a catalyst profile.
+        keys = new_ca_keys(staging, profile, key)
+        signer = keys[0].signer
+        alt_signer = keys[1].signer if len(keys) > 1 else None
         public_key = signer.public_key()
         if parent is None:
-            cert = _self_sign(profile, rendered, signer, public_key, now)
+            cert = _self_sign(profile, rendered, signer, public_key, now, alt_signer)
             chain = None
         else:
-            cert = _parent_sign(parent, profile, rendered, public_key, now)
+            alt_public_key = alt_signer.public_key() if alt_signer is not None else None
+            cert = _parent_sign(parent, profile, rendered, public_key, now, alt_public_key)
             chain = pem(cert) + b"".join(pem(c) for c in parent.chain_certificates())
         write_file(staging.cert, pem(cert))
         if chain:
@@ -95,36 +92,41 @@ def _create(target, profile, rendered, algorithm, key, parent, now):
         meta = {
             "profile": profile.name,
             "created": utc_text(now or utcnow()),
-            "keys": [{"id": "default", "algorithm": algorithm, "storage": storage}],
+            "keys": [k.meta() for k in keys],
         }
+        from .audit import log_ca_init  # audit.log exists from the start (ops/audit.py)
+        log_ca_init(staging.path, cert, meta)
         staging.write_meta(meta)
         _move_into_place(work, target.path)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     finally:
-        if signer is not None:
-            signer.close()
+        for made in keys:
+            made.signer.close()
     return _ca_result(target, cert, meta, changed=True)
 
 
-def _self_sign(profile, rendered, signer, public_key, now):
+def _self_sign(profile, rendered, signer, public_key, now, alt_signer=None):
     not_before, not_after = validity_window(None, rendered.validity, now)
     from ..store.serials import new_serial
 
     builder = certificate_builder(
         subject=rendered.subject, issuer=rendered.subject, serial=new_serial(set()),
-        not_before=not_before, not_after=not_after, extensions=rendered.extensions,
+        not_before=not_before, not_after=not_after,
+        extensions=list(rendered.extensions) + alt_extensions(
+            alt_signer.public_key() if alt_signer is not None else None),
         subject_public_key=public_key, issuer_key_id=None)
     signer.options = signature_options(signer.algorithm, profile)
-    return sign_certificate(builder, signer, public_key)
+    # A catalyst root signs itself with both keys (X.509 §9.8).
+    return sign_certificate(builder, signer, public_key, alt_signer=alt_signer)
 
 
-def _parent_sign(parent, profile, rendered, public_key, now):
+def _parent_sign(parent, profile, rendered, public_key, now, alt_public_key=None):
     from .issuance import issue
 
     with ca_lock(parent.dir.path):
-        return issue(parent, profile, rendered, public_key, now)
+        return issue(parent, profile, rendered, public_key, now, alt_public_key=alt_public_key)
 
 
 def _move_into_place(work, final):

@@ -16,6 +16,7 @@ from ..x509.parse import load_certificate, load_csr, public_key_of_csr
 from ..x509.signature import verify_csr_signature
 from .authority import Authority
 from .describe import describe_certificate
+from .hybrid import check_alt_key, csr_alt_public_key, subject_algorithm
 from .issuance import fingerprint, issue, pem
 
 REASONS = {
@@ -57,7 +58,7 @@ def csr_sans(csr):
 
 
 def check_key_algorithm(profile, public_key, where):
-    expected = get_algorithm(profile.algorithms[0])
+    expected = get_algorithm(subject_algorithm(profile))
     if not expected.matches_public_key(public_key):
         raise InputError("%s: key is a %s but profile %s expects %s"
                          % (where, expected.describe_public_key(public_key), profile.name,
@@ -69,10 +70,14 @@ def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR"
     profile = load_profile(profile) if isinstance(profile, str) else profile
     csr, public_key = csr_request(csr_data, csr_where)
     check_key_algorithm(profile, public_key, csr_where)
+    # A catalyst CSR proves possession of its PQC key too (checked here);
+    # a catalyst profile needs that key.
+    alt_public_key = check_alt_key(profile, csr_alt_public_key(csr, csr_where), csr_where)
     rendered = profile.render(values or {}, csr_subject=csr.subject, csr_sans=csr_sans(csr))
     with Authority(ca_dir, passphrase) as authority:
         with ca_lock(authority.dir.path):
-            cert = issue(authority, profile, rendered, public_key)
+            cert = issue(authority, profile, rendered, public_key,
+                         alt_public_key=alt_public_key)
         path = authority.dir.cert_path(cert.serial_number)
     paths = [path]
     if out:
@@ -102,7 +107,9 @@ def cert_revoke(ca_dir, serial, reason="unspecified", when=None):
     with Authority(ca_dir, need_signers=False) as authority:
         with ca_lock(authority.dir.path):
             try:
-                mark_revoked(authority.dir.index, number, when, flag.value)
+                entry = mark_revoked(authority.dir.index, number, when, flag.value)
+                from .audit import log_revoke  # hash-chained audit.log, see ops/audit.py
+                log_revoke(authority.dir.path, entry)
             except StoreError:
                 raise
     return {"changed": True, "serial": "%X" % number, "reason": flag.value,
@@ -114,7 +121,9 @@ def cert_info(cert_data, where):
 
 
 def cert_verify(cert_data, ca_data, untrusted_data=None, crl_data=None, at=None,
-                where="certificate"):
+                where="certificate", classical_only=False):
+    """Validate a certificate; catalyst alternative signatures are checked
+    too unless ``classical_only`` (verify like a legacy client)."""
     from ..x509.parse import load_certificates, load_crl
     from ..x509.verify import verify_certificate
 
@@ -122,7 +131,9 @@ def cert_verify(cert_data, ca_data, untrusted_data=None, crl_data=None, at=None,
     trusted = load_certificates(ca_data, "--ca")
     untrusted = load_certificates(untrusted_data, "--untrusted") if untrusted_data else []
     crls = [load_crl(crl_data, "--crl")] if crl_data else []
-    result = verify_certificate(cert, trusted, untrusted, crls, at=at)
+    result = verify_certificate(cert, trusted, untrusted, crls, at=at,
+                                classical_only=classical_only)
     return {"changed": False, "valid": result.valid, "reason": result.reason,
-            "revoked": result.revoked, "path": result.path,
+            "revoked": result.revoked, "path": result.path, "details": result.details,
+            "classical_only": classical_only,
             "at": utc_text(at or datetime.datetime.now(datetime.timezone.utc))}

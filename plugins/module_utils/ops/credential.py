@@ -16,7 +16,8 @@ from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from .authority import Authority
-from .ca_keys import KeyRequest, check_hsm_algorithm, open_hsm_key
+from .ca_keys import KeyRequest, open_hsm_key
+from .hybrid import alt_algorithm, check_key_request, subject_algorithm
 from .issuance import fingerprint, issue, pem
 
 
@@ -33,14 +34,14 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
                       key=None, ca_passphrase=None):
     key = key or KeyRequest()
     profile = load_profile(profile) if isinstance(profile, str) else profile
-    if profile.mode:
-        raise InputError("profile %s: %s credentials are not supported yet"
-                         % (profile.name, profile.mode))
     if profile.is_ca:
         raise InputError("profile %s is a CA profile: use qpki ca init" % profile.name)
-    algorithm = get_algorithm(profile.algorithms[0])
-    if key.in_hsm:
-        check_hsm_algorithm(algorithm.name, profile.name)
+    # The composite key, or the classical key of a catalyst profile (whose
+    # PQC key, always a file, goes into subjectAltPublicKeyInfo).
+    algorithm = get_algorithm(subject_algorithm(profile))
+    alt = alt_algorithm(profile)
+    alt = get_algorithm(alt) if alt else None
+    check_key_request(profile, key)
     rendered = profile.render(values or {})
     cred_id = credential_id or make_credential_id(_common_name(rendered.subject))
     target = CredentialDir(cred_dir, cred_id)
@@ -63,8 +64,16 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
                                   key.passphrase)
                 public_key = private_key.public_key()
                 storage = {"type": "software", "path": staging.key_relpath(role, algorithm.name)}
+            storages, alt_public_key = [storage], None
+            if alt is not None:
+                alt_key = alt.generate()
+                write_private_key(staging.key_path(role, alt.name), alt_key, key.passphrase)
+                alt_public_key = alt_key.public_key()
+                storages.append({"type": "software",
+                                 "path": staging.key_relpath(role, alt.name)})
             with ca_lock(authority.dir.path):
-                cert = issue(authority, profile, rendered, public_key)
+                cert = issue(authority, profile, rendered, public_key,
+                             alt_public_key=alt_public_key)
             write_file(staging.cert_path(role, algorithm.name), pem(cert))
             write_file(staging.chain, b"".join(pem(c) for c in authority.chain_certificates()))
             meta = {
@@ -78,9 +87,13 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
                 "certificates": [{
                     "serial": cert.serial_number, "role": role, "profile": profile.name,
                     "algorithm": algorithm.name, "fingerprint": fingerprint(cert),
-                    "storage": [storage],
+                    "storage": storages,
                 }],
             }
+            if alt is not None:
+                # Catalyst: one certificate, two keys (storage lists both,
+                # classical first); the PQC algorithm is recorded too.
+                meta["certificates"][0]["alt_algorithm"] = alt.name
             staging.write_meta(meta)
             os.rename(staging.path, target.path)
             os.rmdir(work)
@@ -93,8 +106,13 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
     files = [target.meta, target.cert_path(role, algorithm.name), target.chain]
     if storage["type"] == "software":
         files.append(target.key_path(role, algorithm.name))
-    return {"changed": True, "id": cred_id, "serial": "%X" % cert.serial_number,
-            "subject": cert.subject.rfc4514_string(),
-            "not_after": utc_text(cert.not_valid_after_utc),
-            "cert_path": str(target.cert_path(role, algorithm.name)),
-            "key_storage": storage, "paths": [str(p) for p in files]}
+    result = {"changed": True, "id": cred_id, "serial": "%X" % cert.serial_number,
+              "subject": cert.subject.rfc4514_string(),
+              "not_after": utc_text(cert.not_valid_after_utc),
+              "cert_path": str(target.cert_path(role, algorithm.name)),
+              "key_storage": storage}
+    if alt is not None:
+        files.append(target.key_path(role, alt.name))
+        result.update(alt_algorithm=alt.name, alt_key_storage=storages[1])
+    result["paths"] = [str(p) for p in files]
+    return result

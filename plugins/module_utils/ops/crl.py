@@ -30,14 +30,18 @@ def crl_gen(ca_dir, days=7, passphrase=None, now=None):
     with Authority(ca_dir, passphrase) as authority:
         with ca_lock(authority.dir.path):
             number = next_crl_number(authority.dir.path)
+            # A catalyst CA (alt_signer) signs its CRL with both keys.
             crl = build_crl(signer=authority.signer, issuer=authority.cert.subject,
                             issuer_key_id=authority.key_id, crl_number=number,
                             this_update=now, next_update=now + datetime.timedelta(days=days),
-                            revoked=revoked_entries(authority.dir.index))
+                            revoked=revoked_entries(authority.dir.index),
+                            alt_signer=authority.alt_signer)
             pem_path = authority.dir.crl_path()
             der_path = authority.dir.crl_path(der=True)
             write_file(der_path, crl.public_bytes(serialization.Encoding.DER))
             write_file(pem_path, crl.public_bytes(serialization.Encoding.PEM))
+            from .audit import log_crl  # hash-chained audit.log, see ops/audit.py
+            log_crl(authority, crl, number)
     result = describe_crl(crl)
     result.update(changed=True, paths=[pem_path, der_path])
     return result
@@ -47,10 +51,12 @@ def crl_info(crl_data, where):
     return describe_crl(load_crl(crl_data, where))
 
 
-def crl_verify(crl_data, ca_data, at=None, where="CRL"):
+def crl_verify(crl_data, ca_data, at=None, where="CRL", classical_only=False):
     from ..x509.verify import verify_crl
 
     crl = load_crl(crl_data, where)
     issuers = load_certificates(ca_data, "--ca")
-    result = verify_crl(crl, issuers[0], at=at, check_time=at is not None)
-    return {"changed": False, "valid": result.valid, "reason": result.reason}
+    result = verify_crl(crl, issuers[0], at=at, check_time=at is not None,
+                        classical_only=classical_only)
+    return {"changed": False, "valid": result.valid, "reason": result.reason,
+            "details": result.details}

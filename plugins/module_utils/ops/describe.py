@@ -9,8 +9,16 @@ from ..x509.parse import public_key_of_certificate
 
 
 def _oid_name(oid):
+    from ..x509.catalyst import NAMES
+
+    if oid.dotted_string in NAMES:
+        return NAMES[oid.dotted_string]
     name = getattr(oid, "_name", None)
-    return oid.dotted_string if not name or name == "Unknown OID" else name
+    if not name or name == "Unknown OID":
+        from ..x509.signature import signature_algorithm_name  # ML-DSA, composite...
+
+        return signature_algorithm_name(oid.dotted_string)
+    return name
 
 
 def _public_key_name(cert):
@@ -43,7 +51,29 @@ def _extension_text(ext):
         return value.digest.hex()
     if isinstance(value, x509.AuthorityKeyIdentifier):
         return (value.key_identifier or b"").hex()
+    if isinstance(value, x509.UnrecognizedExtension):
+        return _catalyst_text(value)
     return type(value).__name__
+
+
+def _catalyst_text(value):
+    """What a catalyst extension holds, in a few words."""
+    from ..x509 import catalyst
+    from ..x509.signature import signature_algorithm_name
+
+    oid = value.oid.dotted_string
+    try:
+        if oid == catalyst.SUBJECT_ALT_PUBLIC_KEY_INFO:
+            return "%s public key" % signature_algorithm_name(
+                catalyst.decode_alt_public_key(value.value)[0])
+        if oid == catalyst.ALT_SIGNATURE_ALGORITHM:
+            return signature_algorithm_name(
+                catalyst.decode_alt_signature_algorithm(value.value)[0])
+        if oid == catalyst.ALT_SIGNATURE_VALUE:
+            return "%d-byte signature" % len(catalyst.decode_alt_signature(value.value))
+    except Exception:
+        return "malformed"
+    return "%d bytes" % len(value.value)
 
 
 def describe_certificate(cert):
@@ -59,7 +89,50 @@ def describe_certificate(cert):
         "extensions": [{"name": _oid_name(e.oid), "critical": e.critical,
                         "value": _extension_text(e)} for e in cert.extensions],
         "fingerprint_sha256": cert.fingerprint(hashes.SHA256()).hex().upper(),
+        **_hybrid_fields(cert),
     }
+
+
+def _hybrid_fields(obj):
+    """Both keys / algorithms of a catalyst certificate or CRL (X.509 §9.8),
+    the components of a composite key."""
+    from ..x509.catalyst import ALT_SIGNATURE_ALGORITHM, extension_values
+    from ..x509.catalyst import decode_alt_signature_algorithm
+    from ..x509.catalyst_verify import alt_public_key
+    from ..x509.signature import signature_algorithm_name
+
+    out = {}
+    try:
+        values = extension_values(obj)
+    except Exception:  # described, not judged: verify reports malformed ones
+        values = {}
+    if isinstance(obj, x509.Certificate):
+        try:
+            key = public_key_of_certificate(obj)
+        except Exception:
+            key = None
+        params = getattr(key, "params", None)
+        if params is not None and hasattr(params, "mldsa"):
+            out["hybrid"] = "composite"
+            out["composite_components"] = [params.mldsa, params.trad.component
+                                           + (" " + params.trad.curve if params.trad.curve
+                                              else "")]
+        try:
+            alt = alt_public_key(obj)
+        except Exception:
+            alt = None
+        if alt is not None:
+            algorithm = algorithm_for_public_key(alt)
+            out["alt_public_key_algorithm"] = algorithm.name if algorithm else type(alt).__name__
+    if ALT_SIGNATURE_ALGORITHM in values:
+        try:
+            oid, _params = decode_alt_signature_algorithm(values[ALT_SIGNATURE_ALGORITHM])
+            out["alt_signature_algorithm"] = signature_algorithm_name(oid)
+        except Exception:
+            out["alt_signature_algorithm"] = "malformed"
+    if values:
+        out.setdefault("hybrid", "catalyst")
+    return out
 
 
 def describe_crl(crl):
@@ -75,4 +148,5 @@ def describe_crl(crl):
         "next_update": utc_text(crl.next_update_utc) if crl.next_update_utc else None,
         "signature_algorithm": _oid_name(crl.signature_algorithm_oid),
         "revoked_count": len(crl),
+        **_hybrid_fields(crl),
     }

@@ -34,22 +34,35 @@ def signature_options(authority_algorithm, profile):
     return options
 
 
-def issue(authority, profile, rendered, subject_public_key, now=None):
-    """Sign, store and index a certificate; returns it."""
+def issue(authority, profile, rendered, subject_public_key, now=None, alt_public_key=None):
+    """Sign, store and index a certificate; returns it.
+
+    ``alt_public_key``: a catalyst subject's PQC key (subjectAltPublicKeyInfo).
+    A catalyst CA (one with a ``pqc`` key) adds its alternative signature to
+    whatever it issues.
+    """
     not_before, not_after = validity_window(authority, rendered.validity, now)
     serial = new_serial(used_serials(authority.dir))
+    extensions = list(rendered.extensions)
+    if alt_public_key is not None:
+        from .hybrid import alt_extensions
+
+        extensions += alt_extensions(alt_public_key)
     builder = certificate_builder(
         subject=rendered.subject, issuer=authority.cert.subject, serial=serial,
-        not_before=not_before, not_after=not_after, extensions=rendered.extensions,
+        not_before=not_before, not_after=not_after, extensions=extensions,
         subject_public_key=subject_public_key, issuer_key_id=authority.key_id)
     signer = authority.signer
     saved = signer.options
     signer.options = signature_options(signer.algorithm, profile)
     try:
-        cert = sign_certificate(builder, signer, subject_public_key)
+        cert = sign_certificate(builder, signer, subject_public_key,
+                                alt_signer=authority.alt_signer)
     finally:
         signer.options = saved
     record(authority.dir, cert)
+    from .audit import log_issue  # hash-chained audit.log, see ops/audit.py
+    log_issue(authority, profile, cert)
     return cert
 
 

@@ -76,8 +76,11 @@ def _san_extension(dns_names=(), ip_addresses=(), emails=()):
 
 
 def csr_gen(out, common_name, key_path=None, algorithm=None, key_out=None, passphrase=None,
-            dns_names=(), ip_addresses=(), emails=(), organization=None, country=None):
-    """A CSR for an existing key file, or for a new key of ``algorithm``."""
+            dns_names=(), ip_addresses=(), emails=(), organization=None, country=None,
+            alt_key_path=None, alt_algorithm=None, alt_key_out=None):
+    """A CSR for an existing key file, or for a new key of ``algorithm``.
+    With an alternative (PQC) key (``alt_key_path``, or ``alt_algorithm``
+    with ``alt_key_out``) it is a catalyst CSR proving possession of both."""
     paths = []
     if key_path:
         key = read_private_key(key_path, passphrase)
@@ -92,9 +95,32 @@ def csr_gen(out, common_name, key_path=None, algorithm=None, key_out=None, passp
         key = get_algorithm(algorithm).generate()
         write_private_key(key_out, key, passphrase)
         paths.append(str(key_out))
+    alt_signer = _alt_signer(alt_key_path, alt_algorithm, alt_key_out, passphrase, paths)
     signer = SoftwareSigner(key, algorithm)
     csr = build_csr(signer, _subject(common_name, organization, country),
-                    _san_extension(dns_names, ip_addresses, emails))
+                    _san_extension(dns_names, ip_addresses, emails), alt_signer=alt_signer)
     write_file(out, csr.public_bytes(serialization.Encoding.PEM))
     paths.append(str(out))
-    return {"changed": True, "algorithm": get_algorithm(algorithm).name, "paths": paths}
+    result = {"changed": True, "algorithm": get_algorithm(algorithm).name, "paths": paths}
+    if alt_signer is not None:
+        result["alt_algorithm"] = alt_signer.algorithm.name
+    return result
+
+
+def _alt_signer(alt_key_path, alt_algorithm, alt_key_out, passphrase, paths):
+    """The catalyst alternative signer of csr_gen, or None."""
+    from ..algorithms.spki import algorithm_of
+
+    if alt_key_path:
+        alt_key = read_private_key(alt_key_path, passphrase)
+        return SoftwareSigner(alt_key, algorithm_of(alt_key.public_key()).name)
+    if not alt_algorithm and not alt_key_out:
+        return None
+    if not alt_algorithm or not alt_key_out:
+        raise InputError("a catalyst CSR needs --alt-key, or --alt-algorithm with --alt-key-out")
+    if os.path.exists(alt_key_out):
+        raise InputError("%s already exists (refusing to overwrite a key)" % alt_key_out)
+    alt_key = get_algorithm(alt_algorithm).generate()
+    write_private_key(alt_key_out, alt_key, passphrase)
+    paths.append(str(alt_key_out))
+    return SoftwareSigner(alt_key, alt_algorithm)

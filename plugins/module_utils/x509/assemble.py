@@ -55,22 +55,38 @@ def builder_sign(builder, signer):
     return builder.sign(key, None)
 
 
-def sign_builder(builder, kind, signer, replace_spki=None):
+def sign_builder(builder, kind, signer, replace_spki=None, edit=None):
     """DER of ``builder`` signed by ``signer``. ``replace_spki`` is a subject
     public key cryptography cannot encode: the builder then holds a
     placeholder key and the real one is put in before the final signature.
+    ``edit`` (optional) is called with the pyasn1 to-be-signed structure,
+    its signature AlgorithmIdentifier already final, and may change it in
+    place before the signature is made (catalyst CSR attributes).
     """
     if signer.crypto_key() is not None:
         draft = builder_sign(builder, signer)
-        if replace_spki is None:
+        if replace_spki is None and edit is None:
             return draft.public_bytes(serialization.Encoding.DER)
         # The draft already carries the real AlgorithmIdentifier; only the key
         # changes (a second signature, paid only for exotic subject keys).
-        return _resign(draft, kind, signer, None, replace_spki)
+        return _resign(draft, kind, signer, None, replace_spki, edit)
     draft = builder.sign(placeholder_key(), None)
     alg = rfc5280.AlgorithmIdentifier()
     alg["algorithm"] = univ.ObjectIdentifier(signer.algorithm.signature_oid(signer.options))
-    return _resign(draft, kind, signer, alg, replace_spki)
+    return _resign(draft, kind, signer, alg, replace_spki, edit)
+
+
+def draft_tbs(builder, kind, replace_spki=None):
+    """DER of the to-be-signed part ``builder`` would produce, with the real
+    subject key put in; its signature AlgorithmIdentifier is a placeholder's
+    (callers that need this draft drop that field: catalyst PreTBS)."""
+    spec, tbs_field, _alg_field, spki_field = kind
+    draft = builder.sign(placeholder_key(), None)
+    outer, _ = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
+    tbs = outer[tbs_field]
+    if replace_spki is not None:
+        tbs[spki_field] = _as_type_of(tbs[spki_field], spki_der(replace_spki))
+    return encoder.encode(tbs)
 
 
 def subject_key_for_builder(public_key):
@@ -80,7 +96,7 @@ def subject_key_for_builder(public_key):
     return placeholder_key().public_key(), public_key
 
 
-def _resign(draft, kind, signer, alg, subject_public_key):
+def _resign(draft, kind, signer, alg, subject_public_key, edit=None):
     spec, tbs_field, alg_field, spki_field = kind
     outer, _ = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
     tbs = outer[tbs_field]
@@ -92,6 +108,8 @@ def _resign(draft, kind, signer, alg, subject_public_key):
     if subject_public_key is not None:
         tbs[spki_field] = _as_type_of(tbs[spki_field], spki_der(subject_public_key))
     outer["signatureAlgorithm"] = _as_type_of(outer["signatureAlgorithm"], alg_der)
+    if edit is not None:
+        edit(tbs)
     outer["signature"] = univ.BitString.fromOctetString(signer.sign(encoder.encode(tbs)))
     return encoder.encode(outer)
 

@@ -32,8 +32,14 @@ def certificate_builder(*, subject, issuer, serial, not_before, not_after,
     return builder
 
 
-def sign_certificate(builder, signer, subject_public_key):
-    """The signed certificate as a cryptography Certificate."""
+def sign_certificate(builder, signer, subject_public_key, alt_signer=None):
+    """The signed certificate as a cryptography Certificate. With
+    ``alt_signer`` (a catalyst issuer's PQC key) it also carries the
+    alternative signature of X.509 §9.8."""
+    if alt_signer is not None:
+        from .catalyst_sign import sign_catalyst_certificate
+
+        return sign_catalyst_certificate(builder, signer, alt_signer, subject_public_key)
     builder_key, replace_spki = subject_key_for_builder(subject_public_key)
     der = sign_builder(builder.public_key(builder_key), CERTIFICATE, signer, replace_spki)
     return x509.load_der_x509_certificate(der)

@@ -66,7 +66,8 @@ class PathSearch:
     ``paths()`` yields each complete path (a list, leaf first, anchor last)
     whose every signature verified. ``problems`` collects one-line reasons
     for links that were rejected (bad signature, unusable key, loop, too
-    long); ``dead_ends`` the certificates for which no issuer was found.
+    long), ``signature_problems`` those that are signature failures, and
+    ``dead_ends`` the certificates for which no issuer was found.
     """
 
     def __init__(self, leaf, trusted, untrusted=()):
@@ -81,6 +82,7 @@ class PathSearch:
                 seen.add(der_of(cert))
                 self.pool.append(cert)
         self.problems = []
+        self.signature_problems = []
         self.dead_ends = []
         self._links = {}
 
@@ -128,10 +130,12 @@ class PathSearch:
         try:
             verify_certificate_signature(cert, public_key, issuer.subject)
         except VerificationError as exc:
-            self._note(str(exc))
+            self._note(str(exc), signature=True)
             return False
         return True
 
-    def _note(self, message):
+    def _note(self, message, signature=False):
         if message not in self.problems:
             self.problems.append(message)
+            if signature:
+                self.signature_problems.append(message)

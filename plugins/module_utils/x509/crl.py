@@ -5,8 +5,10 @@ from cryptography import x509
 from .assemble import CRL, sign_builder
 
 
-def build_crl(*, signer, issuer, issuer_key_id, crl_number, this_update, next_update, revoked):
-    """``revoked``: iterable of (serial, revocation datetime, reason flag or None)."""
+def build_crl(*, signer, issuer, issuer_key_id, crl_number, this_update, next_update, revoked,
+              alt_signer=None):
+    """``revoked``: iterable of (serial, revocation datetime, reason flag or None).
+    ``alt_signer``: a catalyst CA's PQC key, adding the alternative signature."""
     builder = (x509.CertificateRevocationListBuilder()
                .issuer_name(issuer)
                .last_update(this_update)
@@ -20,4 +22,8 @@ def build_crl(*, signer, issuer, issuer_key_id, crl_number, this_update, next_up
         if reason is not None and reason != x509.ReasonFlags.unspecified:
             entry = entry.add_extension(x509.CRLReason(reason), False)
         builder = builder.add_revoked_certificate(entry.build())
+    if alt_signer is not None:
+        from .catalyst_sign import sign_catalyst_crl
+
+        return sign_catalyst_crl(builder, signer, alt_signer)
     return x509.load_der_x509_crl(sign_builder(builder, CRL, signer))

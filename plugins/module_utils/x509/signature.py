@@ -36,7 +36,7 @@ class SignatureInvalid(VerificationError):
     def __init__(self, algorithm, detail=None):
         self.algorithm = algorithm
         self.detail = detail or algorithm
-        super().__init__("%s signature does not verify" % self.detail)
+        super().__init__(detail or "%s signature does not verify" % algorithm)
 
 
 @dataclass(frozen=True)
@@ -293,12 +293,31 @@ def _outer_algorithm(der, what):
     return signed["signatureAlgorithm"]
 
 
-def _inner_algorithm(tbs, spec, what):
+class _Fields(univ.SequenceOf):
+    """A SEQUENCE read as its raw component TLVs, none decoded further."""
+
+    componentType = univ.Any()
+
+
+def _inner_algorithm(tbs, what):
+    """The AlgorithmIdentifier inside a TBSCertificate or TBSCertList.
+
+    It is the first SEQUENCE among the body's fields: in a certificate it
+    follows the [0] version and the serial INTEGER, in a CRL the optional
+    version INTEGER. Only that field is decoded, so large CRLs stay cheap.
+    """
     try:
-        body, _ = decoder.decode(tbs, asn1Spec=spec)
+        fields, _ = decoder.decode(tbs, asn1Spec=_Fields())
+        for field in fields:
+            raw = bytes(field)
+            if raw[:1] == b"\x30":
+                algorithm, rest = decoder.decode(raw, asn1Spec=rfc5280.AlgorithmIdentifier())
+                if not rest:
+                    return algorithm
+                break
     except PyAsn1Error:
-        raise InputError("malformed %s" % what) from None
-    return body["signature"]
+        pass
+    raise InputError("malformed %s" % what)
 
 
 def _params_der(algorithm_identifier):
@@ -306,12 +325,12 @@ def _params_der(algorithm_identifier):
     return bytes(params) if params.isValue else b""
 
 
-def _signature_inputs(obj, der, tbs, spec, what):
+def _signature_inputs(obj, der, tbs, has_inner, what):
     """(oid, params, hash) for ``obj`` after checking that the outer
     signatureAlgorithm equals the one inside the signed body."""
     outer = _outer_algorithm(der, what)
-    if spec is not None:
-        inner = _inner_algorithm(tbs, spec, what)
+    if has_inner:
+        inner = _inner_algorithm(tbs, what)
         if encoder.encode(inner) != encoder.encode(outer):
             raise VerificationError(
                 "%s: signatureAlgorithm %s differs from the signature field %s of the signed part"
@@ -330,8 +349,8 @@ def _signature_inputs(obj, der, tbs, spec, what):
     return oid, params, digest
 
 
-def _check(obj, der, tbs, spec, what, public_key, key_role, on_invalid):
-    oid, params, digest = _signature_inputs(obj, der, tbs, spec, what)
+def _check(obj, der, tbs, has_inner, what, public_key, key_role, on_invalid):
+    oid, params, digest = _signature_inputs(obj, der, tbs, has_inner, what)
     try:
         verify_signature(public_key, oid, params, obj.signature, tbs,
                          hash_algorithm=digest, key_role=key_role)
@@ -352,7 +371,7 @@ def verify_certificate_signature(cert, issuer_public_key, issuer_name=None):
     """
     what = "certificate %s" % describe_name(cert.subject)
     issuer = describe_name(issuer_name if issuer_name is not None else cert.issuer)
-    _check(cert, _der(cert), cert.tbs_certificate_bytes, rfc5280.TBSCertificate(), what,
+    _check(cert, _der(cert), cert.tbs_certificate_bytes, True, what,
            issuer_public_key, "issuer",
            lambda detail: "%s: signature does not verify with issuer %s (%s)"
            % (what, issuer, detail))
@@ -361,7 +380,7 @@ def verify_certificate_signature(cert, issuer_public_key, issuer_name=None):
 def verify_crl_signature(crl, issuer_public_key):
     """Check a CRL's signature with its issuer's public key."""
     what = "CRL of %s" % describe_name(crl.issuer)
-    _check(crl, _der(crl), crl.tbs_certlist_bytes, rfc5280.TBSCertList(), what,
+    _check(crl, _der(crl), crl.tbs_certlist_bytes, True, what,
            issuer_public_key, "issuer",
            lambda detail: "%s: signature does not verify (%s)" % (what, detail))
 
@@ -373,5 +392,5 @@ def verify_csr_signature(csr):
         public_key = public_key_of_csr(csr)
     except QpkiError as exc:
         raise VerificationError("%s: %s" % (what, exc)) from None
-    _check(csr, _der(csr), csr.tbs_certrequest_bytes, None, what, public_key, "subject",
+    _check(csr, _der(csr), csr.tbs_certrequest_bytes, False, what, public_key, "subject",
            lambda detail: "%s: signature does not verify (%s)" % (what, detail))

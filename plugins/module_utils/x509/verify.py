@@ -20,6 +20,7 @@ from ..errors import InputError, QpkiError, VerificationError
 from .chain import (PathSearch, authority_key_id, extension_value, is_self_issued,
                     key_ids_compatible, subject_key_id)
 from .parse import load_certificate, load_crl, public_key_of_certificate
+from .catalyst_verify import add_crl_findings, add_path_findings
 from .signature import describe_name, verify_crl_signature
 
 MAX_PATHS_TRIED = 8
@@ -159,9 +160,10 @@ def _check_time(cert, is_leaf, at, findings):
                       % (label, _stamp(cert.not_valid_after_utc)))
 
 
-def crl_findings(crl, issuer, at, check_time, findings):
+def crl_findings(crl, issuer, at, check_time, findings, classical_only=False):
     """Check ``crl`` against its issuer certificate; True when its entries
-    can be trusted (its signature verified)."""
+    can be trusted (its signature verified; a catalyst CRL's alternative
+    signature too unless ``classical_only``)."""
     what = "CRL of %s" % describe_name(crl.issuer)
     if crl.issuer != issuer.subject:
         findings.fail("crl_issuer", "%s: issuer name does not match certificate %s"
@@ -183,6 +185,8 @@ def crl_findings(crl, issuer, at, check_time, findings):
         verify_crl_signature(crl, public_key)
     except VerificationError as exc:
         findings.fail("crl_signature", str(exc))
+        return False
+    if not classical_only and not add_crl_findings(crl, issuer, findings):
         return False
     if at < crl.last_update_utc:
         findings.fail("crl_not_yet_valid", "%s is not yet valid (thisUpdate %s)"
@@ -207,14 +211,15 @@ def _revocation_entry(crl, cert):
     return reason, entry.revocation_date_utc
 
 
-def _check_revocation(cert, issuer, is_leaf, crls, at, check_time, findings):
+def _check_revocation(cert, issuer, is_leaf, crls, at, check_time, findings,
+                      classical_only=False):
     for crl in crls:
         if crl.issuer != issuer.subject:
             continue
         if not key_ids_compatible(authority_key_id(crl, "CRL of %s" % describe_name(crl.issuer)),
                                   subject_key_id(issuer)):
             continue
-        if not crl_findings(crl, issuer, at, check_time, findings):
+        if not crl_findings(crl, issuer, at, check_time, findings, classical_only):
             continue
         findings.notes.append("%s checked against CRL of %s (thisUpdate %s)" % (
             describe_name(cert.subject), describe_name(issuer.subject),
@@ -227,9 +232,12 @@ def _check_revocation(cert, issuer, is_leaf, crls, at, check_time, findings):
                           % (_label(cert, is_leaf), reason, _stamp(date)))
 
 
-def judge_path(path, crls, at, check_time):
-    """A VerifyResult for one signature-checked path (leaf first)."""
+def judge_path(path, crls, at, check_time, classical_only=False):
+    """A VerifyResult for one signature-checked path (leaf first). Catalyst
+    alternative signatures are checked too unless ``classical_only``."""
     findings = _Findings()
+    if not classical_only:
+        add_path_findings(path, findings)
     for index in range(1, len(path)):
         _check_issuer(path, index, findings)
     if check_time:
@@ -237,7 +245,7 @@ def judge_path(path, crls, at, check_time):
             _check_time(cert, index == 0, at, findings)
     for index in range(len(path) - 1):
         _check_revocation(path[index], path[index + 1], index == 0, crls, at, check_time,
-                          findings)
+                          findings, classical_only)
     return findings.result(path)
 
 
@@ -245,12 +253,14 @@ def judge_path(path, crls, at, check_time):
 # Entry points
 # --------------------------------------------------------------------------
 
-def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time=True):
+def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time=True,
+                       classical_only=False):
     """Validate ``cert`` up to one of ``trusted`` and return a VerifyResult.
 
     ``untrusted`` are intermediate candidates, ``crls`` CRLs to consult,
     ``at`` the moment to judge at (default now, UTC; naive means UTC),
-    ``check_time`` false skips notBefore/notAfter and CRL nextUpdate.
+    ``check_time`` false skips notBefore/notAfter and CRL nextUpdate,
+    ``classical_only`` skips catalyst alternative signatures (a legacy client).
     """
     at = _moment(at)
     cert = _as_certificate(cert, "certificate")
@@ -260,7 +270,7 @@ def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time
     search = PathSearch(cert, trusted, untrusted)
     first_failure = None
     for tried, path in enumerate(search.paths(), start=1):
-        result = judge_path(path, crls, at, check_time)
+        result = judge_path(path, crls, at, check_time, classical_only)
         if result.valid:
             return result
         first_failure = first_failure or result
@@ -282,8 +292,8 @@ def _no_path(cert, trusted, search):
             line = "self-signed certificate %s is not trusted" % describe_name(dead_end.subject)
         if line not in details:
             details.append(line)
-    if search.problems:
-        code, reason = "signature", search.problems[0]
+    if search.signature_problems:
+        code, reason = "signature", search.signature_problems[0]
     else:
         code = "no_path"
         reason = "no path to a trusted root"
@@ -293,13 +303,13 @@ def _no_path(cert, trusted, search):
                         details, code)
 
 
-def verify_crl(crl, issuer_cert, at=None, check_time=True):
+def verify_crl(crl, issuer_cert, at=None, check_time=True, classical_only=False):
     """Check a CRL against its issuer's certificate: name and key identifier,
     cRLSign, signature, thisUpdate <= at and (with check_time) at <= nextUpdate."""
     at = _moment(at)
     crl = _as_crl(crl, "CRL")
     issuer_cert = _as_certificate(issuer_cert, "issuer certificate")
     findings = _Findings()
-    crl_findings(crl, issuer_cert, at, check_time, findings)
+    crl_findings(crl, issuer_cert, at, check_time, findings, classical_only)
     return findings.result([issuer_cert])
 

@@ -1,0 +1,15 @@
+# -*- coding: utf-8 -*-
+# Copyright: qpki.pki maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Action plugin of qpki.pki.qpki_hsm_info: keeps environment values (the HSM PIN)
+off the command line; see plugin_utils/secret_environment.py."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.qpki.pki.plugins.plugin_utils.secret_environment import (
+    SecretEnvironmentAction)
+
+
+class ActionModule(SecretEnvironmentAction):
+    """Runs qpki_hsm_info with its environment passed by file."""

@@ -1,0 +1,90 @@
+"""Helpers for the Ansible modules (plugins/modules/qpki_*.py).
+
+This file belongs to the Ansible front end but does not import Ansible: it
+works on the ``AnsibleModule`` object it is given, so the core package stays
+free of Ansible (the ``qpki`` console script never loads this file).
+"""
+
+import os
+import traceback
+
+from .errors import QpkiError
+
+
+def run_op(module, function, *args, **kwargs):
+    """Call an ops function; a QpkiError becomes ``fail_json(msg=...)``."""
+    try:
+        return function(*args, **kwargs)
+    except QpkiError as exc:
+        module.fail_json(msg=str(exc))
+    except Exception as exc:  # a bug: one-line message, traceback in 'exception'
+        module.fail_json(msg="internal error: %s: %s" % (type(exc).__name__,
+                                                         " ".join(str(exc).split())),
+                         exception=traceback.format_exc())
+    return None  # not reached: fail_json exits
+
+
+def secret(module, value_option, env_option):
+    """A passphrase as bytes: the ``value_option`` parameter (no_log) or the
+    environment variable named by ``env_option``; None when neither is set."""
+    value = module.params.get(value_option)
+    if value:
+        return value.encode("utf-8")
+    name = module.params.get(env_option)
+    if not name:
+        return None
+    found = os.environ.get(name)
+    if not found:
+        module.fail_json(msg="environment variable %s (named by %s) is not set on the managed "
+                             "host; set it with the task's environment: keyword"
+                         % (name, env_option))
+    return found.encode("utf-8")
+
+
+def key_request(module, passphrase=None):
+    """The KeyRequest described by hsm_config / key_label / key_id / generate_key."""
+    from .ops.ca_keys import KeyRequest
+
+    params = module.params
+    hsm_config = abs_path(params.get("hsm_config"))
+    if hsm_config is None and (params.get("key_label") or params.get("key_id")
+                               or params.get("generate_key")):
+        module.fail_json(msg="key_label, key_id and generate_key need hsm_config")
+    if hsm_config is not None and not (params.get("key_label") or params.get("key_id")):
+        module.fail_json(msg="hsm_config needs key_label and/or key_id")
+    return KeyRequest(hsm_config=hsm_config, key_label=params.get("key_label"),
+                      key_id=params.get("key_id"), generate_key=bool(params.get("generate_key")),
+                      passphrase=passphrase)
+
+
+def abs_path(path):
+    if not path:
+        return None
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def values(module, option="vars"):
+    """The profile variables (a dict; None values dropped)."""
+    given = module.params.get(option) or {}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def apply_file_attributes(module, paths, changed):
+    """Apply mode/owner/group/SELinux attributes (add_file_common_args) to
+    every existing path; returns the updated ``changed``."""
+    for path in paths:
+        if not path or not os.path.exists(path):
+            continue
+        file_args = module.load_file_common_arguments(module.params, path=path)
+        changed = module.set_fs_attributes_if_different(file_args, changed)
+    return changed
+
+
+def file_attributes_requested(module):
+    return any(module.params.get(name) is not None
+               for name in ("mode", "owner", "group", "seuser", "serole", "setype",
+                            "selevel", "attributes"))
+
+
+def strip_none(mapping):
+    return {k: v for k, v in mapping.items() if v is not None}

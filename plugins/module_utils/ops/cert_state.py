@@ -1,0 +1,239 @@
+"""Declarative certificate issuance: issue from a CSR only when needed.
+
+``cert_ensure`` takes one or more requests (CSR + output path + profile +
+variables) for one CA. For each it decides, without touching the CA key,
+whether the certificate already in ``path`` is still right:
+
+- issued by this CA (issuer name and signature checked with the CA key),
+- for the CSR's public key,
+- with the subject, subjectAltName and other extensions the profile renders
+  now for this CSR and these variables (a changed profile shows up here),
+- not revoked in the CA's index, and
+- not expired nor within ``renew_before`` of its notAfter.
+
+Only the requests that fail a check are signed, all under one opening of the
+CA (one HSM login for the whole batch) and one hold of the CA lock. Check
+mode reports the same decisions and signs nothing.
+
+A CA profile (``ec/issuing-ca``...) is accepted: this is how the
+certificate of a subordinate CA whose key lives on another host is issued
+from its CSR (see ``ca_state.ca_request`` / ``ca_state.ca_install``).
+"""
+
+import os
+
+from cryptography import x509
+
+from ..errors import InputError, StoreError
+from ..profiles.loader import load_profile
+from ..store.atomic import write_file
+from ..store.ca_dir import CaDir
+from ..store.index import read_index
+from ..store.lock import ca_lock
+from ..store.metafile import utc_text
+from ..x509.parse import load_certificate, load_certificates, public_key_of_certificate
+from .authority import Authority
+from .cert import check_key_algorithm, csr_request, csr_sans
+from .issuance import fingerprint, issue, pem
+from .state import (abspath, expiry_reason, extension_differences, issued_by, now_utc,
+                    parse_renew_before, read_optional, same_public_key, san_list)
+
+
+class CertRequest:
+    """One certificate to ensure: ``csr_data`` (PEM/DER bytes) for ``path``."""
+
+    def __init__(self, profile, csr_data, path=None, values=None, csr_where="CSR"):
+        if not csr_data:
+            raise InputError("%s is empty (a CSR is required)" % csr_where)
+        self.profile = load_profile(profile) if isinstance(profile, str) else profile
+        self.csr_data = csr_data if isinstance(csr_data, bytes) else str(csr_data).encode()
+        self.path = abspath(path) if path else None
+        self.values = dict(values or {})
+        self.csr_where = csr_where
+
+
+def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now):
+    """(public key, rendered, existing cert or None, reasons to issue)."""
+    profile = request.profile
+    csr, public_key = csr_request(request.csr_data, request.csr_where)
+    check_key_algorithm(profile, public_key, request.csr_where)
+    rendered = profile.render(request.values, csr_subject=csr.subject, csr_sans=csr_sans(csr))
+    existing = None
+    reasons = []
+    data = read_optional(request.path) if request.path else None
+    if data is None:
+        reasons.append("no certificate at %s" % request.path if request.path
+                       else "no output path: always issued")
+    else:
+        try:
+            existing = load_certificate(data, request.path)
+        except InputError as exc:
+            reasons.append("existing file is not a certificate (%s)" % exc)
+    if existing is not None:
+        reasons.extend(_differences(existing, public_key, rendered, ca_cert, ca_public_key,
+                                    revoked, renew_before, now))
+    if force and not reasons:
+        reasons.append("force: true")
+    return public_key, rendered, existing, reasons
+
+
+def _differences(cert, public_key, rendered, ca_cert, ca_public_key, revoked, renew_before, now):
+    reasons = []
+    if not issued_by(cert, ca_cert, ca_public_key):
+        reasons.append("existing certificate was not issued by CA %s"
+                       % ca_cert.subject.rfc4514_string())
+    try:
+        cert_key = public_key_of_certificate(cert)
+    except InputError:
+        cert_key = None
+    if cert_key is None or not same_public_key(cert_key, public_key):
+        reasons.append("public key differs from the CSR's")
+    if cert.subject != rendered.subject:
+        reasons.append("subject differs (%s, requested %s)"
+                       % (cert.subject.rfc4514_string(), rendered.subject.rfc4514_string()))
+    have_sans, want_sans = san_list(cert.extensions), san_list(rendered.extensions)
+    if have_sans != want_sans:
+        reasons.append("subjectAltName differs (%s, requested %s)"
+                       % (", ".join(have_sans) or "none", ", ".join(want_sans) or "none"))
+    others = [d for d in extension_differences(rendered.extensions, cert)
+              if not d.startswith("subjectAltName")]
+    if others:
+        reasons.append("extensions differ from the profile (%s)" % ", ".join(others))
+    if cert.serial_number in revoked:
+        reasons.append("existing certificate is revoked")
+    expiry = expiry_reason(cert.not_valid_after_utc, renew_before, now)
+    if expiry:
+        reasons.append(expiry)
+    return reasons
+
+
+def _check_can_sign_ca(profile, ca_cert, ca_dir):
+    if not profile.is_ca:
+        return
+    try:
+        constraints = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    if constraints is None or not constraints.ca:
+        raise InputError("%s is not a CA certificate: it cannot sign a CA" % ca_dir)
+    if constraints.path_length is not None and constraints.path_length < 1:
+        raise InputError("CA %s has pathLen %d: it cannot sign a subordinate CA (profile %s)"
+                         % (ca_dir, constraints.path_length, profile.name))
+
+
+def _describe(cert, path, changed, reasons, chain_pem):
+    return {
+        "changed": changed,
+        "path": path,
+        "serial": "%X" % cert.serial_number,
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "not_before": utc_text(cert.not_valid_before_utc),
+        "not_after": utc_text(cert.not_valid_after_utc),
+        "fingerprint_sha256": fingerprint(cert),
+        "sans": san_list(cert.extensions),
+        "reasons": reasons,
+        "certificate": pem(cert).decode(),
+        "chain": chain_pem,
+    }
+
+
+def _predicted(request, rendered, reasons, ca_present=True):
+    return {
+        "changed": True,
+        "path": request.path,
+        "serial": None,
+        "subject": rendered.subject.rfc4514_string() if rendered is not None else None,
+        "issuer": None,
+        "not_before": None,
+        "not_after": None,
+        "fingerprint_sha256": None,
+        "sans": san_list(rendered.extensions) if rendered is not None else [],
+        "reasons": reasons if ca_present else reasons + ["CA does not exist yet (check mode)"],
+        "certificate": None,
+        "chain": None,
+    }
+
+
+def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=False,
+                passphrase=None, on_replace=None, now=None):
+    """Ensure every CertRequest in ``requests`` has a current certificate.
+
+    Returns ``{"changed", "results": [...], "signed": <count>}``; each result
+    has the certificate facts, ``changed`` and the ``reasons`` it was (or in
+    check mode would be) issued. ``on_replace(path)`` is called before an
+    existing file is overwritten (backups).
+    """
+    renew_before = parse_renew_before(renew_before)
+    now = now_utc(now)
+    requests = list(requests)
+    if not requests:
+        raise InputError("no certificate requests given")
+    paths = [r.path for r in requests if r.path]
+    if len(paths) != len(set(paths)):
+        raise InputError("two certificate requests write the same path")
+
+    if not CaDir(ca_dir).exists():
+        if check_mode:
+            results = []
+            for request in requests:
+                csr, public_key = csr_request(request.csr_data, request.csr_where)
+                rendered = request.profile.render(request.values, csr_subject=csr.subject,
+                                                  csr_sans=csr_sans(csr))
+                results.append(_predicted(request, rendered, [], ca_present=False))
+            return {"changed": True, "signed": 0, "results": results}
+        CaDir(ca_dir).require()
+
+    with Authority(ca_dir, need_signers=False) as authority:
+        ca_cert = authority.cert
+        ca_public_key = authority.public_key
+        chain_pem = b"".join(pem(c) for c in authority.chain_certificates()).decode()
+        revoked = {e.serial for e in read_index(authority.dir.index) if e.status == "R"} \
+            if authority.dir.index.exists() else set()
+    plans = []
+    for request in requests:
+        _check_can_sign_ca(request.profile, ca_cert, ca_dir)
+        plans.append((request,) + _plan(request, ca_cert, ca_public_key, revoked,
+                                        renew_before, force, now))
+
+    results = [None] * len(plans)
+    todo = []
+    for number, (request, public_key, rendered, existing, reasons) in enumerate(plans):
+        if reasons:
+            todo.append(number)
+        else:
+            results[number] = _describe(existing, request.path, False, [], chain_pem)
+    if todo and check_mode:
+        for number in todo:
+            request, _key, rendered, _existing, reasons = plans[number]
+            results[number] = _predicted(request, rendered, reasons)
+    elif todo:
+        with Authority(ca_dir, passphrase) as authority:  # one login for the batch
+            with ca_lock(authority.dir.path):
+                for number in todo:
+                    request, public_key, rendered, existing, reasons = plans[number]
+                    cert = issue(authority, request.profile, rendered, public_key, now)
+                    if request.path:
+                        _write_output(request.path, pem(cert), existing is not None
+                                      or os.path.exists(request.path), on_replace)
+                    results[number] = _describe(cert, request.path, True, reasons, chain_pem)
+    return {"changed": bool(todo), "signed": 0 if check_mode else len(todo), "results": results}
+
+
+def _write_output(path, data, replacing, on_replace):
+    directory = os.path.dirname(path)
+    if directory and not os.path.isdir(directory):
+        raise StoreError("cannot write %s: directory %s does not exist" % (path, directory))
+    if replacing and on_replace is not None:
+        on_replace(path)
+    write_file(path, data)
+
+
+def chain_of(ca_dir):
+    """PEM of ``ca_dir``'s chain (its certificate, then its parents)."""
+    with Authority(ca_dir, need_signers=False) as authority:
+        return b"".join(pem(c) for c in authority.chain_certificates()).decode()
+
+
+def certificates_in(data, where):
+    return load_certificates(data, where)

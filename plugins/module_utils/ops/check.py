@@ -1,0 +1,393 @@
+"""``qpki ca check [--repair]``: consistency of a CA directory after a crash.
+
+What a consistent CA directory looks like (the invariants):
+
+1. ``ca.meta.json`` and ``ca.crt`` load; ``index.txt`` parses.
+2. Every index line has ``certs/<SERIAL>.crt``, a certificate with that
+   serial, issued and signed by this CA, whose subject is the line's.
+3. Every ``certs/<SERIAL>.crt`` has an index line. A file without one is an
+   *issued-but-unrecorded* certificate: the process died between writing
+   the file and appending the index line. It was signed, so it must be
+   recorded (``--repair`` appends the line it would have got).
+4. ``serial`` names the last index line's serial (or is absent with an
+   empty index); ``crlnumber`` is a hex counter above the current CRL's
+   number.
+5. ``crl/ca.crl`` and ``crl/ca.crl.der`` hold the same CRL, signed by this CA.
+6. No orphan temporary files (``.<name>.tmp-<hex>``, left by a write that
+   was killed before its rename) in the CA directory, ``certs/``, ``crl/``
+   or ``private/``. They are never read by anything, so they are harmless,
+   but ``--repair`` deletes them.
+7. The audit log's chain is intact and it records every index line, every
+   revocation and the current CRL (a process killed after its state change
+   but before its audit append leaves a gap; ``--repair`` fills it with an
+   ``audit.recover`` record that says so). A log ending in an incomplete
+   line (a torn write) is cut back to its last complete line by
+   ``--repair``, which then records that it did so. A broken chain is never
+   repaired: that is evidence for a human.
+8. Software key files under ``private/`` are not open to group/others
+   (reported, never changed: an exposed CA key is an incident).
+9. No leftover ``.<name>.init-*`` staging directory beside the CA (left by a
+   killed ``ca init``; it may hold an unused private key). ``--repair``
+   removes those older than ``stale_age`` seconds.
+
+Everything runs under the CA lock, so it is safe next to running
+operations. Repairs never sign anything (no key, PIN or passphrase needed).
+"""
+
+import os
+import shutil
+import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import QpkiError, StoreError
+from ..store import audit as store_audit
+from ..store.atomic import is_temp_name, write_file
+from ..store.ca_dir import CaDir
+from ..store.dn_oneline import oneline
+from ..store.index import append_entry, entry_for_certificate, read_index, serial_hex
+from ..store.lock import ca_lock
+from ..store.serials import _read_hex, record_serial
+from ..store.metafile import utc_text
+from ..x509.certificate import utcnow
+from ..x509.parse import public_key_of_certificate
+from ..x509.signature import verify_certificate_signature, verify_crl_signature
+from . import audit
+
+STALE_AGE = 60.0
+
+
+class _Report:
+    def __init__(self, repair):
+        self.repair = repair
+        self.problems = []   # still wrong after this run
+        self.repaired = []   # were wrong, fixed now
+        self.notes = []      # informational
+
+    def problem(self, message, fix=None):
+        """Record a problem; with --repair and a ``fix`` callable, fix it."""
+        if self.repair and fix is not None:
+            try:
+                fix()
+            except (QpkiError, OSError) as exc:
+                self.problems.append("%s (repair failed: %s)" % (message, exc))
+                return
+            self.repaired.append(message)
+        else:
+            self.problems.append(message + (" [repairable]" if fix is not None else ""))
+
+    def result(self, ca_path):
+        valid = not self.problems
+        if not valid:
+            reason = self.problems[0]
+            if len(self.problems) > 1:
+                reason += " (and %d more)" % (len(self.problems) - 1)
+        elif self.repaired:
+            reason = "ok after %d repair(s)" % len(self.repaired)
+        else:
+            reason = "ok"
+        return {"changed": bool(self.repaired), "valid": valid, "reason": reason,
+                "ca_dir": os.fspath(ca_path), "problems": self.problems,
+                "repaired": self.repaired, "notes": self.notes}
+
+
+def ca_check(ca_dir, repair=False, stale_age=STALE_AGE):
+    """Check (and with ``repair`` fix) the CA directory ``ca_dir``."""
+    ca = CaDir(ca_dir)
+    report = _Report(repair)
+    if not ca.exists():
+        leftovers = _staging_leftovers(ca, report, stale_age)
+        if not leftovers:
+            raise StoreError("not a CA directory: %s (no ca.meta.json)" % ca.path)
+        return report.result(ca.path)
+    with ca_lock(ca.path):
+        _check_locked(ca, report, stale_age)
+    return report.result(ca.path)
+
+
+def _check_locked(ca, report, stale_age):
+    for directory in (ca.path, ca.certs_dir, ca.crl_dir, ca.private_dir):
+        _temp_files(directory, report)
+    _staging_leftovers(ca, report, stale_age)
+    try:
+        ca.load_meta()
+        ca_cert = x509.load_pem_x509_certificate(ca.read_cert_pem())
+        ca_key = public_key_of_certificate(ca_cert)
+    except (QpkiError, ValueError) as exc:
+        report.problem("the CA itself does not load: %s" % exc)
+        return
+    try:
+        ca.check_private_key_modes()
+    except StoreError as exc:
+        report.problem("%s; consider the key exposed" % exc)
+    try:
+        entries = read_index(ca.index)
+    except StoreError as exc:
+        report.problem(str(exc))
+        return
+    entries = _certificates(ca, ca_cert, ca_key, entries, report)
+    _serial_file(ca, entries, report)
+    _crls(ca, ca_cert, ca_key, report)
+    _audit(ca, report)
+
+
+# ------------------------------------------------------------------ files
+
+def _temp_files(directory, report):
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return
+    for name in names:
+        if is_temp_name(name):
+            path = os.path.join(directory, name)
+            report.problem("orphan temporary file %s (from an interrupted write)" % path,
+                           lambda p=path: _unlink(p))
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _staging_leftovers(ca, report, stale_age):
+    """``.<name>.init-*`` directories ``ca init`` left beside the CA."""
+    parent = os.path.dirname(os.path.abspath(ca.path)) or "."
+    prefix = ".%s.init-" % os.path.basename(os.path.abspath(ca.path))
+    try:
+        names = sorted(n for n in os.listdir(parent) if n.startswith(prefix))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        path = os.path.join(parent, name)
+        if not os.path.isdir(path) or os.path.islink(path):
+            continue
+        found.append(path)
+        age = time.time() - os.lstat(path).st_mtime
+        fix = (lambda p=path: shutil.rmtree(p)) if age >= stale_age else None
+        message = "leftover staging directory %s from an interrupted ca init" % path
+        if fix is None:
+            message += " (younger than %gs: it may belong to a running ca init)" % stale_age
+        report.problem(message, fix)
+    return found
+
+
+# ------------------------------------------------------------ certificates
+
+def _load_cert_file(path):
+    data = path.read_bytes()
+    if not data:
+        raise ValueError("empty file")
+    return x509.load_pem_x509_certificate(data)
+
+
+def _issued_by_ca(cert, ca_cert, ca_key):
+    if cert.issuer != ca_cert.subject:
+        return "issuer is %s, not this CA" % cert.issuer.rfc4514_string()
+    try:
+        verify_certificate_signature(cert, ca_key, ca_cert.subject)
+    except QpkiError as exc:
+        return str(exc)
+    return None
+
+
+def _certificates(ca, ca_cert, ca_key, entries, report):
+    """Invariants 2 and 3; returns the index entries after any repair."""
+    by_serial = {entry.serial: entry for entry in entries}
+    files = {}
+    try:
+        names = sorted(os.listdir(ca.certs_dir))
+    except FileNotFoundError:
+        names = []
+        report.problem("missing directory %s" % ca.certs_dir,
+                       lambda: os.mkdir(ca.certs_dir, 0o755))
+    for name in names:
+        stem, dot, ext = name.partition(".")
+        if is_temp_name(name):
+            continue
+        try:
+            serial = int(stem, 16) if dot and ext == "crt" else None
+        except ValueError:
+            serial = None
+        if serial is None:
+            report.notes.append("ignored file %s" % (ca.certs_dir / name))
+            continue
+        files[serial] = ca.certs_dir / name
+
+    for entry in entries:
+        path = files.get(entry.serial)
+        label = "serial %s in %s" % (serial_hex(entry.serial), ca.index.name)
+        if path is None:
+            report.problem("%s has no certificate file %s" % (label, ca.cert_path(entry.serial)))
+            continue
+        try:
+            cert = _load_cert_file(path)
+        except (OSError, ValueError) as exc:
+            report.problem("%s: %s is not a certificate (%s)" % (label, path, exc))
+            continue
+        if cert.serial_number != entry.serial:
+            report.problem("%s holds serial %s, not %s" % (path, serial_hex(cert.serial_number),
+                                                           serial_hex(entry.serial)))
+            continue
+        wrong = _issued_by_ca(cert, ca_cert, ca_key)
+        if wrong:
+            report.problem("%s: %s" % (path, wrong))
+        elif oneline(cert.subject) != entry.subject:
+            report.problem("%s: subject differs from the index line" % path)
+
+    for serial, path in sorted(files.items()):
+        if serial in by_serial:
+            continue
+        try:
+            cert = _load_cert_file(path)
+        except (OSError, ValueError) as exc:
+            report.problem("%s is not a certificate (%s) and has no index line" % (path, exc),
+                           lambda p=path: os.replace(p, str(p) + ".corrupt"))
+            continue
+        wrong = _issued_by_ca(cert, ca_cert, ca_key) if cert.serial_number == serial else \
+            "its serial is %s" % serial_hex(cert.serial_number)
+        if wrong:
+            report.problem("%s has no index line and is not a certificate of this CA (%s)"
+                           % (path, wrong), lambda p=path: os.replace(p, str(p) + ".rejected"))
+            continue
+        entry = entry_for_certificate(cert)
+        report.problem("issued but unrecorded certificate %s (serial %s, %s): no line in %s"
+                       % (path, serial_hex(serial), cert.subject.rfc4514_string(),
+                          ca.index.name),
+                       lambda e=entry: append_entry(ca.index, e))
+    try:
+        return read_index(ca.index)
+    except StoreError:
+        return entries
+
+
+def _serial_file(ca, entries, report):
+    try:
+        current = _read_hex(ca.serial)
+    except StoreError as exc:
+        current = exc
+    expected = entries[-1].serial if entries else None
+    if isinstance(current, StoreError):
+        fix = (lambda: record_serial(ca, expected)) if expected is not None else \
+            (lambda: os.unlink(ca.serial))
+        report.problem(str(current), fix)
+    elif current != expected and expected is not None:
+        report.problem("%s holds %s, not the last issued serial %s (stale after an "
+                       "interrupted issuance)" % (ca.serial, "nothing" if current is None
+                                                  else serial_hex(current),
+                                                  serial_hex(expected)),
+                       lambda: record_serial(ca, expected))
+
+
+# -------------------------------------------------------------------- CRLs
+
+def _crls(ca, ca_cert, ca_key, report):
+    pem_path, der_path = ca.crl_path(), ca.crl_path(der=True)
+    loaded = {}
+    for path, loader in ((der_path, x509.load_der_x509_crl), (pem_path, x509.load_pem_x509_crl)):
+        if not path.exists():
+            continue
+        try:
+            crl = loader(path.read_bytes())
+            number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+            verify_crl_signature(crl, ca_key)
+            if crl.issuer != ca_cert.subject:
+                raise ValueError("issuer is not this CA")
+        except (OSError, ValueError, x509.ExtensionNotFound, QpkiError) as exc:
+            report.problem("%s is not a valid CRL of this CA (%s)" % (path, exc),
+                           (lambda p=path: os.replace(p, str(p) + ".corrupt")))
+            continue
+        loaded[path] = (crl, number)
+    if der_path in loaded and pem_path in loaded:
+        (der_crl, der_n), (pem_crl, pem_n) = loaded[der_path], loaded[pem_path]
+        if der_crl.public_bytes(serialization.Encoding.DER) != \
+                pem_crl.public_bytes(serialization.Encoding.DER):
+            newer = der_crl if der_n >= pem_n else pem_crl
+            report.problem("%s (CRL %d) and %s (CRL %d) differ (interrupted crl gen)"
+                           % (der_path.name, der_n, pem_path.name, pem_n),
+                           lambda c=newer: _write_crl_pair(ca, c))
+    elif len(loaded) == 1:
+        (path, (crl, number)), = loaded.items()
+        other = pem_path if path == der_path else der_path
+        report.problem("%s is missing next to %s (interrupted crl gen)" % (other, path),
+                       lambda c=crl: _write_crl_pair(ca, c))
+    numbers = [number for _, number in loaded.values()]
+    if numbers:
+        try:
+            counter = _read_hex(ca.crlnumber)
+        except StoreError as exc:
+            counter = None
+            report.problem(str(exc), lambda: _write_hex_counter(ca.crlnumber, max(numbers) + 1))
+        else:
+            if counter is None or counter <= max(numbers):
+                report.problem("%s is %s but CRL %d exists: the next CRL would reuse a number"
+                               % (ca.crlnumber, counter, max(numbers)),
+                               lambda: _write_hex_counter(ca.crlnumber, max(numbers) + 1))
+
+
+def _write_crl_pair(ca, crl):
+    write_file(ca.crl_path(der=True), crl.public_bytes(serialization.Encoding.DER))
+    write_file(ca.crl_path(), crl.public_bytes(serialization.Encoding.PEM))
+
+
+def _write_hex_counter(path, value):
+    write_file(path, (serial_hex(value) + "\n").encode("ascii"))
+
+
+# ------------------------------------------------------------------- audit
+
+def _audit(ca, report):
+    path = store_audit.audit_path(ca.path)
+    if not os.path.exists(path):
+        report.problem("no audit log %s" % path, lambda: store_audit.ensure_log(ca.path))
+        if not report.repair:
+            return
+    chain = audit.walk_chain(path)
+    if chain.incomplete_tail and chain.broken_line == len(chain.records) + 1:
+        report.problem(chain.problem, lambda: _drop_tail(ca))
+        if not report.repair:
+            return
+        chain = audit.walk_chain(path)
+    if chain.problem:
+        report.problem("audit log %s is broken at %s; not repaired (investigate: the log is "
+                       "evidence)" % (path, chain.problem))
+        return
+    try:
+        gaps = audit.coverage_gaps(ca, chain.records)
+    except QpkiError as exc:
+        report.problem("cannot compare the audit log with the CA state: %s" % exc)
+        return
+    for kind, key, message in gaps:
+        report.problem("audit log: " + message, lambda k=kind, v=key: _recover(ca, k, v))
+
+
+def _drop_tail(ca):
+    removed = store_audit.drop_incomplete_tail(ca.path)
+    store_audit.append_record(ca.path, {
+        "time": utc_text(utcnow()), "op": audit.REPAIR,
+        "dropped_bytes": len(removed),
+        "dropped_sha256": audit._sha256(removed),
+        "note": "incomplete last line removed by qpki ca check --repair"})
+
+
+def _recover(ca, kind, value):
+    fields = {"time": utc_text(utcnow()), "op": audit.RECOVER}
+    if kind == "issue":
+        fields["recovered"] = audit.ISSUE
+        try:
+            cert = _load_cert_file(ca.cert_path(value.serial))
+            fields.update(audit.cert_fields(cert))
+        except (OSError, ValueError):
+            fields.update(serial=serial_hex(value.serial), subject=value.subject)
+    elif kind == "revoke":
+        fields.update(recovered=audit.REVOKE, serial=serial_hex(value.serial),
+                      subject=value.subject, reason=value.reason,
+                      revoked_at=utc_text(value.revoked_at))
+    else:
+        fields.update(recovered=audit.CRL, crl_number=value)
+    fields["note"] = "state found on disk without its audit record (qpki ca check --repair)"
+    store_audit.append_record(ca.path, fields)

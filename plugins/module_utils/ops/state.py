@@ -1,0 +1,150 @@
+"""Helpers shared by the declarative ("ensure") operations.
+
+The ``*_ensure`` functions (``ca_state``, ``cert_state``, ``crl_state``,
+``credential_state``, ``hsm_state``) answer "does what exists already match
+what is asked?" before anything is signed or written. They are what makes the
+Ansible modules idempotent, and the CLI can call them the same way.
+"""
+
+import datetime
+import os
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import InputError, VerificationError
+from ..profiles.durations import parse_duration
+from ..profiles.messages import Invalid
+from ..x509.certificate import utcnow
+
+_SKI = x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER
+_AKI = x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER
+_SAN = x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME
+
+
+def parse_renew_before(value, what="renew_before"):
+    """A timedelta from ``30d``/``12h`` text, a number of days, or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.timedelta):
+        return value
+    if isinstance(value, bool):
+        raise InputError("%s must be a duration such as 30d or 12h (got %r)" % (what, value))
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise InputError("%s must not be negative (got %r)" % (what, value))
+        return datetime.timedelta(days=value)
+    text = str(value).strip()
+    if text.isdigit():
+        return datetime.timedelta(days=int(text))
+    if text in ("0", "0d", "0s"):
+        return datetime.timedelta(0)
+    try:
+        return parse_duration(text)
+    except Invalid as exc:
+        raise InputError("%s: %s" % (what, exc)) from None
+
+
+def now_utc(now=None):
+    return now or utcnow()
+
+
+def read_optional(path):
+    """The bytes of ``path``, or None when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise InputError("%s is a directory, not a file" % path) from None
+    except OSError as exc:
+        raise InputError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+
+
+def spki_der(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def same_public_key(a, b):
+    try:
+        return spki_der(a) == spki_der(b)
+    except Exception:  # keys cryptography cannot serialise: compare objects
+        return a == b
+
+
+def _extension_map(extensions):
+    return {ext.oid.dotted_string: ext for ext in extensions
+            if ext.oid not in (_SKI, _AKI)}
+
+
+def _name_of(oid_text, ext):
+    name = getattr(ext.oid, "_name", None)
+    return name if name and name != "Unknown OID" else oid_text
+
+
+def extension_differences(wanted, cert):
+    """Texts naming the extensions of ``cert`` that differ from ``wanted``
+    (the profile's rendered extensions). SKI/AKI are not compared: they
+    follow from the keys, which are compared on their own."""
+    want = _extension_map(wanted)
+    have = _extension_map(cert.extensions)
+    differences = []
+    for oid, ext in want.items():
+        other = have.get(oid)
+        name = _name_of(oid, ext)
+        if other is None:
+            differences.append("%s missing" % name)
+        elif other.critical != ext.critical or other.value != ext.value:
+            differences.append("%s differs" % name)
+    for oid, ext in have.items():
+        if oid not in want:
+            differences.append("unexpected %s" % _name_of(oid, ext))
+    return differences
+
+
+def san_list(extensions):
+    for ext in extensions:
+        if ext.oid == _SAN:
+            return sorted(str(n.value) for n in ext.value)
+    return []
+
+
+def issued_by(cert, ca_cert, ca_public_key):
+    """True if ``cert`` names ``ca_cert`` as issuer and its signature
+    verifies with the CA key (classical, PQC and hybrid alike)."""
+    from ..x509.signature import verify_certificate_signature
+
+    if cert.issuer != ca_cert.subject:
+        return False
+    try:
+        verify_certificate_signature(cert, ca_public_key, ca_cert.subject)
+    except VerificationError:
+        return False
+    except Exception:  # an unsupported or malformed signature is "not ours"
+        return False
+    return True
+
+
+def expiry_reason(not_after, renew_before, now, what="certificate"):
+    """A reason text when ``not_after`` is past or within ``renew_before``."""
+    if not_after <= now:
+        return "%s expired on %s" % (what, not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    if renew_before is not None and not_after - now <= renew_before:
+        return "%s expires on %s, within renew_before (%s)" % (
+            what, not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), _human(renew_before))
+    return None
+
+
+def _human(delta):
+    seconds = int(delta.total_seconds())
+    if seconds % 86400 == 0:
+        return "%dd" % (seconds // 86400)
+    if seconds % 3600 == 0:
+        return "%dh" % (seconds // 3600)
+    return "%ds" % seconds
+
+
+def abspath(path):
+    return os.path.abspath(os.path.expanduser(os.fspath(path))) if path else path

@@ -1,0 +1,200 @@
+"""The audit log of a CA directory: ``audit.log``, one JSON object per line,
+hash-chained.
+
+Every record holds ``seq`` (1, 2, 3... in file order), ``time`` (RFC 3339
+UTC), ``op`` (``ca.init``, ``cert.issue``, ``cert.revoke``, ``crl.gen``,
+``audit.recover``...), the operation's own fields (serial, subject,
+profile, keys...), ``prev`` and ``hash``:
+
+- ``prev`` is the ``hash`` of the line before (64 zeros for line 1);
+- ``hash`` is the SHA-256 (hex) of the record's canonical JSON without the
+  ``hash`` member: keys sorted, no whitespace, UTF-8. ``prev`` is inside
+  what is hashed, which is what chains the lines together.
+
+A line is written as the compact JSON of the record, fields in the order
+they were given, ``prev`` and ``hash`` last. Editing any line breaks its
+hash; deleting or inserting one breaks the ``seq``/``prev`` of the next.
+Removing lines at the end is only visible against something outside the
+log (the CA's index and CRL, or an anchor the operator kept): see
+``ops.audit``.
+
+Appends happen under the CA lock (callers hold it), with ``O_APPEND`` and
+one ``write`` per record followed by ``fsync``. A record is never rewritten
+by this module; the only non-append change is ``drop_incomplete_tail``, a
+deliberate repair step.
+"""
+
+import hashlib
+import json
+import os
+
+from ..errors import StoreError
+from .atomic import fsync_dir
+
+AUDIT_NAME = "audit.log"
+GENESIS = "0" * 64
+TAIL_CHUNK = 65536
+
+
+def audit_path(ca_dir):
+    return os.path.join(os.fspath(ca_dir), AUDIT_NAME)
+
+
+def canonical_bytes(record):
+    """The bytes that are hashed: sorted keys, no whitespace, UTF-8."""
+    body = {k: v for k, v in record.items() if k != "hash"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def record_hash(record):
+    return hashlib.sha256(canonical_bytes(record)).hexdigest()
+
+
+def line_bytes(record):
+    """The line written for ``record`` (which already holds prev and hash)."""
+    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False,
+                       allow_nan=False) + "\n").encode("utf-8")
+
+
+def _no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def parse_line(raw):
+    """The record of one line (bytes without its newline); ValueError if it
+    is not a JSON object."""
+    record = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    return record
+
+
+def seal(fields, seq, prev):
+    """A complete record: ``seq`` first, the fields, then prev and hash."""
+    record = {"seq": seq}
+    record.update((k, v) for k, v in fields.items() if k not in ("seq", "prev", "hash"))
+    record["prev"] = prev
+    record["hash"] = record_hash(record)
+    return record
+
+
+def _read_tail(fd, size):
+    """The bytes after the second-to-last newline (the last complete line and
+    anything after it)."""
+    start = size
+    data = b""
+    while start > 0:
+        start = max(0, start - TAIL_CHUNK)
+        data = os.pread(fd, size - start, start)
+        if data.count(b"\n") >= 2 or start == 0:
+            break
+    return data
+
+
+def last_record(path):
+    """(seq, hash) of the last line of the log, (0, GENESIS) for a missing or
+    empty log. StoreError if the file ends in an incomplete line or its last
+    line is not a sealed record."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return 0, GENESIS
+    except OSError as err:
+        raise StoreError("cannot read audit log %s: %s" % (path, err.strerror or err)) from err
+    try:
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return 0, GENESIS
+        data = _read_tail(fd, size)
+    finally:
+        os.close(fd)
+    if not data.endswith(b"\n"):
+        raise StoreError(
+            "audit log %s ends with an incomplete line (interrupted write or tampering); "
+            "run qpki audit verify, then qpki ca check --repair" % path)
+    last = data[:-1].rsplit(b"\n", 1)[-1]
+    try:
+        record = parse_line(last)
+        seq, digest = record["seq"], record["hash"]
+        if not isinstance(seq, int) or not isinstance(digest, str) or len(digest) != 64:
+            raise ValueError("no seq/hash")
+    except (ValueError, KeyError, UnicodeDecodeError):
+        raise StoreError("audit log %s: the last line is not a valid record; "
+                         "run qpki audit verify" % path) from None
+    return seq, digest
+
+
+def append_record(ca_dir, fields):
+    """Append one record to ``<ca_dir>/audit.log`` (created if missing) and
+    return it. The caller holds the CA lock."""
+    path = audit_path(ca_dir)
+    seq, prev = last_record(path)
+    record = seal(fields, seq + 1, prev)
+    try:
+        data = line_bytes(record)
+    except (TypeError, ValueError) as err:
+        raise StoreError("cannot write audit record to %s: %s" % (path, err)) from err
+    created = not os.path.exists(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(os.path.dirname(path) or ".")
+    except OSError as err:
+        raise StoreError("cannot append to audit log %s: %s" % (path, err.strerror or err)) from err
+    return record
+
+
+def ensure_log(ca_dir):
+    """Create an empty ``audit.log`` if there is none (mode 0644)."""
+    path = audit_path(ca_dir)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        os.close(fd)
+    except OSError as err:
+        raise StoreError("cannot create audit log %s: %s" % (path, err.strerror or err)) from err
+    return path
+
+
+def read_lines(path):
+    """(complete lines without newline, incomplete tail bytes or b"").
+    StoreError if the log is missing or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise StoreError("no audit log: %s" % path) from None
+    except OSError as err:
+        raise StoreError("cannot read audit log %s: %s" % (path, err.strerror or err)) from err
+    body, _, tail = data.rpartition(b"\n")
+    lines = body.split(b"\n") if body or data.startswith(b"\n") else []
+    return lines, tail
+
+
+def drop_incomplete_tail(ca_dir):
+    """Cut an incomplete last line off the log (a repair step). Returns the
+    removed bytes (b"" when the log ends cleanly)."""
+    path = audit_path(ca_dir)
+    _lines, tail = read_lines(path)
+    if not tail:
+        return b""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "r+b") as handle:
+            handle.truncate(size - len(tail))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as err:
+        raise StoreError("cannot repair audit log %s: %s" % (path, err.strerror or err)) from err
+    return tail

@@ -1,0 +1,228 @@
+"""Catalyst (alternative-signature) structures of ITU-T X.509 (10/2019) §9.8.
+
+A catalyst certificate is an ordinary certificate (classical key, classical
+signature) carrying three non-critical extensions:
+
+* subjectAltPublicKeyInfo (2.5.29.72): the subject's alternative (post-
+  quantum) public key, a SEQUENCE { algorithm, subjectAltPublicKey BIT
+  STRING } shaped like SubjectPublicKeyInfo;
+* altSignatureAlgorithm (2.5.29.73): the AlgorithmIdentifier of the
+  issuer's alternative signature;
+* altSignatureValue (2.5.29.74): that signature, a BIT STRING, computed over
+  the DER of the PreTBSCertificate: the TBSCertificate without its
+  ``signature`` AlgorithmIdentifier and without the altSignatureValue
+  extension, every other field and extension unchanged and in order.
+
+CRLs carry 73 and 74 among their crlExtensions, the alternative signature
+covering the PreTBSCertList built the same way. Catalyst CSRs carry the
+three as attributes of the CertificationRequestInfo (the convention of
+BouncyCastle); there the alternative signature covers the request info
+with the 72 and 73 attributes in it and without the 74 attribute.
+
+Everything is built and parsed with pyasn1; nothing here signs or verifies.
+"""
+
+from cryptography import x509
+from pyasn1.codec.der import decoder, encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import namedtype, univ
+from pyasn1_modules import rfc2986, rfc5280
+
+from ..algorithms.spki import spki_der
+from ..errors import InputError
+
+SUBJECT_ALT_PUBLIC_KEY_INFO = "2.5.29.72"
+ALT_SIGNATURE_ALGORITHM = "2.5.29.73"
+ALT_SIGNATURE_VALUE = "2.5.29.74"
+
+NAMES = {
+    SUBJECT_ALT_PUBLIC_KEY_INFO: "subjectAltPublicKeyInfo",
+    ALT_SIGNATURE_ALGORITHM: "altSignatureAlgorithm",
+    ALT_SIGNATURE_VALUE: "altSignatureValue",
+}
+
+
+def _without(structure, field):
+    """The components of ``structure`` minus ``field``, tags and order kept."""
+    return namedtype.NamedTypes(*[t for t in structure.componentType.namedTypes
+                                  if t.name != field])
+
+
+class PreTBSCertificate(univ.Sequence):
+    """X.509 (10/2019) §9.8: PreTBSCertificate is TBSCertificate less its
+    ``signature`` component (version, serialNumber, issuer, validity,
+    subject, subjectPublicKeyInfo, issuer/subjectUniqueIdentifier,
+    extensions)."""
+
+    componentType = _without(rfc5280.TBSCertificate, "signature")
+
+
+class PreTBSCertList(univ.Sequence):
+    """X.509 (10/2019) §9.8: PreTBSCertList is TBSCertList less its
+    ``signature`` component."""
+
+    componentType = _without(rfc5280.TBSCertList, "signature")
+
+
+# --------------------------------------------------------------------------
+# Extension and attribute values (the extnValue contents)
+# --------------------------------------------------------------------------
+
+def alt_public_key_value(public_key):
+    """DER SubjectAltPublicKeyInfo: same structure as SubjectPublicKeyInfo
+    (X.509 §9.8, subjectAltPublicKeyInfo)."""
+    return spki_der(public_key)
+
+
+def alt_signature_algorithm_value(signature_oid):
+    """DER AltSignatureAlgorithm ::= AlgorithmIdentifier; parameters absent,
+    as RFC 9881 (ML-DSA) and RFC 9909 (SLH-DSA) require."""
+    identifier = rfc5280.AlgorithmIdentifier()
+    identifier["algorithm"] = univ.ObjectIdentifier(signature_oid)
+    return encoder.encode(identifier)
+
+
+def alt_signature_value(signature):
+    """DER AltSignatureValue ::= BIT STRING (X.509 §9.8)."""
+    return encoder.encode(univ.BitString.fromOctetString(bytes(signature)))
+
+
+def extension(oid, value):
+    """A non-critical cryptography Extension carrying ``value`` as extnValue."""
+    identifier = x509.ObjectIdentifier(oid)
+    return x509.Extension(identifier, False, x509.UnrecognizedExtension(identifier, value))
+
+
+def alt_public_key_extension(public_key):
+    return extension(SUBJECT_ALT_PUBLIC_KEY_INFO, alt_public_key_value(public_key))
+
+
+def alt_signature_algorithm_extension(signature_oid):
+    return extension(ALT_SIGNATURE_ALGORITHM, alt_signature_algorithm_value(signature_oid))
+
+
+def alt_signature_extension(signature):
+    return extension(ALT_SIGNATURE_VALUE, alt_signature_value(signature))
+
+
+def csr_attribute(oid, value):
+    """A PKCS#10 Attribute { type, values SET { value } } (RFC 2986 §4.1)."""
+    attribute = rfc2986.Attribute()
+    attribute["type"] = univ.ObjectIdentifier(oid)
+    attribute["values"].append(univ.Any(value))
+    return attribute
+
+
+# --------------------------------------------------------------------------
+# Decoding
+# --------------------------------------------------------------------------
+
+def _decode_der(der, spec, what):
+    """Decode ``der`` and insist it is canonical DER, so that re-encoding
+    the parts kept in a PreTBS gives back exactly the signed bytes."""
+    try:
+        value, rest = decoder.decode(bytes(der), asn1Spec=spec)
+    except PyAsn1Error:
+        raise InputError("malformed %s" % what) from None
+    if rest:
+        raise InputError("malformed %s: trailing data" % what)
+    if encoder.encode(value) != bytes(der):
+        raise InputError("%s is not DER: its catalyst pre-image cannot be rebuilt" % what)
+    return value
+
+
+def decode_alt_public_key(value):
+    """(algorithm OID, DER SubjectPublicKeyInfo) of a subjectAltPublicKeyInfo value."""
+    info = _decode_der(value, rfc5280.SubjectPublicKeyInfo(), "subjectAltPublicKeyInfo")
+    return str(info["algorithm"]["algorithm"]), encoder.encode(info)
+
+
+def decode_alt_signature_algorithm(value):
+    """(OID, DER parameters or b"") of an altSignatureAlgorithm value."""
+    identifier = _decode_der(value, rfc5280.AlgorithmIdentifier(), "altSignatureAlgorithm")
+    params = identifier["parameters"]
+    return str(identifier["algorithm"]), (bytes(params) if params.isValue else b"")
+
+
+def decode_alt_signature(value):
+    """The signature bytes of an altSignatureValue value."""
+    bits = _decode_der(value, univ.BitString(), "altSignatureValue")
+    if len(bits) % 8:
+        raise InputError("altSignatureValue has unused bits")
+    return bits.asOctets()
+
+
+# --------------------------------------------------------------------------
+# Pre-images of the alternative signature
+# --------------------------------------------------------------------------
+
+def _pre_tbs(tbs_der, tbs_spec, pre_spec, extensions_field, what):
+    tbs = _decode_der(tbs_der, tbs_spec, what)
+    pre = pre_spec
+    for named in pre.componentType.namedTypes:
+        name = named.name
+        if name != extensions_field and tbs[name].isValue:
+            pre[name] = tbs[name]
+    if tbs[extensions_field].isValue:
+        # Every extension but altSignatureValue, in the original order.
+        kept = [ext for ext in tbs[extensions_field]
+                if str(ext["extnID"]) != ALT_SIGNATURE_VALUE]
+        if kept:
+            target = pre[extensions_field]
+            for position, ext in enumerate(kept):
+                target.setComponentByPosition(position, ext)
+    return encoder.encode(pre)
+
+
+def pre_tbs_certificate(tbs_der):
+    """DER PreTBSCertificate of a DER TBSCertificate (X.509 (10/2019) §9.8)."""
+    return _pre_tbs(tbs_der, rfc5280.TBSCertificate(), PreTBSCertificate(), "extensions",
+                    "TBSCertificate")
+
+
+def pre_tbs_certlist(tbs_der):
+    """DER PreTBSCertList of a DER TBSCertList (X.509 (10/2019) §9.8)."""
+    return _pre_tbs(tbs_der, rfc5280.TBSCertList(), PreTBSCertList(), "crlExtensions",
+                    "TBSCertList")
+
+
+def csr_info_without_alt_signature(info_der):
+    """DER CertificationRequestInfo without its altSignatureValue attribute:
+    what the alternative signature of a catalyst CSR covers."""
+    info = _decode_der(info_der, rfc2986.CertificationRequestInfo(),
+                       "CertificationRequestInfo")
+    kept = [a for a in info["attributes"] if str(a["type"]) != ALT_SIGNATURE_VALUE]
+    out = rfc2986.CertificationRequestInfo()
+    for name in ("version", "subject", "subjectPKInfo"):
+        out[name] = info[name]
+    target = out["attributes"]
+    for position, attribute in enumerate(kept):
+        target.setComponentByPosition(position, attribute)
+    return encoder.encode(out)
+
+
+def csr_attributes(info_der):
+    """``{oid: single value DER}`` of the catalyst attributes of a request."""
+    info = _decode_der(info_der, rfc2986.CertificationRequestInfo(),
+                       "CertificationRequestInfo")
+    found = {}
+    for attribute in info["attributes"]:
+        oid = str(attribute["type"])
+        if oid in NAMES:
+            if oid in found or len(attribute["values"]) != 1:
+                raise InputError("certificate request: %s must appear once with one value"
+                                 % NAMES[oid])
+            found[oid] = bytes(attribute["values"][0])
+    return found
+
+
+def extension_values(obj):
+    """``{oid: extnValue}`` of the catalyst extensions of a certificate or CRL."""
+    found = {}
+    for ext in obj.extensions:
+        oid = ext.oid.dotted_string
+        if oid in NAMES:
+            if ext.critical:
+                raise InputError("%s must not be critical" % NAMES[oid])
+            found[oid] = ext.value.value
+    return found

@@ -1,0 +1,430 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: qpki.pki maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: qpki_ca
+short_description: Create a root or subordinate X.509 CA (software, HSM or hybrid keys)
+version_added: "0.1.0"
+description:
+  - Ensures a CA directory exists, made from a qpki profile and its variables.
+  - A root CA is self-signed. A subordinate CA is signed by O(parent_ca_dir) on the same host,
+    or, when its parent is on another host (an offline root), made in two steps that never move
+    a private key. First the key and a CSR are created (O(csr_path)); the CA is then I(pending).
+    The parent issues the certificate from that CSR with M(qpki.pki.qpki_cert) (for example
+    with C(delegate_to)). A second run of this module with O(ca_cert_content) or O(ca_cert_path)
+    installs the certificate and completes the CA.
+  - The CA key is a software key file (mode 0600, optionally encrypted with O(passphrase)), or a
+    key in a PKCS#11 token (O(hsm_config), O(key_label) and/or O(key_id), optionally created by
+    O(generate_key)). HSM mode accepts classical profiles only (C(ec/*), C(rsa/*)).
+  - When the CA already exists the module reports C(changed=false) if its profile, subject,
+    parent and key storage are the ones asked for, and fails naming every difference otherwise.
+    An existing CA is never re-keyed or re-issued.
+  - The HSM PIN is never a module option. Set the environment variable named by C(pin_env) in
+    the HSM configuration file with the task's C(environment) keyword, from Ansible Vault. The
+    collection's action plugin passes environment values to the module in a temporary file, not
+    on the command line, so the PIN does not appear in C(-vvv) output or in the process list.
+author:
+  - qpki.pki maintainers
+requirements:
+  - python >= 3.10 on the managed host
+  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
+  - python-pkcs11 and a PKCS#11 library for HSM keys
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is created, signed or written; the result predicts the CA.
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  state:
+    description:
+      - C(present) creates the CA when missing and checks it when it exists.
+    type: str
+    choices: [present]
+    default: present
+  ca_dir:
+    description:
+      - The CA directory (C(ca.meta.json), C(ca.crt), C(index.txt), C(certs/), C(crl/), C(private/)).
+    type: path
+    required: true
+  profile:
+    description:
+      - A builtin CA profile (C(ec/root-ca), C(ec/issuing-ca), C(rsa/root-ca), C(ml/root-ca),
+        C(hybrid/catalyst/root-ca)...) or the path of a YAML profile on the managed host.
+    type: str
+    required: true
+  vars:
+    description:
+      - The profile's variables, for example C({cn: "Example Root CA", o: Example}).
+    type: dict
+    default: {}
+  parent_ca_dir:
+    description:
+      - Directory of the parent CA on the same host; the new CA is a subordinate CA signed by it.
+      - Mutually exclusive with O(csr_path), O(ca_cert_path) and O(ca_cert_content).
+    type: path
+  parent_passphrase:
+    description:
+      - Passphrase of the parent CA's software key.
+    type: str
+  parent_passphrase_env:
+    description:
+      - Name of an environment variable holding the parent CA key passphrase.
+    type: str
+  csr_path:
+    description:
+      - Make a subordinate CA whose parent is on another host. The key and a CSR are created
+        and the CSR is copied to this path; the CA stays I(pending) until its certificate is
+        installed with O(ca_cert_content) or O(ca_cert_path).
+      - Also returned as RV(csr) so that it can be passed to M(qpki.pki.qpki_cert) on the parent's host.
+    type: path
+  ca_cert_path:
+    description:
+      - Certificate issued by the remote parent for this CA's CSR (PEM file on the managed host).
+    type: path
+  ca_cert_content:
+    description:
+      - Certificate issued by the remote parent for this CA's CSR (PEM text).
+    type: str
+  chain_path:
+    description:
+      - The parent's chain (the parent's certificate first, the root last), PEM file.
+    type: path
+  chain_content:
+    description:
+      - The parent's chain (the parent's certificate first, the root last), PEM text.
+    type: str
+  hsm_config:
+    description:
+      - HSM configuration file (YAML with C(type), C(pkcs11.lib), C(pkcs11.token) and
+        C(pkcs11.pin_env)) on the managed host. Selects HSM mode for the CA key.
+    type: path
+  key_label:
+    description:
+      - Label of the CA key in the token.
+    type: str
+  key_id:
+    description:
+      - Id (hex, for example C(0102)) of the CA key in the token. With O(key_label), both must
+        name the same key.
+    type: str
+  generate_key:
+    description:
+      - Generate the key in the token when no key with O(key_label)/O(key_id) exists there yet.
+        An existing key is used as it is, after checking that it suits the profile's algorithm.
+    type: bool
+    default: false
+  passphrase:
+    description:
+      - Passphrase that encrypts a new software CA key (and decrypts it later).
+    type: str
+  passphrase_env:
+    description:
+      - Name of an environment variable holding the CA key passphrase.
+    type: str
+  return_content:
+    description:
+      - Return the CA certificate (and chain) PEM in RV(certificate) and RV(chain).
+    type: bool
+    default: false
+notes:
+  - Files written by this module are applied O(mode), O(owner) and O(group) (C(ca.crt) and
+    C(chain.crt)); private keys always stay mode 0600 in a 0700 directory.
+seealso:
+  - module: qpki.pki.qpki_cert
+  - module: qpki.pki.qpki_hsm_key
+  - module: community.crypto.x509_certificate
+"""
+
+EXAMPLES = r"""
+- name: Root CA with its key in a SoftHSM2 token (PIN from Ansible Vault)
+  qpki.pki.qpki_ca:
+    ca_dir: /srv/pki/root
+    profile: ec/root-ca
+    vars:
+      cn: Example Root CA
+    hsm_config: /etc/qpki/hsm.yaml
+    key_label: root-ca-key
+    generate_key: true
+  environment:
+    HSM_PIN: "{{ vault_hsm_pin }}"
+
+- name: Issuing CA signed by a root CA directory on the same host
+  qpki.pki.qpki_ca:
+    ca_dir: /srv/pki/issuing
+    profile: ec/issuing-ca
+    vars:
+      cn: Example Issuing CA
+    parent_ca_dir: /srv/pki/root
+  environment:
+    HSM_PIN: "{{ vault_hsm_pin }}"
+
+- name: Issuing CA whose root is offline, step 1 - key and CSR
+  qpki.pki.qpki_ca:
+    ca_dir: /srv/pki/issuing
+    profile: ec/issuing-ca
+    vars:
+      cn: Example Issuing CA
+    csr_path: /srv/pki/issuing.csr
+  register: issuing
+
+- name: Step 2 - the root signs the CSR on its own host
+  qpki.pki.qpki_cert:
+    ca_dir: /srv/pki/root
+    profile: ec/issuing-ca
+    csr_content: "{{ issuing.csr }}"
+    vars:
+      cn: Example Issuing CA
+    path: /srv/pki/root/issued/issuing.crt
+    return_content: true
+  delegate_to: root-host
+  environment:
+    HSM_PIN: "{{ vault_hsm_pin }}"
+  register: signed
+
+- name: Step 3 - install the certificate, which completes the CA
+  qpki.pki.qpki_ca:
+    ca_dir: /srv/pki/issuing
+    profile: ec/issuing-ca
+    vars:
+      cn: Example Issuing CA
+    csr_path: /srv/pki/issuing.csr
+    ca_cert_content: "{{ signed.certificate }}"
+    chain_content: "{{ signed.chain }}"
+"""
+
+RETURN = r"""
+state:
+  description: C(complete) for a usable CA, C(pending) while a remote parent has not signed its CSR.
+  returned: always
+  type: str
+  sample: complete
+ca_dir:
+  description: Absolute path of the CA directory.
+  returned: always
+  type: str
+subject:
+  description: Subject of the CA certificate (RFC 4514), or the requested subject.
+  returned: always
+  type: str
+  sample: CN=Example Root CA
+issuer:
+  description: Issuer of the CA certificate (RFC 4514).
+  returned: when the CA is complete
+  type: str
+serial:
+  description: Serial number of the CA certificate (hex).
+  returned: when the CA is complete
+  type: str
+not_before:
+  description: Start of validity (RFC 3339, UTC).
+  returned: when the CA is complete
+  type: str
+not_after:
+  description: End of validity (RFC 3339, UTC).
+  returned: when the CA is complete
+  type: str
+fingerprint_sha256:
+  description: SHA-256 fingerprint of the CA certificate (hex, upper case).
+  returned: when the CA is complete
+  type: str
+profile:
+  description: The CA's profile.
+  returned: always
+  type: str
+algorithms:
+  description: Algorithms of the CA keys.
+  returned: always
+  type: list
+  elements: str
+  sample: [ecdsa-p384]
+keys:
+  description: The CA keys as stored in C(ca.meta.json) (id, algorithm, storage).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"id": "default", "algorithm": "ecdsa-p384",
+            "storage": {"type": "pkcs11", "config": "/etc/qpki/hsm.yaml", "label": "root-ca-key"}}]
+cert_path:
+  description: Path of the CA certificate (C(ca.crt)).
+  returned: when the CA is complete
+  type: str
+chain_path:
+  description: Path of C(chain.crt) (subordinate CAs only).
+  returned: when the CA is complete
+  type: str
+csr:
+  description: This CA's CSR (PEM) when it was made for a remote parent.
+  returned: when the CA has a CSR
+  type: str
+csr_path:
+  description: Path of the CSR in the CA directory.
+  returned: when the CA has a CSR
+  type: str
+certificate:
+  description: The CA certificate (PEM).
+  returned: when O(return_content=true) and the CA is complete
+  type: str
+chain:
+  description: The CA chain (PEM, this CA first).
+  returned: when O(return_content=true) and the CA is complete
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, apply_file_attributes, key_request, run_op, secret, values)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
+    ca_ensure, ca_install, ca_request)
+
+
+def _read(module, path, what):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        module.fail_json(msg="cannot read %s %s: %s" % (what, path, exc.strerror or exc))
+    return None
+
+
+def _content(module, path_option, content_option, what):
+    if module.params.get(content_option):
+        return module.params[content_option].encode("utf-8")
+    if module.params.get(path_option):
+        return _read(module, module.params[path_option], what)
+    return None
+
+
+def _state_of(ca_dir):
+    if os.path.exists(os.path.join(ca_dir, "ca.meta.json")):
+        return "complete"
+    if os.path.exists(os.path.join(ca_dir, "ca.request.json")):
+        return "pending"
+    return "absent"
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", default="present", choices=["present"]),
+            ca_dir=dict(type="path", required=True),
+            profile=dict(type="str", required=True),
+            vars=dict(type="dict", default={}),
+            parent_ca_dir=dict(type="path"),
+            parent_passphrase=dict(type="str", no_log=True),
+            parent_passphrase_env=dict(type="str", no_log=False),
+            csr_path=dict(type="path"),
+            ca_cert_path=dict(type="path"),
+            ca_cert_content=dict(type="str"),
+            chain_path=dict(type="path"),
+            chain_content=dict(type="str"),
+            hsm_config=dict(type="path"),
+            key_label=dict(type="str"),
+            key_id=dict(type="str"),
+            generate_key=dict(type="bool", default=False),
+            passphrase=dict(type="str", no_log=True),
+            passphrase_env=dict(type="str", no_log=False),
+            return_content=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[
+            ["parent_ca_dir", "csr_path"],
+            ["parent_ca_dir", "ca_cert_path"],
+            ["parent_ca_dir", "ca_cert_content"],
+            ["ca_cert_path", "ca_cert_content"],
+            ["chain_path", "chain_content"],
+            ["passphrase", "passphrase_env"],
+            ["parent_passphrase", "parent_passphrase_env"],
+        ],
+        required_by={
+            "key_label": "hsm_config",
+            "key_id": "hsm_config",
+            "chain_path": "csr_path",
+            "chain_content": "csr_path",
+            "ca_cert_path": "csr_path",
+            "ca_cert_content": "csr_path",
+        },
+        required_if=[["generate_key", True, ["hsm_config", "key_label"]]],
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    params = module.params
+    ca_dir = abs_path(params["ca_dir"])
+    key = key_request(module, secret(module, "passphrase", "passphrase_env"))
+    check = module.check_mode
+
+    before_state = _state_of(ca_dir)
+    if params["csr_path"]:
+        cert_data = _content(module, "ca_cert_path", "ca_cert_content", "CA certificate")
+        chain_data = _content(module, "chain_path", "chain_content", "CA chain")
+        result = run_op(module, ca_request, ca_dir, params["profile"], values(module), key=key,
+                        csr_out=abs_path(params["csr_path"]), check_mode=check)
+        if cert_data is not None:
+            installed = run_op(module, ca_install, ca_dir, cert_data, chain_data,
+                               check_mode=check,
+                               cert_where=params["ca_cert_path"] or "ca_cert_content",
+                               chain_where=params["chain_path"] or "chain_content")
+            installed["changed"] = installed["changed"] or result["changed"]
+            if not installed.get("csr"):
+                installed["csr"] = result.get("csr")
+            result = installed
+    else:
+        result = run_op(module, ca_ensure, ca_dir, params["profile"], values(module),
+                        parent_dir=abs_path(params["parent_ca_dir"]), key=key,
+                        parent_passphrase=secret(module, "parent_passphrase",
+                                                 "parent_passphrase_env"),
+                        check_mode=check)
+
+    changed = result["changed"]
+    if result.get("state") == "complete" and not check:
+        changed = apply_file_attributes(module, [result.get("cert_path"),
+                                                 result.get("chain_path")], changed)
+    output = {
+        "changed": changed,
+        "state": result.get("state"),
+        "ca_dir": ca_dir,
+        "subject": result.get("subject"),
+        "issuer": result.get("issuer"),
+        "serial": result.get("serial"),
+        "not_before": result.get("not_before"),
+        "not_after": result.get("not_after"),
+        "fingerprint_sha256": result.get("fingerprint_sha256"),
+        "profile": result.get("profile"),
+        "keys": result.get("keys", []),
+        "algorithms": [k.get("algorithm") for k in result.get("keys", [])],
+        "cert_path": result.get("cert_path"),
+        "chain_path": result.get("chain_path"),
+        "csr": result.get("csr"),
+        "csr_path": result.get("csr_path"),
+    }
+    if params["return_content"] and output["cert_path"] and os.path.exists(output["cert_path"]):
+        output["certificate"] = _read(module, output["cert_path"], "CA certificate").decode()
+        chain = output["chain_path"] or output["cert_path"]
+        output["chain"] = _read(module, chain, "CA chain").decode()
+    if module._diff:
+        after = {"state": output["state"], "subject": output["subject"],
+                 "profile": output["profile"], "keys": output["keys"],
+                 "fingerprint_sha256": output["fingerprint_sha256"]}
+        before = dict(after, state=before_state) if before_state != "absent" else {
+            "state": "absent"}
+        if before_state == "pending":
+            before["fingerprint_sha256"] = None
+        output["diff"] = {"before": before if result["changed"] else after, "after": after}
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

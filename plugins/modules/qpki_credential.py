@@ -1,0 +1,276 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: qpki.pki maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: qpki_credential
+short_description: Enroll a credential (key and certificate) with a qpki CA, once
+version_added: "0.1.0"
+description:
+  - Generates a key (a software key file, or a key in a PKCS#11 token) and issues its
+    certificate with the CA in O(ca_dir). The result is a credential directory in O(cred_dir)
+    holding C(credential.meta.json), the certificate, the chain and the software key.
+  - Idempotent on O(credential_id). When it is omitted, the module looks for a valid credential
+    with the same profile and subject common name. An existing credential is kept when its
+    certificate was issued by this CA with the subject, subjectAltName and extensions the
+    profile gives now, is not revoked, and is not within O(renew_before) of expiry.
+  - Without O(credential_id), a credential that no longer fits is superseded by a new one with
+    a new id. With O(credential_id), a mismatch is an error: a credential is never rewritten.
+  - HSM PINs (for an HSM-backed CA or an HSM credential key) are read from the environment
+    variable named by C(pin_env), set with the task's C(environment) keyword.
+author:
+  - qpki.pki maintainers
+requirements:
+  - python >= 3.10 on the managed host
+  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
+  - python-pkcs11 for HSM keys
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  state:
+    description:
+      - C(present) enrolls the credential when no matching one exists.
+    type: str
+    choices: [present]
+    default: present
+  ca_dir:
+    description:
+      - Directory of the issuing CA.
+    type: path
+    required: true
+  cred_dir:
+    description:
+      - Directory that holds the credential directories (one per credential id).
+    type: path
+    required: true
+  profile:
+    description:
+      - End-entity profile (C(ec/tls-server), C(ec/tls-client), C(ml/signing)...) or the path of
+        a YAML profile.
+    type: str
+    required: true
+  vars:
+    description:
+      - Profile variables, for example C({cn: www.example.com, dns_names: [www.example.com]}).
+    type: dict
+    default: {}
+  credential_id:
+    description:
+      - Id (directory name) of the credential. Default is a new id made from the common name
+        and the date, with lookup by profile and common name as described above.
+    type: str
+  hsm_config:
+    description:
+      - HSM configuration file; the credential key is then made in (or taken from) the token.
+    type: path
+  key_label:
+    description:
+      - Label of the credential key in the token.
+    type: str
+  key_id:
+    description:
+      - Id (hex) of the credential key in the token.
+    type: str
+  generate_key:
+    description:
+      - Generate the credential key in the token. With C(false) the key must already exist there.
+    type: bool
+    default: true
+  renew_before:
+    description:
+      - Enroll a new credential when the current one expires within this time (C(30d), C(12h);
+        a plain number counts days). With O(credential_id) the module only warns.
+    type: str
+    default: 30d
+  passphrase:
+    description:
+      - Passphrase that encrypts the new software credential key.
+    type: str
+  passphrase_env:
+    description:
+      - Name of an environment variable holding the credential key passphrase.
+    type: str
+  ca_passphrase:
+    description:
+      - Passphrase of the CA's software key.
+    type: str
+  ca_passphrase_env:
+    description:
+      - Name of an environment variable holding the CA key passphrase.
+    type: str
+  return_content:
+    description:
+      - Return the certificate PEM in RV(certificate).
+    type: bool
+    default: false
+notes:
+  - O(mode), O(owner) and O(group) apply to the credential's certificate and chain; the key
+    file always stays mode 0600 and gets O(owner) and O(group) only.
+seealso:
+  - module: qpki.pki.qpki_cert
+"""
+
+EXAMPLES = r"""
+- name: TLS credentials for a list of servers
+  qpki.pki.qpki_credential:
+    ca_dir: /srv/pki/issuing
+    cred_dir: /srv/pki/credentials
+    profile: ec/tls-server
+    credential_id: "{{ item }}"
+    vars:
+      cn: "{{ item }}"
+      dns_names: ["{{ item }}"]
+  loop: [www.example.com, api.example.com]
+  environment:
+    HSM_PIN: "{{ vault_hsm_pin }}"
+
+- name: A signing credential whose key is generated in the HSM
+  qpki.pki.qpki_credential:
+    ca_dir: /srv/pki/issuing
+    cred_dir: /srv/pki/credentials
+    profile: ec/signing
+    credential_id: release-signing
+    vars:
+      cn: Release signing
+    hsm_config: /etc/qpki/hsm.yaml
+    key_label: release-signing
+  environment:
+    HSM_PIN: "{{ vault_hsm_pin }}"
+"""
+
+RETURN = r"""
+id:
+  description: Credential id.
+  returned: when the credential exists (or O(credential_id) was given)
+  type: str
+  sample: www-example-com-20250102-a1b2c3
+cred_path:
+  description: The credential directory.
+  returned: when the credential exists
+  type: str
+cert_path:
+  description: The certificate (PEM).
+  returned: when the credential exists
+  type: str
+chain_path:
+  description: The CA chain (PEM).
+  returned: when the credential exists
+  type: str
+key_path:
+  description: The software private key (PEM, mode 0600), null for an HSM key.
+  returned: when the credential exists
+  type: str
+key_storage:
+  description: Where the key is (C(software) path, or C(pkcs11) config and label).
+  returned: when the credential exists
+  type: dict
+serial:
+  description: Certificate serial number (hex).
+  returned: when the credential exists
+  type: str
+subject:
+  description: Certificate subject (RFC 4514).
+  returned: always
+  type: str
+not_after:
+  description: End of validity (RFC 3339, UTC).
+  returned: when the credential exists
+  type: str
+fingerprint_sha256:
+  description: Certificate SHA-256 fingerprint.
+  returned: when the credential exists
+  type: str
+reasons:
+  description: Why a credential was (or would be) enrolled.
+  returned: always
+  type: list
+  elements: str
+certificate:
+  description: The certificate (PEM).
+  returned: when O(return_content=true) and the credential exists
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, apply_file_attributes, key_request, run_op, secret, values)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
+    credential_ensure)
+
+KEEP = ("id", "cred_path", "cert_path", "chain_path", "key_path", "key_storage", "serial",
+        "subject", "sans", "not_after", "fingerprint_sha256", "profile", "reasons")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", default="present", choices=["present"]),
+            ca_dir=dict(type="path", required=True),
+            cred_dir=dict(type="path", required=True),
+            profile=dict(type="str", required=True),
+            vars=dict(type="dict", default={}),
+            credential_id=dict(type="str"),
+            hsm_config=dict(type="path"),
+            key_label=dict(type="str"),
+            key_id=dict(type="str"),
+            generate_key=dict(type="bool", default=True),
+            renew_before=dict(type="str", default="30d"),
+            passphrase=dict(type="str", no_log=True),
+            passphrase_env=dict(type="str", no_log=False),
+            ca_passphrase=dict(type="str", no_log=True),
+            ca_passphrase_env=dict(type="str", no_log=False),
+            return_content=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[["passphrase", "passphrase_env"],
+                            ["ca_passphrase", "ca_passphrase_env"],
+                            ["hsm_config", "passphrase"], ["hsm_config", "passphrase_env"]],
+        required_by={"key_label": "hsm_config", "key_id": "hsm_config"},
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    params = module.params
+    if params["hsm_config"] is None:
+        params["generate_key"] = False
+    key = key_request(module, secret(module, "passphrase", "passphrase_env"))
+    result = run_op(module, credential_ensure, abs_path(params["ca_dir"]),
+                    abs_path(params["cred_dir"]), params["profile"], values(module),
+                    credential_id=params["credential_id"], key=key,
+                    ca_passphrase=secret(module, "ca_passphrase", "ca_passphrase_env"),
+                    renew_before=params["renew_before"], check_mode=module.check_mode)
+    changed = result["changed"]
+    for warning in result.get("warnings") or []:
+        module.warn(warning)
+    if not module.check_mode:
+        changed = apply_file_attributes(module, [result.get("cert_path"),
+                                                 result.get("chain_path")], changed)
+        if result.get("key_path"):
+            key_args = module.load_file_common_arguments(module.params, path=result["key_path"])
+            key_args["mode"] = "0600"
+            changed = module.set_fs_attributes_if_different(key_args, changed)
+    output = {k: result.get(k) for k in KEEP}
+    output["changed"] = changed
+    if params["return_content"]:
+        output["certificate"] = result.get("certificate")
+    if module._diff:
+        after = {"id": output["id"], "subject": output["subject"], "profile": output["profile"],
+                 "sans": output["sans"]}
+        output["diff"] = {"before": {} if result["changed"] else after, "after": after}
+    module.exit_json(**output)
+
+
+if __name__ == "__main__":
+    main()

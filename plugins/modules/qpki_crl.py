@@ -1,0 +1,252 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: qpki.pki maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: qpki_crl
+short_description: Revoke certificates and keep a qpki CA's CRL current
+version_added: "0.1.0"
+description:
+  - Revokes the serials listed in O(revoked_serials) in the CA's index. A serial that is
+    already revoked is left as it is.
+  - Generates the CA's CRL (C(crl/ca.crl) PEM and C(crl/ca.crl.der)) only when there is none,
+    when the revocations changed since the last CRL, or when its nextUpdate is within
+    O(renew_before). A second run with the same input signs nothing.
+  - An HSM-backed CA needs its PIN in the environment variable named by C(pin_env), set
+    with the task's C(environment) keyword. The PIN is never a module option.
+author:
+  - qpki.pki maintainers
+requirements:
+  - python >= 3.10 on the managed host
+  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
+  - python-pkcs11 when the CA key is in an HSM
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Shows the revoked serials before and after.
+  platform:
+    platforms: posix
+options:
+  ca_dir:
+    description:
+      - Directory of the CA.
+    type: path
+    required: true
+  days:
+    description:
+      - Lifetime of a new CRL (its nextUpdate), in days.
+    type: int
+    default: 7
+  renew_before:
+    description:
+      - Make a new CRL when the current one's nextUpdate is this close (C(1d), C(12h); a plain
+        number counts days). Must be shorter than O(days).
+    type: str
+    default: 1d
+  revoked_serials:
+    description:
+      - Certificates to revoke, by serial number (hex, as in RV(qpki.pki.qpki_cert#module:serial)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      serial:
+        description: Serial number in hex (C(1A2B...), C(0x1a2b...) or with colons).
+        type: str
+        required: true
+      reason:
+        description: RFC 5280 revocation reason.
+        type: str
+        default: unspecified
+        choices: [unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
+                  cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise]
+  force:
+    description:
+      - Generate a new CRL even when the current one is up to date.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Keep a timestamped copy of the CRL file that is replaced.
+    type: bool
+    default: false
+  return_content:
+    description:
+      - Return the CRL (PEM) in RV(crl).
+    type: bool
+    default: false
+  passphrase:
+    description:
+      - Passphrase of the CA's software key.
+    type: str
+  passphrase_env:
+    description:
+      - Name of an environment variable holding the CA key passphrase.
+    type: str
+seealso:
+  - module: qpki.pki.qpki_cert
+  - module: community.crypto.x509_crl
+"""
+
+EXAMPLES = r"""
+- name: Keep the issuing CA's CRL current (weekly CRL, renewed a day ahead)
+  qpki.pki.qpki_crl:
+    ca_dir: /srv/pki/issuing
+    days: 7
+    renew_before: 1d
+  environment:
+    HSM_PIN: "{{ vault_hsm_pin }}"
+
+- name: Revoke a compromised certificate and publish the CRL
+  qpki.pki.qpki_crl:
+    ca_dir: /srv/pki/issuing
+    revoked_serials:
+      - serial: "{{ www_cert.serial }}"
+        reason: keyCompromise
+"""
+
+RETURN = r"""
+crl_path:
+  description: Path of the PEM CRL.
+  returned: always
+  type: str
+crl_der_path:
+  description: Path of the DER CRL.
+  returned: always
+  type: str
+crl_number:
+  description: CRL number of the current CRL (the predicted CRL is not numbered in check mode).
+  returned: when a CRL exists
+  type: int
+this_update:
+  description: thisUpdate of the current CRL (RFC 3339, UTC).
+  returned: when a CRL exists
+  type: str
+next_update:
+  description: nextUpdate of the current CRL (RFC 3339, UTC).
+  returned: when a CRL exists
+  type: str
+revoked_count:
+  description: Number of entries in the current CRL.
+  returned: when a CRL exists
+  type: int
+revoked:
+  description: Serials revoked by this run.
+  returned: always
+  type: list
+  elements: str
+reasons:
+  description: Why a new CRL was (or would be) generated.
+  returned: always
+  type: list
+  elements: str
+crl:
+  description: The CRL (PEM).
+  returned: when O(return_content=true) and a CRL exists
+  type: str
+backup_file:
+  description: Copy of the replaced CRL.
+  returned: when O(backup=true) and a CRL was replaced
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, apply_file_attributes, run_op, secret)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
+
+REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+           "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            ca_dir=dict(type="path", required=True),
+            days=dict(type="int", default=7),
+            renew_before=dict(type="str", default="1d"),
+            revoked_serials=dict(type="list", elements="dict", default=[], options=dict(
+                serial=dict(type="str", required=True),
+                reason=dict(type="str", default="unspecified", choices=REASONS),
+            )),
+            force=dict(type="bool", default=False),
+            backup=dict(type="bool", default=False),
+            return_content=dict(type="bool", default=False),
+            passphrase=dict(type="str", no_log=True),
+            passphrase_env=dict(type="str", no_log=False),
+        ),
+        mutually_exclusive=[["passphrase", "passphrase_env"]],
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    params = module.params
+    ca_dir = abs_path(params["ca_dir"])
+    crl_path = os.path.join(ca_dir, "crl", "ca.crl")
+    der_path = os.path.join(ca_dir, "crl", "ca.crl.der")
+    backup_file = None
+    before_pem = None
+    if os.path.exists(crl_path):
+        with open(crl_path, "rb") as handle:
+            before_pem = handle.read()
+    result = run_op(module, crl_ensure, ca_dir, days=params["days"],
+                    renew_before=params["renew_before"],
+                    revocations=params["revoked_serials"], force=params["force"],
+                    check_mode=module.check_mode,
+                    passphrase=secret(module, "passphrase", "passphrase_env"))
+    changed = result["changed"]
+    if params["backup"] and changed and not module.check_mode and before_pem is not None:
+        backup_file = _write_backup(module, crl_path, before_pem)
+    if not module.check_mode:
+        changed = apply_file_attributes(module, [crl_path, der_path], changed)
+    for warning in result.get("warnings") or []:
+        module.warn(warning)
+    output = {
+        "changed": changed,
+        "crl_path": crl_path,
+        "crl_der_path": der_path,
+        "crl_number": result.get("crl_number"),
+        "this_update": result.get("this_update"),
+        "next_update": result.get("next_update"),
+        "revoked_count": result.get("revoked_count"),
+        "revoked": result.get("revoked", []),
+        "reasons": result.get("reasons", []),
+    }
+    if backup_file:
+        output["backup_file"] = backup_file
+    if params["return_content"] and os.path.exists(crl_path):
+        with open(crl_path, "r") as handle:
+            output["crl"] = handle.read()
+    if module._diff and result.get("diff"):
+        output["diff"] = result["diff"]
+    module.exit_json(**output)
+
+
+def _write_backup(module, crl_path, data):
+    """backup_local copies the file as it is now; the CRL was already
+    replaced, so the previous bytes are written to the backup name."""
+    import time
+
+    name = "%s.%s.%s~" % (crl_path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S"))
+    try:
+        with open(name, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        module.fail_json(msg="cannot write backup %s: %s" % (name, exc.strerror or exc))
+    return name
+
+
+if __name__ == "__main__":
+    main()
