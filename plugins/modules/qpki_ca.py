@@ -38,6 +38,8 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -46,6 +48,17 @@ attributes:
     support: full
   platform:
     platforms: posix
+  action_group:
+    support: full
+    membership: [qpki.pki.qpki]
+  action:
+    support: full
+    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
+      private temporary file instead of the command line.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   state:
     description:
@@ -66,7 +79,7 @@ options:
     required: true
   vars:
     description:
-      - The profile's variables, for example C({cn: "Example Root CA", o: Example}).
+      - The profile's variables, for example V(cn) and V(o) for C(ec/root-ca).
     type: dict
     default: {}
   parent_ca_dir:

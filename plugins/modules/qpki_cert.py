@@ -33,6 +33,8 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -41,6 +43,17 @@ attributes:
     support: full
   platform:
     platforms: posix
+  action_group:
+    support: full
+    membership: [qpki.pki.qpki]
+  action:
+    support: full
+    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
+      private temporary file instead of the command line.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   ca_dir:
     description:

@@ -20,7 +20,8 @@ description:
     certificate was issued by this CA with the subject, subjectAltName and extensions the
     profile gives now, is not revoked, and is not within O(renew_before) of expiry.
   - Without O(credential_id), a credential that no longer fits is superseded by a new one with
-    a new id. With O(credential_id), a mismatch is an error: a credential is never rewritten.
+    a new id. With O(credential_id), a mismatch is an error, because a credential is never
+    rewritten.
   - HSM PINs (for an HSM-backed CA or an HSM credential key) are read from the environment
     variable named by C(pin_env), set with the task's C(environment) keyword.
 author:
@@ -32,6 +33,8 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -39,6 +42,17 @@ attributes:
     support: full
   platform:
     platforms: posix
+  action_group:
+    support: full
+    membership: [qpki.pki.qpki]
+  action:
+    support: full
+    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
+      private temporary file instead of the command line.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   state:
     description:
@@ -64,7 +78,7 @@ options:
     required: true
   vars:
     description:
-      - Profile variables, for example C({cn: www.example.com, dns_names: [www.example.com]}).
+      - Profile variables, for example V(cn) and V(dns_names) for C(ec/tls-server).
     type: dict
     default: {}
   credential_id:

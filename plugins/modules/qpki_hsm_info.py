@@ -24,7 +24,8 @@ requirements:
   - python-pkcs11 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -32,6 +33,17 @@ attributes:
     support: none
   platform:
     platforms: posix
+  action_group:
+    support: full
+    membership: [qpki.pki.qpki]
+  action:
+    support: full
+    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
+      private temporary file instead of the command line.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   lib:
     description:

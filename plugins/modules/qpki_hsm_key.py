@@ -17,8 +17,8 @@ description:
     is generated inside the token. The private key is sensitive, cannot be extracted, and is
     usable for signing only. The module returns the public key.
   - An existing key of another type or size is an error naming both. It is never replaced.
-  - With O(state=absent), deletes the key pair, but only with O(confirm_delete=true): deleting a
-    CA key cannot be undone.
+  - With O(state=absent), deletes the key pair, but only with O(confirm_delete=true), because
+    deleting a CA key cannot be undone.
   - The PIN is read from the environment variable named by C(pin_env) in the HSM configuration
     file. Set it with the task's C(environment) keyword; it is never a module option.
 author:
@@ -28,6 +28,8 @@ requirements:
   - python-pkcs11, cryptography, pyyaml, pyasn1 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
@@ -36,11 +38,22 @@ attributes:
     support: full
   platform:
     platforms: posix
+  action_group:
+    support: full
+    membership: [qpki.pki.qpki]
+  action:
+    support: full
+    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
+      private temporary file instead of the command line.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 options:
   hsm_config:
     description:
-      - HSM configuration file (C(type: pkcs11), C(pkcs11.lib), C(pkcs11.token),
-        C(pkcs11.pin_env)) on the managed host.
+      - HSM configuration file on the managed host, with C(type=pkcs11), C(pkcs11.lib),
+        C(pkcs11.token) and C(pkcs11.pin_env).
     type: path
     required: true
   key_label:

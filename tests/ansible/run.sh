@@ -53,6 +53,7 @@ export ANSIBLE_COLLECTIONS_PATH="$WORK/collections"
 export ANSIBLE_LOCAL_TEMP="$WORK/ansible-local"
 export ANSIBLE_REMOTE_TEMP="$WORK/ansible-remote"
 export ANSIBLE_RETRY_FILES_ENABLED=0
+export ANSIBLE_PIPELINING=1
 export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0
 export ANSIBLE_DEPRECATION_WARNINGS=0
@@ -224,11 +225,11 @@ if step_on failures; then
     "${PLAYBOOK[@]}" -vvv -e "@$WORK/vars.yml" "$COLL/tests/ansible/failures.yml" > "$log" 2>&1
     rc=$?
     rescued="$(recap_sum "$log" rescued)"
-    if [[ $rc -eq 0 && "$rescued" -eq 8 ]] && no_pin_in "$log" && no_pin_in "$WORK/token.log"; then
-        pass failures "8 clear failures (wrong PIN x2, PQC in HSM x2, mismatching CA x2, delete, key type); no PIN in -vvv output ($((SECONDS - t0))s)"
+    if [[ $rc -eq 0 && "$rescued" -eq 9 ]] && no_pin_in "$log" && no_pin_in "$WORK/token.log"; then
+        pass failures "9 clear failures (wrong PIN x2, PQC in HSM x2, mismatching CA x2, delete, key type, revoked key); no PIN in -vvv output ($((SECONDS - t0))s)"
     else
         grep -E 'fatal|FAILED|"msg"' "$log" | tail -20 >&2
-        fail failures "rc=$rc rescued=$rescued (expected 8)"
+        fail failures "rc=$rc rescued=$rescued (expected 9)"
     fi
 fi
 
@@ -237,7 +238,7 @@ if step_on build; then
     t0=$SECONDS
     mkdir -p "$WORK/build" "$WORK/installed"
     if (cd "$COLL" && ansible-galaxy collection build --output-path "$WORK/build" >"$WORK/build.log" 2>&1) &&
-        ansible-galaxy collection install -p "$WORK/installed" "$WORK"/build/qpki-pki-*.tar.gz \
+        ANSIBLE_COLLECTIONS_PATH="$WORK/installed" ansible-galaxy collection install -p "$WORK/installed" "$WORK"/build/qpki-pki-*.tar.gz \
             >>"$WORK/build.log" 2>&1 &&
         ANSIBLE_COLLECTIONS_PATH="$WORK/installed" ansible localhost -e "ansible_python_interpreter=$PY" \
             -m qpki.pki.qpki_ca -a "ca_dir=$WORK/tarball-ca profile=ec/root-ca vars={'cn':'Tarball'}" \

@@ -157,6 +157,7 @@ def test_catalyst_csr_proofs_of_possession(tmp_path):
     # The classical proof of possession, over the whole info (74 included).
     csr.public_key().verify(csr.signature, csr.tbs_certrequest_bytes, ec.ECDSA(hashes.SHA256()))
     request = ref.decoder.decode(der, asn1Spec=ref.rfc2986.CertificationRequest())[0]
-    signature = next(bytes(a["values"][0]) for a in request["certificationRequestInfo"]["attributes"]
+    attributes = request["certificationRequestInfo"]["attributes"]
+    signature = next(bytes(a["values"][0]) for a in attributes
                      if str(a["type"]) == ref.ID_CE_ALT_SIGNATURE_VALUE)
     assert not ref.catalyst_csr_alt_ok(ref.flip_byte(der, signature[40:72], 3))

@@ -179,6 +179,8 @@ HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_cr
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    import warnings  # cryptography warns (several lines) about over-long name attributes
+    warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
     from ..errors import QpkiError
     from .render import render
 

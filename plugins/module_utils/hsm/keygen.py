@@ -11,7 +11,7 @@ import os
 from ..errors import HsmError, UsageError
 from .keyid import format_key_id, parse_key_id
 from .library import describe_pkcs11_error
-from .lookup import search
+from .lookup import check_label, search
 from .pubkey import named_curve_params
 
 HSM_KEYGEN_ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521",
@@ -39,6 +39,7 @@ def generate_key(hsm, algorithm, label, key_id=None):
                        % (algorithm.name, reason))
     if not label:
         raise UsageError("a key label is required to generate a key in token '%s'" % hsm.label)
+    check_label(label)
     raw_id = parse_key_id(key_id) if key_id not in (None, "") else os.urandom(8)
     if not hsm.logged_in:
         raise HsmError("generating a key in token '%s' needs a logged-in session" % hsm.label)

@@ -53,10 +53,28 @@ def search(hsm, object_class, label=None, key_id=None):
                        % (hsm.label, describe_pkcs11_error(exc))) from None
 
 
+MAX_LABEL = 255
+
+
+def check_label(label):
+    """UsageError for a key label qpki does not accept: control characters
+    (they garble one-line messages and terminals) or more than 255
+    characters. Labels are names in the token only, never file paths, so
+    '/' and '..' are ordinary characters here."""
+    if label is None:
+        return label
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in str(label)):
+        raise UsageError("invalid key label %r: control characters are not allowed" % label[:64])
+    if len(label) > MAX_LABEL:
+        raise UsageError("invalid key label %r...: longer than %d characters"
+                         % (label[:32], MAX_LABEL))
+    return label
+
+
 def find_key(hsm, object_class, kind, label=None, key_id=None):
     """The one object of ``object_class`` named by ``label`` and/or
     ``key_id``; ``kind`` (``private key``...) is for messages."""
-    label = label or None
+    label = check_label(label or None)
     raw_id = parse_key_id(key_id) if key_id not in (None, "") else None
     if label is None and raw_id is None:
         raise UsageError("a key label or key id is required to select a %s in token '%s'"

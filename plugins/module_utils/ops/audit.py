@@ -82,6 +82,13 @@ def _profile_name(profile):
     return getattr(profile, "name", profile)
 
 
+def audit_ready(ca_path):
+    """StoreError unless the next record can be chained to the log's last
+    line. Called under the CA lock *before* signing, so that a damaged log
+    stops the operation while nothing has changed yet."""
+    store_audit.last_record(store_audit.audit_path(ca_path))
+
+
 def log_issue(authority, profile, cert):
     """A certificate was signed by ``authority`` (Authority) and recorded."""
     fields = {"time": _now(), "op": ISSUE}

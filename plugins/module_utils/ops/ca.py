@@ -29,6 +29,8 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
     """
     key = key or KeyRequest(passphrase=passphrase)
     target = CaDir(ca_dir)
+    if os.path.lexists(ca_dir) and not os.path.isdir(ca_dir):
+        raise StoreError("cannot create CA directory %s: a file is in the way" % ca_dir)
     if target.exists():
         raise StoreError("CA directory already exists: %s (refusing to overwrite)" % ca_dir)
     if os.path.isdir(ca_dir) and os.listdir(ca_dir):

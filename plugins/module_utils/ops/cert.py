@@ -68,6 +68,13 @@ def check_key_algorithm(profile, public_key, where):
 def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR",
                passphrase=None):
     profile = load_profile(profile) if isinstance(profile, str) else profile
+    if out:  # a bad --out must fail before the certificate is issued and recorded
+        import os
+
+        folder = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(folder) or os.path.isdir(out):
+            raise InputError("cannot write %s: %s" % (out, "it is a directory" if os.path.isdir(
+                out) else "directory %s does not exist" % folder))
     csr, public_key = csr_request(csr_data, csr_where)
     check_key_algorithm(profile, public_key, csr_where)
     # A catalyst CSR proves possession of its PQC key too (checked here);
@@ -107,8 +114,9 @@ def cert_revoke(ca_dir, serial, reason="unspecified", when=None):
     with Authority(ca_dir, need_signers=False) as authority:
         with ca_lock(authority.dir.path):
             try:
+                from .audit import audit_ready, log_revoke  # hash-chained audit.log (ops/audit.py)
+                audit_ready(authority.dir.path)
                 entry = mark_revoked(authority.dir.index, number, when, flag.value)
-                from .audit import log_revoke  # hash-chained audit.log, see ops/audit.py
                 log_revoke(authority.dir.path, entry)
             except StoreError:
                 raise

@@ -8,7 +8,8 @@ whether the certificate already in ``path`` is still right:
 - for the CSR's public key,
 - with the subject, subjectAltName and other extensions the profile renders
   now for this CSR and these variables (a changed profile shows up here),
-- not revoked in the CA's index, and
+- not revoked in the CA's index (a revoked certificate is not re-issued for the
+  same key unless ``force``: the key may be compromised), and
 - not expired nor within ``renew_before`` of its notAfter.
 
 Only the requests that fail a check are signed, all under one opening of the
@@ -72,9 +73,21 @@ def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now):
     if existing is not None:
         reasons.extend(_differences(existing, public_key, rendered, ca_cert, ca_public_key,
                                     revoked, renew_before, now))
+        if existing.serial_number in revoked and not force and _same_key(existing, public_key):
+            raise InputError(
+                "the certificate in %s (serial %X) is revoked and the CSR is for the same key; "
+                "refusing to certify that key again (use a new key, or force: true)"
+                % (request.path, existing.serial_number))
     if force and not reasons:
         reasons.append("force: true")
     return public_key, rendered, existing, reasons
+
+
+def _same_key(cert, public_key):
+    try:
+        return same_public_key(public_key_of_certificate(cert), public_key)
+    except InputError:
+        return False
 
 
 def _differences(cert, public_key, rendered, ca_cert, ca_public_key, revoked, renew_before, now):

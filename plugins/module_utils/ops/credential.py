@@ -56,6 +56,8 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
             staging = CredentialDir(work, cred_id).create()
             role = _role(algorithm)
             if key.in_hsm:
+                # As the seed says: enrolment generates the end-entity key in the token.
+                key.generate_key = True
                 signer, storage = open_hsm_key(key, algorithm.name, {})
                 public_key = signer.public_key()
             else:

@@ -29,6 +29,8 @@ def crl_gen(ca_dir, days=7, passphrase=None, now=None):
     now = now or utcnow()
     with Authority(ca_dir, passphrase) as authority:
         with ca_lock(authority.dir.path):
+            from .audit import audit_ready  # refuse before anything changes if audit.log is damaged
+            audit_ready(authority.dir.path)
             number = next_crl_number(authority.dir.path)
             # A catalyst CA (alt_signer) signs its CRL with both keys.
             crl = build_crl(signer=authority.signer, issuer=authority.cert.subject,

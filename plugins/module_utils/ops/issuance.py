@@ -34,6 +34,35 @@ def signature_options(authority_algorithm, profile):
     return options
 
 
+def check_issuer(authority, profile):
+    """Refuse to sign when the CA certificate is not a CA (basicConstraints,
+    keyCertSign) or, for a CA profile, when its pathLen is exhausted."""
+    from cryptography import x509
+
+    cert, where = authority.cert, authority.dir.path
+    try:
+        basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        basic = None
+    if basic is None or not basic.ca:
+        raise InputError("%s: CA certificate %s is not a CA (basicConstraints cA is not true)"
+                         % (where, cert.subject.rfc4514_string()))
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not usage.key_cert_sign:
+        raise InputError("%s: CA certificate %s lacks keyCertSign in keyUsage"
+                         % (where, cert.subject.rfc4514_string()))
+    if getattr(profile, "is_ca", False) and basic.path_length is not None \
+            and basic.path_length < 1:
+        raise InputError("%s: CA %s has pathLen %d: it cannot sign a CA certificate (profile %s)"
+                         % (where, cert.subject.rfc4514_string(), basic.path_length,
+                            getattr(profile, "name", profile)))
+    from .audit import audit_ready  # a damaged audit.log stops signing before anything changes
+    audit_ready(where)
+
+
 def issue(authority, profile, rendered, subject_public_key, now=None, alt_public_key=None):
     """Sign, store and index a certificate; returns it.
 
@@ -42,6 +71,7 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     whatever it issues.
     """
     not_before, not_after = validity_window(authority, rendered.validity, now)
+    check_issuer(authority, profile)
     serial = new_serial(used_serials(authority.dir))
     extensions = list(rendered.extensions)
     if alt_public_key is not None:

@@ -16,10 +16,28 @@ class Invalid(ValueError):
 def quote(value):
     """Render a user value for an error message: strings in double quotes."""
     if isinstance(value, str):
+        if len(value) > 256:  # keep hostile input from flooding the one-line error
+            return "%s... (%d characters)" % (json.dumps(value[:64], ensure_ascii=False)[:-1],
+                                              len(value))
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict, set)):  # bounded, even for a YAML alias bomb
+        return _SHORT.repr(value)
     return str(value)
+
+
+def _short_repr():
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxlevel = 2
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 16
+    short.maxstring = short.maxother = 120
+    return short
+
+
+_SHORT = _short_repr()
 
 
 def type_name(value):
