@@ -30,7 +30,7 @@ description:
     collection's action plugin passes environment values to the module in a temporary file, not
     on the command line, so the PIN does not appear in C(-vvv) output or in the process list.
 author:
-  - qpki.pki maintainers
+  - QPKI maintainers (@qpki)
 requirements:
   - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
@@ -296,13 +296,18 @@ chain:
 """
 
 import os
+import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, key_request, run_op, secret, values)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
-    ca_ensure, ca_install, ca_request)
+try:
+    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+        abs_path, apply_file_attributes, key_request, run_op, secret, values)
+    from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
+        ca_ensure, ca_install, ca_request)
+    QPKI_IMPORT_ERROR = None
+except ImportError:  # the core's dependencies are missing on the managed host
+    QPKI_IMPORT_ERROR = traceback.format_exc()
 
 
 def _read(module, path, what):
@@ -330,6 +335,10 @@ def _state_of(ca_dir):
     return "absent"
 
 
+REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
+                "pyasn1-modules; python-pkcs11 for HSM keys)")
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -346,7 +355,7 @@ def main():
             chain_path=dict(type="path"),
             chain_content=dict(type="str"),
             hsm_config=dict(type="path"),
-            key_label=dict(type="str"),
+            key_label=dict(type="str", no_log=False),
             key_id=dict(type="str"),
             generate_key=dict(type="bool", default=False),
             passphrase=dict(type="str", no_log=True),
@@ -374,6 +383,8 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    if QPKI_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
     key = key_request(module, secret(module, "passphrase", "passphrase_env"))

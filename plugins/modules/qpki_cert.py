@@ -25,7 +25,7 @@ description:
   - An HSM-backed CA needs its PIN in the environment variable named by C(pin_env), set
     with the task's C(environment) keyword. The PIN is never a module option.
 author:
-  - qpki.pki maintainers
+  - QPKI maintainers (@qpki)
 requirements:
   - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
@@ -236,12 +236,18 @@ signed:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import traceback
 
-from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, run_op, secret)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
-    CertRequest, cert_ensure)
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+        abs_path, apply_file_attributes, run_op, secret)
+    from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
+        CertRequest, cert_ensure)
+    QPKI_IMPORT_ERROR = None
+except ImportError:  # the core's dependencies are missing on the managed host
+    QPKI_IMPORT_ERROR = traceback.format_exc()
 
 KEEP = ("path", "serial", "subject", "issuer", "not_before", "not_after", "fingerprint_sha256",
         "sans", "reasons", "changed")
@@ -259,6 +265,10 @@ def _csr(module, item, where):
                                                              exc.strerror or exc))
     module.fail_json(msg="%scsr_path or csr_content is required" % where)
     return None, None
+
+
+REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
+                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -294,6 +304,8 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    if QPKI_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
     params = module.params
     batch = params["certificates"] is not None
     items = params["certificates"] if batch else [dict(

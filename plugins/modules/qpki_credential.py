@@ -25,7 +25,7 @@ description:
   - HSM PINs (for an HSM-backed CA or an HSM credential key) are read from the environment
     variable named by C(pin_env), set with the task's C(environment) keyword.
 author:
-  - qpki.pki maintainers
+  - QPKI maintainers (@qpki)
 requirements:
   - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
@@ -218,15 +218,25 @@ certificate:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import traceback
 
-from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, key_request, run_op, secret, values)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
-    credential_ensure)
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+        abs_path, apply_file_attributes, key_request, run_op, secret, values)
+    from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
+        credential_ensure)
+    QPKI_IMPORT_ERROR = None
+except ImportError:  # the core's dependencies are missing on the managed host
+    QPKI_IMPORT_ERROR = traceback.format_exc()
 
 KEEP = ("id", "cred_path", "cert_path", "chain_path", "key_path", "key_storage", "serial",
         "subject", "sans", "not_after", "fingerprint_sha256", "profile", "reasons")
+
+
+REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
+                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -239,7 +249,7 @@ def main():
             vars=dict(type="dict", default={}),
             credential_id=dict(type="str"),
             hsm_config=dict(type="path"),
-            key_label=dict(type="str"),
+            key_label=dict(type="str", no_log=False),
             key_id=dict(type="str"),
             generate_key=dict(type="bool", default=True),
             renew_before=dict(type="str", default="30d"),
@@ -256,6 +266,8 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    if QPKI_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
     params = module.params
     if params["hsm_config"] is None:
         params["generate_key"] = False

@@ -20,7 +20,7 @@ description:
   - An HSM-backed CA needs its PIN in the environment variable named by C(pin_env), set
     with the task's C(environment) keyword. The PIN is never a module option.
 author:
-  - qpki.pki maintainers
+  - QPKI maintainers (@qpki)
 requirements:
   - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
@@ -174,15 +174,24 @@ backup_file:
 """
 
 import os
+import traceback
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, run_op, secret)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
+try:
+    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+        abs_path, apply_file_attributes, run_op, secret)
+    from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
+    QPKI_IMPORT_ERROR = None
+except ImportError:  # the core's dependencies are missing on the managed host
+    QPKI_IMPORT_ERROR = traceback.format_exc()
 
 REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
            "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"]
+
+
+REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
+                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -205,6 +214,8 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    if QPKI_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
     crl_path = os.path.join(ca_dir, "crl", "ca.crl")

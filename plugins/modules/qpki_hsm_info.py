@@ -18,7 +18,7 @@ description:
   - The PIN is read from the environment variable named by C(pin_env) in the HSM configuration
     file. Set it with the task's C(environment) keyword; it is never a module option.
 author:
-  - qpki.pki maintainers
+  - QPKI maintainers (@qpki)
 requirements:
   - python >= 3.10 on the managed host
   - python-pkcs11 and a PKCS#11 library (for example SoftHSM2)
@@ -120,10 +120,20 @@ login:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import traceback
 
-from ansible_collections.qpki.pki.plugins.module_utils.module_support import abs_path, run_op
-from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_info
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible_collections.qpki.pki.plugins.module_utils.module_support import abs_path, run_op
+    from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_info
+    QPKI_IMPORT_ERROR = None
+except ImportError:  # the core's dependencies are missing on the managed host
+    QPKI_IMPORT_ERROR = traceback.format_exc()
+
+
+REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
+                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -140,6 +150,8 @@ def main():
                      ["login_test", True, ["hsm_config"]]],
         supports_check_mode=True,
     )
+    if QPKI_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
     params = module.params
     result = run_op(module, hsm_info, lib=abs_path(params["lib"]),
                     hsm_config=abs_path(params["hsm_config"]), mechanisms=params["mechanisms"],

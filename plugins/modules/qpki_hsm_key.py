@@ -22,7 +22,7 @@ description:
   - The PIN is read from the environment variable named by C(pin_env) in the HSM configuration
     file. Set it with the task's C(environment) keyword; it is never a module option.
 author:
-  - qpki.pki maintainers
+  - QPKI maintainers (@qpki)
 requirements:
   - python >= 3.10 on the managed host
   - python-pkcs11, cryptography, pyyaml, pyasn1 and a PKCS#11 library (for example SoftHSM2)
@@ -147,18 +147,28 @@ deleted:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import traceback
 
-from ansible_collections.qpki.pki.plugins.module_utils.module_support import abs_path, run_op
-from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import (
-    HSM_ALGORITHMS, hsm_key_ensure)
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible_collections.qpki.pki.plugins.module_utils.module_support import abs_path, run_op
+    from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_key_ensure
+    QPKI_IMPORT_ERROR = None
+except ImportError:  # the core's dependencies are missing on the managed host
+    QPKI_IMPORT_ERROR = traceback.format_exc()
+
+
+HSM_ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072", "rsa-4096")
+REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
+                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             hsm_config=dict(type="path", required=True),
-            key_label=dict(type="str"),
+            key_label=dict(type="str", no_log=False),
             key_id=dict(type="str"),
             algorithm=dict(type="str", choices=list(HSM_ALGORITHMS)),
             state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -168,6 +178,8 @@ def main():
         required_if=[["state", "present", ["key_label", "algorithm"]]],
         supports_check_mode=True,
     )
+    if QPKI_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
     params = module.params
     result = run_op(module, hsm_key_ensure, abs_path(params["hsm_config"]),
                     label=params["key_label"], key_id=params["key_id"],

@@ -198,7 +198,7 @@ def _der_decode_exact(data: bytes, spec, what: str):
     """DER-decode ``data`` as ``spec``; reject trailing bytes and non-DER input."""
     try:
         obj, rest = der_decoder.decode(bytes(data), asn1Spec=spec)
-    except PyAsn1Error:
+    except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
         raise InputError(f"{what} is not valid DER") from None
     if rest:
         raise InputError(f"{what} has {len(rest)} trailing bytes")

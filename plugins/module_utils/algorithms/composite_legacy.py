@@ -53,14 +53,14 @@ def _split(data) -> "tuple[bytes, bytes] | None":
         return None
     try:
         obj, rest = der_decoder.decode(data, asn1Spec=_BitStringPair())
-    except PyAsn1Error:
+    except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
         return None
     if rest or len(obj) != 2:
         return None
     try:
         if der_encoder.encode(obj) != data:
             return None
-    except PyAsn1Error:
+    except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
         return None
     parts = []
     for bits in obj:

@@ -39,7 +39,7 @@ def split_spki(der):
     """(algorithm OID, raw key bytes) of a DER SubjectPublicKeyInfo."""
     try:
         spki, rest = decoder.decode(der, asn1Spec=rfc5280.SubjectPublicKeyInfo())
-    except PyAsn1Error:
+    except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
         raise InputError("malformed SubjectPublicKeyInfo") from None
     if rest:
         raise InputError("malformed SubjectPublicKeyInfo: trailing data")

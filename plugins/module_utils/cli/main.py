@@ -7,6 +7,7 @@ result; ops are imported lazily so ``qpki --help`` stays fast.
 import datetime
 import json
 import os
+import signal
 import sys
 
 from .parser import build_parser
@@ -90,8 +91,13 @@ def run_cert(args):
     from ..ops import cert
 
     if args.action == "issue":
-        return cert.cert_issue(args.ca_dir, args.profile, _read(args.csr, "CSR"), args.out,
-                               _values(args), csr_where=args.csr,
+        if args.csr_dir or args.out_dir or len(args.csr) > 1:
+            return _issue_batch(args)
+        if not args.csr:
+            from ..errors import UsageError
+            raise UsageError("cert issue needs --csr FILE or --csr-dir DIR")
+        return cert.cert_issue(args.ca_dir, args.profile, _read(args.csr[0], "CSR"), args.out,
+                               _values(args), csr_where=args.csr[0],
                                passphrase=_secret(args.passphrase_env))
     if args.action == "revoke":
         return cert.cert_revoke(args.ca_dir, args.serial, args.reason)
@@ -103,6 +109,21 @@ def run_cert(args):
         _read(args.crl, "CRL") if args.crl else None, at=_when(args.at), where=args.cert,
         classical_only=args.classical_only)
     return result
+
+
+def _issue_batch(args):
+    from ..errors import UsageError
+    from ..ops.batch import cert_issue_batch, csr_files
+
+    if args.out:
+        raise UsageError("--out names one certificate; a batch writes into --out-dir")
+    paths = list(args.csr)
+    if args.csr_dir:
+        paths += csr_files(args.csr_dir)
+    if not paths:
+        raise UsageError("cert issue needs --csr FILE or --csr-dir DIR")
+    return cert_issue_batch(args.ca_dir, args.profile, paths, out_dir=args.out_dir,
+                            values=_values(args), passphrase=_secret(args.passphrase_env))
 
 
 def run_crl(args):
@@ -178,6 +199,8 @@ HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_cr
 
 
 def main(argv=None):
+    # `qpki ... | head` should end quietly, like other command-line tools.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     import warnings  # cryptography warns (several lines) about over-long name attributes
     warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)

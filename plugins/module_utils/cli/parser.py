@@ -66,11 +66,16 @@ def build_parser():
 
     cert = groups.add_parser("cert", help="certificates").add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    p = _command(cert, "issue", "issue a certificate from a CSR")
+    p = _command(cert, "issue", "issue a certificate from a CSR, or one per CSR of a batch")
     p.add_argument("--ca-dir", required=True)
     p.add_argument("--profile", required=True)
-    p.add_argument("--csr", required=True, metavar="FILE")
-    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--csr", action="append", default=[], metavar="FILE",
+                   help="CSR file (repeatable: several make a batch)")
+    p.add_argument("--out", metavar="FILE", help="copy of the certificate (one --csr only)")
+    p.add_argument("--csr-dir", metavar="DIR",
+                   help="batch: every *.csr, *.pem, *.der, *.req file of DIR")
+    p.add_argument("--out-dir", metavar="DIR",
+                   help="batch: write <CSR file name>.crt for each CSR into DIR")
     _vars(p)
     _passphrase(p, "the CA key")
     p = _command(cert, "revoke", "revoke a certificate by serial")

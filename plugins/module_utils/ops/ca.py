@@ -138,9 +138,12 @@ def _move_into_place(work, final):
 
 
 def _ca_result(ca, cert, meta, changed):
+    written = [ca.meta, ca.cert, ca.chain] + [
+        ca.path / k["storage"]["path"] for k in meta.get("keys", [])
+        if k["storage"].get("type") == "software"]
     return {
         "changed": changed,
-        "ca_dir": ca.path,
+        "ca_dir": str(ca.path),
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
         "serial": "%X" % cert.serial_number,
@@ -149,11 +152,9 @@ def _ca_result(ca, cert, meta, changed):
         "fingerprint_sha256": fingerprint(cert),
         "profile": meta.get("profile"),
         "keys": meta.get("keys", []),
-        "cert_path": ca.cert,
-        "chain_path": ca.chain if os.path.exists(ca.chain) else None,
-        "paths": [p for p in (ca.meta, ca.cert, ca.chain) if os.path.exists(p)]
-        + [os.path.join(ca.path, k["storage"]["path"]) for k in meta.get("keys", [])
-           if k["storage"].get("type") == "software"],
+        "cert_path": str(ca.cert),
+        "chain_path": str(ca.chain) if ca.chain.exists() else None,
+        "paths": [str(p) for p in written if p.exists()],
     }
 
 

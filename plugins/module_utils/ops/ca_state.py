@@ -33,8 +33,8 @@ from ..x509.parse import (load_certificate, load_certificates, load_csr,
                           public_key_of_certificate, public_key_of_csr)
 from .authority import Authority
 from .ca import ca_info, ca_init
-from .ca_keys import (KeyRequest, check_hsm_algorithm, new_software_key, open_hsm_key,
-                      resolve_config_path)
+from .ca_keys import KeyRequest, resolve_config_path
+from .hybrid import check_key_request, new_ca_keys, subject_algorithm
 from .issuance import fingerprint, pem
 from .state import abspath, issued_by, read_optional, same_public_key
 
@@ -52,9 +52,8 @@ def _check_profile(profile, key):
     if not profile.is_ca:
         raise InputError("profile %s is not a CA profile (basicConstraints ca is not true)"
                          % profile.name)
-    if key.in_hsm:
-        for algorithm in profile.algorithms:
-            check_hsm_algorithm(algorithm, profile.name)
+    subject_algorithm(profile)  # an impossible hybrid pair fails here
+    check_key_request(profile, key)  # HSM: classical keys only (catalyst: the classical half)
 
 
 def _norm_id(key_id):
@@ -139,7 +138,7 @@ def _compare_existing(ca_dir, profile, rendered, key, parent_dir, parent_cert=No
 def _predict(ca_dir, profile, rendered, key, parent_dir, state):
     storage = ({"type": "pkcs11", "config": key.hsm_config, "label": key.key_label,
                 "key_id": key.key_id} if key.in_hsm
-               else {"type": "software", "path": CaDir.key_relpath(profile.algorithms[0])})
+               else {"type": "software", "path": CaDir.key_relpath(subject_algorithm(profile))})
     return {
         "changed": True,
         "state": state,
@@ -147,7 +146,8 @@ def _predict(ca_dir, profile, rendered, key, parent_dir, state):
         "subject": rendered.subject.rfc4514_string(),
         "issuer": None if parent_dir else rendered.subject.rfc4514_string(),
         "profile": profile.name,
-        "keys": [{"id": "default", "algorithm": profile.algorithms[0], "storage": storage}],
+        "keys": [{"id": "classical" if profile.mode == "catalyst" else "default",
+                  "algorithm": subject_algorithm(profile), "storage": storage}],
         "serial": None,
         "not_before": None,
         "not_after": None,
@@ -285,9 +285,6 @@ def ca_request(ca_dir, profile, values=None, key=None, passphrase=None, csr_out=
     key = key or KeyRequest(passphrase=passphrase)
     profile = _profile(profile)
     _check_profile(profile, key)
-    if profile.mode:
-        raise InputError("profile %s: %s CAs cannot be requested from another CA yet"
-                         % (profile.name, profile.mode))
     rendered = profile.render(values or {})
     target = CaDir(ca_dir)
     if target.exists():
@@ -331,34 +328,32 @@ def _same_file_content(path, data):
 def _create_request(ca_dir, profile, rendered, key, csr_out):
     from ..x509.csr import build_csr
 
-    algorithm = profile.algorithms[0]
     target = CaDir(ca_dir)
     created_dir = not os.path.exists(ca_dir)
     target.create_layout()
-    signer = None
+    keys = []
     request_path, csr_path = _request_paths(ca_dir)
     try:
-        if key.in_hsm:
-            signer, storage = open_hsm_key(key, algorithm, {})
-        else:
-            signer, storage = new_software_key(algorithm, target.key_path(algorithm),
-                                               CaDir.key_relpath(algorithm), key.passphrase, {})
-        csr = build_csr(signer, rendered.subject)
+        # One key ("default"), or "classical" + "pqc" for a catalyst profile: a catalyst
+        # CSR proves possession of both.
+        keys = new_ca_keys(target, profile, key)
+        alt_signer = keys[1].signer if len(keys) > 1 else None
+        csr = build_csr(keys[0].signer, rendered.subject, alt_signer=alt_signer)
         csr_pem = csr.public_bytes(serialization.Encoding.PEM)
         write_file(csr_path, csr_pem)
         request = {
             "profile": profile.name,
             "created": utc_text(utcnow()),
             "subject": rendered.subject.rfc4514_string(),
-            "keys": [{"id": "default", "algorithm": algorithm, "storage": storage}],
+            "keys": [k.meta() for k in keys],
         }
         dump_json(request_path, request)
     except BaseException:
         _cleanup(target, created_dir)
         raise
     finally:
-        if signer is not None:
-            signer.close()
+        for made in keys:
+            made.signer.close()
     _copy_csr(csr_pem, csr_out, False)
     return _pending_result(ca_dir, request, csr_pem, True, csr_out)
 
@@ -403,7 +398,7 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
                     "cert_path": os.path.join(abspath(ca_dir), "ca.crt"), "chain_path": None,
                     "csr": None, "csr_path": None, "paths": []}
         raise StoreError("%s holds no pending CA request: run the request step first" % ca_dir)
-    _, csr_path = _request_paths(ca_dir)
+    csr_path = _request_paths(ca_dir)[1]
     csr = load_csr(read_optional(csr_path) or b"", csr_path)
     if not same_public_key(public_key_of_certificate(cert), public_key_of_csr(csr)):
         raise InputError("%s is not for the pending key of %s (public key differs from %s)"

@@ -4,20 +4,13 @@ import datetime
 
 from cryptography import x509
 
-from ..algorithms.registry import get_algorithm
 from ..errors import InputError, StoreError, VerificationError
-from ..profiles.loader import load_profile
-from ..store.atomic import write_file
-from ..store.index import mark_revoked
-from ..store.lock import ca_lock
 from ..store.metafile import utc_text
-from ..x509.certificate import utcnow
 from ..x509.parse import load_certificate, load_csr, public_key_of_csr
-from ..x509.signature import verify_csr_signature
-from .authority import Authority
-from .describe import describe_certificate
-from .hybrid import check_alt_key, csr_alt_public_key, subject_algorithm
-from .issuance import fingerprint, issue, pem
+
+# Issuing, revoking and verifying need the CA, signer, profile and ASN.1
+# machinery; those modules are imported where they are used so that
+# ``qpki cert info`` starts without them.
 
 REASONS = {
     "unspecified": x509.ReasonFlags.unspecified,
@@ -40,13 +33,35 @@ def reason_flag(name):
     raise InputError("unknown revocation reason %r (use one of %s)" % (name, ", ".join(REASONS)))
 
 
+# Signature algorithms whose CSR check cryptography does natively with the
+# same outcome as x509.signature (no parameters to judge, key type checked):
+# ECDSA, PKCS#1 v1.5 RSA with SHA-2, EdDSA, ML-DSA. Anything else, and any
+# CSR cryptography does not accept, goes through verify_csr_signature.
+_NATIVE_CSR_SIGNATURES = frozenset((
+    "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4",
+    "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13",
+    "1.3.101.112", "1.3.101.113",
+    "2.16.840.1.101.3.4.3.17", "2.16.840.1.101.3.4.3.18", "2.16.840.1.101.3.4.3.19"))
+
+
+def _natively_valid(csr):
+    try:
+        return (csr.signature_algorithm_oid.dotted_string in _NATIVE_CSR_SIGNATURES
+                and csr.is_signature_valid)
+    except Exception:  # noqa: BLE001 - whatever cryptography refuses, the full check explains
+        return False
+
+
 def csr_request(csr_data, where):
     """(csr, public key) after checking the CSR's own signature."""
+    from ..x509.signature import verify_csr_signature
+
     csr = load_csr(csr_data, where)
-    try:
-        verify_csr_signature(csr)
-    except VerificationError as exc:
-        raise InputError("%s: CSR signature does not verify (%s)" % (where, exc)) from None
+    if not _natively_valid(csr):
+        try:
+            verify_csr_signature(csr)
+        except VerificationError as exc:
+            raise InputError("%s: CSR signature does not verify (%s)" % (where, exc)) from None
     return csr, public_key_of_csr(csr)
 
 
@@ -58,6 +73,9 @@ def csr_sans(csr):
 
 
 def check_key_algorithm(profile, public_key, where):
+    from ..algorithms.registry import get_algorithm
+    from .hybrid import subject_algorithm
+
     expected = get_algorithm(subject_algorithm(profile))
     if not expected.matches_public_key(public_key):
         raise InputError("%s: key is a %s but profile %s expects %s"
@@ -67,6 +85,13 @@ def check_key_algorithm(profile, public_key, where):
 
 def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR",
                passphrase=None):
+    from ..profiles.loader import load_profile
+    from ..store.atomic import write_file
+    from ..store.lock import ca_lock
+    from .authority import Authority
+    from .hybrid import check_alt_key, csr_alt_public_key
+    from .issuance import issue, pem
+
     profile = load_profile(profile) if isinstance(profile, str) else profile
     if out:  # a bad --out must fail before the certificate is issued and recorded
         import os
@@ -94,6 +119,8 @@ def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR"
 
 
 def issued_result(cert, paths):
+    from .issuance import fingerprint
+
     return {
         "changed": True,
         "serial": "%X" % cert.serial_number,
@@ -105,10 +132,17 @@ def issued_result(cert, paths):
 
 
 def cert_revoke(ca_dir, serial, reason="unspecified", when=None):
+    from ..store.index import mark_revoked
+    from ..store.lock import ca_lock
+    from ..x509.certificate import utcnow
+    from .authority import Authority
+
     try:
         number = int(str(serial).lower().removeprefix("0x"), 16)
     except ValueError:
         raise InputError("serial %r is not a hexadecimal number" % serial) from None
+    if number.bit_length() > 160:  # RFC 5280: at most 20 octets
+        raise InputError("serial %s... is longer than 20 octets (RFC 5280 limit)" % str(serial)[:24])
     flag = reason_flag(reason)
     when = when or utcnow()
     with Authority(ca_dir, need_signers=False) as authority:
@@ -125,6 +159,8 @@ def cert_revoke(ca_dir, serial, reason="unspecified", when=None):
 
 
 def cert_info(cert_data, where):
+    from .describe import describe_certificate
+
     return describe_certificate(load_certificate(cert_data, where))
 
 

@@ -35,6 +35,7 @@ from ..store.metafile import utc_text
 from ..x509.parse import load_certificate, load_certificates, public_key_of_certificate
 from .authority import Authority
 from .cert import check_key_algorithm, csr_request, csr_sans
+from .hybrid import alt_extensions, check_alt_key, csr_alt_public_key
 from .issuance import fingerprint, issue, pem
 from .state import (abspath, expiry_reason, extension_differences, issued_by, now_utc,
                     parse_renew_before, read_optional, same_public_key, san_list)
@@ -51,6 +52,7 @@ class CertRequest:
         self.path = abspath(path) if path else None
         self.values = dict(values or {})
         self.csr_where = csr_where
+        self.alt_public_key = None  # a catalyst subject's PQC key, set when planned
 
 
 def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now):
@@ -58,6 +60,9 @@ def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now):
     profile = request.profile
     csr, public_key = csr_request(request.csr_data, request.csr_where)
     check_key_algorithm(profile, public_key, request.csr_where)
+    # A catalyst CSR proves possession of its PQC key too; a catalyst profile needs it.
+    request.alt_public_key = check_alt_key(
+        profile, csr_alt_public_key(csr, request.csr_where), request.csr_where)
     rendered = profile.render(request.values, csr_subject=csr.subject, csr_sans=csr_sans(csr))
     existing = None
     reasons = []
@@ -71,8 +76,9 @@ def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now):
         except InputError as exc:
             reasons.append("existing file is not a certificate (%s)" % exc)
     if existing is not None:
-        reasons.extend(_differences(existing, public_key, rendered, ca_cert, ca_public_key,
-                                    revoked, renew_before, now))
+        wanted = list(rendered.extensions) + alt_extensions(request.alt_public_key)
+        reasons.extend(_differences(existing, public_key, rendered, wanted, ca_cert,
+                                    ca_public_key, revoked, renew_before, now))
         if existing.serial_number in revoked and not force and _same_key(existing, public_key):
             raise InputError(
                 "the certificate in %s (serial %X) is revoked and the CSR is for the same key; "
@@ -90,7 +96,8 @@ def _same_key(cert, public_key):
         return False
 
 
-def _differences(cert, public_key, rendered, ca_cert, ca_public_key, revoked, renew_before, now):
+def _differences(cert, public_key, rendered, wanted, ca_cert, ca_public_key, revoked,
+                 renew_before, now):
     reasons = []
     if not issued_by(cert, ca_cert, ca_public_key):
         reasons.append("existing certificate was not issued by CA %s"
@@ -108,7 +115,7 @@ def _differences(cert, public_key, rendered, ca_cert, ca_public_key, revoked, re
     if have_sans != want_sans:
         reasons.append("subjectAltName differs (%s, requested %s)"
                        % (", ".join(have_sans) or "none", ", ".join(want_sans) or "none"))
-    others = [d for d in extension_differences(rendered.extensions, cert)
+    others = [d for d in extension_differences(wanted, cert)
               if not d.startswith("subjectAltName")]
     if others:
         reasons.append("extensions differ from the profile (%s)" % ", ".join(others))
@@ -225,7 +232,8 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
             with ca_lock(authority.dir.path):
                 for number in todo:
                     request, public_key, rendered, existing, reasons = plans[number]
-                    cert = issue(authority, request.profile, rendered, public_key, now)
+                    cert = issue(authority, request.profile, rendered, public_key, now,
+                                 alt_public_key=request.alt_public_key)
                     if request.path:
                         _write_output(request.path, pem(cert), existing is not None
                                       or os.path.exists(request.path), on_replace)

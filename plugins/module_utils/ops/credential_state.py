@@ -22,7 +22,8 @@ from ..store.index import read_index
 from ..store.metafile import parse_utc_text
 from ..x509.parse import load_certificate
 from .authority import Authority
-from .ca_keys import KeyRequest, check_hsm_algorithm
+from .ca_keys import KeyRequest
+from .hybrid import check_key_request
 from .credential import _common_name, credential_enroll
 from .issuance import fingerprint, pem
 from .state import (abspath, expiry_reason, extension_differences, issued_by, now_utc,
@@ -63,7 +64,7 @@ def _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
     if have != want:
         reasons.append("subjectAltName is %s (requested %s)"
                        % (", ".join(have) or "none", ", ".join(want) or "none"))
-    others = [d for d in extension_differences(rendered.extensions, cert)
+    others = [d for d in extension_differences(rendered.extensions, cert, ignore_alt_key=True)
               if not d.startswith("subjectAltName")]
     if others:
         reasons.append("extensions differ from the profile (%s)" % ", ".join(others))
@@ -132,9 +133,7 @@ def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None
     profile = load_profile(profile) if isinstance(profile, str) else profile
     if profile.is_ca:
         raise InputError("profile %s is a CA profile: use qpki_ca / qpki ca init" % profile.name)
-    if key.in_hsm:
-        for algorithm in profile.algorithms:
-            check_hsm_algorithm(algorithm, profile.name)
+    check_key_request(profile, key)  # HSM keys: classical only (a catalyst PQC key is a file)
     renew_before = parse_renew_before(renew_before)
     now = now_utc(now)
     rendered = profile.render(values or {})

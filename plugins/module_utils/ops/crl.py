@@ -1,29 +1,72 @@
 """crl gen, crl info, crl verify."""
 
+import base64
 import datetime
 
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import InputError
-from ..store.atomic import write_file
-from ..store.index import read_index
-from ..store.lock import ca_lock
-from ..store.serials import next_crl_number
-from ..x509.certificate import utcnow
-from ..x509.crl import build_crl
 from ..x509.parse import load_certificates, load_crl
-from .authority import Authority
 from .describe import describe_crl
+
+# crl gen needs the CA and its signers; they are imported in crl_gen so
+# that ``qpki crl info`` starts without them.
 
 
 def revoked_entries(index_path):
+    from ..store.index import read_revoked
     from .cert import reason_flag
 
-    return [(entry.serial, entry.revoked_at, reason_flag(entry.reason or "unspecified"))
-            for entry in read_index(index_path) if entry.status == "R"]
+    flags = {}
+    out = []
+    for serial, revoked_at, reason in read_revoked(index_path, naive=True):
+        flag = flags.get(reason)
+        if flag is None:
+            flag = flags[reason] = reason_flag(reason or "unspecified")
+        out.append((serial, revoked_at, flag))
+    return out
+
+
+def pem_armor(der, label):
+    """RFC 7468 text encoding of ``der`` (what public_bytes(PEM) gives,
+    without encoding the structure a second time)."""
+    text = base64.b64encode(der).decode("ascii")
+    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
+    return ("-----BEGIN %s-----\n%s\n-----END %s-----\n"
+            % (label, "\n".join(lines), label)).encode("ascii")
+
+
+class _EncodedCrl:
+    """A CRL plus the DER it was signed as: ``public_bytes(DER)`` returns
+    those bytes instead of encoding a large CRL again (for the audit hook)."""
+
+    def __init__(self, crl, der):
+        self._crl = crl
+        self._der = der
+
+    def public_bytes(self, encoding):
+        if encoding == serialization.Encoding.DER:
+            return self._der
+        return self._crl.public_bytes(encoding)
+
+    def __len__(self):
+        return len(self._crl)
+
+    def __iter__(self):
+        return iter(self._crl)
+
+    def __getattr__(self, name):
+        return getattr(self._crl, name)
 
 
 def crl_gen(ca_dir, days=7, passphrase=None, now=None):
+    from ..store.atomic import write_file
+    from ..store.lock import ca_lock
+    from ..store.serials import next_crl_number
+    from ..x509.certificate import utcnow
+    from ..x509.crl import build_crl_der
+    from .authority import Authority
+
     if not isinstance(days, int) or days < 1:
         raise InputError("--days must be a positive number of days (got %r)" % (days,))
     now = now or utcnow()
@@ -33,17 +76,18 @@ def crl_gen(ca_dir, days=7, passphrase=None, now=None):
             audit_ready(authority.dir.path)
             number = next_crl_number(authority.dir.path)
             # A catalyst CA (alt_signer) signs its CRL with both keys.
-            crl = build_crl(signer=authority.signer, issuer=authority.cert.subject,
-                            issuer_key_id=authority.key_id, crl_number=number,
-                            this_update=now, next_update=now + datetime.timedelta(days=days),
-                            revoked=revoked_entries(authority.dir.index),
-                            alt_signer=authority.alt_signer)
+            crl, der = build_crl_der(
+                signer=authority.signer, issuer=authority.cert.subject,
+                issuer_key_id=authority.key_id, crl_number=number,
+                this_update=now, next_update=now + datetime.timedelta(days=days),
+                revoked=revoked_entries(authority.dir.index),
+                alt_signer=authority.alt_signer)
             pem_path = authority.dir.crl_path()
             der_path = authority.dir.crl_path(der=True)
-            write_file(der_path, crl.public_bytes(serialization.Encoding.DER))
-            write_file(pem_path, crl.public_bytes(serialization.Encoding.PEM))
+            write_file(der_path, der)
+            write_file(pem_path, pem_armor(der, "X509 CRL"))
             from .audit import log_crl  # hash-chained audit.log, see ops/audit.py
-            log_crl(authority, crl, number)
+            log_crl(authority, _EncodedCrl(crl, der), number)
     result = describe_crl(crl)
     result.update(changed=True, paths=[pem_path, der_path])
     return result

@@ -137,7 +137,7 @@ def crl_ensure(ca_dir, days=7, renew_before="1d", revocations=(), force=False,
     result.update(changed=changed, revoked=[serial_hex(s) for s, _r in to_revoke],
                   reasons=reasons, warnings=warnings,
                   diff={"before": {"revoked_serials": sorted(serial_hex(s) for s in
-                                                             revoked_now - {x for x, _ in to_revoke})},
+                                                             revoked_now - {pair[0] for pair in to_revoke})},
                         "after": {"revoked_serials": sorted(serial_hex(s) for s in revoked_now)}})
     if check_mode or not changed:
         result.setdefault("paths", [os.fspath(authority.dir.crl_path()),

@@ -4,8 +4,8 @@
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import InputError
-from ..store.atomic import write_file
-from ..store.index import append_entry, entry_for_certificate
+from ..store.atomic import write_file, write_files
+from ..store.index import append_entries, append_entry, entry_for_certificate
 from ..store.serials import new_serial, record_serial, used_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 
@@ -70,9 +70,22 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     A catalyst CA (one with a ``pqc`` key) adds its alternative signature to
     whatever it issues.
     """
-    not_before, not_after = validity_window(authority, rendered.validity, now)
+    window = validity_window(authority, rendered.validity, now)
     check_issuer(authority, profile)
     serial = new_serial(used_serials(authority.dir))
+    cert = sign_new(authority, profile, rendered, subject_public_key, serial, window,
+                    alt_public_key)
+    record(authority.dir, cert)
+    from .audit import log_issue  # hash-chained audit.log, see ops/audit.py
+    log_issue(authority, profile, cert)
+    return cert
+
+
+def sign_new(authority, profile, rendered, subject_public_key, serial, window,
+             alt_public_key=None):
+    """Build and sign one certificate (nothing is written). ``window`` is
+    (notBefore, notAfter) from ``validity_window``."""
+    not_before, not_after = window
     extensions = list(rendered.extensions)
     if alt_public_key is not None:
         from .hybrid import alt_extensions
@@ -86,14 +99,10 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     saved = signer.options
     signer.options = signature_options(signer.algorithm, profile)
     try:
-        cert = sign_certificate(builder, signer, subject_public_key,
+        return sign_certificate(builder, signer, subject_public_key,
                                 alt_signer=authority.alt_signer)
     finally:
         signer.options = saved
-    record(authority.dir, cert)
-    from .audit import log_issue  # hash-chained audit.log, see ops/audit.py
-    log_issue(authority, profile, cert)
-    return cert
 
 
 def record(ca, cert):
@@ -102,6 +111,17 @@ def record(ca, cert):
                cert.public_bytes(serialization.Encoding.PEM))
     append_entry(ca.index, entry_for_certificate(cert))
     record_serial(ca, cert.serial_number)
+
+
+def record_many(ca, certs):
+    """``record`` for several certificates at once, in the same order of
+    durable steps: every certs/<SERIAL>.crt (one flush for all), then all
+    index lines (one atomic rewrite), then the serial file (the last one)."""
+    if not certs:
+        return
+    write_files([(ca.cert_path(cert.serial_number), pem(cert)) for cert in certs])
+    append_entries(ca.index, [entry_for_certificate(cert) for cert in certs])
+    record_serial(ca, certs[-1].serial_number)
 
 
 def pem(cert):

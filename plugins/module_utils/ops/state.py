@@ -20,6 +20,11 @@ from ..x509.certificate import utcnow
 _SKI = x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER
 _AKI = x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER
 _SAN = x509.oid.ExtensionOID.SUBJECT_ALTERNATIVE_NAME
+# Catalyst (X.509 9.8): the alternative signature algorithm and value depend on the signing
+# itself, not on the request, so they are never compared; subjectAltPublicKeyInfo is (when
+# the caller puts the expected one in ``wanted``).
+_ALT_SIGNATURE_OIDS = ("2.5.29.73", "2.5.29.74")
+_ALT_PUBLIC_KEY_OID = "2.5.29.72"
 
 
 def parse_renew_before(value, what="renew_before"):
@@ -74,9 +79,18 @@ def same_public_key(a, b):
         return a == b
 
 
-def _extension_map(extensions):
+def _extension_map(extensions, skip=()):
     return {ext.oid.dotted_string: ext for ext in extensions
-            if ext.oid not in (_SKI, _AKI)}
+            if ext.oid not in (_SKI, _AKI) and ext.oid.dotted_string not in _ALT_SIGNATURE_OIDS
+            and ext.oid.dotted_string not in skip}
+
+
+def _comparable(ext):
+    """(critical, value) with unrecognised extensions reduced to their DER value."""
+    value = ext.value
+    if isinstance(value, x509.UnrecognizedExtension):
+        return ext.critical, bytes(value.value)
+    return ext.critical, value
 
 
 def _name_of(oid_text, ext):
@@ -84,19 +98,22 @@ def _name_of(oid_text, ext):
     return name if name and name != "Unknown OID" else oid_text
 
 
-def extension_differences(wanted, cert):
+def extension_differences(wanted, cert, ignore_alt_key=False):
     """Texts naming the extensions of ``cert`` that differ from ``wanted``
     (the profile's rendered extensions). SKI/AKI are not compared: they
-    follow from the keys, which are compared on their own."""
-    want = _extension_map(wanted)
-    have = _extension_map(cert.extensions)
+    follow from the keys, which are compared on their own; nor are the
+    catalyst alternative signature extensions. ``ignore_alt_key`` leaves
+    subjectAltPublicKeyInfo out too (when the expected one is unknown)."""
+    skip = (_ALT_PUBLIC_KEY_OID,) if ignore_alt_key else ()
+    want = _extension_map(wanted, skip)
+    have = _extension_map(cert.extensions, skip)
     differences = []
     for oid, ext in want.items():
         other = have.get(oid)
         name = _name_of(oid, ext)
         if other is None:
             differences.append("%s missing" % name)
-        elif other.critical != ext.critical or other.value != ext.value:
+        elif _comparable(other) != _comparable(ext):
             differences.append("%s differs" % name)
     for oid, ext in have.items():
         if oid not in want:

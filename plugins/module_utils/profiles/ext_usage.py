@@ -70,7 +70,7 @@ class KeyUsage(ExtensionDef):
             raise self.error("expected a non-empty list of key usages, got %s" % type_name(usages), "usages")
         self.usages = []
         for usage in usages:
-            if usage not in KEY_USAGES:
+            if not isinstance(usage, str) or usage not in KEY_USAGES:  # a list is unhashable
                 raise self.error("unknown key usage %s (known: %s)" % (quote(usage), ", ".join(KEY_USAGES)))
             usage = "nonRepudiation" if usage == "contentCommitment" else usage
             if usage not in self.usages:
@@ -100,8 +100,10 @@ class ExtendedKeyUsage(ExtensionDef):
             raise self.error("expected a non-empty list of extended key usages, got %s" % type_name(usages), "usages")
         self.usages = []
         for usage in usages:
-            if usage not in EXTENDED_KEY_USAGES:
+            if not isinstance(usage, str) or usage not in EXTENDED_KEY_USAGES:
                 try:
+                    if not isinstance(usage, str):  # a list is unhashable
+                        raise Invalid("not a string")
                     validators.oid(usage)
                 except Invalid:
                     raise self.error("unknown extended key usage %s (known: %s, or a dotted OID)"

@@ -11,6 +11,7 @@ variables simply drop the entries that mention them.
 """
 
 import datetime
+import functools
 import re
 
 from .durations import format_duration
@@ -23,6 +24,12 @@ def references(text):
     """Names used by ``text``, in order of first use; raises Invalid on junk."""
     if not isinstance(text, str):
         return []
+    return list(_references(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _references(text):
+    # Profiles render the same few templates for every certificate.
     leftover = _REF.sub("", text)
     if "{{" in leftover or "}}" in leftover:
         raise Invalid("%s: only {{ name }} substitutions are supported" % _show(text))
@@ -30,7 +37,7 @@ def references(text):
     for name in _REF.findall(text):
         if name not in names:
             names.append(name)
-    return names
+    return tuple(names)
 
 
 def sole_reference(text):
@@ -62,7 +69,9 @@ def render_items(text, values):
     """
     if not isinstance(text, str):
         return [text]
-    names = references(text)
+    names = _references(text)
+    if not names:  # a literal
+        return [text]
     if any(values.get(name) is None for name in names):
         return []
     listed = [name for name in names if isinstance(values[name], (list, tuple))]

@@ -13,6 +13,7 @@ with a short detail (the caller adds profile and field):
 - OIDs: dotted decimal, first arc 0..2.
 """
 
+import functools
 import ipaddress
 import re
 
@@ -42,6 +43,17 @@ def _to_a_label(label):
 
 def dns_name(value, allow_wildcard=False):
     """Validate a DNS name; returns it with IDNA labels in A-label form."""
+    if isinstance(value, str):  # one name is checked several times per certificate
+        return _dns_name(value, bool(allow_wildcard))
+    return _dns_name_uncached(value, allow_wildcard)
+
+
+@functools.lru_cache(maxsize=4096)
+def _dns_name(value, allow_wildcard):
+    return _dns_name_uncached(value, allow_wildcard)
+
+
+def _dns_name_uncached(value, allow_wildcard):
     bad = Invalid("%s is not a valid DNS name" % quote(value))
     if not isinstance(value, str) or not value or value != value.strip():
         raise bad

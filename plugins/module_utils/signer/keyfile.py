@@ -8,7 +8,6 @@ from cryptography.hazmat.primitives import serialization
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError, StoreError
-from . import pkcs8
 
 _PLAIN = "PRIVATE KEY"
 _ENCRYPTED = "ENCRYPTED PRIVATE KEY"
@@ -47,6 +46,8 @@ def encode_private_key(key, passphrase=None):
                                      serialization.PrivateFormat.PKCS8, encryption)
         except (UnsupportedAlgorithm, TypeError):
             pass
+    from . import pkcs8  # pyasn1's PKCS#8 modules: only for keys cryptography cannot write
+
     oid = _oid_of(key)
     der = pkcs8.encode_private_key_info(oid, key.private_bytes_raw())
     if passphrase:
@@ -77,6 +78,8 @@ def decode_private_key(data, passphrase=None, where="private key"):
         fallback_reason = str(exc)
     except UnsupportedAlgorithm as exc:
         fallback_reason = str(exc)
+    from . import pkcs8  # only for keys cryptography cannot read (slow to import)
+
     label, der = _unpem(data, where)
     if label == _ENCRYPTED:
         if not passphrase:

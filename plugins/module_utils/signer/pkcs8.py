@@ -34,7 +34,7 @@ def decode_private_key_info(der):
     """(oid, raw private key) from an unencrypted PKCS#8 structure."""
     try:
         info, rest = decoder.decode(der, asn1Spec=rfc5958.OneAsymmetricKey())
-    except PyAsn1Error as exc:
+    except (PyAsn1Error, OverflowError) as exc:  # OverflowError: pyasn1, huge lengths
         raise InputError("not a PKCS#8 private key: %s" % exc) from None
     if rest:
         raise InputError("not a PKCS#8 private key: trailing data")
@@ -87,7 +87,7 @@ def decrypt_private_key_info(der, passphrase, where):
                                asn1Spec=univ.OctetString())
         salt = bytes(kdf["salt"]["specified"])
         iterations = int(kdf["iterationCount"])
-    except PyAsn1Error:
+    except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
         raise InputError("%s: malformed encrypted private key" % where) from None
     key = _kdf(passphrase, salt, iterations)
     decryptor = Cipher(algorithms.AES(key), modes.CBC(bytes(iv))).decryptor()

@@ -8,6 +8,8 @@ UTF-8 bytes, the zero bytes of a BMPString) written as ``\\xHH``. Values are
 the raw string octets, in the order the certificate encodes them.
 """
 
+import re
+
 from pyasn1.codec.der import decoder
 from pyasn1_modules import rfc5280
 
@@ -81,9 +83,17 @@ def _value_octets(der):
     return content
 
 
+_PLAIN = re.compile(rb"[\x20-\x7e]*")
+
+
 def escape_octets(data, escape_separators):
     """Printable ASCII as is, anything else as ``\\xHH``; with
     ``escape_separators``, ``/`` and ``+`` become ``\\/`` and ``\\+``."""
+    if _PLAIN.fullmatch(data) is not None:  # the common case, without a loop
+        text = data.decode("ascii")
+        if escape_separators:
+            text = text.replace("/", "\\/").replace("+", "\\+")
+        return text
     out = []
     for byte in data:
         if byte < 0x20 or byte > 0x7E:
@@ -102,8 +112,48 @@ def escape_text(text):
     return escape_octets(text.encode("utf-8"), escape_separators=False)
 
 
+# String types whose content octets are the UTF-8 (here: ASCII-compatible)
+# encoding of the value cryptography gives, so no ASN.1 decoding is needed.
+_DIRECT_TYPES = None
+
+
+def _direct_types():
+    global _DIRECT_TYPES
+    if _DIRECT_TYPES is None:
+        from cryptography.x509.name import _ASN1Type
+
+        _DIRECT_TYPES = {_ASN1Type.UTF8String, _ASN1Type.PrintableString,
+                         _ASN1Type.IA5String}
+    return _DIRECT_TYPES
+
+
+def _oneline_direct(name):
+    """The one-line form read from cryptography's attributes, or None when
+    an attribute needs the full decoding (multi-valued RDN, other string
+    types, non-string values)."""
+    try:
+        direct = _direct_types()
+    except ImportError:
+        return None
+    parts = []
+    for rdn in name.rdns:
+        if len(rdn) != 1:
+            return None
+        for attribute in rdn:
+            if getattr(attribute, "_type", None) not in direct \
+                    or not isinstance(attribute.value, str):
+                return None
+            oid = attribute.oid.dotted_string
+            value = escape_octets(attribute.value.encode("utf-8"), True)
+            parts.append(f"/{SHORT_NAMES.get(oid, oid)}={value}")
+    return "".join(parts)
+
+
 def oneline(name):
     """One-line form of a ``cryptography.x509.Name``."""
+    text = _oneline_direct(name)
+    if text is not None:
+        return text
     decoded, _ = decoder.decode(name.public_bytes(), asn1Spec=rfc5280.Name())
     parts = []
     for rdn in decoded["rdnSequence"]:

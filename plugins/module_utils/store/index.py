@@ -13,8 +13,14 @@ with an even number of digits; the subject is OpenSSL's one-line form (see
 so that ``openssl ca`` accepts several valid certificates for one subject,
 as qpki does.
 
-Every change rewrites the file atomically. Callers that modify it hold the
-CA lock (``lock.ca_lock``) so that no concurrent change is lost.
+Every change rewrites the file atomically (temporary file, fsync, rename):
+after a crash the file holds the old or the new lines, never a truncated
+line, which a plain ``O_APPEND`` write could not promise. Appending keeps
+the existing lines byte for byte and only reads their serial column, so it
+costs one sequential read and write of the file per call; a batch of
+certificates is appended with one call (``append_entries``), not one per
+certificate. Callers that modify the file hold the CA lock
+(``lock.ca_lock``) so that no concurrent change is lost.
 """
 
 import os
@@ -23,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from ..errors import InputError, StoreError
-from .atomic import write_text
+from .atomic import write_file, write_text
 from .dn_oneline import escape_text, oneline
 
 VALID, REVOKED, EXPIRED = "V", "R", "E"
@@ -112,8 +118,8 @@ def parse_time(text):
         rest = text[4:14]
     else:
         raise ValueError(f"bad time {text!r}")
-    month, day, hour, minute, second = (int(rest[i : i + 2]) for i in range(0, 10, 2))
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]),
+                    int(rest[8:10]), tzinfo=timezone.utc)
 
 
 def entry_for_certificate(cert):
@@ -220,6 +226,109 @@ def read_index(path):
     return _parse(_read_text(path, missing_ok=False), path)
 
 
+_ROW = re.compile(
+    r"^([VRE])\t(\d{12}Z|\d{14}Z)\t([^\t\n]*)\t(-?[0-9A-Fa-f]+)\t[^\t\n]*\t[^\n]*$", re.M)
+_NOT_DATA = re.compile(r"^(?:#[^\n]*|\r?)$", re.M)  # comments and blank lines
+
+
+def _data_lines(text):
+    """How many lines of ``text`` _parse would read (not blank, not comments)."""
+    return text.count("\n") + 1 - len(_NOT_DATA.findall(text))
+
+
+_from_iso = datetime.fromisoformat
+
+
+def _time_of(text, tzinfo):
+    """parse_time for a text _ROW already matched (13 or 15 characters),
+    through fromisoformat: a few times faster, same ranges checked."""
+    if len(text) == 13:
+        iso = "%s%s-%s-%sT%s:%s:%s" % ("19" if text[0] >= "5" else "20", text[:2], text[2:4],
+                                       text[4:6], text[6:8], text[8:10], text[10:12])
+    else:
+        iso = "%s-%s-%sT%s:%s:%s" % (text[:4], text[4:6], text[6:8], text[8:10], text[10:12],
+                                     text[12:14])
+    value = _from_iso(iso)
+    return value if tzinfo is None else value.replace(tzinfo=tzinfo)
+
+
+def _times_valid(texts):
+    """True when every time text of ``texts`` is one parse_time accepts."""
+    for text in texts:
+        if text:
+            try:
+                if len(text) in (13, 15) and text[-1] == "Z" and text[:-1].isdigit():
+                    _time_of(text, None)
+                else:
+                    parse_time(text)
+            except ValueError:
+                return False
+    return True
+
+
+def index_serials(path):
+    """The set of serials listed in the index at ``path`` (missing file:
+    empty). Accepts and refuses the same files as ``read_index`` but builds
+    no entries: what issuance needs to draw a fresh serial."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        return set()
+    text = _read_text(path, missing_ok=False)
+    rows = _ROW.findall(text)
+    times = set()
+    for _status, expires, revoked, _serial in rows:
+        times.add(expires)
+        if revoked:
+            times.add(revoked.partition(",")[0])
+    if (len(rows) != _data_lines(text) or not _times_valid(times)
+            or any(status == REVOKED and not revoked for status, _e, revoked, _s in rows)):
+        return {entry.serial for entry in read_index(path)}  # raises, naming the line
+    return {int(serial, 16) for _status, _expires, _revoked, serial in rows}
+
+
+def read_revoked(path, naive=False):
+    """(serial, revocation datetime, reason or None) of every revoked entry
+    of the index at ``path``, in file order, for building a CRL. Datetimes
+    are UTC: aware, or naive with ``naive`` (what cryptography stores).
+
+    Accepts and refuses the same files as ``read_index`` (StoreError naming
+    the line), but matches the lines with one regular expression and builds
+    datetimes only for revoked entries: with 100,000 revocations this is
+    several times faster than ``read_index``.
+    """
+    path = os.fspath(path)
+    text = _read_text(path, missing_ok=False)
+    rows = _ROW.findall(text)
+    tzinfo = None if naive else timezone.utc
+    if len(rows) != _data_lines(text):
+        # Some line has an unusual shape: the exact parser accepts it or
+        # names what is wrong with it.
+        return [(e.serial, e.revoked_at if not naive else e.revoked_at.replace(tzinfo=None),
+                 e.reason) for e in read_index(path) if e.status == REVOKED]
+    out = []
+    expiries = set()
+    for status, expires, revoked, serial in rows:
+        expiries.add(expires)
+        if status != REVOKED:
+            if revoked:
+                expiries.add(revoked.partition(",")[0])
+            continue
+        when, _, tail = revoked.partition(",")
+        try:
+            revoked_at = _time_of(when, tzinfo) if len(when) in (13, 15) and when[-1] == "Z" \
+                and when[:-1].isdigit() else parse_time(when)
+        except ValueError:
+            revoked_at = None
+        if revoked_at is None:
+            read_index(path)  # raises, naming the line
+            raise StoreError(f"invalid revocation time {when!r} in {path}")
+        out.append((int(serial, 16), revoked_at, tail.partition(",")[0] or None))
+    if not _times_valid(expiries):  # a time read_index would reject
+        read_index(path)  # raises, naming the line
+        raise StoreError(f"invalid time in {path}")
+    return out
+
+
 def attr_path(path):
     return os.fspath(path) + ".attr"
 
@@ -253,17 +362,64 @@ def _write_attr(path):
 def append_entry(path, entry):
     """Add ``entry`` at the end of the index (created if missing).
     StoreError if its serial is already listed."""
-    path = os.fspath(path)
-    entries = _parse(_read_text(path, missing_ok=True), path)
-    for existing in entries:
-        if existing.serial == entry.serial:
-            raise StoreError(
-                f"serial {serial_hex(entry.serial)} is already in {path} "
-                f"(status {existing.status})"
-            )
-    entries.append(entry)
-    write_index(path, entries)
+    append_entries(path, [entry])
     return entry
+
+
+def _read_bytes(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return b""
+    except OSError as err:
+        raise StoreError(f"cannot read {path}: {err.strerror or err}") from err
+
+
+def _listed_serials(data, path):
+    """{serial: status} of the index bytes ``data``, checking each line's
+    shape (six columns, known status, hex serial) but not parsing it."""
+    listed = {}
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip(b"\r") or line.startswith(b"#"):
+            continue
+        fields = line.split(b"\t", 5)
+        if len(fields) != 6 or fields[0] not in (b"V", b"R", b"E"):
+            # Let the full parser name what is wrong with the line.
+            parse_line(line.rstrip(b"\r").decode("latin-1"), path, number)
+        try:
+            serial = int(fields[3], 16)
+        except ValueError:
+            serial = None
+        if serial is None or _SERIAL.fullmatch(fields[3].decode("latin-1")) is None:
+            raise StoreError(f"invalid line {number} in {path}: bad serial {fields[3]!r}")
+        listed[serial] = fields[0].decode("ascii")
+    return listed
+
+
+def append_entries(path, entries):
+    """Add ``entries`` at the end of the index (created if missing), in one
+    atomic replacement of the file. The lines already there are copied as
+    they are. StoreError, before anything is written, if a serial is already
+    listed or appears twice in ``entries``."""
+    path = os.fspath(path)
+    data = _read_bytes(path)
+    listed = _listed_serials(data, path)
+    for entry in entries:
+        if entry.serial in listed:
+            status = listed[entry.serial]
+            raise StoreError(
+                f"serial {serial_hex(entry.serial)} is already in {path} (status {status})"
+                if status != "new" else
+                f"cannot write {path}: serial {serial_hex(entry.serial)} appears twice"
+            )
+        listed[entry.serial] = "new"
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    added = "".join(format_line(entry) for entry in entries).encode("utf-8")
+    write_file(path, data + added)
+    _write_attr(attr_path(path))
+    return list(entries)
 
 
 def mark_revoked(path, serial, when, reason=None):

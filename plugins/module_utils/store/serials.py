@@ -20,7 +20,7 @@ import secrets
 from ..errors import StoreError
 from .atomic import write_text
 from .ca_dir import CaDir
-from .index import read_index, serial_hex
+from .index import index_serials, serial_hex
 
 SERIAL_BITS = 159
 
@@ -43,11 +43,7 @@ def used_serials(ca_dir):
     in ``certs/`` (a crash between writing the certificate and the index
     must not let its serial be drawn again)."""
     ca_dir = _as_ca_dir(ca_dir)
-    used = (
-        {entry.serial for entry in read_index(ca_dir.index)}
-        if ca_dir.index.exists()
-        else set()
-    )
+    used = index_serials(ca_dir.index)  # the serial column only: no full parse
     try:
         names = os.listdir(ca_dir.certs_dir)
     except FileNotFoundError:

@@ -122,7 +122,7 @@ def _decode_der(der, spec, what):
     the parts kept in a PreTBS gives back exactly the signed bytes."""
     try:
         value, rest = decoder.decode(bytes(der), asn1Spec=spec)
-    except PyAsn1Error:
+    except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
         raise InputError("malformed %s" % what) from None
     if rest:
         raise InputError("malformed %s: trailing data" % what)
@@ -201,8 +201,22 @@ def csr_info_without_alt_signature(info_der):
     return encoder.encode(out)
 
 
+_OID_MARKERS = None
+
+
+def _may_hold_catalyst_oids(der):
+    """False when none of the catalyst OIDs' encodings occurs in ``der`` (an
+    ordinary request: no need to decode it); True means "decode and see"."""
+    global _OID_MARKERS
+    if _OID_MARKERS is None:
+        _OID_MARKERS = [encoder.encode(univ.ObjectIdentifier(oid)) for oid in NAMES]
+    return any(marker in der for marker in _OID_MARKERS)
+
+
 def csr_attributes(info_der):
     """``{oid: single value DER}`` of the catalyst attributes of a request."""
+    if not _may_hold_catalyst_oids(bytes(info_der)):
+        return {}
     info = _decode_der(info_der, rfc2986.CertificationRequestInfo(),
                        "CertificationRequestInfo")
     found = {}

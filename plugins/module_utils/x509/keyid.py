@@ -8,6 +8,14 @@ from ..algorithms.spki import spki_der, split_spki
 
 
 def key_identifier(public_key):
+    # cryptography computes the same method-1 value for the keys it knows,
+    # without an ASN.1 round trip; other keys (SLH-DSA, composite) are split
+    # with pyasn1.
+    if not hasattr(public_key, "spki_der") and not hasattr(public_key, "algorithm_name"):
+        try:
+            return x509.SubjectKeyIdentifier.from_public_key(public_key).digest
+        except (TypeError, ValueError):
+            pass
     _oid, bits = split_spki(spki_der(public_key))
     return hashlib.sha1(bits).digest()
 

@@ -54,9 +54,24 @@ def _load(data, where, what, pem_loader, der_loader):
     data = _as_bytes(data, where, what)
     loader = pem_loader if _is_pem(data) else der_loader
     try:
-        return loader(data)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return _parsed(loader(data), where, what)
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
         raise _fail(where, what, data) from None
+
+
+def _parsed(obj, where, what):
+    """``obj`` after parsing the parts cryptography decodes lazily (names,
+    extensions), so that a malformed one is an InputError here rather than a
+    ValueError wherever it is first used."""
+    for part in ("subject", "issuer", "extensions"):
+        if not hasattr(type(obj), part):
+            continue
+        try:
+            getattr(obj, part)
+        except ValueError as exc:
+            raise InputError("%s: malformed %s in the %s (%s)"
+                             % (where, part, what, " ".join(str(exc).split())[:200])) from None
+    return obj
 
 
 def load_certificate(data, where="input"):
@@ -71,9 +86,10 @@ def load_certificates(data, where="input"):
     if not _is_pem(data):
         return [load_certificate(data, where)]
     try:
-        return x509.load_pem_x509_certificates(data)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+        certs = x509.load_pem_x509_certificates(data)
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
         raise _fail(where, "certificate", data) from None
+    return [_parsed(cert, where, "certificate") for cert in certs]
 
 
 def load_crl(data, where="input"):
@@ -131,7 +147,7 @@ def composite_module():
 def _decode(der, spec, what):
     try:
         value, rest = decoder.decode(der, asn1Spec=spec)
-    except PyAsn1Error:
+    except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
         raise InputError("malformed %s" % what) from None
     if rest:
         raise InputError("malformed %s: trailing data" % what)

@@ -1,0 +1,1 @@
+"""qpki benchmarks (not tests): run ``.venv/bin/python -m bench``. See __main__.py."""

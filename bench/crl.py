@@ -1,0 +1,72 @@
+"""CRL with 100,000 revoked entries (issue item 4).
+
+The index of a software-key P-256 issuing CA is filled with 100,000 revoked
+lines in index.txt format (written with qpki's own formatter; only the CRL
+is measured, so no certificate is issued for them). Then, each in its own
+process: ``qpki crl gen`` (wall time and peak RSS from wait4) and
+``qpki crl info`` on the result. openssl checks the CRL's signature and
+``crl info --json`` its entry count (not timed).
+"""
+
+import datetime
+import json
+import secrets
+from pathlib import Path
+
+from . import common
+
+REASONS = (None, "keyCompromise", "superseded", "cessationOfOperation", "affiliationChanged")
+
+
+def fill_index(index, count):
+    from qpki.store.index import IndexEntry, format_line
+
+    start = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+    lines = []
+    for number in range(count):
+        revoked = start + datetime.timedelta(seconds=317 * number)
+        lines.append(format_line(IndexEntry(
+            "R", revoked + datetime.timedelta(days=365), revoked, REASONS[number % 5],
+            secrets.randbits(158) | 1 << 158, "/CN=revoked%06d.bench.example" % number)))
+    with open(index, "a", encoding="ascii") as handle:
+        handle.write("".join(lines))
+
+
+def run(work, count=100_000, reps=2, log=print):
+    work = Path(work)
+    root, issuing = work / "crl-root", work / "crl-issuing"
+    common.qpki("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Bench CRL Root",
+                "--ca-dir", root)
+    common.qpki("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Bench CRL Issuing",
+                "--ca-dir", issuing, "--parent", root)
+    log("crl: writing %d revoked index lines (not timed)" % count)
+    fill_index(issuing / "index.txt", count)
+
+    gen = []
+    for _ in range(reps):
+        wall, peak, code, err = common.child_peak_rss(
+            [common.QPKI, "crl", "gen", "--ca-dir", issuing])
+        if code != 0:
+            raise RuntimeError("qpki crl gen failed: %s" % err.strip())
+        gen.append((wall, peak))
+    gen_time = min(w for w, _ in gen)
+    gen_peak = max(p for _, p in gen)
+    pem = issuing / "crl" / "ca.crl"
+    info = []
+    for _ in range(3):
+        wall, peak, code, err = common.child_peak_rss([common.QPKI, "crl", "info", pem])
+        if code != 0:
+            raise RuntimeError("qpki crl info failed: %s" % err.strip())
+        info.append((wall, peak))
+    info_time = min(w for w, _ in info)
+    described = json.loads(common.run([common.QPKI, "crl", "info", pem, "--json"],
+                                      check=True).stdout)
+    checked = common.run(["openssl", "crl", "-in", pem, "-noout", "-CAfile", issuing / "ca.crt"])
+    ok = described["revoked_count"] == count and "verify OK" in checked.stdout + checked.stderr
+    result = {"count": count, "gen_seconds": gen_time, "gen_peak_mib": gen_peak,
+              "info_seconds": info_time, "info_peak_mib": max(p for _, p in info),
+              "size_bytes": (issuing / "crl" / "ca.crl.der").stat().st_size, "verified": ok}
+    log("  crl gen (%d entries): %.2f s (target <= 3 s), peak %.0f MiB (target <= 300); "
+        "crl info: %.2f s (target <= 2 s); openssl verify + count: %s"
+        % (count, gen_time, gen_peak, info_time, "ok" if ok else "FAILED"))
+    return result

@@ -1,0 +1,296 @@
+"""Batch issuance (issue items 1 and 2).
+
+For each scenario a CA is set up with the ``qpki`` command line, N CSRs are
+made (not timed), and three rates are measured in the same run:
+
+* ``qpki cert issue --csr-dir DIR --out-dir OUT``: one process for the whole
+  batch, start-up included (best of ``reps``);
+* "raw": cryptography building and signing the same certificate (same
+  subject, extensions, key types, issuer key) in a loop, in this process,
+  with no CSR check and no I/O (best of 3);
+* one ``openssl x509 -req`` process per certificate (software key; ML-DSA
+  only when the openssl command line knows it).
+
+The HSM path (item 2) compares the SoftHSM2-backed batch with python-pkcs11
+signing SHA-256 digests in a loop on a held session of the same token, and
+shows the signer layer alone (``Pkcs11Signer.sign``) against the same raw
+loop.
+"""
+
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from . import common
+
+EXTFILE = """[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def _load_cert(path):
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(Path(path).read_bytes())
+
+
+def _load_key(path):
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    return load_pem_private_key(Path(path).read_bytes(), None)
+
+
+def raw_rate(reference, issuer, key, hash_algorithm, count):
+    """Certificates per second for cryptography alone: builder + sign of a
+    certificate equal to ``reference`` (fresh serial each time)."""
+    from cryptography import x509
+
+    extensions = list(reference.extensions)
+    subject, issuer_name = reference.subject, issuer.subject
+    public_key = reference.public_key()
+    not_before, not_after = reference.not_valid_before_utc, reference.not_valid_after_utc
+
+    walls, cpus = [], []
+    for _ in range(3):
+        start, cpu = time.perf_counter(), time.process_time()
+        for _ in range(count):
+            builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
+                       .serial_number(secrets.randbits(158) | 1 << 158)
+                       .not_valid_before(not_before).not_valid_after(not_after)
+                       .public_key(public_key))
+            for ext in extensions:
+                builder = builder.add_extension(ext.value, ext.critical)
+            builder.sign(key, hash_algorithm)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    return count / min(walls), count / min(cpus)
+
+
+def batch_rate(work, ca_dir, profile, csr_dir, count, env=None, reps=3):
+    """Certificates per second of one ``qpki cert issue --csr-dir`` process."""
+    times, cpus = [], []
+    last_out = None
+    for rep in range(reps):
+        out = Path(work) / ("out-%s-%d" % (Path(ca_dir).name, rep))
+        shutil.rmtree(out, ignore_errors=True)
+        wall, cpu, code, err = common.run_cpu(
+            [common.QPKI, "cert", "issue", "--ca-dir", ca_dir, "--profile", profile,
+             "--csr-dir", csr_dir, "--out-dir", out, "--json"], env=env)
+        if code != 0:
+            raise RuntimeError("batch issuance failed: %s" % err.strip())
+        times.append(wall)
+        cpus.append(cpu)
+        written = len(list(out.iterdir()))
+        if written != count:
+            raise RuntimeError("batch wrote %d certificates, expected %d" % (written, count))
+        last_out = out
+    return count / min(times), count / min(cpus), last_out
+
+
+def openssl_rate(work, ca_cert, ca_key, csrs, digest="-sha256"):
+    """Certificates per second with one ``openssl x509 -req`` per CSR."""
+    ext = Path(work) / "leaf.cnf"
+    ext.write_text(EXTFILE)
+    out = Path(work) / "openssl-out"
+    out.mkdir(exist_ok=True)
+    start, cpu = time.perf_counter(), 0.0
+    for number, csr in enumerate(csrs):
+        argv = ["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+                "-set_serial", "0x%040x" % (secrets.randbits(158) | 1 << 158), "-days", "365",
+                "-extfile", ext, "-extensions", "leaf", "-copy_extensions", "copy",
+                "-out", out / ("%d.crt" % number)]
+        if digest:
+            argv.insert(3, digest)
+        _wall, used, code, err = common.run_cpu(argv)
+        if code != 0:
+            raise RuntimeError("openssl x509 -req failed: %s" % err.strip())
+        cpu += used
+    return len(csrs) / (time.perf_counter() - start), len(csrs) / max(cpu, 1e-9)
+
+
+def _two_tier(work, family, issuing_args=(), env=None):
+    root, issuing = Path(work) / ("%s-root" % family), Path(work) / ("%s-issuing" % family)
+    common.qpki("ca", "init", "--profile", "%s/root-ca" % family, "--var", "cn=Bench %s Root"
+                % family, "--ca-dir", root, env=env)
+    common.qpki("ca", "init", "--profile", "%s/issuing-ca" % family, "--var",
+                "cn=Bench %s Issuing" % family, "--ca-dir", issuing, "--parent", root,
+                *issuing_args, env=env)
+    return root, issuing
+
+
+def run(work, count=500, ml_count=200, openssl_count=40, log=print):
+    from cryptography.hazmat.primitives import hashes
+
+    work = Path(work)
+    results = {"rows": [], "hsm": None}
+    log("issuance: making %d P-256 and %d ML-DSA-65 CSRs (not timed)" % (count, ml_count))
+    ec_csrs = common.write_csrs(work / "csr-ec", count, "ec")
+    ml_csrs = common.write_csrs(work / "csr-ml", ml_count, "mldsa")
+
+    # --- ECDSA P-256 leaves, software issuing key
+    _root, ec_issuing = _two_tier(work, "ec")
+    rate, rate_cpu, out = batch_rate(work, ec_issuing, "ec/tls-server", work / "csr-ec", count)
+    reference = _load_cert(next(out.iterdir()))
+    ec_key_path = ec_issuing / "private" / "ca.ecdsa-p256.key"
+    ec_key = _load_key(ec_key_path)
+    raw, raw_cpu = raw_rate(reference, _load_cert(ec_issuing / "ca.crt"), ec_key,
+                            hashes.SHA256(), count)
+    osl, osl_cpu = openssl_rate(work, ec_issuing / "ca.crt", ec_key_path,
+                                ec_csrs[:openssl_count])
+    row = {"scenario": "ECDSA P-256 leaves, EC issuing CA, software key", "n": count,
+           "qpki": rate, "raw": raw, "openssl": osl,
+           "cpu": {"qpki": rate_cpu, "raw": raw_cpu, "openssl": osl_cpu}}
+    results["rows"].append(row)
+    log_row(row, log)
+    results["breakdown"] = breakdown(work, ec_issuing, ec_csrs[:min(count, 1000)], log)
+    results["breakdown_n"] = min(count, 1000)
+
+    # --- the same with the issuing key in SoftHSM2
+    hsm = common.SoftHsm(work / "softhsm")
+    if hsm.available:
+        hsm.init()
+        hsm.keygen("bench-issuing", "b1")
+        config = hsm.write_config(work / "hsm.yaml")
+        root = work / "hsm-root"
+        common.qpki("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Bench HSM Root",
+                    "--ca-dir", root, env=hsm.env)
+        hsm_issuing = work / "hsm-issuing"
+        common.qpki("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Bench HSM Issuing",
+                    "--ca-dir", hsm_issuing, "--parent", root, "--hsm-config", config,
+                    "--key-label", "bench-issuing", env=hsm.env)
+        rate, hsm_cpu, _out = batch_rate(work, hsm_issuing, "ec/tls-server", work / "csr-ec",
+                                         count, env=hsm.env)
+        row = {"scenario": "ECDSA P-256 leaves, EC issuing CA, SoftHSM2 key", "n": count,
+               "qpki": rate, "raw": raw, "openssl": osl,
+               "cpu": {"qpki": hsm_cpu, "raw": raw_cpu, "openssl": osl_cpu},
+               "note": "raw and openssl use the software P-256 key (openssl has no PKCS#11 "
+                       "provider here)"}
+        results["rows"].append(row)
+        log_row(row, log)
+        results["hsm"] = hsm_path(hsm, config, count, rate, hsm_cpu)
+        log("  HSM path: batch %.0f/s = %.0f%% of raw python-pkcs11 signing (%.0f sig/s, "
+            "target >= 75%%; CPU time %.0f%%); qpki Pkcs11Signer.sign alone %.0f/s = %.0f%%"
+            % (rate, 100 * results["hsm"]["ratio"], results["hsm"]["raw_pkcs11"],
+               100 * results["hsm"]["ratio_cpu"], results["hsm"]["signer"],
+               100 * results["hsm"]["signer_ratio"]))
+    else:
+        log("  SoftHSM2 or pkcs11-tool missing: HSM scenario skipped")
+
+    # --- ML-DSA-65 leaves from an ML-DSA issuing CA
+    _root, ml_issuing = _two_tier(work, "ml")
+    rate, rate_cpu, out = batch_rate(work, ml_issuing, "ml/tls-server", work / "csr-ml",
+                                     ml_count)
+    reference = _load_cert(next(out.iterdir()))
+    ml_key = _load_key(ml_issuing / "private" / "ca.ml-dsa-65.key")
+    raw, raw_cpu = raw_rate(reference, _load_cert(ml_issuing / "ca.crt"), ml_key, None,
+                            ml_count)
+    osl = osl_cpu = None
+    if common.openssl_has("ML-DSA-65"):
+        osl, osl_cpu = openssl_rate(work, ml_issuing / "ca.crt", ml_issuing / "private" /
+                                    "ca.ml-dsa-65.key", ml_csrs[:openssl_count], digest=None)
+    row = {"scenario": "ML-DSA-65 leaves, ML-DSA-65 issuing CA, software key", "n": ml_count,
+           "qpki": rate, "raw": raw, "openssl": osl,
+           "cpu": {"qpki": rate_cpu, "raw": raw_cpu, "openssl": osl_cpu},
+           "note": None if osl else "openssl %s has no ML-DSA (3.5+ needed)"
+           % common.run(["openssl", "version"]).stdout.split()[1]}
+    results["rows"].append(row)
+    log_row(row, log)
+    return results
+
+
+def breakdown(work, ca_dir, csrs, log=print):
+    """CPU milliseconds per certificate of each step of ``cert_issue_batch``,
+    in this process (no start-up), measured by wrapping its steps."""
+    from qpki.ops import batch
+    from qpki.profiles.profile import Profile
+
+    spent = {}
+
+    def wrap(owner, name, label):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.process_time() - start
+
+        setattr(owner, name, timed)
+        return original
+
+    steps = [(batch, "csr_request", "CSR parse + signature check"),
+             (Profile, "render", "profile rendering"),
+             (batch, "sign_new", "build + sign (the raw part)"),
+             (batch, "record_many", "CA files + index + serial"),
+             (batch, "log_issues", "audit records"),
+             (batch, "write_files", "output copies")]
+    saved = [(owner, name, wrap(owner, name, label)) for owner, name, label in steps]
+    try:
+        out = Path(work) / "out-breakdown"
+        start = time.process_time()
+        batch.cert_issue_batch(str(ca_dir), "ec/tls-server", [str(c) for c in csrs],
+                               out_dir=str(out))
+        total = time.process_time() - start
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+    per = {label: 1000 * value / len(csrs) for label, value in spent.items()}
+    per["everything else"] = 1000 * total / len(csrs) - sum(per.values())
+    per["total (in process)"] = 1000 * total / len(csrs)
+    log("  per certificate, CPU ms: " + ", ".join("%s %.2f" % kv for kv in per.items()))
+    return per
+
+
+def log_row(row, log):
+    cpu = row["cpu"]
+    osl = ("%.1fx openssl x509 -req (%.0f/s; CPU time %.1fx)"
+           % (row["qpki"] / row["openssl"], row["openssl"], cpu["qpki"] / cpu["openssl"])
+           if row["openssl"] else "openssl n/a")
+    log("  %s: %.0f certs/s = %.0f%% of raw cryptography (%.0f/s, target >= 50%%; CPU time "
+        "%.0f%%), %s" % (row["scenario"], row["qpki"], 100 * row["qpki"] / row["raw"],
+                         row["raw"], 100 * cpu["qpki"] / cpu["raw"], osl))
+
+
+def hsm_path(hsm, config, count, batch, batch_cpu):
+    """Raw python-pkcs11 signing with a held session vs the batch rate, and
+    qpki's signer layer alone."""
+    import hashlib
+
+    import pkcs11
+
+    from qpki.hsm.library import load_library  # the same pkcs11.lib object qpki will use
+
+    digest = hashlib.sha256(b"bench").digest()
+    lib = load_library(hsm.lib)
+    token = lib.get_token(token_label=hsm.label)
+    with token.open(user_pin=hsm.pin) as session:
+        key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="bench-issuing")
+
+        walls, cpus = [], []
+        for _ in range(3):
+            start, cpu = time.perf_counter(), time.process_time()
+            for _ in range(count):
+                key.sign(digest, mechanism=pkcs11.Mechanism.ECDSA)
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
+        raw, raw_cpu = count / min(walls), count / min(cpus)
+    from qpki.signer.pkcs11 import Pkcs11Signer
+
+    tbs = secrets.token_bytes(400)  # about the size of a leaf's to-be-signed part
+    with Pkcs11Signer(str(config), "ecdsa-p256", label="bench-issuing") as signer:
+        def signer_once():
+            start = time.perf_counter()
+            for _ in range(count):
+                signer.sign(tbs)
+            return time.perf_counter() - start
+
+        signer_rate = count / common.best(signer_once, 3)
+    return {"raw_pkcs11": raw, "batch": batch, "ratio": batch / raw, "signer": signer_rate,
+            "signer_ratio": signer_rate / raw, "raw_pkcs11_cpu": raw_cpu,
+            "batch_cpu": batch_cpu, "ratio_cpu": batch_cpu / raw_cpu}

@@ -1,0 +1,281 @@
+"""Batch issuance: many CSRs, one opening of the CA, one lock, one HSM login.
+
+``cert_issue_batch`` is what ``qpki cert issue --csr-dir/--csr ... --out-dir``
+runs. It works in three phases:
+
+1. Validate every CSR before the CA is even opened: parse it, check its
+   self-signature, its key type against the profile, a catalyst CSR's
+   alternative key, and render the profile (subject and SANs from the CSR).
+   The first bad CSR stops the batch with a one-line error naming its file;
+   nothing has been signed or written at that point.
+2. Open the CA once (one HSM login), take its lock once, check the issuer
+   once per profile and draw every serial against one read of the index.
+   Sign every certificate in memory. A signing failure (token gone...)
+   leaves the CA directory untouched as well.
+3. Record them all with one flush per kind of file (``issuance.record_many``:
+   the certificate files, then the index lines in one atomic rewrite, then
+   the serial file), append their audit records in one write, and write the
+   output copies.
+
+``issue_many`` is phase 2 + 3 for callers that already hold an opened
+``Authority`` and its lock (``cert_state.cert_ensure`` can use it for the
+module's batch form).
+"""
+
+import os
+
+from ..errors import InputError, StoreError
+from ..profiles.loader import load_profile
+from ..store.atomic import ensure_dir, fsync_dir, write_files
+from ..store.lock import ca_lock
+from ..store.serials import new_serial, used_serials
+from ..x509.certificate import utcnow
+from .authority import Authority
+from .cert import check_key_algorithm, csr_request, csr_sans, issued_result
+from .hybrid import check_alt_key, csr_alt_public_key
+from .issuance import check_issuer, pem, record_many, sign_new, validity_window
+
+CSR_SUFFIXES = (".csr", ".pem", ".der", ".req")
+
+
+class CsrInput:
+    """One CSR of a batch: its bytes, the text naming it in errors (its
+    file name), and optionally its own output path, profile and variables
+    (defaults: the batch's)."""
+
+    __slots__ = ("data", "where", "out", "profile", "values")
+
+    def __init__(self, data, where="CSR", out=None, profile=None, values=None):
+        self.data = data
+        self.where = where
+        self.out = out
+        self.profile = profile
+        self.values = values
+
+
+class Prepared:
+    """A validated CSR, ready to be signed."""
+
+    __slots__ = ("profile", "rendered", "public_key", "alt_public_key", "where", "out")
+
+    def __init__(self, profile, rendered, public_key, alt_public_key=None, where="CSR",
+                 out=None):
+        self.profile = profile
+        self.rendered = rendered
+        self.public_key = public_key
+        self.alt_public_key = alt_public_key
+        self.where = where
+        self.out = out
+
+
+def csr_files(csr_dir):
+    """The CSR files of ``csr_dir`` (``*.csr``, ``*.pem``, ``*.der``,
+    ``*.req``; hidden files skipped), sorted by name."""
+    try:
+        names = sorted(os.listdir(csr_dir))
+    except OSError as exc:
+        raise InputError("cannot read CSR directory %s: %s"
+                         % (csr_dir, exc.strerror or exc)) from None
+    paths = [os.path.join(csr_dir, name) for name in names
+             if not name.startswith(".") and name.lower().endswith(CSR_SUFFIXES)
+             and os.path.isfile(os.path.join(csr_dir, name))]
+    if not paths:
+        raise InputError("no CSR files (%s) in %s"
+                         % (", ".join("*" + s for s in CSR_SUFFIXES), csr_dir))
+    return paths
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InputError("cannot read CSR %s: %s" % (path, exc.strerror or exc)) from None
+
+
+def prepare(profile, csr_data, where="CSR", values=None, out=None):
+    """Validate one CSR for ``profile`` (a Profile) and render it; InputError
+    naming ``where`` when anything is wrong. Needs no CA."""
+    csr, public_key = csr_request(csr_data, where)
+    check_key_algorithm(profile, public_key, where)
+    alt_public_key = check_alt_key(profile, csr_alt_public_key(csr, where), where)
+    try:
+        rendered = profile.render(values or {}, csr_subject=csr.subject,
+                                  csr_sans=csr_sans(csr))
+    except InputError as exc:  # a variable taken from this CSR breaks the profile
+        raise type(exc)("%s: %s" % (where, exc)) from None
+    return Prepared(profile, rendered, public_key, alt_public_key, where, out)
+
+
+def issue_many(authority, prepared, now=None):
+    """Sign and record one certificate per Prepared item; the caller holds
+    the CA lock. Returns the certificates in the order given.
+
+    Nothing is written until every certificate is signed; then they are
+    recorded together (see the module docstring) and audited in one append.
+    """
+    prepared = list(prepared)
+    if not prepared:
+        return []
+    now = now or utcnow()
+    checked = set()
+    for item in prepared:
+        if id(item.profile) not in checked:
+            check_issuer(authority, item.profile)
+            checked.add(id(item.profile))
+    windows = [validity_window(authority, item.rendered.validity, now) for item in prepared]
+    used = used_serials(authority.dir)
+    certs = []
+    for item, window in zip(prepared, windows):
+        serial = new_serial(used)
+        used.add(serial)
+        certs.append(sign_new(authority, item.profile, item.rendered, item.public_key, serial,
+                              window, item.alt_public_key))
+    record_many(authority.dir, certs)
+    log_issues(authority, [(item.profile, cert) for item, cert in zip(prepared, certs)])
+    return certs
+
+
+def log_issues(authority, issued):
+    """One ``cert.issue`` audit record per (profile, certificate), with the
+    fields ``ops.audit.log_issue`` writes, chained and appended with one
+    write and one fsync (``store.audit.append_record`` does one of each per
+    record). The caller holds the CA lock."""
+    from ..store import audit as store_audit
+    from ..store.metafile import utc_text
+    from . import audit
+
+    if not issued:
+        return []
+    path = store_audit.audit_path(authority.dir.path)
+    seq, prev = store_audit.last_record(path)
+    key_id = getattr(authority, "key_id", None)
+    keys = {"keys": audit.key_refs(authority.meta.get("keys")),
+            "ca_key_id": key_id.hex().upper() if key_id else None}
+    records, chunks = [], []
+    for profile, cert in issued:
+        fields = {"time": utc_text(utcnow()), "op": audit.ISSUE}
+        fields.update(audit.cert_fields(cert))
+        fields["profile"] = getattr(profile, "name", profile)
+        fields.update(keys)
+        seq += 1
+        record = store_audit.seal(fields, seq, prev)
+        prev = record["hash"]
+        records.append(record)
+        try:
+            chunks.append(store_audit.line_bytes(record))
+        except (TypeError, ValueError) as err:
+            raise StoreError("cannot write audit record to %s: %s" % (path, err)) from err
+    created = not os.path.exists(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+        try:
+            view = memoryview(b"".join(chunks))
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(os.path.dirname(path) or ".")
+    except OSError as err:
+        raise StoreError("cannot append to audit log %s: %s"
+                         % (path, err.strerror or err)) from err
+    return records
+
+
+def _inputs(csrs):
+    """CsrInput objects from paths, (where, data) pairs or CsrInput."""
+    inputs = []
+    for item in csrs:
+        if isinstance(item, CsrInput):
+            inputs.append(item)
+        elif isinstance(item, (str, os.PathLike)):
+            path = os.fspath(item)
+            inputs.append(CsrInput(_read(path), path))
+        else:
+            where, data = item
+            inputs.append(CsrInput(data, where))
+    return inputs
+
+
+def _output_paths(inputs, out_dir):
+    """Each input's output path (None: only the CA's copy), refusing two
+    inputs that would write the same file."""
+    paths, seen = [], {}
+    for item in inputs:
+        out = item.out
+        if out is None and out_dir is not None:
+            stem = os.path.splitext(os.path.basename(item.where))[0]
+            if not stem or item.where == "CSR":
+                raise InputError("%s: no file name to derive the output name from; "
+                                 "give it an output path" % item.where)
+            out = os.path.join(out_dir, stem + ".crt")
+        if out is not None:
+            key = os.path.abspath(out)
+            if key in seen:
+                raise InputError("%s and %s would both be written to %s"
+                                 % (seen[key], item.where, out))
+            if os.path.isdir(out):
+                raise InputError("cannot write %s: it is a directory" % out)
+            seen[key] = item.where
+        paths.append(out)
+    return paths
+
+
+def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphrase=None,
+                     now=None):
+    """Issue one certificate per CSR from ``ca_dir`` with one CA opening.
+
+    ``profile``: name, YAML path or Profile (default for every CSR).
+    ``csrs``: CSR file paths, ``(where, bytes)`` pairs or ``CsrInput``.
+    ``out_dir``: where ``<csr file stem>.crt`` copies go (created if its
+    parent exists); a ``CsrInput.out`` overrides it. ``values``: profile
+    variables for every CSR (a ``CsrInput.values`` overrides them).
+
+    Every CSR is validated before anything is signed; any error is an
+    InputError naming the CSR, and the CA directory is left as it was.
+    Returns ``{"changed", "count", "certificates": [...], "paths": [...]}``
+    where each certificate entry has the fields of a single ``cert issue``
+    result plus ``csr``, and ``paths`` lists every file written.
+    """
+    default = load_profile(profile) if isinstance(profile, str) else profile
+    inputs = _inputs(csrs)
+    if not inputs:
+        raise InputError("no CSRs given")
+    if out_dir is not None and os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise InputError("--out-dir %s is not a directory" % out_dir)
+    outs = _output_paths(inputs, out_dir)
+    for out in outs:
+        if out is not None:
+            folder = os.path.dirname(os.path.abspath(out))
+            if folder != os.path.abspath(out_dir or "") and not os.path.isdir(folder):
+                raise InputError("cannot write %s: directory %s does not exist" % (out, folder))
+    profiles = {}
+    prepared = []
+    for item, out in zip(inputs, outs):
+        item_profile = item.profile or default
+        if isinstance(item_profile, str):
+            item_profile = profiles.get(item_profile) or profiles.setdefault(
+                item_profile, load_profile(item_profile))
+        prepared.append(prepare(item_profile, item.data, item.where,
+                                item.values if item.values is not None else values, out))
+    if out_dir is not None:
+        ensure_dir(out_dir)
+    with Authority(ca_dir, passphrase) as authority:
+        with ca_lock(authority.dir.path):
+            certs = issue_many(authority, prepared, now)
+        ca_paths = [str(authority.dir.cert_path(cert.serial_number)) for cert in certs]
+        record_paths = [str(authority.dir.index), str(authority.dir.serial),
+                        os.path.join(str(authority.dir.path), "audit.log")]
+    copies = [(item.out, pem(cert)) for item, cert in zip(prepared, certs) if item.out]
+    write_files(copies)
+    entries = []
+    for item, cert, ca_path in zip(prepared, certs, ca_paths):
+        entry = issued_result(cert, [ca_path] + ([item.out] if item.out else []))
+        entry.pop("changed")
+        entry["csr"] = item.where
+        entries.append(entry)
+    paths = ca_paths + [out for out, _data in copies] + record_paths
+    return {"changed": True, "count": len(certs), "certificates": entries, "paths": paths}

@@ -1,0 +1,135 @@
+"""Batch issuance at the ops level (what the Ansible module calls):
+``ops.batch.cert_issue_batch`` and ``issue_many``, and the store helpers the
+batch relies on (``index.append_entries``, ``atomic.write_files``)."""
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from qpki.errors import InputError, StoreError
+from qpki.ops import batch
+from qpki.ops.ca import ca_init
+from qpki.ops.check import ca_check
+from qpki.store.atomic import write_files
+from qpki.store.index import append_entries, entry_for_certificate, read_index
+
+
+def csr(cn, dns=()):
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+    if dns:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), False)
+    key = ec.generate_private_key(ec.SECP256R1())
+    return builder.sign(key, hashes.SHA256()).public_bytes(Encoding.PEM)
+
+
+@pytest.fixture
+def issuing(tmp_path):
+    ca_init(str(tmp_path / "root"), "ec/root-ca", {"cn": "Root"})
+    ca_init(str(tmp_path / "issuing"), "ec/issuing-ca", {"cn": "Issuing"},
+            parent_dir=str(tmp_path / "root"))
+    return tmp_path / "issuing"
+
+
+def test_per_item_outputs_profiles_and_values(issuing, tmp_path):
+    (tmp_path / "out").mkdir()
+    items = [
+        batch.CsrInput(csr("a.example.com", ["a.example.com"]), "a", out=str(tmp_path / "a.pem")),
+        batch.CsrInput(csr("b.example.com"), "b", out=str(tmp_path / "out/b.crt"),
+                       profile="ec/tls-client"),
+        ("c.csr", csr("c.example.com", ["c.example.com"])),
+    ]
+    result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
+                                    out_dir=str(tmp_path / "out"))
+    assert result["count"] == 3
+    by_csr = {entry["csr"]: entry for entry in result["certificates"]}
+    a = x509.load_pem_x509_certificate((tmp_path / "a.pem").read_bytes())
+    b = x509.load_pem_x509_certificate((tmp_path / "out/b.crt").read_bytes())
+    c = x509.load_pem_x509_certificate((tmp_path / "out/c.crt").read_bytes())
+    eku = x509.ExtendedKeyUsage
+    assert x509.oid.ExtendedKeyUsageOID.SERVER_AUTH in a.extensions.get_extension_for_class(eku).value
+    assert x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH in b.extensions.get_extension_for_class(eku).value
+    assert by_csr["c.csr"]["serial"] == "%X" % c.serial_number
+    assert [e.serial for e in read_index(issuing / "index.txt")] == [
+        a.serial_number, b.serial_number, c.serial_number]
+    assert (issuing / "serial").read_text().strip() == "%040X" % c.serial_number
+    assert ca_check(str(issuing))["valid"] is True
+
+
+def test_a_variable_from_one_csr_breaking_the_profile_names_that_csr(issuing, tmp_path):
+    items = [("good.csr", csr("good.example.com", ["good.example.com"])),
+             ("bad.csr", csr("not a dns name!", []))]
+    with pytest.raises(InputError, match="bad.csr"):
+        batch.cert_issue_batch(str(issuing), "ec/tls-server", items)
+    assert (issuing / "index.txt").read_text() == ""
+
+
+def test_nothing_is_written_when_signing_fails_midway(issuing, monkeypatch, tree_snapshot):
+    before = tree_snapshot(issuing, exclude=[".lock"])
+    real, calls = batch.sign_new, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise StoreError("token went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "sign_new", flaky)
+    items = [("%d.csr" % n, csr("h%d.example.com" % n, ["h%d.example.com" % n]))
+             for n in range(5)]
+    with pytest.raises(StoreError, match="token went away"):
+        batch.cert_issue_batch(str(issuing), "ec/tls-server", items)
+    assert tree_snapshot(issuing, exclude=[".lock"]) == before
+
+
+def test_issue_many_with_an_open_authority(issuing):
+    from qpki.ops.authority import Authority
+    from qpki.profiles.loader import load_profile
+    from qpki.store.lock import ca_lock
+
+    profile = load_profile("ec/tls-server")
+    prepared = [batch.prepare(profile, csr("m%d.example.com" % n, ["m%d.example.com" % n]),
+                              "m%d" % n) for n in range(4)]
+    with Authority(str(issuing)) as authority, ca_lock(authority.dir.path):
+        certs = batch.issue_many(authority, prepared)
+    assert len({c.serial_number for c in certs}) == 4
+    for cert in certs:
+        assert (issuing / "certs" / ("%040X.crt" % cert.serial_number)).is_file()
+    lines = (issuing / "audit.log").read_text().splitlines()
+    assert [line.count('"op":"cert.issue"') for line in lines[-4:]] == [1, 1, 1, 1]
+
+
+def test_append_entries_keeps_lines_and_refuses_duplicates(issuing, tmp_path):
+    index = issuing / "index.txt"
+    foreign = ("V\t300506070809Z\t\t0A\tunknown\t/CN=written by openssl\n"
+               "R\t300506070809Z\t250101000000Z,keyCompromise\t0B\tunknown\t/CN=r\n")
+    index.write_text(foreign.rstrip("\n"))  # no final newline: one is added
+    cert = x509.load_pem_x509_certificate(
+        next((issuing.parent / "root" / "certs").iterdir()).read_bytes())
+    entry = entry_for_certificate(cert)
+    append_entries(index, [entry])
+    text = index.read_text()
+    assert text.startswith(foreign) and text.count("\n") == 3
+    with pytest.raises(StoreError, match="already in"):
+        append_entries(index, [entry])
+    other = entry.__class__(**{**entry.__dict__, "serial": 0x0C})
+    with pytest.raises(StoreError, match="appears twice"):
+        append_entries(index, [other, other])
+    assert index.read_text() == text
+    index.write_text(text + "V\tbad\n")
+    with pytest.raises(StoreError, match="invalid line 4"):
+        append_entries(index, [other])
+
+
+def test_write_files_is_all_or_nothing_before_the_renames(tmp_path):
+    (tmp_path / "keep").write_bytes(b"old")
+    write_files([(tmp_path / "keep", b"new"), (tmp_path / "other", b"x")])
+    assert (tmp_path / "keep").read_bytes() == b"new"
+    with pytest.raises(StoreError, match="missing"):
+        write_files([(tmp_path / "keep", b"newer"), (tmp_path / "missing" / "f", b"y")])
+    assert (tmp_path / "keep").read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep", "other"]

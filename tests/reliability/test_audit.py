@@ -1,0 +1,220 @@
+"""The hash-chained audit log (issue 6, item 6)."""
+
+import hashlib
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from reliability_support import make_csr
+
+GENESIS = "0" * 64
+
+
+def _records(ca_dir):
+    return [json.loads(line) for line in (ca_dir / "audit.log").read_text().splitlines()]
+
+
+def _expected_hash(record):
+    body = {k: v for k, v in record.items() if k != "hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def pristine_pki(tmp_path_factory):
+    """root -> issuing; one leaf issued, revoked, a CRL, a credential."""
+    from conftest import qpki_command
+
+    base = tmp_path_factory.mktemp("audit")
+
+    def run(*argv):
+        result = subprocess.run(qpki_command() + list(argv), cwd=base, capture_output=True,
+                                text=True, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    run("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Audit Root", "--ca-dir", "root")
+    run("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Audit Issuing", "--ca-dir",
+        "iss", "--parent", "root")
+    (base / "leaf.csr").write_bytes(make_csr("leaf.example.com"))
+    leaf = json.loads(run("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
+                          "--csr", "leaf.csr", "--json").stdout)
+    run("cert", "revoke", leaf["serial"], "--ca-dir", "iss", "--reason", "keyCompromise")
+    run("crl", "gen", "--ca-dir", "iss")
+    run("credential", "enroll", "c1", "--ca-dir", "iss", "--cred-dir", "creds", "--profile",
+        "ec/tls-server", "--var", "cn=c1.example.com")
+    return base, leaf["serial"]
+
+
+@pytest.fixture
+def pki(pristine_pki, tmp_path):
+    base, serial = pristine_pki
+    work = tmp_path / "w"
+    shutil.copytree(base, work, symlinks=True)
+    return work, serial
+
+
+def test_every_signing_operation_is_recorded_and_chained(pki):
+    work, serial = pki
+    root, iss = _records(work / "root"), _records(work / "iss")
+    assert [r["op"] for r in root] == ["ca.init", "cert.issue"]
+    assert root[0]["self_signed"] is True and root[0]["profile"] == "ec/root-ca"
+    assert root[1]["profile"] == "ec/issuing-ca" and root[1]["subject"] == "CN=Audit Issuing"
+    assert [r["op"] for r in iss] == ["ca.init", "cert.issue", "cert.revoke", "crl.gen",
+                                      "cert.issue"]
+    assert iss[0]["self_signed"] is False and iss[0]["issuer"] == "CN=Audit Root"
+    assert iss[0]["serial"] == root[1]["serial"]  # the parent recorded the child's certificate
+    issued = iss[1]
+    assert issued["serial"].lstrip("0") == serial.lstrip("0")
+    assert issued["profile"] == "ec/tls-server" and issued["subject"] == "CN=leaf.example.com"
+    assert issued["keys"] == [{"id": "default", "algorithm": "ecdsa-p256", "storage": "software",
+                               "path": "private/ca.ecdsa-p256.key"}]
+    assert len(issued["ca_key_id"]) == 40 and len(issued["fingerprint"]) == 64
+    assert iss[2]["reason"] == "keyCompromise" and iss[3]["crl_number"] == 1
+    assert iss[3]["revoked"] == 1
+    for records in (root, iss):
+        prev = GENESIS
+        for number, record in enumerate(records, 1):
+            assert record["seq"] == number and record["prev"] == prev
+            assert record["hash"] == _expected_hash(record)
+            prev = record["hash"]
+
+
+def test_audit_verify_ok(pki, qpki_cli):
+    work, _ = pki
+    result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work)
+    assert result.returncode == 0, result
+    data = result.json()
+    assert data["valid"] and data["records"] == 5 and data["line"] is None
+    assert data["head"]["hash"] == _records(work / "iss")[-1]["hash"]
+    text = qpki_cli("audit", "verify", "--ca-dir", "iss", cwd=work)
+    assert text.stdout.startswith("OK: 5 records, chain intact")
+
+
+def _tamper(path, change):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(change(lines)))
+
+
+def _edit_field(line, key, value):
+    record = json.loads(line)
+    record[key] = value
+    return json.dumps(record, separators=(",", ":")) + "\n"
+
+
+def _rehash(line, prev=None):
+    record = json.loads(line)
+    if prev is not None:
+        record["prev"] = prev
+    record["hash"] = _expected_hash(record)
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+TAMPERING = {
+    "edited field": (lambda ls: ls[:2] + [_edit_field(ls[2], "reason", "superseded")] + ls[3:],
+                     "line 3: hash mismatch"),
+    "edited field, hash recomputed": (lambda ls: ls[:1] + [_rehash(_edit_field(
+        ls[1], "subject", "CN=evil.example.com"))] + ls[2:], "line 3: prev does not match"),
+    "deleted middle line": (lambda ls: ls[:2] + ls[3:], "line 3: seq is 4, expected 3"),
+    "deleted first line": (lambda ls: ls[1:], "line 1: seq is 2, expected 1"),
+    "swapped lines": (lambda ls: ls[:1] + [ls[2], ls[1]] + ls[3:], "line 2: seq is 3"),
+    "inserted forged line": (lambda ls: ls[:3] + [_rehash(ls[2])] + ls[3:],
+                             "line 4: seq is 3, expected 4"),
+    "truncated tail (partial line)": (lambda ls: ls[:-1] + [ls[-1][:40]], "line 5: incomplete"),
+    "deleted last line": (lambda ls: ls[:-1], "has no issuance record"),
+    "last two lines deleted": (lambda ls: ls[:-2], "has no issuance record"),
+    "reformatted line": (lambda ls: ls[:1] + [json.dumps(json.loads(ls[1]), indent=1).replace(
+        "\n", " ") + "\n"] + ls[2:], "line 2: not byte-identical"),
+    "emptied log": (lambda ls: [], "has no issuance record"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TAMPERING))
+def test_audit_verify_detects_tampering(name, pki, qpki_cli):
+    work, _ = pki
+    change, expected = TAMPERING[name]
+    _tamper(work / "iss" / "audit.log", change)
+    result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work)
+    assert result.returncode == 1, result
+    data = result.json()
+    assert not data["valid"] and expected in data["reason"], data["reason"]
+    human = qpki_cli("audit", "verify", "--ca-dir", "iss", cwd=work)
+    assert human.returncode == 1 and human.stdout.startswith("FAILED: ")
+    # A damaged chain is evidence: ca check --repair reports it and leaves it alone,
+    # except an incomplete last line, which it cuts (and records that it did).
+    before = (work / "iss" / "audit.log").read_bytes()
+    qpki_cli("ca", "check", "--ca-dir", "iss", "--repair", cwd=work)
+    after = (work / "iss" / "audit.log").read_bytes()
+    if "incomplete" in expected:
+        assert after.startswith(before[:before.rindex(b"\n") + 1])
+        added = [json.loads(line)["op"] for line in after[before.rindex(b"\n") + 1:].splitlines()]
+        assert added[0] == "audit.repair", added
+    elif "seq" in expected or "hash" in expected or "prev" in expected or "byte" in expected:
+        assert after == before
+
+
+def test_anchor_detects_removed_tail_lines(pki, qpki_cli):
+    """Lines removed from the end leave no hole in the chain; the CA state
+    catches most such cases, an anchor kept elsewhere catches all."""
+    work, _ = pki
+    head = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work).json()["head"]
+    anchor = "%d:%s" % (head["seq"], head["hash"])
+    assert qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", anchor,
+                    cwd=work).returncode == 0
+    _tamper(work / "iss" / "audit.log", lambda ls: ls[:-1])
+    result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", anchor, "--json",
+                      cwd=work)
+    assert result.returncode == 1 and "anchor 5" in result.json()["reason"]
+    bad = "%d:%s" % (2, "ab" * 32)
+    result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", bad, "--json", cwd=work)
+    assert result.returncode == 1 and "line 2: hash differs" in result.json()["reason"]
+
+
+def test_ca_crt_swapped_after_init_is_detected(pki, qpki_cli):
+    work, _ = pki
+    (work / "iss" / "ca.crt").write_bytes((work / "root" / "ca.crt").read_bytes())
+    result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work)
+    assert result.returncode == 1 and "ca.crt" in result.json()["reason"]
+
+
+def test_failed_commands_do_not_append(pki, qpki_cli):
+    work, _ = pki
+    before = (work / "iss" / "audit.log").read_bytes()
+    (work / "bad.csr").write_bytes(b"garbage")
+    assert qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server", "--csr",
+                    "bad.csr", cwd=work).returncode == 1
+    assert qpki_cli("cert", "revoke", "0ABC", "--ca-dir", "iss", cwd=work).returncode == 1
+    assert qpki_cli("crl", "gen", "--ca-dir", "iss", "--days", "0", cwd=work).returncode == 1
+    assert (work / "iss" / "audit.log").read_bytes() == before
+
+
+def test_a_damaged_log_stops_signing_before_anything_changes(pki, qpki_cli, tree_snapshot,
+                                                            diff_snapshots):
+    work, _ = pki
+    _tamper(work / "iss" / "audit.log", lambda ls: ls[:-1] + [ls[-1].rstrip("\n")])
+    before = tree_snapshot(work / "iss")
+    result = qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
+                      "--csr", "leaf.csr", cwd=work)
+    assert result.returncode == 1 and "incomplete line" in result.stderr
+    assert diff_snapshots(before, tree_snapshot(work / "iss")) == []
+    fixed = qpki_cli("ca", "check", "--ca-dir", "iss", "--repair", "--json", cwd=work)
+    assert fixed.returncode == 0 and fixed.json()["repaired"], fixed
+    assert qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
+                    "--csr", "leaf.csr", cwd=work).returncode == 0
+    assert qpki_cli("audit", "verify", "--ca-dir", "iss", cwd=work).returncode == 0
+
+
+def test_hsm_ca_records_the_token_key_and_never_the_pin(softhsm_token, qpki_cli, tmp_path):
+    cfg = softhsm_token.write_config(tmp_path / "hsm.yaml")
+    softhsm_token.keygen("EC:secp384r1", "root-ca-key", "01")
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=HSM Root", "--ca-dir", "ca",
+             "--hsm-config", cfg, "--key-label", "root-ca-key", "--key-id", "01", check=True)
+    qpki_cli("crl", "gen", "--ca-dir", "ca", check=True)
+    records = _records(tmp_path / "ca")
+    assert [r["op"] for r in records] == ["ca.init", "crl.gen"]
+    assert records[1]["keys"] == [{"id": "default", "algorithm": "ecdsa-p384",
+                                   "storage": "pkcs11", "label": "root-ca-key", "key_id": "01"}]
+    assert softhsm_token.pin not in (tmp_path / "ca" / "audit.log").read_text()
+    assert qpki_cli("audit", "verify", "--ca-dir", "ca").returncode == 0
