@@ -89,13 +89,24 @@ def audit_ready(ca_path):
     store_audit.last_record(store_audit.audit_path(ca_path))
 
 
-def log_issue(authority, profile, cert):
-    """A certificate was signed by ``authority`` (Authority) and recorded."""
+def _issue_fields(authority, profile, cert):
     fields = {"time": _now(), "op": ISSUE}
     fields.update(cert_fields(cert))
     fields["profile"] = _profile_name(profile)
     fields.update(_authority_keys(authority))
-    return store_audit.append_record(authority.dir.path, fields)
+    return fields
+
+
+def log_issue(authority, profile, cert):
+    """A certificate was signed by ``authority`` (Authority) and recorded."""
+    return store_audit.append_record(authority.dir.path,
+                                     _issue_fields(authority, profile, cert))
+
+
+def log_issues(authority, issued):
+    """One record per (profile, certificate) of a batch, written at once."""
+    return store_audit.append_records(
+        authority.dir.path, [_issue_fields(authority, p, c) for p, c in issued])
 
 
 def log_crl(authority, crl, number):

@@ -24,12 +24,13 @@ module's batch form).
 
 import os
 
-from ..errors import InputError, StoreError
+from ..errors import InputError
 from ..profiles.loader import load_profile
-from ..store.atomic import ensure_dir, fsync_dir, write_files
+from ..store.atomic import ensure_dir, write_files
 from ..store.lock import ca_lock
 from ..store.serials import new_serial, used_serials
 from ..x509.certificate import utcnow
+from . import audit
 from .authority import Authority
 from .cert import check_key_algorithm, csr_request, csr_sans, issued_result
 from .hybrid import check_alt_key, csr_alt_public_key
@@ -132,57 +133,8 @@ def issue_many(authority, prepared, now=None):
         certs.append(sign_new(authority, item.profile, item.rendered, item.public_key, serial,
                               window, item.alt_public_key))
     record_many(authority.dir, certs)
-    log_issues(authority, [(item.profile, cert) for item, cert in zip(prepared, certs)])
+    audit.log_issues(authority, [(item.profile, cert) for item, cert in zip(prepared, certs)])
     return certs
-
-
-def log_issues(authority, issued):
-    """One ``cert.issue`` audit record per (profile, certificate), with the
-    fields ``ops.audit.log_issue`` writes, chained and appended with one
-    write and one fsync (``store.audit.append_record`` does one of each per
-    record). The caller holds the CA lock."""
-    from ..store import audit as store_audit
-    from ..store.metafile import utc_text
-    from . import audit
-
-    if not issued:
-        return []
-    path = store_audit.audit_path(authority.dir.path)
-    seq, prev = store_audit.last_record(path)
-    key_id = getattr(authority, "key_id", None)
-    keys = {"keys": audit.key_refs(authority.meta.get("keys")),
-            "ca_key_id": key_id.hex().upper() if key_id else None}
-    records, chunks = [], []
-    for profile, cert in issued:
-        fields = {"time": utc_text(utcnow()), "op": audit.ISSUE}
-        fields.update(audit.cert_fields(cert))
-        fields["profile"] = getattr(profile, "name", profile)
-        fields.update(keys)
-        seq += 1
-        record = store_audit.seal(fields, seq, prev)
-        prev = record["hash"]
-        records.append(record)
-        try:
-            chunks.append(store_audit.line_bytes(record))
-        except (TypeError, ValueError) as err:
-            raise StoreError("cannot write audit record to %s: %s" % (path, err)) from err
-    created = not os.path.exists(path)
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(path, flags, 0o644)
-        try:
-            view = memoryview(b"".join(chunks))
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if created:
-            fsync_dir(os.path.dirname(path) or ".")
-    except OSError as err:
-        raise StoreError("cannot append to audit log %s: %s"
-                         % (path, err.strerror or err)) from err
-    return records
 
 
 def _inputs(csrs):

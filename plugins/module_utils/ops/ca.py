@@ -16,7 +16,7 @@ from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
 from .ca_keys import KeyRequest
 from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
-from .issuance import fingerprint, pem, record, signature_options, validity_window
+from .issuance import fingerprint, pem, signature_options, validity_window
 
 
 def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,

@@ -131,19 +131,30 @@ def last_record(path):
 def append_record(ca_dir, fields):
     """Append one record to ``<ca_dir>/audit.log`` (created if missing) and
     return it. The caller holds the CA lock."""
+    return append_records(ca_dir, [fields])[0]
+
+
+def append_records(ca_dir, field_list):
+    """Append one chained record per mapping in ``field_list`` with a single
+    write and fsync, and return them. The caller holds the CA lock."""
     path = audit_path(ca_dir)
     seq, prev = last_record(path)
-    record = seal(fields, seq + 1, prev)
-    try:
-        data = line_bytes(record)
-    except (TypeError, ValueError) as err:
-        raise StoreError("cannot write audit record to %s: %s" % (path, err)) from err
+    records, chunks = [], []
+    for fields in field_list:
+        seq += 1
+        record = seal(fields, seq, prev)
+        prev = record["hash"]
+        try:
+            chunks.append(line_bytes(record))
+        except (TypeError, ValueError) as err:
+            raise StoreError("cannot write audit record to %s: %s" % (path, err)) from err
+        records.append(record)
     created = not os.path.exists(path)
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o644)
         try:
-            view = memoryview(data)
+            view = memoryview(b"".join(chunks))
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
@@ -153,7 +164,7 @@ def append_record(ca_dir, fields):
             fsync_dir(os.path.dirname(path) or ".")
     except OSError as err:
         raise StoreError("cannot append to audit log %s: %s" % (path, err.strerror or err)) from err
-    return record
+    return records
 
 
 def ensure_log(ca_dir):
