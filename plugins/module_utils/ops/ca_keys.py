@@ -55,6 +55,8 @@ def hsm_signer(config_path, algorithm, label, key_id, options, generate):
 
 
 def hsm_storage(config_path, label, key_id):
+    """The seed's pkcs11 storage entry. A generated key's random id is not
+    recorded: the label, unique in the token, names it (as in the seed)."""
     storage = {"type": "pkcs11", "config": config_path, "label": label}
     if key_id:
         storage["key_id"] = key_id
