@@ -10,13 +10,9 @@ ML-DSA signatures are also checked with dilithium-py, an implementation we
 did not write, so our verdicts are cross-checked.
 """
 
-import datetime
-import os
-from pathlib import Path
 
 import pytest
 from cryptography import x509
-from pyasn1.codec.der import decoder
 
 from qpki.errors import InputError, VerificationError
 from qpki.x509.parse import (load_certificate, load_certificate_file, load_crl, load_crl_file,
@@ -26,12 +22,7 @@ from qpki.x509.signature import (verify_certificate_signature, verify_crl_signat
                                  verify_csr_signature)
 from qpki.x509.verify import verify_certificate, verify_crl
 
-REPO = Path(__file__).resolve().parents[2]
-
-# Inside every window: certificates 2026-02-14 .. 2027-02-14, CRLs 2026-02-14 .. 2026-02-21.
-AT = datetime.datetime(2026, 2, 16, 12, 0, tzinfo=datetime.timezone.utc)
-AFTER_CRLS = datetime.datetime(2026, 6, 1, tzinfo=datetime.timezone.utc)
-AFTER_LEAVES = datetime.datetime(2027, 6, 1, tzinfo=datetime.timezone.utc)
+from interop_vectors import AFTER_CRLS, AFTER_LEAVES, AT, flip_signature_byte, shared_dir
 
 FAMILIES = ["classical/ecdsa", "classical/rsa", "pqc/mldsa"]
 LEAVES = ["certs/%02d.crt" % n for n in range(2, 7)]
@@ -39,31 +30,9 @@ CRLS = ["crl/ca.crl", "crl/ca.crl.der"]
 CSRS = ["csr/ecdsa.csr", "csr/mldsa87.csr"]
 
 
-def shared_dir():
-    """shared/ beside the repository, or $QPKI_SHARED_DIR; fail when absent."""
-    override = os.environ.get("QPKI_SHARED_DIR")
-    candidate = Path(override) if override else REPO.parent / "shared"
-    if not (candidate / "interop" / "qpki").is_dir():
-        origin = "QPKI_SHARED_DIR" if override else "the directory beside the repository"
-        pytest.fail("interop vectors not found: %s/interop/qpki (from %s)" % (candidate, origin),
-                    pytrace=False)
-    return candidate
-
-
 @pytest.fixture(scope="module")
 def qpki_dir():
     return shared_dir() / "interop" / "qpki"
-
-
-def flip_signature_byte(der):
-    """``der`` with one byte near the end of its signature BIT STRING flipped."""
-    outer, rest = decoder.decode(der)
-    assert not rest
-    signature = outer[2].asOctets()
-    assert len(signature) > 16 and der.endswith(signature), "signature is not the last field"
-    damaged = bytearray(der)
-    damaged[-8] ^= 0x01
-    return bytes(damaged)
 
 
 def _ca(qpki_dir, family):

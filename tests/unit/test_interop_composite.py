@@ -20,7 +20,7 @@ from qpki.x509.parse import composite_module, load_certificate, public_key_of_ce
 from qpki.x509.signature import scheme_for_oid, verify_certificate_signature
 from qpki.x509.verify import verify_certificate
 
-from test_interop import flip_signature_byte, shared_dir
+from interop_vectors import flip_signature_byte, shared_dir
 
 AT = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
 
