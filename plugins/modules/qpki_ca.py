@@ -25,40 +25,23 @@ description:
   - When the CA already exists the module reports C(changed=false) if its profile, subject,
     parent and key storage are the ones asked for, and fails naming every difference otherwise.
     An existing CA is never re-keyed or re-issued.
-  - The HSM PIN is never a module option. Set the environment variable named by C(pin_env) in
-    the HSM configuration file with the task's C(environment) keyword, from Ansible Vault. The
-    collection's action plugin passes environment values to the module in a temporary file, not
-    on the command line, so the PIN does not appear in C(-vvv) output or in the process list.
-author:
-  - QPKI maintainers (@qpki)
 requirements:
-  - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 and a PKCS#11 library for HSM keys
 extends_documentation_fragment:
+  - qpki.pki.qpki
+  - qpki.pki.qpki.attributes
+  - qpki.pki.qpki.hsm_key
+  - qpki.pki.qpki.passphrase
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details: Nothing is created, signed or written; the result predicts the CA.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [qpki.pki.qpki]
-  action:
-    support: full
-    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
-      private temporary file instead of the command line.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   state:
     description:
@@ -118,20 +101,6 @@ options:
     description:
       - The parent's chain (the parent's certificate first, the root last), PEM text.
     type: str
-  hsm_config:
-    description:
-      - HSM configuration file (YAML with C(type), C(pkcs11.lib), C(pkcs11.token) and
-        C(pkcs11.pin_env)) on the managed host. Selects HSM mode for the CA key.
-    type: path
-  key_label:
-    description:
-      - Label of the CA key in the token.
-    type: str
-  key_id:
-    description:
-      - Id (hex, for example C(0102)) of the CA key in the token. With O(key_label), both must
-        name the same key.
-    type: str
   generate_key:
     description:
       - Generate the key in the token when no key with O(key_label)/O(key_id) exists there yet.
@@ -141,10 +110,6 @@ options:
   passphrase:
     description:
       - Passphrase that encrypts a new software CA key (and decrypts it later).
-    type: str
-  passphrase_env:
-    description:
-      - Name of an environment variable holding the CA key passphrase.
     type: str
   return_content:
     description:

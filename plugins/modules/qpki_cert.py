@@ -22,38 +22,22 @@ description:
     the CA, which means one HSM login for the whole batch.
   - A CA profile (C(ec/issuing-ca)...) is allowed. This is how a root CA on another host signs
     the CSR of a subordinate CA created by M(qpki.pki.qpki_ca) with O(qpki.pki.qpki_ca#module:csr_path).
-  - An HSM-backed CA needs its PIN in the environment variable named by C(pin_env), set
-    with the task's C(environment) keyword. The PIN is never a module option.
-author:
-  - QPKI maintainers (@qpki)
 requirements:
-  - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 when the CA key is in an HSM
 extends_documentation_fragment:
+  - qpki.pki.qpki
+  - qpki.pki.qpki.attributes
+  - qpki.pki.qpki.passphrase
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details: Decides exactly as a real run, signs and writes nothing.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [qpki.pki.qpki]
-  action:
-    support: full
-    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
-      private temporary file instead of the command line.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   ca_dir:
     description:
@@ -133,14 +117,6 @@ options:
       - Return the certificate and the CA chain (PEM) in RV(certificate) and RV(chain).
     type: bool
     default: false
-  passphrase:
-    description:
-      - Passphrase of the CA's software key.
-    type: str
-  passphrase_env:
-    description:
-      - Name of an environment variable holding the CA key passphrase.
-    type: str
 seealso:
   - module: qpki.pki.qpki_ca
   - module: qpki.pki.qpki_crl

@@ -22,37 +22,20 @@ description:
   - Without O(credential_id), a credential that no longer fits is superseded by a new one with
     a new id. With O(credential_id), a mismatch is an error, because a credential is never
     rewritten.
-  - HSM PINs (for an HSM-backed CA or an HSM credential key) are read from the environment
-    variable named by C(pin_env), set with the task's C(environment) keyword.
-author:
-  - QPKI maintainers (@qpki)
 requirements:
-  - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 for HSM keys
 extends_documentation_fragment:
+  - qpki.pki.qpki
+  - qpki.pki.qpki.attributes
+  - qpki.pki.qpki.hsm_key
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [qpki.pki.qpki]
-  action:
-    support: full
-    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
-      private temporary file instead of the command line.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   state:
     description:
@@ -85,18 +68,6 @@ options:
     description:
       - Id (directory name) of the credential. Default is a new id made from the common name
         and the date, with lookup by profile and common name as described above.
-    type: str
-  hsm_config:
-    description:
-      - HSM configuration file; the credential key is then made in (or taken from) the token.
-    type: path
-  key_label:
-    description:
-      - Label of the credential key in the token.
-    type: str
-  key_id:
-    description:
-      - Id (hex) of the credential key in the token.
     type: str
   generate_key:
     description:

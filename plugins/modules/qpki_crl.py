@@ -17,38 +17,21 @@ description:
   - Generates the CA's CRL (C(crl/ca.crl) PEM and C(crl/ca.crl.der)) only when there is none,
     when the revocations changed since the last CRL, or when its nextUpdate is within
     O(renew_before). A second run with the same input signs nothing.
-  - An HSM-backed CA needs its PIN in the environment variable named by C(pin_env), set
-    with the task's C(environment) keyword. The PIN is never a module option.
-author:
-  - QPKI maintainers (@qpki)
 requirements:
-  - python >= 3.10 on the managed host
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 when the CA key is in an HSM
 extends_documentation_fragment:
+  - qpki.pki.qpki
+  - qpki.pki.qpki.attributes
+  - qpki.pki.qpki.passphrase
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: full
     details: Shows the revoked serials before and after.
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [qpki.pki.qpki]
-  action:
-    support: full
-    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
-      private temporary file instead of the command line.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   ca_dir:
     description:
@@ -98,14 +81,6 @@ options:
       - Return the CRL (PEM) in RV(crl).
     type: bool
     default: false
-  passphrase:
-    description:
-      - Passphrase of the CA's software key.
-    type: str
-  passphrase_env:
-    description:
-      - Name of an environment variable holding the CA key passphrase.
-    type: str
 seealso:
   - module: qpki.pki.qpki_cert
   - module: community.crypto.x509_crl

@@ -15,34 +15,16 @@ description:
   - Lists the slots and tokens of a PKCS#11 library. No PIN is needed for this.
   - With O(hsm_config) it can also list the token's mechanisms (no PIN), its keys (PIN), and
     test a login (PIN).
-  - The PIN is read from the environment variable named by C(pin_env) in the HSM configuration
-    file. Set it with the task's C(environment) keyword; it is never a module option.
-author:
-  - QPKI maintainers (@qpki)
 requirements:
-  - python >= 3.10 on the managed host
   - python-pkcs11 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
+  - qpki.pki.qpki
+  - qpki.pki.qpki.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
 attributes:
-  check_mode:
-    support: full
   diff_mode:
-    support: none
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [qpki.pki.qpki]
-  action:
-    support: full
-    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
-      private temporary file instead of the command line.
-  async:
-    support: none
-  bypass_host_loop:
     support: none
 options:
   lib:

@@ -19,36 +19,19 @@ description:
   - An existing key of another type or size is an error naming both. It is never replaced.
   - With O(state=absent), deletes the key pair, but only with O(confirm_delete=true), because
     deleting a CA key cannot be undone.
-  - The PIN is read from the environment variable named by C(pin_env) in the HSM configuration
-    file. Set it with the task's C(environment) keyword; it is never a module option.
-author:
-  - QPKI maintainers (@qpki)
 requirements:
-  - python >= 3.10 on the managed host
   - python-pkcs11, cryptography, pyyaml, pyasn1 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
+  - qpki.pki.qpki
+  - qpki.pki.qpki.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
   - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
-    support: full
     details: Logs in to look for the key, generates or deletes nothing.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    support: full
-    membership: [qpki.pki.qpki]
-  action:
-    support: full
-    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
-      private temporary file instead of the command line.
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   hsm_config:
     description:

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: qpki.pki maintainers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Documentation shared by the qpki.pki modules.
+
+    qpki.pki.qpki             author, base requirement, the note on the HSM PIN (every module)
+    qpki.pki.qpki.attributes  the attributes every module shares (list it before the
+                              ansible.builtin.action_common_attributes fragments: when two
+                              fragments set the same attribute field, the first one listed wins)
+    qpki.pki.qpki.hsm_key     hsm_config / key_label / key_id of a key in a PKCS#11 token
+    qpki.pki.qpki.passphrase  passphrase / passphrase_env of the CA's software key
+    """
+
+    DOCUMENTATION = r"""
+options: {}
+author:
+  - QPKI maintainers (@qpki)
+requirements:
+  - python >= 3.10 on the managed host
+notes:
+  - The HSM PIN is never a module option. Set the environment variable named by C(pin_env) in
+    the HSM configuration file with the task's C(environment) keyword, from Ansible Vault. The
+    collection's action plugin passes environment values to the module in a temporary file, not
+    on the command line, so the PIN does not appear in C(-vvv) output or in the process list.
+"""
+
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+  platform:
+    platforms: posix
+  action_group:
+    support: full
+    membership: [qpki.pki.qpki]
+  action:
+    support: full
+    details: The action plugin passes the task's environment (the HSM PIN) to the module in a
+      private temporary file instead of the command line.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+"""
+
+    HSM_KEY = r"""
+options:
+  hsm_config:
+    description:
+      - HSM configuration file (YAML with C(type), C(pkcs11.lib), C(pkcs11.token) and
+        C(pkcs11.pin_env)) on the managed host. Selects HSM mode for the key, which is then
+        made in (or taken from) the token.
+    type: path
+  key_label:
+    description:
+      - Label (CKA_LABEL) of the key in the token.
+    type: str
+  key_id:
+    description:
+      - Id (CKA_ID, hex, for example C(0102)) of the key in the token. With O(key_label), both
+        must name the same key.
+    type: str
+"""
+
+    PASSPHRASE = r"""
+options:
+  passphrase:
+    description:
+      - Passphrase of the CA's software key.
+    type: str
+  passphrase_env:
+    description:
+      - Name of an environment variable holding the CA key passphrase.
+    type: str
+"""
