@@ -4,8 +4,8 @@
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import InputError
-from ..store.atomic import write_file, write_files
-from ..store.index import append_entries, append_entry, entry_for_certificate
+from ..store.atomic import write_files
+from ..store.index import append_entries, entry_for_certificate
 from ..store.serials import new_serial, record_serial, used_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 
@@ -107,10 +107,7 @@ def sign_new(authority, profile, rendered, subject_public_key, serial, window,
 
 def record(ca, cert):
     """Write certs/<SERIAL>.crt, the index line and the serial file."""
-    write_file(ca.cert_path(cert.serial_number),
-               cert.public_bytes(serialization.Encoding.PEM))
-    append_entry(ca.index, entry_for_certificate(cert))
-    record_serial(ca, cert.serial_number)
+    record_many(ca, [cert])
 
 
 def record_many(ca, certs):
