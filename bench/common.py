@@ -59,62 +59,53 @@ def machine():
 
 # ------------------------------------------------------------------ processes and timing
 
-def run(argv, env=None, cwd=None, check=False, timeout=600):
-    """subprocess.run with text output; ``env`` entries are added (None removes)."""
+def _environment(env):
+    """os.environ with ``env`` entries added (None removes one)."""
     full = dict(os.environ)
     for key, value in (env or {}).items():
         if value is None:
             full.pop(key, None)
         else:
             full[key] = str(value)
-    proc = subprocess.run([str(a) for a in argv], env=full, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return full
+
+
+def run(argv, env=None, cwd=None, check=False, timeout=600):
+    """subprocess.run with text output; ``env`` entries are added (None removes)."""
+    proc = subprocess.run([str(a) for a in argv], env=_environment(env), cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         raise RuntimeError("%s -> exit %d\n%s%s" % (" ".join(map(str, argv)), proc.returncode,
                                                      proc.stdout[-2000:], proc.stderr[-2000:]))
     return proc
 
 
-def child_peak_rss(argv, env=None, cwd=None):
-    """(wall seconds, peak RSS MiB, returncode, stderr) via os.wait4."""
-    full = dict(os.environ)
-    for key, value in (env or {}).items():
-        if value is None:
-            full.pop(key, None)
-        else:
-            full[key] = str(value)
+def _waited(argv, env, cwd):
+    """(wall seconds, rusage, returncode, stderr) of one child, via os.wait4."""
     start = time.perf_counter()
-    proc = subprocess.Popen([str(a) for a in argv], env=full, cwd=cwd,
+    proc = subprocess.Popen([str(a) for a in argv], env=_environment(env), cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL)
     err = proc.stderr.read()
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
     proc.stderr.close()
-    return wall, usage.ru_maxrss / 1024.0, proc.returncode, err.decode(errors="replace")
+    return wall, usage, os.waitstatus_to_exitcode(status), err.decode(errors="replace")
+
+
+def child_peak_rss(argv, env=None, cwd=None):
+    """(wall seconds, peak RSS MiB, returncode, stderr) via os.wait4."""
+    wall, usage, code, err = _waited(argv, env, cwd)
+    return wall, usage.ru_maxrss / 1024.0, code, err
 
 
 def run_cpu(argv, env=None, cwd=None):
     """(wall seconds, CPU seconds user+system, returncode, stderr) of one
     child, CPU time from wait4: unlike wall time it barely moves when other
     work shares the machine."""
-    full = dict(os.environ)
-    for key, value in (env or {}).items():
-        if value is None:
-            full.pop(key, None)
-        else:
-            full[key] = str(value)
-    start = time.perf_counter()
-    proc = subprocess.Popen([str(a) for a in argv], env=full, cwd=cwd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
-    err = proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stderr.close()
-    return wall, usage.ru_utime + usage.ru_stime, proc.returncode, err.decode(errors="replace")
+    wall, usage, code, err = _waited(argv, env, cwd)
+    return wall, usage.ru_utime + usage.ru_stime, code, err
 
 
 def best(function, repeat=3):

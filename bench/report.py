@@ -1,6 +1,5 @@
 """docs/PERFORMANCE.md, written from one bench run's results."""
 
-from pathlib import Path
 
 from .common import REPO
 

@@ -199,20 +199,28 @@ def resolve_generate(key):
 
 # ---------------------------------------------------------------- ensure
 
+def _requested(ca_dir, profile, values, key, parent_dir):
+    """(profile, rendered, facts of the existing CA or None); an existing CA
+    that differs from the request is refused, naming every difference."""
+    profile = _profile(profile)
+    _check_profile(profile, key)
+    rendered = profile.render(values or {})
+    if CaDir(ca_dir).exists():
+        differences = _compare_existing(ca_dir, profile, rendered, key, parent_dir)
+        if differences:
+            _refuse(ca_dir, differences)
+        return profile, rendered, _info(ca_dir)
+    return profile, rendered, None
+
+
 def ca_ensure(ca_dir, profile, values=None, parent_dir=None, key=None, passphrase=None,
               parent_passphrase=None, check_mode=False):
     """Create the CA when missing; return its facts (``changed`` false) when
     it matches; raise InputError naming every difference otherwise."""
     key = key or KeyRequest(passphrase=passphrase)
-    profile = _profile(profile)
-    _check_profile(profile, key)
-    rendered = profile.render(values or {})
-    target = CaDir(ca_dir)
-    if target.exists():
-        differences = _compare_existing(ca_dir, profile, rendered, key, parent_dir)
-        if differences:
-            _refuse(ca_dir, differences)
-        return _info(ca_dir)
+    profile, rendered, existing = _requested(ca_dir, profile, values, key, parent_dir)
+    if existing is not None:
+        return existing
     if os.path.exists(os.path.join(ca_dir, REQUEST_NAME)):
         raise StoreError("%s holds a pending CA request (%s): complete it with the signed "
                          "certificate, or remove the directory" % (ca_dir, REQUEST_NAME))
@@ -283,15 +291,9 @@ def ca_request(ca_dir, profile, values=None, key=None, passphrase=None, csr_out=
     ``csr_out`` is an extra path to copy the CSR to.
     """
     key = key or KeyRequest(passphrase=passphrase)
-    profile = _profile(profile)
-    _check_profile(profile, key)
-    rendered = profile.render(values or {})
-    target = CaDir(ca_dir)
-    if target.exists():
-        differences = _compare_existing(ca_dir, profile, rendered, key, None)
-        if differences:
-            _refuse(ca_dir, differences)
-        return _info(ca_dir)
+    profile, rendered, existing = _requested(ca_dir, profile, values, key, None)
+    if existing is not None:
+        return existing
     request = pending_request(ca_dir)
     request_path, csr_path = _request_paths(ca_dir)
     if request is not None:
