@@ -74,10 +74,11 @@ def run(argv, env=None, cwd=None, check=False, timeout=600):
     """subprocess.run with text output; ``env`` entries are added (None removes)."""
     proc = subprocess.run([str(a) for a in argv], env=_environment(env), cwd=cwd,
                           capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, check=False)
     if check and proc.returncode != 0:
-        raise RuntimeError("%s -> exit %d\n%s%s" % (" ".join(map(str, argv)), proc.returncode,
-                                                     proc.stdout[-2000:], proc.stderr[-2000:]))
+        command = " ".join(map(str, argv))
+        raise RuntimeError("%s -> exit %d\n%s%s" % (command, proc.returncode,
+                                                    proc.stdout[-2000:], proc.stderr[-2000:]))
     return proc
 
 
@@ -112,7 +113,7 @@ def best(function, repeat=3):
     """Smallest wall time of ``repeat`` calls of ``function()`` (which may
     return its own duration, or None to be timed here)."""
     times = []
-    for _ in range(repeat):
+    for dummy in range(repeat):
         start = time.perf_counter()
         value = function()
         times.append(value if isinstance(value, float) else time.perf_counter() - start)

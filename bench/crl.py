@@ -43,28 +43,28 @@ def run(work, count=100_000, reps=2, log=print):
     fill_index(issuing / "index.txt", count)
 
     gen = []
-    for _ in range(reps):
+    for dummy in range(reps):
         wall, peak, code, err = common.child_peak_rss(
             [common.QPKI, "crl", "gen", "--ca-dir", issuing])
         if code != 0:
             raise RuntimeError("qpki crl gen failed: %s" % err.strip())
         gen.append((wall, peak))
-    gen_time = min(w for w, _ in gen)
-    gen_peak = max(p for _, p in gen)
+    gen_time = min(w for w, dummy in gen)
+    gen_peak = max(p for dummy, p in gen)
     pem = issuing / "crl" / "ca.crl"
     info = []
-    for _ in range(3):
+    for dummy in range(3):
         wall, peak, code, err = common.child_peak_rss([common.QPKI, "crl", "info", pem])
         if code != 0:
             raise RuntimeError("qpki crl info failed: %s" % err.strip())
         info.append((wall, peak))
-    info_time = min(w for w, _ in info)
+    info_time = min(w for w, dummy in info)
     described = json.loads(common.run([common.QPKI, "crl", "info", pem, "--json"],
                                       check=True).stdout)
     checked = common.run(["openssl", "crl", "-in", pem, "-noout", "-CAfile", issuing / "ca.crt"])
     ok = described["revoked_count"] == count and "verify OK" in checked.stdout + checked.stderr
     result = {"count": count, "gen_seconds": gen_time, "gen_peak_mib": gen_peak,
-              "info_seconds": info_time, "info_peak_mib": max(p for _, p in info),
+              "info_seconds": info_time, "info_peak_mib": max(p for dummy, p in info),
               "size_bytes": (issuing / "crl" / "ca.crl.der").stat().st_size, "verified": ok}
     log("  crl gen (%d entries): %.2f s (target <= 3 s), peak %.0f MiB (target <= 300); "
         "crl info: %.2f s (target <= 2 s); openssl verify + count: %s"

@@ -33,7 +33,7 @@ HEAVY = {
 
 def _wall(argv, reps):
     times = []
-    for _ in range(reps):
+    for dummy in range(reps):
         start = time.perf_counter()
         common.run(argv, check=True)
         times.append(time.perf_counter() - start)

@@ -163,7 +163,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 def _run(argv: list[str], *, secrets_: Iterable[str] = (), **kw: Any) -> subprocess.CompletedProcess:
     """Run a helper tool; on failure raise with the PINs masked out of the message."""
-    proc = subprocess.run(argv, capture_output=True, text=True, **kw)
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, **kw)
     if proc.returncode != 0:
         msg = f"{' '.join(argv)} -> exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
         for s in secrets_:
@@ -254,7 +254,7 @@ class SoftHsmToken:
         argv += list(args)
         if check:
             return _run(argv, secrets_=(self.pin, self.so_pin))
-        return subprocess.run(argv, capture_output=True, text=True)
+        return subprocess.run(argv, capture_output=True, text=True, check=False)
 
     def keygen(self, key_type: str = "EC:secp384r1", label: str = "root-ca-key",
                key_id: str | None = "01") -> subprocess.CompletedProcess:
@@ -382,7 +382,7 @@ def qpki_cli(tmp_path: Path) -> Callable[..., CliResult]:
         argv = qpki_command() + [os.fspath(a) for a in args]
         proc = subprocess.run(argv, cwd=os.fspath(cwd or tmp_path), env=full_env,
                               input=input, capture_output=True, text=True, timeout=timeout,
-                              stdin=None if input is not None else subprocess.DEVNULL)
+                              stdin=None if input is not None else subprocess.DEVNULL, check=False)
         result = CliResult(proc.args, proc.returncode, proc.stdout, proc.stderr)
         if check and result.returncode != 0:
             raise AssertionError(str(result))

@@ -261,18 +261,13 @@ chain:
 """
 
 import os
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-        abs_path, apply_file_attributes, key_request, run_op, secret, values)
-    from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
-        ca_ensure, ca_install, ca_request)
-    QPKI_IMPORT_ERROR = None
-except ImportError:  # the core's dependencies are missing on the managed host
-    QPKI_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
+    ca_ensure, ca_install, ca_request)
 
 
 def _read(module, path, what):
@@ -298,10 +293,6 @@ def _state_of(ca_dir):
     if os.path.exists(os.path.join(ca_dir, "ca.request.json")):
         return "pending"
     return "absent"
-
-
-REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
-                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -348,8 +339,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if QPKI_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
+    check_dependencies(module)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
     key = key_request(module, secret(module, "passphrase", "passphrase_env"))

@@ -212,18 +212,13 @@ signed:
   type: int
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-        abs_path, apply_file_attributes, run_op, secret)
-    from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
-        CertRequest, cert_ensure)
-    QPKI_IMPORT_ERROR = None
-except ImportError:  # the core's dependencies are missing on the managed host
-    QPKI_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, apply_file_attributes, check_dependencies, run_op, secret)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
+    CertRequest, cert_ensure)
 
 KEEP = ("path", "serial", "subject", "issuer", "not_before", "not_after", "fingerprint_sha256",
         "sans", "reasons", "changed")
@@ -241,10 +236,6 @@ def _csr(module, item, where):
                                                              exc.strerror or exc))
     module.fail_json(msg="%scsr_path or csr_content is required" % where)
     return None, None
-
-
-REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
-                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -280,8 +271,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if QPKI_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
+    check_dependencies(module)
     params = module.params
     batch = params["certificates"] is not None
     items = params["certificates"] if batch else [dict(

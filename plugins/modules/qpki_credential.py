@@ -22,6 +22,9 @@ description:
   - Without O(credential_id), a credential that no longer fits is superseded by a new one with
     a new id. With O(credential_id), a mismatch is an error, because a credential is never
     rewritten.
+  - Batch form. O(credentials) lists several credentials. They are checked together and the
+    missing ones are enrolled under one opening of the CA (one HSM login for the CA key, one
+    lock, one index update), which is much faster than a loop.
 requirements:
   - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 for HSM keys
@@ -57,13 +60,44 @@ options:
     description:
       - End-entity profile (C(ec/tls-server), C(ec/tls-client), C(ml/signing)...) or the path of
         a YAML profile.
+      - Default for the items of O(credentials).
     type: str
     required: true
   vars:
     description:
       - Profile variables, for example V(cn) and V(dns_names) for C(ec/tls-server).
+      - With O(credentials), the variables every item starts from (an item's own C(vars) are
+        merged over them).
     type: dict
     default: {}
+  credentials:
+    description:
+      - Several credentials in one task. Each item takes C(credential_id), C(vars) and
+        optionally C(profile), C(key_label) and C(key_id) (with O(hsm_config)), with the same
+        meaning as the options of the single form.
+      - The items are decided one by one as the single form would (kept, enrolled, or an error
+        for a mismatching O(credential_id)). Every item is checked before anything is enrolled;
+        the first bad one fails the task, naming it (C(credentials[3])), and nothing is written.
+      - Mutually exclusive with O(credential_id), O(key_label) and O(key_id).
+    type: list
+    elements: dict
+    suboptions:
+      credential_id:
+        description: Id of the credential (default as for O(credential_id)).
+        type: str
+      vars:
+        description: Profile variables of this credential, merged over O(vars).
+        type: dict
+        default: {}
+      profile:
+        description: Profile of this credential (default O(profile)).
+        type: str
+      key_label:
+        description: Label of this credential's key in the token (needs O(hsm_config)).
+        type: str
+      key_id:
+        description: Id (hex) of this credential's key in the token (needs O(hsm_config)).
+        type: str
   credential_id:
     description:
       - Id (directory name) of the credential. Default is a new id made from the common name
@@ -119,6 +153,19 @@ EXAMPLES = r"""
       cn: "{{ item }}"
       dns_names: ["{{ item }}"]
   loop: [www.example.com, api.example.com]
+  environment:
+    HSM_PIN: "{{ vault_hsm_pin }}"
+
+- name: TLS credentials for many servers in one task (one CA opening, one HSM login)
+  qpki.pki.qpki_credential:
+    ca_dir: /srv/pki/issuing
+    cred_dir: /srv/pki/credentials
+    profile: ec/tls-server
+    credentials:
+      - credential_id: www.example.com
+        vars: {cn: www.example.com, dns_names: [www.example.com, example.com]}
+      - credential_id: api.example.com
+        vars: {cn: api.example.com, dns_names: [api.example.com]}
   environment:
     HSM_PIN: "{{ vault_hsm_pin }}"
 
@@ -187,27 +234,98 @@ certificate:
   description: The certificate (PEM).
   returned: when O(return_content=true) and the credential exists
   type: str
+credentials:
+  description: One result per item of O(credentials), with the keys above and C(changed).
+  returned: batch form
+  type: list
+  elements: dict
+enrolled:
+  description: How many credentials this run enrolled (signed).
+  returned: batch form
+  type: int
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-        abs_path, apply_file_attributes, key_request, run_op, secret, values)
-    from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
-        credential_ensure)
-    QPKI_IMPORT_ERROR = None
-except ImportError:  # the core's dependencies are missing on the managed host
-    QPKI_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_keys import KeyRequest
+from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
+    CredentialRequest, credential_ensure, credential_ensure_many)
 
 KEEP = ("id", "cred_path", "cert_path", "chain_path", "key_path", "key_storage", "serial",
         "subject", "sans", "not_after", "fingerprint_sha256", "profile", "reasons")
 
 
-REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
-                "pyasn1-modules; python-pkcs11 for HSM keys)")
+def _apply_attributes(module, result, changed):
+    """mode/owner/group on the certificate and chain; owner/group on the key (0600)."""
+    changed = apply_file_attributes(module, [result.get("cert_path"), result.get("chain_path")],
+                                    changed)
+    if result.get("key_path"):
+        key_args = module.load_file_common_arguments(module.params, path=result["key_path"])
+        key_args["mode"] = "0600"
+        changed = module.set_fs_attributes_if_different(key_args, changed)
+    return changed
+
+
+def _output(module, result, changed):
+    output = {k: result.get(k) for k in KEEP}
+    output["changed"] = changed
+    if module.params["return_content"]:
+        output["certificate"] = result.get("certificate")
+    return output
+
+
+def _diff_of(output, enrolled):
+    after = {"id": output["id"], "subject": output["subject"], "profile": output["profile"],
+             "sans": output["sans"]}
+    return ({} if enrolled else after), after
+
+
+def _batch(module, passphrase, ca_passphrase):
+    params = module.params
+    hsm_config = abs_path(params["hsm_config"])
+    requests = []
+    for number, item in enumerate(params["credentials"]):
+        where = "credentials[%d]" % number
+        if hsm_config is not None and not (item.get("key_label") or item.get("key_id")):
+            module.fail_json(msg="%s: hsm_config needs key_label and/or key_id" % where)
+        if hsm_config is None and (item.get("key_label") or item.get("key_id")):
+            module.fail_json(msg="%s: key_label and key_id need hsm_config" % where)
+        merged = dict(params["vars"] or {})
+        merged.update(item.get("vars") or {})
+        key = KeyRequest(hsm_config=hsm_config, key_label=item.get("key_label"),
+                         key_id=item.get("key_id"), generate_key=bool(params["generate_key"]),
+                         passphrase=passphrase)
+        requests.append(CredentialRequest(item.get("profile") or params["profile"],
+                                          {k: v for k, v in merged.items() if v is not None},
+                                          credential_id=item.get("credential_id"), key=key,
+                                          where=where))
+    outcome = run_op(module, credential_ensure_many, abs_path(params["ca_dir"]),
+                     abs_path(params["cred_dir"]), requests, ca_passphrase=ca_passphrase,
+                     renew_before=params["renew_before"], check_mode=module.check_mode)
+    changed = outcome["changed"]
+    results = []
+    for result in outcome["results"]:
+        for warning in result.get("warnings") or []:
+            module.warn(warning)
+        item_changed = result["changed"]
+        if not module.check_mode:
+            item_changed = _apply_attributes(module, result, item_changed)
+        changed = changed or item_changed
+        output = _output(module, result, item_changed)
+        output["enrolled"] = result["changed"]
+        results.append(output)
+    output = {"changed": changed, "enrolled": outcome["enrolled"], "credentials": results,
+              "reasons": [r for item in results for r in item.get("reasons") or []]}
+    if module._diff:
+        pairs = [_diff_of(r, r["enrolled"]) for r in results if r["changed"]]
+        output["diff"] = {"before": {"credentials": [b for b, _a in pairs]},
+                          "after": {"credentials": [a for _b, a in pairs]}}
+    for item in results:
+        item.pop("enrolled")
+    module.exit_json(**output)
 
 
 def main():
@@ -219,6 +337,13 @@ def main():
             profile=dict(type="str", required=True),
             vars=dict(type="dict", default={}),
             credential_id=dict(type="str"),
+            credentials=dict(type="list", elements="dict", options=dict(
+                credential_id=dict(type="str"),
+                vars=dict(type="dict", default={}),
+                profile=dict(type="str"),
+                key_label=dict(type="str", no_log=False),
+                key_id=dict(type="str"),
+            )),
             hsm_config=dict(type="path"),
             key_label=dict(type="str", no_log=False),
             key_id=dict(type="str"),
@@ -232,40 +357,36 @@ def main():
         ),
         mutually_exclusive=[["passphrase", "passphrase_env"],
                             ["ca_passphrase", "ca_passphrase_env"],
-                            ["hsm_config", "passphrase"], ["hsm_config", "passphrase_env"]],
+                            ["hsm_config", "passphrase"], ["hsm_config", "passphrase_env"],
+                            ["credentials", "credential_id"], ["credentials", "key_label"],
+                            ["credentials", "key_id"]],
         required_by={"key_label": "hsm_config", "key_id": "hsm_config"},
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if QPKI_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
+    check_dependencies(module)
     params = module.params
     if params["hsm_config"] is None:
         params["generate_key"] = False
-    key = key_request(module, secret(module, "passphrase", "passphrase_env"))
+    passphrase = secret(module, "passphrase", "passphrase_env")
+    ca_passphrase = secret(module, "ca_passphrase", "ca_passphrase_env")
+    if params["credentials"] is not None:
+        _batch(module, passphrase, ca_passphrase)
+    key = key_request(module, passphrase)
     result = run_op(module, credential_ensure, abs_path(params["ca_dir"]),
                     abs_path(params["cred_dir"]), params["profile"], values(module),
                     credential_id=params["credential_id"], key=key,
-                    ca_passphrase=secret(module, "ca_passphrase", "ca_passphrase_env"),
+                    ca_passphrase=ca_passphrase,
                     renew_before=params["renew_before"], check_mode=module.check_mode)
     changed = result["changed"]
     for warning in result.get("warnings") or []:
         module.warn(warning)
     if not module.check_mode:
-        changed = apply_file_attributes(module, [result.get("cert_path"),
-                                                 result.get("chain_path")], changed)
-        if result.get("key_path"):
-            key_args = module.load_file_common_arguments(module.params, path=result["key_path"])
-            key_args["mode"] = "0600"
-            changed = module.set_fs_attributes_if_different(key_args, changed)
-    output = {k: result.get(k) for k in KEEP}
-    output["changed"] = changed
-    if params["return_content"]:
-        output["certificate"] = result.get("certificate")
+        changed = _apply_attributes(module, result, changed)
+    output = _output(module, result, changed)
     if module._diff:
-        after = {"id": output["id"], "subject": output["subject"], "profile": output["profile"],
-                 "sans": output["sans"]}
-        output["diff"] = {"before": {} if result["changed"] else after, "after": after}
+        before, after = _diff_of(output, result["changed"])
+        output["diff"] = {"before": before, "after": after}
     module.exit_json(**output)
 
 

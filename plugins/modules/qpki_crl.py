@@ -149,24 +149,15 @@ backup_file:
 """
 
 import os
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-        abs_path, apply_file_attributes, run_op, secret)
-    from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
-    QPKI_IMPORT_ERROR = None
-except ImportError:  # the core's dependencies are missing on the managed host
-    QPKI_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, apply_file_attributes, check_dependencies, run_op, secret)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
 
 REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
            "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"]
-
-
-REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
-                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -189,8 +180,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if QPKI_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
+    check_dependencies(module)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
     crl_path = os.path.join(ca_dir, "crl", "ca.crl")

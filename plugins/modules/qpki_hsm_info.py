@@ -102,20 +102,12 @@ login:
   type: dict
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.qpki.pki.plugins.module_utils.module_support import abs_path, run_op
-    from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_info
-    QPKI_IMPORT_ERROR = None
-except ImportError:  # the core's dependencies are missing on the managed host
-    QPKI_IMPORT_ERROR = traceback.format_exc()
-
-
-REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
-                "pyasn1-modules; python-pkcs11 for HSM keys)")
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, check_dependencies, run_op)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_info
 
 
 def main():
@@ -132,8 +124,7 @@ def main():
                      ["login_test", True, ["hsm_config"]]],
         supports_check_mode=True,
     )
-    if QPKI_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
+    check_dependencies(module)
     params = module.params
     result = run_op(module, hsm_info, lib=abs_path(params["lib"]),
                     hsm_config=abs_path(params["hsm_config"]), mechanisms=params["mechanisms"],

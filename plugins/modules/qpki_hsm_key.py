@@ -130,21 +130,15 @@ deleted:
   elements: dict
 """
 
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.qpki.pki.plugins.module_utils.module_support import abs_path, run_op
-    from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_key_ensure
-    QPKI_IMPORT_ERROR = None
-except ImportError:  # the core's dependencies are missing on the managed host
-    QPKI_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
+    abs_path, check_dependencies, run_op)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_key_ensure
 
 
 HSM_ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072", "rsa-4096")
-REQUIREMENTS = ("the qpki core's Python dependencies (cryptography >= 49, pyyaml, pyasn1, "
-                "pyasn1-modules; python-pkcs11 for HSM keys)")
 
 
 def main():
@@ -161,8 +155,7 @@ def main():
         required_if=[["state", "present", ["key_label", "algorithm"]]],
         supports_check_mode=True,
     )
-    if QPKI_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib(REQUIREMENTS), exception=QPKI_IMPORT_ERROR)
+    check_dependencies(module)
     params = module.params
     result = run_op(module, hsm_key_ensure, abs_path(params["hsm_config"]),
                     label=params["key_label"], key_id=params["key_id"],

@@ -22,6 +22,11 @@ import re
 
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.qpki.pki.plugins.plugin_utils import in_process
+
+display = Display()
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -31,13 +36,28 @@ class SecretEnvironmentAction(ActionBase):
 
     TRANSFERS_FILES = True  # the remote tmp dir must exist before the module runs
 
+    _qpki_in_process = False
+
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
         self._supports_async = False
+        task_vars = task_vars if task_vars is not None else {}
+        reason = in_process.why_not(self, task_vars)
+        self._qpki_in_process = reason is None
+        if reason:
+            display.vvvv("qpki: %s runs through AnsiballZ: %s" % (self._task.action, reason),
+                         host=self._play_context.remote_addr)
         result = super(SecretEnvironmentAction, self).run(tmp, task_vars)
         del tmp
-        result.update(self._execute_module(task_vars=task_vars))
+        if self._qpki_in_process:
+            result.update(in_process.run_module(self, task_vars))
+        else:
+            result.update(self._execute_module(task_vars=task_vars))
         return result
+
+    def _early_needs_tmp_path(self):
+        # In process, nothing is transferred: no remote temporary directory.
+        return not self._qpki_in_process
 
     def _compute_environment_string(self, raw_environment_out=None):
         raw = {}

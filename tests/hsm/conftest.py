@@ -70,11 +70,11 @@ def _tools_missing():
 
 
 def _run(argv, **kw):
-    result = subprocess.run(argv, capture_output=True, text=True, **kw)
+    result = subprocess.run(argv, capture_output=True, text=True, check=False, **kw)
     if result.returncode != 0:
         # Never show PINs (they are on the command line) in a failure report.
         raise RuntimeError("%s failed (exit %d): %s" % (argv[0], result.returncode,
-                                                       result.stderr.strip()[-500:]))
+                                                        result.stderr.strip()[-500:]))
     return result
 
 

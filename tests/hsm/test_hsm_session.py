@@ -211,7 +211,7 @@ def test_login_and_logout_seen_by_pkcs11_spy(token):
     """)
     env = dict(os.environ, PKCS11SPY=token.lib, PKCS11SPY_OUTPUT=str(log))
     result = subprocess.run([sys.executable, "-c", code, str(spy_config)], env=env,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     calls = [line.split()[1] for line in log.read_text(errors="replace").splitlines()
              if line[:1].isdigit() and ": C_" in line]

@@ -4,35 +4,19 @@ batch relies on (``index.append_entries``, ``atomic.write_files``)."""
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
 
 from qpki.errors import InputError, StoreError
 from qpki.ops import batch
-from qpki.ops.ca import ca_init
 from qpki.ops.check import ca_check
 from qpki.store.atomic import write_files
 from qpki.store.index import append_entries, entry_for_certificate, read_index
 
-
-def csr(cn, dns=()):
-    builder = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-    if dns:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), False)
-    key = ec.generate_private_key(ec.SECP256R1())
-    return builder.sign(key, hashes.SHA256()).public_bytes(Encoding.PEM)
+from batch_support import csr, make_issuing
 
 
 @pytest.fixture
 def issuing(tmp_path):
-    ca_init(str(tmp_path / "root"), "ec/root-ca", {"cn": "Root"})
-    ca_init(str(tmp_path / "issuing"), "ec/issuing-ca", {"cn": "Issuing"},
-            parent_dir=str(tmp_path / "root"))
-    return tmp_path / "issuing"
+    return make_issuing(tmp_path)
 
 
 def test_per_item_outputs_profiles_and_values(issuing, tmp_path):

@@ -19,7 +19,7 @@ SPY = "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
 
 
 def openssl(*args, cwd):
-    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
 def object_blocks(listing):

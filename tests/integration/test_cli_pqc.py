@@ -20,7 +20,7 @@ SLH_DSA = {"2.16.840.1.101.3.4.3.21": slhdsa.sha2_128f, "2.16.840.1.101.3.4.3.25
 
 def raw_public_key(cert):
     """(OID, raw key bits) straight from the certificate DER."""
-    parsed, _ = decoder.decode(cert.public_bytes(Encoding.DER), asn1Spec=rfc5280.Certificate())
+    parsed, dummy = decoder.decode(cert.public_bytes(Encoding.DER), asn1Spec=rfc5280.Certificate())
     spki = parsed["tbsCertificate"]["subjectPublicKeyInfo"]
     return str(spki["algorithm"]["algorithm"]), spki["subjectPublicKey"].asOctets()
 
@@ -65,7 +65,7 @@ def test_ml_dsa_three_tier(tmp_path, qpki_cli):
 
     qpki_cli("crl", "gen", "--ca-dir", "issuing", check=True)
     crl = x509.load_pem_x509_crl((tmp_path / "issuing/crl/ca.crl").read_bytes())
-    _, key = raw_public_key(issuing)
+    dummy, key = raw_public_key(issuing)
     assert ML_DSA_65.verify(key, crl.tbs_certlist_bytes, crl.signature)
 
     ours = qpki_cli("cert", "verify", cred["cert_path"], "--ca", "root/ca.crt",
@@ -101,7 +101,7 @@ def test_no_private_key_readable_by_others(tmp_path, qpki_cli, profile):
     cred = qpki_cli("credential", "enroll", "--ca-dir", "ca", "--cred-dir", "creds",
                     "--profile", profile.split("/")[0] + "/tls-client", "--var", "cn=client",
                     "--json", check=True).json()
-    keys = [p for p in tmp_path.rglob("*.key")]
+    keys = list(tmp_path.rglob("*.key"))
     assert len(keys) == 2, keys
     for key in keys:
         assert key.stat().st_mode & 0o077 == 0, f"{key} is readable by group/others"

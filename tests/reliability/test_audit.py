@@ -31,7 +31,7 @@ def pristine_pki(tmp_path_factory):
 
     def run(*argv):
         result = subprocess.run(qpki_command() + list(argv), cwd=base, capture_output=True,
-                                text=True, stdin=subprocess.DEVNULL)
+                                text=True, stdin=subprocess.DEVNULL, check=False)
         assert result.returncode == 0, result.stderr
         return result
 
@@ -83,7 +83,7 @@ def test_every_signing_operation_is_recorded_and_chained(pki):
 
 
 def test_audit_verify_ok(pki, qpki_cli):
-    work, _ = pki
+    work, dummy = pki
     result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work)
     assert result.returncode == 0, result
     data = result.json()
@@ -133,7 +133,7 @@ TAMPERING = {
 
 @pytest.mark.parametrize("name", sorted(TAMPERING))
 def test_audit_verify_detects_tampering(name, pki, qpki_cli):
-    work, _ = pki
+    work, dummy = pki
     change, expected = TAMPERING[name]
     _tamper(work / "iss" / "audit.log", change)
     result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work)
@@ -158,7 +158,7 @@ def test_audit_verify_detects_tampering(name, pki, qpki_cli):
 def test_anchor_detects_removed_tail_lines(pki, qpki_cli):
     """Lines removed from the end leave no hole in the chain; the CA state
     catches most such cases, an anchor kept elsewhere catches all."""
-    work, _ = pki
+    work, dummy = pki
     head = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work).json()["head"]
     anchor = "%d:%s" % (head["seq"], head["hash"])
     assert qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", anchor,
@@ -173,14 +173,14 @@ def test_anchor_detects_removed_tail_lines(pki, qpki_cli):
 
 
 def test_ca_crt_swapped_after_init_is_detected(pki, qpki_cli):
-    work, _ = pki
+    work, dummy = pki
     (work / "iss" / "ca.crt").write_bytes((work / "root" / "ca.crt").read_bytes())
     result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work)
     assert result.returncode == 1 and "ca.crt" in result.json()["reason"]
 
 
 def test_failed_commands_do_not_append(pki, qpki_cli):
-    work, _ = pki
+    work, dummy = pki
     before = (work / "iss" / "audit.log").read_bytes()
     (work / "bad.csr").write_bytes(b"garbage")
     assert qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server", "--csr",
@@ -191,8 +191,8 @@ def test_failed_commands_do_not_append(pki, qpki_cli):
 
 
 def test_a_damaged_log_stops_signing_before_anything_changes(pki, qpki_cli, tree_snapshot,
-                                                            diff_snapshots):
-    work, _ = pki
+                                                             diff_snapshots):
+    work, dummy = pki
     _tamper(work / "iss" / "audit.log", lambda ls: ls[:-1] + [ls[-1].rstrip("\n")])
     before = tree_snapshot(work / "iss")
     result = qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",

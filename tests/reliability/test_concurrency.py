@@ -67,9 +67,9 @@ def test_four_processes_issue_1000_certificates(tmp_path, record_property):
     record_property("issue_seconds", round(elapsed, 2))
     print("\n%d certificates by %d processes in %.1f s (%.1f ms each, per-worker %s s)"
           % (WORKERS * PER_WORKER, WORKERS, elapsed, 1000 * elapsed / (WORKERS * PER_WORKER),
-             [round(t, 1) for _, t in results]))
+             [round(t, 1) for dummy, t in results]))
 
-    serials = [s for batch, _ in results for s in batch]
+    serials = [s for batch, dummy in results for s in batch]
     assert len(serials) == WORKERS * PER_WORKER
     assert len(set(serials)) == WORKERS * PER_WORKER
     _assert_consistent(ca_dir, WORKERS * PER_WORKER)
@@ -94,7 +94,7 @@ def test_concurrent_cli_processes(tmp_path, qpki_cli):
     procs = [subprocess.Popen(["sh", "-c", script.format(w=w)], cwd=tmp_path,
                               stderr=subprocess.PIPE) for w in range(workers)]
     for proc in procs:
-        _, err = proc.communicate(timeout=300)
+        dummy, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
     _assert_consistent(str(tmp_path / "ca"), per * workers)
     # What --out wrote is what certs/ holds.

@@ -34,7 +34,7 @@ def mutated(draw, seed_bytes):
     """``seed_bytes`` with 1-4 random edits: flipped bytes, a truncation, an
     insertion, a deleted slice or a length byte set to an extreme."""
     data = bytearray(seed_bytes)
-    for _ in range(draw(st.integers(1, 4))):
+    for dummy in range(draw(st.integers(1, 4))):
         if not data:
             data += draw(st.binary(min_size=1, max_size=8))
             continue

@@ -143,15 +143,15 @@ def alt_public_key(cert_der):
         ID_CE_SUBJECT_ALT_PUBLIC_KEY_INFO)
     if value is None:
         return None
-    info, _ = decoder.decode(value, asn1Spec=rfc5280.SubjectPublicKeyInfo())
+    info, dummy = decoder.decode(value, asn1Spec=rfc5280.SubjectPublicKeyInfo())
     return str(info["algorithm"]["algorithm"]), info["subjectPublicKey"].asOctets()
 
 
 def _alt_signature(extensions):
-    algorithm, _ = decoder.decode(extensions[ID_CE_ALT_SIGNATURE_ALGORITHM],
-                                  asn1Spec=rfc5280.AlgorithmIdentifier())
+    algorithm, dummy = decoder.decode(extensions[ID_CE_ALT_SIGNATURE_ALGORITHM],
+                                      asn1Spec=rfc5280.AlgorithmIdentifier())
     assert not algorithm["parameters"].isValue
-    value, _ = decoder.decode(extensions[ID_CE_ALT_SIGNATURE_VALUE], asn1Spec=univ.BitString())
+    value, dummy = decoder.decode(extensions[ID_CE_ALT_SIGNATURE_VALUE], asn1Spec=univ.BitString())
     return str(algorithm["algorithm"]), value.asOctets()
 
 
@@ -210,7 +210,7 @@ def catalyst_csr_alt_ok(csr_der):
     """The alternative proof of possession of a catalyst CSR (BouncyCastle's
     convention): over the CertificationRequestInfo without the 2.5.29.74
     attribute, with the key of its 2.5.29.72 attribute."""
-    request, _ = decoder.decode(csr_der, asn1Spec=rfc2986.CertificationRequest())
+    request, dummy = decoder.decode(csr_der, asn1Spec=rfc2986.CertificationRequest())
     info = request["certificationRequestInfo"]
     values = {str(a["type"]): bytes(a["values"][0]) for a in info["attributes"]}
     without = rfc2986.CertificationRequestInfo()
@@ -219,8 +219,8 @@ def catalyst_csr_alt_ok(csr_der):
     kept = [a for a in info["attributes"] if str(a["type"]) != ID_CE_ALT_SIGNATURE_VALUE]
     for position, attribute in enumerate(kept):
         without["attributes"].setComponentByPosition(position, attribute)
-    spki, _ = decoder.decode(values[ID_CE_SUBJECT_ALT_PUBLIC_KEY_INFO],
-                             asn1Spec=rfc5280.SubjectPublicKeyInfo())
+    spki, dummy = decoder.decode(values[ID_CE_SUBJECT_ALT_PUBLIC_KEY_INFO],
+                                 asn1Spec=rfc5280.SubjectPublicKeyInfo())
     key = (str(spki["algorithm"]["algorithm"]), spki["subjectPublicKey"].asOctets())
     oid, signature = _alt_signature(values)
     return _dilithium_verify(key, oid, encoder.encode(without), signature)

@@ -134,8 +134,8 @@ def test_crl_alternative_signature(keys):
 def test_csr_attributes_and_what_the_alt_signature_covers(keys):
     classical, pqc = keys
     csr = build_csr(classical, NAME, alt_signer=pqc)
-    request, _ = decoder.decode(csr.public_bytes(Encoding.DER),
-                                asn1Spec=rfc2986.CertificationRequest())
+    request, dummy = decoder.decode(csr.public_bytes(Encoding.DER),
+                                    asn1Spec=rfc2986.CertificationRequest())
     info = request["certificationRequestInfo"]
     attributes = {str(a["type"]): a for a in info["attributes"]}
     assert set(attributes) == {"2.5.29.72", "2.5.29.73", "2.5.29.74"}

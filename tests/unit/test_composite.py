@@ -39,9 +39,18 @@ from qpki.errors import InputError, QpkiError, VerificationError
 # traditional: kind, curve/size, hash, padding/salt).
 # ---------------------------------------------------------------------------
 
-SHA256 = lambda m: hashlib.sha256(m).digest()  # noqa: E731
-SHA512 = lambda m: hashlib.sha512(m).digest()  # noqa: E731
-SHAKE256_64 = lambda m: hashlib.shake_256(m).digest(64)  # noqa: E731
+
+def SHA256(m):
+    return hashlib.sha256(m).digest()
+
+
+def SHA512(m):
+    return hashlib.sha512(m).digest()
+
+
+def SHAKE256_64(m):
+    return hashlib.shake_256(m).digest(64)
+
 
 DRAFT13 = {
     "id-MLDSA44-RSA2048-PSS-SHA256": ("1.3.6.1.5.5.7.6.37", "COMPSIG-MLDSA44-RSA2048-PSS-SHA256", SHA256, 44, ("rsa", 2048, "sha256", 32)),
@@ -76,14 +85,14 @@ ALL_NAMES = sorted(COMPOSITE_ALGORITHMS)
 
 def draft_m_prime(draft_name: str, message: bytes, ctx: bytes) -> bytes:
     """M' := Prefix || Label || len(ctx) || ctx || PH(M), from the draft text."""
-    _, label, ph, _, _ = DRAFT13[draft_name]
+    dummy, label, ph, dummy, dummy = DRAFT13[draft_name]
     return DRAFT_PREFIX + label.encode("ascii") + len(ctx).to_bytes(1, "big") + ctx + ph(message)
 
 
 def verify_traditional_directly(trad_spec, public_key, signature, data):
     kind = trad_spec[0]
     if kind == "rsa":
-        _, _, hname, salt = trad_spec
+        dummy, dummy, hname, salt = trad_spec
         h = HASHES[hname]()
         pad = padding.PKCS1v15() if salt is None else padding.PSS(padding.MGF1(HASHES[hname]()), salt)
         public_key.verify(signature, data, pad, h)
@@ -272,7 +281,7 @@ def test_independent_check_of_our_signatures(keys, name):
     over an M' assembled here from the draft text."""
     sk = keys[name]
     p = sk.params
-    _, label, _, level, trad_spec = DRAFT13[p.draft_name]
+    dummy, label, dummy, level, trad_spec = DRAFT13[p.draft_name]
     message, ctx = b"independently checked", b"ctx-123"
     sig = sk.sign(message, ctx=ctx)
     m_prime = draft_m_prime(p.draft_name, message, ctx)

@@ -138,7 +138,7 @@ COMPOSITES = ["composite-mldsa44-ecdsa-p256", "composite-mldsa65-ed25519",
 def test_composite_public_keys_and_signatures(name, data):
     from qpki.algorithms import composite
 
-    params, raw, spki, signature, _ = _composite_material()[name]
+    params, raw, spki, signature, dummy = _composite_material()[name]
     key = only_qpki_errors(composite.CompositePublicKey.from_bytes, params, data.draw(mutated(raw)))
     only_qpki_errors(composite.CompositePublicKey.from_spki, data.draw(mutated(spki)))
     good = composite.CompositePublicKey.from_bytes(params, raw)
@@ -155,7 +155,7 @@ def test_composite_public_keys_and_signatures(name, data):
 def test_composite_private_keys(name, data):
     from qpki.algorithms import composite
 
-    params, _, _, _, pkcs8 = _composite_material()[name]
+    params, dummy, dummy, dummy, pkcs8 = _composite_material()[name]
     only_qpki_errors(composite.load_composite_private_key_pkcs8, data.draw(mutated(pkcs8)))
     only_qpki_errors(composite.CompositePrivateKey.from_private_bytes, params,
                      data.draw(st.binary(max_size=200)))
@@ -169,7 +169,7 @@ def test_legacy_composite_parsers(name, data):
 
     from qpki.algorithms import composite
 
-    params, raw, _, signature, _ = _composite_material()[name]
+    params, raw, dummy, signature, dummy = _composite_material()[name]
     wrapped = univ.SequenceOf(componentType=univ.BitString())
     wrapped.extend([univ.BitString.fromOctetString(signature[:params.mldsa_signature_size]),
                     univ.BitString.fromOctetString(signature[params.mldsa_signature_size:])])

@@ -39,7 +39,11 @@ def pki(tmp_path_factory):
             parent_dir=str(base / "root"))
     leaf = credential_enroll(str(base / "issuing"), str(base / "creds"),
                              "hybrid/catalyst/tls-server", {"cn": "www.example.com"})
-    read = lambda p: open(p, "rb").read()  # noqa: E731
+
+    def read(path):
+        with open(path, "rb") as handle:
+            return handle.read()
+
     return {"base": base, "enroll": leaf, "root": read(base / "root/ca.crt"),
             "issuing": read(base / "issuing/ca.crt"), "leaf": read(leaf["cert_path"])}
 

@@ -21,28 +21,13 @@ from qpki.ops.crl_state import crl_ensure
 from qpki.ops.key import csr_gen
 from qpki.ops.state import parse_renew_before
 
-
-def _files(root):
-    """{relative path: bytes} of every file under root (the lock excluded)."""
-    found = {}
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            if name == ".lock":
-                continue
-            full = os.path.join(folder, name)
-            with open(full, "rb") as handle:
-                found[os.path.relpath(full, root)] = handle.read()
-    return found
+from ensure_support import file_contents, two_tier_pki
 
 
 @pytest.fixture()
 def pki(tmp_path):
     """A root CA and an issuing CA (software keys) in tmp_path."""
-    root = str(tmp_path / "root")
-    issuing = str(tmp_path / "issuing")
-    ca_ensure(root, "ec/root-ca", {"cn": "Root"})
-    ca_ensure(issuing, "ec/issuing-ca", {"cn": "Issuing"}, parent_dir=root)
-    return tmp_path, root, issuing
+    return two_tier_pki(tmp_path)
 
 
 def _csr(tmp_path, name, dns=None):
@@ -65,10 +50,10 @@ def test_renew_before_parsing():
 
 def test_ca_ensure_is_idempotent_and_refuses_differences(pki):
     tmp_path, root, _issuing = pki
-    before = _files(root)
+    before = file_contents(root)
     again = ca_ensure(root, "ec/root-ca", {"cn": "Root"})
     assert again["changed"] is False and again["state"] == "complete"
-    assert _files(root) == before
+    assert file_contents(root) == before
     with pytest.raises(InputError) as failure:
         ca_ensure(root, "rsa/root-ca", {"cn": "Other"})
     message = str(failure.value)
@@ -78,7 +63,7 @@ def test_ca_ensure_is_idempotent_and_refuses_differences(pki):
     with pytest.raises(InputError, match="key storage is software"):
         ca_ensure(root, "ec/root-ca", {"cn": "Root"},
                   key=KeyRequest(hsm_config=str(tmp_path / "hsm.yaml"), key_label="k"))
-    assert _files(root) == before
+    assert file_contents(root) == before
 
 
 def test_ca_ensure_check_mode_writes_nothing(tmp_path):
@@ -102,10 +87,10 @@ def test_cert_ensure_issues_once(pki):
     first = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
     assert first["changed"] and first["signed"] == 1
     assert first["results"][0]["reasons"] == ["no certificate at %s" % path]
-    state = _files(issuing)
+    state = file_contents(issuing)
     second = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
     assert not second["changed"] and second["signed"] == 0
-    assert _files(issuing) == state  # nothing signed, indexed or written
+    assert file_contents(issuing) == state  # nothing signed, indexed or written
     assert second["results"][0]["serial"] == first["results"][0]["serial"]
 
 
@@ -121,14 +106,14 @@ def test_cert_ensure_reissues_when_something_changed(pki, change, reason):
     csr = _csr(tmp_path, "www.example.com")
     path = str(tmp_path / "www.crt")
     cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
-    state = _files(issuing)
+    state = file_contents(issuing)
     request = CertRequest(change.get("profile", "ec/tls-server"), csr, path,
                           change.get("values"))
     predicted = cert_ensure(issuing, [request], renew_before=change.get("renew_before", "30d"),
                             force=change.get("force", False), check_mode=True)
     assert predicted["changed"] and predicted["signed"] == 0
     assert any(reason in r for r in predicted["results"][0]["reasons"])
-    assert _files(issuing) == state  # check mode
+    assert file_contents(issuing) == state  # check mode
     done = cert_ensure(issuing, [request], renew_before=change.get("renew_before", "30d"),
                        force=change.get("force", False))
     assert done["signed"] == 1
@@ -158,6 +143,30 @@ def test_cert_ensure_batch_signs_only_what_is_missing(pki):
         cert_ensure(issuing, [requests[0], requests[0]])
 
 
+def test_cert_ensure_bad_output_path_fails_before_signing(pki):
+    """A path in a missing directory, or a directory, anywhere in a batch:
+    nothing is signed, recorded or written (found by tests/ansible/bad_input.yml)."""
+    tmp_path, _root, issuing = pki
+    csr = _csr(tmp_path, "a.example")
+    state = file_contents(issuing)
+    for bad in (str(tmp_path / "nodir" / "x.crt"), str(tmp_path)):
+        requests = [CertRequest("ec/tls-server", csr, str(tmp_path / "first.crt")),
+                    CertRequest("ec/tls-server", csr, bad)]
+        with pytest.raises((StoreError, InputError), match="cannot write|is a directory"):
+            cert_ensure(issuing, requests)
+        assert file_contents(issuing) == state
+        assert not os.path.exists(tmp_path / "first.crt")
+
+
+def test_crl_ensure_bounds_hostile_serials(pki):
+    _tmp_path, _root, issuing = pki
+    for serial, problem in (("A" * 10000, "longer than 20 octets"),
+                            ("g" * 10000, "not a hexadecimal number")):
+        with pytest.raises(InputError, match=problem) as caught:
+            crl_ensure(issuing, revocations=[{"serial": serial}])
+        assert len(str(caught.value)) < 200
+
+
 def test_revoked_certificate_is_not_certified_again_for_the_same_key(pki):
     tmp_path, _root, issuing = pki
     csr = _csr(tmp_path, "www.example.com")
@@ -176,14 +185,14 @@ def test_crl_ensure_generates_only_when_needed(pki):
     tmp_path, _root, issuing = pki
     first = crl_ensure(issuing, days=7, renew_before="1d")
     assert first["changed"] and first["crl_number"] == 1
-    state = _files(issuing)
+    state = file_contents(issuing)
     assert crl_ensure(issuing, days=7, renew_before="1d")["changed"] is False
-    assert _files(issuing) == state
+    assert file_contents(issuing) == state
     soon = crl_ensure(issuing, days=7, renew_before="1d",
                       now=datetime.datetime.now(datetime.timezone.utc)
                       + datetime.timedelta(days=6, hours=12), check_mode=True)
     assert soon["changed"] and any("nextUpdate" in r for r in soon["reasons"])
-    assert _files(issuing) == state
+    assert file_contents(issuing) == state
     with pytest.raises(InputError, match="must be shorter than the CRL lifetime"):
         crl_ensure(issuing, days=1, renew_before="1d")
     with pytest.raises(InputError, match="not in"):
@@ -196,9 +205,9 @@ def test_credential_ensure(pki):
     values = {"cn": "www.example.com", "dns_names": ["www.example.com"]}
     made = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www")
     assert made["changed"] and made["id"] == "www"
-    state = _files(creds)
+    state = file_contents(creds)
     again = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www")
-    assert again["changed"] is False and _files(creds) == state
+    assert again["changed"] is False and file_contents(creds) == state
     with pytest.raises(InputError, match="never rewritten"):
         credential_ensure(issuing, creds, "ec/tls-server",
                           dict(values, dns_names=["www.example.com", "x.example.com"]),

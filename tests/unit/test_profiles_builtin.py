@@ -165,7 +165,7 @@ def test_classical_builtins_with_all_optional_vars_encode(name):
     if name.endswith("tls-client"):
         values["email"] = "bob@example.com"
     rendered = profile.render(values)
-    cert, _ = self_signed(profile, rendered)
+    cert, dummy = self_signed(profile, rendered)
     assert cert.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)[0].value == "FR"
     if "crl_url" in profile.variables:
         cdp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value

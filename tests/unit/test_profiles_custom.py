@@ -88,7 +88,7 @@ def test_full_custom_profile_renders_and_encodes(tmp_path):
     aia = ext(r, x509.AuthorityInformationAccess)
     assert not aia.critical
     assert [d.access_method for d in aia.value] == [AuthorityInformationAccessOID.OCSP,
-                                                   AuthorityInformationAccessOID.CA_ISSUERS]
+                                                    AuthorityInformationAccessOID.CA_ISSUERS]
     # And the whole set encodes into a real certificate.
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -296,3 +296,16 @@ def test_rendered_values_are_checked_against_the_field():
         profile.render({"host": "a b"})
     with pytest.raises(ProfileError, match=r'subject.c: "FRA" is not a two-letter country code'):
         profile.render({"c": "FRA"})
+
+
+@pytest.mark.parametrize("value", ["evil\nCN=admin", "tab\there", "bell\x07", "del\x7f", "c1\x85"])
+def test_subject_values_with_control_characters_are_refused(value):
+    profile = Profile({
+        "name": "t/cc", "algorithm": "ecdsa-p256", "validity": "1d",
+        "variables": {"cn": {"type": "string"}},
+        "subject": {"cn": "{{ cn }}"},
+    })
+    with pytest.raises(ProfileError, match=r"subject.cn: .* contains a control character") as info:
+        profile.render({"cn": value})
+    assert "\n" not in str(info.value)
+    assert profile.render({"cn": "plain name"}).subject.rfc4514_string() == "CN=plain name"

@@ -100,7 +100,7 @@ def test_ambiguous_csr_value_for_single_value_variable():
     # Giving the variable explicitly resolves it.
     r = load_profile("ec/email").render({"email": "a@example.com"}, csr_subject=subject, csr_sans=sans)
     assert san_of(r).get_values_for_type(x509.RFC822Name) == ["a@example.com"]
-    subject, _ = csr(cn="Root", ous=["A", "B"])
+    subject, dummy = csr(cn="Root", ous=["A", "B"])
     with pytest.raises(ProfileError, match="variable ou: the CSR subject has 2 ou values"):
         load_profile("ec/root-ca").render({}, csr_subject=subject)
 
@@ -109,7 +109,7 @@ def test_csr_beats_default_and_list_subject_fallback():
     profile = Profile({"name": "t/ou", "algorithm": "ecdsa-p256", "validity": "1d",
                        "variables": {"cn": {"type": "string", "default": "fallback"}, "units": {"type": "list"}},
                        "subject": {"cn": "{{ cn }}", "ou": ["{{ units }}"]}})
-    subject, _ = csr(cn="from-csr", ous=["A", "B"])
+    subject, dummy = csr(cn="from-csr", ous=["A", "B"])
     r = profile.render({}, csr_subject=subject)
     assert cn_of(r) == "from-csr"
     assert r.values["units"] == ["A", "B"]

@@ -20,7 +20,7 @@ def bump(counter):
 
 def worker(ca_dir, rounds):
     counter = ca_dir / "counter"
-    for _ in range(rounds):
+    for dummy in range(rounds):
         with ca_lock(ca_dir, timeout=60):
             bump(counter)
 
@@ -28,7 +28,7 @@ def worker(ca_dir, rounds):
 def test_four_processes_never_lose_an_increment(tmp_path):
     (tmp_path / "counter").write_text("0")
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=worker, args=(tmp_path, ROUNDS)) for _ in range(4)]
+    procs = [ctx.Process(target=worker, args=(tmp_path, ROUNDS)) for dummy in range(4)]
     for proc in procs:
         proc.start()
     for proc in procs:
@@ -47,7 +47,7 @@ def test_four_threads_never_lose_an_increment(tmp_path):
         except Exception as err:  # pragma: no cover - reported below
             errors.append(err)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
+    threads = [threading.Thread(target=run) for dummy in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

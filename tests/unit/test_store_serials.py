@@ -23,7 +23,7 @@ def der_integer_length(value):
 
 def test_100k_serials_unique_and_well_formed():
     drawn = set()
-    for _ in range(100_000):
+    for dummy in range(100_000):
         serial = new_serial(drawn)
         assert serial not in drawn
         drawn.add(serial)
@@ -54,7 +54,7 @@ def test_serial_file_holds_last_issued(tmp_path):
 
 def test_crl_numbers_start_at_one_and_increase(tmp_path):
     assert last_crl_number(tmp_path) is None
-    assert [next_crl_number(tmp_path) for _ in range(3)] == [1, 2, 3]
+    assert [next_crl_number(tmp_path) for dummy in range(3)] == [1, 2, 3]
     assert (tmp_path / "crlnumber").read_text() == "04\n"
     assert last_crl_number(tmp_path) == 3
 

@@ -156,7 +156,9 @@ def test_default_time_is_now(pki):
 
 
 def test_pem_bytes_are_accepted(pki):
-    pem = lambda c: c.public_bytes(serialization.Encoding.PEM)  # noqa: E731
+    def pem(cert):
+        return cert.public_bytes(serialization.Encoding.PEM)
+
     result = verify_certificate(pem(pki["leaf"][0]), [pem(pki["root"][0])],
                                 [pem(pki["inter"][0])], at=AT)
     assert result.valid
@@ -447,8 +449,8 @@ def test_rsa_pss_chain(pss_chain):
 
 
 def _pss_params_der(cert):
-    decoded, _ = decoder.decode(cert.public_bytes(serialization.Encoding.DER),
-                                asn1Spec=rfc5280.Certificate())
+    decoded, dummy = decoder.decode(cert.public_bytes(serialization.Encoding.DER),
+                                    asn1Spec=rfc5280.Certificate())
     return bytes(decoded["signatureAlgorithm"]["parameters"])
 
 
@@ -540,8 +542,8 @@ def test_time_must_be_a_datetime(pki):
 def test_outer_and_inner_signature_algorithms_must_agree(pki):
     # Rewrite the outer signatureAlgorithm to SHA-512 while the TBS says SHA-384.
     cert = pki["inter"][0]
-    decoded, _ = decoder.decode(cert.public_bytes(serialization.Encoding.DER),
-                                asn1Spec=rfc5280.Certificate())
+    decoded, dummy = decoder.decode(cert.public_bytes(serialization.Encoding.DER),
+                                    asn1Spec=rfc5280.Certificate())
     decoded["signatureAlgorithm"]["algorithm"] = univ.ObjectIdentifier(
         "1.2.840.10045.4.3.4")
     tampered = x509.load_der_x509_certificate(encoder.encode(decoded))

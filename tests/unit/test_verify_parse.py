@@ -113,8 +113,8 @@ def test_der_of_the_wrong_kind(cert):
 
 def test_random_bytes_never_escape_as_other_errors():
     rng = random.Random(20260214)
-    for _ in range(200):
-        data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))
+    for dummy in range(200):
+        data = bytes(rng.randrange(256) for dummy in range(rng.randrange(0, 300)))
         if rng.random() < 0.3:
             data = b"\x30" + data
         for loader in (load_certificate, load_certificates, load_crl, load_csr):

@@ -1,8 +1,13 @@
 """ECDSA, RSA (PKCS#1 v1.5 and PSS) and Ed25519 through ``cryptography``."""
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from ..dependencies import missing
+
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+except ImportError:
+    InvalidSignature = hashes = ec = ed25519 = padding = rsa = missing()
 
 from ..errors import InputError, VerificationError
 from .base import Algorithm

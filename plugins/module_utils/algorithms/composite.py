@@ -16,23 +16,30 @@ The ASN.1-wrapped form of the early drafts is handled, read-only, in
 composite_legacy.py and re-exported here.
 """
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, padding, rsa
-from pyasn1.codec.der import decoder as der_decoder
-from pyasn1.codec.der import encoder as der_encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import univ
-from pyasn1_modules import rfc5280, rfc5915, rfc5958, rfc8017
+from ..dependencies import missing
+
+try:
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, padding, rsa
+    from pyasn1.codec.der import decoder as der_decoder
+    from pyasn1.codec.der import encoder as der_encoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5280, rfc5915, rfc5958, rfc8017
+except ImportError:
+    InvalidSignature = UnsupportedAlgorithm = hashes = serialization = ec = ed448 = missing()
+    ed25519 = mldsa = padding = rsa = der_decoder = der_encoder = PyAsn1Error = univ = missing()
+    rfc5280 = rfc5915 = rfc5958 = rfc8017 = missing()
 
 from ..errors import InputError, VerificationError
-from .composite_legacy import (  # noqa: F401  (re-exported, read-only legacy support)
+from .composite_legacy import (  # noqa: F401  (re-exported, read-only legacy support)  # pylint: disable=unused-import
     LegacyCompositeValue,
     is_legacy_encoding,
     parse_legacy_composite_public_key,
     parse_legacy_composite_signature,
 )
-from .composite_params import (  # noqa: F401  (re-exported)
+from .composite_params import (  # noqa: F401  (re-exported)  # pylint: disable=unused-import
     COMPOSITE_ALGORITHMS,
     MLDSA_SEED_SIZE,
     MLDSA_SIZES,

@@ -22,10 +22,15 @@ composite.py writes and verifies.
 
 from dataclasses import dataclass
 
-from pyasn1.codec.der import decoder as der_decoder
-from pyasn1.codec.der import encoder as der_encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import constraint, univ
+from ..dependencies import missing
+
+try:
+    from pyasn1.codec.der import decoder as der_decoder
+    from pyasn1.codec.der import encoder as der_encoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1.type import constraint, univ
+except ImportError:
+    der_decoder = der_encoder = PyAsn1Error = constraint = univ = missing()
 
 from ..errors import InputError
 

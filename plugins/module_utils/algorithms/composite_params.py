@@ -12,7 +12,12 @@ Nothing here performs cryptography; composite.py does.
 
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import hashes
+except ImportError:
+    hashes = missing()
 
 from ..errors import InputError
 

@@ -1,6 +1,11 @@
 """ML-DSA (FIPS 204) through cryptography's native, OpenSSL-backed keys."""
 
-from cryptography.exceptions import InvalidSignature
+from ..dependencies import missing
+
+try:
+    from cryptography.exceptions import InvalidSignature
+except ImportError:
+    InvalidSignature = missing()
 
 from ..errors import VerificationError
 from .base import Algorithm

@@ -6,12 +6,18 @@ absent) plus the raw public key in the BIT STRING (RFC 9909 §4, composite
 draft-13 §5).
 """
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import univ
-from pyasn1_modules import rfc5280
+from ..dependencies import missing
+
+try:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5280
+except ImportError:
+    UnsupportedAlgorithm = serialization = decoder = encoder = PyAsn1Error = univ = missing()
+    rfc5280 = missing()
 
 from ..errors import InputError
 from .registry import algorithm_for_public_key, get_algorithm

@@ -140,6 +140,17 @@ def run_crl(args):
 def run_credential(args):
     from ..ops.credential import credential_enroll
 
+    if args.batch:
+        from ..errors import UsageError
+        from ..ops.credential_batch import credential_enroll_batch, read_batch_file
+
+        if args.credential_id or args.key_label or args.key_id:
+            raise UsageError("credential enroll --batch: give ids and key labels in the file")
+        return credential_enroll_batch(args.ca_dir, args.cred_dir, args.profile,
+                                       read_batch_file(args.batch), _values(args),
+                                       key=_key_request(args, _secret(args.passphrase_env)),
+                                       ca_passphrase=_secret(args.ca_passphrase_env))
+
     return credential_enroll(args.ca_dir, args.cred_dir, args.profile, _values(args),
                              credential_id=args.credential_id,
                              key=_key_request(args, _secret(args.passphrase_env)),
@@ -205,24 +216,30 @@ def main(argv=None):
     import warnings  # cryptography warns (several lines) about over-long name attributes
     warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
     from ..errors import QpkiError
-    from .render import render
+    from .render import emit, render
 
     try:
         result = HANDLERS[args.group](args)
     except QpkiError as exc:
-        print("qpki: error: %s" % exc, file=sys.stderr)
+        emit("qpki: error: %s" % exc, sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("qpki: interrupted", file=sys.stderr)
+        emit("qpki: interrupted", sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, details on request
+        from ..dependencies import missing_libraries
+
+        if missing_libraries():  # a broken installation rather than a bug
+            emit("qpki: error: missing Python libraries: %s" % "; ".join(
+                "%s (%s)" % item for item in sorted(missing_libraries().items())), sys.stderr)
+            return 1
         if os.environ.get("QPKI_DEBUG"):
             raise
-        print("qpki: internal error: %s: %s (set QPKI_DEBUG=1 for a traceback)"
-              % (type(exc).__name__, " ".join(str(exc).split())), file=sys.stderr)
+        emit("qpki: internal error: %s: %s (set QPKI_DEBUG=1 for a traceback)"
+             % (type(exc).__name__, " ".join(str(exc).split())), sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(result, indent=2, default=str))
+        emit(json.dumps(result, indent=2, default=str))
     else:
         render(args, result)
     if result.get("valid") is False:
@@ -231,4 +248,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

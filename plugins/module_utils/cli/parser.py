@@ -120,6 +120,10 @@ def build_parser():
     _passphrase(p, "the new credential key")
     p.add_argument("--ca-passphrase-env", metavar="VAR",
                    help="environment variable holding the CA key passphrase")
+    p.add_argument("--batch", metavar="FILE",
+                   help="YAML/JSON list of credentials to enroll under one CA opening (items: "
+                        "credential_id, vars, profile, key_label, key_id); --profile and "
+                        "--var/--var-file are their defaults")
 
     key = groups.add_parser("key", help="keys in files or in an HSM").add_subparsers(
         dest="action", metavar="ACTION", required=True)

@@ -1,4 +1,16 @@
-"""Human-readable output of command results."""
+"""Human-readable output of command results.
+
+The console script writes through :func:`emit` (``sys.stdout.write``) rather
+than ``print``: these files sit in the collection's module_utils, where
+Ansible's sanity tests reserve ``print`` for debugging.
+"""
+
+import sys
+
+
+def emit(text, stream=None):
+    """Write ``text`` and a newline to ``stream`` (standard output by default)."""
+    (stream or sys.stdout).write("%s\n" % text)
 
 
 def _scalar(value):
@@ -30,13 +42,13 @@ def _lines(result, indent=""):
 
 def render(args, result):
     if "pem" in result and not result.get("paths"):
-        print(result["pem"], end="")
+        sys.stdout.write(result["pem"])
         return
     if "valid" in result:
-        print("%s: %s" % ("OK" if result["valid"] else "FAILED", result.get("reason") or "valid"))
+        emit("%s: %s" % ("OK" if result["valid"] else "FAILED", result.get("reason") or "valid"))
         repaired, problems = result.get("repaired") or [], result.get("problems") or []
         for item in repaired + (problems if len(problems) > 1 else []):  # ca check
-            print("  %s: %s" % ("repaired" if item in repaired else "problem", item))
+            emit("  %s: %s" % ("repaired" if item in repaired else "problem", item))
         return
     for line in _lines(result):
-        print(line)
+        emit(line)

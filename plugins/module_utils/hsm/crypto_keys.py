@@ -8,8 +8,13 @@ would need the private value (numbers, serialisation, ECDH, decryption)
 is refused: it never leaves the HSM.
 """
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+except ImportError:
+    hashes = ec = padding = rsa = utils = missing()
 
 from ..errors import HsmError
 from .signing import digest_of

@@ -5,11 +5,11 @@ text (``"0102"``) or bytes.
 """
 
 from ..errors import HsmError
-from .keygen import HSM_KEYGEN_ALGORITHMS, generate_key  # noqa: F401 - API
-from .keyid import format_key_id, parse_key_id  # noqa: F401 - API
+from .keygen import HSM_KEYGEN_ALGORITHMS, generate_key  # noqa: F401 - API  # pylint: disable=unused-import
+from .keyid import format_key_id, parse_key_id  # noqa: F401 - API  # pylint: disable=unused-import
 from .library import describe_pkcs11_error
 from .lookup import find_key, object_id, object_label, search
-from .pubkey import ec_curve_of, key_type_name, public_key_of  # noqa: F401 - API
+from .pubkey import ec_curve_of, key_type_name, public_key_of  # noqa: F401 - API  # pylint: disable=unused-import
 
 
 def find_private_key(hsm, label=None, key_id=None):

@@ -38,10 +38,10 @@ def select_token(lib, config):
         token = _by_slot(tokens, config, lib)
     elif config.token_serial is not None:
         token = _unique(
-            [t for _, t in tokens if token_serial(t) == config.token_serial],
+            [t for dummy, t in tokens if token_serial(t) == config.token_serial],
             "token with serial '%s'" % config.token_serial, tokens, config)
     else:
-        token = _unique([t for _, t in tokens if t.label == config.token],
+        token = _unique([t for dummy, t in tokens if t.label == config.token],
                         "token '%s'" % config.token, tokens, config)
     if not is_initialized(token):
         raise HsmError("%s in %s is not initialized" % (config.token_selector(), config.lib))
@@ -50,7 +50,7 @@ def select_token(lib, config):
 
 def _available(tokens, with_serial):
     names = []
-    for _, token in tokens:
+    for dummy, token in tokens:
         if not is_initialized(token):
             continue
         serial = token_serial(token)

@@ -21,7 +21,12 @@ import hashlib
 import os
 import re
 
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    serialization = missing()
 
 from ..errors import InputError, QpkiError, StoreError
 from ..store import audit as store_audit
@@ -103,10 +108,24 @@ def log_issue(authority, profile, cert):
                                      _issue_fields(authority, profile, cert))
 
 
-def log_issues(authority, issued):
-    """One record per (profile, certificate) of a batch, written at once."""
-    return store_audit.append_records(
-        authority.dir.path, [_issue_fields(authority, p, c) for p, c in issued])
+def log_issues(authority, issued, fields=None):
+    """One record per (profile, certificate) of a batch, written at once
+    (one write, one fsync; the hash chain is computed in memory).
+
+    ``fields``: optional ``cert_fields`` of each certificate, already
+    computed by the caller (same order). The time and the CA key references
+    are the same for every record of the batch: they are computed once.
+    """
+    now = _now()
+    keys = _authority_keys(authority)
+    records = []
+    for position, (profile, cert) in enumerate(issued):
+        record = {"time": now, "op": ISSUE}
+        record.update(fields[position] if fields is not None else cert_fields(cert))
+        record["profile"] = _profile_name(profile)
+        record.update(keys)
+        records.append(record)
+    return store_audit.append_records(authority.dir.path, records)
 
 
 def log_crl(authority, crl, number):
@@ -286,22 +305,21 @@ def audit_verify(ca_dir, anchor=None):
     """Check the audit log of ``ca_dir``; ``valid`` false names the first
     problem (a line number when the chain itself is broken)."""
     ca = CaDir(ca_dir).require()
-    anchor = parse_anchor(anchor) if anchor else None
+    seq, digest = parse_anchor(anchor) if anchor else (None, None)
     path = store_audit.audit_path(ca.path)
     with ca_lock(ca.path):
         report = walk_chain(path)
         problems = [report.problem] if report.problem else []
-        if not problems and anchor is not None:
-            seq, digest = anchor
+        if not problems and seq is not None:
             if seq > len(report.records) or seq < 1:
-                problems.append("anchor %d: the log has only %d lines (lines were removed "
+                problems.append("anchor %s: the log has only %d lines (lines were removed "
                                 "from the end)" % (seq, len(report.records)))
             elif report.records[seq - 1]["hash"] != digest:
-                problems.append("line %d: hash differs from the anchor (the log was "
+                problems.append("line %s: hash differs from the anchor (the log was "
                                 "rewritten)" % seq)
         if not problems:
             try:
-                problems += [message for _, _, message in coverage_gaps(ca, report.records)]
+                problems += [message for dummy, dummy, message in coverage_gaps(ca, report.records)]
             except QpkiError as exc:
                 problems.append("cannot compare with the CA state: %s" % exc)
             problem = _init_problem(ca, report.records)

@@ -2,7 +2,12 @@
 
 import contextlib
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from ..errors import StoreError
 from ..store.ca_dir import CaDir

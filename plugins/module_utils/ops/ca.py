@@ -4,7 +4,12 @@ import os
 import shutil
 import tempfile
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from ..errors import InputError, StoreError
 from ..profiles.loader import load_profile

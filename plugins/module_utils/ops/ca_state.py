@@ -20,8 +20,13 @@ in two steps that never move a private key:
 
 import os
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    x509 = serialization = missing()
 
 from ..errors import HsmError, InputError, StoreError
 from ..profiles.loader import load_profile

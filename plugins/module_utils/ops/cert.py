@@ -2,7 +2,12 @@
 
 import datetime
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from ..errors import InputError, StoreError, VerificationError
 from ..store.metafile import utc_text
@@ -54,10 +59,10 @@ def _natively_valid(csr):
 
 def csr_request(csr_data, where):
     """(csr, public key) after checking the CSR's own signature."""
-    from ..x509.signature import verify_csr_signature
-
     csr = load_csr(csr_data, where)
     if not _natively_valid(csr):
+        from ..x509.signature import verify_csr_signature
+
         try:
             verify_csr_signature(csr)
         except VerificationError as exc:
@@ -140,7 +145,8 @@ def cert_revoke(ca_dir, serial, reason="unspecified", when=None):
     try:
         number = int(str(serial).lower().removeprefix("0x"), 16)
     except ValueError:
-        raise InputError("serial %r is not a hexadecimal number" % serial) from None
+        raise InputError("serial %r%s is not a hexadecimal number"
+                         % (str(serial)[:40], "..." if len(str(serial)) > 40 else "")) from None
     if number.bit_length() > 160:  # RFC 5280: at most 20 octets
         raise InputError("serial %s... is longer than 20 octets (RFC 5280 limit)" % str(serial)[:24])
     flag = reason_flag(reason)

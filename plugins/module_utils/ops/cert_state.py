@@ -23,7 +23,12 @@ from its CSR (see ``ca_state.ca_request`` / ``ca_state.ca_install``).
 
 import os
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from ..errors import InputError, StoreError
 from ..profiles.loader import load_profile
@@ -37,8 +42,8 @@ from .authority import Authority
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import alt_extensions, check_alt_key, csr_alt_public_key
 from .issuance import fingerprint, issue, pem
-from .state import (abspath, expiry_reason, extension_differences, issued_by, now_utc,
-                    parse_renew_before, read_optional, same_public_key, san_list)
+from .state import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
+                    same_public_key, san_list)
 
 
 class CertRequest:
@@ -98,33 +103,15 @@ def _same_key(cert, public_key):
 
 def _differences(cert, public_key, rendered, wanted, ca_cert, ca_public_key, revoked,
                  renew_before, now):
-    reasons = []
-    if not issued_by(cert, ca_cert, ca_public_key):
-        reasons.append("existing certificate was not issued by CA %s"
-                       % ca_cert.subject.rfc4514_string())
     try:
         cert_key = public_key_of_certificate(cert)
     except InputError:
         cert_key = None
+    key_differs = None
     if cert_key is None or not same_public_key(cert_key, public_key):
-        reasons.append("public key differs from the CSR's")
-    if cert.subject != rendered.subject:
-        reasons.append("subject differs (%s, requested %s)"
-                       % (cert.subject.rfc4514_string(), rendered.subject.rfc4514_string()))
-    have_sans, want_sans = san_list(cert.extensions), san_list(rendered.extensions)
-    if have_sans != want_sans:
-        reasons.append("subjectAltName differs (%s, requested %s)"
-                       % (", ".join(have_sans) or "none", ", ".join(want_sans) or "none"))
-    others = [d for d in extension_differences(wanted, cert)
-              if not d.startswith("subjectAltName")]
-    if others:
-        reasons.append("extensions differ from the profile (%s)" % ", ".join(others))
-    if cert.serial_number in revoked:
-        reasons.append("existing certificate is revoked")
-    expiry = expiry_reason(cert.not_valid_after_utc, renew_before, now)
-    if expiry:
-        reasons.append(expiry)
-    return reasons
+        key_differs = "public key differs from the CSR's"
+    return reissue_reasons(cert, rendered, wanted, ca_cert, ca_public_key, revoked, renew_before,
+                           now, key_differs=key_differs)
 
 
 def _check_can_sign_ca(profile, ca_cert, ca_dir):
@@ -223,6 +210,9 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
             todo.append(number)
         else:
             results[number] = _describe(existing, request.path, False, [], chain_pem)
+    for number in todo if not check_mode else ():
+        if plans[number][0].path:  # a bad output path fails before anything is signed
+            _check_output(plans[number][0].path)
     if todo and check_mode:
         for number in todo:
             request, _key, rendered, _existing, reasons = plans[number]
@@ -241,10 +231,16 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
     return {"changed": bool(todo), "signed": 0 if check_mode else len(todo), "results": results}
 
 
-def _write_output(path, data, replacing, on_replace):
+def _check_output(path):
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         raise StoreError("cannot write %s: directory %s does not exist" % (path, directory))
+    if os.path.isdir(path):
+        raise StoreError("cannot write %s: it is a directory" % path)
+
+
+def _write_output(path, data, replacing, on_replace):
+    _check_output(path)
     if replacing and on_replace is not None:
         on_replace(path)
     write_file(path, data)

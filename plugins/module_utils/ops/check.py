@@ -38,8 +38,13 @@ import os
 import shutil
 import time
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    x509 = serialization = missing()
 
 from ..errors import QpkiError, StoreError
 from ..store import audit as store_audit
@@ -311,11 +316,11 @@ def _crls(ca, ca_cert, ca_key, report):
                            % (der_path.name, der_n, pem_path.name, pem_n),
                            lambda c=newer: _write_crl_pair(ca, c))
     elif len(loaded) == 1:
-        (path, (crl, number)), = loaded.items()
+        path, (crl, number) = next(iter(loaded.items()))
         other = pem_path if path == der_path else der_path
         report.problem("%s is missing next to %s (interrupted crl gen)" % (other, path),
                        lambda c=crl: _write_crl_pair(ca, c))
-    numbers = [number for _, number in loaded.values()]
+    numbers = [number for dummy, number in loaded.values()]
     if numbers:
         try:
             counter = _read_hex(ca.crlnumber)

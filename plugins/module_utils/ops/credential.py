@@ -4,7 +4,12 @@ import os
 import shutil
 import tempfile
 
-from cryptography.x509.oid import NameOID
+from ..dependencies import missing
+
+try:
+    from cryptography.x509.oid import NameOID
+except ImportError:
+    NameOID = missing()
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError
@@ -28,6 +33,29 @@ def _role(algorithm):
 def _common_name(subject):
     names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return names[0].value if names else ""
+
+
+def credential_meta(cred_id, cert, profile, role, algorithm, alt, storages, now=None):
+    """The ``credential.meta.json`` content of a new one-certificate credential."""
+    meta = {
+        "id": cred_id,
+        "subject": {"common_name": _common_name(cert.subject)},
+        "profiles": [profile.name],
+        "status": "valid",
+        "created": utc_text(now or utcnow()),
+        "not_before": utc_text(cert.not_valid_before_utc),
+        "not_after": utc_text(cert.not_valid_after_utc),
+        "certificates": [{
+            "serial": cert.serial_number, "role": role, "profile": profile.name,
+            "algorithm": algorithm.name, "fingerprint": fingerprint(cert),
+            "storage": storages,
+        }],
+    }
+    if alt is not None:
+        # Catalyst: one certificate, two keys (storage lists both, classical
+        # first); the PQC algorithm is recorded too.
+        meta["certificates"][0]["alt_algorithm"] = alt.name
+    return meta
 
 
 def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None,
@@ -78,25 +106,8 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
                              alt_public_key=alt_public_key)
             write_file(staging.cert_path(role, algorithm.name), pem(cert))
             write_file(staging.chain, b"".join(pem(c) for c in authority.chain_certificates()))
-            meta = {
-                "id": cred_id,
-                "subject": {"common_name": _common_name(cert.subject)},
-                "profiles": [profile.name],
-                "status": "valid",
-                "created": utc_text(utcnow()),
-                "not_before": utc_text(cert.not_valid_before_utc),
-                "not_after": utc_text(cert.not_valid_after_utc),
-                "certificates": [{
-                    "serial": cert.serial_number, "role": role, "profile": profile.name,
-                    "algorithm": algorithm.name, "fingerprint": fingerprint(cert),
-                    "storage": storages,
-                }],
-            }
-            if alt is not None:
-                # Catalyst: one certificate, two keys (storage lists both,
-                # classical first); the PQC algorithm is recorded too.
-                meta["certificates"][0]["alt_algorithm"] = alt.name
-            staging.write_meta(meta)
+            staging.write_meta(credential_meta(cred_id, cert, profile, role, algorithm, alt,
+                                               storages))
             os.rename(staging.path, target.path)
             os.rmdir(work)
         except BaseException:

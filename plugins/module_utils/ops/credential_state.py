@@ -14,7 +14,7 @@ an error (a credential directory is never rewritten).
 
 import os
 
-from ..errors import InputError
+from ..errors import InputError, QpkiError
 from ..profiles.loader import load_profile
 from ..store.ca_dir import CaDir
 from ..store.credential_dir import CredentialDir, list_credentials
@@ -26,8 +26,8 @@ from .ca_keys import KeyRequest
 from .hybrid import check_key_request
 from .credential import _common_name, credential_enroll
 from .issuance import fingerprint, pem
-from .state import (abspath, expiry_reason, extension_differences, issued_by, now_utc,
-                    parse_renew_before, read_optional, san_list)
+from .state import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
+                    san_list)
 
 
 def _load(cred):
@@ -55,25 +55,10 @@ def _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
     if cert is None:
         reasons.append("certificate file is missing")
         return reasons
-    if not issued_by(cert, ca_cert, ca_public_key):
-        reasons.append("certificate was not issued by CA %s" % ca_cert.subject.rfc4514_string())
-    if cert.subject != rendered.subject:
-        reasons.append("subject is %s (requested %s)"
-                       % (cert.subject.rfc4514_string(), rendered.subject.rfc4514_string()))
-    have, want = san_list(cert.extensions), san_list(rendered.extensions)
-    if have != want:
-        reasons.append("subjectAltName is %s (requested %s)"
-                       % (", ".join(have) or "none", ", ".join(want) or "none"))
-    others = [d for d in extension_differences(rendered.extensions, cert, ignore_alt_key=True)
-              if not d.startswith("subjectAltName")]
-    if others:
-        reasons.append("extensions differ from the profile (%s)" % ", ".join(others))
-    if cert.serial_number in revoked:
-        reasons.append("certificate is revoked")
-    expiry = expiry_reason(cert.not_valid_after_utc, renew_before, now)
-    if expiry:
-        reasons.append(expiry)
-    return reasons
+    # A catalyst credential's PQC key is its own: its subjectAltPublicKeyInfo is not compared.
+    return reasons + reissue_reasons(cert, rendered, rendered.extensions, ca_cert, ca_public_key,
+                                     revoked, renew_before, now, what="certificate",
+                                     ignore_alt_key=True)
 
 
 def _describe(cred, meta, cert, cert_path, changed, reasons):
@@ -103,85 +88,149 @@ def _describe(cred, meta, cert, cert_path, changed, reasons):
     }
 
 
+class _Scan:
+    """The valid credentials of ``cred_dir`` by (profile, common name),
+    newest first; the directory is read once however many requests ask."""
+
+    def __init__(self, cred_dir):
+        self.cred_dir = cred_dir
+        self.found = None
+
+    def candidates(self, profile, common_name):
+        if self.found is None:
+            self.found = {}
+            for cred_id in list_credentials(self.cred_dir):
+                cred = CredentialDir(self.cred_dir, cred_id)
+                try:
+                    meta = cred.load_meta()
+                except Exception:  # an unreadable credential is not a candidate
+                    continue
+                if meta.get("status", "valid") != "valid":
+                    continue
+                try:
+                    when = parse_utc_text(meta.get("not_after") or "")
+                except ValueError:
+                    continue
+                name = (meta.get("subject") or {}).get("common_name")
+                for profile_name in meta.get("profiles") or []:
+                    self.found.setdefault((profile_name, name), []).append((when, cred_id))
+        found = self.found.get((profile.name, common_name), [])
+        return [CredentialDir(self.cred_dir, cred_id)
+                for _w, cred_id in sorted(found, reverse=True)]
+
+
 def _candidates(cred_dir, profile, common_name):
     """Valid credentials of ``profile`` for ``common_name``, newest first."""
-    found = []
-    for cred_id in list_credentials(cred_dir):
-        cred = CredentialDir(cred_dir, cred_id)
+    return _Scan(cred_dir).candidates(profile, common_name)
+
+
+class CredentialRequest:
+    """One credential to ensure (an item of the batch form): its profile
+    (name, YAML path or Profile), variables, optional id and KeyRequest, and
+    the text naming it in errors (``credentials[3]``)."""
+
+    def __init__(self, profile, values=None, credential_id=None, key=None, where=None):
+        self.profile = profile
+        self.values = dict(values or {})
+        self.credential_id = credential_id
+        self.key = key or KeyRequest()
+        self.where = where
+        self.rendered = None
+        self.common_name = None
+
+    def prepare(self, profiles=None):
+        """Load the profile (``profiles``: a cache by name), check the key
+        request and render the subject; errors name the item."""
         try:
-            meta = cred.load_meta()
-        except Exception:  # an unreadable credential is not a candidate
-            continue
-        if profile.name not in (meta.get("profiles") or []):
-            continue
-        if (meta.get("subject") or {}).get("common_name") != common_name:
-            continue
-        if meta.get("status", "valid") != "valid":
-            continue
-        try:
-            when = parse_utc_text(meta.get("not_after") or "")
-        except ValueError:
-            continue
-        found.append((when, cred_id))
-    return [CredentialDir(cred_dir, cred_id) for _w, cred_id in sorted(found, reverse=True)]
+            if isinstance(self.profile, str):
+                cache = profiles if profiles is not None else {}
+                if self.profile not in cache:
+                    cache[self.profile] = load_profile(self.profile)
+                self.profile = cache[self.profile]
+            if self.profile.is_ca:
+                raise InputError("profile %s is a CA profile: use qpki_ca / qpki ca init"
+                                 % self.profile.name)
+            # HSM keys: classical only (a catalyst PQC key is a file)
+            check_key_request(self.profile, self.key)
+            self.rendered = self.profile.render(self.values)
+        except QpkiError as exc:
+            if self.where:
+                raise type(exc)("%s: %s" % (self.where, exc)) from None
+            raise
+        self.common_name = _common_name(self.rendered.subject)
+        return self
 
 
-def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None, key=None,
-                      ca_passphrase=None, renew_before="30d", check_mode=False, now=None):
-    """Enroll a credential unless a matching one exists; see the module doc."""
-    key = key or KeyRequest()
-    profile = load_profile(profile) if isinstance(profile, str) else profile
-    if profile.is_ca:
-        raise InputError("profile %s is a CA profile: use qpki_ca / qpki ca init" % profile.name)
-    check_key_request(profile, key)  # HSM keys: classical only (a catalyst PQC key is a file)
-    renew_before = parse_renew_before(renew_before)
-    now = now_utc(now)
-    rendered = profile.render(values or {})
-    common_name = _common_name(rendered.subject)
-
-    if not CaDir(ca_dir).exists():
-        if check_mode:
-            return {"changed": True, "id": credential_id, "subject":
-                    rendered.subject.rfc4514_string(), "profile": profile.name,
-                    "reasons": ["CA does not exist yet (check mode)"]}
-        CaDir(ca_dir).require()
+def _ca_facts(ca_dir):
     with Authority(ca_dir, need_signers=False) as authority:
-        ca_cert, ca_public_key = authority.cert, authority.public_key
         revoked = {e.serial for e in read_index(authority.dir.index) if e.status == "R"} \
             if authority.dir.index.exists() else set()
+        return authority.cert, authority.public_key, revoked
 
+
+def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
+    """(result of the credential kept, or None; the reasons to enroll)."""
+    ca_cert, ca_public_key, revoked = ca_facts
+    profile, rendered, credential_id = request.profile, request.rendered, request.credential_id
     if credential_id:
-        candidates = [CredentialDir(cred_dir, credential_id)]
-        candidates = [c for c in candidates if c.exists()]
+        candidates = [c for c in [CredentialDir(cred_dir, credential_id)] if c.exists()]
     else:
-        candidates = _candidates(cred_dir, profile, common_name)
+        candidates = scan.candidates(profile, request.common_name)
     reasons = ["no credential %s in %s" % (credential_id, cred_dir) if credential_id
-               else "no valid %s credential for %s in %s" % (profile.name, common_name, cred_dir)]
+               else "no valid %s credential for %s in %s" % (profile.name, request.common_name,
+                                                             cred_dir)]
     for cred in candidates:
         meta, cert, cert_path = _load(cred)
         reasons = _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
                                renew_before, now)
         if not reasons:
-            return _describe(cred, meta, cert, cert_path, False, [])
+            return _describe(cred, meta, cert, cert_path, False, []), []
         if credential_id and all(r.startswith("certificate expire") for r in reasons):
             kept = _describe(cred, meta, cert, cert_path, False, [])
             kept["warnings"] = ["credential %s: %s; enroll a new credential to renew it"
                                 % (credential_id, reasons[0])]
-            return kept
+            return kept, []
         if credential_id:
-            raise InputError("credential %s in %s does not match the request: %s; a credential "
-                             "is never rewritten (use another credential_id, or omit it to "
-                             "enroll a new one)" % (credential_id, cred_dir, "; ".join(reasons)))
+            raise InputError("%scredential %s in %s does not match the request: %s; a "
+                             "credential is never rewritten (use another credential_id, or "
+                             "omit it to enroll a new one)"
+                             % ("%s: " % request.where if request.where else "", credential_id,
+                                cred_dir, "; ".join(reasons)))
         break  # the newest candidate decides; an older one is not revived
+    return None, reasons
 
+
+def _predicted(request, reasons):
+    return {"changed": True, "id": request.credential_id,
+            "subject": request.rendered.subject.rfc4514_string(),
+            "profile": request.profile.name, "reasons": reasons, "cred_path": None,
+            "cert_path": None, "key_path": None, "certificate": None,
+            "sans": san_list(request.rendered.extensions)}
+
+
+def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None, key=None,
+                      ca_passphrase=None, renew_before="30d", check_mode=False, now=None):
+    """Enroll a credential unless a matching one exists; see the module doc."""
+    request = CredentialRequest(profile, values, credential_id, key).prepare()
+    renew_before = parse_renew_before(renew_before)
+    now = now_utc(now)
+
+    if not CaDir(ca_dir).exists():
+        if check_mode:
+            return {"changed": True, "id": credential_id, "subject":
+                    request.rendered.subject.rfc4514_string(), "profile": request.profile.name,
+                    "reasons": ["CA does not exist yet (check mode)"]}
+        CaDir(ca_dir).require()
+    kept, reasons = _decide(request, cred_dir, _ca_facts(ca_dir), renew_before, now,
+                            _Scan(cred_dir))
+    if kept is not None:
+        return kept
     if check_mode:
-        return {"changed": True, "id": credential_id, "subject": rendered.subject.rfc4514_string(),
-                "profile": profile.name, "reasons": reasons, "cred_path": None,
-                "cert_path": None, "key_path": None, "certificate": None}
+        return _predicted(request, reasons)
     from .ca_state import resolve_generate
 
-    result = credential_enroll(ca_dir, cred_dir, profile, values or {},
-                               credential_id=credential_id, key=resolve_generate(key),
+    result = credential_enroll(ca_dir, cred_dir, request.profile, request.values,
+                               credential_id=credential_id, key=resolve_generate(request.key),
                                ca_passphrase=ca_passphrase)
     cred = CredentialDir(cred_dir, result["id"])
     meta, cert, cert_path = _load(cred)
@@ -189,3 +238,81 @@ def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None
     described["paths"] = [os.fspath(p) for p in result.get("paths", [])]
     described["cred_path"] = abspath(described["cred_path"])
     return described
+
+
+def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew_before="30d",
+                           check_mode=False, now=None):
+    """``credential_ensure`` for many CredentialRequest at once (the module's
+    ``credentials`` batch form).
+
+    Every request is checked and rendered first (the first bad one stops the
+    batch, naming it, before anything is written). The CA's public facts are
+    read once and ``cred_dir`` is scanned once. The credentials that are
+    missing or no longer fit are then enrolled together
+    (``credential_batch.credential_enroll_many``: one opening of the CA, one
+    HSM login for the CA key, one lock). Check mode decides the same way and
+    writes nothing.
+
+    Returns ``{"changed", "enrolled": <count>, "results": [...]}`` with one
+    result per request, in order, as ``credential_ensure`` returns it.
+    """
+    from .credential_batch import EnrollItem, credential_enroll_many
+
+    requests = list(requests)
+    if not requests:
+        raise InputError("no credentials given")
+    renew_before = parse_renew_before(renew_before)
+    now = now_utc(now)
+    profiles = {}
+    for number, request in enumerate(requests):
+        if request.where is None:
+            request.where = "credentials[%d]" % number
+        request.prepare(profiles)
+    _check_duplicates(requests)
+
+    if not CaDir(ca_dir).exists():
+        if check_mode:
+            return {"changed": True, "enrolled": 0, "results": [
+                _predicted(r, ["CA does not exist yet (check mode)"]) for r in requests]}
+        CaDir(ca_dir).require()
+    facts, scan = _ca_facts(ca_dir), _Scan(cred_dir)
+    results, todo = [], []
+    for number, request in enumerate(requests):
+        kept, reasons = _decide(request, cred_dir, facts, renew_before, now, scan)
+        results.append(kept if kept is not None else reasons)
+        if kept is None:
+            todo.append(number)
+    if todo and check_mode:
+        for number in todo:
+            results[number] = _predicted(requests[number], results[number])
+    elif todo:
+        from .ca_state import resolve_generate
+
+        items = [EnrollItem(requests[n].profile, requests[n].rendered, requests[n].credential_id,
+                            resolve_generate(requests[n].key), requests[n].where) for n in todo]
+        enrolled = credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase, now)
+        for number, result in zip(todo, enrolled):
+            cred = CredentialDir(cred_dir, result["id"])
+            described = _describe(cred, result["meta"], result["certificate_object"],
+                                  result["cert_path"], True, results[number])
+            described["paths"] = list(result["paths"])
+            described["cred_path"] = abspath(described["cred_path"])
+            results[number] = described
+    return {"changed": bool(todo), "enrolled": 0 if check_mode else len(todo),
+            "results": results}
+
+
+def _check_duplicates(requests):
+    """Two items that would decide about the same credential are an error."""
+    seen = {}
+    for request in requests:
+        key = (("id", request.credential_id) if request.credential_id
+               else ("cn", request.profile.name, request.common_name))
+        if key in seen:
+            if request.credential_id:
+                what = "credential_id %s" % request.credential_id
+            else:
+                what = "profile %s and common name %s" % (request.profile.name,
+                                                          request.common_name)
+            raise InputError("%s and %s both ask for %s" % (seen[key], request.where, what))
+        seen[key] = request.where

@@ -3,7 +3,12 @@
 import base64
 import datetime
 
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    serialization = missing()
 
 from ..errors import InputError
 from ..x509.parse import load_certificates, load_crl

@@ -31,10 +31,14 @@ def parse_serial(serial):
     text = str(serial).strip().lower().replace(":", "")
     if text.startswith("0x"):
         text = text[2:]
+    shown = repr(str(serial)[:40]) + ("..." if len(str(serial)) > 40 else "")
     try:
-        return int(text, 16)
+        value = int(text, 16)
     except ValueError:
-        raise InputError("serial %r is not a hexadecimal number" % (serial,)) from None
+        raise InputError("serial %s is not a hexadecimal number" % shown) from None
+    if value.bit_length() > 160:  # RFC 5280: at most 20 octets
+        raise InputError("serial %s is longer than 20 octets (RFC 5280 limit)" % shown)
+    return value
 
 
 def _normalise_revocations(revocations):

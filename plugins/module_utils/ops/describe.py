@@ -1,7 +1,12 @@
 """Plain-data descriptions of certificates and CRLs for `info` commands."""
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+except ImportError:
+    x509 = hashes = missing()
 
 from ..algorithms.registry import algorithm_for_public_key
 from ..store.metafile import utc_text

@@ -8,7 +8,12 @@ reason to replace it. ``hsm_info`` gathers slots and tokens (no PIN), and on
 request mechanisms (no PIN), keys and a login test (PIN).
 """
 
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    serialization = missing()
 
 from ..algorithms.registry import get_algorithm
 from ..errors import HsmError, InputError, UsageError

@@ -1,7 +1,12 @@
 """Issuing one certificate from an opened CA (the caller holds the CA lock)."""
 
 
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    serialization = missing()
 
 from ..errors import InputError
 from ..store.atomic import write_files
@@ -82,9 +87,11 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
 
 
 def sign_new(authority, profile, rendered, subject_public_key, serial, window,
-             alt_public_key=None):
+             alt_public_key=None, issuer_key_id=None):
     """Build and sign one certificate (nothing is written). ``window`` is
-    (notBefore, notAfter) from ``validity_window``."""
+    (notBefore, notAfter) from ``validity_window``. ``issuer_key_id``: the
+    CA's AuthorityKeyIdentifier extension value when the caller built it
+    once for many certificates (default: from ``authority.key_id``)."""
     not_before, not_after = window
     extensions = list(rendered.extensions)
     if alt_public_key is not None:
@@ -94,7 +101,8 @@ def sign_new(authority, profile, rendered, subject_public_key, serial, window,
     builder = certificate_builder(
         subject=rendered.subject, issuer=authority.cert.subject, serial=serial,
         not_before=not_before, not_after=not_after, extensions=extensions,
-        subject_public_key=subject_public_key, issuer_key_id=authority.key_id)
+        subject_public_key=subject_public_key,
+        issuer_key_id=authority.key_id if issuer_key_id is None else issuer_key_id)
     signer = authority.signer
     saved = signer.options
     signer.options = signature_options(signer.algorithm, profile)
@@ -110,13 +118,19 @@ def record(ca, cert):
     record_many(ca, [cert])
 
 
-def record_many(ca, certs):
+def record_many(ca, certs, pems=None, paths=None):
     """``record`` for several certificates at once, in the same order of
     durable steps: every certs/<SERIAL>.crt (one flush for all), then all
-    index lines (one atomic rewrite), then the serial file (the last one)."""
+    index lines (one atomic rewrite), then the serial file (the last one).
+    ``pems`` and ``paths``: the certificates' PEM bytes and their
+    ``ca.cert_path`` when the caller already has them (same order)."""
     if not certs:
         return
-    write_files([(ca.cert_path(cert.serial_number), pem(cert)) for cert in certs])
+    if pems is None:
+        pems = [pem(cert) for cert in certs]
+    if paths is None:
+        paths = [ca.cert_path(cert.serial_number) for cert in certs]
+    write_files(list(zip(paths, pems)))
     append_entries(ca.index, [entry_for_certificate(cert) for cert in certs])
     record_serial(ca, certs[-1].serial_number)
 
@@ -129,5 +143,3 @@ def fingerprint(cert):
     from cryptography.hazmat.primitives import hashes
 
     return cert.fingerprint(hashes.SHA256()).hex().upper()
-
-

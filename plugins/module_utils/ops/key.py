@@ -2,8 +2,13 @@
 
 import os
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    x509 = serialization = missing()
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError

@@ -9,8 +9,13 @@ Ansible modules idempotent, and the CLI can call them the same way.
 import datetime
 import os
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    x509 = serialization = missing()
 
 from ..errors import InputError, VerificationError
 from ..profiles.durations import parse_duration
@@ -165,3 +170,40 @@ def _human(delta):
 
 def abspath(path):
     return os.path.abspath(os.path.expanduser(os.fspath(path))) if path else path
+
+
+def reissue_reasons(cert, rendered, wanted, ca_cert, ca_public_key, revoked, renew_before, now,
+                    what="existing certificate", ignore_alt_key=False, key_differs=None):
+    """Why ``cert`` no longer fits a request, as texts (empty: it fits).
+
+    The checks shared by certificates (``cert_state``) and credentials
+    (``credential_state``): issued by this CA (issuer name and signature),
+    the subject and subjectAltName ``rendered`` gives now, the other
+    extensions of ``wanted`` (the rendered extensions, plus a catalyst
+    subject's subjectAltPublicKeyInfo when known; ``ignore_alt_key`` when it
+    is not), not revoked (``revoked``: a set of serials), not within
+    ``renew_before`` of its notAfter. The public key is the caller's check:
+    ``key_differs``, a reason text when it does not match, comes second.
+    """
+    reasons = []
+    if not issued_by(cert, ca_cert, ca_public_key):
+        reasons.append("%s was not issued by CA %s" % (what, ca_cert.subject.rfc4514_string()))
+    if key_differs:
+        reasons.append(key_differs)
+    if cert.subject != rendered.subject:
+        reasons.append("subject differs (%s, requested %s)"
+                       % (cert.subject.rfc4514_string(), rendered.subject.rfc4514_string()))
+    have_sans, want_sans = san_list(cert.extensions), san_list(rendered.extensions)
+    if have_sans != want_sans:
+        reasons.append("subjectAltName differs (%s, requested %s)"
+                       % (", ".join(have_sans) or "none", ", ".join(want_sans) or "none"))
+    others = [d for d in extension_differences(wanted, cert, ignore_alt_key=ignore_alt_key)
+              if not d.startswith("subjectAltName")]
+    if others:
+        reasons.append("extensions differ from the profile (%s)" % ", ".join(others))
+    if cert.serial_number in revoked:
+        reasons.append("%s is revoked" % what)
+    expiry = expiry_reason(cert.not_valid_after_utc, renew_before, now)
+    if expiry:
+        reasons.append(expiry)
+    return reasons

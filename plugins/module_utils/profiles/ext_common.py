@@ -58,6 +58,23 @@ class ExtensionDef:
     def build(self, ctx):
         raise NotImplementedError
 
+    def is_static(self):
+        """True when ``build`` gives the same extension whatever the values
+        and subject (no template uses a variable): it is then built once
+        and reused (``rendered``)."""
+        return False
+
+    def rendered(self, ctx):
+        """``build(ctx)``, built only once for a static definition (the
+        cryptography objects are immutable, so certificates can share it)."""
+        cached = self.__dict__.get("_constant")
+        if cached is not None:
+            return cached[0]
+        extension = self.build(ctx)
+        if self.is_static():
+            self._constant = (extension,)
+        return extension
+
     def to_dict(self):
         out = dict(self.body)
         out["critical"] = self.critical
@@ -94,6 +111,7 @@ class Templates:
                 except Invalid as exc:
                     raise ext.error(str(exc), sub)
             self.items.append(item)
+        self.has_variables = any(template.references(item) for item in self.items)
 
     def render(self, values, check=None, allow_wildcard_for=None):
         """Rendered strings, each passed through ``check`` (a validator)."""

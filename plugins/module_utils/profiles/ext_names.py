@@ -2,7 +2,12 @@
 
 import ipaddress
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from . import template, validators
 from .ext_common import ExtensionDef, Templates
@@ -104,9 +109,9 @@ def _unique(items, key=lambda x: x):
 
 
 _NC_KINDS = {
-    "dns": (validators.dns_constraint, lambda v: x509.DNSName(v)),
+    "dns": (validators.dns_constraint, x509.DNSName),
     "ip": (validators.ip_network, lambda v: x509.IPAddress(ipaddress.ip_network(v))),
-    "email": (validators.email_constraint, lambda v: x509.RFC822Name(v)),
+    "email": (validators.email_constraint, x509.RFC822Name),
 }
 
 
@@ -140,6 +145,9 @@ class NameConstraints(ExtensionDef):
         for kind, (check, make) in _NC_KINDS.items():
             out += [make(v) for v in _unique(self.trees[side][kind].render(values, check))]
         return out or None
+
+    def is_static(self):
+        return not any(t.has_variables for side in self.trees.values() for t in side.values())
 
     def build(self, ctx):
         permitted = self._subtrees("permitted", ctx.values)

@@ -1,7 +1,12 @@
 """certificatePolicies, crlDistributionPoints and authorityInfoAccess."""
 
-from cryptography import x509
-from cryptography.x509.oid import AuthorityInformationAccessOID, CertificatePoliciesOID
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.x509.oid import AuthorityInformationAccessOID, CertificatePoliciesOID
+except ImportError:
+    x509 = AuthorityInformationAccessOID = CertificatePoliciesOID = missing()
 
 from . import validators
 from .ext_common import ExtensionDef, Templates
@@ -44,6 +49,9 @@ class CertificatePolicies(ExtensionDef):
                 raise self.error("oid must be one string", sub)
             self.policies.append((oid, cps))
 
+    def is_static(self):
+        return not any(oid.has_variables or cps.has_variables for oid, cps in self.policies)
+
     def build(self, ctx):
         infos = []
         for oid, cps in self.policies:
@@ -76,6 +84,9 @@ class CrlDistributionPoints(ExtensionDef):
         self.uris = Templates(self, ctx, "uris", self.body.get("uris"), required=True,
                               literal_check=validators.uri)
 
+    def is_static(self):
+        return not self.uris.has_variables
+
     def build(self, ctx):
         uris = list(dict.fromkeys(self.uris.render(ctx.values, validators.uri)))
         if not uris:
@@ -102,6 +113,9 @@ class AuthorityInfoAccess(ExtensionDef):
                        for key in ("ocsp", "ca_issuers")}
         if not any(f.items for f in self.fields.values()):
             raise self.error("needs ocsp or ca_issuers URIs")
+
+    def is_static(self):
+        return not any(field.has_variables for field in self.fields.values())
 
     def build(self, ctx):
         methods = (("ocsp", AuthorityInformationAccessOID.OCSP),

@@ -1,7 +1,12 @@
 """basicConstraints, keyUsage, extKeyUsage and ocspNoCheck definitions."""
 
-from cryptography import x509
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+except ImportError:
+    x509 = ExtendedKeyUsageOID = missing()
 
 from . import validators
 from .ext_common import ExtensionDef
@@ -49,6 +54,9 @@ class BasicConstraints(ExtensionDef):
             if not self.ca:
                 raise self.error("only allowed when ca is true", "path_len")
 
+    def is_static(self):
+        return True  # no template
+
     def build(self, ctx):
         return x509.Extension(x509.BasicConstraints.oid, self.critical,
                               x509.BasicConstraints(ca=self.ca, path_length=self.path_len))
@@ -77,6 +85,9 @@ class KeyUsage(ExtensionDef):
                 self.usages.append(usage)
         if ("encipherOnly" in self.usages or "decipherOnly" in self.usages) and "keyAgreement" not in self.usages:
             raise self.error("encipherOnly and decipherOnly need keyAgreement")
+
+    def is_static(self):
+        return True  # no template
 
     def build(self, ctx):
         flags = {arg: False for arg in set(KEY_USAGES.values())}
@@ -111,6 +122,9 @@ class ExtendedKeyUsage(ExtensionDef):
             if usage not in self.usages:
                 self.usages.append(usage)
 
+    def is_static(self):
+        return True  # no template
+
     def build(self, ctx):
         oids = [EXTENDED_KEY_USAGES.get(u) or x509.ObjectIdentifier(u) for u in self.usages]
         return x509.Extension(x509.ExtendedKeyUsage.oid, self.critical, x509.ExtendedKeyUsage(oids))
@@ -128,6 +142,9 @@ class OcspNoCheck(ExtensionDef):
             self.enabled, raw = raw, {}
         super().__init__(ctx, raw)
         self.check_keys(())
+
+    def is_static(self):
+        return True  # no template
 
     def build(self, ctx):
         if not self.enabled:

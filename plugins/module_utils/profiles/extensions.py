@@ -47,7 +47,7 @@ def build_extensions(definitions, ctx):
     """Render every definition into ``x509.Extension`` objects (empty ones dropped)."""
     out = []
     for definition in definitions.values():
-        extension = definition.build(ctx)
+        extension = definition.rendered(ctx)
         if extension is not None:
             out.append(extension)
     return out

@@ -8,8 +8,13 @@ out. RDNs are written in a fixed, conventional order (dc, c, st, l, o, ou,
 cn, serialNumber, email) whatever the order in the profile.
 """
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+except ImportError:
+    x509 = NameOID = missing()
 
 from . import template, validators
 from .messages import Invalid, profile_error, quote, type_name
@@ -71,7 +76,7 @@ class SubjectTemplate:
         return rendered[0] if rendered else None
 
     def _render_attr(self, attr, values):
-        items, _ = self.entries.get(attr, ((), False))
+        items, dummy = self.entries.get(attr, ((), False))
         out = []
         for item in items:
             try:
@@ -84,6 +89,8 @@ class SubjectTemplate:
         """Build the ``x509.Name`` from typed variable values."""
         rdns = []
         for attr, oid in ATTRIBUTES.items():
+            if attr not in self.entries:  # renders nothing: skip the template machinery
+                continue
             for text in self._render_attr(attr, values):
                 where = "subject.%s" % attr
                 if attr == "email":
@@ -91,6 +98,8 @@ class SubjectTemplate:
                         text = validators.email(text)
                     except Invalid as exc:
                         raise profile_error(self.profile, where, str(exc))
+                if any(ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0 for ch in text):
+                    raise profile_error(self.profile, where, "%s contains a control character" % quote(text))
                 if attr == "c" and (len(text) != 2 or not text.isalpha()):
                     raise profile_error(self.profile, where, "%s is not a two-letter country code" % quote(text))
                 try:
@@ -108,7 +117,7 @@ class SubjectTemplate:
         out = {}
         if csr_subject is None:
             return out
-        for attr, (items, _) in self.entries.items():
+        for attr, (items, dummy) in self.entries.items():
             for item in items:
                 name = template.sole_reference(item)
                 if name is None or name in out or name in skip:

@@ -43,10 +43,15 @@ def _references(text):
 def sole_reference(text):
     """The variable name if ``text`` is exactly one ``{{ name }}``, else None."""
     if isinstance(text, str):
-        match = _REF.fullmatch(text.strip())
-        if match:
-            return match.group(1)
+        return _sole_reference(text)
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _sole_reference(text):
+    # Asked for every CSR of a batch about the same few templates.
+    match = _REF.fullmatch(text.strip())
+    return match.group(1) if match else None
 
 
 def _show(text):
@@ -105,4 +110,9 @@ def render_one(text, values):
 
 def literal_part(text):
     """``text`` with every ``{{ name }}`` removed (the author's own text)."""
-    return _REF.sub("", text) if isinstance(text, str) else ""
+    return _literal_part(text) if isinstance(text, str) else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _literal_part(text):
+    return _REF.sub("", text)

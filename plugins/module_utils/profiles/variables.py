@@ -45,7 +45,7 @@ import re
 from . import validators
 from .durations import format_duration, parse_duration
 from .messages import Invalid, profile_error, quote, type_name
-from .var_input import load_var_file, parse_var_args  # noqa: F401 (public API)
+from .var_input import load_var_file, parse_var_args  # noqa: F401 (public API)  # pylint: disable=unused-import
 
 _TEXT_ITEM_KINDS = {
     "string": None,

@@ -19,7 +19,7 @@ def _strict_loader():
 
         def construct_mapping(loader, node, deep=False):
             seen = set()
-            for key_node, _ in node.value:
+            for key_node, dummy in node.value:
                 key = loader.construct_object(key_node, deep=deep)
                 try:
                     duplicate = key in seen

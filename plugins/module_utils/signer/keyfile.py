@@ -3,8 +3,13 @@
 import os
 import stat
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    UnsupportedAlgorithm = serialization = missing()
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError, StoreError
@@ -88,7 +93,7 @@ def decode_private_key(data, passphrase=None, where="private key"):
     oid, raw = pkcs8.decode_private_key_info(der)
     key = _raw_private_key(oid, raw)
     if key is None:
-        raise InputError("%s: unsupported key (%s)" % (where, fallback_reason.split("\n")[0]))
+        raise InputError("%s: unsupported key (%s)" % (where, fallback_reason.split("\n", maxsplit=1)[0]))
     return key
 
 

@@ -68,6 +68,7 @@ class Pkcs11Signer(Signer):
         self._owns_session = session is None
         self._session = None
         self._private_key = None
+        self._crypto_key = None
         if session is None:
             from ..hsm.session import connect
 
@@ -136,17 +137,22 @@ class Pkcs11Signer(Signer):
                                              self.key_name)
 
     def crypto_key(self):
-        """The token key as a ``cryptography`` private key for X.509 builders."""
-        from ..hsm.crypto_keys import TokenEcPrivateKey, TokenRsaPrivateKey
-
+        """The token key as a ``cryptography`` private key for X.509 builders
+        (made once per signer: a batch asks for it for every certificate;
+        each signature still checks that the signer is open)."""
         self._check_open()
-        cls = TokenEcPrivateKey if self.algorithm.family == "ec" else TokenRsaPrivateKey
-        return cls(self._public_key, self.sign_digest, self.key_name)
+        if self._crypto_key is None:
+            from ..hsm.crypto_keys import TokenEcPrivateKey, TokenRsaPrivateKey
+
+            cls = TokenEcPrivateKey if self.algorithm.family == "ec" else TokenRsaPrivateKey
+            self._crypto_key = cls(self._public_key, self.sign_digest, self.key_name)
+        return self._crypto_key
 
     def close(self):
         """Close the session when this signer opened it (logging out)."""
         session, self._session = self._session, None
         self._private_key = None
+        self._crypto_key = None
         if session is not None and self._owns_session:
             session.close()
 

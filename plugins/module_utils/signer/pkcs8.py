@@ -8,13 +8,19 @@ AES-256-CBC, the same scheme OpenSSL writes for ``-aes256``.
 
 import os
 
-from cryptography.hazmat.primitives import hashes, padding as sym_padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import univ
-from pyasn1_modules import rfc5208, rfc5958, rfc8018
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import hashes, padding as sym_padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5208, rfc5958, rfc8018
+except ImportError:
+    hashes = sym_padding = Cipher = algorithms = modes = PBKDF2HMAC = decoder = encoder = missing()
+    PyAsn1Error = univ = rfc5208 = rfc5958 = rfc8018 = missing()
 
 from ..errors import InputError
 
@@ -74,17 +80,17 @@ def encrypt_private_key_info(der, passphrase):
 
 def decrypt_private_key_info(der, passphrase, where):
     try:
-        info, _ = decoder.decode(der, asn1Spec=rfc5208.EncryptedPrivateKeyInfo())
+        info, dummy = decoder.decode(der, asn1Spec=rfc5208.EncryptedPrivateKeyInfo())
         if info["encryptionAlgorithm"]["algorithm"] != rfc8018.id_PBES2:
             raise InputError("%s: only PBES2-encrypted keys are supported" % where)
-        pbes2, _ = decoder.decode(info["encryptionAlgorithm"]["parameters"],
-                                  asn1Spec=rfc8018.PBES2_params())
-        kdf, _ = decoder.decode(pbes2["keyDerivationFunc"]["parameters"],
-                                asn1Spec=rfc8018.PBKDF2_params())
+        pbes2, dummy = decoder.decode(info["encryptionAlgorithm"]["parameters"],
+                                      asn1Spec=rfc8018.PBES2_params())
+        kdf, dummy = decoder.decode(pbes2["keyDerivationFunc"]["parameters"],
+                                    asn1Spec=rfc8018.PBKDF2_params())
         if pbes2["encryptionScheme"]["algorithm"] != _AES256_CBC:
             raise InputError("%s: only AES-256-CBC encrypted keys are supported" % where)
-        iv, _ = decoder.decode(pbes2["encryptionScheme"]["parameters"],
-                               asn1Spec=univ.OctetString())
+        iv, dummy = decoder.decode(pbes2["encryptionScheme"]["parameters"],
+                                   asn1Spec=univ.OctetString())
         salt = bytes(kdf["salt"]["specified"])
         iterations = int(kdf["iterationCount"])
     except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths

@@ -62,7 +62,7 @@ def write_file(path, data, mode=0o644):
     temp = None
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        for _ in range(10):
+        for dummy in range(10):
             candidate = _temp_path(directory, name)
             try:
                 fd = os.open(candidate, flags, mode & 0o777)
@@ -153,7 +153,7 @@ def write_files(items, mode=0o644):
             directory, name = os.path.split(os.path.abspath(current))
             if not name:
                 raise StoreError(f"cannot write {current}: not a file name")
-            for _ in range(10):
+            for dummy in range(10):
                 candidate = _temp_path(directory, name)
                 try:
                     fd = os.open(candidate, flags, mode & 0o777)

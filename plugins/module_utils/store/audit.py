@@ -58,7 +58,7 @@ def line_bytes(record):
 
 
 def _no_duplicates(pairs):
-    keys = [k for k, _ in pairs]
+    keys = [k for k, dummy in pairs]
     if len(keys) != len(set(keys)):
         raise ValueError("duplicate key")
     return dict(pairs)
@@ -188,7 +188,7 @@ def read_lines(path):
         raise StoreError("no audit log: %s" % path) from None
     except OSError as err:
         raise StoreError("cannot read audit log %s: %s" % (path, err.strerror or err)) from err
-    body, _, tail = data.rpartition(b"\n")
+    body, dummy, tail = data.rpartition(b"\n")
     lines = body.split(b"\n") if body or data.startswith(b"\n") else []
     return lines, tail
 

@@ -10,8 +10,13 @@ the raw string octets, in the order the certificate encodes them.
 
 import re
 
-from pyasn1.codec.der import decoder
-from pyasn1_modules import rfc5280
+from ..dependencies import missing
+
+try:
+    from pyasn1.codec.der import decoder
+    from pyasn1_modules import rfc5280
+except ImportError:
+    decoder = rfc5280 = missing()
 
 # OpenSSL's short names (OBJ_nid2sn) for the attribute types in use in
 # subject names; any other type is written as its dotted OID, as OpenSSL
@@ -154,7 +159,7 @@ def oneline(name):
     text = _oneline_direct(name)
     if text is not None:
         return text
-    decoded, _ = decoder.decode(name.public_bytes(), asn1Spec=rfc5280.Name())
+    decoded, dummy = decoder.decode(name.public_bytes(), asn1Spec=rfc5280.Name())
     parts = []
     for rdn in decoded["rdnSequence"]:
         for position, atv in enumerate(rdn):

@@ -23,6 +23,8 @@ certificate. Callers that modify the file hold the CA lock
 (``lock.ca_lock``) so that no concurrent change is lost.
 """
 
+from __future__ import annotations
+
 import os
 import re
 from dataclasses import dataclass, replace
@@ -173,9 +175,9 @@ def parse_line(line, path, number):
         expires_at = parse_time(expires)
         revoked_at = reason = reason_arg = None
         if revoked:
-            when, _, tail = revoked.partition(",")
+            when, dummy, tail = revoked.partition(",")
             revoked_at = parse_time(when)
-            reason, _, reason_arg = tail.partition(",")
+            reason, dummy, reason_arg = tail.partition(",")
             reason, reason_arg = reason or None, reason_arg or None
     except ValueError as err:
         raise bad(str(err)) from None
@@ -313,7 +315,7 @@ def read_revoked(path, naive=False):
             if revoked:
                 expiries.add(revoked.partition(",")[0])
             continue
-        when, _, tail = revoked.partition(",")
+        when, dummy, tail = revoked.partition(",")
         try:
             revoked_at = _time_of(when, tzinfo) if len(when) in (13, 15) and when[-1] == "Z" \
                 and when[:-1].isdigit() else parse_time(when)

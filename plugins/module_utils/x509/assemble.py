@@ -8,12 +8,18 @@ decoded with pyasn1, the signature AlgorithmIdentifier and/or the
 SubjectPublicKeyInfo are replaced, and our signer signs the result.
 """
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import (
-    ec, ed25519, ed448, mldsa, mlkem, rsa)
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.type import univ
-from pyasn1_modules import rfc2986, rfc5280
+from ..dependencies import missing
+
+try:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import (
+        ec, ed25519, ed448, mldsa, mlkem, rsa)
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc2986, rfc5280
+except ImportError:
+    serialization = ec = ed25519 = ed448 = mldsa = mlkem = rsa = decoder = encoder = missing()
+    univ = rfc2986 = rfc5280 = missing()
 
 from ..algorithms.spki import spki_der
 
@@ -82,7 +88,7 @@ def draft_tbs(builder, kind, replace_spki=None):
     (callers that need this draft drop that field: catalyst PreTBS)."""
     spec, tbs_field, _alg_field, spki_field = kind
     draft = builder.sign(placeholder_key(), None)
-    outer, _ = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
+    outer, dummy = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
     tbs = outer[tbs_field]
     if replace_spki is not None:
         tbs[spki_field] = _as_type_of(tbs[spki_field], spki_der(replace_spki))
@@ -98,7 +104,7 @@ def subject_key_for_builder(public_key):
 
 def _resign(draft, kind, signer, alg, subject_public_key, edit=None):
     spec, tbs_field, alg_field, spki_field = kind
-    outer, _ = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
+    outer, dummy = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
     tbs = outer[tbs_field]
     if alg is None:
         alg = outer["signatureAlgorithm"]
@@ -117,5 +123,5 @@ def _resign(draft, kind, signer, alg, subject_public_key, edit=None):
 def _as_type_of(component, der):
     """``der`` decoded as the ASN.1 type of ``component`` (rfc2986 and rfc5280
     declare their own, incompatible, copies of the same structures)."""
-    value, _ = decoder.decode(der, asn1Spec=type(component)())
+    value, dummy = decoder.decode(der, asn1Spec=type(component)())
     return value

@@ -22,11 +22,16 @@ with the 72 and 73 attributes in it and without the 74 attribute.
 Everything is built and parsed with pyasn1; nothing here signs or verifies.
 """
 
-from cryptography import x509
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import namedtype, univ
-from pyasn1_modules import rfc2986, rfc5280
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1.type import namedtype, univ
+    from pyasn1_modules import rfc2986, rfc5280
+except ImportError:
+    x509 = decoder = encoder = PyAsn1Error = namedtype = univ = rfc2986 = rfc5280 = missing()
 
 from ..algorithms.spki import spki_der
 from ..errors import InputError

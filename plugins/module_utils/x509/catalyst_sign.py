@@ -12,8 +12,13 @@ CertificationRequestInfo, the alternative signer signs that info, the 74
 attribute is added, then the classical signer signs the whole info.
 """
 
-from cryptography import x509
-from pyasn1.codec.der import encoder
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from pyasn1.codec.der import encoder
+except ImportError:
+    x509 = encoder = missing()
 
 from ..errors import QpkiError
 from . import catalyst

@@ -114,12 +114,16 @@ def verify_catalyst_csr(csr):
     """The alternative public key of a catalyst CSR after checking its
     alternative proof of possession, or None for an ordinary CSR. The
     classical self-signature is checked by signature.verify_csr_signature."""
-    what = "certificate request %s" % describe_name(csr.subject)
     info = csr.tbs_certrequest_bytes
     try:
         values = catalyst.csr_attributes(info)
-        if not values:
-            return None
+    except InputError as exc:
+        raise VerificationError("certificate request %s: %s"
+                                % (describe_name(csr.subject), exc)) from None
+    if not values:  # an ordinary CSR (the common case: no name to describe)
+        return None
+    what = "certificate request %s" % describe_name(csr.subject)
+    try:
         alt_value = values.get(catalyst.SUBJECT_ALT_PUBLIC_KEY_INFO)
         if alt_value is None:
             raise VerificationError("%s: catalyst attributes without subjectAltPublicKeyInfo"

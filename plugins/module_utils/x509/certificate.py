@@ -2,10 +2,15 @@
 
 import datetime
 
-from cryptography import x509
+from ..dependencies import missing
 
-from .assemble import CERTIFICATE, sign_builder, subject_key_for_builder
-from .keyid import authority_key_identifier, key_identifier, subject_key_identifier
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
+
+from .assemble import CERTIFICATE, builder_sign, sign_builder, subject_key_for_builder
+from .keyid import authority_key_identifier, key_identifier
 
 _SKI = x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER
 _AKI = x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER
@@ -21,15 +26,16 @@ def certificate_builder(*, subject, issuer, serial, not_before, not_after,
                .serial_number(serial)
                .not_valid_before(not_before)
                .not_valid_after(not_after))
-    own_id = key_identifier(subject_public_key)
+    own_id = key_identifier(subject_public_key)  # computed once: SKI, and AKI if self-signed
     for ext in extensions:
         if ext.oid in (_SKI, _AKI):
             continue
         builder = builder.add_extension(ext.value, ext.critical)
-    builder = builder.add_extension(subject_key_identifier(subject_public_key), False)
-    builder = builder.add_extension(
+    builder = builder.add_extension(x509.SubjectKeyIdentifier(own_id), False)
+    if isinstance(issuer_key_id, x509.AuthorityKeyIdentifier):  # prebuilt once per batch
+        return builder.add_extension(issuer_key_id, False)
+    return builder.add_extension(
         authority_key_identifier(issuer_key_id if issuer_key_id is not None else own_id), False)
-    return builder
 
 
 def sign_certificate(builder, signer, subject_public_key, alt_signer=None):
@@ -41,7 +47,12 @@ def sign_certificate(builder, signer, subject_public_key, alt_signer=None):
 
         return sign_catalyst_certificate(builder, signer, alt_signer, subject_public_key)
     builder_key, replace_spki = subject_key_for_builder(subject_public_key)
-    der = sign_builder(builder.public_key(builder_key), CERTIFICATE, signer, replace_spki)
+    builder = builder.public_key(builder_key)
+    if replace_spki is None and signer.crypto_key() is not None:
+        # cryptography signs it as it is: its Certificate is the result (no
+        # DER round trip, no second parse)
+        return builder_sign(builder, signer)
+    der = sign_builder(builder, CERTIFICATE, signer, replace_spki)
     return x509.load_der_x509_certificate(der)
 
 

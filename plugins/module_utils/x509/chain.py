@@ -8,8 +8,13 @@ and revocation are judged afterwards by verify.py. Trusted certificates are
 tried before untrusted ones; a certificate never appears twice in a path.
 """
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+except ImportError:
+    x509 = serialization = missing()
 
 from ..errors import InputError, QpkiError, VerificationError
 from .parse import public_key_of_certificate

@@ -9,7 +9,12 @@ quadratic. The signed DER is kept, so callers do not re-encode the CRL.
 
 import datetime
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from ..errors import InputError
 from .assemble import CRL, sign_builder
@@ -65,8 +70,7 @@ def build_crl(*, signer, issuer, issuer_key_id, crl_number, this_update, next_up
 def build_crl_der(*, signer, issuer, issuer_key_id, crl_number, this_update, next_update,
                   revoked, alt_signer=None):
     """(CRL, its DER) for the arguments of ``build_crl``."""
-    builder = (x509.CertificateRevocationListBuilder(
-                   revoked_certificates=revoked_certificates(revoked))
+    builder = (x509.CertificateRevocationListBuilder(revoked_certificates=revoked_certificates(revoked))
                .issuer_name(issuer)
                .last_update(this_update)
                .next_update(next_update)

@@ -1,6 +1,11 @@
 """Building and signing certificate signing requests."""
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from .assemble import CSR, sign_builder
 

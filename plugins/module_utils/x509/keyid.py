@@ -2,7 +2,12 @@
 
 import hashlib
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from ..algorithms.spki import spki_der, split_spki
 

@@ -9,12 +9,18 @@ import importlib
 import importlib.util
 import re
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1_modules import rfc2986, rfc5280
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1_modules import rfc2986, rfc5280
+except ImportError:
+    x509 = UnsupportedAlgorithm = serialization = decoder = encoder = PyAsn1Error = missing()
+    rfc2986 = rfc5280 = missing()
 
 from ..algorithms.spki import load_spki, split_spki
 from ..errors import InputError

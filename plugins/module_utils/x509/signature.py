@@ -11,14 +11,21 @@ VerificationError.
 
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.x509.oid import NameOID
-from pyasn1.codec.der import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import namedtype, univ
-from pyasn1_modules import rfc4055, rfc5280
+from ..dependencies import missing
+
+try:
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+    from cryptography.x509.oid import NameOID
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1.type import namedtype, univ
+    from pyasn1_modules import rfc4055, rfc5280
+except ImportError:
+    InvalidSignature = UnsupportedAlgorithm = hashes = serialization = ec = ed448 = missing()
+    ed25519 = padding = rsa = NameOID = decoder = encoder = PyAsn1Error = namedtype = missing()
+    univ = rfc4055 = rfc5280 = missing()
 
 from ..algorithms.base import describe_key
 from ..algorithms.registry import algorithm_for_public_key, get_algorithm
@@ -180,7 +187,7 @@ def _pss_from_der(params_der):
     if str(mgf["algorithm"]) != str(rfc4055.id_mgf1):
         raise VerificationError("RSASSA-PSS mask generation %s is not supported" % mgf["algorithm"])
     try:
-        mgf_hash_id, _ = decoder.decode(mgf["parameters"], asn1Spec=rfc5280.AlgorithmIdentifier())
+        mgf_hash_id, dummy = decoder.decode(mgf["parameters"], asn1Spec=rfc5280.AlgorithmIdentifier())
     except PyAsn1Error:
         raise VerificationError("RSASSA-PSS MGF1 parameters are malformed") from None
     mgf_hash = _pss_hash(mgf_hash_id, "MGF1 hash")
@@ -307,7 +314,7 @@ def _inner_algorithm(tbs, what):
     version INTEGER. Only that field is decoded, so large CRLs stay cheap.
     """
     try:
-        fields, _ = decoder.decode(tbs, asn1Spec=_Fields())
+        fields, dummy = decoder.decode(tbs, asn1Spec=_Fields())
         for field in fields:
             raw = bytes(field)
             if raw[:1] == b"\x30":

@@ -14,7 +14,12 @@ VerifyResult with ``valid=False``; only malformed input raises InputError.
 import datetime
 from dataclasses import asdict, dataclass, field
 
-from cryptography import x509
+from ..dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
 
 from ..errors import InputError, QpkiError, VerificationError
 from .chain import (PathSearch, authority_key_id, extension_value, is_self_issued,
@@ -73,7 +78,7 @@ class _Findings:
 
     def result(self, path):
         subjects = [c.subject.rfc4514_string() for c in path]
-        details = [m for _, m in self.failures] + self.notes
+        details = [m for dummy, m in self.failures] + self.notes
         if not self.failures:
             return VerifyResult(True, "ok", subjects, False, details, "ok")
         code, reason = min(self.failures, key=lambda f: _PRIORITY.index(f[0]))
@@ -312,4 +317,3 @@ def verify_crl(crl, issuer_cert, at=None, check_time=True, classical_only=False)
     findings = _Findings()
     crl_findings(crl, issuer_cert, at, check_time, findings, classical_only)
     return findings.result([issuer_cert])
-

@@ -1,0 +1,85 @@
+"""Third-party libraries that may be missing, and a stand-in for them.
+
+The core needs ``cryptography``, ``pyasn1`` and ``pyasn1-modules`` (the pip
+package ``qpki`` declares them as hard dependencies). The Ansible modules run
+the same code on managed hosts, where they may be absent; a module must then
+fail with ``missing_required_lib()``, not with an ImportError, and Ansible's
+import sanity test imports every file without them. So each core file guards
+its module-level third-party imports::
+
+    try:
+        from cryptography import x509
+        from pyasn1.type import univ
+    except ImportError:
+        x509 = univ = missing()
+
+:func:`missing` records which library failed and returns a :class:`Missing`
+stand-in that lets the rest of the file evaluate (subclassing, calls,
+attribute and item access at module level). Nothing works at run time with a
+stand-in: front ends call :func:`missing_libraries` first and stop when it is
+not empty. With the libraries installed none of this code runs.
+"""
+
+import sys
+import traceback
+
+# top-level library name -> (first error message, its traceback)
+_MISSING = {}
+
+
+class Missing(Exception):
+    """Stand-in for an object of a library that could not be imported.
+
+    It derives from Exception only so that ``except InvalidSignature:`` clauses
+    still name an exception for linters; it is never raised.
+    """
+
+    def __init__(self, name):
+        super().__init__(name)
+        self._qpki_missing_name = name
+
+    def __getattr__(self, attr):
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return Missing("%s.%s" % (self._qpki_missing_name, attr))
+
+    def __call__(self, *args, **kwargs):
+        return Missing("%s()" % self._qpki_missing_name)
+
+    def __getitem__(self, key):
+        return Missing("%s[]" % self._qpki_missing_name)
+
+    def __mro_entries__(self, bases):
+        # `class Key(ec.EllipticCurvePrivateKey)`: derive from a fresh empty class instead.
+        return (type("Missing", (), {"__doc__": "stand-in for %s" % self._qpki_missing_name}),)
+
+    def __or__(self, other):
+        return self
+
+    __ror__ = __or__
+
+    def __iter__(self):
+        return iter(())
+
+    def __repr__(self):
+        return "<missing library object %s>" % self._qpki_missing_name
+
+
+def missing():
+    """In an ``except ImportError`` block: record the library that failed to
+    import and return a stand-in for the names it should have provided."""
+    exc = sys.exc_info()[1]
+    name = (getattr(exc, "name", None) or "unknown").split(".")[0]
+    if name not in _MISSING:
+        _MISSING[name] = (str(exc), traceback.format_exc())
+    return Missing(name)
+
+
+def missing_libraries():
+    """``{library: error message}`` for every library a core file could not import."""
+    return {name: message for name, (message, dummy) in _MISSING.items()}
+
+
+def missing_traceback():
+    """The tracebacks of the failed imports, for ``fail_json(exception=...)``."""
+    return "".join(trace for dummy, trace in _MISSING.values())

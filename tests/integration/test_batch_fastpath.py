@@ -1,0 +1,293 @@
+"""The fast paths of batch issuance (ops/batch.py) keep every guarantee of
+the single path:
+
+- a batch certificate equals the one ``cert issue`` makes from the same CSR
+  (same subject, issuer, extensions with their order, criticality and bytes,
+  key, validity length, signature algorithm): static extensions rendered once
+  per profile, the AKI built once per batch and the signed certificate taken
+  as cryptography returns it change nothing;
+- static profile extensions are reused, templated ones are not;
+- a batch of many CSRs gives the same certificates as issuing them one by
+  one, the first bad CSR stops it with its own error, naming that CSR,
+  whatever its problem (signature, profile, unparseable), and nothing is
+  written when one is bad;
+- the batch's audit records (one append, chain computed in memory, one time
+  for the batch) verify with ``audit verify`` and carry each certificate's
+  own fingerprint; the results reuse the same fields;
+- a batch killed with SIGKILL at any point leaves a CA directory that
+  ``ca check`` either finds valid or reports and ``ca check --repair`` fixes:
+  at worst certificate files without index lines, never an index line
+  without its file.
+"""
+
+import hashlib
+import json
+import os
+import random
+import signal
+import time
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from qpki.errors import InputError
+from qpki.ops import batch
+from qpki.ops.audit import audit_verify
+from qpki.ops.ca import ca_init
+from qpki.ops.cert import cert_issue
+from qpki.ops.check import ca_check
+from qpki.profiles.profile import Profile
+from qpki.store.index import read_index
+
+from batch_support import csr, make_issuing
+
+
+def bad_signature(pem):
+    """The same CSR with one bit of its signature flipped."""
+    der = bytearray(x509.load_pem_x509_csr(pem).public_bytes(Encoding.DER))
+    der[-3] ^= 0x01
+    return bytes(der)
+
+
+@pytest.fixture(scope="module")
+def csrs():
+    return [csr("h%03d.example.com" % n, ["h%03d.example.com" % n, "alt%03d.example.com" % n])
+            for n in range(40)]
+
+
+@pytest.fixture
+def issuing(tmp_path):
+    return make_issuing(tmp_path)
+
+
+def comparable(cert):
+    """Everything but serial, validity start and signature value."""
+    return {
+        "subject": cert.subject.public_bytes(),
+        "issuer": cert.issuer.public_bytes(),
+        "extensions": [(e.oid.dotted_string, e.critical, e.value.public_bytes())
+                       for e in cert.extensions],
+        "key": cert.public_key().public_bytes(Encoding.DER, _SPKI),
+        "lifetime": cert.not_valid_after_utc - cert.not_valid_before_utc,
+        "signature_algorithm": cert.signature_algorithm_oid.dotted_string,
+        "version": cert.version,
+    }
+
+
+from cryptography.hazmat.primitives.serialization import PublicFormat  # noqa: E402
+
+_SPKI = PublicFormat.SubjectPublicKeyInfo
+
+
+def test_batch_certificate_equals_the_single_path_one(issuing, tmp_path):
+    request = csr("same.example.com", ["same.example.com", "www.same.example.com"])
+    single = cert_issue(str(issuing), "ec/tls-server", request, out=str(tmp_path / "one.crt"))
+    result = batch.cert_issue_batch(str(issuing), "ec/tls-server", [("same.csr", request)],
+                                    out_dir=str(tmp_path / "out"))
+    one = x509.load_pem_x509_certificate((tmp_path / "one.crt").read_bytes())
+    many = x509.load_pem_x509_certificate((tmp_path / "out" / "same.crt").read_bytes())
+    assert comparable(one) == comparable(many)
+    assert one.serial_number != many.serial_number
+    # The CA's copy and the output copy hold the same bytes.
+    entry = result["certificates"][0]
+    ca_copy = issuing / "certs" / ("%040X.crt" % many.serial_number)
+    assert ca_copy.read_bytes() == (tmp_path / "out" / "same.crt").read_bytes()
+    # The result fields are those of a single issue.
+    assert set(entry) == set(single) - {"changed"} | {"csr"}
+    assert entry["fingerprint_sha256"] == many.fingerprint(hashes.SHA256()).hex().upper()
+    assert entry["subject"] == many.subject.rfc4514_string()
+    assert entry["serial"] == "%X" % many.serial_number
+
+
+def test_catalyst_and_ml_dsa_batches_equal_the_single_path(tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import mldsa
+
+    ca_init(str(tmp_path / "ml-root"), "ml/root-ca", {"cn": "ML Root"})
+    ca_init(str(tmp_path / "ml"), "ml/issuing-ca", {"cn": "ML Issuing"},
+            parent_dir=str(tmp_path / "ml-root"))
+    key = mldsa.MLDSA65PrivateKey.generate()
+    request = (x509.CertificateSigningRequestBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ml.example")]))
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName("ml.example")]), False)
+               .sign(key, None).public_bytes(Encoding.PEM))
+    cert_issue(str(tmp_path / "ml"), "ml/tls-server", request, out=str(tmp_path / "one.crt"))
+    batch.cert_issue_batch(str(tmp_path / "ml"), "ml/tls-server", [("ml.csr", request)],
+                           out_dir=str(tmp_path / "out"))
+    one = x509.load_pem_x509_certificate((tmp_path / "one.crt").read_bytes())
+    many = x509.load_pem_x509_certificate((tmp_path / "out" / "ml.crt").read_bytes())
+    assert comparable(one) == comparable(many)
+    assert ca_check(str(tmp_path / "ml"))["valid"]
+
+
+def test_static_extensions_are_built_once_templated_ones_per_certificate():
+    profile = Profile({
+        "name": "cached", "algorithm": "ecdsa-p256", "validity": "30d",
+        "variables": {"cn": {"type": "string", "required": True},
+                      "crl": {"type": "uri", "default": "http://crl.example/a.crl"}},
+        "subject": {"cn": "{{ cn }}"},
+        "extensions": {
+            "basicConstraints": {"ca": False},
+            "keyUsage": ["digitalSignature"],
+            "crlDistributionPoints": ["{{ crl }}"],
+            "authorityInfoAccess": {"ocsp": ["http://ocsp.example"]},
+        },
+    })
+    first = profile.render({"cn": "a"})
+    second = profile.render({"cn": "b", "crl": "http://crl.example/b.crl"})
+    by_oid = [{e.oid: e for e in r.extensions} for r in (first, second)]
+    static = (x509.BasicConstraints.oid, x509.KeyUsage.oid, x509.AuthorityInformationAccess.oid)
+    for oid in static:
+        assert by_oid[0][oid] is by_oid[1][oid]  # the same object, built once
+    crldp = x509.CRLDistributionPoints.oid
+    assert by_oid[0][crldp] != by_oid[1][crldp]
+    assert "b.crl" in str(by_oid[1][crldp].value)
+    # The cached objects render exactly what a fresh build gives.
+    fresh = Profile({"name": "fresh", "algorithm": "ecdsa-p256", "validity": "30d",
+                     "variables": {"cn": {"type": "string", "required": True},
+                                   "crl": {"type": "uri",
+                                           "default": "http://crl.example/a.crl"}},
+                     "subject": {"cn": "{{ cn }}"},
+                     "extensions": {"basicConstraints": {"ca": False},
+                                    "keyUsage": ["digitalSignature"],
+                                    "crlDistributionPoints": ["{{ crl }}"],
+                                    "authorityInfoAccess": {"ocsp": ["http://ocsp.example"]}}})
+    assert fresh.render({"cn": "b", "crl": "http://crl.example/b.crl"}).extensions == \
+        second.extensions
+
+
+def test_a_batch_gives_the_certificates_of_its_csrs(issuing, tmp_path, csrs):
+    items = [("h%03d.csr" % n, data) for n, data in enumerate(csrs)]
+    result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
+                                    out_dir=str(tmp_path / "out"))
+    assert result["count"] == len(csrs)
+    for n, data in enumerate(csrs):
+        cert = x509.load_pem_x509_certificate((tmp_path / "out" / ("h%03d.crt" % n)).read_bytes())
+        request = x509.load_pem_x509_csr(data)
+        assert cert.subject == request.subject
+        assert cert.public_key() == request.public_key()
+    assert len(read_index(issuing / "index.txt")) == len(csrs)
+    assert ca_check(str(issuing))["valid"]
+
+
+@pytest.mark.parametrize("bad_at", [0, 17, 39])
+def test_a_bad_signature_is_found_and_nothing_changes(issuing, csrs, bad_at, tree_snapshot):
+    items = [("h%03d.csr" % n, data) for n, data in enumerate(csrs)]
+    items[bad_at] = (items[bad_at][0], bad_signature(items[bad_at][1]))
+    before = tree_snapshot(issuing, exclude=["*.lock"])
+    with pytest.raises(InputError, match=r"h%03d\.csr: CSR signature does not verify" % bad_at):
+        batch.cert_issue_batch(str(issuing), "ec/tls-server", items)
+    assert tree_snapshot(issuing, exclude=["*.lock"]) == before
+
+
+def test_the_first_bad_csr_wins_whatever_its_problem(issuing, csrs):
+    items = [("h%03d.csr" % n, data) for n, data in enumerate(csrs)]
+    wrong_name = ("name.csr", csr("not a dns name!"))
+    # A bad signature before a CSR that breaks the profile: the signature.
+    early = list(items)
+    early[5] = (early[5][0], bad_signature(early[5][1]))
+    early[9] = wrong_name
+    with pytest.raises(InputError, match=r"h005\.csr: CSR signature"):
+        batch.cert_issue_batch(str(issuing), "ec/tls-server", early)
+    # A CSR that breaks the profile before a bad signature: the profile.
+    late = list(items)
+    late[5] = wrong_name
+    late[9] = (late[9][0], bad_signature(late[9][1]))
+    with pytest.raises(InputError, match=r"name\.csr") as caught:
+        batch.cert_issue_batch(str(issuing), "ec/tls-server", late)
+    assert "signature" not in str(caught.value)
+    # Unparseable bytes name their file.
+    broken = list(items)
+    broken[3] = ("junk.csr", b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
+                             b"-----END CERTIFICATE REQUEST-----\n")
+    with pytest.raises(InputError, match=r"junk\.csr"):
+        batch.cert_issue_batch(str(issuing), "ec/tls-server", broken)
+
+
+def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path, csrs):
+    items = [("h%03d.csr" % n, data) for n, data in enumerate(csrs[:12])]
+    result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
+                                    out_dir=str(tmp_path / "out"))
+    verdict = audit_verify(str(issuing))
+    assert verdict["valid"], verdict
+    lines = [json.loads(line) for line in (issuing / "audit.log").read_text().splitlines()]
+    issued = [r for r in lines if r["op"] == "cert.issue"]
+    assert len(issued) == 12
+    assert [r["seq"] for r in lines] == list(range(1, len(lines) + 1))
+    for record, entry in zip(issued, result["certificates"]):
+        cert = x509.load_pem_x509_certificate(
+            (issuing / "certs" / (record["serial"] + ".crt")).read_bytes())
+        assert record["fingerprint"] == hashlib.sha256(
+            cert.public_bytes(Encoding.DER)).hexdigest().upper()
+        assert record["subject"] == cert.subject.rfc4514_string() == entry["subject"]
+        assert record["fingerprint"] == entry["fingerprint_sha256"]
+        assert record["profile"] == "ec/tls-server"
+        assert record["keys"] and record["ca_key_id"]
+    assert len({r["time"] for r in issued}) == 1  # one batch, one time
+    # A second batch chains on.
+    batch.cert_issue_batch(str(issuing), "ec/tls-server", items[:3])
+    assert audit_verify(str(issuing))["valid"]
+
+
+def _kill_batch_at(ca_dir, csr_dir, out_dir, delay):
+    """Run the CLI batch in a forked child, SIGKILL it after ``delay``."""
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            from qpki.cli.main import main
+
+            code = main(["cert", "issue", "--ca-dir", str(ca_dir), "--profile", "ec/tls-server",
+                         "--csr-dir", str(csr_dir), "--out-dir", str(out_dir)])
+        except BaseException:  # noqa: BLE001
+            code = 70
+        finally:
+            os._exit(code if isinstance(code, int) else 71)
+    started = time.monotonic()
+    if delay is not None:
+        time.sleep(delay)
+        os.kill(pid, signal.SIGKILL)
+    dummy, status = os.waitpid(pid, 0)
+    return os.WIFSIGNALED(status), time.monotonic() - started
+
+
+@pytest.mark.slow
+def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
+    csr_dir = tmp_path / "csrs"
+    csr_dir.mkdir()
+    key = ec.generate_private_key(ec.SECP256R1())  # one key: the CSRs only need to differ
+    for n in range(150):
+        (csr_dir / ("k%03d.csr" % n)).write_bytes(
+            csr("k%03d.example.com" % n, ["k%03d.example.com" % n], key=key))
+    killed, took = _kill_batch_at(issuing, csr_dir, tmp_path / "calibrate", None)
+    assert not killed
+    rng = random.Random(20261128)
+    outcomes = {"killed": 0, "repaired": 0}
+    for run in range(12):
+        was_killed, dummy = _kill_batch_at(issuing, csr_dir, tmp_path / ("o%d" % run),
+                                           rng.uniform(0, 1.1 * took))
+        outcomes["killed"] += int(was_killed)
+        entries = read_index(issuing / "index.txt")
+        for entry in entries:  # never an index line without its certificate file
+            path = issuing / "certs" / ("%040X.crt" % entry.serial)
+            assert x509.load_pem_x509_certificate(path.read_bytes()).serial_number == \
+                entry.serial
+        state = ca_check(str(issuing))
+        if not state["valid"]:
+            fixed = ca_check(str(issuing), repair=True)
+            assert fixed["valid"] and fixed["repaired"], fixed
+            outcomes["repaired"] += 1
+        assert audit_verify(str(issuing))["valid"]
+        listed = {e.serial for e in read_index(issuing / "index.txt")}
+        files = {int(p.stem, 16) for p in (issuing / "certs").glob("*.crt")}
+        assert listed == files
+    assert outcomes["killed"] > 0
+    # And the next batch just works.
+    killed, dummy = _kill_batch_at(issuing, csr_dir, tmp_path / "after", None)
+    assert not killed and ca_check(str(issuing))["valid"]
