@@ -1,9 +1,9 @@
 """Helpers for the Ansible modules (plugins/modules/qpki_*.py).
 
-This file belongs to the Ansible front end but does not import Ansible at
-load time: it works on the ``AnsibleModule`` object it is given, so the core
-package stays free of Ansible (the ``qpki`` console script never loads this
-file).
+This file belongs to the Ansible front end but does not import Ansible: it
+works on the ``AnsibleModule`` object (and Ansible helpers) it is given, so
+the core package stays free of Ansible (the ``qpki`` console script never
+loads this file).
 """
 
 import os
@@ -18,14 +18,13 @@ REQUIREMENTS = ("for the qpki core (cryptography >= 49, pyyaml, pyasn1, pyasn1-m
 _PIP_NAMES = {"pyasn1_modules": "pyasn1-modules", "yaml": "pyyaml", "pkcs11": "python-pkcs11"}
 
 
-def check_dependencies(module):
-    """Stop the module with ``missing_required_lib()`` when a library the core
-    imports at module level is missing (or too old) on the managed host."""
+def check_dependencies(module, missing_required_lib):
+    """Stop the module with Ansible's ``missing_required_lib()`` message when
+    a library the core imports at module level is missing (or too old) on
+    the managed host."""
     missing = missing_libraries()
     if not missing:
         return
-    from ansible.module_utils.basic import missing_required_lib
-
     names = ", ".join(sorted(_PIP_NAMES.get(name, name) for name in missing))
     module.fail_json(msg=missing_required_lib(names, reason=REQUIREMENTS),
                      exception=missing_traceback())

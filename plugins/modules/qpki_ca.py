@@ -262,7 +262,7 @@ chain:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
@@ -339,7 +339,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
     key = key_request(module, secret(module, "passphrase", "passphrase_env"))

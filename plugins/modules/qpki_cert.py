@@ -213,10 +213,11 @@ signed:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, run_op, secret)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.batch import read_csr
 from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
     CertRequest, cert_ensure)
 
@@ -228,12 +229,7 @@ def _csr(module, item, where):
     if item.get("csr_content"):
         return item["csr_content"].encode("utf-8"), where + "csr_content"
     if item.get("csr_path"):
-        try:
-            with open(item["csr_path"], "rb") as handle:
-                return handle.read(), item["csr_path"]
-        except OSError as exc:
-            module.fail_json(msg="cannot read CSR %s: %s" % (item["csr_path"],
-                                                             exc.strerror or exc))
+        return run_op(module, read_csr, item["csr_path"]), item["csr_path"]
     module.fail_json(msg="%scsr_path or csr_content is required" % where)
     return None, None
 
@@ -271,7 +267,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     params = module.params
     batch = params["certificates"] is not None
     items = params["certificates"] if batch else [dict(

@@ -246,7 +246,7 @@ enrolled:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
@@ -364,7 +364,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     params = module.params
     if params["hsm_config"] is None:
         params["generate_key"] = False

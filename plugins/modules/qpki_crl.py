@@ -150,7 +150,7 @@ backup_file:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, run_op, secret)
@@ -180,7 +180,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
     crl_path = os.path.join(ca_dir, "crl", "ca.crl")

@@ -103,7 +103,7 @@ login:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
@@ -124,7 +124,7 @@ def main():
                      ["login_test", True, ["hsm_config"]]],
         supports_check_mode=True,
     )
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     params = module.params
     result = run_op(module, hsm_info, lib=abs_path(params["lib"]),
                     hsm_config=abs_path(params["hsm_config"]), mechanisms=params["mechanisms"],

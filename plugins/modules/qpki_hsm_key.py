@@ -131,7 +131,7 @@ deleted:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
@@ -155,7 +155,7 @@ def main():
         required_if=[["state", "present", ["key_label", "algorithm"]]],
         supports_check_mode=True,
     )
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     params = module.params
     result = run_op(module, hsm_key_ensure, abs_path(params["hsm_config"]),
                     label=params["key_label"], key_id=params["key_id"],

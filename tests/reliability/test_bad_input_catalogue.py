@@ -153,6 +153,11 @@ class Case:
     env: dict = field(default_factory=dict)
 
 
+def var_case(assignment, expected):
+    """A case of the all-variables profile with cn=h and one bad ``assignment``."""
+    return Case(ALLVARS + ["--var", "cn=h", "--var", assignment], expected)
+
+
 CLI_CASES = {
     # --- truncated / garbage PEM and DER ------------------------------------------------
     "CSR: empty file": Case(ISSUE + ["empty.csr"], "empty.csr", write("empty.csr", b"")),
@@ -297,37 +302,22 @@ CLI_CASES = {
     # --- every variable constraint -------------------------------------------------------
     "variable: string pattern": Case(ALLVARS + ["--var", "cn=UPPER.example.com"],
                                      "variable cn"),
-    "variable: enum": Case(ALLVARS + ["--var", "cn=h", "--var", "org=Evil"], "variable org"),
-    "variable: integer below min": Case(ALLVARS + ["--var", "cn=h", "--var", "port=0"],
-                                        "minimum 1"),
-    "variable: integer above max": Case(ALLVARS + ["--var", "cn=h", "--var", "port=70000"],
-                                        "maximum 65535"),
-    "variable: integer that is not a number": Case(
-        ALLVARS + ["--var", "cn=h", "--var", "port=abc"], "not an integer"),
-    "variable: boolean": Case(ALLVARS + ["--var", "cn=h", "--var", "flag=maybe"],
-                              "not a boolean"),
-    "variable: list max_items": Case(ALLVARS + ["--var", "cn=h", "--var", "tags=a,b,c"],
-                                     "at most 2"),
-    "variable: dns_name": Case(ALLVARS + ["--var", "cn=h", "--var", "host=bad_host!"],
-                               "variable host"),
-    "variable: dns_names wildcard": Case(
-        ALLVARS + ["--var", "cn=h", "--var", "dns_names=*.example.com"], "wildcards"),
-    "variable: ip_list": Case(ALLVARS + ["--var", "cn=h", "--var", "ips=300.1.1.1"],
-                              "not a valid IP address"),
-    "variable: email": Case(ALLVARS + ["--var", "cn=h", "--var", "mail=not-an-email"],
-                            "not a valid email address"),
-    "variable: uri": Case(ALLVARS + ["--var", "cn=h", "--var", "url=not a uri"],
-                          "not a valid URI"),
-    "variable: oid": Case(ALLVARS + ["--var", "cn=h", "--var", "policy=1.2.abc"],
-                          "not a dotted OID"),
-    "variable: duration above max": Case(ALLVARS + ["--var", "cn=h", "--var", "life=100d"],
-                                         "longer than the maximum 90d"),
-    "variable: duration syntax": Case(ALLVARS + ["--var", "cn=h", "--var", "life=forever"],
-                                      "not a duration"),
-    "variable: min_length": Case(ALLVARS + ["--var", "cn=h", "--var", "short=ab"],
-                                 "shorter than 3"),
-    "variable: undeclared": Case(ALLVARS + ["--var", "cn=h", "--var", "sneaky=1"],
-                                 "unknown variable"),
+    "variable: enum": var_case("org=Evil", "variable org"),
+    "variable: integer below min": var_case("port=0", "minimum 1"),
+    "variable: integer above max": var_case("port=70000", "maximum 65535"),
+    "variable: integer that is not a number": var_case("port=abc", "not an integer"),
+    "variable: boolean": var_case("flag=maybe", "not a boolean"),
+    "variable: list max_items": var_case("tags=a,b,c", "at most 2"),
+    "variable: dns_name": var_case("host=bad_host!", "variable host"),
+    "variable: dns_names wildcard": var_case("dns_names=*.example.com", "wildcards"),
+    "variable: ip_list": var_case("ips=300.1.1.1", "not a valid IP address"),
+    "variable: email": var_case("mail=not-an-email", "not a valid email address"),
+    "variable: uri": var_case("url=not a uri", "not a valid URI"),
+    "variable: oid": var_case("policy=1.2.abc", "not a dotted OID"),
+    "variable: duration above max": var_case("life=100d", "longer than the maximum 90d"),
+    "variable: duration syntax": var_case("life=forever", "not a duration"),
+    "variable: min_length": var_case("short=ab", "shorter than 3"),
+    "variable: undeclared": var_case("sneaky=1", "unknown variable"),
     "variable: CN of 10,000 characters": Case(ISSUE + ["good.csr", "--var", "cn=" + "b" * 10_000],
                                               "10000 characters"),
     # --- CA state ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible.module_utils.basic import missing_required_lib
 
 from qpki import dependencies
 from qpki.dependencies import Missing, missing, missing_libraries
@@ -83,7 +84,7 @@ def test_modules_fail_with_missing_required_lib(monkeypatch):
         "pyasn1_modules": ("No module named 'pyasn1_modules'", "Traceback: pyasn1_modules\n"),
         "cryptography": ("No module named 'cryptography'", "Traceback: cryptography\n")})
     module = _FakeModule()
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     assert "(cryptography, pyasn1-modules)" in module.failed["msg"]
     assert "qpki core" in module.failed["msg"]
     assert "Traceback: cryptography" in module.failed["exception"]
@@ -91,7 +92,7 @@ def test_modules_fail_with_missing_required_lib(monkeypatch):
 
 def test_check_passes_when_nothing_is_missing():
     module = _FakeModule()
-    check_dependencies(module)
+    check_dependencies(module, missing_required_lib)
     assert module.failed is None
 
 

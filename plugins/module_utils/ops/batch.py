@@ -104,7 +104,8 @@ def csr_files(csr_dir):
     return paths
 
 
-def _read(path):
+def read_csr(path):
+    """The bytes of the CSR file ``path``; InputError naming it when unreadable."""
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -215,7 +216,7 @@ def _inputs(csrs):
             inputs.append(item)
         elif isinstance(item, (str, os.PathLike)):
             path = os.fspath(item)
-            inputs.append(CsrInput(_read(path), path))
+            inputs.append(CsrInput(read_csr(path), path))
         else:
             where, data = item
             inputs.append(CsrInput(data, where))

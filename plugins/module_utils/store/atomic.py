@@ -46,6 +46,46 @@ def fsync_dir(directory):
         os.close(fd)
 
 
+def _remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _write_temp(path, data, mode, sync):
+    """Write ``data`` to a new temporary file beside ``path`` (created
+    exclusively, mode exact, fsync'ed when ``sync``) and return its name.
+    On failure the temporary file is removed and the error raised."""
+    directory, name = os.path.split(os.path.abspath(path))
+    if not name:
+        raise StoreError(f"cannot write {path}: not a file name")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for dummy in range(10):
+        temp = _temp_path(directory, name)
+        try:
+            fd = os.open(temp, flags, mode & 0o777)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise StoreError(f"cannot write {path}: no free temporary file name")
+    try:
+        try:
+            os.fchmod(fd, mode & 0o7777)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if sync:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    return temp
+
+
 def write_file(path, data, mode=0o644):
     """Atomically replace ``path`` with ``data`` (bytes), file mode ``mode``.
 
@@ -56,42 +96,17 @@ def write_file(path, data, mode=0o644):
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("write_file expects bytes")
     path = os.fspath(path)
-    directory, name = os.path.split(os.path.abspath(path))
-    if not name:
-        raise StoreError(f"cannot write {path}: not a file name")
     temp = None
     try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        for dummy in range(10):
-            candidate = _temp_path(directory, name)
-            try:
-                fd = os.open(candidate, flags, mode & 0o777)
-            except FileExistsError:
-                continue
-            temp = candidate
-            break
-        else:
-            raise StoreError(f"cannot write {path}: no free temporary file name")
-        try:
-            os.fchmod(fd, mode & 0o7777)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        temp = _write_temp(path, data, mode, sync=True)
         os.replace(temp, path)
         temp = None
-        fsync_dir(directory)
+        fsync_dir(os.path.dirname(os.path.abspath(path)))
     except OSError as err:
         raise StoreError(f"cannot write {path}: {_describe(err)}") from err
     finally:
         if temp is not None:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
+            _remove_quietly(temp)
 
 
 def _load_syncfs():
@@ -147,29 +162,9 @@ def write_files(items, mode=0o644):
     pending = []  # (temporary path, target) not renamed yet
     current = None
     try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         for path, data in items:
             current = os.fspath(path)
-            directory, name = os.path.split(os.path.abspath(current))
-            if not name:
-                raise StoreError(f"cannot write {current}: not a file name")
-            for dummy in range(10):
-                candidate = _temp_path(directory, name)
-                try:
-                    fd = os.open(candidate, flags, mode & 0o777)
-                except FileExistsError:
-                    continue
-                break
-            else:
-                raise StoreError(f"cannot write {current}: no free temporary file name")
-            pending.append((candidate, current))
-            try:
-                os.fchmod(fd, mode & 0o7777)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
+            pending.append((_write_temp(current, data, mode, sync=False), current))
         current = None
         _flush_files([temp for temp, _target in pending])
         directories = {}
@@ -188,10 +183,7 @@ def write_files(items, mode=0o644):
         raise StoreError(f"cannot write {what}: {_describe(err)}") from err
     finally:
         for temp, _target in pending:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
+            _remove_quietly(temp)
 
 
 def write_text(path, text, mode=0o644):
