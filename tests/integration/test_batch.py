@@ -40,6 +40,16 @@ def csr_pem(key, cn, dns=(), algorithm=hashes.SHA256()):
     return builder.sign(key, algorithm).public_bytes(Encoding.PEM)
 
 
+def ec_csr_dir(folder, prefix, count):
+    """``folder`` with ``count`` P-256 CSRs <prefix><n>.csr for <prefix><n>.example.com."""
+    folder.mkdir()
+    for number in range(count):
+        cn = "%s%d.example.com" % (prefix, number)
+        (folder / ("%s%d.csr" % (prefix, number))).write_bytes(
+            csr_pem(ec.generate_private_key(ec.SECP256R1()), cn, [cn]))
+    return folder
+
+
 def openssl_csr(tmp_path, path, cn):
     proc = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                    "-nodes", "-keyout", "/dev/null", "-subj", "/CN=%s" % cn,
@@ -165,12 +175,7 @@ def test_batch_of_20_mixed_ecdsa_and_ml_dsa(tmp_path, qpki_cli):
 def test_one_bad_csr_fails_the_batch_and_changes_nothing(tmp_path, qpki_cli, tree_snapshot,
                                                          diff_snapshots, bad):
     two_tier(qpki_cli, "ec")
-    csrs = tmp_path / "csrs"
-    csrs.mkdir()
-    for number in range(5):
-        cn = "ok%d.example.com" % number
-        (csrs / ("ok%d.csr" % number)).write_bytes(
-            csr_pem(ec.generate_private_key(ec.SECP256R1()), cn, [cn]))
+    csrs = ec_csr_dir(tmp_path / "csrs", "ok", 5)
     if bad == "garbage":
         (csrs / "m-bad.csr").write_bytes(b"-----BEGIN CERTIFICATE REQUEST-----\nnot base64\n")
     elif bad == "tampered":  # a valid CSR whose signature no longer matches
@@ -241,12 +246,7 @@ def test_hsm_batch_logs_in_once(softhsm_token, qpki_cli, tmp_path):
     meta = json.loads(meta_path.read_text())
     meta["keys"][0]["storage"]["config"] = str(spied)
     meta_path.write_text(json.dumps(meta))
-    csrs = tmp_path / "csrs"
-    csrs.mkdir()
-    for number in range(6):
-        cn = "h%d.example.com" % number
-        (csrs / ("h%d.csr" % number)).write_bytes(
-            csr_pem(ec.generate_private_key(ec.SECP256R1()), cn, [cn]))
+    csrs = ec_csr_dir(tmp_path / "csrs", "h", 6)
     log = tmp_path / "spy.log"
     result = qpki_cli("cert", "issue", "--ca-dir", "issuing", "--profile", "ec/tls-server",
                       "--csr-dir", "csrs", "--out-dir", "out", "--json",
