@@ -28,7 +28,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="small sizes (checks the bench; docs are not rewritten)")
     parser.add_argument("--certs", type=int, default=2000, help="ECDSA batch size (2000)")
-    parser.add_argument("--ml-certs", type=int, default=300, help="ML-DSA batch size (300)")
+    parser.add_argument("--ml-certs", type=int, default=1000, help="ML-DSA batch size (1000)")
     parser.add_argument("--crl-entries", type=int, default=100_000)
     parser.add_argument("--playbook-certs", type=int, default=50)
     parser.add_argument("--work", help="working directory (default: a new temp dir, removed)")

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -82,31 +83,36 @@ def run(argv, env=None, cwd=None, check=False, timeout=600):
     return proc
 
 
-def _waited(argv, env, cwd):
-    """(wall seconds, rusage, returncode, stderr) of one child, via os.wait4."""
+def _waited(argv, env, cwd, output=False):
+    """(wall seconds, rusage, returncode, stderr, stdout or None) of one
+    child, via os.wait4 (its rusage includes the workers it reaped)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([str(a) for a in argv], env=_environment(env), cwd=cwd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
-    err = proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.stderr.close()
-    return wall, usage, os.waitstatus_to_exitcode(status), err.decode(errors="replace")
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen([str(a) for a in argv], env=_environment(env), cwd=cwd,
+                                stdout=out if output else subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        err = proc.stderr.read()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.stderr.close()
+        out.seek(0)
+        stdout = out.read().decode(errors="replace") if output else None
+    return wall, usage, os.waitstatus_to_exitcode(status), err.decode(errors="replace"), stdout
 
 
 def child_peak_rss(argv, env=None, cwd=None):
     """(wall seconds, peak RSS MiB, returncode, stderr) via os.wait4."""
-    wall, usage, code, err = _waited(argv, env, cwd)
+    wall, usage, code, err, _out = _waited(argv, env, cwd)
     return wall, usage.ru_maxrss / 1024.0, code, err
 
 
-def run_cpu(argv, env=None, cwd=None):
+def run_cpu(argv, env=None, cwd=None, output=False):
     """(wall seconds, CPU seconds user+system, returncode, stderr) of one
-    child, CPU time from wait4: unlike wall time it barely moves when other
-    work shares the machine."""
-    wall, usage, code, err = _waited(argv, env, cwd)
-    return wall, usage.ru_utime + usage.ru_stime, code, err
+    child, plus its stdout when ``output``. CPU time comes from wait4:
+    unlike wall time it barely moves when other work shares the machine."""
+    wall, usage, code, err, stdout = _waited(argv, env, cwd, output)
+    cpu = usage.ru_utime + usage.ru_stime
+    return (wall, cpu, code, err, stdout) if output else (wall, cpu, code, err)
 
 
 def best(function, repeat=3):

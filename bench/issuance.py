@@ -17,6 +17,7 @@ shows the signer layer alone (``Pkcs11Signer.sign``) against the same raw
 loop.
 """
 
+import json
 import secrets
 import shutil
 import time
@@ -71,25 +72,32 @@ def raw_rate(reference, issuer, key, hash_algorithm, count):
     return count / min(walls), count / min(cpus)
 
 
-def batch_rate(work, ca_dir, profile, csr_dir, count, env=None, reps=3):
-    """Certificates per second of one ``qpki cert issue --csr-dir`` process."""
+def batch_rate(work, ca_dir, profile, csr_dir, count, env=None, reps=3, jobs=None):
+    """Certificates per second of one ``qpki cert issue --csr-dir`` process
+    (``--jobs`` when given, else its default); also the worker processes
+    it used and its output directory."""
     times, cpus = [], []
-    last_out = None
+    last_out = workers = None
+    extra = ["--jobs", str(jobs)] if jobs else []
     for rep in range(reps):
-        out = Path(work) / ("out-%s-%d" % (Path(ca_dir).name, rep))
+        out = Path(work) / ("out-%s-%s-%d" % (Path(ca_dir).name, jobs or "auto", rep))
         shutil.rmtree(out, ignore_errors=True)
-        wall, cpu, code, err = common.run_cpu(
+        wall, cpu, code, err, stdout = common.run_cpu(
             [common.QPKI, "cert", "issue", "--ca-dir", ca_dir, "--profile", profile,
-             "--csr-dir", csr_dir, "--out-dir", out, "--json"], env=env)
+             "--csr-dir", csr_dir, "--out-dir", out, "--json", *extra], env=env, output=True)
         if code != 0:
             raise RuntimeError("batch issuance failed: %s" % err.strip())
         times.append(wall)
         cpus.append(cpu)
+        workers = json.loads(stdout)["workers"]
         written = len(list(out.iterdir()))
         if written != count:
             raise RuntimeError("batch wrote %d certificates, expected %d" % (written, count))
+        if last_out is not None:
+            shutil.rmtree(last_out, ignore_errors=True)
         last_out = out
-    return count / min(times), count / min(cpus), last_out
+    return {"rate": count / min(times), "rate_cpu": count / min(cpus), "workers": workers,
+            "out": last_out}
 
 
 def openssl_rate(work, ca_cert, ca_key, csrs, digest="-sha256"):
@@ -126,25 +134,26 @@ def _two_tier(work, family, issuing_args=(), env=None):
 def run(work, count=500, ml_count=200, openssl_count=40, log=print):
     from cryptography.hazmat.primitives import hashes
 
+    from qpki.ops.batch_workers import MIN_PER_WORKER
+
     work = Path(work)
-    results = {"rows": [], "hsm": None}
+    results = {"rows": [], "hsm": None, "min_per_worker": MIN_PER_WORKER}
     log("issuance: making %d P-256 and %d ML-DSA-65 CSRs (not timed)" % (count, ml_count))
     ec_csrs = common.write_csrs(work / "csr-ec", count, "ec")
     ml_csrs = common.write_csrs(work / "csr-ml", ml_count, "mldsa")
 
     # --- ECDSA P-256 leaves, software issuing key
     _root, ec_issuing = _two_tier(work, "ec")
-    rate, rate_cpu, out = batch_rate(work, ec_issuing, "ec/tls-server", work / "csr-ec", count)
-    reference = _load_cert(next(out.iterdir()))
+    auto, single = _batch_both(work, ec_issuing, "ec/tls-server", work / "csr-ec", count)
+    reference = _load_cert(next(auto["out"].iterdir()))
     ec_key_path = ec_issuing / "private" / "ca.ecdsa-p256.key"
     ec_key = _load_key(ec_key_path)
     raw, raw_cpu = raw_rate(reference, _load_cert(ec_issuing / "ca.crt"), ec_key,
                             hashes.SHA256(), count)
     osl, osl_cpu = openssl_rate(work, ec_issuing / "ca.crt", ec_key_path,
                                 ec_csrs[:openssl_count])
-    row = {"scenario": "ECDSA P-256 leaves, EC issuing CA, software key", "n": count,
-           "qpki": rate, "raw": raw, "openssl": osl,
-           "cpu": {"qpki": rate_cpu, "raw": raw_cpu, "openssl": osl_cpu}}
+    row = _row("ECDSA P-256 leaves, EC issuing CA, software key", count, auto, single,
+               (raw, raw_cpu), (osl, osl_cpu))
     results["rows"].append(row)
     log_row(row, log)
     results["breakdown"] = breakdown(work, ec_issuing, ec_csrs[:min(count, 1000)], log)
@@ -165,16 +174,16 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
         common.qpki("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Bench HSM Issuing",
                     "--ca-dir", hsm_issuing, "--parent", root, "--hsm-config", config,
                     "--key-label", "bench-issuing", env=hsm.env)
-        rate, hsm_cpu, _out = batch_rate(work, hsm_issuing, "ec/tls-server", work / "csr-ec",
-                                         count, env=hsm.env)
-        row = {"scenario": "ECDSA P-256 leaves, EC issuing CA, SoftHSM2 key", "n": count,
-               "qpki": rate, "raw": raw, "openssl": osl,
-               "cpu": {"qpki": hsm_cpu, "raw": raw_cpu, "openssl": osl_cpu},
-               "note": "raw and openssl use the software P-256 key (openssl has no PKCS#11 "
-                       "provider here)"}
+        auto, single = _batch_both(work, hsm_issuing, "ec/tls-server", work / "csr-ec", count,
+                                   env=hsm.env)
+        row = _row("ECDSA P-256 leaves, EC issuing CA, SoftHSM2 key", count, auto, single,
+                   (raw, raw_cpu), (osl, osl_cpu),
+                   note="raw and openssl use the software P-256 key (openssl has no PKCS#11 "
+                        "provider here)")
         results["rows"].append(row)
         log_row(row, log)
-        results["hsm"] = hsm_path(hsm, config, count, rate, hsm_cpu)
+        rate = auto["rate"]
+        results["hsm"] = hsm_path(hsm, config, count, rate, auto["rate_cpu"])
         log("  HSM path: batch %.0f/s = %.0f%% of raw python-pkcs11 signing (%.0f sig/s, "
             "target >= 75%%; CPU time %.0f%%); qpki Pkcs11Signer.sign alone %.0f/s = %.0f%%"
             % (rate, 100 * results["hsm"]["ratio"], results["hsm"]["raw_pkcs11"],
@@ -185,9 +194,8 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
 
     # --- ML-DSA-65 leaves from an ML-DSA issuing CA
     _root, ml_issuing = _two_tier(work, "ml")
-    rate, rate_cpu, out = batch_rate(work, ml_issuing, "ml/tls-server", work / "csr-ml",
-                                     ml_count)
-    reference = _load_cert(next(out.iterdir()))
+    auto, single = _batch_both(work, ml_issuing, "ml/tls-server", work / "csr-ml", ml_count)
+    reference = _load_cert(next(auto["out"].iterdir()))
     ml_key = _load_key(ml_issuing / "private" / "ca.ml-dsa-65.key")
     raw, raw_cpu = raw_rate(reference, _load_cert(ml_issuing / "ca.crt"), ml_key, None,
                             ml_count)
@@ -195,20 +203,33 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
     if common.openssl_has("ML-DSA-65"):
         osl, osl_cpu = openssl_rate(work, ml_issuing / "ca.crt", ml_issuing / "private" /
                                     "ca.ml-dsa-65.key", ml_csrs[:openssl_count], digest=None)
-    row = {"scenario": "ML-DSA-65 leaves, ML-DSA-65 issuing CA, software key", "n": ml_count,
-           "qpki": rate, "raw": raw, "openssl": osl,
-           "cpu": {"qpki": rate_cpu, "raw": raw_cpu, "openssl": osl_cpu},
-           "note": None if osl else "openssl %s has no ML-DSA (3.5+ needed)"
-           % common.run(["openssl", "version"]).stdout.split()[1]}
+    row = _row("ML-DSA-65 leaves, ML-DSA-65 issuing CA, software key", ml_count, auto, single,
+               (raw, raw_cpu), (osl, osl_cpu),
+               note=None if osl else "openssl %s has no ML-DSA (3.5+ needed)"
+               % common.run(["openssl", "version"]).stdout.split()[1])
     results["rows"].append(row)
     log_row(row, log)
     return results
 
 
+def _batch_both(work, ca_dir, profile, csr_dir, count, env=None):
+    """The batch rate with qpki's default number of processes, then with
+    ``--jobs 1`` (everything in one process), same CSRs, same CA."""
+    return (batch_rate(work, ca_dir, profile, csr_dir, count, env=env),
+            batch_rate(work, ca_dir, profile, csr_dir, count, env=env, jobs=1))
+
+
+def _row(scenario, count, auto, single, raw, osl, note=None):
+    return {"scenario": scenario, "n": count, "qpki": auto["rate"], "workers": auto["workers"],
+            "single": single["rate"], "raw": raw[0], "openssl": osl[0], "note": note,
+            "cpu": {"qpki": auto["rate_cpu"], "single": single["rate_cpu"], "raw": raw[1],
+                    "openssl": osl[1]}}
+
+
 def breakdown(work, ca_dir, csrs, log=print):
     """CPU milliseconds per certificate of each step of ``cert_issue_batch``,
     in this process (no start-up), measured by wrapping its steps."""
-    from qpki.ops import audit, batch
+    from qpki.ops import audit, batch, batch_sign
     from qpki.profiles.profile import Profile
 
     spent = {}
@@ -226,19 +247,20 @@ def breakdown(work, ca_dir, csrs, log=print):
         setattr(owner, name, timed)
         return original
 
-    steps = [(batch, "csr_request", "CSR parse + signature check"),
+    steps = [(batch_sign, "csr_request", "CSR parse + signature check"),
              (Profile, "render", "profile rendering"),
-             (batch, "sign_new", "build + sign (the raw part)"),
-             (batch, "Issued", "PEM, fingerprint and record fields (once per certificate)"),
-             (batch, "record_many", "CA files + index + serial"),
-             (audit, "log_issues", "audit records"),
+             (batch_sign, "sign_new", "build + sign (the raw part)"),
+             (batch_sign, "Issued", "PEM, fingerprint and record fields (once per certificate)"),
+             (batch_sign, "staged_files", "CA files + index + serial"),
+             (batch_sign, "record_issued", "CA files + index + serial"),
+             (audit, "log_issued_fields", "audit records"),
              (batch, "write_files", "output copies")]
     saved = [(owner, name, wrap(owner, name, label)) for owner, name, label in steps]
     try:
         out = Path(work) / "out-breakdown"
         start = time.process_time()
         batch.cert_issue_batch(str(ca_dir), "ec/tls-server", [str(c) for c in csrs],
-                               out_dir=str(out))
+                               out_dir=str(out), jobs=1)
         total = time.process_time() - start
     finally:
         for owner, name, original in saved:
@@ -281,9 +303,11 @@ def log_row(row, log):
     osl = ("%.1fx openssl x509 -req (%.0f/s; CPU time %.1fx)"
            % (row["qpki"] / row["openssl"], row["openssl"], cpu["qpki"] / cpu["openssl"])
            if row["openssl"] else "openssl n/a")
-    log("  %s: %.0f certs/s = %.0f%% of raw cryptography (%.0f/s, target >= 50%%; CPU time "
-        "%.0f%%), %s" % (row["scenario"], row["qpki"], 100 * row["qpki"] / row["raw"],
-                         row["raw"], 100 * cpu["qpki"] / cpu["raw"], osl))
+    log("  %s: %.0f certs/s with %d worker process(es) = %.0f%% of raw cryptography (%.0f/s, "
+        "target >= 50%%; CPU time %.0f%%); --jobs 1: %.0f/s = %.0f%%; %s"
+        % (row["scenario"], row["qpki"], row["workers"], 100 * row["qpki"] / row["raw"],
+           row["raw"], 100 * cpu["qpki"] / cpu["raw"], row["single"],
+           100 * row["single"] / row["raw"], osl))
 
 
 def hsm_path(hsm, config, count, batch, batch_cpu):

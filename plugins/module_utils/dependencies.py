@@ -18,13 +18,22 @@ stand-in that lets the rest of the file evaluate (subclassing, calls,
 attribute and item access at module level). Nothing works at run time with a
 stand-in: front ends call :func:`missing_libraries` first and stop when it is
 not empty. With the libraries installed none of this code runs.
+
+A file that imports a library only inside its functions (to keep start-up
+cheap: pyasn1 for the few paths that need it) declares it once with
+:func:`imported_later`, so that :func:`missing_libraries` still names it when
+it is absent (checked with ``importlib.util.find_spec``, which loads nothing)::
+
+    imported_later("pyasn1", "pyasn1_modules")
 """
 
 import sys
-import traceback
 
 # top-level library name -> (first error message, its traceback)
 _MISSING = {}
+# top-level names of libraries imported inside functions; those found present
+_LATER = set()
+_PRESENT = set()
 
 
 class Missing(Exception):
@@ -68,6 +77,8 @@ class Missing(Exception):
 def missing():
     """In an ``except ImportError`` block: record the library that failed to
     import and return a stand-in for the names it should have provided."""
+    import traceback  # only on this (rare) path: it costs a few ms at start-up
+
     exc = sys.exc_info()[1]
     name = (getattr(exc, "name", None) or "unknown").split(".")[0]
     if name not in _MISSING:
@@ -75,11 +86,35 @@ def missing():
     return Missing(name)
 
 
+def imported_later(*names):
+    """Declare top-level libraries a core file imports only inside its
+    functions; :func:`missing_libraries` checks that they can be found."""
+    _LATER.update(names)
+
+
+def _check_later():
+    import importlib.util
+
+    for name in sorted(_LATER - _PRESENT - set(_MISSING)):
+        try:
+            if importlib.util.find_spec(name) is None:
+                raise ImportError("No module named %r" % name, name=name)
+        except ValueError:  # in sys.modules without a spec: it is there
+            pass
+        except ImportError:
+            missing()
+            continue
+        _PRESENT.add(name)
+
+
 def missing_libraries():
-    """``{library: error message}`` for every library a core file could not import."""
+    """``{library: error message}`` for every library a core file could not
+    import (or declared with :func:`imported_later` and cannot be found)."""
+    _check_later()
     return {name: message for name, (message, dummy) in _MISSING.items()}
 
 
 def missing_traceback():
     """The tracebacks of the failed imports, for ``fail_json(exception=...)``."""
+    _check_later()
     return "".join(trace for dummy, trace in _MISSING.values())

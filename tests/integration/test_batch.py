@@ -11,76 +11,15 @@ batch logs in to the token exactly once (counted by OpenSC's pkcs11-spy).
 
 import json
 import re
-import subprocess
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
+from batch_support import (ML_DSA_65_OID, SPY, csr_pem, ec_csr_dir, index_lines, load, openssl,
+                           openssl_csr, raw_public_key, sans, two_tier)
 from dilithium_py.ml_dsa import ML_DSA_65
-from pyasn1.codec.der import decoder
-from pyasn1_modules import rfc5280
-
-SPY = "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
-ML_DSA_65_OID = "2.16.840.1.101.3.4.3.18"
-
-
-def openssl(*args, cwd):
-    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
-
-
-def csr_pem(key, cn, dns=(), algorithm=hashes.SHA256()):
-    builder = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-    if dns:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), False)
-    return builder.sign(key, algorithm).public_bytes(Encoding.PEM)
-
-
-def ec_csr_dir(folder, prefix, count):
-    """``folder`` with ``count`` P-256 CSRs <prefix><n>.csr for <prefix><n>.example.com."""
-    folder.mkdir()
-    for number in range(count):
-        cn = "%s%d.example.com" % (prefix, number)
-        (folder / ("%s%d.csr" % (prefix, number))).write_bytes(
-            csr_pem(ec.generate_private_key(ec.SECP256R1()), cn, [cn]))
-    return folder
-
-
-def openssl_csr(tmp_path, path, cn):
-    proc = openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                   "-nodes", "-keyout", "/dev/null", "-subj", "/CN=%s" % cn,
-                   "-addext", "subjectAltName=DNS:%s,DNS:alt-%s" % (cn, cn), "-out", str(path),
-                   cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-
-
-def load(path):
-    return x509.load_pem_x509_certificate(path.read_bytes())
-
-
-def sans(cert):
-    return sorted(cert.extensions.get_extension_for_class(
-        x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName))
-
-
-def index_lines(ca_dir):
-    return [line for line in (ca_dir / "index.txt").read_text().splitlines() if line]
-
-
-def raw_public_key(cert):
-    parsed, dummy = decoder.decode(cert.public_bytes(Encoding.DER), asn1Spec=rfc5280.Certificate())
-    return parsed["tbsCertificate"]["subjectPublicKeyInfo"]["subjectPublicKey"].asOctets()
-
-
-def two_tier(qpki_cli, family):
-    qpki_cli("ca", "init", "--profile", f"{family}/root-ca", "--var", f"cn={family} Root",
-             "--ca-dir", f"{family}-root", check=True)
-    qpki_cli("ca", "init", "--profile", f"{family}/issuing-ca", "--var", f"cn={family} Issuing",
-             "--ca-dir", f"{family}-issuing", "--parent", f"{family}-root", check=True)
 
 
 def test_batch_of_20_mixed_ecdsa_and_ml_dsa(tmp_path, qpki_cli):
@@ -246,7 +185,7 @@ def test_hsm_batch_logs_in_once(softhsm_token, qpki_cli, tmp_path):
     meta = json.loads(meta_path.read_text())
     meta["keys"][0]["storage"]["config"] = str(spied)
     meta_path.write_text(json.dumps(meta))
-    csrs = ec_csr_dir(tmp_path / "csrs", "h", 6)
+    ec_csr_dir(tmp_path / "csrs", "h", 6)
     log = tmp_path / "spy.log"
     result = qpki_cli("cert", "issue", "--ca-dir", "issuing", "--profile", "ec/tls-server",
                       "--csr-dir", "csrs", "--out-dir", "out", "--json",

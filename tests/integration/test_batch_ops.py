@@ -1,12 +1,12 @@
 """Batch issuance at the ops level (what the Ansible module calls):
-``ops.batch.cert_issue_batch`` and ``issue_many``, and the store helpers the
+``ops.batch.cert_issue_batch`` and ``batch_sign.issue_many``, and the store helpers the
 batch relies on (``index.append_entries``, ``atomic.write_files``)."""
 
 import pytest
 from cryptography import x509
 
 from qpki.errors import InputError, StoreError
-from qpki.ops import batch
+from qpki.ops import batch, batch_sign
 from qpki.ops.check import ca_check
 from qpki.store.atomic import write_files
 from qpki.store.index import append_entries, entry_for_certificate, read_index
@@ -54,7 +54,7 @@ def test_a_variable_from_one_csr_breaking_the_profile_names_that_csr(issuing, tm
 
 def test_nothing_is_written_when_signing_fails_midway(issuing, monkeypatch, tree_snapshot):
     before = tree_snapshot(issuing, exclude=[".lock"])
-    real, calls = batch.sign_new, []
+    real, calls = batch_sign.sign_new, []
 
     def flaky(*args, **kwargs):
         calls.append(1)
@@ -62,7 +62,7 @@ def test_nothing_is_written_when_signing_fails_midway(issuing, monkeypatch, tree
             raise StoreError("token went away")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(batch, "sign_new", flaky)
+    monkeypatch.setattr(batch_sign, "sign_new", flaky)
     items = [("%d.csr" % n, csr("h%d.example.com" % n, ["h%d.example.com" % n]))
              for n in range(5)]
     with pytest.raises(StoreError, match="token went away"):
@@ -76,10 +76,11 @@ def test_issue_many_with_an_open_authority(issuing):
     from qpki.store.lock import ca_lock
 
     profile = load_profile("ec/tls-server")
-    prepared = [batch.prepare(profile, csr("m%d.example.com" % n, ["m%d.example.com" % n]),
-                              "m%d" % n) for n in range(4)]
+    prepared = [batch_sign.prepare(profile, csr("m%d.example.com" % n,
+                                                ["m%d.example.com" % n]), "m%d" % n)
+                for n in range(4)]
     with Authority(str(issuing)) as authority, ca_lock(authority.dir.path):
-        certs = batch.issue_many(authority, prepared)
+        certs = batch_sign.issue_many(authority, prepared)
     assert len({c.serial_number for c in certs}) == 4
     for cert in certs:
         assert (issuing / "certs" / ("%040X.crt" % cert.serial_number)).is_file()

@@ -58,7 +58,8 @@ def _run_main(argv, cwd):
 
 def _fork_main(argv, cwd, delay=None):
     """Run main(argv) in a forked child; SIGKILL it after ``delay`` seconds
-    (None: let it finish). Returns (killed, exit code or None, seconds)."""
+    (None: let it finish). Returns (killed, exit code or None, seconds it
+    ran: until it exited or was killed)."""
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child: never return into pytest
@@ -75,10 +76,16 @@ def _fork_main(argv, cwd, delay=None):
             code = 70
         finally:
             os._exit(code if isinstance(code, int) else 71)
-    if delay is not None:
-        time.sleep(delay)
-        os.kill(pid, signal.SIGKILL)  # harmless if it already exited (zombie)
-    dummy, status = os.waitpid(pid, 0)
+    done = 0
+    if delay is not None:  # wait in short steps, so a run that ends early is timed exactly
+        deadline = started + delay
+        while not done and time.monotonic() < deadline:
+            time.sleep(min(0.002, max(0.0, deadline - time.monotonic())))
+            done, status = os.waitpid(pid, os.WNOHANG)
+        if not done:
+            os.kill(pid, signal.SIGKILL)
+    if not done:
+        dummy, status = os.waitpid(pid, 0)
     elapsed = time.monotonic() - started
     if os.WIFSIGNALED(status):
         return True, None, elapsed
@@ -95,6 +102,7 @@ class Harness:
                       "crl_mismatch": 0, "audit_gaps": 0, "stale_serial": 0, "staging": 0,
                       "repairs": 0, "by_command": {}}
         self.durations = {}
+        self.recent = {}
         self.counter = 0
         self.staging = set()
 
@@ -194,24 +202,32 @@ class Harness:
 
     def calibrate(self):
         for kind in ("issue", "revoke", "crl", "init-root", "init-sub"):
-            times = []
             for dummy in range(3):
                 killed, code, elapsed = _fork_main(self.command(kind), self.work)
                 assert not killed and code == 0, (kind, code)
-                times.append(elapsed)
-            self.durations[kind] = statistics.median(times)
+                self.timed(kind, elapsed)
+
+    def timed(self, kind, elapsed):
+        """Track how long ``kind`` takes now: the median of its last five
+        complete runs, so that the kill delays follow the machine's load
+        (a calibration made under load would let most later runs finish)."""
+        recent = self.recent.setdefault(kind, [])
+        recent.append(elapsed)
+        del recent[:-5]
+        self.durations[kind] = statistics.median(recent)
 
     def run_once(self):
         kind = self.rng.choices(["issue", "revoke", "crl", "init-root", "init-sub"],
                                 weights=[40, 20, 20, 8, 12])[0]
         argv = self.command(kind)
         delay = self.rng.uniform(0, 1.15 * self.durations[kind])
-        killed, code, dummy = _fork_main(argv, self.work, delay)
+        killed, code, elapsed = _fork_main(argv, self.work, delay)
         self.stats["kills"] += 1
         self.stats["by_command"][kind] = self.stats["by_command"].get(kind, 0) + 1
         if not killed:
             self.stats["finished_before_kill"] += 1
             assert code == 0, (argv, code)
+            self.timed(kind, elapsed)
         if kind.startswith("init"):
             self.check_new_ca(argv)
         self.check_and_repair()

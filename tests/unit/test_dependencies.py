@@ -116,3 +116,40 @@ def test_the_stand_in_survives_module_level_code(monkeypatch):
     assert list(lib.items) == []
     assert isinstance(lib.a | None, Missing)
     assert "qpki_no_such_library.ec" in repr(lib.ec)
+
+
+def test_a_library_imported_later_is_named_when_absent(monkeypatch):
+    monkeypatch.setattr(dependencies, "_MISSING", {})
+    monkeypatch.setattr(dependencies, "_PRESENT", set())
+    monkeypatch.setattr(dependencies, "_LATER", set())
+    dependencies.imported_later("json", "qpki_no_such_library")
+    assert missing_libraries() == {"qpki_no_such_library": "No module named 'qpki_no_such_library'"}
+    assert "qpki_no_such_library" in dependencies.missing_traceback()
+    assert dependencies._PRESENT == {"json"}
+
+
+# The files on the common path import pyasn1 only inside functions; with pyasn1
+# absent, loading them must still report it (the Ansible modules stop with
+# missing_required_lib() before running anything).
+_LATER_SCRIPT = r"""
+import json, sys
+
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("pyasn1", "pyasn1_modules"):
+            raise ImportError("No module named %r (blocked by the test)" % name, name=name)
+        return None
+
+sys.meta_path.insert(0, Blocker())
+import qpki.x509.parse, qpki.x509.assemble, qpki.x509.signature, qpki.x509.catalyst
+import qpki.store.dn_oneline
+from qpki.dependencies import missing_libraries
+print(json.dumps(sorted(missing_libraries())))
+"""
+
+
+def test_pyasn1_imported_later_is_still_reported_missing():
+    proc = subprocess.run([sys.executable, "-c", _LATER_SCRIPT], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1]) == ["pyasn1", "pyasn1_modules"]

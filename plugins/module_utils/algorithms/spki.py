@@ -6,24 +6,26 @@ absent) plus the raw public key in the BIT STRING (RFC 9909 §4, composite
 draft-13 §5).
 """
 
-from ..dependencies import missing
+from ..dependencies import imported_later, missing
 
 try:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
-    from pyasn1.codec.der import decoder, encoder
-    from pyasn1.error import PyAsn1Error
-    from pyasn1.type import univ
-    from pyasn1_modules import rfc5280
 except ImportError:
-    UnsupportedAlgorithm = serialization = decoder = encoder = PyAsn1Error = univ = missing()
-    rfc5280 = missing()
+    UnsupportedAlgorithm = serialization = missing()
 
 from ..errors import InputError
 from .registry import algorithm_for_public_key, get_algorithm
 
+# pyasn1 only for the keys cryptography cannot encode or load: imported there.
+imported_later("pyasn1", "pyasn1_modules")
+
 
 def raw_spki(oid, raw_public_key):
+    from pyasn1.codec.der import encoder
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5280
+
     spki = rfc5280.SubjectPublicKeyInfo()
     spki["algorithm"]["algorithm"] = univ.ObjectIdentifier(oid)
     spki["subjectPublicKey"] = univ.BitString.fromOctetString(raw_public_key)
@@ -43,6 +45,10 @@ def spki_der(public_key):
 
 def split_spki(der):
     """(algorithm OID, raw key bytes) of a DER SubjectPublicKeyInfo."""
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1_modules import rfc5280
+
     try:
         spki, rest = decoder.decode(der, asn1Spec=rfc5280.SubjectPublicKeyInfo())
     except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths

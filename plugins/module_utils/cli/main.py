@@ -123,7 +123,8 @@ def _issue_batch(args):
     if not paths:
         raise UsageError("cert issue needs --csr FILE or --csr-dir DIR")
     return cert_issue_batch(args.ca_dir, args.profile, paths, out_dir=args.out_dir,
-                            values=_values(args), passphrase=_secret(args.passphrase_env))
+                            values=_values(args), passphrase=_secret(args.passphrase_env),
+                            jobs=args.jobs)
 
 
 def run_crl(args):

@@ -29,6 +29,16 @@ def _passphrase(parser, what="the private key"):
                         help="environment variable holding the passphrase of %s" % what)
 
 
+def _positive_int(text):
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1, got %r" % text)
+    return number
+
+
 def _command(subparsers, name, help_text):
     parser = subparsers.add_parser(name, help=help_text, description=help_text)
     _json(parser)
@@ -76,6 +86,9 @@ def build_parser():
                    help="batch: every *.csr, *.pem, *.der, *.req file of DIR")
     p.add_argument("--out-dir", metavar="DIR",
                    help="batch: write <CSR file name>.crt for each CSR into DIR")
+    p.add_argument("--jobs", type=_positive_int, metavar="N",
+                   help="batch: processes that check and sign the CSRs (default: one per "
+                        "CPU for large batches; 1 = no worker processes)")
     _vars(p)
     _passphrase(p, "the CA key")
     p = _command(cert, "revoke", "revoke a certificate by serial")

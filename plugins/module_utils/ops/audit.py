@@ -108,20 +108,17 @@ def log_issue(authority, profile, cert):
                                      _issue_fields(authority, profile, cert))
 
 
-def log_issues(authority, issued, fields=None):
-    """One record per (profile, certificate) of a batch, written at once
-    (one write, one fsync; the hash chain is computed in memory).
-
-    ``fields``: optional ``cert_fields`` of each certificate, already
-    computed by the caller (same order). The time and the CA key references
-    are the same for every record of the batch: they are computed once.
-    """
+def log_issued_fields(authority, profiles, fields):
+    """One record per certificate of a batch, from its ``cert_fields`` and
+    its profile (same order), written at once (one write, one fsync; the
+    hash chain is computed in memory). The time and the CA key references
+    are the same for every record of the batch: they are computed once."""
     now = _now()
     keys = _authority_keys(authority)
     records = []
-    for position, (profile, cert) in enumerate(issued):
+    for profile, cert_record in zip(profiles, fields):
         record = {"time": now, "op": ISSUE}
-        record.update(fields[position] if fields is not None else cert_fields(cert))
+        record.update(cert_record)
         record["profile"] = _profile_name(profile)
         record.update(keys)
         records.append(record)

@@ -1,58 +1,39 @@
 """Batch issuance: many CSRs, one opening of the CA, one lock, one HSM login.
 
 ``cert_issue_batch`` is what ``qpki cert issue --csr-dir/--csr ... --out-dir``
-runs. It works in three phases:
+runs:
 
-1. Validate every CSR before the CA is even opened: parse it, check its
-   self-signature, its key type against the profile, a catalyst CSR's
-   alternative key, and render the profile (subject and SANs from the CSR;
-   the profile's static extensions are built once and shared). The first
-   bad CSR stops the batch with a one-line error naming its file; nothing
-   has been signed or written at that point.
-2. Open the CA once (one HSM login), take its lock once, check the issuer
-   once per profile, build the AuthorityKeyIdentifier once and draw every
-   serial against one read of the index. Sign every certificate in memory
-   (cryptography's Certificate is kept as it is: no DER round trip). A
-   signing failure (token gone...) leaves the CA directory untouched as
-   well.
-3. Encode each certificate once (``Issued``: PEM bytes, CA path, fingerprint
-   and the fields shared by the audit record and the result), record them
-   all with one flush per kind of file (``issuance.record_many``: the
-   certificate files, then the index lines in one atomic rewrite, then the
-   serial file), append their audit records in one write (chain computed in
-   memory, one time and one set of key references for the batch), and
-   write the output copies from the same PEM bytes, after the CA has
-   recorded them.
+1. Every CSR is validated before anything is signed (``batch_sign.prepare``:
+   parse, self-signature, key type, a catalyst CSR's alternative key,
+   profile rendering with subject and SANs from the CSR). The first bad CSR
+   stops the batch with a one-line error naming its file; nothing has been
+   signed or written at that point.
+2. The CA is opened once (one HSM login) and locked once; every certificate
+   is signed in memory (``batch_sign.Signing``: issuer checks, validity,
+   AuthorityKeyIdentifier and serials worked out once). A signing failure
+   (token gone...) leaves the CA directory untouched as well.
+3. They are recorded together (``batch_sign.record``: the CA's copies, the
+   index lines in one atomic rewrite, the serial file, the audit records in
+   one append), then the output copies are put in place from the same PEM
+   bytes, after the CA has recorded them.
 
-``issue_many`` is phase 2 + 3 for callers that already hold an opened
-``Authority`` and its lock (``cert_state.cert_ensure`` can use it for the
-module's batch form).
+In one process, the CSRs are validated before the CA is opened. With
+several worker processes (``jobs``; by default one per CPU once a batch is
+large enough, ``batch_parallel``) the CA is opened first so that the
+workers start with it; they validate and sign their slices, a worker signs
+only once every slice is valid, and the guarantees above hold.
 """
 
-import hashlib
 import os
-
-from ..dependencies import missing
-
-try:
-    from cryptography.hazmat.primitives import serialization
-except ImportError:
-    serialization = missing()
 
 from ..errors import InputError
 from ..profiles.loader import load_profile
 from ..store.atomic import ensure_dir, write_files
-from ..store.index import serial_hex
 from ..store.lock import ca_lock
-from ..store.metafile import utc_text
-from ..store.serials import new_serial, used_serials
-from ..x509.certificate import utcnow
-from ..x509.keyid import authority_key_identifier
-from . import audit
 from .authority import Authority
-from .cert import check_key_algorithm, csr_request, csr_sans
-from .hybrid import check_alt_key, csr_alt_public_key
-from .issuance import check_issuer, record_many, sign_new, validity_window
+from .batch_parallel import sign_in_workers, workers_can_sign
+from .batch_sign import prepare_all, record, sign_and_record
+from .batch_workers import worker_count
 
 CSR_SUFFIXES = (".csr", ".pem", ".der", ".req")
 
@@ -70,21 +51,6 @@ class CsrInput:
         self.out = out
         self.profile = profile
         self.values = values
-
-
-class Prepared:
-    """A validated CSR, ready to be signed."""
-
-    __slots__ = ("profile", "rendered", "public_key", "alt_public_key", "where", "out")
-
-    def __init__(self, profile, rendered, public_key, alt_public_key=None, where="CSR",
-                 out=None):
-        self.profile = profile
-        self.rendered = rendered
-        self.public_key = public_key
-        self.alt_public_key = alt_public_key
-        self.where = where
-        self.out = out
 
 
 def csr_files(csr_dir):
@@ -111,101 +77,6 @@ def read_csr(path):
             return handle.read()
     except OSError as exc:
         raise InputError("cannot read CSR %s: %s" % (path, exc.strerror or exc)) from None
-
-
-def prepare(profile, csr_data, where="CSR", values=None, out=None):
-    """Validate one CSR for ``profile`` (a Profile) and render it; InputError
-    naming ``where`` when anything is wrong. Needs no CA."""
-    csr, public_key = csr_request(csr_data, where)
-    check_key_algorithm(profile, public_key, where)
-    alt_public_key = check_alt_key(profile, csr_alt_public_key(csr, where), where)
-    try:
-        rendered = profile.render(values or {}, csr_subject=csr.subject,
-                                  csr_sans=csr_sans(csr))
-    except InputError as exc:  # a variable taken from this CSR breaks the profile
-        raise type(exc)("%s: %s" % (where, exc)) from None
-    return Prepared(profile, rendered, public_key, alt_public_key, where, out)
-
-
-def prepare_all(items):
-    """``prepare`` each ``(profile, data, where, values, out)`` of ``items``,
-    in order; the first bad CSR raises its InputError (nothing is signed
-    before every CSR has been validated)."""
-    return [prepare(*item) for item in items]
-
-
-class Issued:
-    """A signed certificate of a batch and what is derived from it, each
-    computed once: its PEM bytes (the CA's copy and the output copy), the
-    path of the CA's copy and the fields shared by the audit record and the
-    result (serial, subject, notAfter, SHA-256 fingerprint)."""
-
-    __slots__ = ("cert", "pem", "ca_path", "fields")
-
-    def __init__(self, cert, certs_dir):
-        self.cert = cert
-        self.pem = cert.public_bytes(serialization.Encoding.PEM)
-        serial = serial_hex(cert.serial_number)
-        self.ca_path = os.path.join(certs_dir, serial + ".crt")
-        self.fields = {
-            "serial": serial,
-            "subject": cert.subject.rfc4514_string(),
-            "not_after": utc_text(cert.not_valid_after_utc),
-            "fingerprint": hashlib.sha256(
-                cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper(),
-        }
-
-    def result(self, paths):
-        """The entry of a single ``cert issue`` result (without changed)."""
-        return {"serial": "%X" % self.cert.serial_number, "subject": self.fields["subject"],
-                "not_after": self.fields["not_after"],
-                "fingerprint_sha256": self.fields["fingerprint"], "paths": paths}
-
-
-def issue_many(authority, prepared, now=None):
-    """Sign and record one certificate per Prepared item; the caller holds
-    the CA lock. Returns the certificates in the order given.
-
-    Nothing is written until every certificate is signed; then they are
-    recorded together (see the module docstring) and audited in one append.
-    """
-    return [issued.cert for issued in sign_and_record(authority, prepared, now)]
-
-
-def sign_and_record(authority, prepared, now=None):
-    """``issue_many`` returning ``Issued`` objects (the certificates with
-    their PEM bytes, CA path and record fields)."""
-    prepared = list(prepared)
-    if not prepared:
-        return []
-    now = now or utcnow()
-    checked = set()
-    for item in prepared:
-        if id(item.profile) not in checked:
-            check_issuer(authority, item.profile)
-            checked.add(id(item.profile))
-    windows = {}  # one validity window per distinct validity
-    for item in prepared:
-        validity = item.rendered.validity
-        if validity not in windows:
-            windows[validity] = validity_window(authority, validity, now)
-    # The AuthorityKeyIdentifier is the CA's, the same for every certificate.
-    aki = authority_key_identifier(authority.key_id)
-    used = used_serials(authority.dir)
-    certs = []
-    for item in prepared:
-        serial = new_serial(used)
-        used.add(serial)
-        certs.append(sign_new(authority, item.profile, item.rendered, item.public_key, serial,
-                              windows[item.rendered.validity], item.alt_public_key,
-                              issuer_key_id=aki))
-    certs_dir = str(authority.dir.certs_dir)
-    issued = [Issued(cert, certs_dir) for cert in certs]
-    record_many(authority.dir, certs, pems=[i.pem for i in issued],
-                paths=[i.ca_path for i in issued])
-    audit.log_issues(authority, [(item.profile, i.cert) for item, i in zip(prepared, issued)],
-                     fields=[i.fields for i in issued])
-    return issued
 
 
 def _inputs(csrs):
@@ -248,7 +119,7 @@ def _output_paths(inputs, out_dir):
 
 
 def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphrase=None,
-                     now=None):
+                     now=None, jobs=None):
     """Issue one certificate per CSR from ``ca_dir`` with one CA opening.
 
     ``profile``: name, YAML path or Profile (default for every CSR).
@@ -256,10 +127,12 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
     ``out_dir``: where ``<csr file stem>.crt`` copies go (created if its
     parent exists); a ``CsrInput.out`` overrides it. ``values``: profile
     variables for every CSR (a ``CsrInput.values`` overrides them).
+    ``jobs``: processes that validate and sign (``batch_workers``); None
+    picks one per CPU for a large batch, 1 keeps everything in this one.
 
     Every CSR is validated before anything is signed; any error is an
     InputError naming the CSR, and the CA directory is left as it was.
-    Returns ``{"changed", "count", "certificates": [...], "paths": [...]}``
+    Returns ``{"changed", "count", "workers", "certificates": [...], "paths": [...]}``
     where each certificate entry has the fields of a single ``cert issue``
     result plus ``csr``, and ``paths`` lists every file written.
     """
@@ -275,6 +148,30 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
             folder = os.path.dirname(os.path.abspath(out))
             if folder != os.path.abspath(out_dir or "") and not os.path.isdir(folder):
                 raise InputError("cannot write %s: directory %s does not exist" % (out, folder))
+    todo = _work_list(inputs, outs, default, values)
+    workers, issued, out_files, record_paths = _sign_and_record(
+        ca_dir, passphrase, todo, out_dir, worker_count(jobs, len(todo)), now)
+    # The output copies: the same PEM bytes as the CA's copies, put in place
+    # after the CA has recorded the certificates (an output never exists
+    # for a certificate the CA does not list).
+    copies = [(item[4], done.pem) for item, done in zip(todo, issued) if item[4]]
+    if out_files is None:
+        write_files(copies)
+    else:
+        out_files.commit()
+    entries = []
+    for item, done in zip(todo, issued):
+        entry = done.result([done.ca_path] + ([item[4]] if item[4] else []))
+        entry["csr"] = item[2]
+        entries.append(entry)
+    paths = [done.ca_path for done in issued] + [out for out, dummy in copies] + record_paths
+    return {"changed": True, "count": len(issued), "workers": workers, "certificates": entries,
+            "paths": paths}
+
+
+def _work_list(inputs, outs, default, values):
+    """``(profile, data, where, values, out)`` for each input (what
+    ``batch_sign.prepare`` takes), each profile loaded once."""
     profiles = {}
     todo = []
     for item, out in zip(inputs, outs):
@@ -284,23 +181,38 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
                 item_profile, load_profile(item_profile))
         todo.append((item_profile, item.data, item.where,
                      item.values if item.values is not None else values, out))
-    prepared = prepare_all(todo)
-    if out_dir is not None:
-        ensure_dir(out_dir)
+    return todo
+
+
+def _sign_and_record(ca_dir, passphrase, todo, out_dir, workers, now):
+    """Phases 1-3 but the output copies: ``(workers used, Issued list, the
+    output copies staged by the workers or None, paths of the CA's files
+    written)``."""
+    def validate_all():
+        validated = prepare_all(todo)
+        if out_dir is not None:
+            ensure_dir(out_dir)
+        return validated
+
+    if workers == 1:
+        prepared = validate_all()
     with Authority(ca_dir, passphrase) as authority:
+        if workers > 1 and not workers_can_sign(authority):
+            workers = 1
+            prepared = validate_all()
         with ca_lock(authority.dir.path):
-            issued = sign_and_record(authority, prepared, now)
+            if workers == 1:
+                issued, out_files = sign_and_record(authority, prepared, now), None
+            else:
+                issued, ca_files, out_files = sign_in_workers(
+                    authority, todo, workers, now,
+                    before_signing=lambda: out_dir is not None and ensure_dir(out_dir))
+                try:
+                    record(authority, [item[0] for item in todo], issued, ca_files)
+                except BaseException:
+                    ca_files.discard()
+                    out_files.discard()
+                    raise
         record_paths = [str(authority.dir.index), str(authority.dir.serial),
                         os.path.join(str(authority.dir.path), "audit.log")]
-    # The output copies: the same PEM bytes as the CA's copies, written
-    # after the CA has recorded the certificates (an output never exists
-    # for a certificate the CA does not list).
-    copies = [(item.out, done.pem) for item, done in zip(prepared, issued) if item.out]
-    write_files(copies)
-    entries = []
-    for item, done in zip(prepared, issued):
-        entry = done.result([done.ca_path] + ([item.out] if item.out else []))
-        entry["csr"] = item.where
-        entries.append(entry)
-    paths = [done.ca_path for done in issued] + [out for out, dummy in copies] + record_paths
-    return {"changed": True, "count": len(issued), "certificates": entries, "paths": paths}
+    return workers, issued, out_files, record_paths

@@ -1,6 +1,7 @@
 """cert issue, cert revoke, cert info, cert verify."""
 
 import datetime
+import functools
 
 from ..dependencies import missing
 
@@ -42,31 +43,85 @@ def reason_flag(name):
 # same outcome as x509.signature (no parameters to judge, key type checked):
 # ECDSA, PKCS#1 v1.5 RSA with SHA-2, EdDSA, ML-DSA. Anything else, and any
 # CSR cryptography does not accept, goes through verify_csr_signature.
-_NATIVE_CSR_SIGNATURES = frozenset((
-    "1.2.840.10045.4.3.2", "1.2.840.10045.4.3.3", "1.2.840.10045.4.3.4",
-    "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12", "1.2.840.113549.1.1.13",
-    "1.3.101.112", "1.3.101.113",
-    "2.16.840.1.101.3.4.3.17", "2.16.840.1.101.3.4.3.18", "2.16.840.1.101.3.4.3.19"))
+_native_verifiers = None  # {signature OID: verify(key, signature, data)}, made on first use
 
 
-def _natively_valid(csr):
+def _make_native_verifiers():
+    """One verify function per signature OID checked natively (those this
+    cryptography has): each refuses a key of another type (TypeError)
+    and raises InvalidSignature on a bad signature."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+
+    def key_of(expected, verify):
+        def checked(key, signature, data):
+            if not isinstance(key, expected):
+                raise TypeError("key type does not match the signature algorithm")
+            verify(key, signature, data)
+        return checked
+
+    def ecdsa(hash_type):
+        return key_of(ec.EllipticCurvePublicKey,
+                      lambda key, sig, data: key.verify(sig, data, ec.ECDSA(hash_type())))
+
+    def pkcs1(hash_type):
+        return key_of(rsa.RSAPublicKey, lambda key, sig, data: key.verify(
+            sig, data, padding.PKCS1v15(), hash_type()))
+
+    def pure(key_type):  # EdDSA, ML-DSA: the key signs the data itself
+        return key_of(key_type, lambda key, sig, data: key.verify(sig, data))
+
+    verifiers = {
+        "1.2.840.10045.4.3.2": ecdsa(hashes.SHA256),
+        "1.2.840.10045.4.3.3": ecdsa(hashes.SHA384),
+        "1.2.840.10045.4.3.4": ecdsa(hashes.SHA512),
+        "1.2.840.113549.1.1.11": pkcs1(hashes.SHA256),
+        "1.2.840.113549.1.1.12": pkcs1(hashes.SHA384),
+        "1.2.840.113549.1.1.13": pkcs1(hashes.SHA512),
+        "1.3.101.112": pure(ed25519.Ed25519PublicKey),
+        "1.3.101.113": pure(ed448.Ed448PublicKey),
+    }
     try:
-        return (csr.signature_algorithm_oid.dotted_string in _NATIVE_CSR_SIGNATURES
-                and csr.is_signature_valid)
+        from cryptography.hazmat.primitives.asymmetric import mldsa
+    except ImportError:  # older cryptography: ML-DSA CSRs take the full check
+        return verifiers
+    verifiers.update({"2.16.840.1.101.3.4.3.17": pure(mldsa.MLDSA44PublicKey),
+                      "2.16.840.1.101.3.4.3.18": pure(mldsa.MLDSA65PublicKey),
+                      "2.16.840.1.101.3.4.3.19": pure(mldsa.MLDSA87PublicKey)})
+    return verifiers
+
+
+def _natively_verified_key(csr):
+    """The CSR's public key when cryptography verifies its self-signature
+    natively, else None (the full check decides and explains). The key is
+    loaded once, for the check and for the caller (is_signature_valid
+    would load it a second time)."""
+    global _native_verifiers
+    if _native_verifiers is None:
+        _native_verifiers = _make_native_verifiers()
+    try:
+        verify = _native_verifiers.get(csr.signature_algorithm_oid.dotted_string)
+        if verify is None:
+            return None
+        key = csr.public_key()
+        verify(key, csr.signature, csr.tbs_certrequest_bytes)
+        return key
     except Exception:  # noqa: BLE001 - whatever cryptography refuses, the full check explains
-        return False
+        return None
 
 
 def csr_request(csr_data, where):
     """(csr, public key) after checking the CSR's own signature."""
     csr = load_csr(csr_data, where)
-    if not _natively_valid(csr):
-        from ..x509.signature import verify_csr_signature
+    public_key = _natively_verified_key(csr)
+    if public_key is not None:
+        return csr, public_key
+    from ..x509.signature import verify_csr_signature
 
-        try:
-            verify_csr_signature(csr)
-        except VerificationError as exc:
-            raise InputError("%s: CSR signature does not verify (%s)" % (where, exc)) from None
+    try:
+        verify_csr_signature(csr)
+    except VerificationError as exc:
+        raise InputError("%s: CSR signature does not verify (%s)" % (where, exc)) from None
     return csr, public_key_of_csr(csr)
 
 
@@ -77,11 +132,17 @@ def csr_sans(csr):
         return []
 
 
-def check_key_algorithm(profile, public_key, where):
+@functools.lru_cache(maxsize=64)
+def _subject_key_algorithm(profile):
+    # Once per profile (immutable), not once per CSR of a batch.
     from ..algorithms.registry import get_algorithm
     from .hybrid import subject_algorithm
 
-    expected = get_algorithm(subject_algorithm(profile))
+    return get_algorithm(subject_algorithm(profile))
+
+
+def check_key_algorithm(profile, public_key, where):
+    expected = _subject_key_algorithm(profile)
     if not expected.matches_public_key(public_key):
         raise InputError("%s: key is a %s but profile %s expects %s"
                          % (where, expected.describe_public_key(public_key), profile.name,

@@ -41,7 +41,8 @@ from ..x509.parse import load_certificate, load_certificates, public_key_of_cert
 from .authority import Authority
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import alt_extensions, check_alt_key, csr_alt_public_key
-from .issuance import fingerprint, issue, pem
+from .batch_sign import Prepared, sign_and_record
+from .issuance import fingerprint, pem
 from .state import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
                     same_public_key, san_list)
 
@@ -220,14 +221,18 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
     elif todo:
         with Authority(ca_dir, passphrase) as authority:  # one login for the batch
             with ca_lock(authority.dir.path):
-                for number in todo:
-                    request, public_key, rendered, existing, reasons = plans[number]
-                    cert = issue(authority, request.profile, rendered, public_key, now,
-                                 alt_public_key=request.alt_public_key)
+                # all signed, then recorded at once (one index rewrite, one audit append)
+                issued = sign_and_record(authority, [
+                    Prepared(plans[n][0].profile, plans[n][2], plans[n][1],
+                             plans[n][0].alt_public_key, plans[n][0].csr_where)
+                    for n in todo], now)
+                for number, done in zip(todo, issued):
+                    request, _key, _rendered, existing, reasons = plans[number]
                     if request.path:
-                        _write_output(request.path, pem(cert), existing is not None
+                        _write_output(request.path, done.pem, existing is not None
                                       or os.path.exists(request.path), on_replace)
-                    results[number] = _describe(cert, request.path, True, reasons, chain_pem)
+                    results[number] = _describe(done.cert, request.path, True, reasons,
+                                                chain_pem)
     return {"changed": bool(todo), "signed": 0 if check_mode else len(todo), "results": results}
 
 

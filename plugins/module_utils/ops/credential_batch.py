@@ -4,7 +4,7 @@
 ``credential_state.credential_ensure_many`` (the module's ``credentials``
 batch form and ``qpki credential enroll --batch``). For N credentials it
 opens the CA once (one HSM login for the CA key), takes its lock once and
-signs every certificate through ``batch.issue_many`` (one index rewrite, one
+signs every certificate through ``batch_sign.issue_many`` (one index rewrite, one
 serial update, one audit append for the lot). The credential directories are
 assembled in one private staging directory under ``cred_dir``: the files are
 written with one flush to disk per kind (keys 0600, then certificates,
@@ -30,7 +30,7 @@ from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from .authority import Authority
-from .batch import Prepared, issue_many
+from .batch_sign import Prepared, issue_many
 from .ca_keys import KeyRequest, open_hsm_key
 from .credential import _common_name, _role, credential_meta
 from .hybrid import alt_algorithm, subject_algorithm

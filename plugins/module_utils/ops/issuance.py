@@ -9,7 +9,7 @@ except ImportError:
     serialization = missing()
 
 from ..errors import InputError
-from ..store.atomic import write_files
+from ..store.atomic import staged_files
 from ..store.index import append_entries, entry_for_certificate
 from ..store.serials import new_serial, record_serial, used_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
@@ -115,24 +115,21 @@ def sign_new(authority, profile, rendered, subject_public_key, serial, window,
 
 def record(ca, cert):
     """Write certs/<SERIAL>.crt, the index line and the serial file."""
-    record_many(ca, [cert])
+    record_issued(ca, staged_files([(ca.cert_path(cert.serial_number), pem(cert))]),
+                  [entry_for_certificate(cert)])
 
 
-def record_many(ca, certs, pems=None, paths=None):
-    """``record`` for several certificates at once, in the same order of
-    durable steps: every certs/<SERIAL>.crt (one flush for all), then all
-    index lines (one atomic rewrite), then the serial file (the last one).
-    ``pems`` and ``paths``: the certificates' PEM bytes and their
-    ``ca.cert_path`` when the caller already has them (same order)."""
-    if not certs:
+def record_issued(ca, files, entries):
+    """Record certificates in the same order of durable steps as ``record``:
+    every certs/<SERIAL>.crt (``files``, a StagedFiles holding them, put in
+    place with one flush), then all index lines (one atomic rewrite), then
+    the serial file (the last one). ``entries``: each certificate's index
+    entry (``index.valid_entry``), in issuing order."""
+    if not entries:
         return
-    if pems is None:
-        pems = [pem(cert) for cert in certs]
-    if paths is None:
-        paths = [ca.cert_path(cert.serial_number) for cert in certs]
-    write_files(list(zip(paths, pems)))
-    append_entries(ca.index, [entry_for_certificate(cert) for cert in certs])
-    record_serial(ca, certs[-1].serial_number)
+    files.commit()
+    append_entries(ca.index, entries)
+    record_serial(ca, entries[-1].serial)
 
 
 def pem(cert):

@@ -1,7 +1,7 @@
 """The builtin profile catalogue (DESIGN.md §5), as plain Python data.
 
 Each row: profile name, role, algorithms (classical first for hybrids),
-mode, validity. ``definitions()`` expands the rows into profile mappings.
+mode, validity. ``definition(name)`` expands one row into a profile mapping.
 """
 
 from .builtin_roles import role_definition
@@ -79,22 +79,42 @@ def _family(name):
     return name.split("/")[0] if not name.startswith("hybrid/") else "hybrid"
 
 
+def names():
+    """The builtin profile names, in catalogue order."""
+    return [row[0] for row in CATALOGUE]
+
+
+def definition(name):
+    """The profile mapping of builtin ``name``, or None if there is none."""
+    row = _rows().get(name)
+    if row is None:
+        return None
+    name, role, algorithms, mode, validity = row
+    data = role_definition(role, "rsa" if _family(name).startswith("rsa") else _family(name))
+    what = " + ".join(algorithms) + (" (%s)" % mode if mode else "")
+    data.update({
+        "name": name,
+        "description": "%s, %s, valid %s" % (_ROLE_TEXT[role], what, validity),
+        "validity": validity,
+    })
+    if len(algorithms) == 1:
+        data["algorithm"] = algorithms[0]
+    else:
+        data["algorithms"] = list(algorithms)
+        data["mode"] = mode
+    data.update(_OVERRIDES.get(name, {}))
+    return data
+
+
 def definitions():
     """``{name: profile mapping}`` for every builtin profile."""
-    out = {}
-    for name, role, algorithms, mode, validity in CATALOGUE:
-        data = role_definition(role, "rsa" if _family(name).startswith("rsa") else _family(name))
-        what = " + ".join(algorithms) + (" (%s)" % mode if mode else "")
-        data.update({
-            "name": name,
-            "description": "%s, %s, valid %s" % (_ROLE_TEXT[role], what, validity),
-            "validity": validity,
-        })
-        if len(algorithms) == 1:
-            data["algorithm"] = algorithms[0]
-        else:
-            data["algorithms"] = list(algorithms)
-            data["mode"] = mode
-        data.update(_OVERRIDES.get(name, {}))
-        out[name] = data
-    return out
+    return {name: definition(name) for name in names()}
+
+
+_ROWS = {}
+
+
+def _rows():
+    if not _ROWS:
+        _ROWS.update((row[0], row) for row in CATALOGUE)
+    return _ROWS

@@ -10,6 +10,26 @@ from . import template
 from .messages import Invalid, profile_error, quote, type_name
 
 
+_CACHE_SIZE = 64  # extensions kept per definition (distinct sets of values)
+
+
+def _values_key(values):
+    """A hashable key standing for ``values`` (variable values: text,
+    numbers, booleans, durations, lists of them), type included so that
+    ``True`` and ``1`` differ; None when some value cannot be a key."""
+    key = []
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            value = (type(value), tuple((type(item), item) for item in value))
+        key.append((type(value), value))
+    key = tuple(key)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 class ParseContext:
     """What an extension needs while a profile is being loaded."""
 
@@ -60,20 +80,40 @@ class ExtensionDef:
 
     def is_static(self):
         """True when ``build`` gives the same extension whatever the values
-        and subject (no template uses a variable): it is then built once
-        and reused (``rendered``)."""
+        and subject (no template uses a variable)."""
         return False
 
+    def variables_read(self):
+        """The names of the variables ``build`` reads when it reads nothing
+        else of the context (empty for a static definition), or None when
+        it needs more (the subject): see ``rendered``."""
+        return () if self.is_static() else None
+
     def rendered(self, ctx):
-        """``build(ctx)``, built only once for a static definition (the
-        cryptography objects are immutable, so certificates can share it)."""
-        cached = self.__dict__.get("_constant")
-        if cached is not None:
-            return cached[0]
+        """``build(ctx)``, reusing the extension built for the same values
+        of ``variables_read()`` (cryptography objects are immutable, so
+        certificates can share it): a batch builds its static and
+        values-only extensions once."""
+        key = self._cache_key(ctx.values)
+        if key is None:
+            return self.build(ctx)
+        cache = self._built
+        if key in cache:
+            return cache[key]
         extension = self.build(ctx)
-        if self.is_static():
-            self._constant = (extension,)
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[key] = extension
         return extension
+
+    def _cache_key(self, values):
+        names = self.__dict__.get("_variables_read", False)
+        if names is False:
+            names = self._variables_read = self.variables_read()
+            self._built = {}
+        if not names:
+            return names  # None: not cached; (): static, one key
+        return _values_key([values.get(name) for name in names])
 
     def to_dict(self):
         out = dict(self.body)
@@ -111,7 +151,9 @@ class Templates:
                 except Invalid as exc:
                     raise ext.error(str(exc), sub)
             self.items.append(item)
-        self.has_variables = any(template.references(item) for item in self.items)
+        self.variables = tuple(dict.fromkeys(
+            name for item in self.items for name in template.references(item)))
+        self.has_variables = bool(self.variables)
 
     def render(self, values, check=None, allow_wildcard_for=None):
         """Rendered strings, each passed through ``check`` (a validator)."""

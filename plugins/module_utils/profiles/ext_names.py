@@ -46,19 +46,29 @@ class SubjectAltName(ExtensionDef):
         self.fields = {kind: Templates(self, ctx, kind, self.body.get(kind), literal_check=checks[kind])
                        for kind in SAN_KINDS}
         specs = ctx.specs
-        self._wildcard_ok = lambda item: ("*" in template.literal_part(item)) or any(
-            specs[n].allow_wildcard for n in template.references(item))
+        # Whether each dns template may render a wildcard: the profile's own
+        # text has one, or a variable it uses allows them. Fixed per profile.
+        self._dns_wildcard = {
+            item: "*" in template.literal_part(item)
+            or any(specs[n].allow_wildcard for n in template.references(item))
+            for item in self.fields["dns"].items}
+        self._any_dns_wildcard = any(self._dns_wildcard.values())
+        # (kind, GeneralName class, variables) for the kinds having templates
+        # that are exactly "{{ var }}": what a CSR's SANs can fill in.
+        self._csr_slots = tuple((kind, cls, tuple(self.fields[kind].sole_references()))
+                                for kind, cls in SAN_KINDS.items()
+                                if self.fields[kind].sole_references())
 
     def csr_fallback(self, csr_sans, specs, skip=()):
         """Values for SAN variables that the CSR's SAN entries can supply."""
         out = {}
         if not csr_sans:
             return out
-        for kind, cls in SAN_KINDS.items():
+        for kind, cls, names in self._csr_slots:
             found = [str(n.value) for n in csr_sans if isinstance(n, cls)]
             if not found:
                 continue
-            for name in self.fields[kind].sole_references():
+            for name in names:
                 if name in out or name in skip:
                     continue
                 if specs[name].is_list:
@@ -71,13 +81,13 @@ class SubjectAltName(ExtensionDef):
         return out
 
     def build(self, ctx):
-        dns = self.fields["dns"].render(ctx.values, validators.dns_name, self._wildcard_ok)
+        dns = self.fields["dns"].render(ctx.values, validators.dns_name,
+                                        self._dns_wildcard.__getitem__)
         if self.include_cn:
             cn = ctx.subject_template.common_name(ctx.values)
             if cn:
-                wildcard = any(self._wildcard_ok(i) for i in self.fields["dns"].items)
                 try:
-                    dns.insert(0, validators.dns_name(cn, allow_wildcard=wildcard))
+                    dns.insert(0, validators.dns_name(cn, allow_wildcard=self._any_dns_wildcard))
                 except Invalid as exc:
                     raise self.error("CN %s" % exc, "dns_include_cn")
         names = [x509.DNSName(n) for n in _unique(dns, str.lower)]
@@ -148,6 +158,10 @@ class NameConstraints(ExtensionDef):
 
     def is_static(self):
         return not any(t.has_variables for side in self.trees.values() for t in side.values())
+
+    def variables_read(self):
+        return tuple(dict.fromkeys(name for side in self.trees.values()
+                                   for t in side.values() for name in t.variables))
 
     def build(self, ctx):
         permitted = self._subtrees("permitted", ctx.values)

@@ -52,6 +52,10 @@ class CertificatePolicies(ExtensionDef):
     def is_static(self):
         return not any(oid.has_variables or cps.has_variables for oid, cps in self.policies)
 
+    def variables_read(self):
+        return tuple(dict.fromkeys(name for oid, cps in self.policies
+                                   for name in oid.variables + cps.variables))
+
     def build(self, ctx):
         infos = []
         for oid, cps in self.policies:
@@ -87,6 +91,9 @@ class CrlDistributionPoints(ExtensionDef):
     def is_static(self):
         return not self.uris.has_variables
 
+    def variables_read(self):
+        return self.uris.variables
+
     def build(self, ctx):
         uris = list(dict.fromkeys(self.uris.render(ctx.values, validators.uri)))
         if not uris:
@@ -116,6 +123,10 @@ class AuthorityInfoAccess(ExtensionDef):
 
     def is_static(self):
         return not any(field.has_variables for field in self.fields.values())
+
+    def variables_read(self):
+        return tuple(dict.fromkeys(name for field in self.fields.values()
+                                   for name in field.variables))
 
     def build(self, ctx):
         methods = (("ocsp", AuthorityInformationAccessOID.OCSP),

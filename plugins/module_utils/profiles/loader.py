@@ -10,17 +10,20 @@ from ..errors import ProfileError
 _CACHE = {}
 
 
-def _builtins():
-    if not _CACHE:
-        for name, data in builtin.definitions().items():
-            _CACHE[name] = Profile(data, name=name, source="builtin")
-    return _CACHE
+def _builtin(name):
+    """The builtin profile ``name`` (built on first use), or None."""
+    profile = _CACHE.get(name)
+    if profile is None:
+        data = builtin.definition(name)
+        if data is None:
+            return None
+        profile = _CACHE[name] = Profile(data, name=name, source="builtin")
+    return profile
 
 
 def list_profiles():
     """Every builtin profile, sorted by name."""
-    profiles = _builtins()
-    return [profiles[name] for name in sorted(profiles)]
+    return [_builtin(name) for name in sorted(builtin.names())]
 
 
 def _looks_like_path(text):
@@ -32,9 +35,9 @@ def load_profile(name_or_path):
     """A builtin profile by name, or a custom profile from a YAML file."""
     if not isinstance(name_or_path, str) or not name_or_path.strip():
         raise ProfileError("a profile name or path is required")
-    profiles = _builtins()
-    if name_or_path in profiles:
-        return profiles[name_or_path]
+    profile = _builtin(name_or_path)
+    if profile is not None:
+        return profile
     if _looks_like_path(name_or_path):
         return load_profile_file(name_or_path)
     raise ProfileError('unknown profile "%s" (see qpki profile list)' % name_or_path)

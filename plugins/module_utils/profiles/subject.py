@@ -8,6 +8,8 @@ out. RDNs are written in a fixed, conventional order (dc, c, st, l, o, ou,
 cn, serialNumber, email) whatever the order in the profile.
 """
 
+import re
+
 from ..dependencies import missing
 
 try:
@@ -30,6 +32,9 @@ ATTRIBUTES = {
     "serialNumber": NameOID.SERIAL_NUMBER,
     "email": NameOID.EMAIL_ADDRESS,
 }
+
+# C0 controls, DEL and C1 controls: refused in subject values.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class SubjectTemplate:
@@ -62,6 +67,14 @@ class SubjectTemplate:
                     if specs[name].is_list and not many:
                         raise profile_error(profile, where, "list variable %s needs a list of templates" % name)
             self.entries[attr] = (tuple(items), many)
+        # The attributes the profile sets, in the order RDNs are written.
+        self._order = tuple((attr, oid) for attr, oid in ATTRIBUTES.items()
+                            if attr in self.entries)
+        # (attribute, its OID, variable) for each template that is exactly
+        # "{{ var }}": what a CSR subject can fill in (csr_fallback).
+        self._csr_slots = tuple((attr, ATTRIBUTES[attr], name)
+                                for attr, (items, dummy) in self.entries.items()
+                                for name in map(template.sole_reference, items) if name)
 
     def variables_for(self, attr):
         """Names referenced by the templates of ``attr``."""
@@ -88,24 +101,24 @@ class SubjectTemplate:
     def render(self, values):
         """Build the ``x509.Name`` from typed variable values."""
         rdns = []
-        for attr, oid in ATTRIBUTES.items():
-            if attr not in self.entries:  # renders nothing: skip the template machinery
-                continue
+        for attr, oid in self._order:
             for text in self._render_attr(attr, values):
-                where = "subject.%s" % attr
                 if attr == "email":
                     try:
                         text = validators.email(text)
                     except Invalid as exc:
-                        raise profile_error(self.profile, where, str(exc))
-                if any(ord(ch) < 0x20 or 0x7f <= ord(ch) < 0xa0 for ch in text):
-                    raise profile_error(self.profile, where, "%s contains a control character" % quote(text))
+                        raise profile_error(self.profile, "subject.email", str(exc))
+                if _CONTROL.search(text):
+                    raise profile_error(self.profile, "subject.%s" % attr,
+                                        "%s contains a control character" % quote(text))
                 if attr == "c" and (len(text) != 2 or not text.isalpha()):
-                    raise profile_error(self.profile, where, "%s is not a two-letter country code" % quote(text))
+                    raise profile_error(self.profile, "subject.c",
+                                        "%s is not a two-letter country code" % quote(text))
                 try:
                     rdns.append(x509.RelativeDistinguishedName([x509.NameAttribute(oid, text)]))
                 except ValueError as exc:
-                    raise profile_error(self.profile, where, "%s: %s" % (quote(text), exc))
+                    raise profile_error(self.profile, "subject.%s" % attr,
+                                        "%s: %s" % (quote(text), exc))
         return x509.Name(rdns)
 
     def csr_fallback(self, csr_subject, specs, skip=()):
@@ -115,26 +128,35 @@ class SubjectTemplate:
         for a one-value variable the CSR must hold exactly one such value.
         """
         out = {}
-        if csr_subject is None:
+        if csr_subject is None or not self._csr_slots:
             return out
-        for attr, (items, dummy) in self.entries.items():
-            for item in items:
-                name = template.sole_reference(item)
-                if name is None or name in out or name in skip:
-                    continue
-                found = [a.value for a in csr_subject.get_attributes_for_oid(ATTRIBUTES[attr])]
-                found = [v if isinstance(v, str) else v.decode("utf-8", "replace") for v in found]
-                if not found:
-                    continue
-                if specs[name].is_list:
-                    out[name] = found
-                elif len(found) == 1:
-                    out[name] = found[0]
-                else:
-                    raise profile_error(self.profile, "variable %s" % name,
-                                        "the CSR subject has %d %s values; set the variable explicitly"
-                                        % (len(found), attr))
+        found_by_oid = _values_by_oid(csr_subject)
+        for attr, oid, name in self._csr_slots:
+            if name in out or name in skip:
+                continue
+            found = found_by_oid.get(oid)
+            if not found:
+                continue
+            if specs[name].is_list:
+                out[name] = list(found)
+            elif len(found) == 1:
+                out[name] = found[0]
+            else:
+                raise profile_error(self.profile, "variable %s" % name,
+                                    "the CSR subject has %d %s values; set the variable explicitly"
+                                    % (len(found), attr))
         return out
 
     def to_dict(self):
         return {attr: list(items) if many else items[0] for attr, (items, many) in self.entries.items()}
+
+
+def _values_by_oid(name):
+    """``{oid: [text values in the name's order]}`` of an ``x509.Name``
+    (one pass over it; bytes values decoded as UTF-8)."""
+    found = {}
+    for attribute in name:
+        value = attribute.value
+        found.setdefault(attribute.oid, []).append(
+            value if isinstance(value, str) else value.decode("utf-8", "replace"))
+    return found

@@ -77,19 +77,30 @@ def render_items(text, values):
     names = _references(text)
     if not names:  # a literal
         return [text]
-    if any(values.get(name) is None for name in names):
-        return []
+    for name in names:
+        if values.get(name) is None:
+            return []
     listed = [name for name in names if isinstance(values[name], (list, tuple))]
     if len(listed) > 1:
         raise Invalid("%s uses more than one list variable (%s)" % (_show(text), ", ".join(listed)))
+    whole = _whole_reference(text)
+    if whole is not None:  # "{{ name }}" and nothing else: no substitution to do
+        value = values[whole]
+        return [_as_text(item) for item in value] if listed else [_as_text(value)]
     if not listed:
         return [_REF.sub(lambda m: _as_text(values[m.group(1)]), text)]
-    out = []
-    for element in values[listed[0]]:
-        scope = dict(values)
-        scope[listed[0]] = element
-        out.append(_REF.sub(lambda m, s=scope: _as_text(s[m.group(1)]), text))
-    return out
+    expanded = listed[0]
+    return [_REF.sub(lambda m, e=element: _as_text(e if m.group(1) == expanded
+                                                   else values[m.group(1)]), text)
+            for element in values[expanded]]
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_reference(text):
+    """The variable name if ``text`` is exactly ``{{ name }}`` (no text
+    around it, not even spaces), else None."""
+    match = _REF.fullmatch(text)
+    return match.group(1) if match else None
 
 
 def render_one(text, values):

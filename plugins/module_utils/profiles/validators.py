@@ -54,9 +54,11 @@ def _dns_name(value, allow_wildcard):
 
 
 def _dns_name_uncached(value, allow_wildcard):
-    bad = Invalid("%s is not a valid DNS name" % quote(value))
+    def bad():  # built only when raised: most names are valid
+        return Invalid("%s is not a valid DNS name" % quote(value))
+
     if not isinstance(value, str) or not value or value != value.strip():
-        raise bad
+        raise bad()
     labels = value.split(".")
     if labels[0] == "*":
         if not allow_wildcard:
@@ -73,9 +75,9 @@ def _dns_name_uncached(value, allow_wildcard):
         try:
             ascii_label = _to_a_label(label)
         except Invalid:
-            raise bad
+            raise bad()
         if not _LDH_LABEL.fullmatch(ascii_label):
-            raise bad
+            raise bad()
         out.append(ascii_label)
     if labels[0] == "*":
         out.insert(0, "*")
@@ -103,31 +105,36 @@ def ip_network(value):
 
 def email(value):
     """Validate ``local@domain``; the domain is IDNA-encoded when needed."""
-    bad = Invalid("%s is not a valid email address" % quote(value))
+    def bad():
+        return Invalid("%s is not a valid email address" % quote(value))
+
     if not isinstance(value, str) or value.count("@") != 1:
-        raise bad
+        raise bad()
     local, domain = value.split("@")
     if not _LOCAL_PART.fullmatch(local) or len(local) > 64:
-        raise bad
+        raise bad()
     try:
         domain = dns_name(domain)
     except Invalid:
-        raise bad
+        raise bad()
     return "%s@%s" % (local, domain)
 
 
 def uri(value):
     """Validate an absolute URI: scheme required, ASCII, no whitespace."""
-    bad = Invalid("%s is not a valid URI (a scheme such as http: is required)" % quote(value))
+    def bad():
+        return Invalid("%s is not a valid URI (a scheme such as http: is required)"
+                       % quote(value))
+
     if not isinstance(value, str) or not value.isascii():
-        raise bad
+        raise bad()
     if any(ch.isspace() or ord(ch) < 32 or ch in '<>"' for ch in value):
-        raise bad
+        raise bad()
     scheme, sep, rest = value.partition(":")
     if not sep or not _SCHEME.fullmatch(scheme) or not rest:
-        raise bad
+        raise bad()
     if rest.startswith("//") and len(rest) == 2:
-        raise bad
+        raise bad()
     return value
 
 

@@ -17,6 +17,8 @@ class Signer(abc.ABC):
     RSA-PSS; empty otherwise).
     """
 
+    fork_safe = True  # a forked process may sign with its copy of the key
+
     def __init__(self, algorithm, options=None):
         from ..algorithms.registry import get_algorithm
 

@@ -51,6 +51,8 @@ class Pkcs11Signer(Signer):
     leaves it open on ``close()``).
     """
 
+    fork_safe = False  # the session is this process's: a fork must not use it
+
     def __init__(self, config, algorithm, label=None, key_id=None, options=None,
                  session=None):
         super().__init__(algorithm, options)
@@ -112,9 +114,13 @@ class Pkcs11Signer(Signer):
         """Signature of ``data`` with the profile's hash and scheme."""
         from ..hsm.signing import digest_of
 
-        hash_algorithm = self.algorithm.hash_algorithm(self.options)
-        pad = self.algorithm.padding(self.options) if self.algorithm.family == "rsa" else None
+        hash_algorithm, pad = self.hash_and_padding()
         return self.sign_digest(digest_of(bytes(data), hash_algorithm), hash_algorithm, pad)
+
+    def hash_and_padding(self):
+        """The hash and (RSA only, else None) the padding the options ask for."""
+        pad = self.algorithm.padding(self.options) if self.algorithm.family == "rsa" else None
+        return self.algorithm.hash_algorithm(self.options), pad
 
     def sign_digest(self, digest, hash_algorithm, pad=None):
         """Sign an already computed ``digest``; ``pad`` is a ``cryptography``

@@ -122,13 +122,19 @@ def _load_syncfs():
     return function
 
 
-_syncfs = _load_syncfs()
+# libc's syncfs once looked up (on the first flush, not at import: ctypes
+# costs a couple of ms of start-up to commands that write nothing); False
+# until then.
+_syncfs = False
 
 
 def _flush_files(paths):
     """Make the content of the closed files ``paths`` durable: one
     ``syncfs`` per directory involved on Linux (one journal commit for the
     whole set instead of one per file), else one ``fsync`` per file."""
+    global _syncfs
+    if _syncfs is False:
+        _syncfs = _load_syncfs()
     if _syncfs is not None:
         ok = True
         for directory in dict.fromkeys(os.path.dirname(p) for p in paths):
@@ -147,6 +153,57 @@ def _flush_files(paths):
             os.close(fd)
 
 
+class StagedFiles:
+    """Files written now under temporary names and put in place later, all
+    at once, as ``write_files`` does: ``add`` each, then ``commit`` (or
+    ``discard``). The pairs of names (``pairs``) may be handed to another
+    process of the same account, which rebuilds the set with
+    ``StagedFiles(pairs=...)`` and commits it (batch workers write their
+    certificates this way; the parent puts them in place)."""
+
+    def __init__(self, mode=0o644, pairs=()):
+        self.mode = mode
+        self.pairs = list(pairs)  # (temporary path, target) not renamed yet
+
+    def add(self, path, data):
+        path = os.fspath(path)
+        try:
+            self.pairs.append((_write_temp(path, data, self.mode, sync=False), path))
+        except OSError as err:
+            self.discard()
+            raise StoreError(f"cannot write {path}: {_describe(err)}") from err
+
+    def commit(self):
+        """Flush every file to disk once, rename them into place and flush
+        each directory involved once. On failure the files not yet renamed
+        are removed and StoreError names the one that failed."""
+        current = None
+        try:
+            _flush_files([temp for temp, _target in self.pairs])
+            directories = {}
+            renamed = 0
+            try:
+                for temp, current in self.pairs:
+                    os.replace(temp, current)
+                    renamed += 1
+                    directories[os.path.dirname(temp)] = True
+            finally:
+                del self.pairs[:renamed]
+            for current in directories:
+                fsync_dir(current)
+        except OSError as err:
+            what = current if current is not None else "files"
+            raise StoreError(f"cannot write {what}: {_describe(err)}") from err
+        finally:
+            self.discard()
+
+    def discard(self):
+        """Remove the temporary files not yet put in place."""
+        for temp, _target in self.pairs:
+            _remove_quietly(temp)
+        self.pairs = []
+
+
 def write_files(items, mode=0o644):
     """Atomically create or replace several files, each as ``write_file``
     would, with one flush to disk for the whole set.
@@ -159,31 +216,15 @@ def write_files(items, mode=0o644):
     StoreError naming the file; the temporary files are then removed, and
     no target has been replaced if the failure came before the renames.
     """
-    pending = []  # (temporary path, target) not renamed yet
-    current = None
-    try:
-        for path, data in items:
-            current = os.fspath(path)
-            pending.append((_write_temp(current, data, mode, sync=False), current))
-        current = None
-        _flush_files([temp for temp, _target in pending])
-        directories = {}
-        renamed = 0
-        try:
-            for temp, current in pending:
-                os.replace(temp, current)
-                renamed += 1
-                directories[os.path.dirname(temp)] = True
-        finally:
-            del pending[:renamed]
-        for current in directories:
-            fsync_dir(current)
-    except OSError as err:
-        what = current if current is not None else "files"
-        raise StoreError(f"cannot write {what}: {_describe(err)}") from err
-    finally:
-        for temp, _target in pending:
-            _remove_quietly(temp)
+    staged_files(items, mode).commit()
+
+
+def staged_files(items, mode=0o644):
+    """A StagedFiles holding each (path, bytes) of ``items``."""
+    staged = StagedFiles(mode)
+    for path, data in items:
+        staged.add(path, data)
+    return staged
 
 
 def write_text(path, text, mode=0o644):

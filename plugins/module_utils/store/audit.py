@@ -40,11 +40,17 @@ def audit_path(ca_dir):
     return os.path.join(os.fspath(ca_dir), AUDIT_NAME)
 
 
+# The encoders of json.dumps with these options, made once (json.dumps
+# builds a new encoder at each call when given options).
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False, allow_nan=False)
+_LINE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_bytes(record):
     """The bytes that are hashed: sorted keys, no whitespace, UTF-8."""
-    body = {k: v for k, v in record.items() if k != "hash"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False).encode("utf-8")
+    body = {k: v for k, v in record.items() if k != "hash"} if "hash" in record else record
+    return _CANONICAL_JSON.encode(body).encode("utf-8")
 
 
 def record_hash(record):
@@ -53,8 +59,7 @@ def record_hash(record):
 
 def line_bytes(record):
     """The line written for ``record`` (which already holds prev and hash)."""
-    return (json.dumps(record, separators=(",", ":"), ensure_ascii=False,
-                       allow_nan=False) + "\n").encode("utf-8")
+    return (_LINE_JSON.encode(record) + "\n").encode("utf-8")
 
 
 def _no_duplicates(pairs):

@@ -10,13 +10,11 @@ the raw string octets, in the order the certificate encodes them.
 
 import re
 
-from ..dependencies import missing
+from ..dependencies import imported_later
 
-try:
-    from pyasn1.codec.der import decoder
-    from pyasn1_modules import rfc5280
-except ImportError:
-    decoder = rfc5280 = missing()
+# pyasn1 only decodes the names cryptography's attributes cannot give as is
+# (see oneline): imported there, not at start-up.
+imported_later("pyasn1", "pyasn1_modules")
 
 # OpenSSL's short names (OBJ_nid2sn) for the attribute types in use in
 # subject names; any other type is written as its dotted OID, as OpenSSL
@@ -159,6 +157,9 @@ def oneline(name):
     text = _oneline_direct(name)
     if text is not None:
         return text
+    from pyasn1.codec.der import decoder
+    from pyasn1_modules import rfc5280
+
     decoded, dummy = decoder.decode(name.public_bytes(), asn1Spec=rfc5280.Name())
     parts = []
     for rdn in decoded["rdnSequence"]:

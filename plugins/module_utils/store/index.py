@@ -29,6 +29,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from ..errors import InputError, StoreError
 from .atomic import write_file, write_text
@@ -96,6 +97,12 @@ def serial_hex(serial):
 
 def format_time(value):
     """ASN.1 time text as OpenSSL stores it: UTCTime for 1950..2049."""
+    return _format_time(value)
+
+
+@lru_cache(maxsize=1024)
+def _format_time(value):
+    # Cached: the certificates of a batch share their notAfter.
     value = to_utc(value)
     if 1950 <= value.year < 2050:
         return value.strftime("%y%m%d%H%M%SZ")
@@ -127,14 +134,16 @@ def parse_time(text):
 def entry_for_certificate(cert):
     """The ``V`` line ``openssl ca`` would add for ``cert`` (a
     ``cryptography.x509.Certificate``)."""
-    return IndexEntry(
-        status=VALID,
-        expires=cert.not_valid_after_utc,
-        revoked_at=None,
-        reason=None,
-        serial=cert.serial_number,
-        subject=oneline(cert.subject),
-    )
+    return valid_entry(cert.serial_number, cert.not_valid_after_utc, oneline(cert.subject))
+
+
+def valid_entry(serial, expires, subject):
+    """The ``V`` line of a new certificate from its serial, notAfter and
+    one-line subject (``oneline``): ``entry_for_certificate`` for a caller
+    that already has them (a batch worker works them out, its parent
+    records them without loading the certificate again)."""
+    return IndexEntry(status=VALID, expires=expires, revoked_at=None, reason=None,
+                      serial=serial, subject=subject)
 
 
 def format_line(entry):
@@ -238,6 +247,14 @@ def _data_lines(text):
     return text.count("\n") + 1 - len(_NOT_DATA.findall(text))
 
 
+def _rows_cover(text, rows):
+    """True when ``rows``, the _ROW matches of ``text``, are all its data
+    lines (those _parse would read)."""
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    # Every line a row (the usual file) settles it without the slower count.
+    return len(rows) == lines or len(rows) == _data_lines(text)
+
+
 _from_iso = datetime.fromisoformat
 
 
@@ -282,7 +299,7 @@ def index_serials(path):
         times.add(expires)
         if revoked:
             times.add(revoked.partition(",")[0])
-    if (len(rows) != _data_lines(text) or not _times_valid(times)
+    if (not _rows_cover(text, rows) or not _times_valid(times)
             or any(status == REVOKED and not revoked for status, _e, revoked, _s in rows)):
         return {entry.serial for entry in read_index(path)}  # raises, naming the line
     return {int(serial, 16) for _status, _expires, _revoked, serial in rows}
@@ -302,7 +319,7 @@ def read_revoked(path, naive=False):
     text = _read_text(path, missing_ok=False)
     rows = _ROW.findall(text)
     tzinfo = None if naive else timezone.utc
-    if len(rows) != _data_lines(text):
+    if not _rows_cover(text, rows):
         # Some line has an unusual shape: the exact parser accepts it or
         # names what is wrong with it.
         return [(e.serial, e.revoked_at if not naive else e.revoked_at.replace(tzinfo=None),
@@ -378,9 +395,24 @@ def _read_bytes(path):
         raise StoreError(f"cannot read {path}: {err.strerror or err}") from err
 
 
+# One index line as _listed_serials_by_line accepts it: (status, serial).
+_ROW_BYTES = re.compile(
+    rb"^([VRE])\t[^\t\n]*\t[^\t\n]*\t(-?[0-9A-Fa-f]+)\t[^\t\n]*\t[^\n]*$", re.M)
+
+
 def _listed_serials(data, path):
     """{serial: status} of the index bytes ``data``, checking each line's
     shape (six columns, known status, hex serial) but not parsing it."""
+    rows = _ROW_BYTES.findall(data)
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if len(rows) == lines:  # the usual file: every line has that shape, none is blank
+        return {int(serial, 16): status.decode("ascii") for status, serial in rows}
+    # Comments, blank lines or a bad line: line by line (naming a bad one).
+    return _listed_serials_by_line(data, path)
+
+
+def _listed_serials_by_line(data, path):
+    """_listed_serials, one line at a time."""
     listed = {}
     for number, line in enumerate(data.split(b"\n"), start=1):
         if not line.strip(b"\r") or line.startswith(b"#"):

@@ -8,30 +8,50 @@ decoded with pyasn1, the signature AlgorithmIdentifier and/or the
 SubjectPublicKeyInfo are replaced, and our signer signs the result.
 """
 
-from ..dependencies import missing
+from ..dependencies import imported_later, missing
 
 try:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import (
         ec, ed25519, ed448, mldsa, mlkem, rsa)
-    from pyasn1.codec.der import decoder, encoder
-    from pyasn1.type import univ
-    from pyasn1_modules import rfc2986, rfc5280
 except ImportError:
-    serialization = ec = ed25519 = ed448 = mldsa = mlkem = rsa = decoder = encoder = missing()
-    univ = rfc2986 = rfc5280 = missing()
+    serialization = ec = ed25519 = ed448 = mldsa = mlkem = rsa = missing()
 
 from ..algorithms.spki import spki_der
+
+# pyasn1 only when a structure is re-signed: imported there, not at start-up
+# (cryptography signs the common ones, classical and ML-DSA, by itself).
+imported_later("pyasn1", "pyasn1_modules")
 
 _NATIVE_PUBLIC = (ec.EllipticCurvePublicKey, rsa.RSAPublicKey, ed25519.Ed25519PublicKey,
                   ed448.Ed448PublicKey, mldsa.MLDSA44PublicKey, mldsa.MLDSA65PublicKey,
                   mldsa.MLDSA87PublicKey, mlkem.MLKEM768PublicKey, mlkem.MLKEM1024PublicKey)
 
-# (ASN.1 spec, to-be-signed field, its signature-algorithm field or None,
-#  its SubjectPublicKeyInfo field or None) for each signed structure.
-CERTIFICATE = (rfc5280.Certificate, "tbsCertificate", "signature", "subjectPublicKeyInfo")
-CRL = (rfc5280.CertificateList, "tbsCertList", "signature", None)
-CSR = (rfc2986.CertificationRequest, "certificationRequestInfo", None, "subjectPKInfo")
+
+def _certificate_spec():
+    from pyasn1_modules import rfc5280
+
+    return rfc5280.Certificate()
+
+
+def _crl_spec():
+    from pyasn1_modules import rfc5280
+
+    return rfc5280.CertificateList()
+
+
+def _csr_spec():
+    from pyasn1_modules import rfc2986
+
+    return rfc2986.CertificationRequest()
+
+
+# (function returning an empty ASN.1 spec, to-be-signed field, its
+#  signature-algorithm field or None, its SubjectPublicKeyInfo field or None)
+# for each signed structure.
+CERTIFICATE = (_certificate_spec, "tbsCertificate", "signature", "subjectPublicKeyInfo")
+CRL = (_crl_spec, "tbsCertList", "signature", None)
+CSR = (_csr_spec, "certificationRequestInfo", None, "subjectPKInfo")
 
 _placeholder = None
 
@@ -76,6 +96,9 @@ def sign_builder(builder, kind, signer, replace_spki=None, edit=None):
         # The draft already carries the real AlgorithmIdentifier; only the key
         # changes (a second signature, paid only for exotic subject keys).
         return _resign(draft, kind, signer, None, replace_spki, edit)
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5280
+
     draft = builder.sign(placeholder_key(), None)
     alg = rfc5280.AlgorithmIdentifier()
     alg["algorithm"] = univ.ObjectIdentifier(signer.algorithm.signature_oid(signer.options))
@@ -86,6 +109,8 @@ def draft_tbs(builder, kind, replace_spki=None):
     """DER of the to-be-signed part ``builder`` would produce, with the real
     subject key put in; its signature AlgorithmIdentifier is a placeholder's
     (callers that need this draft drop that field: catalyst PreTBS)."""
+    from pyasn1.codec.der import decoder, encoder
+
     spec, tbs_field, _alg_field, spki_field = kind
     draft = builder.sign(placeholder_key(), None)
     outer, dummy = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
@@ -103,6 +128,9 @@ def subject_key_for_builder(public_key):
 
 
 def _resign(draft, kind, signer, alg, subject_public_key, edit=None):
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.type import univ
+
     spec, tbs_field, alg_field, spki_field = kind
     outer, dummy = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
     tbs = outer[tbs_field]
@@ -123,5 +151,7 @@ def _resign(draft, kind, signer, alg, subject_public_key, edit=None):
 def _as_type_of(component, der):
     """``der`` decoded as the ASN.1 type of ``component`` (rfc2986 and rfc5280
     declare their own, incompatible, copies of the same structures)."""
+    from pyasn1.codec.der import decoder
+
     value, dummy = decoder.decode(der, asn1Spec=type(component)())
     return value

@@ -20,21 +20,21 @@ BouncyCastle); there the alternative signature covers the request info
 with the 72 and 73 attributes in it and without the 74 attribute.
 
 Everything is built and parsed with pyasn1; nothing here signs or verifies.
+pyasn1 is imported by the functions that use it: an ordinary certificate or
+request (no catalyst OID in it) is recognised without loading it.
 """
 
-from ..dependencies import missing
+from ..dependencies import imported_later, missing
 
 try:
     from cryptography import x509
-    from pyasn1.codec.der import decoder, encoder
-    from pyasn1.error import PyAsn1Error
-    from pyasn1.type import namedtype, univ
-    from pyasn1_modules import rfc2986, rfc5280
 except ImportError:
-    x509 = decoder = encoder = PyAsn1Error = namedtype = univ = rfc2986 = rfc5280 = missing()
+    x509 = missing()
 
 from ..algorithms.spki import spki_der
 from ..errors import InputError
+
+imported_later("pyasn1", "pyasn1_modules")
 
 SUBJECT_ALT_PUBLIC_KEY_INFO = "2.5.29.72"
 ALT_SIGNATURE_ALGORITHM = "2.5.29.73"
@@ -49,24 +49,45 @@ NAMES = {
 
 def _without(structure, field):
     """The components of ``structure`` minus ``field``, tags and order kept."""
+    from pyasn1.type import namedtype
+
     return namedtype.NamedTypes(*[t for t in structure.componentType.namedTypes
                                   if t.name != field])
 
 
-class PreTBSCertificate(univ.Sequence):
-    """X.509 (10/2019) §9.8: PreTBSCertificate is TBSCertificate less its
-    ``signature`` component (version, serialNumber, issuer, validity,
-    subject, subjectPublicKeyInfo, issuer/subjectUniqueIdentifier,
-    extensions)."""
-
-    componentType = _without(rfc5280.TBSCertificate, "signature")
+_PRE_TBS = {}
 
 
-class PreTBSCertList(univ.Sequence):
-    """X.509 (10/2019) §9.8: PreTBSCertList is TBSCertList less its
-    ``signature`` component."""
+def _pre_tbs_classes():
+    """{name: class} of the two PreTBS structures, made on first use."""
+    if not _PRE_TBS:
+        from pyasn1.type import univ
+        from pyasn1_modules import rfc5280
 
-    componentType = _without(rfc5280.TBSCertList, "signature")
+        class PreTBSCertificate(univ.Sequence):
+            """X.509 (10/2019) §9.8: PreTBSCertificate is TBSCertificate less its
+            ``signature`` component (version, serialNumber, issuer, validity,
+            subject, subjectPublicKeyInfo, issuer/subjectUniqueIdentifier,
+            extensions)."""
+
+            componentType = _without(rfc5280.TBSCertificate, "signature")
+
+        class PreTBSCertList(univ.Sequence):
+            """X.509 (10/2019) §9.8: PreTBSCertList is TBSCertList less its
+            ``signature`` component."""
+
+            componentType = _without(rfc5280.TBSCertList, "signature")
+
+        _PRE_TBS.update(PreTBSCertificate=PreTBSCertificate, PreTBSCertList=PreTBSCertList)
+    return _PRE_TBS
+
+
+def __getattr__(name):
+    """``catalyst.PreTBSCertificate`` and ``catalyst.PreTBSCertList``, made
+    when first asked for (PEP 562)."""
+    if name in ("PreTBSCertificate", "PreTBSCertList"):
+        return _pre_tbs_classes()[name]
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))
 
 
 # --------------------------------------------------------------------------
@@ -82,6 +103,10 @@ def alt_public_key_value(public_key):
 def alt_signature_algorithm_value(signature_oid):
     """DER AltSignatureAlgorithm ::= AlgorithmIdentifier; parameters absent,
     as RFC 9881 (ML-DSA) and RFC 9909 (SLH-DSA) require."""
+    from pyasn1.codec.der import encoder
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc5280
+
     identifier = rfc5280.AlgorithmIdentifier()
     identifier["algorithm"] = univ.ObjectIdentifier(signature_oid)
     return encoder.encode(identifier)
@@ -89,6 +114,9 @@ def alt_signature_algorithm_value(signature_oid):
 
 def alt_signature_value(signature):
     """DER AltSignatureValue ::= BIT STRING (X.509 §9.8)."""
+    from pyasn1.codec.der import encoder
+    from pyasn1.type import univ
+
     return encoder.encode(univ.BitString.fromOctetString(bytes(signature)))
 
 
@@ -112,6 +140,9 @@ def alt_signature_extension(signature):
 
 def csr_attribute(oid, value):
     """A PKCS#10 Attribute { type, values SET { value } } (RFC 2986 §4.1)."""
+    from pyasn1.type import univ
+    from pyasn1_modules import rfc2986
+
     attribute = rfc2986.Attribute()
     attribute["type"] = univ.ObjectIdentifier(oid)
     attribute["values"].append(univ.Any(value))
@@ -125,6 +156,9 @@ def csr_attribute(oid, value):
 def _decode_der(der, spec, what):
     """Decode ``der`` and insist it is canonical DER, so that re-encoding
     the parts kept in a PreTBS gives back exactly the signed bytes."""
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1.error import PyAsn1Error
+
     try:
         value, rest = decoder.decode(bytes(der), asn1Spec=spec)
     except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
@@ -138,12 +172,17 @@ def _decode_der(der, spec, what):
 
 def decode_alt_public_key(value):
     """(algorithm OID, DER SubjectPublicKeyInfo) of a subjectAltPublicKeyInfo value."""
+    from pyasn1.codec.der import encoder
+    from pyasn1_modules import rfc5280
+
     info = _decode_der(value, rfc5280.SubjectPublicKeyInfo(), "subjectAltPublicKeyInfo")
     return str(info["algorithm"]["algorithm"]), encoder.encode(info)
 
 
 def decode_alt_signature_algorithm(value):
     """(OID, DER parameters or b"") of an altSignatureAlgorithm value."""
+    from pyasn1_modules import rfc5280
+
     identifier = _decode_der(value, rfc5280.AlgorithmIdentifier(), "altSignatureAlgorithm")
     params = identifier["parameters"]
     return str(identifier["algorithm"]), (bytes(params) if params.isValue else b"")
@@ -151,6 +190,8 @@ def decode_alt_signature_algorithm(value):
 
 def decode_alt_signature(value):
     """The signature bytes of an altSignatureValue value."""
+    from pyasn1.type import univ
+
     bits = _decode_der(value, univ.BitString(), "altSignatureValue")
     if len(bits) % 8:
         raise InputError("altSignatureValue has unused bits")
@@ -162,6 +203,8 @@ def decode_alt_signature(value):
 # --------------------------------------------------------------------------
 
 def _pre_tbs(tbs_der, tbs_spec, pre_spec, extensions_field, what):
+    from pyasn1.codec.der import encoder
+
     tbs = _decode_der(tbs_der, tbs_spec, what)
     pre = pre_spec
     for named in pre.componentType.namedTypes:
@@ -181,19 +224,26 @@ def _pre_tbs(tbs_der, tbs_spec, pre_spec, extensions_field, what):
 
 def pre_tbs_certificate(tbs_der):
     """DER PreTBSCertificate of a DER TBSCertificate (X.509 (10/2019) §9.8)."""
-    return _pre_tbs(tbs_der, rfc5280.TBSCertificate(), PreTBSCertificate(), "extensions",
-                    "TBSCertificate")
+    from pyasn1_modules import rfc5280
+
+    return _pre_tbs(tbs_der, rfc5280.TBSCertificate(),
+                    _pre_tbs_classes()["PreTBSCertificate"](), "extensions", "TBSCertificate")
 
 
 def pre_tbs_certlist(tbs_der):
     """DER PreTBSCertList of a DER TBSCertList (X.509 (10/2019) §9.8)."""
-    return _pre_tbs(tbs_der, rfc5280.TBSCertList(), PreTBSCertList(), "crlExtensions",
-                    "TBSCertList")
+    from pyasn1_modules import rfc5280
+
+    return _pre_tbs(tbs_der, rfc5280.TBSCertList(),
+                    _pre_tbs_classes()["PreTBSCertList"](), "crlExtensions", "TBSCertList")
 
 
 def csr_info_without_alt_signature(info_der):
     """DER CertificationRequestInfo without its altSignatureValue attribute:
     what the alternative signature of a catalyst CSR covers."""
+    from pyasn1.codec.der import encoder
+    from pyasn1_modules import rfc2986
+
     info = _decode_der(info_der, rfc2986.CertificationRequestInfo(),
                        "CertificationRequestInfo")
     kept = [a for a in info["attributes"] if str(a["type"]) != ALT_SIGNATURE_VALUE]
@@ -206,15 +256,15 @@ def csr_info_without_alt_signature(info_der):
     return encoder.encode(out)
 
 
-_OID_MARKERS = None
+# DER of the three OIDs of NAMES (06 03 55 1D 48..4A), written out so that
+# recognising an ordinary request does not load pyasn1.
+_OID_MARKERS = (b"\x06\x03\x55\x1d\x48", b"\x06\x03\x55\x1d\x49",
+                b"\x06\x03\x55\x1d\x4a")
 
 
 def _may_hold_catalyst_oids(der):
     """False when none of the catalyst OIDs' encodings occurs in ``der`` (an
     ordinary request: no need to decode it); True means "decode and see"."""
-    global _OID_MARKERS
-    if _OID_MARKERS is None:
-        _OID_MARKERS = [encoder.encode(univ.ObjectIdentifier(oid)) for oid in NAMES]
     return any(marker in der for marker in _OID_MARKERS)
 
 
@@ -222,6 +272,8 @@ def csr_attributes(info_der):
     """``{oid: single value DER}`` of the catalyst attributes of a request."""
     if not _may_hold_catalyst_oids(bytes(info_der)):
         return {}
+    from pyasn1_modules import rfc2986
+
     info = _decode_der(info_der, rfc2986.CertificationRequestInfo(),
                        "CertificationRequestInfo")
     found = {}

@@ -19,23 +19,32 @@ _AKI = x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER
 def certificate_builder(*, subject, issuer, serial, not_before, not_after,
                         extensions, subject_public_key, issuer_key_id):
     """A builder (without public key) carrying every field and extension,
-    SKI and AKI included. ``issuer_key_id`` None means self-signed."""
-    builder = (x509.CertificateBuilder()
-               .subject_name(subject)
-               .issuer_name(issuer)
-               .serial_number(serial)
-               .not_valid_before(not_before)
-               .not_valid_after(not_after))
+    SKI and AKI included. ``extensions``: cryptography ``x509.Extension``
+    objects (any SKI or AKI among them is replaced). ``issuer_key_id`` None
+    means self-signed."""
     own_id = key_identifier(subject_public_key)  # computed once: SKI, and AKI if self-signed
-    for ext in extensions:
-        if ext.oid in (_SKI, _AKI):
-            continue
-        builder = builder.add_extension(ext.value, ext.critical)
-    builder = builder.add_extension(x509.SubjectKeyIdentifier(own_id), False)
-    if isinstance(issuer_key_id, x509.AuthorityKeyIdentifier):  # prebuilt once per batch
-        return builder.add_extension(issuer_key_id, False)
-    return builder.add_extension(
-        authority_key_identifier(issuer_key_id if issuer_key_id is not None else own_id), False)
+    if not isinstance(issuer_key_id, x509.AuthorityKeyIdentifier):  # else prebuilt per batch
+        issuer_key_id = authority_key_identifier(
+            issuer_key_id if issuer_key_id is not None else own_id)
+    extensions = [ext for ext in extensions if ext.oid != _SKI and ext.oid != _AKI]
+    extensions.append(x509.Extension(_SKI, False, x509.SubjectKeyIdentifier(own_id)))
+    extensions.append(x509.Extension(_AKI, False, issuer_key_id))
+    _reject_duplicates(extensions)
+    # The extensions are given to the constructor as one list: add_extension
+    # would wrap each value in a new Extension and rescan the list every time.
+    # The fields still go through the builder's checking setters.
+    return (x509.CertificateBuilder(extensions=extensions)
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .serial_number(serial)
+            .not_valid_before(not_before)
+            .not_valid_after(not_after))
+
+
+def _reject_duplicates(extensions):
+    """ValueError, as add_extension would raise, if an extension type repeats."""
+    if len({ext.oid for ext in extensions}) != len(extensions):
+        raise ValueError("This extension has already been set.")
 
 
 def sign_certificate(builder, signer, subject_public_key, alt_signer=None):
@@ -58,3 +67,33 @@ def sign_certificate(builder, signer, subject_public_key, alt_signer=None):
 
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def with_signature(der, signature):
+    """``der`` (a signed certificate, CRL or CSR) with ``signature`` as its
+    signature value instead of the one it has; its to-be-signed part and
+    signature algorithm are kept byte for byte."""
+    start, end = _content(der, 0)
+    if der[0] != 0x30 or end != len(der):
+        raise ValueError("not a DER SEQUENCE")
+    after_tbs = _content(der, start)[1]
+    after_algorithm = _content(der, after_tbs)[1]
+    return _element(0x30, der[start:after_algorithm] + _element(0x03, b"\x00" + signature))
+
+
+def _content(der, offset):
+    """(start, end) of the content of the DER element at ``offset``."""
+    first = der[offset + 1]
+    if first < 0x80:
+        return offset + 2, offset + 2 + first
+    count = first & 0x7F
+    start = offset + 2 + count
+    return start, start + int.from_bytes(der[offset + 2:start], "big")
+
+
+def _element(tag, content):
+    size = len(content)
+    if size < 0x80:
+        return bytes((tag, size)) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + content

@@ -9,21 +9,20 @@ import importlib
 import importlib.util
 import re
 
-from ..dependencies import missing
+from ..dependencies import imported_later, missing
 
 try:
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
-    from pyasn1.codec.der import decoder, encoder
-    from pyasn1.error import PyAsn1Error
-    from pyasn1_modules import rfc2986, rfc5280
 except ImportError:
-    x509 = UnsupportedAlgorithm = serialization = decoder = encoder = PyAsn1Error = missing()
-    rfc2986 = rfc5280 = missing()
+    x509 = UnsupportedAlgorithm = serialization = missing()
 
 from ..algorithms.spki import load_spki, split_spki
 from ..errors import InputError
+
+# pyasn1 reads only the keys cryptography cannot load; imported there.
+imported_later("pyasn1", "pyasn1_modules")
 
 _PEM_LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
 
@@ -151,6 +150,9 @@ def composite_module():
 
 
 def _decode(der, spec, what):
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error
+
     try:
         value, rest = decoder.decode(der, asn1Spec=spec)
     except (PyAsn1Error, OverflowError):  # pyasn1 overflows on >= 2**63 lengths
@@ -162,12 +164,18 @@ def _decode(der, spec, what):
 
 def certificate_spki_der(cert):
     """DER SubjectPublicKeyInfo of a certificate, read with pyasn1."""
+    from pyasn1.codec.der import encoder
+    from pyasn1_modules import rfc5280
+
     tbs = _decode(cert.tbs_certificate_bytes, rfc5280.TBSCertificate(), "certificate")
     return encoder.encode(tbs["subjectPublicKeyInfo"])
 
 
 def csr_spki_der(csr):
     """DER SubjectPublicKeyInfo of a PKCS#10 request, read with pyasn1."""
+    from pyasn1.codec.der import encoder
+    from pyasn1_modules import rfc2986
+
     info = _decode(csr.tbs_certrequest_bytes, rfc2986.CertificationRequestInfo(),
                    "certificate request")
     return encoder.encode(info["subjectPKInfo"])

@@ -11,26 +11,25 @@ VerificationError.
 
 from dataclasses import dataclass
 
-from ..dependencies import missing
+from ..dependencies import imported_later, missing
 
 try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
     from cryptography.x509.oid import NameOID
-    from pyasn1.codec.der import decoder, encoder
-    from pyasn1.error import PyAsn1Error
-    from pyasn1.type import namedtype, univ
-    from pyasn1_modules import rfc4055, rfc5280
 except ImportError:
     InvalidSignature = UnsupportedAlgorithm = hashes = serialization = ec = ed448 = missing()
-    ed25519 = padding = rsa = NameOID = decoder = encoder = PyAsn1Error = namedtype = missing()
-    univ = rfc4055 = rfc5280 = missing()
+    ed25519 = padding = rsa = NameOID = missing()
 
 from ..algorithms.base import describe_key
 from ..algorithms.registry import algorithm_for_public_key, get_algorithm
 from ..errors import InputError, QpkiError, VerificationError
 from .parse import composite_module, public_key_of_csr
+
+# pyasn1 reads the AlgorithmIdentifiers and RSASSA-PSS parameters; imported
+# where they are read, not at start-up.
+imported_later("pyasn1", "pyasn1_modules")
 
 
 class SignatureInvalid(VerificationError):
@@ -83,13 +82,16 @@ def _table():
 
 _SCHEMES = _table()
 
+# rfc4055.id_sha224, id_sha256, id_sha384, id_sha512, id_sha1 and id_mgf1,
+# written out so that loading this file does not load pyasn1_modules.
 _PSS_HASHES = {
-    str(rfc4055.id_sha224): hashes.SHA224,
-    str(rfc4055.id_sha256): hashes.SHA256,
-    str(rfc4055.id_sha384): hashes.SHA384,
-    str(rfc4055.id_sha512): hashes.SHA512,
+    "2.16.840.1.101.3.4.2.4": hashes.SHA224,
+    "2.16.840.1.101.3.4.2.1": hashes.SHA256,
+    "2.16.840.1.101.3.4.2.2": hashes.SHA384,
+    "2.16.840.1.101.3.4.2.3": hashes.SHA512,
 }
-_SHA1 = str(rfc4055.id_sha1)
+_SHA1 = "1.3.14.3.2.26"
+_MGF1 = "1.2.840.113549.1.1.8"
 
 
 def scheme_for_oid(oid):
@@ -172,6 +174,10 @@ def _pss_hash(algorithm_identifier, what):
 
 def _pss_from_der(params_der):
     """(padding.PSS, hash) from the DER RSASSA-PSS-params."""
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1_modules import rfc4055, rfc5280
+
     try:
         params, rest = decoder.decode(params_der, asn1Spec=rfc4055.RSASSA_PSS_params())
     except PyAsn1Error:
@@ -184,7 +190,7 @@ def _pss_from_der(params_der):
     mgf = params["maskGenAlgorithm"]
     if not mgf.isValue:
         raise VerificationError("RSASSA-PSS with MGF1-SHA-1 (default mask) is not accepted")
-    if str(mgf["algorithm"]) != str(rfc4055.id_mgf1):
+    if str(mgf["algorithm"]) != _MGF1:
         raise VerificationError("RSASSA-PSS mask generation %s is not supported" % mgf["algorithm"])
     try:
         mgf_hash_id, dummy = decoder.decode(mgf["parameters"], asn1Spec=rfc5280.AlgorithmIdentifier())
@@ -280,30 +286,43 @@ def _dispatch(scheme, public_key, params, signature, tbs, hash_algorithm):
 # Certificates, CRLs, CSRs
 # --------------------------------------------------------------------------
 
-class _Signed(univ.Sequence):
-    """Certificate / CertificateList / CertificationRequest, body left opaque."""
+_SPECS = {}
 
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("tbs", univ.Any()),
-        namedtype.NamedType("signatureAlgorithm", rfc5280.AlgorithmIdentifier()),
-        namedtype.NamedType("signature", univ.BitString()),
-    )
+
+def _specs():
+    """The two pyasn1 spec classes of the functions below, made on first use
+    (pyasn1 is not loaded at start-up): ``signed`` reads a Certificate,
+    CertificateList or CertificationRequest with the body left opaque,
+    ``fields`` a SEQUENCE as its raw component TLVs, none decoded further."""
+    if not _SPECS:
+        from pyasn1.type import namedtype, univ
+        from pyasn1_modules import rfc5280
+
+        class _Signed(univ.Sequence):
+            componentType = namedtype.NamedTypes(
+                namedtype.NamedType("tbs", univ.Any()),
+                namedtype.NamedType("signatureAlgorithm", rfc5280.AlgorithmIdentifier()),
+                namedtype.NamedType("signature", univ.BitString()),
+            )
+
+        class _Fields(univ.SequenceOf):
+            componentType = univ.Any()
+
+        _SPECS.update(signed=_Signed, fields=_Fields)
+    return _SPECS
 
 
 def _outer_algorithm(der, what):
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error
+
     try:
-        signed, rest = decoder.decode(der, asn1Spec=_Signed())
+        signed, rest = decoder.decode(der, asn1Spec=_specs()["signed"]())
     except PyAsn1Error:
         raise InputError("malformed %s" % what) from None
     if rest:
         raise InputError("malformed %s: trailing data" % what)
     return signed["signatureAlgorithm"]
-
-
-class _Fields(univ.SequenceOf):
-    """A SEQUENCE read as its raw component TLVs, none decoded further."""
-
-    componentType = univ.Any()
 
 
 def _inner_algorithm(tbs, what):
@@ -313,8 +332,12 @@ def _inner_algorithm(tbs, what):
     follows the [0] version and the serial INTEGER, in a CRL the optional
     version INTEGER. Only that field is decoded, so large CRLs stay cheap.
     """
+    from pyasn1.codec.der import decoder
+    from pyasn1.error import PyAsn1Error
+    from pyasn1_modules import rfc5280
+
     try:
-        fields, dummy = decoder.decode(tbs, asn1Spec=_Fields())
+        fields, dummy = decoder.decode(tbs, asn1Spec=_specs()["fields"]())
         for field in fields:
             raw = bytes(field)
             if raw[:1] == b"\x30":
@@ -335,6 +358,8 @@ def _params_der(algorithm_identifier):
 def _signature_inputs(obj, der, tbs, has_inner, what):
     """(oid, params, hash) for ``obj`` after checking that the outer
     signatureAlgorithm equals the one inside the signed body."""
+    from pyasn1.codec.der import encoder
+
     outer = _outer_algorithm(der, what)
     if has_inner:
         inner = _inner_algorithm(tbs, what)

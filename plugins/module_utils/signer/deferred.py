@@ -1,0 +1,64 @@
+"""A stand-in for a signer that a forked batch worker must not use.
+
+A PKCS#11 session belongs to the process that opened it. A batch worker
+(``ops.batch_workers``) signs with a ``DeferredSigner`` in its place: each
+signature cryptography asks for is recorded (the digest and the signature
+options) and answered with a placeholder. The parent process then makes
+the real signatures in its own session (``sign_deferred``) and puts them in
+the signed structures (``x509.certificate.with_signature``).
+
+Only a structure whose one signature by this key is its outer signature can
+be completed that way, so callers use it for a CA with this single key.
+"""
+
+from .base import Signer
+
+PLACEHOLDER = b"\x00"
+
+
+class DeferredSigner(Signer):
+    """Records what ``original`` (the parent's signer) would have signed."""
+
+    def __init__(self, original):
+        super().__init__(original.algorithm.name, original.options)
+        self._public_key = original.public_key()
+        self._name = getattr(original, "key_name", original.algorithm.name)
+        self._crypto_key = None
+        self.pending = []  # (digest, options) in the order signatures were asked for
+
+    def public_key(self):
+        return self._public_key
+
+    def sign(self, data):
+        from ..hsm.signing import digest_of
+
+        return self.sign_digest(digest_of(bytes(data), self.algorithm.hash_algorithm(
+            self.options)))
+
+    def sign_digest(self, digest, hash_algorithm=None, pad=None):
+        """Record ``digest``, made with the hash the options ask for (the
+        parent derives the hash and padding from the same options)."""
+        self.pending.append((bytes(digest), dict(self.options)))
+        return PLACEHOLDER
+
+    def crypto_key(self):
+        if self._crypto_key is None and self.algorithm.family in ("ec", "rsa"):
+            from ..hsm.crypto_keys import TokenEcPrivateKey, TokenRsaPrivateKey
+
+            cls = TokenEcPrivateKey if self.algorithm.family == "ec" else TokenRsaPrivateKey
+            self._crypto_key = cls(self._public_key, self.sign_digest, self._name)
+        return self._crypto_key
+
+    def take(self):
+        """The recorded (digest, options) since the last call."""
+        pending, self.pending = self.pending, []
+        return pending
+
+
+def sign_deferred(signer, digest, options):
+    """The signature the real ``signer`` makes of a recorded digest."""
+    saved, signer.options = signer.options, dict(options)
+    try:
+        return signer.sign_digest(digest, *signer.hash_and_padding())
+    finally:
+        signer.options = saved
