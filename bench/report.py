@@ -229,15 +229,20 @@ CPU, `qpki cert issue` opens the CA, takes its lock, draws every serial, then fo
 per CPU, each with a contiguous slice of the CSRs. A worker checks its slice and reports; only
 when every slice is valid does the parent tell them to sign, so a bad CSR anywhere still means
 nothing was signed, and the error names the first bad CSR in input order. Each worker signs its
-slice and writes the CA's copies and the output copies under temporary names; the parent puts
-them in place and records everything in input order exactly as one process would (one flush,
-one index rewrite, the serial, one audit append). A worker that fails or dies makes the batch
-fail with the CA untouched and the temporary files removed. An HSM key cannot be used in a fork
-(the PKCS#11 session is the parent's): the workers then build each certificate with a stand-in
-key that records the digest, and the parent signs the digests in its one session and puts the
-signatures in place; pkcs11-spy shows one process, one login and one `C_SignInit` per
-certificate. This machine has 2 CPUs that do not scale fully (two processes signing in a loop
-each get about 80 % of the rate of one alone), so two workers bring about 1.3 to 1.9x.
+slice and sends the certificates back 32 at a time; meanwhile the parent writes the CA's copies
+and the output copies under temporary names (only the parent creates files: two processes
+creating files in one directory are slower than one here). Once every worker is done the parent
+puts them in place and records everything in input order exactly as one process would (one
+flush, one index rewrite, the serial, one audit append). A worker that fails or dies makes the
+batch fail with the CA untouched and the temporary files removed. An HSM key cannot be used in
+a fork (the PKCS#11 session is the parent's): the workers then build each certificate with a
+stand-in key that records the digest, and the parent signs the digests in its one session as
+they arrive and puts the signatures in place; pkcs11-spy shows one process, one login and one
+`C_SignInit` per certificate. This machine has 2 CPUs that do not scale fully (two processes
+signing in a loop each get about 80 % of the rate of one alone), and creating a file on its
+virtual disk costs anywhere between 0.02 and 0.8 ms depending on the disk traffic of the
+previous seconds, which is most of a batch certificate's cost when it is slow: the figures
+above move with it from run to run, and two workers bring between nothing and 1.9x.
 
 **index.txt stays an atomic rewrite, not an `O_APPEND`.** An interrupted append can leave a
 truncated last line, which `openssl ca` and qpki would then have to repair; the rewrite

@@ -1,6 +1,7 @@
 """Shared pieces of the batch issuance tests (tests/integration/test_batch*.py):
 CSRs, two-tier PKIs (in process and through the CLI), reading the results."""
 
+import json
 import subprocess
 
 from cryptography import x509
@@ -93,3 +94,20 @@ def two_tier(qpki_cli, family):
              "--ca-dir", f"{family}-root", check=True)
     qpki_cli("ca", "init", "--profile", f"{family}/issuing-ca", "--var", f"cn={family} Issuing",
              "--ca-dir", f"{family}-issuing", "--parent", f"{family}-root", check=True)
+
+
+def spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path):
+    """tmp_path/root (software key) and tmp_path/issuing, whose P-256 key is
+    in ``softhsm_token`` and reached through OpenSC's pkcs11-spy (run qpki
+    with PKCS11SPY and PKCS11SPY_OUTPUT set to count its PKCS#11 calls)."""
+    softhsm_token.keygen("EC:prime256v1", label="issuing-key", key_id="02")
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Root", "--ca-dir", "root",
+             check=True)
+    qpki_cli("ca", "init", "--hsm-config", softhsm_token.write_config(), "--key-label",
+             "issuing-key", "--profile", "ec/issuing-ca", "--var", "cn=HSM Issuing",
+             "--ca-dir", "issuing", "--parent", "root", check=True)
+    spied = softhsm_token.write_config(tmp_path / "spy.yaml", lib=SPY)
+    meta_path = tmp_path / "issuing/ca.meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["keys"][0]["storage"]["config"] = str(spied)
+    meta_path.write_text(json.dumps(meta))

@@ -9,7 +9,6 @@ anything is signed (the CA directory stays byte-identical); an HSM-backed
 batch logs in to the token exactly once (counted by OpenSC's pkcs11-spy).
 """
 
-import json
 import re
 
 import pytest
@@ -17,8 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
-from batch_support import (ML_DSA_65_OID, SPY, csr_pem, ec_csr_dir, index_lines, load, openssl,
-                           openssl_csr, raw_public_key, sans, two_tier)
+from batch_support import (ML_DSA_65_OID, csr_pem, ec_csr_dir, index_lines, load, openssl,
+                           openssl_csr, raw_public_key, sans, spied_hsm_issuing, two_tier)
 from dilithium_py.ml_dsa import ML_DSA_65
 
 
@@ -174,17 +173,7 @@ def test_usage_errors_and_single_form_unchanged(tmp_path, qpki_cli):
 
 
 def test_hsm_batch_logs_in_once(softhsm_token, qpki_cli, tmp_path):
-    softhsm_token.keygen("EC:prime256v1", label="issuing-key", key_id="02")
-    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Root", "--ca-dir", "root",
-             check=True)
-    qpki_cli("ca", "init", "--hsm-config", softhsm_token.write_config(), "--key-label",
-             "issuing-key", "--profile", "ec/issuing-ca", "--var", "cn=HSM Issuing",
-             "--ca-dir", "issuing", "--parent", "root", check=True)
-    spied = softhsm_token.write_config(tmp_path / "spy.yaml", lib=SPY)
-    meta_path = tmp_path / "issuing/ca.meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["keys"][0]["storage"]["config"] = str(spied)
-    meta_path.write_text(json.dumps(meta))
+    spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path)
     ec_csr_dir(tmp_path / "csrs", "h", 6)
     log = tmp_path / "spy.log"
     result = qpki_cli("cert", "issue", "--ca-dir", "issuing", "--profile", "ec/tls-server",

@@ -8,7 +8,6 @@ leave the CA byte-identical and write no output. An HSM key is only ever
 used by the parent process (the one PKCS#11 session), as pkcs11-spy shows.
 """
 
-import json
 import re
 import subprocess
 import sys
@@ -19,8 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from batch_support import (ML_DSA_65_OID, SPY, csr_pem, ec_csr_dir, index_lines, load, openssl,
-                           raw_public_key, sans, two_tier)
+from batch_support import (ML_DSA_65_OID, csr_pem, ec_csr_dir, index_lines, load, openssl,
+                           raw_public_key, sans, spied_hsm_issuing, two_tier)
 
 
 def _csr_dir(folder, family, count):
@@ -178,17 +177,7 @@ def test_failing_worker_changes_nothing(tmp_path, qpki_cli, tree_snapshot, diff_
 
 
 def test_hsm_key_signs_only_in_the_parent(softhsm_token, qpki_cli, tmp_path):
-    softhsm_token.keygen("EC:prime256v1", label="issuing-key", key_id="02")
-    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Root", "--ca-dir", "root",
-             check=True)
-    qpki_cli("ca", "init", "--hsm-config", softhsm_token.write_config(), "--key-label",
-             "issuing-key", "--profile", "ec/issuing-ca", "--var", "cn=HSM Issuing",
-             "--ca-dir", "issuing", "--parent", "root", check=True)
-    spied = softhsm_token.write_config(tmp_path / "spy.yaml", lib=SPY)
-    meta_path = tmp_path / "issuing/ca.meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["keys"][0]["storage"]["config"] = str(spied)
-    meta_path.write_text(json.dumps(meta))
+    spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path)
     ec_csr_dir(tmp_path / "csrs", "h", 9)
     log = tmp_path / "spy.log"
     result = qpki_cli("cert", "issue", "--ca-dir", "issuing", "--profile", "ec/tls-server",

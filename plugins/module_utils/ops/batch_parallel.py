@@ -2,8 +2,9 @@
 
 ``sign_in_workers`` validates and signs the CSRs of a batch in forked
 workers (``batch_workers``), each on its own slice, and hands back the
-Issued certificates with their files written under temporary names; the
-caller records them exactly as a single-process batch would.
+Issued certificates with their files written under temporary names (by
+this process, as the workers' results arrive); the caller records them
+exactly as a single-process batch would.
 """
 
 from ..dependencies import missing
@@ -16,10 +17,12 @@ except ImportError:
 
 from ..errors import QpkiError
 from ..signer.deferred import DeferredSigner, sign_deferred
-from ..store.atomic import StagedFiles, staged_files
+from ..store.atomic import StagedFiles
 from ..x509.certificate import with_signature
 from .batch_sign import Issued, Signing, prepare
 from .batch_workers import run_in_workers
+
+PART = 32  # certificates per message from a worker to this process
 
 
 def workers_can_sign(authority):
@@ -35,12 +38,13 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
     (see ``batch_workers``; ``before_signing()`` runs here once every item
     is valid). Returns ``(issued, ca_files, out_files)``: the Issued
     certificates in order, and two StagedFiles, the CA's copies and the
-    output copies, written under temporary names and not yet in place.
+    output copies, written here under temporary names as the workers'
+    results arrive, not yet in place.
 
-    With software keys the workers write those files themselves. An HSM key
-    stays here: the workers sign with a DeferredSigner, which records the
-    digest of each certificate, and this process signs the digests in its
-    session, puts the signatures in the certificates and writes the files."""
+    An HSM key stays here: the workers sign with a DeferredSigner, which
+    records the digest of each certificate, and this process signs the
+    digests in its session as they arrive and puts the signatures in the
+    certificates."""
     signing = Signing(authority, [item[0] for item in todo], now)
     serials = signing.new_serials(len(todo))
     held = None if authority.signer.fork_safe else authority.signer
@@ -49,49 +53,41 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
         (key_id,) = authority.signers
         authority.signers[key_id] = DeferredSigner(held)
 
-    def sign(validated, start):
+    def sign(validated, start):  # in each worker
         numbered = [(item, serials[start + offset]) for offset, item in enumerate(validated)]
-        if held is not None:
-            return [(signing.sign_cert(item, serial).public_bytes(serialization.Encoding.DER),
-                     authority.signer.take()) for item, serial in numbered]
-        ca_files, out_files, parts = StagedFiles(), StagedFiles(), []
-        try:
-            for item, serial in numbered:
-                issued = signing.sign(item, serial)
-                ca_files.add(issued.ca_path, issued.pem)
-                if item.out:
-                    out_files.add(item.out, issued.pem)
-                parts.append(issued.parts())
-        except BaseException:
-            ca_files.discard()
-            out_files.discard()
-            raise
-        return parts, ca_files.pairs, out_files.pairs
+        for first in range(0, len(numbered), PART):
+            if held is None:
+                yield [(signing.sign(item, serial).parts(), item.out)
+                       for item, serial in numbered[first:first + PART]]
+            else:
+                yield [(signing.sign_cert(item, serial).public_bytes(serialization.Encoding.DER),
+                        authority.signer.take(), item.out)
+                       for item, serial in numbered[first:first + PART]]
 
-    payloads = run_in_workers(todo, workers, lambda item: prepare(*item), sign,
-                              setup=defer_signatures if held else None,
-                              before_signing=before_signing,
-                              abandon=None if held else _discard_staged)
-    if held is None:
-        issued = [Issued.from_parts(one) for parts, _ca, _out in payloads for one in parts]
-        return (issued, StagedFiles(pairs=[p for _i, ca, _o in payloads for p in ca]),
-                StagedFiles(pairs=[p for _i, _c, out in payloads for p in out]))
-    issued = [Issued(_with_deferred_signature(held, der, pending), signing.certs_dir)
-              for payload in payloads for der, pending in payload]
-    ca_files = staged_files([(done.ca_path, done.pem) for done in issued])
+    by_slice = [[] for dummy in range(workers)]
+    ca_files, out_files = StagedFiles(), StagedFiles()
+
+    def receive(number, part):  # here, while the workers go on
+        for entry in part:
+            if held is None:
+                parts, out = entry
+                done = Issued.from_parts(parts)
+            else:
+                der, pending, out = entry
+                done = Issued(_with_deferred_signature(held, der, pending), signing.certs_dir)
+            ca_files.add(done.ca_path, done.pem)
+            if out:
+                out_files.add(out, done.pem)
+            by_slice[number].append(done)
+
     try:
-        out_files = staged_files([(item[4], done.pem) for item, done in zip(todo, issued)
-                                  if item[4]])
+        run_in_workers(todo, workers, lambda item: prepare(*item), sign, receive,
+                       setup=defer_signatures if held else None, before_signing=before_signing)
     except BaseException:
         ca_files.discard()
+        out_files.discard()
         raise
-    return issued, ca_files, out_files
-
-
-def _discard_staged(payload):
-    """The files a worker wrote for a batch that failed elsewhere."""
-    _parts, ca_pairs, out_pairs = payload
-    StagedFiles(pairs=ca_pairs + out_pairs).discard()
+    return [done for issued in by_slice for done in issued], ca_files, out_files
 
 
 def _with_deferred_signature(signer, der, pending):

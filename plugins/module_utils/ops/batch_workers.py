@@ -9,15 +9,17 @@ and the serials the parent drew. Each worker
 1. validates its slice and reports "ready", or reports its first bad item;
 2. waits: it signs only after every worker has validated its slice, so a
    bad CSR anywhere in the batch means nothing was signed at all;
-3. signs its slice and sends the results back.
+3. signs its slice and sends the results back in parts, which the parent
+   handles as they come (it writes the files while the workers sign).
 
-The parent collects the results in input order and does all the writing
-itself, as a single-process batch would. Workers never write a file.
+The parent does all the writing itself, as a single-process batch would:
+workers never write a file (creating files in one directory from several
+processes is slower than from one).
 
 A key in an HSM stays with the parent, because a PKCS#11 session belongs
 to the process that opened it: the caller's ``setup`` swaps it for a
 ``DeferredSigner`` in each worker, and the parent makes the signatures in
-its one logged-in session once the results are back (see ``ops.batch``).
+its one logged-in session as the results come in (``ops.batch_parallel``).
 
 Messages are pickled and length-prefixed on a pair of pipes per worker.
 Only the parent's own forks are at the other end.
@@ -25,6 +27,7 @@ Only the parent's own forks are at the other end.
 
 import os
 import pickle
+import select
 import signal
 import struct
 import threading
@@ -55,21 +58,21 @@ def worker_count(requested, items):
     return max(1, min(requested, items))
 
 
-def run_in_workers(items, workers, validate, sign, setup=None, before_signing=None,
-                   abandon=None):
-    """``sign(validated, start)`` for each slice of ``items`` in ``workers``
-    forked processes, once ``validate(item)`` has passed for every item.
+def run_in_workers(items, workers, validate, sign, receive, setup=None, before_signing=None):
+    """Validate every item, then sign them all, in ``workers`` forked
+    processes, each with a contiguous slice of ``items``.
 
-    ``validate`` returns what ``sign`` needs for one item or raises
-    QpkiError. ``sign`` gets a slice's validated items and the position of
-    its first item, and returns something picklable. ``setup()`` runs first
-    in each worker; ``before_signing()`` runs here once every item is valid,
-    before any worker signs; ``abandon(result)`` is called here for each
-    slice's result when another slice's signing failed.
+    ``validate(item)`` returns what ``sign`` needs for one item or raises
+    QpkiError. ``sign(validated, start)`` gets a slice's validated items and
+    the position of its first item, and yields picklable parts of its
+    results, which are handed here to ``receive(slice_number, part)`` as
+    they arrive (so this process works on them while the workers go on).
+    ``setup()`` runs first in each worker; ``before_signing()`` runs here
+    once every item is valid, before any worker signs.
 
-    Returns the results of the slices in input order. Raises the error of
-    the first bad item in input order, or of the first slice whose signing
-    failed. Every worker has exited when this returns or raises.
+    Raises the error of the first bad item in input order, or of the first
+    slice whose signing failed. Every worker has exited when this returns
+    or raises.
     """
     bounds = _slices(len(items), workers)
     children = []
@@ -82,7 +85,7 @@ def run_in_workers(items, workers, validate, sign, setup=None, before_signing=No
             before_signing()
         for child in children:
             child.channel.send("go")
-        return _collect(children, abandon)
+        _collect(children, receive)
     finally:
         for child in children:
             child.stop()
@@ -98,26 +101,27 @@ def _slices(count, workers):
     return bounds
 
 
-def _collect(children, abandon=None):
-    """One message from each child, in child order: their payloads, or the
-    error of the first bad item in input order among those reported (after
-    ``abandon(payload)`` for each payload received)."""
-    messages = []
-    try:
-        for child in children:
-            messages.append(child.receive())
-    finally:
-        failed = len(messages) < len(children) or any(m[0] == "error" for m in messages)
-        if failed and abandon is not None:
-            for message in messages:
-                if message[0] != "error":
-                    abandon(message[1])
-    failures = [message[1:] for message in messages if message[0] == "error"]
+def _collect(children, receive=None):
+    """Read every child until it reports the end of its phase ("ready" or
+    "done") or an error, handing each "part" it sends to ``receive``. Then
+    raise the error of the first bad item in input order, if any."""
+    failures = []
+    waiting = {child.channel.read_fd: number for number, child in enumerate(children)}
+    while waiting:
+        readable, _w, _x = select.select(list(waiting), [], [])
+        for fd in readable:
+            number = waiting[fd]
+            message = children[number].receive()
+            if message[0] == "part":
+                receive(number, message[1])
+                continue
+            del waiting[fd]
+            if message[0] == "error":
+                failures.append(message[1:])
     if failures:
         _position, name, text = min(failures)
         cls = getattr(errors, name, QpkiError)
         raise (cls if isinstance(cls, type) and issubclass(cls, QpkiError) else QpkiError)(text)
-    return [message[1] for message in messages]
 
 
 class _Channel:
@@ -216,11 +220,12 @@ def _work(channel, items, start, validate, sign, setup):
         if channel.receive() != "go":
             return
         try:
-            results = sign(validated, start)
+            for part in sign(validated, start):
+                channel.send(("part", part))
         except QpkiError as exc:
             channel.send(("error", start, type(exc).__name__, str(exc)))
             return
-        channel.send(("done", results))
+        channel.send(("done", None))
     except BaseException as exc:  # noqa: BLE001 - the worker reports, then exits
         code = 1
         try:

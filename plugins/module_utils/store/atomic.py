@@ -156,14 +156,12 @@ def _flush_files(paths):
 class StagedFiles:
     """Files written now under temporary names and put in place later, all
     at once, as ``write_files`` does: ``add`` each, then ``commit`` (or
-    ``discard``). The pairs of names (``pairs``) may be handed to another
-    process of the same account, which rebuilds the set with
-    ``StagedFiles(pairs=...)`` and commits it (batch workers write their
-    certificates this way; the parent puts them in place)."""
+    ``discard``). A batch writes its files while it is still signing, and
+    puts them in place once everything is signed."""
 
-    def __init__(self, mode=0o644, pairs=()):
+    def __init__(self, mode=0o644):
         self.mode = mode
-        self.pairs = list(pairs)  # (temporary path, target) not renamed yet
+        self.pairs = []  # (temporary path, target) not renamed yet
 
     def add(self, path, data):
         path = os.fspath(path)
