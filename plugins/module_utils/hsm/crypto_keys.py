@@ -119,3 +119,10 @@ class TokenRsaPrivateKey(rsa.RSAPrivateKey):
 
     def __repr__(self):
         return "<TokenRsaPrivateKey %s RSA-%d>" % (self._name, self.key_size)
+
+
+def token_private_key(family, public_key, sign_digest, name):
+    """The token key of ``family`` (``ec`` or ``rsa``) as a cryptography
+    private key whose signatures go to ``sign_digest``."""
+    cls = TokenEcPrivateKey if family == "ec" else TokenRsaPrivateKey
+    return cls(public_key, sign_digest, name)

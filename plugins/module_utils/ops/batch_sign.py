@@ -96,10 +96,11 @@ class Issued:
         self.der = cert.public_bytes(serialization.Encoding.DER)
         self.pem = cert.public_bytes(serialization.Encoding.PEM)
         self.serial = cert.serial_number
-        self.ca_path = os.path.join(certs_dir, serial_hex(self.serial) + ".crt")
+        serial_text = serial_hex(self.serial)
+        self.ca_path = os.path.join(certs_dir, serial_text + ".crt")
         subject, self.not_after = cert.subject, cert.not_valid_after_utc
         self.fields = {
-            "serial": serial_hex(self.serial),
+            "serial": serial_text,
             "subject": subject.rfc4514_string(),
             "not_after": utc_text(self.not_after),
             "fingerprint": hashlib.sha256(self.der).hexdigest().upper(),
@@ -192,10 +193,11 @@ def sign_and_record(authority, prepared, now=None):
     prepared = list(prepared)
     if not prepared:
         return []
-    signing = Signing(authority, [item.profile for item in prepared], now)
+    profiles = [item.profile for item in prepared]
+    signing = Signing(authority, profiles, now)
     serials = signing.new_serials(len(prepared))
     issued = [signing.sign(item, serial) for item, serial in zip(prepared, serials)]
-    record(authority, [item.profile for item in prepared], issued)
+    record(authority, profiles, issued)
     return issued
 
 

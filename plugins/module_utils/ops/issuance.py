@@ -104,13 +104,9 @@ def sign_new(authority, profile, rendered, subject_public_key, serial, window,
         subject_public_key=subject_public_key,
         issuer_key_id=authority.key_id if issuer_key_id is None else issuer_key_id)
     signer = authority.signer
-    saved = signer.options
-    signer.options = signature_options(signer.algorithm, profile)
-    try:
+    with signer.using_options(signature_options(signer.algorithm, profile)):
         return sign_certificate(builder, signer, subject_public_key,
                                 alt_signer=authority.alt_signer)
-    finally:
-        signer.options = saved
 
 
 def record(ca, cert):

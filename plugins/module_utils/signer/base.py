@@ -7,6 +7,7 @@ never pick the algorithm from the key itself.
 """
 
 import abc
+import contextlib
 
 
 class Signer(abc.ABC):
@@ -41,6 +42,16 @@ class Signer(abc.ABC):
         algorithm (SLH-DSA, composite): callers then assemble the structure
         themselves and call ``sign``."""
         return None
+
+    @contextlib.contextmanager
+    def using_options(self, options):
+        """Sign with ``options`` (a profile's) inside the ``with`` block;
+        the signer's own options are back afterwards."""
+        saved, self.options = self.options, dict(options)
+        try:
+            yield self
+        finally:
+            self.options = saved
 
     def close(self):
         """Release whatever the signer holds (HSM session, login)."""

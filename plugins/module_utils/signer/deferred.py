@@ -43,10 +43,10 @@ class DeferredSigner(Signer):
 
     def crypto_key(self):
         if self._crypto_key is None and self.algorithm.family in ("ec", "rsa"):
-            from ..hsm.crypto_keys import TokenEcPrivateKey, TokenRsaPrivateKey
+            from ..hsm.crypto_keys import token_private_key
 
-            cls = TokenEcPrivateKey if self.algorithm.family == "ec" else TokenRsaPrivateKey
-            self._crypto_key = cls(self._public_key, self.sign_digest, self._name)
+            self._crypto_key = token_private_key(self.algorithm.family, self._public_key,
+                                                 self.sign_digest, self._name)
         return self._crypto_key
 
     def take(self):
@@ -57,8 +57,5 @@ class DeferredSigner(Signer):
 
 def sign_deferred(signer, digest, options):
     """The signature the real ``signer`` makes of a recorded digest."""
-    saved, signer.options = signer.options, dict(options)
-    try:
+    with signer.using_options(options):
         return signer.sign_digest(digest, *signer.hash_and_padding())
-    finally:
-        signer.options = saved

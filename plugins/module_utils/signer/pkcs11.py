@@ -148,10 +148,10 @@ class Pkcs11Signer(Signer):
         each signature still checks that the signer is open)."""
         self._check_open()
         if self._crypto_key is None:
-            from ..hsm.crypto_keys import TokenEcPrivateKey, TokenRsaPrivateKey
+            from ..hsm.crypto_keys import token_private_key
 
-            cls = TokenEcPrivateKey if self.algorithm.family == "ec" else TokenRsaPrivateKey
-            self._crypto_key = cls(self._public_key, self.sign_digest, self.key_name)
+            self._crypto_key = token_private_key(self.algorithm.family, self._public_key,
+                                                 self.sign_digest, self.key_name)
         return self._crypto_key
 
     def close(self):

@@ -11,6 +11,7 @@ the raw string octets, in the order the certificate encodes them.
 import re
 
 from ..dependencies import imported_later
+from ..der import content_bounds
 
 # pyasn1 only decodes the names cryptography's attributes cannot give as is
 # (see oneline): imported there, not at start-up.
@@ -62,20 +63,10 @@ _STRING_TAGS = {12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 30}
 _GENERAL_STRING = 27
 
 
-def _split_tlv(der):
-    """(tag byte, content octets) of one DER element."""
-    tag, first = der[0], der[1]
-    if first < 0x80:
-        start, length = 2, first
-    else:
-        count = first & 0x7F
-        start = 2 + count
-        length = int.from_bytes(der[2:start], "big")
-    return tag, der[start : start + length]
-
-
 def _value_octets(der):
-    tag, content = _split_tlv(der)
+    tag = der[0]
+    start, end = content_bounds(der)
+    content = der[start:end]
     if tag not in _STRING_TAGS:
         return der
     if tag == _GENERAL_STRING and content and len(content) % 4 == 0:

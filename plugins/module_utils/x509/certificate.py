@@ -9,6 +9,7 @@ try:
 except ImportError:
     x509 = missing()
 
+from ..der import content_bounds, element
 from .assemble import CERTIFICATE, builder_sign, sign_builder, subject_key_for_builder
 from .keyid import authority_key_identifier, key_identifier
 
@@ -73,27 +74,9 @@ def with_signature(der, signature):
     """``der`` (a signed certificate, CRL or CSR) with ``signature`` as its
     signature value instead of the one it has; its to-be-signed part and
     signature algorithm are kept byte for byte."""
-    start, end = _content(der, 0)
+    start, end = content_bounds(der)
     if der[0] != 0x30 or end != len(der):
         raise ValueError("not a DER SEQUENCE")
-    after_tbs = _content(der, start)[1]
-    after_algorithm = _content(der, after_tbs)[1]
-    return _element(0x30, der[start:after_algorithm] + _element(0x03, b"\x00" + signature))
-
-
-def _content(der, offset):
-    """(start, end) of the content of the DER element at ``offset``."""
-    first = der[offset + 1]
-    if first < 0x80:
-        return offset + 2, offset + 2 + first
-    count = first & 0x7F
-    start = offset + 2 + count
-    return start, start + int.from_bytes(der[offset + 2:start], "big")
-
-
-def _element(tag, content):
-    size = len(content)
-    if size < 0x80:
-        return bytes((tag, size)) + content
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(length))) + length + content
+    after_tbs = content_bounds(der, start)[1]
+    after_algorithm = content_bounds(der, after_tbs)[1]
+    return element(0x30, der[start:after_algorithm] + element(0x03, b"\x00" + signature))
