@@ -18,12 +18,13 @@ loop.
 """
 
 import json
+import os
 import secrets
 import shutil
 import time
 from pathlib import Path
 
-from . import common
+from . import common, limits
 
 EXTFILE = """[leaf]
 basicConstraints = critical, CA:FALSE
@@ -46,27 +47,14 @@ def _load_key(path):
     return load_pem_private_key(Path(path).read_bytes(), None)
 
 
-def raw_rate(reference, issuer, key, hash_algorithm, count):
-    """Certificates per second for cryptography alone: builder + sign of a
-    certificate equal to ``reference`` (fresh serial each time)."""
-    from cryptography import x509
-
-    extensions = list(reference.extensions)
-    subject, issuer_name = reference.subject, issuer.subject
-    public_key = reference.public_key()
-    not_before, not_after = reference.not_valid_before_utc, reference.not_valid_after_utc
-
+def raw_rate(raw, count):
+    """Certificates per second (wall, CPU) for cryptography alone: ``raw``
+    (a limits.RawSigner) building and signing its certificate in a loop."""
     walls, cpus = [], []
     for dummy in range(3):
         start, cpu = time.perf_counter(), time.process_time()
         for dummy in range(count):
-            builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name)
-                       .serial_number(secrets.randbits(158) | 1 << 158)
-                       .not_valid_before(not_before).not_valid_after(not_after)
-                       .public_key(public_key))
-            for ext in extensions:
-                builder = builder.add_extension(ext.value, ext.critical)
-            builder.sign(key, hash_algorithm)
+            raw.sign()
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
     return count / min(walls), count / min(cpus)
@@ -132,8 +120,6 @@ def _two_tier(work, family, issuing_args=(), env=None):
 
 
 def run(work, count=500, ml_count=200, openssl_count=40, log=print):
-    from cryptography.hazmat.primitives import hashes
-
     from qpki.ops.batch_workers import MIN_PER_WORKER
 
     work = Path(work)
@@ -141,19 +127,39 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
     log("issuance: making %d P-256 and %d ML-DSA-65 CSRs (not timed)" % (count, ml_count))
     ec_csrs = common.write_csrs(work / "csr-ec", count, "ec")
     ml_csrs = common.write_csrs(work / "csr-ml", ml_count, "mldsa")
+    scratch = limits.tmpfs_dir()
+    try:
+        results["file_create_us"] = {
+            "work": limits.file_create_us(work),
+            "tmpfs": limits.file_create_us(scratch) if scratch else None}
+        log("  creating a small file: %.0f us in the work directory, %s on tmpfs"
+            % (results["file_create_us"]["work"], "%.0f us" % results["file_create_us"]["tmpfs"]
+               if scratch else "no tmpfs"))
+        _scenarios(work, results, count, ml_count, openssl_count, ec_csrs, ml_csrs, scratch,
+                   log)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return results
+
+
+def _scenarios(work, results, count, ml_count, openssl_count, ec_csrs, ml_csrs, scratch, log):
+    from cryptography.hazmat.primitives import hashes
 
     # --- ECDSA P-256 leaves, software issuing key
     _root, ec_issuing = _two_tier(work, "ec")
     auto, single = _batch_both(work, ec_issuing, "ec/tls-server", work / "csr-ec", count)
     reference = _load_cert(next(auto["out"].iterdir()))
     ec_key_path = ec_issuing / "private" / "ca.ecdsa-p256.key"
-    ec_key = _load_key(ec_key_path)
-    raw, raw_cpu = raw_rate(reference, _load_cert(ec_issuing / "ca.crt"), ec_key,
-                            hashes.SHA256(), count)
+    raw_signer = limits.RawSigner(reference, _load_cert(ec_issuing / "ca.crt"),
+                                  _load_key(ec_key_path), hashes.SHA256())
+    raw, raw_cpu = raw_rate(raw_signer, count)
     osl, osl_cpu = openssl_rate(work, ec_issuing / "ca.crt", ec_key_path,
                                 ec_csrs[:openssl_count])
     row = _row("ECDSA P-256 leaves, EC issuing CA, software key", count, auto, single,
                (raw, raw_cpu), (osl, osl_cpu))
+    _machine_limits(row, raw_signer, ec_csrs, count)
+    row["tmpfs"] = _on_tmpfs(scratch, ec_issuing, "ec/tls-server", work / "csr-ec", count)
     results["rows"].append(row)
     log_row(row, log)
     results["breakdown"] = breakdown(work, ec_issuing, ec_csrs[:min(count, 1000)], log)
@@ -180,6 +186,8 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
                    (raw, raw_cpu), (osl, osl_cpu),
                    note="raw and openssl use the software P-256 key (openssl has no PKCS#11 "
                         "provider here)")
+        row["tmpfs"] = _on_tmpfs(scratch, hsm_issuing, "ec/tls-server", work / "csr-ec", count,
+                                 env=hsm.env)
         results["rows"].append(row)
         log_row(row, log)
         rate = auto["rate"]
@@ -196,9 +204,9 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
     _root, ml_issuing = _two_tier(work, "ml")
     auto, single = _batch_both(work, ml_issuing, "ml/tls-server", work / "csr-ml", ml_count)
     reference = _load_cert(next(auto["out"].iterdir()))
-    ml_key = _load_key(ml_issuing / "private" / "ca.ml-dsa-65.key")
-    raw, raw_cpu = raw_rate(reference, _load_cert(ml_issuing / "ca.crt"), ml_key, None,
-                            ml_count)
+    raw_signer = limits.RawSigner(reference, _load_cert(ml_issuing / "ca.crt"),
+                                  _load_key(ml_issuing / "private" / "ca.ml-dsa-65.key"), None)
+    raw, raw_cpu = raw_rate(raw_signer, ml_count)
     osl = osl_cpu = None
     if common.openssl_has("ML-DSA-65"):
         osl, osl_cpu = openssl_rate(work, ml_issuing / "ca.crt", ml_issuing / "private" /
@@ -207,9 +215,34 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
                (raw, raw_cpu), (osl, osl_cpu),
                note=None if osl else "openssl %s has no ML-DSA (3.5+ needed)"
                % common.run(["openssl", "version"]).stdout.split()[1])
+    _machine_limits(row, raw_signer, ml_csrs, ml_count)
     results["rows"].append(row)
     log_row(row, log)
-    return results
+
+
+def _machine_limits(row, raw_signer, csrs, count):
+    """Add to ``row`` the rate of the work no batch can skip (one thread)
+    and of the raw loop in one process per CPU."""
+    row["floor"] = limits.floor_rate(csrs, raw_signer)
+    row["parallel_raw"] = limits.parallel_raw_rate(raw_signer, count)
+    row["cpus"] = os.cpu_count()
+
+
+def _on_tmpfs(scratch, ca_dir, profile, csr_dir, count, env=None):
+    """Batch rates (default processes, ``--jobs 1``) of a copy of the CA
+    directory on tmpfs, output there too: the same work without the disk.
+    None when there is no tmpfs."""
+    if scratch is None:
+        return None
+    ca_copy = Path(scratch) / Path(ca_dir).name
+    shutil.copytree(ca_dir, ca_copy)
+    try:
+        auto, single = _batch_both(scratch, ca_copy, profile, csr_dir, count, env=env)
+    finally:
+        shutil.rmtree(ca_copy, ignore_errors=True)
+    for figures in (auto, single):
+        shutil.rmtree(figures["out"], ignore_errors=True)
+    return {"qpki": auto["rate"], "workers": auto["workers"], "single": single["rate"]}
 
 
 def _batch_both(work, ca_dir, profile, csr_dir, count, env=None):
@@ -308,6 +341,16 @@ def log_row(row, log):
         % (row["scenario"], row["qpki"], row["workers"], 100 * row["qpki"] / row["raw"],
            row["raw"], 100 * cpu["qpki"] / cpu["raw"], row["single"],
            100 * row["single"] / row["raw"], osl))
+    if row.get("tmpfs"):
+        tmpfs = row["tmpfs"]
+        log("    CA and output on tmpfs: %.0f/s with %d worker process(es) = %.0f%%; --jobs 1: "
+            "%.0f/s = %.0f%%" % (tmpfs["qpki"], tmpfs["workers"], 100 * tmpfs["qpki"] / row["raw"],
+                                 tmpfs["single"], 100 * tmpfs["single"] / row["raw"]))
+    if row.get("floor"):
+        log("    CSR check + build + sign alone, one thread, no I/O: %.0f/s = %.0f%% of raw; "
+            "raw in %d processes at once: %.0f/s = %.2fx one thread"
+            % (row["floor"], 100 * row["floor"] / row["raw"], row["cpus"], row["parallel_raw"],
+               row["parallel_raw"] / row["raw"]))
 
 
 def hsm_path(hsm, config, count, batch, batch_cpu):

@@ -8,6 +8,8 @@ leave the CA byte-identical and write no output. An HSM key is only ever
 used by the parent process (the one PKCS#11 session), as pkcs11-spy shows.
 """
 
+import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -196,6 +198,19 @@ def test_hsm_key_signs_only_in_the_parent(softhsm_token, qpki_cli, tmp_path):
     proc = openssl("verify", "-CAfile", "root/ca.crt", "-untrusted", "issuing/ca.crt", *files,
                    cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.count(": OK") == 9, proc.stdout + proc.stderr
+    # What the parent derived after putting each signature in place describes
+    # the signed certificate: the result's and the audit log's fingerprints.
+    fingerprints = {}
+    for path in (tmp_path / "out").iterdir():
+        cert = load(path)
+        der = cert.public_bytes(Encoding.DER)
+        fingerprints[cert.serial_number] = hashlib.sha256(der).hexdigest().upper()
+    reported = {int(entry["serial"], 16): entry["fingerprint_sha256"]
+                for entry in result.json()["certificates"]}
+    records = [json.loads(line) for line in (tmp_path / "issuing/audit.log").read_text()
+               .splitlines()]
+    audited = {int(r["serial"], 16): r["fingerprint"] for r in records if r["op"] == "cert.issue"}
+    assert reported == fingerprints and audited == fingerprints, (reported, audited)
 
 
 def test_jobs_must_be_a_positive_number(tmp_path, qpki_cli):

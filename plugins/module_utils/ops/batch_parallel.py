@@ -7,18 +7,9 @@ this process, as the workers' results arrive); the caller records them
 exactly as a single-process batch would.
 """
 
-from ..dependencies import missing
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-except ImportError:
-    x509 = serialization = missing()
-
 from ..errors import QpkiError
 from ..signer.deferred import DeferredSigner, sign_deferred
 from ..store.atomic import StagedFiles
-from ..x509.certificate import with_signature
 from .batch_sign import Issued, Signing, prepare
 from .batch_workers import run_in_workers
 
@@ -59,9 +50,8 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
             if held is None:
                 yield [(signing.sign(item, serial).parts(), item.out)
                        for item, serial in numbered[first:first + PART]]
-            else:
-                yield [(signing.sign_cert(item, serial).public_bytes(serialization.Encoding.DER),
-                        authority.signer.take(), item.out)
+            else:  # placeholder signature; everything else is final
+                yield [(signing.sign(item, serial).parts(), authority.signer.take(), item.out)
                        for item, serial in numbered[first:first + PART]]
 
     by_slice = [[] for dummy in range(workers)]
@@ -73,8 +63,9 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
                 parts, out = entry
                 done = Issued.from_parts(parts)
             else:
-                der, pending, out = entry
-                done = Issued(_with_deferred_signature(held, der, pending), signing.certs_dir)
+                parts, pending, out = entry
+                done = Issued.from_parts(parts)
+                done.replace_signature(_deferred_signature(held, pending))
             ca_files.add(done.ca_path, done.pem)
             if out:
                 out_files.add(out, done.pem)
@@ -90,9 +81,8 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
     return [done for issued in by_slice for done in issued], ca_files, out_files
 
 
-def _with_deferred_signature(signer, der, pending):
+def _deferred_signature(signer, pending):
     if len(pending) != 1:
         raise QpkiError("internal error: a batch worker asked for %d signatures of one "
                         "certificate" % len(pending))
-    signature = sign_deferred(signer, *pending[0])
-    return x509.load_der_x509_certificate(with_signature(der, signature))
+    return sign_deferred(signer, *pending[0])

@@ -17,6 +17,7 @@ in one process (``batch``), ``cert_state.cert_ensure`` (the module's batch
 form) and ``credential_batch``.
 """
 
+import functools
 import hashlib
 import os
 
@@ -28,18 +29,27 @@ try:
 except ImportError:
     x509 = serialization = missing()
 
+from ..der import pem_armor
 from ..errors import InputError
 from ..store.atomic import staged_files
 from ..store.dn_oneline import oneline
 from ..store.index import serial_hex, valid_entry
 from ..store.metafile import utc_text
 from ..store.serials import new_serial, used_serials
-from ..x509.certificate import utcnow
+from ..x509.certificate import utcnow, with_signature
 from ..x509.keyid import authority_key_identifier
 from . import audit
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import check_alt_key, csr_alt_public_key
 from .issuance import check_issuer, record_issued, sign_new, validity_window
+
+
+# The certificates of a batch share a few notAfter values (one per validity).
+_utc_text = functools.lru_cache(maxsize=16)(utc_text)
+
+
+def _fingerprint(der):
+    return hashlib.sha256(der).hexdigest().upper()
 
 
 class Prepared:
@@ -91,19 +101,23 @@ class Issued:
     __slots__ = ("_cert", "der", "pem", "ca_path", "fields", "serial", "not_after",
                  "subject_oneline")
 
-    def __init__(self, cert, certs_dir):
+    def __init__(self, cert, certs_dir, subject=None):
+        """``subject``: the Name ``cert`` was built with, when the caller has
+        it (reading it back from the certificate parses it again)."""
         self._cert = cert
         self.der = cert.public_bytes(serialization.Encoding.DER)
-        self.pem = cert.public_bytes(serialization.Encoding.PEM)
+        self.pem = pem_armor(self.der, "CERTIFICATE")
         self.serial = cert.serial_number
         serial_text = serial_hex(self.serial)
         self.ca_path = os.path.join(certs_dir, serial_text + ".crt")
-        subject, self.not_after = cert.subject, cert.not_valid_after_utc
+        if subject is None:
+            subject = cert.subject
+        self.not_after = cert.not_valid_after_utc
         self.fields = {
             "serial": serial_text,
             "subject": subject.rfc4514_string(),
-            "not_after": utc_text(self.not_after),
-            "fingerprint": hashlib.sha256(self.der).hexdigest().upper(),
+            "not_after": _utc_text(self.not_after),
+            "fingerprint": _fingerprint(self.der),
         }
         # For the index line: worked out here (in the worker for a parallel
         # batch) so that recording needs no Certificate.
@@ -120,6 +134,15 @@ class Issued:
         (issued.der, issued.pem, issued.ca_path, issued.fields, issued.serial,
          issued.not_after, issued.subject_oneline) = parts
         return issued
+
+    def replace_signature(self, signature):
+        """Put ``signature`` in place of the certificate's placeholder one
+        (a batch worker signed with a DeferredSigner); the fields derived
+        from the to-be-signed part stay as they are."""
+        self._cert = None
+        self.der = with_signature(self.der, signature)
+        self.pem = pem_armor(self.der, "CERTIFICATE")
+        self.fields["fingerprint"] = _fingerprint(self.der)
 
     def index_entry(self):
         """Its ``index.txt`` line (an IndexEntry)."""
@@ -174,7 +197,7 @@ class Signing:
 
     def sign(self, item, serial):
         """``sign_cert`` as an Issued."""
-        return Issued(self.sign_cert(item, serial), self.certs_dir)
+        return Issued(self.sign_cert(item, serial), self.certs_dir, item.rendered.subject)
 
 
 def issue_many(authority, prepared, now=None):

@@ -1,6 +1,5 @@
 """crl gen, crl info, crl verify."""
 
-import base64
 import datetime
 
 from ..dependencies import missing
@@ -10,6 +9,7 @@ try:
 except ImportError:
     serialization = missing()
 
+from ..der import pem_armor
 from ..errors import InputError
 from ..x509.parse import load_certificates, load_crl
 from .describe import describe_crl
@@ -30,15 +30,6 @@ def revoked_entries(index_path):
             flag = flags[reason] = reason_flag(reason or "unspecified")
         out.append((serial, revoked_at, flag))
     return out
-
-
-def pem_armor(der, label):
-    """RFC 7468 text encoding of ``der`` (what public_bytes(PEM) gives,
-    without encoding the structure a second time)."""
-    text = base64.b64encode(der).decode("ascii")
-    lines = [text[i:i + 64] for i in range(0, len(text), 64)]
-    return ("-----BEGIN %s-----\n%s\n-----END %s-----\n"
-            % (label, "\n".join(lines), label)).encode("ascii")
 
 
 class _EncodedCrl:

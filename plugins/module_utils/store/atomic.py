@@ -128,16 +128,16 @@ def _load_syncfs():
 _syncfs = False
 
 
-def _flush_files(paths):
-    """Make the content of the closed files ``paths`` durable: one
-    ``syncfs`` per directory involved on Linux (one journal commit for the
-    whole set instead of one per file), else one ``fsync`` per file."""
+def _flush_files(paths, directories):
+    """Make the content of the closed files ``paths`` (in ``directories``)
+    durable: one ``syncfs`` per directory on Linux (one journal commit for
+    the whole set instead of one per file), else one ``fsync`` per file."""
     global _syncfs
     if _syncfs is False:
         _syncfs = _load_syncfs()
     if _syncfs is not None:
         ok = True
-        for directory in dict.fromkeys(os.path.dirname(p) for p in paths):
+        for directory in directories:
             fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             try:
                 ok = ok and _syncfs(fd) == 0
@@ -177,14 +177,14 @@ class StagedFiles:
         are removed and StoreError names the one that failed."""
         current = None
         try:
-            _flush_files([temp for temp, _target in self.pairs])
-            directories = {}
+            temps = [temp for temp, _target in self.pairs]
+            directories = dict.fromkeys(os.path.dirname(temp) for temp in temps)
+            _flush_files(temps, directories)
             renamed = 0
             try:
                 for temp, current in self.pairs:
                     os.replace(temp, current)
                     renamed += 1
-                    directories[os.path.dirname(temp)] = True
             finally:
                 del self.pairs[:renamed]
             for current in directories:
