@@ -1,22 +1,28 @@
 """Batch issuance (issue items 1 and 2).
 
-For each scenario a CA is set up with the ``qpki`` command line, N CSRs are
-made (not timed), and three rates are measured in the same run:
+For each scenario a CA is set up with the ``qpki`` command line and N CSRs
+are made (not timed). Then these run in turn, round after round (three
+rounds; the best of each is kept, ``limits.interleaved``), so that every
+ratio compares figures taken at the same moments of the machine:
 
 * ``qpki cert issue --csr-dir DIR --out-dir OUT``: one process for the whole
-  batch, start-up included (best of ``reps``);
+  batch, start-up included, with qpki's default worker processes and with
+  ``--jobs 1``, and both again with the CA and the output on tmpfs;
 * "raw": cryptography building and signing the same certificate (same
   subject, extensions, key types, issuer key) in a loop, in this process,
-  with no CSR check and no I/O (best of 3);
-* one ``openssl x509 -req`` process per certificate (software key; ML-DSA
-  only when the openssl command line knows it).
+  with no CSR check and no I/O;
+* the "limits" of ``limits``: the work no batch can skip, one thread, and
+  the raw loop in one process per CPU;
+* for the SoftHSM2 scenario (item 2): python-pkcs11 signing SHA-256
+  digests in a loop on a held session of the same token, and qpki's signer
+  layer alone (``Pkcs11Signer.sign``).
 
-The HSM path (item 2) compares the SoftHSM2-backed batch with python-pkcs11
-signing SHA-256 digests in a loop on a held session of the same token, and
-shows the signer layer alone (``Pkcs11Signer.sign``) against the same raw
-loop.
+One ``openssl x509 -req`` process per certificate is timed once per
+scenario (software key; ML-DSA only when the openssl command line knows
+it): qpki is dozens of times faster, so drift does not matter there.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -47,45 +53,42 @@ def _load_key(path):
     return load_pem_private_key(Path(path).read_bytes(), None)
 
 
-def raw_rate(raw, count):
-    """Certificates per second (wall, CPU) for cryptography alone: ``raw``
-    (a limits.RawSigner) building and signing its certificate in a loop."""
-    walls, cpus = [], []
-    for dummy in range(3):
-        start, cpu = time.perf_counter(), time.process_time()
-        for dummy in range(count):
-            raw.sign()
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    return count / min(walls), count / min(cpus)
+class BatchRun:
+    """One ``qpki cert issue --csr-dir`` process per call (``--jobs`` when
+    given, else its default), each into a new output directory (the
+    previous one is removed). A call returns the certificates per second in
+    wall and CPU time and the worker processes the batch used."""
 
+    def __init__(self, work, ca_dir, profile, csr_dir, count, env=None, jobs=None):
+        self.work, self.ca_dir, self.profile, self.csr_dir = Path(work), ca_dir, profile, csr_dir
+        self.count, self.env, self.jobs = count, env, jobs
+        self.out, self.calls = None, 0
 
-def batch_rate(work, ca_dir, profile, csr_dir, count, env=None, reps=3, jobs=None):
-    """Certificates per second of one ``qpki cert issue --csr-dir`` process
-    (``--jobs`` when given, else its default); also the worker processes
-    it used and its output directory."""
-    times, cpus = [], []
-    last_out = workers = None
-    extra = ["--jobs", str(jobs)] if jobs else []
-    for rep in range(reps):
-        out = Path(work) / ("out-%s-%s-%d" % (Path(ca_dir).name, jobs or "auto", rep))
-        shutil.rmtree(out, ignore_errors=True)
+    def __call__(self):
+        self.remove_output()
+        self.calls += 1
+        self.out = self.work / ("out-%s-%s-%d" % (Path(self.ca_dir).name, self.jobs or "auto",
+                                                  self.calls))
+        extra = ["--jobs", str(self.jobs)] if self.jobs else []
+        # The batch flushes its files with syncfs, which would also write out
+        # whatever the bench itself left dirty (CSRs, copies, removals).
+        os.sync()
         wall, cpu, code, err, stdout = common.run_cpu(
-            [common.QPKI, "cert", "issue", "--ca-dir", ca_dir, "--profile", profile,
-             "--csr-dir", csr_dir, "--out-dir", out, "--json", *extra], env=env, output=True)
+            [common.QPKI, "cert", "issue", "--ca-dir", self.ca_dir, "--profile", self.profile,
+             "--csr-dir", self.csr_dir, "--out-dir", self.out, "--json", *extra], env=self.env,
+            output=True)
         if code != 0:
             raise RuntimeError("batch issuance failed: %s" % err.strip())
-        times.append(wall)
-        cpus.append(cpu)
-        workers = json.loads(stdout)["workers"]
-        written = len(list(out.iterdir()))
-        if written != count:
-            raise RuntimeError("batch wrote %d certificates, expected %d" % (written, count))
-        if last_out is not None:
-            shutil.rmtree(last_out, ignore_errors=True)
-        last_out = out
-    return {"rate": count / min(times), "rate_cpu": count / min(cpus), "workers": workers,
-            "out": last_out}
+        written = len(list(self.out.iterdir()))
+        if written != self.count:
+            raise RuntimeError("batch wrote %d certificates, expected %d"
+                               % (written, self.count))
+        return {"rate": self.count / wall, "rate_cpu": self.count / cpu,
+                "workers": json.loads(stdout)["workers"]}
+
+    def remove_output(self):
+        if self.out is not None:
+            shutil.rmtree(self.out, ignore_errors=True)
 
 
 def openssl_rate(work, ca_cert, ca_key, csrs, digest="-sha256"):
@@ -106,7 +109,8 @@ def openssl_rate(work, ca_cert, ca_key, csrs, digest="-sha256"):
         if code != 0:
             raise RuntimeError("openssl x509 -req failed: %s" % err.strip())
         cpu += used
-    return len(csrs) / (time.perf_counter() - start), len(csrs) / max(cpu, 1e-9)
+    return {"rate": len(csrs) / (time.perf_counter() - start),
+            "rate_cpu": len(csrs) / max(cpu, 1e-9)}
 
 
 def _two_tier(work, family, issuing_args=(), env=None):
@@ -135,128 +139,200 @@ def run(work, count=500, ml_count=200, openssl_count=40, log=print):
         log("  creating a small file: %.0f us in the work directory, %s on tmpfs"
             % (results["file_create_us"]["work"], "%.0f us" % results["file_create_us"]["tmpfs"]
                if scratch else "no tmpfs"))
-        _scenarios(work, results, count, ml_count, openssl_count, ec_csrs, ml_csrs, scratch,
-                   log)
+        _ecdsa(work, results, count, openssl_count, ec_csrs, scratch, log)
+        _softhsm(work, results, count, scratch, log)
+        _ml_dsa(work, results, ml_count, openssl_count, ml_csrs, log)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
     return results
 
 
-def _scenarios(work, results, count, ml_count, openssl_count, ec_csrs, ml_csrs, scratch, log):
+def _ecdsa(work, results, count, openssl_count, csrs, scratch, log):
+    """ECDSA P-256 leaves from an EC issuing CA with a software key."""
     from cryptography.hazmat.primitives import hashes
 
-    # --- ECDSA P-256 leaves, software issuing key
-    _root, ec_issuing = _two_tier(work, "ec")
-    auto, single = _batch_both(work, ec_issuing, "ec/tls-server", work / "csr-ec", count)
-    reference = _load_cert(next(auto["out"].iterdir()))
-    ec_key_path = ec_issuing / "private" / "ca.ecdsa-p256.key"
-    raw_signer = limits.RawSigner(reference, _load_cert(ec_issuing / "ca.crt"),
-                                  _load_key(ec_key_path), hashes.SHA256())
-    raw, raw_cpu = raw_rate(raw_signer, count)
-    osl, osl_cpu = openssl_rate(work, ec_issuing / "ca.crt", ec_key_path,
-                                ec_csrs[:openssl_count])
-    row = _row("ECDSA P-256 leaves, EC issuing CA, software key", count, auto, single,
-               (raw, raw_cpu), (osl, osl_cpu))
-    _machine_limits(row, raw_signer, ec_csrs, count)
-    row["tmpfs"] = _on_tmpfs(scratch, ec_issuing, "ec/tls-server", work / "csr-ec", count)
+    _root, issuing = _two_tier(work, "ec")
+    key_path = issuing / "private" / "ca.ecdsa-p256.key"
+    raw = limits.RawSigner(_reference(work, issuing, "ec/tls-server", csrs[0]),
+                           _load_cert(issuing / "ca.crt"), _load_key(key_path), hashes.SHA256())
+    with _batches(work, issuing, "ec/tls-server", work / "csr-ec", count, scratch) as measures:
+        measures.update(_limit_measures(raw, csrs, count))
+        best = limits.interleaved(measures)
+    osl = openssl_rate(work, issuing / "ca.crt", key_path, csrs[:openssl_count])
+    row = _row("ECDSA P-256 leaves, EC issuing CA, software key", count, best, osl)
     results["rows"].append(row)
     log_row(row, log)
-    results["breakdown"] = breakdown(work, ec_issuing, ec_csrs[:min(count, 1000)], log)
+    results["ec_raw"] = {"raw": best["raw"], "openssl": osl}
+    results["breakdown"] = breakdown(work, issuing, csrs[:min(count, 1000)], log)
     results["breakdown_n"] = min(count, 1000)
-    results["startup_one_csr"], text = startup(work, ec_issuing, ec_csrs[0])
+    results["startup_one_csr"], text = startup(work, issuing, csrs[0])
     log(text)
 
-    # --- the same with the issuing key in SoftHSM2
-    hsm = common.SoftHsm(work / "softhsm")
-    if hsm.available:
-        hsm.init()
-        hsm.keygen("bench-issuing", "b1")
-        config = hsm.write_config(work / "hsm.yaml")
-        root = work / "hsm-root"
-        common.qpki("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Bench HSM Root",
-                    "--ca-dir", root, env=hsm.env)
-        hsm_issuing = work / "hsm-issuing"
-        common.qpki("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Bench HSM Issuing",
-                    "--ca-dir", hsm_issuing, "--parent", root, "--hsm-config", config,
-                    "--key-label", "bench-issuing", env=hsm.env)
-        auto, single = _batch_both(work, hsm_issuing, "ec/tls-server", work / "csr-ec", count,
-                                   env=hsm.env)
-        row = _row("ECDSA P-256 leaves, EC issuing CA, SoftHSM2 key", count, auto, single,
-                   (raw, raw_cpu), (osl, osl_cpu),
-                   note="raw and openssl use the software P-256 key (openssl has no PKCS#11 "
-                        "provider here)")
-        row["tmpfs"] = _on_tmpfs(scratch, hsm_issuing, "ec/tls-server", work / "csr-ec", count,
-                                 env=hsm.env)
-        results["rows"].append(row)
-        log_row(row, log)
-        rate = auto["rate"]
-        results["hsm"] = hsm_path(hsm, config, count, rate, auto["rate_cpu"])
-        log("  HSM path: batch %.0f/s = %.0f%% of raw python-pkcs11 signing (%.0f sig/s, "
-            "target >= 75%%; CPU time %.0f%%); qpki Pkcs11Signer.sign alone %.0f/s = %.0f%%"
-            % (rate, 100 * results["hsm"]["ratio"], results["hsm"]["raw_pkcs11"],
-               100 * results["hsm"]["ratio_cpu"], results["hsm"]["signer"],
-               100 * results["hsm"]["signer_ratio"]))
-    else:
-        log("  SoftHSM2 or pkcs11-tool missing: HSM scenario skipped")
 
-    # --- ML-DSA-65 leaves from an ML-DSA issuing CA
-    _root, ml_issuing = _two_tier(work, "ml")
-    auto, single = _batch_both(work, ml_issuing, "ml/tls-server", work / "csr-ml", ml_count)
-    reference = _load_cert(next(auto["out"].iterdir()))
-    raw_signer = limits.RawSigner(reference, _load_cert(ml_issuing / "ca.crt"),
-                                  _load_key(ml_issuing / "private" / "ca.ml-dsa-65.key"), None)
-    raw, raw_cpu = raw_rate(raw_signer, ml_count)
-    osl = osl_cpu = None
+def _softhsm(work, results, count, scratch, log):
+    """The same leaves with the issuing CA's key in SoftHSM2, and the HSM
+    path: raw python-pkcs11 signing on a held session of the same token."""
+    hsm = common.SoftHsm(work / "softhsm")
+    if not hsm.available:
+        log("  SoftHSM2 or pkcs11-tool missing: HSM scenario skipped")
+        return
+    from cryptography.hazmat.primitives import hashes
+
+    hsm.init()
+    hsm.keygen("bench-issuing", "b1")
+    config = hsm.write_config(work / "hsm.yaml")
+    root = work / "hsm-root"
+    common.qpki("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Bench HSM Root",
+                "--ca-dir", root, env=hsm.env)
+    issuing = work / "hsm-issuing"
+    common.qpki("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Bench HSM Issuing",
+                "--ca-dir", issuing, "--parent", root, "--hsm-config", config,
+                "--key-label", "bench-issuing", env=hsm.env)
+    # raw and openssl use the software key of the ECDSA scenario's issuing CA
+    software = work / "ec-issuing"
+    raw = limits.RawSigner(_reference(work, issuing, "ec/tls-server", work / "csr-ec" /
+                                      "host00000.csr", env=hsm.env),
+                           _load_cert(software / "ca.crt"),
+                           _load_key(software / "private" / "ca.ecdsa-p256.key"),
+                           hashes.SHA256())
+    with _batches(work, issuing, "ec/tls-server", work / "csr-ec", count, scratch,
+                  env=hsm.env) as measures, _token_loops(hsm, config, count) as token_measures:
+        measures.update(token_measures, raw=lambda: limits.raw_rate(raw, count))
+        best = limits.interleaved(measures)
+    row = _row("ECDSA P-256 leaves, EC issuing CA, SoftHSM2 key", count, best,
+               results["ec_raw"]["openssl"],
+               note="raw and openssl use a software P-256 key (openssl has no PKCS#11 "
+                    "provider here)")
+    results["rows"].append(row)
+    log_row(row, log)
+    batch, pkcs11, signer = best["auto"], best["pkcs11"], best["signer"]
+    results["hsm"] = {"raw_pkcs11": pkcs11["rate"], "batch": batch["rate"],
+                      "ratio": batch["rate"] / pkcs11["rate"], "signer": signer["rate"],
+                      "signer_ratio": signer["rate"] / pkcs11["rate"],
+                      "raw_pkcs11_cpu": pkcs11["rate_cpu"], "batch_cpu": batch["rate_cpu"],
+                      "ratio_cpu": batch["rate_cpu"] / pkcs11["rate_cpu"]}
+    hsm_figures = results["hsm"]
+    log("  HSM path: batch %.0f/s = %.0f%% of raw python-pkcs11 signing (%.0f sig/s, "
+        "target >= 75%%; CPU time %.0f%%); qpki Pkcs11Signer.sign alone %.0f/s = %.0f%%"
+        % (batch["rate"], 100 * hsm_figures["ratio"], pkcs11["rate"],
+           100 * hsm_figures["ratio_cpu"], signer["rate"], 100 * hsm_figures["signer_ratio"]))
+
+
+def _ml_dsa(work, results, count, openssl_count, csrs, log):
+    """ML-DSA-65 leaves from an ML-DSA-65 issuing CA."""
+    _root, issuing = _two_tier(work, "ml")
+    key_path = issuing / "private" / "ca.ml-dsa-65.key"
+    raw = limits.RawSigner(_reference(work, issuing, "ml/tls-server", csrs[0]),
+                           _load_cert(issuing / "ca.crt"), _load_key(key_path), None)
+    with _batches(work, issuing, "ml/tls-server", work / "csr-ml", count) as measures:
+        measures.update(_limit_measures(raw, csrs, count))
+        best = limits.interleaved(measures)
+    osl = {"rate": None, "rate_cpu": None}
+    note = None
     if common.openssl_has("ML-DSA-65"):
-        osl, osl_cpu = openssl_rate(work, ml_issuing / "ca.crt", ml_issuing / "private" /
-                                    "ca.ml-dsa-65.key", ml_csrs[:openssl_count], digest=None)
-    row = _row("ML-DSA-65 leaves, ML-DSA-65 issuing CA, software key", ml_count, auto, single,
-               (raw, raw_cpu), (osl, osl_cpu),
-               note=None if osl else "openssl %s has no ML-DSA (3.5+ needed)"
-               % common.run(["openssl", "version"]).stdout.split()[1])
-    _machine_limits(row, raw_signer, ml_csrs, ml_count)
+        osl = openssl_rate(work, issuing / "ca.crt", key_path, csrs[:openssl_count], digest=None)
+    else:
+        note = ("openssl %s has no ML-DSA (3.5+ needed)"
+                % common.run(["openssl", "version"]).stdout.split()[1])
+    row = _row("ML-DSA-65 leaves, ML-DSA-65 issuing CA, software key", count, best, osl,
+               note=note)
     results["rows"].append(row)
     log_row(row, log)
 
 
-def _machine_limits(row, raw_signer, csrs, count):
-    """Add to ``row`` the rate of the work no batch can skip (one thread)
-    and of the raw loop in one process per CPU."""
-    row["floor"] = limits.floor_rate(csrs, raw_signer)
-    row["parallel_raw"] = limits.parallel_raw_rate(raw_signer, count)
-    row["cpus"] = os.cpu_count()
+def _reference(work, ca_dir, profile, csr, env=None):
+    """A certificate of ``profile`` from ``ca_dir`` for ``csr`` (issued once,
+    before the timed runs): what the raw loop builds and signs."""
+    out = Path(work) / ("reference-%s.crt" % Path(ca_dir).name)
+    common.qpki("cert", "issue", "--ca-dir", ca_dir, "--profile", profile, "--csr", csr,
+                "--out", out, env=env)
+    return _load_cert(out)
 
 
-def _on_tmpfs(scratch, ca_dir, profile, csr_dir, count, env=None):
-    """Batch rates (default processes, ``--jobs 1``) of a copy of the CA
-    directory on tmpfs, output there too: the same work without the disk.
-    None when there is no tmpfs."""
-    if scratch is None:
-        return None
-    ca_copy = Path(scratch) / Path(ca_dir).name
-    shutil.copytree(ca_dir, ca_copy)
+@contextlib.contextmanager
+def _batches(work, ca_dir, profile, csr_dir, count, scratch=None, env=None):
+    """The batch runs of a scenario (BatchRun): qpki's default processes
+    and ``--jobs 1``, and with ``scratch`` (a tmpfs directory) the same on a
+    copy of the CA there. Every output, and the copy, is removed on
+    leaving."""
+    runs = {"auto": BatchRun(work, ca_dir, profile, csr_dir, count, env),
+            "single": BatchRun(work, ca_dir, profile, csr_dir, count, env, jobs=1)}
+    ca_copy = None
+    if scratch:
+        ca_copy = Path(scratch) / Path(ca_dir).name
+        shutil.copytree(ca_dir, ca_copy)
+        runs["tmpfs_auto"] = BatchRun(scratch, ca_copy, profile, csr_dir, count, env)
+        runs["tmpfs_single"] = BatchRun(scratch, ca_copy, profile, csr_dir, count, env, jobs=1)
+    made = list(runs.values())
     try:
-        auto, single = _batch_both(scratch, ca_copy, profile, csr_dir, count, env=env)
+        yield runs
     finally:
-        shutil.rmtree(ca_copy, ignore_errors=True)
-    for figures in (auto, single):
-        shutil.rmtree(figures["out"], ignore_errors=True)
-    return {"qpki": auto["rate"], "workers": auto["workers"], "single": single["rate"]}
+        for run in made:
+            run.remove_output()
+        if ca_copy:
+            shutil.rmtree(ca_copy, ignore_errors=True)
 
 
-def _batch_both(work, ca_dir, profile, csr_dir, count, env=None):
-    """The batch rate with qpki's default number of processes, then with
-    ``--jobs 1`` (everything in one process), same CSRs, same CA."""
-    return (batch_rate(work, ca_dir, profile, csr_dir, count, env=env),
-            batch_rate(work, ca_dir, profile, csr_dir, count, env=env, jobs=1))
+def _limit_measures(raw, csrs, count):
+    """The raw loop, the work no batch can skip, and the raw loop in one
+    process per CPU (see ``limits``)."""
+    pems = [Path(path).read_bytes() for path in csrs]
+    cpus = os.cpu_count() or 1
+    return {"raw": lambda: limits.raw_rate(raw, count),
+            "floor": lambda: limits.floor_rate(pems, raw),
+            "parallel_raw": lambda: dict(limits.parallel_raw_rate(raw, count, cpus), cpus=cpus)}
 
 
-def _row(scenario, count, auto, single, raw, osl, note=None):
-    return {"scenario": scenario, "n": count, "qpki": auto["rate"], "workers": auto["workers"],
-            "single": single["rate"], "raw": raw[0], "openssl": osl[0], "note": note,
-            "cpu": {"qpki": auto["rate_cpu"], "single": single["rate_cpu"], "raw": raw[1],
-                    "openssl": osl[1]}}
+@contextlib.contextmanager
+def _token_loops(hsm, config, count):
+    """Measures on the bench's own held session of ``hsm``'s token: raw
+    python-pkcs11 signing of a SHA-256 digest, and qpki's signer layer
+    alone (``Pkcs11Signer.sign`` of a leaf-sized to-be-signed part)."""
+    import hashlib
+
+    import pkcs11
+
+    from qpki.hsm.library import load_library  # the same pkcs11.lib object qpki will use
+    from qpki.signer.pkcs11 import Pkcs11Signer
+
+    digest = hashlib.sha256(b"bench").digest()
+    tbs = secrets.token_bytes(400)  # about the size of a leaf's to-be-signed part
+    token = load_library(hsm.lib).get_token(token_label=hsm.label)
+    with token.open(user_pin=hsm.pin) as session, \
+            Pkcs11Signer(str(config), "ecdsa-p256", label="bench-issuing") as signer:
+        key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="bench-issuing")
+
+        def raw_pkcs11():
+            start, cpu = time.perf_counter(), time.process_time()
+            for dummy in range(count):
+                key.sign(digest, mechanism=pkcs11.Mechanism.ECDSA)
+            return {"rate": count / (time.perf_counter() - start),
+                    "rate_cpu": count / (time.process_time() - cpu)}
+
+        def signer_alone():
+            start = time.perf_counter()
+            for dummy in range(count):
+                signer.sign(tbs)
+            return {"rate": count / (time.perf_counter() - start)}
+
+        yield {"pkcs11": raw_pkcs11, "signer": signer_alone}
+
+
+def _row(scenario, count, best, osl, note=None):
+    auto, single, raw = best["auto"], best["single"], best["raw"]
+    row = {"scenario": scenario, "n": count, "qpki": auto["rate"], "workers": auto["workers"],
+           "single": single["rate"], "raw": raw["rate"], "openssl": osl["rate"], "note": note,
+           "cpu": {"qpki": auto["rate_cpu"], "single": single["rate_cpu"],
+                   "raw": raw["rate_cpu"], "openssl": osl["rate_cpu"]}}
+    if "tmpfs_auto" in best:
+        row["tmpfs"] = {"qpki": best["tmpfs_auto"]["rate"],
+                        "workers": best["tmpfs_auto"]["workers"],
+                        "single": best["tmpfs_single"]["rate"]}
+    if "floor" in best:
+        row.update(floor=best["floor"]["rate"], parallel_raw=best["parallel_raw"]["rate"],
+                   cpus=best["parallel_raw"]["cpus"])
+    return row
 
 
 def breakdown(work, ca_dir, csrs, log=print):
@@ -316,6 +392,7 @@ def startup(work, ca_dir, csr, env=None, reps=5):
     for rep in range(reps):
         ca = Path(work) / ("startup-ca-%d" % rep)
         shutil.copytree(ca_dir, ca)
+        os.sync()  # see batch_rate
         wall, used, code, err = common.run_cpu(
             [common.QPKI, "cert", "issue", "--ca-dir", ca, "--profile", "ec/tls-server",
              "--csr-dir", one, "--out-dir", Path(work) / ("startup-out-%d" % rep), "--json"],
@@ -351,42 +428,3 @@ def log_row(row, log):
             "raw in %d processes at once: %.0f/s = %.2fx one thread"
             % (row["floor"], 100 * row["floor"] / row["raw"], row["cpus"], row["parallel_raw"],
                row["parallel_raw"] / row["raw"]))
-
-
-def hsm_path(hsm, config, count, batch, batch_cpu):
-    """Raw python-pkcs11 signing with a held session vs the batch rate, and
-    qpki's signer layer alone."""
-    import hashlib
-
-    import pkcs11
-
-    from qpki.hsm.library import load_library  # the same pkcs11.lib object qpki will use
-
-    digest = hashlib.sha256(b"bench").digest()
-    lib = load_library(hsm.lib)
-    token = lib.get_token(token_label=hsm.label)
-    with token.open(user_pin=hsm.pin) as session:
-        key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="bench-issuing")
-
-        walls, cpus = [], []
-        for dummy in range(3):
-            start, cpu = time.perf_counter(), time.process_time()
-            for dummy in range(count):
-                key.sign(digest, mechanism=pkcs11.Mechanism.ECDSA)
-            walls.append(time.perf_counter() - start)
-            cpus.append(time.process_time() - cpu)
-        raw, raw_cpu = count / min(walls), count / min(cpus)
-    from qpki.signer.pkcs11 import Pkcs11Signer
-
-    tbs = secrets.token_bytes(400)  # about the size of a leaf's to-be-signed part
-    with Pkcs11Signer(str(config), "ecdsa-p256", label="bench-issuing") as signer:
-        def signer_once():
-            start = time.perf_counter()
-            for dummy in range(count):
-                signer.sign(tbs)
-            return time.perf_counter() - start
-
-        signer_rate = count / common.best(signer_once, 3)
-    return {"raw_pkcs11": raw, "batch": batch, "ratio": batch / raw, "signer": signer_rate,
-            "signer_ratio": signer_rate / raw, "raw_pkcs11_cpu": raw_cpu,
-            "batch_cpu": batch_cpu, "ratio_cpu": batch_cpu / raw_cpu}

@@ -1,9 +1,12 @@
 """What this machine allows a batch, measured beside the batch figures.
 
+* ``raw_rate``: cryptography building and signing a certificate in a loop,
+  one thread, no I/O (the issue's "raw" figure);
 * ``floor_rate``: the work no batch can skip (parse each CSR, check its
   signature, build and sign the certificate), one thread, no I/O;
-* ``parallel_raw_rate``: the raw build + sign loop in one process per CPU
-  at once, to show how far the CPUs really scale;
+* ``parallel_raw_rate``: the raw loop in one process per CPU at once, to
+  show how far the CPUs really scale;
+* ``interleaved``: runs such measures in turn, round after round;
 * ``file_create_us``: what creating a file costs in a directory, since a
   batch creates two per certificate (the CA's copy and the output copy);
 * ``tmpfs_dir``: a scratch directory in memory, for the batch variant that
@@ -44,50 +47,66 @@ class RawSigner:
         return builder.sign(self.key, self.hash_algorithm)
 
 
-def floor_rate(csr_files, raw, repeat=3):
-    """Certificates per second for: load each CSR (already in memory), check
-    its self-signature, then ``raw.sign`` (a RawSigner) with the CSR's
-    subject and key. Best of ``repeat``."""
+def raw_rate(raw, count):
+    """``raw.sign()`` (a RawSigner) ``count`` times in a loop: certificates
+    per second, in wall and in CPU time."""
+    start, cpu = time.perf_counter(), time.process_time()
+    for dummy in range(count):
+        raw.sign()
+    return {"rate": count / (time.perf_counter() - start),
+            "rate_cpu": count / (time.process_time() - cpu)}
+
+
+def floor_rate(pems, raw):
+    """Certificates per second for: load each CSR of ``pems`` (in memory),
+    check its self-signature, then ``raw.sign`` with the CSR's subject and
+    key."""
     from cryptography import x509
 
-    pems = [open(path, "rb").read() for path in csr_files]
-    walls = []
-    for dummy in range(repeat):
-        start = time.perf_counter()
-        for pem in pems:
-            csr = x509.load_pem_x509_csr(pem)
-            if not csr.is_signature_valid:
-                raise RuntimeError("bench CSR with a bad signature")
-            raw.sign(csr.subject, csr.public_key())
-        walls.append(time.perf_counter() - start)
-    return len(pems) / min(walls)
+    start = time.perf_counter()
+    for pem in pems:
+        csr = x509.load_pem_x509_csr(pem)
+        if not csr.is_signature_valid:
+            raise RuntimeError("bench CSR with a bad signature")
+        raw.sign(csr.subject, csr.public_key())
+    return {"rate": len(pems) / (time.perf_counter() - start)}
 
 
-def parallel_raw_rate(raw, count, processes=None):
+def parallel_raw_rate(raw, count, processes):
     """Certificates per second of ``raw.sign()`` in a loop run by
-    ``processes`` (default: one per CPU) forked processes at once, each
-    making ``count``. Best of 3."""
-    processes = processes or os.cpu_count() or 1
-    walls = []
-    for dummy in range(3):
-        start = time.perf_counter()
-        children = []
-        for dummy in range(processes):
-            pid = os.fork()
-            if pid == 0:  # child: sign, then leave without running the parent's cleanup
-                code = 0
-                try:
-                    for dummy in range(count):
-                        raw.sign()
-                except BaseException:  # noqa: B036 - a child must never return
-                    code = 1
-                os._exit(code)
-            children.append(pid)
-        failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
-        if failed:
-            raise RuntimeError("a raw signing process failed")
-        walls.append(time.perf_counter() - start)
-    return processes * count / min(walls)
+    ``processes`` forked processes at once, each making ``count``."""
+    start = time.perf_counter()
+    children = []
+    for dummy in range(processes):
+        pid = os.fork()
+        if pid == 0:  # child: sign, then leave without running the parent's cleanup
+            code = 0
+            try:
+                for dummy in range(count):
+                    raw.sign()
+            except BaseException:  # noqa: B036 - a child must never return
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    if any(os.waitpid(pid, 0)[1] != 0 for pid in children):
+        raise RuntimeError("a raw signing process failed")
+    return {"rate": processes * count / (time.perf_counter() - start)}
+
+
+def interleaved(measures, rounds=3):
+    """Run each of ``measures`` (name -> callable returning a dict of
+    figures) once per round, in turn, ``rounds`` times, and keep the best
+    of each figure: every measure then sees the same moments of a machine
+    whose speed drifts, which is what makes their ratios fair. Figures
+    named ``rate*`` keep their highest value, the others their last."""
+    best = {}
+    for dummy in range(rounds):
+        for name, measure in measures.items():
+            kept = best.setdefault(name, {})
+            for key, value in measure().items():
+                if not key.startswith("rate") or value > kept.get(key, 0):
+                    kept[key] = value
+    return best
 
 
 def file_create_us(folder, count=1000):
