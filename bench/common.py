@@ -115,17 +115,6 @@ def run_cpu(argv, env=None, cwd=None, output=False):
     return (wall, cpu, code, err, stdout) if output else (wall, cpu, code, err)
 
 
-def best(function, repeat=3):
-    """Smallest wall time of ``repeat`` calls of ``function()`` (which may
-    return its own duration, or None to be timed here)."""
-    times = []
-    for dummy in range(repeat):
-        start = time.perf_counter()
-        value = function()
-        times.append(value if isinstance(value, float) else time.perf_counter() - start)
-    return min(times)
-
-
 def qpki(*args, env=None, cwd=None):
     return run([QPKI, *args], env=env, cwd=cwd, check=True)
 

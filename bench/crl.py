@@ -10,7 +10,6 @@ process: ``qpki crl gen`` (wall time and peak RSS from wait4) and
 
 import datetime
 import json
-import secrets
 from pathlib import Path
 
 from . import common
@@ -20,6 +19,7 @@ REASONS = (None, "keyCompromise", "superseded", "cessationOfOperation", "affilia
 
 def fill_index(index, count):
     from qpki.store.index import IndexEntry, format_line
+    from qpki.store.serials import new_serial
 
     start = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
     lines = []
@@ -27,7 +27,7 @@ def fill_index(index, count):
         revoked = start + datetime.timedelta(seconds=317 * number)
         lines.append(format_line(IndexEntry(
             "R", revoked + datetime.timedelta(days=365), revoked, REASONS[number % 5],
-            secrets.randbits(158) | 1 << 158, "/CN=revoked%06d.bench.example" % number)))
+            new_serial(), "/CN=revoked%06d.bench.example" % number)))
     with open(index, "a", encoding="ascii") as handle:
         handle.write("".join(lines))
 

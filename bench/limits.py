@@ -14,10 +14,11 @@
 """
 
 import os
-import secrets
 import shutil
 import tempfile
 import time
+
+from qpki.store.serials import new_serial
 
 TMPFS = "/dev/shm"
 
@@ -39,7 +40,7 @@ class RawSigner:
 
         builder = (x509.CertificateBuilder().subject_name(subject or self.subject)
                    .issuer_name(self.issuer_name)
-                   .serial_number(secrets.randbits(158) | 1 << 158)
+                   .serial_number(new_serial())
                    .not_valid_before(self.not_before).not_valid_after(self.not_after)
                    .public_key(public_key or self.public_key))
         for ext in self.extensions:

@@ -17,6 +17,7 @@ removed from the end of the file. An operator can also keep the head
 back with ``anchor``: the log must still hold that line unchanged.
 """
 
+import functools
 import hashlib
 import os
 import re
@@ -64,16 +65,28 @@ def _now():
     return utc_text(utcnow())
 
 
-def _sha256(data):
+def sha256_hex(data):
+    """SHA-256 of ``data`` as the records hold it (upper-case hex)."""
     return hashlib.sha256(data).hexdigest().upper()
 
 
 def cert_fields(cert):
+    return issued_fields(cert.serial_number, cert.subject, cert.not_valid_after_utc,
+                         cert.public_bytes(serialization.Encoding.DER))
+
+
+# The certificates of a batch share a few notAfter values (one per validity).
+_utc_text = functools.lru_cache(maxsize=16)(utc_text)
+
+
+def issued_fields(serial, subject, not_after, der):
+    """``cert_fields`` from a certificate's serial, subject Name, notAfter
+    and DER, for a caller that has them already (batch issuance)."""
     return {
-        "serial": serial_hex(cert.serial_number),
-        "subject": cert.subject.rfc4514_string(),
-        "not_after": utc_text(cert.not_valid_after_utc),
-        "fingerprint": _sha256(cert.public_bytes(serialization.Encoding.DER)),
+        "serial": serial_hex(serial),
+        "subject": subject.rfc4514_string(),
+        "not_after": _utc_text(not_after),
+        "fingerprint": sha256_hex(der),
     }
 
 
@@ -132,7 +145,7 @@ def log_crl(authority, crl, number):
         "this_update": utc_text(crl.last_update_utc),
         "next_update": utc_text(crl.next_update_utc) if crl.next_update_utc else None,
         "revoked": len(crl),
-        "fingerprint": _sha256(crl.public_bytes(serialization.Encoding.DER)),
+        "fingerprint": sha256_hex(crl.public_bytes(serialization.Encoding.DER)),
     }
     fields.update(_authority_keys(authority))
     return store_audit.append_record(authority.dir.path, fields)
@@ -281,7 +294,7 @@ def _init_problem(ca, records):
             serialization.Encoding.DER)
     except (OSError, ValueError):
         return "%s cannot be read to compare with line 1" % ca.cert.name
-    if _sha256(der) != first.get("fingerprint"):
+    if sha256_hex(der) != first.get("fingerprint"):
         return "%s is not the certificate recorded by line 1 (ca.init)" % ca.cert.name
     return None
 

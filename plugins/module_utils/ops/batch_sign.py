@@ -17,8 +17,6 @@ in one process (``batch``), ``cert_state.cert_ensure`` (the module's batch
 form) and ``credential_batch``.
 """
 
-import functools
-import hashlib
 import os
 
 from ..dependencies import missing
@@ -33,8 +31,7 @@ from ..der import pem_armor
 from ..errors import InputError
 from ..store.atomic import staged_files
 from ..store.dn_oneline import oneline
-from ..store.index import serial_hex, valid_entry
-from ..store.metafile import utc_text
+from ..store.index import valid_entry
 from ..store.serials import new_serial, used_serials
 from ..x509.certificate import utcnow, with_signature
 from ..x509.keyid import authority_key_identifier
@@ -42,14 +39,6 @@ from . import audit
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import check_alt_key, csr_alt_public_key
 from .issuance import check_issuer, record_issued, sign_new, validity_window
-
-
-# The certificates of a batch share a few notAfter values (one per validity).
-_utc_text = functools.lru_cache(maxsize=16)(utc_text)
-
-
-def _fingerprint(der):
-    return hashlib.sha256(der).hexdigest().upper()
 
 
 class Prepared:
@@ -108,17 +97,11 @@ class Issued:
         self.der = cert.public_bytes(serialization.Encoding.DER)
         self.pem = pem_armor(self.der, "CERTIFICATE")
         self.serial = cert.serial_number
-        serial_text = serial_hex(self.serial)
-        self.ca_path = os.path.join(certs_dir, serial_text + ".crt")
         if subject is None:
             subject = cert.subject
         self.not_after = cert.not_valid_after_utc
-        self.fields = {
-            "serial": serial_text,
-            "subject": subject.rfc4514_string(),
-            "not_after": _utc_text(self.not_after),
-            "fingerprint": _fingerprint(self.der),
-        }
+        self.fields = audit.issued_fields(self.serial, subject, self.not_after, self.der)
+        self.ca_path = os.path.join(certs_dir, self.fields["serial"] + ".crt")
         # For the index line: worked out here (in the worker for a parallel
         # batch) so that recording needs no Certificate.
         self.subject_oneline = oneline(subject)
@@ -142,7 +125,7 @@ class Issued:
         self._cert = None
         self.der = with_signature(self.der, signature)
         self.pem = pem_armor(self.der, "CERTIFICATE")
-        self.fields["fingerprint"] = _fingerprint(self.der)
+        self.fields["fingerprint"] = audit.sha256_hex(self.der)
 
     def index_entry(self):
         """Its ``index.txt`` line (an IndexEntry)."""

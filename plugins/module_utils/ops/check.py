@@ -375,7 +375,7 @@ def _drop_tail(ca):
     store_audit.append_record(ca.path, {
         "time": utc_text(utcnow()), "op": audit.REPAIR,
         "dropped_bytes": len(removed),
-        "dropped_sha256": audit._sha256(removed),
+        "dropped_sha256": audit.sha256_hex(removed),
         "note": "incomplete last line removed by qpki ca check --repair"})
 
 
