@@ -14,19 +14,20 @@ from pathlib import Path
 
 from . import common
 
-REASONS = (None, "keyCompromise", "superseded", "cessationOfOperation", "affiliationChanged")
-
-
 def fill_index(index, count):
+    from qpki.revocation import RevocationReason
     from qpki.store.index import IndexEntry, format_line
     from qpki.store.serials import new_serial
+
+    reasons = (None, RevocationReason.key_compromise, RevocationReason.superseded,
+               RevocationReason.cessation_of_operation, RevocationReason.affiliation_changed)
 
     start = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
     lines = []
     for number in range(count):
         revoked = start + datetime.timedelta(seconds=317 * number)
         lines.append(format_line(IndexEntry(
-            "R", revoked + datetime.timedelta(days=365), revoked, REASONS[number % 5],
+            "R", revoked + datetime.timedelta(days=365), revoked, reasons[number % 5],
             new_serial(), "/CN=revoked%06d.bench.example" % number)))
     with open(index, "a", encoding="ascii") as handle:
         handle.write("".join(lines))

@@ -340,7 +340,7 @@ def _row(scenario, count, best, osl, note=None):
 def breakdown(work, ca_dir, csrs, log=print):
     """CPU milliseconds per certificate of each step of ``cert_issue_batch``,
     in this process (no start-up), measured by wrapping its steps."""
-    from qpki.ops import audit, batch, batch_sign
+    from qpki.ops import audit_journal, batch, batch_sign
     from qpki.profiles.profile import Profile
 
     spent = {}
@@ -364,7 +364,8 @@ def breakdown(work, ca_dir, csrs, log=print):
              (batch_sign, "Issued", "PEM, fingerprint and record fields (once per certificate)"),
              (batch_sign, "staged_files", "CA files + index + serial"),
              (batch_sign, "record_issued", "CA files + index + serial"),
-             (audit, "log_issued_fields", "audit records"),
+             (audit_journal, "begin", "audit records"),
+             (audit_journal, "commit", "audit records"),
              (batch, "write_files", "output copies")]
     saved = [(owner, name, wrap(owner, name, label)) for owner, name, label in steps]
     try:

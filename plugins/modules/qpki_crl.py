@@ -14,6 +14,8 @@ version_added: "0.1.0"
 description:
   - Revokes the serials listed in O(revoked_serials) in the CA's index. A serial that is
     already revoked is left as it is.
+  - Takes the serials listed in O(released_serials) off hold. A serial that is valid is left as
+    it is; one revoked for another reason than C(certificateHold) fails the task.
   - Generates the CA's CRL (C(crl/ca.crl) PEM and C(crl/ca.crl.der)) only when there is none,
     when the revocations changed since the last CRL, or when its nextUpdate is within
     O(renew_before). A second run with the same input signs nothing.
@@ -61,11 +63,36 @@ options:
         type: str
         required: true
       reason:
-        description: RFC 5280 revocation reason.
+        description:
+          - RFC 5280 revocation reason, in any case and with or without C(_) separators
+            (C(keyCompromise), C(key_compromise) and C(KEYCOMPROMISE) are the same).
+          - One of C(unspecified), C(keyCompromise), C(cACompromise), C(affiliationChanged),
+            C(superseded), C(cessationOfOperation), C(certificateHold), C(privilegeWithdrawn),
+            C(aACompromise). C(removeFromCRL) is refused (delta CRLs only); use
+            O(released_serials) to take a certificate off hold.
         type: str
         default: unspecified
-        choices: [unspecified, keyCompromise, cACompromise, affiliationChanged, superseded,
-                  cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise]
+      invalidity_date:
+        description:
+          - When the key was known or suspected to be compromised (ISO 8601, UTC when no zone is
+            given). Only with O(revoked_serials[].reason=keyCompromise) or
+            O(revoked_serials[].reason=cACompromise); written to the CRL entry as its invalidity
+            date.
+        type: str
+  released_serials:
+    description:
+      - Certificates on hold (reason C(certificateHold)) to take off hold, by serial number. They
+        become valid again and the next CRL leaves them out; each release is in the audit log.
+    type: list
+    elements: str
+    default: []
+  drop_expired:
+    description:
+      - Leave out of the new CRL the revoked certificates that have expired and were already
+        listed by a CRL issued after their expiry (RFC 5280 section 3.3). By default expired
+        entries are kept.
+    type: bool
+    default: false
   force:
     description:
       - Generate a new CRL even when the current one is up to date.
@@ -101,6 +128,13 @@ EXAMPLES = r"""
     revoked_serials:
       - serial: "{{ www_cert.serial }}"
         reason: keyCompromise
+        invalidity_date: "2026-03-01T08:00:00Z"
+
+- name: Take a certificate off hold
+  qpki.pki.qpki_crl:
+    ca_dir: /srv/pki/issuing
+    released_serials:
+      - "{{ laptop_cert.serial }}"
 """
 
 RETURN = r"""
@@ -133,6 +167,11 @@ revoked:
   returned: always
   type: list
   elements: str
+released:
+  description: Serials taken off hold by this run.
+  returned: always
+  type: list
+  elements: str
 reasons:
   description: Why a new CRL was (or would be) generated.
   returned: always
@@ -156,9 +195,6 @@ from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, run_op, secret)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
 
-REASONS = ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
-           "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise"]
-
 
 def main():
     module = AnsibleModule(
@@ -168,8 +204,11 @@ def main():
             renew_before=dict(type="str", default="1d"),
             revoked_serials=dict(type="list", elements="dict", default=[], options=dict(
                 serial=dict(type="str", required=True),
-                reason=dict(type="str", default="unspecified", choices=REASONS),
+                reason=dict(type="str", default="unspecified"),
+                invalidity_date=dict(type="str"),
             )),
+            released_serials=dict(type="list", elements="str", default=[]),
+            drop_expired=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
             return_content=dict(type="bool", default=False),
@@ -192,7 +231,8 @@ def main():
             before_pem = handle.read()
     result = run_op(module, crl_ensure, ca_dir, days=params["days"],
                     renew_before=params["renew_before"],
-                    revocations=params["revoked_serials"], force=params["force"],
+                    revocations=params["revoked_serials"], releases=params["released_serials"],
+                    drop_expired=params["drop_expired"], force=params["force"],
                     check_mode=module.check_mode,
                     passphrase=secret(module, "passphrase", "passphrase_env"))
     changed = result["changed"]
@@ -211,6 +251,7 @@ def main():
         "next_update": result.get("next_update"),
         "revoked_count": result.get("revoked_count"),
         "revoked": result.get("revoked", []),
+        "released": result.get("released", []),
         "reasons": result.get("reasons", []),
     }
     if backup_file:

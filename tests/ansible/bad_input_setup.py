@@ -31,7 +31,8 @@ from hostile_inputs import (ALL_VARS_PROFILE, OLD_ROOT_PROFILE, SHORT_ROOT_PROFI
                             make_not_a_ca, nested_sequences, pem_block, profile_data)
 from qpki.ops.ca import ca_init  # noqa: E402
 from qpki.ops.ca_keys import KeyRequest  # noqa: E402
-from qpki.ops.cert import cert_issue, cert_revoke  # noqa: E402
+from qpki.ops.cert import cert_issue  # noqa: E402
+from qpki.ops.revoke import cert_revoke  # noqa: E402
 from qpki.ops.credential import credential_enroll  # noqa: E402
 from qpki.ops.crl import crl_gen  # noqa: E402
 

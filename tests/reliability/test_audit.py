@@ -127,7 +127,7 @@ TAMPERING = {
     "last two lines deleted": (lambda ls: ls[:-2], "has no issuance record"),
     "reformatted line": (lambda ls: ls[:1] + [json.dumps(json.loads(ls[1]), indent=1).replace(
         "\n", " ") + "\n"] + ls[2:], "line 2: not byte-identical"),
-    "emptied log": (lambda ls: [], "has no issuance record"),
+    "emptied log": (lambda ls: [], "the log is empty"),
 }
 
 

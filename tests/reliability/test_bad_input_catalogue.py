@@ -45,7 +45,8 @@ def pristine(tmp_path_factory):
     """Built once: ca (issuing, pathLen 0, one valid + one revoked cert, a
     CRL), root, expired, notca, enc (passphrase key), creds, inputs."""
     from qpki.ops.ca import ca_init
-    from qpki.ops.cert import cert_issue, cert_revoke
+    from qpki.ops.cert import cert_issue
+    from qpki.ops.revoke import cert_revoke
     from qpki.ops.credential import credential_enroll
     from qpki.ops.crl import crl_gen
 
@@ -527,9 +528,9 @@ OPS_CASES = {
         op("ops.crl.crl_info", lambda w: (w / "ca/crl/ca.crl.der").read_bytes()[:50], "cut"),
         "cut"),
     "cert_revoke of an unknown serial": (
-        op("ops.cert.cert_revoke", at("ca"), "0ABCDEF0"), "0ABCDEF0"),
+        op("ops.revoke.cert_revoke", at("ca"), "0ABCDEF0"), "0ABCDEF0"),
     "cert_revoke with an unknown reason": (
-        op("ops.cert.cert_revoke", at("ca"), "01", "because"), "because"),
+        op("ops.revoke.cert_revoke", at("ca"), "01", "because"), "because"),
     "credential_enroll with a newline in the id": (
         op("ops.credential.credential_enroll", at("ca"), at("creds"), "ec/tls-server",
            {"cn": "a.example.com"}, credential_id="bad\nid"), "credential id"),

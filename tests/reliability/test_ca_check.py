@@ -15,7 +15,8 @@ from reliability_support import check_invariants, make_csr
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory):
     from qpki.ops.ca import ca_init
-    from qpki.ops.cert import cert_issue, cert_revoke
+    from qpki.ops.cert import cert_issue
+    from qpki.ops.revoke import cert_revoke
     from qpki.ops.crl import crl_gen
 
     base = tmp_path_factory.mktemp("check")

@@ -14,7 +14,7 @@ from pyasn1.codec.der import encoder
 
 import hybrid_reference as ref
 from qpki.ops.ca import ca_init
-from qpki.ops.cert import cert_revoke
+from qpki.ops.revoke import cert_revoke
 from qpki.ops.credential import credential_enroll
 from qpki.ops.crl import crl_gen
 

@@ -23,6 +23,7 @@ from qpki.errors import InputError
 from qpki.signer.software import SoftwareSigner
 from qpki.x509 import catalyst
 from qpki.x509.certificate import certificate_builder, sign_certificate
+from qpki.revocation import RevocationReason, RevokedEntry
 from qpki.x509.crl import build_crl
 from qpki.x509.csr import build_csr
 
@@ -121,7 +122,8 @@ def test_crl_alternative_signature(keys):
     classical, pqc = keys
     crl = build_crl(signer=classical, issuer=NAME, issuer_key_id=b"\x01" * 20, crl_number=7,
                     this_update=NOW, next_update=NOW + datetime.timedelta(days=7),
-                    revoked=[(42, NOW, x509.ReasonFlags.key_compromise)], alt_signer=pqc)
+                    revoked=[RevokedEntry(42, NOW, RevocationReason.key_compromise)],
+                    alt_signer=pqc)
     order = [e.oid.dotted_string for e in crl.extensions]
     assert order[-2:] == ["2.5.29.73", "2.5.29.74"]
     tbs = ref.decode_crl(crl.public_bytes(Encoding.DER))["tbsCertList"]

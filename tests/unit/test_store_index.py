@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 import pytest
 
 from qpki.errors import InputError, StoreError
+from qpki.revocation import RevocationReason
 from qpki.store.index import (
     IndexEntry,
     append_entry,
-    canonical_reason,
     format_line,
     format_time,
     mark_revoked,
@@ -38,7 +38,7 @@ def test_revoked_line_format():
             "R",
             EXP,
             datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-            "keyCompromise",
+            RevocationReason.key_compromise,
             10,
             "/CN=x",
         )
@@ -91,7 +91,7 @@ def test_round_trip(tmp_path):
             "R",
             EXP,
             datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC),
-            "superseded",
+            RevocationReason.superseded,
             2,
             "/CN=two",
         ),
@@ -107,10 +107,19 @@ def test_round_trip(tmp_path):
             "R",
             EXP,
             datetime(2026, 2, 3, tzinfo=UTC),
-            "keyTime",
+            RevocationReason.key_compromise,
             4,
             "/CN=k",
-            reason_arg="20260101000000Z",
+            invalidity_date=datetime(2026, 1, 1, tzinfo=UTC),
+        ),
+        IndexEntry(
+            "R",
+            EXP,
+            datetime(2026, 2, 3, tzinfo=UTC),
+            RevocationReason.certificate_hold,
+            6,
+            "/CN=h",
+            hold_instruction="holdInstructionReject",
         ),
         IndexEntry(
             "E",
@@ -150,7 +159,7 @@ def test_mark_revoked(tmp_path):
     write_index(path, [entry(1), entry(2)])
     when = datetime(2026, 3, 4, 5, 6, 7, 890000)  # naive: UTC, fraction dropped
     revoked = mark_revoked(path, 2, when, "key_compromise")
-    assert revoked.status == "R" and revoked.reason == "keyCompromise"
+    assert revoked.status == "R" and revoked.reason is RevocationReason.key_compromise
     assert revoked.revoked_at == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert read_index(path) == [entry(1), revoked]
     assert "260304050607Z,keyCompromise\t02\t" in path.read_text()
@@ -186,12 +195,14 @@ def test_mark_revoked_errors_say_which(tmp_path):
         ("KEY_COMPROMISE", "keyCompromise"),
         ("ca-compromise", "CACompromise"),
         ("cACompromise", "CACompromise"),
+        ("CACompromise", "CACompromise"),
+        ("aACompromise", "AACompromise"),
         ("cessation_of_operation", "cessationOfOperation"),
         ("privilegeWithdrawn", "privilegeWithdrawn"),
     ],
 )
 def test_reason_spelling(given, expected):
-    assert canonical_reason(given) == expected
+    assert RevocationReason.parse(given).index_name == expected
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
+from qpki.revocation import RevocationReason
 from qpki.store.dn_oneline import SHORT_NAMES, oneline
 from qpki.store.index import (
     append_entry,
@@ -217,8 +218,9 @@ def test_we_read_and_rewrite_what_openssl_writes(ca):
             expected.expires,
             expected.subject,
         )
-    assert entries[1].reason == "superseded"
-    assert (entries[2].reason, entries[2].reason_arg) == ("keyTime", "20260101000000Z")
+    assert entries[1].reason is RevocationReason.superseded
+    assert entries[2].reason is RevocationReason.key_compromise
+    assert entries[2].invalidity_date == datetime(2026, 1, 1, tzinfo=UTC)
     assert entries[2].expires.year == 2060
     assert entries[3].reason is None and entries[3].revoked_at is not None
     assert (

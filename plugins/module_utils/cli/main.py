@@ -44,7 +44,7 @@ def _values(args):
     return values
 
 
-def _when(text):
+def _when(text, option="--at"):
     from ..errors import UsageError
 
     if not text:
@@ -52,7 +52,7 @@ def _when(text):
     try:
         value = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError("--at %r is not an ISO 8601 time" % text) from None
+        raise UsageError(f"{option} {text[:40]!r} is not an ISO 8601 time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.timezone.utc)
     return value
@@ -99,8 +99,13 @@ def run_cert(args):
         return cert.cert_issue(args.ca_dir, args.profile, _read(args.csr[0], "CSR"), args.out,
                                _values(args), csr_where=args.csr[0],
                                passphrase=_secret(args.passphrase_env))
-    if args.action == "revoke":
-        return cert.cert_revoke(args.ca_dir, args.serial, args.reason)
+    if args.action in ("revoke", "unhold"):
+        from ..ops import revoke
+
+        if args.action == "unhold":
+            return revoke.cert_unhold(args.ca_dir, args.serial)
+        return revoke.cert_revoke(args.ca_dir, args.serial, args.reason,
+                                  invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
     if args.action == "info":
         return cert.cert_info(_read(args.cert, "certificate"), args.cert)
     result = cert.cert_verify(
@@ -131,7 +136,8 @@ def run_crl(args):
     from ..ops import crl
 
     if args.action == "gen":
-        return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env))
+        return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env),
+                           drop_expired=args.drop_expired)
     if args.action == "info":
         return crl.crl_info(_read(args.crl, "CRL"), args.crl)
     return crl.crl_verify(_read(args.crl, "CRL"), _read(args.ca, "CA certificate"),

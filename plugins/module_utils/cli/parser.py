@@ -2,9 +2,7 @@
 
 import argparse
 
-REASONS = ("unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
-           "superseded", "cessationOfOperation", "certificateHold", "removeFromCRL",
-           "privilegeWithdrawn", "aACompromise")
+from ..revocation import REASON_NAMES
 
 
 def _json(parser):
@@ -94,7 +92,15 @@ def build_parser():
     p = _command(cert, "revoke", "revoke a certificate by serial")
     p.add_argument("serial", help="serial number (hex)")
     p.add_argument("--ca-dir", required=True)
-    p.add_argument("--reason", default="unspecified", choices=REASONS)
+    p.add_argument("--reason", default="unspecified", metavar="REASON",
+                   help=f"RFC 5280 reason, any case: {', '.join(REASON_NAMES)} (removeFromCRL "
+                        "is refused: delta CRLs only)")
+    p.add_argument("--invalidity-date", metavar="TIME",
+                   help="when the key was known or suspected compromised (ISO 8601; "
+                        "keyCompromise and cACompromise)")
+    p = _command(cert, "unhold", "take a certificate on hold (certificateHold) off hold")
+    p.add_argument("serial", help="serial number (hex)")
+    p.add_argument("--ca-dir", required=True)
     p = _command(cert, "info", "describe a certificate")
     p.add_argument("cert", metavar="CERT")
     p = _command(cert, "verify", "verify a certificate against a CA (exit 1 when invalid)")
@@ -111,6 +117,9 @@ def build_parser():
     p = _command(crl, "gen", "generate the CA's CRL")
     p.add_argument("--ca-dir", required=True)
     p.add_argument("--days", type=int, default=7, help="validity of the CRL (default 7)")
+    p.add_argument("--drop-expired", action="store_true",
+                   help="leave out expired certificates that a CRL issued after their expiry "
+                        "already listed (default: keep them)")
     _passphrase(p, "the CA key")
     p = _command(crl, "info", "describe a CRL")
     p.add_argument("crl", metavar="CRL")

@@ -1,21 +1,30 @@
 """The CA audit trail: what to record for each signing operation, and
 ``qpki audit verify``.
 
-Hooks (one call each, made by the operation while it holds the CA lock,
-after its own state is on disk, so a failed command never appends):
+Records (made by the operation while it holds the CA lock, written ahead of
+the change through ``audit_journal.journaled``, so that a killed operation
+is completed by the next one and a failed command never appends):
 
-    log_issue(authority, profile, cert)     ops/issuance.issue, after record()
-    log_crl(authority, crl, number)         ops/crl.crl_gen, after the CRL files
-    log_ca_init(ca_path, cert, meta)        ops/ca._create, in the staging directory
-    log_revoke(ca_path, entry)              ops/cert.cert_revoke, after the index
+    issue_records(authority, profiles, fields)  ops/issuance, ops/batch_sign
+    crl_record(authority, crl, number)          ops/crl.crl_gen
+    revoke_record(entry) / unhold_record(...)   ops/revoke
+    install_record(cert)                        ops/ca_state, a renewed CA certificate
+    log_ca_init(ca_path, cert, meta)            ops/ca._create (staging), ops/ca_state.ca_install
+
+``audit_ready`` is the gate every such operation passes first: no log, or a
+log whose first record is not this CA's creation, stops it (fail closed).
 
 The record format and the hash chain are in store/audit.py. ``audit_verify``
 checks the chain line by line and then compares the log with the CA's own
-state (index.txt, the current CRL, ca.crt), which is what reveals lines
-removed from the end of the file. An operator can also keep the head
-(``seq`` and ``hash`` printed by ``audit verify``) somewhere else and pass it
-back with ``anchor``: the log must still hold that line unchanged.
+state both ways (``audit_replay``): every index line needs its records, and
+every issuance, revocation and release in the log must still show in
+``index.txt``. That comparison is also what reveals lines removed from the
+end of the file. An operator can also keep the head (``seq`` and ``hash``
+printed by ``audit verify``) somewhere else and pass it back with
+``anchor``: the log must still hold that line unchanged.
 """
+
+from __future__ import annotations
 
 import functools
 import hashlib
@@ -31,14 +40,14 @@ except ImportError:
 
 from ..errors import InputError, QpkiError, StoreError
 from ..store import audit as store_audit
+from ..store.audit import (CRL, INIT, INSTALL, ISSUE, RECOVER, REPAIR, REVOKE,  # noqa: F401
+                           UNHOLD)
 from ..store.ca_dir import CaDir
 from ..store.index import read_index, serial_hex
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
-
-ISSUE, REVOKE, CRL, INIT, RECOVER, REPAIR = (
-    "cert.issue", "cert.revoke", "crl.gen", "ca.init", "audit.recover", "audit.repair")
+from . import audit_replay
 
 
 # ---------------------------------------------------------------- record fields
@@ -100,32 +109,77 @@ def _profile_name(profile):
     return getattr(profile, "name", profile)
 
 
-def audit_ready(ca_path):
-    """StoreError unless the next record can be chained to the log's last
-    line. Called under the CA lock *before* signing, so that a damaged log
-    stops the operation while nothing has changed yet."""
-    store_audit.last_record(store_audit.audit_path(ca_path))
+def audit_ready(ca_path: str | os.PathLike) -> None:
+    """The gate of every operation that signs or changes the CA, called
+    under the CA lock before anything changes: StoreError unless the log
+    exists and starts with this CA's creation, after completing the records
+    of an operation that was killed (``audit_journal``), and unless the next
+    record can be chained to the log's last line."""
+    from .audit_journal import complete_pending
+
+    ca = CaDir(ca_path)
+    path = store_audit.audit_path(ca.path)
+    if not os.path.exists(path):
+        raise StoreError(f"no audit log {path}: qpki signs and revokes nothing without the "
+                         "CA's audit log (restore it from a backup; qpki ca check says more)")
+    problem = start_problem(path)
+    if problem:
+        raise StoreError(f"audit log {path}: {problem}; qpki signs and revokes nothing until "
+                         "the log is restored (qpki ca check says more)")
+    complete_pending(ca)
+    store_audit.last_record(path)
 
 
-def _issue_fields(authority, profile, cert):
-    fields = {"time": _now(), "op": ISSUE}
-    fields.update(cert_fields(cert))
-    fields["profile"] = _profile_name(profile)
-    fields.update(_authority_keys(authority))
-    return fields
+def start_problem(path: str) -> str | None:
+    """Why the log at ``path`` does not start as a CA's log must, or None:
+    line 1 is the sealed first record of the chain and the log records the
+    CA's creation (``ca.init``, line 1 for every CA made by this version;
+    later for the log of a CA installed from a CSR by qpki 0.1.0, whose
+    creation ``ca check --repair`` records)."""
+    first = store_audit.first_record(path)
+    if first is None:
+        return "the log is empty (line 1 must record the CA's creation)"
+    if first.get("seq") != 1 or first.get("prev") != store_audit.GENESIS:
+        return "line 1 is not the first record of a chain (lines were removed)"
+    try:
+        if store_audit.record_hash(first) != first.get("hash"):
+            return "line 1: hash mismatch (the line was edited)"
+    except (TypeError, ValueError):
+        return "line 1 cannot be hashed"
+    if first.get("op") != INIT and not store_audit.holds_op(path, INIT):
+        return (f"the log does not record the CA's creation (line 1 is "
+                f"{str(first.get('op'))[:40]!r}, not ca.init)")
+    return None
 
 
-def log_issue(authority, profile, cert):
-    """A certificate was signed by ``authority`` (Authority) and recorded."""
-    return store_audit.append_record(authority.dir.path,
-                                     _issue_fields(authority, profile, cert))
+def cert_problem(ca: CaDir, records: list[dict]) -> str | None:
+    """Why ``ca.crt`` is not the certificate the log last recorded for the
+    CA itself (``ca.init``, or ``ca.install`` of a renewed certificate)."""
+    own = [r for r in records if r.get("op") in (INIT, INSTALL)]
+    if not own:
+        return "the log does not record the CA's creation (no ca.init record)"
+    try:
+        from cryptography import x509
+
+        der = x509.load_pem_x509_certificate(ca.cert.read_bytes()).public_bytes(
+            serialization.Encoding.DER)
+    except (OSError, ValueError):
+        return f"{ca.cert.name} cannot be read to compare with the log"
+    if sha256_hex(der) != own[-1].get("fingerprint"):
+        return (f"{ca.cert.name} is not the certificate recorded by line "
+                f"{records.index(own[-1]) + 1} ({own[-1].get('op')})")
+    return None
 
 
-def log_issued_fields(authority, profiles, fields):
+def issue_fields(authority, profile, cert) -> dict:
+    """The record of one certificate signed by ``authority``."""
+    return issue_records(authority, [profile], [cert_fields(cert)])[0]
+
+
+def issue_records(authority, profiles, fields) -> list[dict]:
     """One record per certificate of a batch, from its ``cert_fields`` and
-    its profile (same order), written at once (one write, one fsync; the
-    hash chain is computed in memory). The time and the CA key references
-    are the same for every record of the batch: they are computed once."""
+    its profile (same order). The time and the CA key references are the
+    same for every record of the batch: they are computed once."""
     now = _now()
     keys = _authority_keys(authority)
     records = []
@@ -135,11 +189,11 @@ def log_issued_fields(authority, profiles, fields):
         record["profile"] = _profile_name(profile)
         record.update(keys)
         records.append(record)
-    return store_audit.append_records(authority.dir.path, records)
+    return records
 
 
-def log_crl(authority, crl, number):
-    """CRL ``number`` was signed by ``authority`` and written."""
+def crl_record(authority, crl, number: int) -> dict:
+    """CRL ``number`` signed by ``authority``."""
     fields = {
         "time": _now(), "op": CRL, "crl_number": int(number),
         "this_update": utc_text(crl.last_update_utc),
@@ -148,26 +202,47 @@ def log_crl(authority, crl, number):
         "fingerprint": sha256_hex(crl.public_bytes(serialization.Encoding.DER)),
     }
     fields.update(_authority_keys(authority))
-    return store_audit.append_record(authority.dir.path, fields)
+    return fields
 
 
-def log_ca_init(ca_path, cert, meta):
-    """The first record of a new CA's log (its own certificate, self-signed
-    or signed by a parent, whose log records the issuance)."""
+def ca_init_record(cert, meta: dict, **extra) -> dict:
+    """The record of a CA's creation: its own certificate (self-signed, or
+    signed by a parent, whose log records the issuance) and keys."""
     fields = {"time": _now(), "op": INIT}
     fields.update(cert_fields(cert))
     fields.update(issuer=cert.issuer.rfc4514_string(),
                   self_signed=cert.issuer == cert.subject,
-                  profile=meta.get("profile"), keys=key_refs(meta.get("keys")))
-    return store_audit.append_record(ca_path, fields)
+                  profile=meta.get("profile"), keys=key_refs(meta.get("keys")), **extra)
+    return fields
 
 
-def log_revoke(ca_path, entry):
+def log_ca_init(ca_path, cert, meta: dict) -> dict:
+    """Start a new CA's log with the record of its creation."""
+    return store_audit.append_record(ca_path, ca_init_record(cert, meta))
+
+
+def install_record(cert) -> dict:
+    """A renewed certificate for the same key and subject replaces ca.crt."""
+    fields = {"time": _now(), "op": INSTALL}
+    fields.update(cert_fields(cert))
+    fields["issuer"] = cert.issuer.rfc4514_string()
+    return fields
+
+
+def revoke_record(entry) -> dict:
     """The index now lists ``entry`` (an IndexEntry) as revoked."""
-    return store_audit.append_record(os.fspath(ca_path), {
-        "time": _now(), "op": REVOKE, "serial": serial_hex(entry.serial),
-        "subject": entry.subject, "reason": entry.reason,
-        "revoked_at": utc_text(entry.revoked_at)})
+    record = {"time": _now(), "op": REVOKE, "serial": serial_hex(entry.serial),
+              "subject": entry.subject, "reason": entry.reason.value if entry.reason else None,
+              "revoked_at": utc_text(entry.revoked_at)}
+    if entry.invalidity_date is not None:
+        record["invalidity_date"] = utc_text(entry.invalidity_date)
+    return record
+
+
+def unhold_record(entry, held_since) -> dict:
+    """``entry``, on hold since ``held_since``, is valid again."""
+    return {"time": _now(), "op": UNHOLD, "serial": serial_hex(entry.serial),
+            "subject": entry.subject, "held_since": utc_text(held_since)}
 
 
 # ---------------------------------------------------------------- verification
@@ -236,33 +311,20 @@ def _line_problem(raw, number, prev):
     return None
 
 
-def coverage_gaps(ca, records):
+def coverage_gaps(ca: CaDir, records: list[dict]) -> list[tuple[str, object, str]]:
     """What the CA's state says happened but the log does not hold: one
     (kind, key, message) per gap. kind is "issue", "revoke" or "crl"."""
-    issued, revoked, crls = set(), set(), set()
-    for record in records:
-        op = record.get("op")
-        if op == RECOVER:
-            op = record.get("recovered")
-        if op == ISSUE:
-            issued.add(record.get("serial"))
-        elif op == REVOKE:
-            revoked.add(record.get("serial"))
-        elif op == CRL:
-            crls.add(record.get("crl_number"))
-    gaps = []
-    if ca.index.exists():
-        for entry in read_index(ca.index):
-            serial = serial_hex(entry.serial)
-            if serial not in issued:
-                gaps.append(("issue", entry, "serial %s in %s has no issuance record"
-                             % (serial, ca.index.name)))
-            if entry.status == "R" and serial not in revoked:
-                gaps.append(("revoke", entry, "revocation of serial %s has no record" % serial))
-    number = current_crl_number(ca)
-    if number is not None and number not in crls:
-        gaps.append(("crl", number, "CRL number %d in crl/ has no record" % number))
-    return gaps
+    entries = read_index(ca.index) if ca.index.exists() else []
+    states, crls = audit_replay.replay(records)
+    return [(gap.kind, gap.key, gap.message) for gap in audit_replay.gaps(
+        entries, states, crls, current_crl_number(ca), ca.index.name)]
+
+
+def state_conflicts(ca: CaDir, records: list[dict]) -> list[str]:
+    """What the log holds but the CA's index no longer shows (see
+    ``audit_replay.conflicts``)."""
+    entries = read_index(ca.index) if ca.index.exists() else []
+    return audit_replay.conflicts(entries, audit_replay.replay(records)[0], ca.index.name)
 
 
 def current_crl_number(ca):
@@ -280,22 +342,6 @@ def current_crl_number(ca):
             return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
         except (ValueError, x509.ExtensionNotFound):
             continue
-    return None
-
-
-def _init_problem(ca, records):
-    first = records[0] if records else None
-    if first is None or first.get("op") != INIT:
-        return None
-    try:
-        from cryptography import x509
-
-        der = x509.load_pem_x509_certificate(ca.cert.read_bytes()).public_bytes(
-            serialization.Encoding.DER)
-    except (OSError, ValueError):
-        return "%s cannot be read to compare with line 1" % ca.cert.name
-    if sha256_hex(der) != first.get("fingerprint"):
-        return "%s is not the certificate recorded by line 1 (ca.init)" % ca.cert.name
     return None
 
 
@@ -328,13 +374,14 @@ def audit_verify(ca_dir, anchor=None):
                 problems.append("line %s: hash differs from the anchor (the log was "
                                 "rewritten)" % seq)
         if not problems:
-            try:
-                problems += [message for dummy, dummy, message in coverage_gaps(ca, report.records)]
-            except QpkiError as exc:
-                problems.append("cannot compare with the CA state: %s" % exc)
-            problem = _init_problem(ca, report.records)
+            problem = start_problem(path) or cert_problem(ca, report.records)
             if problem:
                 problems.append(problem)
+            try:
+                problems += state_conflicts(ca, report.records)
+                problems += [message for dummy, dummy, message in coverage_gaps(ca, report.records)]
+            except QpkiError as exc:
+                problems.append(f"cannot compare with the CA state: {exc}")
     head = report.head
     if problems:
         reason = problems[0]
@@ -345,11 +392,3 @@ def audit_verify(ca_dir, anchor=None):
     return {"changed": False, "valid": not problems, "reason": reason,
             "line": report.broken_line, "records": len(report.records), "head": head,
             "problems": problems, "path": path}
-
-
-def require_log(ca_dir):
-    """StoreError unless the CA directory has an audit log."""
-    path = store_audit.audit_path(ca_dir)
-    if not os.path.exists(path):
-        raise StoreError("no audit log: %s" % path)
-    return path

@@ -7,9 +7,9 @@ with the CA open and locked (issuer checks, validity windows, the
 AuthorityKeyIdentifier, the serials in use). ``Issued`` is a signed
 certificate with what is derived from it, each computed once: DER and PEM
 bytes, the CA's copy path, the audit and result fields, the index line.
-``record`` writes them all with one flush per kind of file: the CA's copies,
-then the index lines in one atomic rewrite, then the serial file, then the
-audit records in one append.
+``record`` writes the audit records ahead (``audit_journal``), then the
+files with one flush per kind: the CA's copies, the index lines in one
+atomic rewrite, the serial file; then it appends the audit records at once.
 
 ``sign_and_record`` (and ``issue_many``) signs and records Prepared items
 for callers that hold an opened ``Authority`` and its lock: batch issuance
@@ -36,6 +36,7 @@ from ..store.serials import new_serial, used_serials
 from ..x509.certificate import utcnow, with_signature
 from ..x509.keyid import authority_key_identifier
 from . import audit
+from .audit_journal import journaled
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import check_alt_key, csr_alt_public_key
 from .issuance import check_issuer, record_issued, sign_new, validity_window
@@ -213,5 +214,6 @@ def record(authority, profiles, issued, ca_files=None):
     ``profiles``, same order)."""
     if ca_files is None:
         ca_files = staged_files([(i.ca_path, i.pem) for i in issued])
-    record_issued(authority.dir, ca_files, [i.index_entry() for i in issued])
-    audit.log_issued_fields(authority, profiles, [i.fields for i in issued])
+    records = audit.issue_records(authority, profiles, [i.fields for i in issued])
+    journaled(authority.dir.path, records, lambda: record_issued(
+        authority.dir, ca_files, [i.index_entry() for i in issued]))

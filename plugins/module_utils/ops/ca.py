@@ -101,6 +101,10 @@ def _create(target, profile, rendered, key, parent, now):
             "created": utc_text(now or utcnow()),
             "keys": [k.meta() for k in keys],
         }
+        if parent is not None:  # where to look for this CA's revocation (ops/parent_status.py)
+            from .parent_status import parent_reference
+
+            meta["parent"] = parent_reference(target.path, parent.dir.path)
         from .audit import log_ca_init  # audit.log exists from the start (ops/audit.py)
         log_ca_init(staging.path, cert, meta)
         staging.write_meta(meta)

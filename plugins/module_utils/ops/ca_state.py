@@ -31,11 +31,15 @@ except ImportError:
 from ..errors import HsmError, InputError, StoreError
 from ..profiles.loader import load_profile
 from ..store.atomic import write_file
+from ..store.audit import audit_path
 from ..store.ca_dir import CaDir
+from ..store.lock import ca_lock
 from ..store.metafile import dump_json, load_json_object, utc_text
 from ..x509.certificate import utcnow
 from ..x509.parse import (load_certificate, load_certificates, load_csr,
                           public_key_of_certificate, public_key_of_csr)
+from .audit import audit_ready, install_record, log_ca_init
+from .audit_journal import journaled
 from .authority import Authority
 from .ca import ca_info, ca_init
 from .ca_keys import KeyRequest, resolve_config_path
@@ -417,6 +421,8 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
     write_file(target.cert, pem(cert))
     write_file(target.chain, pem(cert) + b"".join(pem(c) for c in chain))
     meta = {k: v for k, v in request.items() if k != "subject"}
+    if not read_optional(audit_path(ca_dir)):  # a retried install keeps its first record
+        log_ca_init(ca_dir, cert, meta)  # the log starts with the CA's creation (ops/audit.py)
     target.write_meta(meta)
     os.unlink(os.path.join(ca_dir, REQUEST_NAME))
     return _info(ca_dir, changed=True)
@@ -448,6 +454,11 @@ def _reinstall(ca_dir, target, cert, chain, check_mode, cert_where):
                          % (ca_dir, current.subject.rfc4514_string(), cert_where))
     if check_mode:
         return dict(_info(ca_dir), changed=True)
-    write_file(target.cert, pem(cert))
-    write_file(target.chain, pem(cert) + b"".join(pem(c) for c in chain))
+    def replace() -> None:
+        write_file(target.cert, pem(cert))
+        write_file(target.chain, pem(cert) + b"".join(pem(c) for c in chain))
+
+    with ca_lock(target.path):
+        audit_ready(target.path)
+        journaled(target.path, [install_record(cert)], replace)
     return _info(ca_dir, changed=True)

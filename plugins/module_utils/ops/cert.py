@@ -1,4 +1,4 @@
-"""cert issue, cert revoke, cert info, cert verify."""
+"""cert issue, cert info, cert verify (cert revoke and unhold: ops/revoke.py)."""
 
 import datetime
 import functools
@@ -10,34 +10,13 @@ try:
 except ImportError:
     x509 = missing()
 
-from ..errors import InputError, StoreError, VerificationError
+from ..errors import InputError, VerificationError
 from ..store.metafile import utc_text
 from ..x509.parse import load_certificate, load_csr, public_key_of_csr
 
-# Issuing, revoking and verifying need the CA, signer, profile and ASN.1
+# Issuing and verifying need the CA, signer, profile and ASN.1
 # machinery; those modules are imported where they are used so that
 # ``qpki cert info`` starts without them.
-
-REASONS = {
-    "unspecified": x509.ReasonFlags.unspecified,
-    "keyCompromise": x509.ReasonFlags.key_compromise,
-    "cACompromise": x509.ReasonFlags.ca_compromise,
-    "affiliationChanged": x509.ReasonFlags.affiliation_changed,
-    "superseded": x509.ReasonFlags.superseded,
-    "cessationOfOperation": x509.ReasonFlags.cessation_of_operation,
-    "certificateHold": x509.ReasonFlags.certificate_hold,
-    "removeFromCRL": x509.ReasonFlags.remove_from_crl,
-    "privilegeWithdrawn": x509.ReasonFlags.privilege_withdrawn,
-    "aACompromise": x509.ReasonFlags.aa_compromise,
-}
-
-
-def reason_flag(name):
-    for key, flag in REASONS.items():
-        if name in (key, key.lower(), flag.value):
-            return flag
-    raise InputError("unknown revocation reason %r (use one of %s)" % (name, ", ".join(REASONS)))
-
 
 # Signature algorithms whose CSR check cryptography does natively with the
 # same outcome as x509.signature (no parameters to judge, key type checked):
@@ -195,34 +174,6 @@ def issued_result(cert, paths):
         "fingerprint_sha256": fingerprint(cert),
         "paths": paths,
     }
-
-
-def cert_revoke(ca_dir, serial, reason="unspecified", when=None):
-    from ..store.index import mark_revoked
-    from ..store.lock import ca_lock
-    from ..x509.certificate import utcnow
-    from .authority import Authority
-
-    try:
-        number = int(str(serial).lower().removeprefix("0x"), 16)
-    except ValueError:
-        raise InputError("serial %r%s is not a hexadecimal number"
-                         % (str(serial)[:40], "..." if len(str(serial)) > 40 else "")) from None
-    if number.bit_length() > 160:  # RFC 5280: at most 20 octets
-        raise InputError("serial %s... is longer than 20 octets (RFC 5280 limit)" % str(serial)[:24])
-    flag = reason_flag(reason)
-    when = when or utcnow()
-    with Authority(ca_dir, need_signers=False) as authority:
-        with ca_lock(authority.dir.path):
-            try:
-                from .audit import audit_ready, log_revoke  # hash-chained audit.log (ops/audit.py)
-                audit_ready(authority.dir.path)
-                entry = mark_revoked(authority.dir.index, number, when, flag.value)
-                log_revoke(authority.dir.path, entry)
-            except StoreError:
-                raise
-    return {"changed": True, "serial": "%X" % number, "reason": flag.value,
-            "revoked_at": utc_text(when), "paths": [authority.dir.index]}
 
 
 def cert_info(cert_data, where):

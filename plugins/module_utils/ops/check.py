@@ -17,13 +17,21 @@ What a consistent CA directory looks like (the invariants):
    was killed before its rename) in the CA directory, ``certs/``, ``crl/``
    or ``private/``. They are never read by anything, so they are harmless,
    but ``--repair`` deletes them.
-7. The audit log's chain is intact and it records every index line, every
-   revocation and the current CRL (a process killed after its state change
-   but before its audit append leaves a gap; ``--repair`` fills it with an
-   ``audit.recover`` record that says so). A log ending in an incomplete
-   line (a torn write) is cut back to its last complete line by
-   ``--repair``, which then records that it did so. A broken chain is never
-   repaired: that is evidence for a human.
+7. The audit log exists, starts with the CA's creation, its chain is
+   intact, and it matches the index both ways: it records every index
+   line, every revocation and the current CRL (a state found without its
+   record is filled in by ``--repair`` with an ``audit.recover`` record
+   that says so), and every issuance, revocation and release it records
+   still shows in the index (an undone revocation or a deleted line is
+   reported, never repaired). Records of an interrupted operation waiting
+   in ``audit.pending`` are completed by the next operation or by
+   ``--repair``. A log ending in an incomplete line (a torn write) is cut
+   back to its last complete line by ``--repair``, which then records that
+   it did so. A missing log or a broken chain is never repaired: that is
+   evidence for a human.
+10. Every revocation reason in the index maps to an RFC 5280 reason, none
+   is removeFromCRL (delta CRLs only), and the next CRL would list every
+   serial the current CRL lists (``crl_entries``).
 8. Software key files under ``private/`` are not open to group/others
    (reported, never changed: an exposed CA key is an incident).
 9. No leftover ``.<name>.init-*`` staging directory beside the CA (left by a
@@ -51,14 +59,17 @@ from ..store import audit as store_audit
 from ..store.atomic import is_temp_name, write_file
 from ..store.ca_dir import CaDir
 from ..store.dn_oneline import oneline
-from ..store.index import append_entry, entry_for_certificate, read_index, serial_hex
+from ..store.audit_pending import PENDING_NAME
+from ..store.index import append_entry, entry_for_certificate, read_index, read_revoked, \
+    serial_hex
 from ..store.lock import ca_lock
 from ..store.serials import _read_hex, record_serial
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from ..x509.parse import public_key_of_certificate
 from ..x509.signature import verify_certificate_signature, verify_crl_signature
-from . import audit
+from . import audit, audit_journal
+from .crl_entries import listed_entries, previous_crl
 
 STALE_AGE = 60.0
 
@@ -131,9 +142,11 @@ def _check_locked(ca, report, stale_age):
     except StoreError as exc:
         report.problem(str(exc))
         return
+    _pending(ca, report)
     entries = _certificates(ca, ca_cert, ca_key, entries, report)
     _serial_file(ca, entries, report)
     _crls(ca, ca_cert, ca_key, report)
+    _revocations(ca, ca_cert, entries, report)
     _audit(ca, report)
 
 
@@ -345,15 +358,40 @@ def _write_hex_counter(path, value):
 
 # ------------------------------------------------------------------- audit
 
+def _pending(ca, report):
+    try:
+        waiting = audit_journal.unlogged_pending(ca)
+    except QpkiError as exc:
+        report.problem(f"cannot compare {PENDING_NAME} with the audit log: {exc}")
+        return
+    if waiting:
+        report.problem(f"{len(waiting)} audit record(s) of an interrupted operation wait in "
+                       f"{PENDING_NAME} (the next operation on the CA completes them)",
+                       lambda: report.notes.extend(audit_journal.complete_pending(ca)))
+
+
+def _revocations(ca, ca_cert, entries, report):
+    for entry in entries:
+        if entry.reason is not None and entry.reason.delta_only:
+            report.problem(f"serial {serial_hex(entry.serial)} in {ca.index.name} has reason "
+                           f"{entry.reason}, which only a delta CRL may carry (take it off "
+                           "hold with qpki cert unhold)")
+    try:
+        listed_entries(ca, read_revoked(ca.index, naive=True),
+                       previous_crl(ca, ca_cert.subject), utcnow())
+    except QpkiError as exc:
+        report.problem(str(exc))
+
+
 def _audit(ca, report):
     path = store_audit.audit_path(ca.path)
     if not os.path.exists(path):
-        report.problem("no audit log %s" % path, lambda: store_audit.ensure_log(ca.path))
-        if not report.repair:
-            return
+        _missing_log(ca, path, report)
+        return
     chain = audit.walk_chain(path)
     if chain.incomplete_tail and chain.broken_line == len(chain.records) + 1:
-        report.problem(chain.problem, lambda: _drop_tail(ca))
+        report.problem(chain.problem, lambda: audit_journal.cut_torn_tail(
+            ca, "incomplete last line removed by qpki ca check --repair"))
         if not report.repair:
             return
         chain = audit.walk_chain(path)
@@ -361,22 +399,53 @@ def _audit(ca, report):
         report.problem("audit log %s is broken at %s; not repaired (investigate: the log is "
                        "evidence)" % (path, chain.problem))
         return
+    if chain.records and not any(record.get("op") == audit.INIT for record in chain.records):
+        # The log of a CA installed from a CSR by qpki 0.1.0 starts with its
+        # first operation: record the CA's creation now, saying so.
+        report.problem(f"audit log {path} does not record the CA's creation (a CA installed "
+                       "from a CSR by an earlier qpki)",
+                       lambda: _record_creation(ca, "the CA's creation, recorded afterwards by "
+                                                    "qpki ca check --repair"))
+        if not report.repair:
+            return
+        chain = audit.walk_chain(path)
+    problem = audit.start_problem(path) or audit.cert_problem(ca, chain.records)
+    if problem:
+        report.problem(f"audit log {path}: {problem}; not repaired (restore it from a backup)")
+        return
     try:
+        conflicts = audit.state_conflicts(ca, chain.records)
         gaps = audit.coverage_gaps(ca, chain.records)
     except QpkiError as exc:
         report.problem("cannot compare the audit log with the CA state: %s" % exc)
         return
+    for message in conflicts:
+        report.problem(f"audit log: {message}; not repaired (restore {ca.index.name}, or "
+                       "revoke again)")
     for kind, key, message in gaps:
         report.problem("audit log: " + message, lambda k=kind, v=key: _recover(ca, k, v))
 
 
-def _drop_tail(ca):
-    removed = store_audit.drop_incomplete_tail(ca.path)
-    store_audit.append_record(ca.path, {
-        "time": utc_text(utcnow()), "op": audit.REPAIR,
-        "dropped_bytes": len(removed),
-        "dropped_sha256": audit.sha256_hex(removed),
-        "note": "incomplete last line removed by qpki ca check --repair"})
+def _missing_log(ca, path, report):
+    """No audit log: fail closed, unless the CA has signed nothing yet (a CA
+    installed from a CSR by qpki 0.1.0 got its log at its first signature)."""
+    signed = [p for p in (ca.crl_path(der=True), ca.crl_path(), ca.crlnumber) if p.exists()]
+    try:
+        signed += [ca.certs_dir / name for name in os.listdir(ca.certs_dir)]
+    except FileNotFoundError:
+        pass
+    if signed or (ca.index.exists() and ca.index.stat().st_size):
+        report.problem(f"no audit log {path}: nothing is signed or revoked until it is "
+                       "restored from a backup")
+        return
+    report.problem(f"no audit log {path} (a CA installed from a CSR by an earlier qpki)",
+                   lambda: _record_creation(ca, "the CA's creation, recorded by qpki ca check "
+                                                "--repair before its first signature"))
+
+
+def _record_creation(ca, note):
+    cert = x509.load_pem_x509_certificate(ca.read_cert_pem())
+    store_audit.append_record(ca.path, audit.ca_init_record(cert, ca.load_meta(), note=note))
 
 
 def _recover(ca, kind, value):
@@ -390,7 +459,7 @@ def _recover(ca, kind, value):
             fields.update(serial=serial_hex(value.serial), subject=value.subject)
     elif kind == "revoke":
         fields.update(recovered=audit.REVOKE, serial=serial_hex(value.serial),
-                      subject=value.subject, reason=value.reason,
+                      subject=value.subject, reason=value.reason.value if value.reason else None,
                       revoked_at=utc_text(value.revoked_at))
     else:
         fields.update(recovered=audit.CRL, crl_number=value)

@@ -1,6 +1,9 @@
 """crl gen, crl info, crl verify."""
 
+from __future__ import annotations
+
 import datetime
+import os
 
 from ..dependencies import missing
 
@@ -16,20 +19,6 @@ from .describe import describe_crl
 
 # crl gen needs the CA and its signers; they are imported in crl_gen so
 # that ``qpki crl info`` starts without them.
-
-
-def revoked_entries(index_path):
-    from ..store.index import read_revoked
-    from .cert import reason_flag
-
-    flags = {}
-    out = []
-    for serial, revoked_at, reason in read_revoked(index_path, naive=True):
-        flag = flags.get(reason)
-        if flag is None:
-            flag = flags[reason] = reason_flag(reason or "unspecified")
-        out.append((serial, revoked_at, flag))
-    return out
 
 
 class _EncodedCrl:
@@ -55,35 +44,44 @@ class _EncodedCrl:
         return getattr(self._crl, name)
 
 
-def crl_gen(ca_dir, days=7, passphrase=None, now=None):
+def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None = None,
+            now: datetime.datetime | None = None, drop_expired: bool = False) -> dict:
+    """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``.
+    ``drop_expired``: leave out expired certificates a CRL issued after
+    their expiry already listed (default: keep them)."""
     from ..store.atomic import write_file
+    from ..store.index import read_revoked
     from ..store.lock import ca_lock
     from ..store.serials import next_crl_number
     from ..x509.certificate import utcnow
     from ..x509.crl import build_crl_der
+    from .audit import audit_ready, crl_record
+    from .audit_journal import journaled
     from .authority import Authority
+    from .crl_entries import listed_entries, previous_crl
 
     if not isinstance(days, int) or days < 1:
-        raise InputError("--days must be a positive number of days (got %r)" % (days,))
+        raise InputError(f"--days must be a positive number of days (got {days!r})")
     now = now or utcnow()
-    with Authority(ca_dir, passphrase) as authority:
-        with ca_lock(authority.dir.path):
-            from .audit import audit_ready  # refuse before anything changes if audit.log is damaged
-            audit_ready(authority.dir.path)
-            number = next_crl_number(authority.dir.path)
-            # A catalyst CA (alt_signer) signs its CRL with both keys.
-            crl, der = build_crl_der(
-                signer=authority.signer, issuer=authority.cert.subject,
-                issuer_key_id=authority.key_id, crl_number=number,
-                this_update=now, next_update=now + datetime.timedelta(days=days),
-                revoked=revoked_entries(authority.dir.index),
-                alt_signer=authority.alt_signer)
-            pem_path = authority.dir.crl_path()
-            der_path = authority.dir.crl_path(der=True)
+    with Authority(ca_dir, passphrase) as authority, ca_lock(authority.dir.path):
+        ca = authority.dir
+        audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
+        revoked = listed_entries(ca, read_revoked(ca.index, naive=True),
+                                 previous_crl(ca, authority.cert.subject), now, drop_expired)
+        number = next_crl_number(ca.path)
+        # A catalyst CA (alt_signer) signs its CRL with both keys.
+        crl, der = build_crl_der(
+            signer=authority.signer, issuer=authority.cert.subject,
+            issuer_key_id=authority.key_id, crl_number=number,
+            this_update=now, next_update=now + datetime.timedelta(days=days),
+            revoked=revoked, alt_signer=authority.alt_signer)
+        pem_path, der_path = ca.crl_path(), ca.crl_path(der=True)
+
+        def write() -> None:
             write_file(der_path, der)
             write_file(pem_path, pem_armor(der, "X509 CRL"))
-            from .audit import log_crl  # hash-chained audit.log, see ops/audit.py
-            log_crl(authority, _EncodedCrl(crl, der), number)
+
+        journaled(ca.path, [crl_record(authority, _EncodedCrl(crl, der), number)], write)
     result = describe_crl(crl)
     result.update(changed=True, paths=[pem_path, der_path])
     return result

@@ -1,7 +1,8 @@
 """Declarative revocation and CRL generation.
 
 ``crl_ensure`` first applies the requested revocations (serials already
-revoked are left as they are), then generates a new CRL only when
+revoked are left as they are) and releases from hold (serials already valid
+are left as they are), then generates a new CRL only when
 
 - there is no CRL yet (or it cannot be read, or another key signed it),
 - the set of revoked serials in the CA's index differs from the CRL's, or
@@ -11,52 +12,78 @@ Deciding needs no CA key: only the CA certificate, the index and the CRL.
 Check mode reports the same decisions and writes nothing.
 """
 
+from __future__ import annotations
+
+import datetime
 import os
+from dataclasses import dataclass
 
 from ..errors import InputError, StoreError
+from ..revocation import RevocationReason
 from ..store.ca_dir import CaDir
-from ..store.index import read_index, serial_hex
+from ..store.index import REVOKED, IndexEntry, read_index, read_revoked, serial_hex
 from ..x509.parse import load_crl
 from .authority import Authority
-from .cert import cert_revoke, reason_flag
 from .crl import crl_gen
+from .crl_entries import expired_to_drop, previous_crl
 from .describe import describe_crl
+from .revoke import cert_revoke, cert_unhold, parse_serial, releasable, revocation_request
 from .state import expiry_reason, now_utc, parse_renew_before, read_optional
 
 
-def parse_serial(serial):
-    """An int from hex text (``1A2B``, ``0x1a2b``, ``1a:2b``) or an int."""
-    if isinstance(serial, int) and not isinstance(serial, bool):
-        return serial
-    text = str(serial).strip().lower().replace(":", "")
-    if text.startswith("0x"):
-        text = text[2:]
-    shown = repr(str(serial)[:40]) + ("..." if len(str(serial)) > 40 else "")
-    try:
-        value = int(text, 16)
-    except ValueError:
-        raise InputError("serial %s is not a hexadecimal number" % shown) from None
-    if value.bit_length() > 160:  # RFC 5280: at most 20 octets
-        raise InputError("serial %s is longer than 20 octets (RFC 5280 limit)" % shown)
-    return value
+@dataclass(frozen=True)
+class Revocation:
+    """One item of ``revoked_serials``."""
+
+    serial: int
+    reason: RevocationReason
+    invalidity_date: datetime.datetime | None = None
 
 
-def _normalise_revocations(revocations):
+def _normalise_revocations(revocations, now: datetime.datetime) -> list[Revocation]:
     wanted = []
     seen = set()
     for number, item in enumerate(revocations or ()):
-        if isinstance(item, dict):
-            serial, reason = item.get("serial"), item.get("reason") or "unspecified"
-        else:
-            serial, reason = item, "unspecified"
+        if not isinstance(item, dict):
+            item = {"serial": item}
+        serial = item.get("serial")
         if serial in (None, ""):
-            raise InputError("revoked_serials[%d]: serial is missing" % number)
+            raise InputError(f"revoked_serials[{number}]: serial is missing")
         value = parse_serial(serial)
         if value in seen:
-            raise InputError("revoked_serials: serial %s appears twice" % serial_hex(value))
+            raise InputError(f"revoked_serials: serial {serial_hex(value)} appears twice")
         seen.add(value)
-        wanted.append((value, reason_flag(reason).value))
+        invalid = _time(item.get("invalidity_date"), f"revoked_serials[{number}]")
+        reason = revocation_request(item.get("reason") or RevocationReason.unspecified,
+                                    invalid, now)
+        wanted.append(Revocation(value, reason, invalid))
     return wanted
+
+
+def _time(value, where: str) -> datetime.datetime | None:
+    """An aware datetime from ISO 8601 text (UTC when it names no zone)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, datetime.datetime):
+        try:
+            value = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"{where}: invalidity_date {str(value)[:40]!r} is not an "
+                             "ISO 8601 time") from None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def _normalise_releases(releases, wanted: list[Revocation]) -> list[int]:
+    revoking = {item.serial for item in wanted}
+    serials = []
+    for serial in releases or ():
+        value = parse_serial(serial)
+        if value in revoking:
+            raise InputError(f"serial {serial_hex(value)} is both in revoked_serials and in "
+                             "released_serials")
+        if value not in serials:
+            serials.append(value)
+    return serials
 
 
 def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
@@ -96,22 +123,25 @@ def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
 
 
 def crl_ensure(ca_dir, days=7, renew_before="1d", revocations=(), force=False,
-               check_mode=False, passphrase=None, now=None):
-    """Apply ``revocations`` ([{serial, reason}]) and (re)generate the CRL
-    when needed. Returns the CRL facts plus ``revoked`` (serials newly
-    revoked), ``reasons`` and ``changed``."""
+               check_mode=False, passphrase=None, now=None, releases=(),
+               drop_expired=False):
+    """Apply ``revocations`` ([{serial, reason, invalidity_date}]) and
+    ``releases`` (serials to take off hold), and (re)generate the CRL when
+    needed. Returns the CRL facts plus ``revoked`` (serials newly revoked),
+    ``released``, ``reasons`` and ``changed``."""
     renew_before = parse_renew_before(renew_before)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise InputError("days must be a positive number of days (got %r)" % (days,))
+        raise InputError(f"days must be a positive number of days (got {days!r})")
     if renew_before is not None and renew_before.days >= days:
-        raise InputError("renew_before (%s days) must be shorter than the CRL lifetime "
-                         "(days: %d), or every run would make a new CRL"
-                         % (renew_before.days, days))
+        raise InputError(f"renew_before ({renew_before.days} days) must be shorter than the "
+                         f"CRL lifetime (days: {days}), or every run would make a new CRL")
     now = now_utc(now)
-    wanted = _normalise_revocations(revocations)
+    wanted = _normalise_revocations(revocations, now)
+    release = _normalise_releases(releases, wanted)
     if not CaDir(ca_dir).exists():
         if check_mode:
-            return {"changed": True, "revoked": [serial_hex(s) for s, _r in wanted],
+            return {"changed": True, "revoked": [serial_hex(r.serial) for r in wanted],
+                    "released": [serial_hex(s) for s in release],
                     "reasons": ["CA does not exist yet (check mode)"], "crl_number": None,
                     "paths": []}
         CaDir(ca_dir).require()
@@ -119,42 +149,78 @@ def crl_ensure(ca_dir, days=7, renew_before="1d", revocations=(), force=False,
     with Authority(ca_dir, need_signers=False) as authority:
         index = read_index(authority.dir.index) if authority.dir.index.exists() else []
         by_serial = {entry.serial: entry for entry in index}
-        to_revoke = []
-        warnings = []
-        for serial, reason in wanted:
-            entry = by_serial.get(serial)
-            if entry is None:
-                raise InputError("serial %s was not issued by CA %s (not in %s)"
-                                 % (serial_hex(serial), ca_dir, authority.dir.index))
-            if entry.status == "R":
-                if (entry.reason or "unspecified").lower() != reason.lower():
-                    warnings.append("serial %s is already revoked with reason %s (requested %s); "
-                                    "left unchanged" % (serial_hex(serial), entry.reason, reason))
-                continue
-            to_revoke.append((serial, reason))
-        revoked_now = {e.serial for e in index if e.status == "R"} | {s for s, _r in to_revoke}
-        reasons, current = _crl_reasons(ca_dir, authority, revoked_now, renew_before, now)
+        warnings: list[str] = []
+        to_revoke = _to_revoke(wanted, by_serial, ca_dir, authority.dir.index, warnings)
+        to_release = _to_release(release, by_serial, ca_dir, authority.dir.index)
+        before = {e.serial for e in index if e.status == REVOKED}
+        after = (before | {r.serial for r in to_revoke}) - set(to_release)
+        if drop_expired:
+            after -= expired_to_drop(read_revoked(authority.dir.index, naive=True),
+                                     previous_crl(authority.dir, authority.cert.subject), now)
+        reasons, current = _crl_reasons(ca_dir, authority, after, renew_before, now)
     if force and not reasons:
         reasons = ["force: true"]
-    changed = bool(to_revoke or reasons)
+    changed = bool(to_revoke or to_release or reasons)
     result = dict(current or {})
-    result.update(changed=changed, revoked=[serial_hex(s) for s, _r in to_revoke],
-                  reasons=reasons, warnings=warnings,
-                  diff={"before": {"revoked_serials": sorted(serial_hex(s) for s in
-                                                             revoked_now - {pair[0] for pair in to_revoke})},
-                        "after": {"revoked_serials": sorted(serial_hex(s) for s in revoked_now)}})
+    result.update(changed=changed, revoked=[serial_hex(r.serial) for r in to_revoke],
+                  released=[serial_hex(s) for s in to_release], reasons=reasons,
+                  warnings=warnings,
+                  diff={"before": {"revoked_serials": sorted(map(serial_hex, before))},
+                        "after": {"revoked_serials": sorted(map(serial_hex, after))}})
     if check_mode or not changed:
         result.setdefault("paths", [os.fspath(authority.dir.crl_path()),
                                     os.fspath(authority.dir.crl_path(der=True))])
         return result
-    for serial, reason in to_revoke:
+    for item in to_revoke:
         try:
-            cert_revoke(ca_dir, serial_hex(serial), reason, when=now)
+            cert_revoke(ca_dir, item.serial, item.reason, when=now,
+                        invalidity_date=item.invalidity_date)
         except StoreError as exc:
             if "already revoked" not in str(exc):  # a concurrent run did it
                 raise
-    generated = crl_gen(ca_dir, days=days, passphrase=passphrase, now=now)
+    for serial in to_release:
+        cert_unhold(ca_dir, serial)
+    generated = crl_gen(ca_dir, days=days, passphrase=passphrase, now=now,
+                        drop_expired=drop_expired)
     generated["paths"] = [os.fspath(p) for p in generated.get("paths", [])]
     result.update(generated)
     result.update(changed=True)
     return result
+
+
+def _not_issued(serial: int, ca_dir, index_path) -> InputError:
+    return InputError(f"serial {serial_hex(serial)} was not issued by CA {ca_dir} "
+                      f"(not in {index_path})")
+
+
+def _to_revoke(wanted: list[Revocation], by_serial: dict[int, IndexEntry], ca_dir,
+               index_path, warnings: list[str]) -> list[Revocation]:
+    """The requested revocations not made yet (a different reason for a
+    serial already revoked is a warning: a revocation is never rewritten)."""
+    todo = []
+    for item in wanted:
+        entry = by_serial.get(item.serial)
+        if entry is None:
+            raise _not_issued(item.serial, ca_dir, index_path)
+        if entry.status != REVOKED:
+            todo.append(item)
+        elif (entry.reason or RevocationReason.unspecified) is not item.reason:
+            shown = entry.reason.value if entry.reason else "none"
+            warnings.append(f"serial {serial_hex(item.serial)} is already revoked with reason "
+                            f"{shown} (requested {item.reason}); left unchanged")
+    return todo
+
+
+def _to_release(serials: list[int], by_serial: dict[int, IndexEntry], ca_dir,
+                index_path) -> list[int]:
+    """The serials to take off hold now (valid ones are left as they are;
+    one revoked for another reason than a hold fails)."""
+    todo = []
+    for serial in serials:
+        entry = by_serial.get(serial)
+        if entry is None:
+            raise _not_issued(serial, ca_dir, index_path)
+        if entry.status == REVOKED:
+            releasable(entry)  # raises unless the certificate is on hold
+            todo.append(serial)
+    return todo

@@ -64,6 +64,9 @@ def check_issuer(authority, profile):
         raise InputError("%s: CA %s has pathLen %d: it cannot sign a CA certificate (profile %s)"
                          % (where, cert.subject.rfc4514_string(), basic.path_length,
                             getattr(profile, "name", profile)))
+    from .parent_status import refuse_if_revoked  # a CA its parent revoked issues nothing
+
+    refuse_if_revoked(authority.dir, authority.meta, cert)
     from .audit import audit_ready  # a damaged audit.log stops signing before anything changes
     audit_ready(where)
 
@@ -80,9 +83,11 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     serial = new_serial(used_serials(authority.dir))
     cert = sign_new(authority, profile, rendered, subject_public_key, serial, window,
                     alt_public_key)
-    record(authority.dir, cert)
-    from .audit import log_issue  # hash-chained audit.log, see ops/audit.py
-    log_issue(authority, profile, cert)
+    from .audit import issue_fields  # hash-chained audit.log, written ahead: ops/audit_journal.py
+    from .audit_journal import journaled
+
+    journaled(authority.dir.path, [issue_fields(authority, profile, cert)],
+              lambda: record(authority.dir, cert))
     return cert
 
 

@@ -24,6 +24,8 @@ by this module; the only non-append change is ``drop_incomplete_tail``, a
 deliberate repair step.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
@@ -32,6 +34,10 @@ from ..errors import StoreError
 from .atomic import fsync_dir
 
 AUDIT_NAME = "audit.log"
+# The operations a record names in its "op" member.
+ISSUE, REVOKE, UNHOLD, CRL, INIT, INSTALL, RECOVER, REPAIR = (
+    "cert.issue", "cert.revoke", "cert.unhold", "crl.gen", "ca.init", "ca.install",
+    "audit.recover", "audit.repair")
 GENESIS = "0" * 64
 TAIL_CHUNK = 65536
 
@@ -133,6 +139,74 @@ def last_record(path):
     return seq, digest
 
 
+def first_record(path: str) -> dict | None:
+    """The record on line 1 of the log (None for an empty log). StoreError
+    if the log is missing or line 1 is not a JSON object."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise StoreError(f"no audit log {path}") from None
+    except OSError as err:
+        raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
+    try:
+        data, offset = b"", 0
+        while b"\n" not in data:
+            chunk = os.pread(fd, TAIL_CHUNK, offset)
+            if not chunk:
+                break
+            data += chunk
+            offset += len(chunk)
+    finally:
+        os.close(fd)
+    if not data:
+        return None
+    line = data.split(b"\n", 1)[0]
+    try:
+        return parse_line(line)
+    except (ValueError, UnicodeDecodeError):
+        raise StoreError(f"audit log {path}: line 1 is not a valid record") from None
+
+
+def holds_op(path: str, op: str) -> bool:
+    """True when some line of the log names operation ``op`` (a byte search
+    over the whole file: for the rare case that needs it)."""
+    needle = f'"op":"{op}"'.encode()
+    try:
+        with open(path, "rb") as handle:
+            return needle in handle.read()
+    except OSError as err:
+        raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
+
+
+def last_line(path: str) -> tuple[dict | None, bytes]:
+    """(the record of the last complete line or None, the bytes after the
+    last newline). StoreError if the log cannot be read or that line is not
+    a JSON object."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise StoreError(f"no audit log {path}") from None
+    except OSError as err:
+        raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
+    try:
+        data = _read_tail(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
+    body, newline, tail = data.rpartition(b"\n")
+    if not newline:
+        return None, tail
+    try:
+        return parse_line(body.rsplit(b"\n", 1)[-1]), tail
+    except (ValueError, UnicodeDecodeError):
+        raise StoreError(f"audit log {path}: the last line is not a valid record") from None
+
+
+def unsealed(record: dict) -> dict:
+    """``record`` without what sealing adds (seq, prev, hash): the fields
+    the operation gave."""
+    return {k: v for k, v in record.items() if k not in ("seq", "prev", "hash")}
+
+
 def append_record(ca_dir, fields):
     """Append one record to ``<ca_dir>/audit.log`` (created if missing) and
     return it. The caller holds the CA lock."""
@@ -170,17 +244,6 @@ def append_records(ca_dir, field_list):
     except OSError as err:
         raise StoreError("cannot append to audit log %s: %s" % (path, err.strerror or err)) from err
     return records
-
-
-def ensure_log(ca_dir):
-    """Create an empty ``audit.log`` if there is none (mode 0644)."""
-    path = audit_path(ca_dir)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        os.close(fd)
-    except OSError as err:
-        raise StoreError("cannot create audit log %s: %s" % (path, err.strerror or err)) from err
-    return path
 
 
 def read_lines(path):

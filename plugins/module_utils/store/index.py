@@ -6,7 +6,12 @@ One line per issued certificate, six tab-separated columns::
     R  <expiry>  <revoked>[,<reason>...]  <SERIAL>  unknown  <subject>
 
 Status ``V`` (valid), ``R`` (revoked) or ``E`` (expired, set by ``openssl ca
--updatedb``). Times are ``YYMMDDHHMMSSZ`` (UTCTime) for 1950..2049 and
+-updatedb``). The revocation column holds the date and, optionally, the
+reason as ``openssl ca`` spells it (``RevocationReason.index_name``), or
+one of its two-value forms: ``keyTime,<time>`` / ``CAkeyTime,<time>``
+(keyCompromise / cACompromise with an invalidity date) and
+``holdInstruction,<oid>`` (certificateHold). A reason qpki cannot map makes
+the line invalid: no CRL is built from a line whose meaning is unknown. Times are ``YYMMDDHHMMSSZ`` (UTCTime) for 1950..2049 and
 ``YYYYMMDDHHMMSSZ`` (GeneralizedTime) otherwise; serials are upper-case hex
 with an even number of digits; the subject is OpenSSL's one-line form (see
 ``dn_oneline``). Next to it, ``index.txt.attr`` holds ``unique_subject = no``
@@ -30,29 +35,27 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Callable
 
 from ..errors import InputError, StoreError
+from ..revocation import RevocationReason, RevokedEntry
 from .atomic import write_file, write_text
 from .dn_oneline import escape_text, oneline
 
 VALID, REVOKED, EXPIRED = "V", "R", "E"
 ATTR_TEXT = "unique_subject = no\n"
 
-# Reason names as ``openssl ca`` spells them (privilegeWithdrawn and
-# aACompromise are RFC 5280 reasons that ``openssl ca -gencrl`` does not know).
-REASONS = (
-    "unspecified",
-    "keyCompromise",
-    "CACompromise",
-    "affiliationChanged",
-    "superseded",
-    "cessationOfOperation",
-    "certificateHold",
-    "removeFromCRL",
-    "privilegeWithdrawn",
-    "aACompromise",
-)
-_REASON_KEYS = {name.lower(): name for name in REASONS}
+# ``openssl ca`` forms of the revocation column that carry a second value:
+# a hold instruction (certificateHold), or a compromise time, which is the
+# CRL entry's invalidity date (keyCompromise / CACompromise).
+_HOLD, _KEY_TIME, _CA_KEY_TIME = "holdInstruction", "keyTime", "CAkeyTime"
+_WITH_ARGUMENT = {
+    _HOLD.lower(): RevocationReason.certificate_hold,
+    _KEY_TIME.lower(): RevocationReason.key_compromise,
+    _CA_KEY_TIME.lower(): RevocationReason.ca_compromise,
+}
+_TIME_FORM = {RevocationReason.key_compromise: _KEY_TIME,
+              RevocationReason.ca_compromise: _CA_KEY_TIME}
 
 _SERIAL = re.compile(r"-?[0-9A-Fa-f]+")
 
@@ -61,30 +64,50 @@ _SERIAL = re.compile(r"-?[0-9A-Fa-f]+")
 class IndexEntry:
     """One index line. ``subject`` is in one-line form; datetimes are UTC.
 
-    ``reason_arg`` keeps the third part of an OpenSSL revocation column
-    (compromise time or hold instruction) so that lines written by
-    ``openssl ca`` survive a rewrite unchanged.
+    ``invalidity_date`` and ``hold_instruction`` are the second value of
+    ``openssl ca``'s ``keyTime`` / ``CAkeyTime`` and ``holdInstruction``
+    revocation forms, so that such lines survive a rewrite.
     """
 
     status: str
     expires: datetime
     revoked_at: datetime | None
-    reason: str | None
+    reason: RevocationReason | None
     serial: int
     subject: str
-    reason_arg: str | None = None
     filename: str = "unknown"
+    invalidity_date: datetime | None = None
+    hold_instruction: str | None = None
 
 
-def canonical_reason(reason):
-    """OpenSSL's spelling of a revocation reason, accepting any case and
-    ``_``/``-`` separators (``key_compromise`` -> ``keyCompromise``)."""
-    key = str(reason).replace("_", "").replace("-", "").lower()
-    if key not in _REASON_KEYS:
-        raise InputError(
-            f"unknown revocation reason {reason!r}; expected one of {', '.join(REASONS)}"
-        )
-    return _REASON_KEYS[key]
+@dataclass(frozen=True)
+class IndexChange:
+    """All entries of an index with one of them changed (``entry``, at
+    ``position``; ``before`` is what it was), ready to be written with
+    ``write``."""
+
+    path: str
+    entries: list[IndexEntry]
+    position: int
+    before: IndexEntry
+
+    @property
+    def entry(self) -> IndexEntry:
+        return self.entries[self.position]
+
+    def write(self) -> IndexEntry:
+        write_index(self.path, self.entries)
+        return self.entry
+
+
+def index_reason(text: str) -> tuple[RevocationReason, bool]:
+    """(reason, whether a second value follows) of a revocation column's
+    reason text, in any of the spellings ``openssl ca`` and qpki write.
+    InputError for a name that is none of them."""
+    special = _WITH_ARGUMENT.get(text.lower())
+    if special is not None:
+        return special, True
+    return RevocationReason.parse(text), False
 
 
 def serial_hex(serial):
@@ -146,19 +169,12 @@ def valid_entry(serial, expires, subject):
                       serial=serial, subject=subject)
 
 
-def format_line(entry):
+def format_line(entry: IndexEntry) -> str:
     """The text line (with newline) for ``entry``."""
-    revoked = ""
-    if entry.revoked_at is not None:
-        revoked = format_time(entry.revoked_at)
-        if entry.reason:
-            revoked += "," + entry.reason
-            if entry.reason_arg:
-                revoked += "," + entry.reason_arg
     fields = (
         entry.status,
         format_time(entry.expires),
-        revoked,
+        _revocation_text(entry),
         serial_hex(entry.serial),
         escape_text(entry.filename),
         escape_text(entry.subject),
@@ -166,11 +182,59 @@ def format_line(entry):
     return "\t".join(fields) + "\n"
 
 
-def parse_line(line, path, number):
+def _revocation_text(entry: IndexEntry) -> str:
+    """The third column: ``<date>[,<reason>[,<value>]]`` as ``openssl ca``
+    writes it."""
+    if entry.revoked_at is None:
+        return ""
+    text = format_time(entry.revoked_at)
+    reason = entry.reason
+    if reason is None:
+        return text
+    if entry.invalidity_date is not None and reason in _TIME_FORM:
+        return f"{text},{_TIME_FORM[reason]},{generalized_time(entry.invalidity_date)}"
+    if entry.hold_instruction and reason is RevocationReason.certificate_hold:
+        return f"{text},{_HOLD},{entry.hold_instruction}"
+    return f"{text},{reason.index_name}"
+
+
+def generalized_time(value: datetime) -> str:
+    """``YYYYMMDDHHMMSSZ``, the form ``openssl ca`` gives a compromise time."""
+    return f"{to_utc(value):%Y%m%d%H%M%S}Z"
+
+
+@dataclass(frozen=True)
+class _Revocation:
+    reason: RevocationReason | None
+    invalidity_date: datetime | None
+    hold_instruction: str | None
+
+
+@lru_cache(maxsize=256)
+def _revocation_tail(tail: str) -> _Revocation:
+    """What follows the date in the third column (``keyCompromise``,
+    ``keyTime,20260101000000Z``...). ValueError naming what is wrong.
+    Cached: an index repeats a handful of reason texts."""
+    if not tail:
+        return _Revocation(None, None, None)
+    name, comma, value = tail.partition(",")
+    try:
+        reason, takes_value = index_reason(name)
+    except InputError as err:
+        raise ValueError(str(err)) from None
+    if takes_value != bool(value):
+        raise ValueError(f"reason {name!r} {'needs a' if takes_value else 'takes no'} "
+                         "second value")
+    if reason is RevocationReason.certificate_hold:
+        return _Revocation(reason, None, value or None)
+    return _Revocation(reason, parse_time(value) if value else None, None)
+
+
+def parse_line(line: str, path: str, number: int) -> IndexEntry:
     """The IndexEntry of one line; StoreError naming path and line if bad."""
     fields = line.split("\t", 5)
 
-    def bad(why):
+    def bad(why: str) -> StoreError:
         return StoreError(f"invalid line {number} in {path}: {why}")
 
     if len(fields) != 6:
@@ -182,26 +246,19 @@ def parse_line(line, path, number):
         raise bad(f"bad serial {serial!r}")
     try:
         expires_at = parse_time(expires)
-        revoked_at = reason = reason_arg = None
+        revoked_at, revocation = None, _Revocation(None, None, None)
         if revoked:
             when, dummy, tail = revoked.partition(",")
             revoked_at = parse_time(when)
-            reason, dummy, reason_arg = tail.partition(",")
-            reason, reason_arg = reason or None, reason_arg or None
+            revocation = _revocation_tail(tail)
     except ValueError as err:
         raise bad(str(err)) from None
     if status == REVOKED and revoked_at is None:
         raise bad("revoked entry without a revocation date")
-    return IndexEntry(
-        status,
-        expires_at,
-        revoked_at,
-        reason,
-        int(serial, 16),
-        subject,
-        reason_arg,
-        filename,
-    )
+    return IndexEntry(status=status, expires=expires_at, revoked_at=revoked_at,
+                      reason=revocation.reason, serial=int(serial, 16), subject=subject,
+                      filename=filename, invalidity_date=revocation.invalidity_date,
+                      hold_instruction=revocation.hold_instruction)
 
 
 def _read_text(path, missing_ok):
@@ -305,10 +362,10 @@ def index_serials(path):
     return {int(serial, 16) for _status, _expires, _revoked, serial in rows}
 
 
-def read_revoked(path, naive=False):
-    """(serial, revocation datetime, reason or None) of every revoked entry
-    of the index at ``path``, in file order, for building a CRL. Datetimes
-    are UTC: aware, or naive with ``naive`` (what cryptography stores).
+def read_revoked(path: str | os.PathLike, naive: bool = False) -> list[RevokedEntry]:
+    """A RevokedEntry (with ``expires``) for every revoked line of the index
+    at ``path``, in file order, for building a CRL. Datetimes are UTC:
+    aware, or naive with ``naive`` (what cryptography stores).
 
     Accepts and refuses the same files as ``read_index`` (StoreError naming
     the line), but matches the lines with one regular expression and builds
@@ -322,30 +379,46 @@ def read_revoked(path, naive=False):
     if not _rows_cover(text, rows):
         # Some line has an unusual shape: the exact parser accepts it or
         # names what is wrong with it.
-        return [(e.serial, e.revoked_at if not naive else e.revoked_at.replace(tzinfo=None),
-                 e.reason) for e in read_index(path) if e.status == REVOKED]
+        return [_revoked_entry(e, naive) for e in read_index(path) if e.status == REVOKED]
     out = []
     expiries = set()
-    for status, expires, revoked, serial in rows:
-        expiries.add(expires)
-        if status != REVOKED:
-            if revoked:
-                expiries.add(revoked.partition(",")[0])
-            continue
-        when, dummy, tail = revoked.partition(",")
-        try:
-            revoked_at = _time_of(when, tzinfo) if len(when) in (13, 15) and when[-1] == "Z" \
-                and when[:-1].isdigit() else parse_time(when)
-        except ValueError:
-            revoked_at = None
-        if revoked_at is None:
-            read_index(path)  # raises, naming the line
-            raise StoreError(f"invalid revocation time {when!r} in {path}")
-        out.append((int(serial, 16), revoked_at, tail.partition(",")[0] or None))
+    try:
+        for status, expires, revoked, serial in rows:
+            when, dummy, tail = revoked.partition(",")
+            revocation = _revocation_tail(tail)
+            if status != REVOKED:
+                expiries.add(expires)
+                if revoked:
+                    expiries.add(when)
+                continue
+            out.append(RevokedEntry(
+                int(serial, 16), _fast_time(when, tzinfo), revocation.reason,
+                _as_naive(revocation.invalidity_date) if naive else revocation.invalidity_date,
+                _fast_time(expires, tzinfo)))
+    except ValueError:  # a time or reason read_index would reject
+        read_index(path)  # raises, naming the line
+        raise StoreError(f"invalid revocation in {path}") from None
     if not _times_valid(expiries):  # a time read_index would reject
         read_index(path)  # raises, naming the line
         raise StoreError(f"invalid time in {path}")
     return out
+
+
+def _fast_time(text: str, tzinfo: timezone | None) -> datetime:
+    if len(text) in (13, 15) and text[-1] == "Z" and text[:-1].isdigit():
+        return _time_of(text, tzinfo)
+    value = parse_time(text)  # raises ValueError
+    return value if tzinfo is not None else value.replace(tzinfo=None)
+
+
+def _as_naive(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=None)
+
+
+def _revoked_entry(entry: IndexEntry, naive: bool) -> RevokedEntry:
+    convert = _as_naive if naive else (lambda value: value)
+    return RevokedEntry(entry.serial, convert(entry.revoked_at), entry.reason,
+                        convert(entry.invalidity_date), convert(entry.expires))
 
 
 def attr_path(path):
@@ -456,35 +529,62 @@ def append_entries(path, entries):
     return list(entries)
 
 
-def mark_revoked(path, serial, when, reason=None):
-    """Turn the entry for ``serial`` into a revoked one and return it.
-
-    ``when`` is the revocation time (datetime), ``reason`` a revocation
-    reason name or None. StoreError if the serial is not in the index or
-    already revoked; valid and expired entries may be revoked.
-    """
+def plan_change(path: str | os.PathLike, serial: int,
+                change: Callable[[IndexEntry], IndexEntry]) -> IndexChange:
+    """The whole index with the entry of ``serial`` replaced by
+    ``change(entry)`` (nothing is written; ``IndexChange.write`` does).
+    StoreError if the serial is not in the index; ``change`` raises to
+    refuse."""
     path = os.fspath(path)
-    if reason is not None:
-        reason = canonical_reason(reason)
     entries = read_index(path)
     for position, existing in enumerate(entries):
-        if existing.serial != serial:
-            continue
-        if existing.status == REVOKED:
-            raise StoreError(
-                f"serial {serial_hex(serial)} is already revoked "
-                f"(since {existing.revoked_at:%Y-%m-%d %H:%M:%S} UTC) in {path}"
-            )
-        updated = replace(
-            existing,
-            status=REVOKED,
-            revoked_at=to_utc(when),
-            reason=reason,
-            reason_arg=None,
-        )
-        entries[position] = updated
-        write_index(path, entries)
-        return updated
-    raise StoreError(
-        f"serial {serial_hex(serial)} is not in the certificate index {path}"
-    )
+        if existing.serial == serial:
+            entries[position] = change(existing)
+            return IndexChange(path, entries, position, existing)
+    raise StoreError(f"serial {serial_hex(serial)} is not in the certificate index {path}")
+
+
+def revoked(entry: IndexEntry, when: datetime, reason: RevocationReason | None,
+            invalidity_date: datetime | None = None) -> IndexEntry:
+    """``entry`` revoked at ``when``. StoreError if it already is; valid and
+    expired entries may be revoked."""
+    if entry.status == REVOKED:
+        raise StoreError(f"serial {serial_hex(entry.serial)} is already revoked "
+                         f"(since {entry.revoked_at:%Y-%m-%d %H:%M:%S} UTC)")
+    return replace(entry, status=REVOKED, revoked_at=to_utc(when), reason=reason,
+                   invalidity_date=to_utc(invalidity_date) if invalidity_date else None,
+                   hold_instruction=None)
+
+
+def released(entry: IndexEntry) -> IndexEntry:
+    """``entry`` valid again (a certificate taken off hold)."""
+    return replace(entry, status=VALID, revoked_at=None, reason=None, invalidity_date=None,
+                   hold_instruction=None)
+
+
+def mark_revoked(path: str | os.PathLike, serial: int, when: datetime,
+                 reason: RevocationReason | str | None = None) -> IndexEntry:
+    """Turn the entry for ``serial`` into a revoked one, write the index and
+    return the entry (see ``revoked``)."""
+    if reason is not None:
+        reason = RevocationReason.parse(reason)
+    return plan_change(path, serial, lambda entry: revoked(entry, when, reason)).write()
+
+
+def find_entry(path: str | os.PathLike, serial: int) -> IndexEntry | None:
+    """The entry of ``serial`` in the index at ``path`` (None if it has no
+    line, or no file), found without parsing the other lines."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        return None
+    text = _read_text(path, missing_ok=True)
+    digits = f"{serial:X}" if serial >= 0 else None
+    if digits is None:
+        return None
+    pattern = re.compile(rf"^[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t0*{digits}\t[^\n]*$",
+                         re.M | re.I)
+    match = pattern.search(text)
+    if match is None:
+        return None
+    number = text.count("\n", 0, match.start()) + 1
+    return parse_line(match.group(0).rstrip("\r"), path, number)

@@ -7,7 +7,10 @@ to a single CertificateRevocationListBuilder; adding entries one by one
 quadratic. The signed DER is kept, so callers do not re-encode the CRL.
 """
 
+from __future__ import annotations
+
 import datetime
+from typing import Iterable
 
 from ..dependencies import missing
 
@@ -17,6 +20,7 @@ except ImportError:
     x509 = missing()
 
 from ..errors import InputError
+from ..revocation import RevocationReason, RevokedEntry
 from .assemble import CRL, sign_builder
 
 _EARLIEST = datetime.datetime(1950, 1, 1)
@@ -29,38 +33,56 @@ def _naive_utc(when):
     return when
 
 
-def revoked_certificates(revoked):
-    """cryptography RevokedCertificate objects for (serial, revocation
-    datetime, reason flag or None) tuples, with the checks the builder's
-    setters make (positive serial of at most 159 bits, date from 1950)."""
-    reasons = {}
+def revoked_certificates(revoked: Iterable[RevokedEntry]) -> list:
+    """cryptography RevokedCertificate objects for the entries of a full
+    CRL, with the checks the builder's setters make (positive serial of at
+    most 159 bits, dates from 1950). The reason is left out for unspecified
+    (RFC 5280 §5.3.1: absent rather than unspecified); removeFromCRL, which
+    belongs in delta CRLs only, is refused."""
+    reasons: dict = {}
     made = []
     make = x509.RevokedCertificateBuilder
-    for serial, when, reason in revoked:
+    for entry in revoked:
+        serial = entry.serial
         if not isinstance(serial, int) or serial <= 0 or serial.bit_length() >= 160:
-            raise InputError("serial %r cannot be listed in a CRL (it must be positive and "
-                             "fit in 20 octets)" % (serial,))
-        if when.tzinfo is not None:
-            when = _naive_utc(when)
-        if when < _EARLIEST:
-            raise InputError("revocation date %s of serial %X is before 1950"
-                             % (when.isoformat(), serial))
-        if reason is None or reason == x509.ReasonFlags.unspecified:
-            extensions = []
-        else:
-            extensions = reasons.get(reason)
-            if extensions is None:
-                extensions = reasons[reason] = [
-                    x509.Extension(x509.CRLReason.oid, False, x509.CRLReason(reason))]
+            raise InputError(f"serial {serial!r} cannot be listed in a CRL (it must be positive "
+                             "and fit in 20 octets)")
+        when = _checked_date(entry.revoked_at, serial, "revocation")
+        extensions = _reason_extensions(reasons, entry.reason)
+        if entry.invalidity_date is not None:
+            invalid = _checked_date(entry.invalidity_date, serial, "invalidity")
+            extensions = extensions + [x509.Extension(
+                x509.InvalidityDate.oid, False, x509.InvalidityDate(invalid))]
         # The constructor takes the values the setters would store; it is
         # the setters' per-entry copying that makes them slow here.
         made.append(make(serial, when, extensions).build())
     return made
 
 
+def _checked_date(when: datetime.datetime, serial: int, what: str) -> datetime.datetime:
+    if when.tzinfo is not None:
+        when = _naive_utc(when)
+    if when < _EARLIEST:
+        raise InputError(f"{what} date {when.isoformat()} of serial {serial:X} is before 1950")
+    return when
+
+
+def _reason_extensions(cache: dict, reason: RevocationReason | None) -> list:
+    """The entry extensions for ``reason``, one shared list per reason."""
+    extensions = cache.get(reason)
+    if extensions is None:
+        if reason is not None and reason.delta_only:
+            raise InputError(f"reason {reason} cannot appear in a full CRL (RFC 5280 "
+                             "§5.3.1: delta CRLs only)")
+        extensions = cache[reason] = [] if reason in (None, RevocationReason.unspecified) \
+            else [x509.Extension(x509.CRLReason.oid, False,
+                                 x509.CRLReason(x509.ReasonFlags(reason.value)))]
+    return extensions
+
+
 def build_crl(*, signer, issuer, issuer_key_id, crl_number, this_update, next_update, revoked,
               alt_signer=None):
-    """``revoked``: iterable of (serial, revocation datetime, reason flag or None).
+    """``revoked``: iterable of RevokedEntry.
     ``alt_signer``: a catalyst CA's PQC key, adding the alternative signature."""
     return build_crl_der(signer=signer, issuer=issuer, issuer_key_id=issuer_key_id,
                          crl_number=crl_number, this_update=this_update,
