@@ -24,6 +24,7 @@ script). QPKI_CRASH_RUNS and QPKI_CRASH_SEED change the defaults.
 
 import contextlib
 import io
+import json
 import os
 import random
 import signal
@@ -56,10 +57,11 @@ def _run_main(argv, cwd):
     return code, err.getvalue()
 
 
-def _fork_main(argv, cwd, delay=None):
+def _fork_main(argv, cwd, delay=None, before=None):
     """Run main(argv) in a forked child; SIGKILL it after ``delay`` seconds
-    (None: let it finish). Returns (killed, exit code or None, seconds it
-    ran: until it exited or was killed)."""
+    (None: let it finish). ``before``: called in the child first. Returns
+    (killed, exit code or None, seconds it ran: until it exited or was
+    killed)."""
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child: never return into pytest
@@ -69,6 +71,8 @@ def _fork_main(argv, cwd, delay=None):
             devnull = os.open(os.devnull, os.O_RDWR)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
+            if before is not None:
+                before()
             from qpki.cli.main import main
 
             code = main(argv)
@@ -329,3 +333,69 @@ def test_killing_the_real_console_script(harness, qpki_cli, tmp_path):
     result = qpki_cli("ca", "check", "--ca-dir", "ca", "--json")
     assert result.returncode == 0, result
     assert result.json()["valid"]
+
+
+def _die_at_the_audit_append():
+    """In the child: SIGKILL itself at the moment its operation appends its
+    audit records, i.e. after every file of the operation is written."""
+    from qpki.store import audit as store_audit
+
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    store_audit.append_records = die
+
+
+def _audit_ops(ca):
+    from qpki.store import audit as store_audit
+
+    return [json.loads(line)["op"] for line in
+            Path(store_audit.audit_path(ca)).read_text().splitlines()]
+
+
+@pytest.mark.parametrize("kind", ["issue", "batch", "revoke", "unhold", "crl"])
+def test_killed_between_its_files_and_its_audit_record(harness, kind):
+    """Issue 13, item 18: SIGKILL after the index (or CRL) is written and
+    before the audit record is appended. The next ordinary command completes
+    the record by itself: audit verify and ca check (no --repair) are clean."""
+    from qpki.ops.audit import audit_verify, coverage_gaps, walk_chain
+    from qpki.ops.check import ca_check
+    from qpki.store.ca_dir import CaDir
+
+    serial = harness.valid_serial()
+    if kind == "unhold":
+        code, err = _run_main(["cert", "revoke", serial, "--ca-dir", "ca", "--reason",
+                               "certificateHold"], harness.work)
+        assert code == 0, err
+    argv = {"issue": harness.command("issue"),
+            "batch": harness.command("issue") + ["--csr", harness.csr(), "--out-dir", "out"],
+            "revoke": ["cert", "revoke", serial, "--ca-dir", "ca", "--reason", "keyCompromise"],
+            "unhold": ["cert", "unhold", serial, "--ca-dir", "ca"],
+            "crl": ["crl", "gen", "--ca-dir", "ca"]}[kind]
+    logged = _audit_ops(harness.ca)
+    killed, dummy, dummy = _fork_main(argv, harness.work, before=_die_at_the_audit_append)
+    assert killed
+    # The kill landed where it claims: the change is on disk, its record is not.
+    assert _audit_ops(harness.ca) == logged
+    chain = walk_chain(str(harness.ca / "audit.log"))
+    if kind == "unhold":  # index valid again, the log still says held
+        assert "undone" in audit_verify(str(harness.ca))["reason"]
+    else:
+        assert coverage_gaps(CaDir(harness.ca), chain.records)
+
+    follow = ["cert", "issue", "--ca-dir", "ca", "--profile", "ec/tls-server", "--csr",
+              harness.csr()] if kind == "crl" else ["crl", "gen", "--ca-dir", "ca"]
+    code, err = _run_main(follow, harness.work)
+    assert code == 0, err
+    verdict = audit_verify(str(harness.ca))
+    assert verdict["valid"], verdict
+    checked = ca_check(str(harness.ca))
+    assert checked["valid"] and not checked["problems"], checked
+    # The record written ahead of the change completed the log, in place.
+    ops = _audit_ops(harness.ca)
+    expected = {"issue": ["cert.issue"], "batch": ["cert.issue"] * 2,
+                "revoke": ["cert.revoke"], "unhold": ["cert.unhold"], "crl": ["crl.gen"]}[kind]
+    assert ops[:len(logged)] == logged and ops[len(logged):-1] == expected, ops
+    from qpki.store.audit_pending import read_pending
+
+    assert not read_pending(harness.ca)

@@ -48,7 +48,7 @@ def revoked_certificates(revoked: Iterable[RevokedEntry]) -> list:
             raise InputError(f"serial {serial!r} cannot be listed in a CRL (it must be positive "
                              "and fit in 20 octets)")
         when = _checked_date(entry.revoked_at, serial, "revocation")
-        extensions = _reason_extensions(reasons, entry.reason)
+        extensions = _reason_extensions(reasons, entry.reason, serial)
         if entry.invalidity_date is not None:
             invalid = _checked_date(entry.invalidity_date, serial, "invalidity")
             extensions = extensions + [x509.Extension(
@@ -67,13 +67,13 @@ def _checked_date(when: datetime.datetime, serial: int, what: str) -> datetime.d
     return when
 
 
-def _reason_extensions(cache: dict, reason: RevocationReason | None) -> list:
+def _reason_extensions(cache: dict, reason: RevocationReason | None, serial: int) -> list:
     """The entry extensions for ``reason``, one shared list per reason."""
     extensions = cache.get(reason)
     if extensions is None:
         if reason is not None and reason.delta_only:
-            raise InputError(f"reason {reason} cannot appear in a full CRL (RFC 5280 "
-                             "§5.3.1: delta CRLs only)")
+            raise InputError(f"serial {serial:X} has reason {reason}, which cannot appear in a "
+                             "full CRL (RFC 5280 §5.3.1: delta CRLs only); release it from hold")
         extensions = cache[reason] = [] if reason in (None, RevocationReason.unspecified) \
             else [x509.Extension(x509.CRLReason.oid, False,
                                  x509.CRLReason(x509.ReasonFlags(reason.value)))]
