@@ -53,12 +53,12 @@ def _assert_refused(qpki_cli, work, tree_snapshot, diff_snapshots, revoked_ca="t
 
 def test_parent_is_recorded_and_its_revocation_stops_issuance(pki, qpki_cli, tree_snapshot,
                                                               diff_snapshots):
-    meta = json.loads((pki / "issuing" / "ca.meta.json").read_text())
-    assert meta["parent"] == "../root"
     qpki_cli(*ISSUE, cwd=pki, check=True)
     qpki_cli("cert", "revoke", _serial_of(pki / "issuing"), "--ca-dir", "root", "--reason",
              "keyCompromise", cwd=pki, check=True)
     _assert_refused(qpki_cli, pki, tree_snapshot, diff_snapshots)
+    meta = json.loads((pki / "issuing" / "ca.meta.json").read_text())
+    assert meta["parent"] == "../root"
 
 
 def test_a_revocation_only_in_the_parents_crl_stops_issuance(pki, qpki_cli, tree_snapshot,
