@@ -11,12 +11,12 @@ from qpki.store.index import (
     append_entry,
     format_line,
     format_time,
-    mark_revoked,
     parse_time,
     read_index,
     serial_hex,
     write_index,
 )
+from qpki.store.index_update import mark_revoked
 
 UTC = timezone.utc
 EXP = datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)

@@ -16,11 +16,11 @@ from qpki.store.dn_oneline import SHORT_NAMES, oneline
 from qpki.store.index import (
     append_entry,
     entry_for_certificate,
-    mark_revoked,
     read_index,
     serial_hex,
     write_index,
 )
+from qpki.store.index_update import mark_revoked
 from qpki.store.serials import new_serial, next_crl_number
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")

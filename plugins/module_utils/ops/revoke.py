@@ -22,7 +22,8 @@ from typing import Any
 
 from ..errors import InputError
 from ..revocation import RevocationReason
-from ..store.index import REVOKED, IndexEntry, plan_change, released, revoked, serial_hex
+from ..store.index import REVOKED, IndexEntry, serial_hex
+from ..store.index_update import plan_change, released, revoked
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
