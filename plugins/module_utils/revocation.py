@@ -15,8 +15,8 @@ This module imports nothing heavy: the CLI parser and the modules use it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from .errors import InputError
 
@@ -83,11 +83,11 @@ _BY_KEY = {_key(reason.value): reason for reason in RevocationReason}
 REASON_NAMES = tuple(reason.value for reason in RevocationReason)
 
 
-@dataclass(frozen=True, slots=True)
-class RevokedEntry:
+class RevokedEntry(NamedTuple):
     """One certificate to list in a CRL. Datetimes are UTC (naive ones are
     taken as UTC, which is what cryptography stores). ``expires`` is the
-    certificate's notAfter when known (not written to the CRL)."""
+    certificate's notAfter when known (not written to the CRL). A named
+    tuple: a CRL may hold 100,000 of them."""
 
     serial: int
     revoked_at: datetime

@@ -79,7 +79,7 @@ def check_invariants(ca_dir, allow_unrecorded=False):
             if name.endswith((".corrupt", ".rejected")):  # set aside by ca check --repair
                 continue
             data = path.read_bytes()
-            if name in (".lock", "audit.log", "audit.pending", "index.txt"):
+            if name in (".lock", "audit.log", "index.txt"):
                 continue
             assert data, "empty file %s" % path
             if name.endswith(".crt"):

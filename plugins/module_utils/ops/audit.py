@@ -171,7 +171,7 @@ def cert_problem(ca: CaDir, records: list[dict]) -> str | None:
     return None
 
 
-def issue_fields(authority, profile, cert) -> dict:
+def issue_record(authority, profile, cert) -> dict:
     """The record of one certificate signed by ``authority``."""
     return issue_records(authority, [profile], [cert_fields(cert)])[0]
 

@@ -3,9 +3,11 @@ completion of an operation that was killed before its records reached
 ``audit.log`` (issue 13, item 18).
 
 ``journaled(ca_path, records, change)``: the records go to ``audit.pending``
-(``fsync``), ``change()`` writes the CA's files, then the records are
-appended to ``audit.log`` and ``audit.pending`` is emptied. Callers hold the
-CA lock.
+(synced), ``change()`` writes the CA's files, then the records are appended
+to ``audit.log`` and ``audit.pending`` is marked done. Callers hold the CA
+lock. Every other append to the log (``ca check --repair``) first settles
+``audit.pending`` with ``complete_pending``: an open record must be compared
+with the log's last line, not with a line appended after it.
 
 ``complete_pending(ca)`` runs first in every operation that changes the CA
 (``audit.audit_ready``) and in ``ca check --repair``. For each pending

@@ -137,12 +137,12 @@ def _check_locked(ca, report, stale_age):
         ca.check_private_key_modes()
     except StoreError as exc:
         report.problem("%s; consider the key exposed" % exc)
+    _pending(ca, report)  # first: completing an operation may add an index line
     try:
         entries = read_index(ca.index)
     except StoreError as exc:
         report.problem(str(exc))
         return
-    _pending(ca, report)
     entries = _certificates(ca, ca_cert, ca_key, entries, report)
     _serial_file(ca, entries, report)
     _crls(ca, ca_cert, ca_key, report)
@@ -368,6 +368,10 @@ def _pending(ca, report):
         report.problem(f"{len(waiting)} audit record(s) of an interrupted operation wait in "
                        f"{PENDING_NAME} (the next operation on the CA completes them)",
                        lambda: report.notes.extend(audit_journal.complete_pending(ca)))
+    elif report.repair:
+        # Records already in the log but still marked open (the mark was
+        # lost): settle them before --repair appends anything after them.
+        audit_journal.complete_pending(ca)
 
 
 def _revocations(ca, ca_cert, entries, report):

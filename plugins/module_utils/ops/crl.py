@@ -66,7 +66,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
     with Authority(ca_dir, passphrase) as authority, ca_lock(authority.dir.path):
         ca = authority.dir
         audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
-        revoked = listed_entries(ca, read_revoked(ca.index, naive=True),
+        revoked = listed_entries(ca, read_revoked(ca.index, naive=True, with_expiry=drop_expired),
                                  previous_crl(ca, authority.cert.subject), now, drop_expired)
         number = next_crl_number(ca.path)
         # A catalyst CA (alt_signer) signs its CRL with both keys.

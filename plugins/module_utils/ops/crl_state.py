@@ -155,7 +155,7 @@ def crl_ensure(ca_dir, days=7, renew_before="1d", revocations=(), force=False,
         before = {e.serial for e in index if e.status == REVOKED}
         after = (before | {r.serial for r in to_revoke}) - set(to_release)
         if drop_expired:
-            after -= expired_to_drop(read_revoked(authority.dir.index, naive=True),
+            after -= expired_to_drop(read_revoked(authority.dir.index, with_expiry=True),
                                      previous_crl(authority.dir, authority.cert.subject), now)
         reasons, current = _crl_reasons(ca_dir, authority, after, renew_before, now)
     if force and not reasons:

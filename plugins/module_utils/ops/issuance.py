@@ -83,10 +83,10 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     serial = new_serial(used_serials(authority.dir))
     cert = sign_new(authority, profile, rendered, subject_public_key, serial, window,
                     alt_public_key)
-    from .audit import issue_fields  # hash-chained audit.log, written ahead: ops/audit_journal.py
+    from .audit import issue_record  # hash-chained audit.log, written ahead: ops/audit_journal.py
     from .audit_journal import journaled
 
-    journaled(authority.dir.path, [issue_fields(authority, profile, cert)],
+    journaled(authority.dir.path, [issue_record(authority, profile, cert)],
               lambda: record(authority.dir, cert))
     return cert
 

@@ -106,16 +106,23 @@ def _read_tail(fd, size):
     return data
 
 
+def _open_log(path: str) -> int:
+    """A read-only descriptor of the log; StoreError naming it if missing."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise StoreError(f"no audit log {path}") from None
+    except OSError as err:
+        raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
+
+
 def last_record(path):
     """(seq, hash) of the last line of the log, (0, GENESIS) for a missing or
     empty log. StoreError if the file ends in an incomplete line or its last
     line is not a sealed record."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return 0, GENESIS
-    except OSError as err:
-        raise StoreError("cannot read audit log %s: %s" % (path, err.strerror or err)) from err
+    fd = _open_log(path)
     try:
         size = os.fstat(fd).st_size
         if size == 0:
@@ -142,12 +149,7 @@ def last_record(path):
 def first_record(path: str) -> dict | None:
     """The record on line 1 of the log (None for an empty log). StoreError
     if the log is missing or line 1 is not a JSON object."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        raise StoreError(f"no audit log {path}") from None
-    except OSError as err:
-        raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
+    fd = _open_log(path)
     try:
         data, offset = b"", 0
         while b"\n" not in data:
@@ -182,12 +184,7 @@ def last_line(path: str) -> tuple[dict | None, bytes]:
     """(the record of the last complete line or None, the bytes after the
     last newline). StoreError if the log cannot be read or that line is not
     a JSON object."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        raise StoreError(f"no audit log {path}") from None
-    except OSError as err:
-        raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
+    fd = _open_log(path)
     try:
         data = _read_tail(fd, os.fstat(fd).st_size)
     finally:

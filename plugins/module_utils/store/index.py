@@ -342,10 +342,12 @@ def index_serials(path):
     return {int(serial, 16) for _status, _expires, _revoked, serial in rows}
 
 
-def read_revoked(path: str | os.PathLike, naive: bool = False) -> list[RevokedEntry]:
-    """A RevokedEntry (with ``expires``) for every revoked line of the index
-    at ``path``, in file order, for building a CRL. Datetimes are UTC:
-    aware, or naive with ``naive`` (what cryptography stores).
+def read_revoked(path: str | os.PathLike, naive: bool = False,
+                 with_expiry: bool = False) -> list[RevokedEntry]:
+    """A RevokedEntry for every revoked line of the index at ``path``, in
+    file order, for building a CRL; ``expires`` is filled in with
+    ``with_expiry``. Datetimes are UTC: aware, or naive with ``naive`` (what
+    cryptography stores).
 
     Accepts and refuses the same files as ``read_index`` (StoreError naming
     the line), but matches the lines with one regular expression and builds
@@ -359,7 +361,8 @@ def read_revoked(path: str | os.PathLike, naive: bool = False) -> list[RevokedEn
     if not _rows_cover(text, rows):
         # Some line has an unusual shape: the exact parser accepts it or
         # names what is wrong with it.
-        return [_revoked_entry(e, naive) for e in read_index(path) if e.status == REVOKED]
+        return [_revoked_entry(e, naive, with_expiry) for e in read_index(path)
+                if e.status == REVOKED]
     out = []
     expiries = set()
     try:
@@ -371,10 +374,15 @@ def read_revoked(path: str | os.PathLike, naive: bool = False) -> list[RevokedEn
                 if revoked:
                     expiries.add(when)
                 continue
+            if with_expiry:
+                expiry = _fast_time(expires, tzinfo)
+            else:
+                expiry = None
+                expiries.add(expires)
             out.append(RevokedEntry(
                 int(serial, 16), _fast_time(when, tzinfo), revocation.reason,
                 _as_naive(revocation.invalidity_date) if naive else revocation.invalidity_date,
-                _fast_time(expires, tzinfo)))
+                expiry))
     except ValueError:  # a time or reason read_index would reject
         read_index(path)  # raises, naming the line
         raise StoreError(f"invalid revocation in {path}") from None
@@ -395,10 +403,11 @@ def _as_naive(value: datetime | None) -> datetime | None:
     return None if value is None else value.replace(tzinfo=None)
 
 
-def _revoked_entry(entry: IndexEntry, naive: bool) -> RevokedEntry:
+def _revoked_entry(entry: IndexEntry, naive: bool, with_expiry: bool) -> RevokedEntry:
     convert = _as_naive if naive else (lambda value: value)
     return RevokedEntry(entry.serial, convert(entry.revoked_at), entry.reason,
-                        convert(entry.invalidity_date), convert(entry.expires))
+                        convert(entry.invalidity_date),
+                        convert(entry.expires) if with_expiry else None)
 
 
 def attr_path(path):
