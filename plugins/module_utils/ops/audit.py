@@ -30,6 +30,8 @@ import functools
 import hashlib
 import os
 import re
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..dependencies import missing
 
@@ -43,11 +45,17 @@ from ..store import audit as store_audit
 from ..store.audit import (CRL, INIT, INSTALL, ISSUE, RECOVER, REPAIR, REVOKE,  # noqa: F401
                            UNHOLD)
 from ..store.ca_dir import CaDir
-from ..store.index import read_index, serial_hex
+from ..store.index import IndexEntry, read_index, serial_hex
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from . import audit_replay
+
+if TYPE_CHECKING:  # annotations only: no import cycle, nothing loaded at run time
+    from cryptography import x509
+
+    from ..profiles.profile import Profile
+    from .authority import Authority
 
 
 # ---------------------------------------------------------------- record fields
@@ -171,12 +179,13 @@ def cert_problem(ca: CaDir, records: list[dict]) -> str | None:
     return None
 
 
-def issue_record(authority, profile, cert) -> dict:
+def issue_record(authority: Authority, profile: Profile | str, cert: x509.Certificate) -> dict:
     """The record of one certificate signed by ``authority``."""
     return issue_records(authority, [profile], [cert_fields(cert)])[0]
 
 
-def issue_records(authority, profiles, fields) -> list[dict]:
+def issue_records(authority: Authority, profiles: list[Profile | str],
+                  fields: list[dict]) -> list[dict]:
     """One record per certificate of a batch, from its ``cert_fields`` and
     its profile (same order). The time and the CA key references are the
     same for every record of the batch: they are computed once."""
@@ -192,7 +201,7 @@ def issue_records(authority, profiles, fields) -> list[dict]:
     return records
 
 
-def crl_record(authority, crl, number: int) -> dict:
+def crl_record(authority: Authority, crl: x509.CertificateRevocationList, number: int) -> dict:
     """CRL ``number`` signed by ``authority``."""
     fields = {
         "time": _now(), "op": CRL, "crl_number": int(number),
@@ -205,7 +214,7 @@ def crl_record(authority, crl, number: int) -> dict:
     return fields
 
 
-def ca_init_record(cert, meta: dict, **extra) -> dict:
+def ca_init_record(cert: x509.Certificate, meta: dict, **extra: object) -> dict:
     """The record of a CA's creation: its own certificate (self-signed, or
     signed by a parent, whose log records the issuance) and keys."""
     fields = {"time": _now(), "op": INIT}
@@ -216,12 +225,12 @@ def ca_init_record(cert, meta: dict, **extra) -> dict:
     return fields
 
 
-def log_ca_init(ca_path, cert, meta: dict) -> dict:
+def log_ca_init(ca_path: str | os.PathLike, cert: x509.Certificate, meta: dict) -> dict:
     """Start a new CA's log with the record of its creation."""
     return store_audit.append_record(ca_path, ca_init_record(cert, meta))
 
 
-def install_record(cert) -> dict:
+def install_record(cert: x509.Certificate) -> dict:
     """A renewed certificate for the same key and subject replaces ca.crt."""
     fields = {"time": _now(), "op": INSTALL}
     fields.update(cert_fields(cert))
@@ -229,7 +238,7 @@ def install_record(cert) -> dict:
     return fields
 
 
-def revoke_record(entry) -> dict:
+def revoke_record(entry: IndexEntry) -> dict:
     """The index now lists ``entry`` (an IndexEntry) as revoked."""
     record = {"time": _now(), "op": REVOKE, "serial": serial_hex(entry.serial),
               "subject": entry.subject, "reason": entry.reason.value if entry.reason else None,
@@ -239,7 +248,7 @@ def revoke_record(entry) -> dict:
     return record
 
 
-def unhold_record(entry, held_since) -> dict:
+def unhold_record(entry: IndexEntry, held_since: datetime) -> dict:
     """``entry``, on hold since ``held_since``, is valid again."""
     return {"time": _now(), "op": UNHOLD, "serial": serial_hex(entry.serial),
             "subject": entry.subject, "held_since": utc_text(held_since)}

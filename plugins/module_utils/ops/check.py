@@ -29,18 +29,20 @@ What a consistent CA directory looks like (the invariants):
    back to its last complete line by ``--repair``, which then records that
    it did so. A missing log or a broken chain is never repaired: that is
    evidence for a human.
-10. Every revocation reason in the index maps to an RFC 5280 reason, none
-   is removeFromCRL (delta CRLs only), and the next CRL would list every
-   serial the current CRL lists (``crl_entries``).
 8. Software key files under ``private/`` are not open to group/others
    (reported, never changed: an exposed CA key is an incident).
 9. No leftover ``.<name>.init-*`` staging directory beside the CA (left by a
    killed ``ca init``; it may hold an unused private key). ``--repair``
    removes those older than ``stale_age`` seconds.
+10. Every revocation reason in the index maps to an RFC 5280 reason, none
+   is removeFromCRL (delta CRLs only), and the next CRL would list every
+   serial the current CRL lists (``crl_entries``).
 
 Everything runs under the CA lock, so it is safe next to running
 operations. Repairs never sign anything (no key, PIN or passphrase needed).
 """
+
+from __future__ import annotations
 
 import os
 import shutil
@@ -358,7 +360,7 @@ def _write_hex_counter(path, value):
 
 # ------------------------------------------------------------------- audit
 
-def _pending(ca, report):
+def _pending(ca: CaDir, report: _Report) -> None:
     try:
         waiting = audit_journal.unlogged_pending(ca)
     except QpkiError as exc:
@@ -374,12 +376,12 @@ def _pending(ca, report):
         audit_journal.complete_pending(ca)
 
 
-def _revocations(ca, ca_cert, entries, report):
+def _revocations(ca: CaDir, ca_cert: x509.Certificate, entries: list, report: _Report) -> None:
     for entry in entries:
         if entry.reason is not None and entry.reason.delta_only:
             report.problem(f"serial {serial_hex(entry.serial)} in {ca.index.name} has reason "
-                           f"{entry.reason}, which only a delta CRL may carry (take it off "
-                           "hold with qpki cert unhold)")
+                           f"{entry.reason}, which only a delta CRL may carry (release it "
+                           "from hold: qpki cert unhold, or released_serials of qpki_crl)")
     try:
         listed_entries(ca, read_revoked(ca.index, naive=True),
                        previous_crl(ca, ca_cert.subject), utcnow())
@@ -430,7 +432,7 @@ def _audit(ca, report):
         report.problem("audit log: " + message, lambda k=kind, v=key: _recover(ca, k, v))
 
 
-def _missing_log(ca, path, report):
+def _missing_log(ca: CaDir, path: str, report: _Report) -> None:
     """No audit log: fail closed, unless the CA has signed nothing yet (a CA
     installed from a CSR by qpki 0.1.0 got its log at its first signature)."""
     signed = [p for p in (ca.crl_path(der=True), ca.crl_path(), ca.crlnumber) if p.exists()]
@@ -447,7 +449,7 @@ def _missing_log(ca, path, report):
                                                 "--repair before its first signature"))
 
 
-def _record_creation(ca, note):
+def _record_creation(ca: CaDir, note: str) -> None:
     cert = x509.load_pem_x509_certificate(ca.read_cert_pem())
     store_audit.append_record(ca.path, audit.ca_init_record(cert, ca.load_meta(), note=note))
 

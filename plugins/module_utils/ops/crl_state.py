@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
+from typing import Iterable
 
 from ..errors import InputError, StoreError
 from ..revocation import RevocationReason
@@ -40,7 +41,8 @@ class Revocation:
     invalidity_date: datetime.datetime | None = None
 
 
-def _normalise_revocations(revocations, now: datetime.datetime) -> list[Revocation]:
+def _normalise_revocations(revocations: Iterable[dict | str],
+                           now: datetime.datetime) -> list[Revocation]:
     wanted = []
     seen = set()
     for number, item in enumerate(revocations or ()):
@@ -60,7 +62,7 @@ def _normalise_revocations(revocations, now: datetime.datetime) -> list[Revocati
     return wanted
 
 
-def _time(value, where: str) -> datetime.datetime | None:
+def _time(value: object, where: str) -> datetime.datetime | None:
     """An aware datetime from ISO 8601 text (UTC when it names no zone)."""
     if value in (None, ""):
         return None
@@ -73,7 +75,7 @@ def _time(value, where: str) -> datetime.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def _normalise_releases(releases, wanted: list[Revocation]) -> list[int]:
+def _normalise_releases(releases: Iterable[str | int], wanted: list[Revocation]) -> list[int]:
     revoking = {item.serial for item in wanted}
     serials = []
     for serial in releases or ():
@@ -122,9 +124,11 @@ def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
     return reasons, describe_crl(crl)
 
 
-def crl_ensure(ca_dir, days=7, renew_before="1d", revocations=(), force=False,
-               check_mode=False, passphrase=None, now=None, releases=(),
-               drop_expired=False):
+def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | None = "1d",
+               revocations: Iterable[dict | str] = (), force: bool = False,
+               check_mode: bool = False, passphrase: bytes | str | None = None,
+               now: datetime.datetime | None = None, releases: Iterable[str | int] = (),
+               drop_expired: bool = False) -> dict:
     """Apply ``revocations`` ([{serial, reason, invalidity_date}]) and
     ``releases`` (serials to take off hold), and (re)generate the CRL when
     needed. Returns the CRL facts plus ``revoked`` (serials newly revoked),
@@ -188,7 +192,7 @@ def crl_ensure(ca_dir, days=7, renew_before="1d", revocations=(), force=False,
     return result
 
 
-def _not_issued(serial: int, ca_dir, index_path) -> InputError:
+def _not_issued(serial: int, ca_dir: str | os.PathLike, index_path: os.PathLike) -> InputError:
     return InputError(f"serial {serial_hex(serial)} was not issued by CA {ca_dir} "
                       f"(not in {index_path})")
 

@@ -58,7 +58,8 @@ def revocation_request(reason: RevocationReason | str,
     reason = RevocationReason.parse(reason)
     if reason.delta_only:
         raise InputError(f"reason {reason} belongs in delta CRLs only (RFC 5280 §5.3.1); "
-                         "to take a certificate off hold, use qpki cert unhold")
+                         "to take a certificate off hold, release it (qpki cert unhold, or "
+                         "released_serials of qpki_crl)")
     if invalidity_date is not None:
         if not reason.allows_invalidity_date:
             raise InputError(f"an invalidity date goes with keyCompromise or cACompromise, "
