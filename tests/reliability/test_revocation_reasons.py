@@ -70,10 +70,11 @@ def test_every_reason_round_trips_to_openssl(ca, qpki_cli):
     assert "verify OK" in checked.stdout + checked.stderr
 
 
-def _openssl_config(ca: Path) -> Path:
-    """An ``openssl ca`` configuration working on qpki's own CA directory."""
-    key = next((ca / "private").glob("ca.*.key"))
-    config = ca.parent / "openssl-ca.cnf"
+def _openssl_config(ca: Path, key: Path | None = None) -> Path:
+    """An ``openssl ca`` configuration working on the CA directory ``ca``
+    (qpki's own by default: its index, certificate and key file)."""
+    key = key or next((ca / "private").glob("ca.*.key"))
+    config = ca.parent / f"{ca.name}-openssl.cnf"
     config.write_text(f"""
 [ ca ]
 default_ca = qpki
@@ -82,12 +83,18 @@ database = {ca}/index.txt
 new_certs_dir = {ca}/certs
 certificate = {ca}/ca.crt
 private_key = {key}
-serial = {ca.parent}/openssl-serial
-crlnumber = {ca.parent}/openssl-crlnumber
+serial = {ca.parent}/{ca.name}-serial
+crlnumber = {ca.parent}/{ca.name}-crlnumber
 default_md = sha256
+default_days = 30
 default_crl_days = 1
+policy = loose
 unique_subject = no
+[ loose ]
+commonName = supplied
 """)
+    (ca.parent / f"{ca.name}-serial").write_text("1000\n")
+    (ca.parent / f"{ca.name}-crlnumber").write_text("01\n")
     return config
 
 
@@ -134,6 +141,43 @@ def test_index_lines_written_by_openssl_ca(ca, qpki_cli):
     assert qpki_cli("ca", "check", "--ca-dir", ca, "--repair").returncode == 0
     assert qpki_cli("ca", "check", "--ca-dir", ca).returncode == 0
     assert qpki_cli("audit", "verify", "--ca-dir", ca).returncode == 0
+
+
+def test_an_openssl_ca_index_reads_as_openssl_reads_it(tmp_path):
+    """A CA made and run by ``openssl ca`` alone: every revocation it writes
+    in its index reads in qpki as the entry ``openssl ca -gencrl`` makes of
+    it (reason, revocation date, invalidity date)."""
+    from qpki.store.index import read_revoked
+
+    ca = tmp_path / "openssl-ca"
+    (ca / "certs").mkdir(parents=True)
+    (ca / "index.txt").write_text("")
+    assert openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                   "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-subj", "/CN=OpenSSL CA",
+                   "-days", "30", cwd=ca).returncode == 0
+    config = _openssl_config(ca, ca / "ca.key")
+    for number, (args, dummy, dummy) in enumerate(OPENSSL_REVOCATIONS):
+        assert openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                       "-keyout", f"{number}.key", "-out", f"{number}.csr", "-subj",
+                       f"/CN=c{number}", cwd=ca).returncode == 0
+        assert openssl("ca", "-batch", "-config", config, "-in", f"{number}.csr", "-out",
+                       f"{number}.crt", cwd=ca).returncode == 0
+        assert openssl("ca", "-config", config, "-revoke", f"{number}.crt", *args,
+                       cwd=ca).returncode == 0
+    assert openssl("ca", "-config", config, "-gencrl", "-out", "ca.crl", cwd=ca).returncode == 0
+    theirs = {entry.serial_number: entry
+              for entry in x509.load_pem_x509_crl((ca / "ca.crl").read_bytes())}
+    ours = read_revoked(ca / "index.txt")
+    assert sorted(entry.serial for entry in ours) == sorted(theirs)
+    for entry in ours:
+        other = theirs[entry.serial]
+        assert entry.revoked_at == other.revocation_date_utc
+        extensions = {ext.oid: ext.value for ext in other.extensions}
+        reason = extensions.get(x509.CRLReason.oid)
+        assert (entry.reason.value if entry.reason else None) == (
+            reason.reason.value if reason else None)
+        invalid = extensions.get(x509.InvalidityDate.oid)
+        assert entry.invalidity_date == (invalid.invalidity_date_utc if invalid else None)
 
 
 def test_remove_from_crl_written_by_openssl_is_named_and_released(ca, qpki_cli):
