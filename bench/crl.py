@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import common
 
+
 def fill_index(index, count):
     from qpki.revocation import RevocationReason
     from qpki.store.index import IndexEntry, format_line

@@ -164,7 +164,7 @@ def test_no_signing_without_the_audit_log(pki, qpki_cli, tree_snapshot, diff_sna
         assert result.returncode == 1 and result.stderr.count("\n") == 1, result
         assert "audit.log" in result.stderr and "signs and revokes nothing" in result.stderr
     assert diff_snapshots(before, tree_snapshot(work / "ca")) == []
-    assert not [p for p in (work / "creds").rglob("*")]  # no credential file was written
+    assert not list((work / "creds").rglob("*"))  # no credential file was written
     # Not repairable: the log is evidence, restored from a backup or not at all.
     check = qpki_cli("ca", "check", "--ca-dir", "ca", "--repair", cwd=work)
     assert check.returncode == 1 and "audit" in check.stdout, check

@@ -42,8 +42,7 @@ except ImportError:
 
 from ..errors import InputError, QpkiError, StoreError
 from ..store import audit as store_audit
-from ..store.audit import (CRL, INIT, INSTALL, ISSUE, RECOVER, REPAIR, REVOKE,  # noqa: F401
-                           UNHOLD)
+from ..store.audit import CRL, INIT, INSTALL, ISSUE, REVOKE, UNHOLD
 from ..store.ca_dir import CaDir
 from ..store.index import IndexEntry, read_index, serial_hex
 from ..store.lock import ca_lock

@@ -120,7 +120,7 @@ def cut_torn_tail(ca: CaDir, note: str) -> bytes:
     removed = store_audit.drop_incomplete_tail(ca.path)
     if removed:
         store_audit.append_record(ca.path, {
-            "time": utc_text(utcnow()), "op": audit.REPAIR, "dropped_bytes": len(removed),
+            "time": utc_text(utcnow()), "op": store_audit.REPAIR, "dropped_bytes": len(removed),
             "dropped_sha256": audit.sha256_hex(removed), "note": note})
     return removed
 
@@ -156,7 +156,7 @@ def _already_logged(pending: list[dict], last: dict | None) -> int:
 
 
 def _subject_of(record: dict) -> str:
-    if record.get("op") == audit.CRL:
+    if record.get("op") == store_audit.CRL:
         return f"CRL {record.get('crl_number')}"
     return f"serial {record.get('serial')}"
 
@@ -164,18 +164,18 @@ def _subject_of(record: dict) -> str:
 def _present(ca: CaDir, records: list[dict]) -> list[dict]:
     """The records whose change is on disk (issuance completed if its
     certificate file is there)."""
-    issued = [r for r in records if r.get("op") == audit.ISSUE]
+    issued = [r for r in records if r.get("op") == store_audit.ISSUE]
     done_issues = _issues_present(ca, issued)
     made = []
     for record in records:
         op = record.get("op")
-        if op == audit.ISSUE:
+        if op == store_audit.ISSUE:
             ok = id(record) in done_issues
-        elif op in (audit.REVOKE, audit.UNHOLD):
+        elif op in (store_audit.REVOKE, store_audit.UNHOLD):
             ok = _index_state_present(ca, record)
-        elif op == audit.CRL:
+        elif op == store_audit.CRL:
             ok = _crl_present(ca, record)
-        elif op == audit.INSTALL:
+        elif op == store_audit.INSTALL:
             ok = _sha256_of(ca.cert) == record.get("fingerprint")
         else:
             ok = False
@@ -234,7 +234,7 @@ def _index_state_present(ca: CaDir, record: dict) -> bool:
     entry = find_entry(ca.index, int(record["serial"], 16))
     if entry is None:
         return False
-    if record["op"] == audit.UNHOLD:
+    if record["op"] == store_audit.UNHOLD:
         return entry.status != REVOKED
     return entry.status == REVOKED and entry.revoked_at is not None \
         and utc_text(entry.revoked_at) == record.get("revoked_at")

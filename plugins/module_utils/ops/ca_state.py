@@ -454,6 +454,7 @@ def _reinstall(ca_dir, target, cert, chain, check_mode, cert_where):
                          % (ca_dir, current.subject.rfc4514_string(), cert_where))
     if check_mode:
         return dict(_info(ca_dir), changed=True)
+
     def replace() -> None:
         write_file(target.cert, pem(cert))
         write_file(target.chain, pem(cert) + b"".join(pem(c) for c in chain))

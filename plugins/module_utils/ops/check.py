@@ -405,7 +405,7 @@ def _audit(ca, report):
         report.problem("audit log %s is broken at %s; not repaired (investigate: the log is "
                        "evidence)" % (path, chain.problem))
         return
-    if chain.records and not any(record.get("op") == audit.INIT for record in chain.records):
+    if chain.records and not any(record.get("op") == store_audit.INIT for record in chain.records):
         # The log of a CA installed from a CSR by qpki 0.1.0 starts with its
         # first operation: record the CA's creation now, saying so.
         report.problem(f"audit log {path} does not record the CA's creation (a CA installed "
@@ -455,19 +455,19 @@ def _record_creation(ca: CaDir, note: str) -> None:
 
 
 def _recover(ca, kind, value):
-    fields = {"time": utc_text(utcnow()), "op": audit.RECOVER}
+    fields = {"time": utc_text(utcnow()), "op": store_audit.RECOVER}
     if kind == "issue":
-        fields["recovered"] = audit.ISSUE
+        fields["recovered"] = store_audit.ISSUE
         try:
             cert = _load_cert_file(ca.cert_path(value.serial))
             fields.update(audit.cert_fields(cert))
         except (OSError, ValueError):
             fields.update(serial=serial_hex(value.serial), subject=value.subject)
     elif kind == "revoke":
-        fields.update(recovered=audit.REVOKE, serial=serial_hex(value.serial),
+        fields.update(recovered=store_audit.REVOKE, serial=serial_hex(value.serial),
                       subject=value.subject, reason=value.reason.value if value.reason else None,
                       revoked_at=utc_text(value.revoked_at))
     else:
-        fields.update(recovered=audit.CRL, crl_number=value)
+        fields.update(recovered=store_audit.CRL, crl_number=value)
     fields["note"] = "state found on disk without its audit record (qpki ca check --repair)"
     store_audit.append_record(ca.path, fields)
