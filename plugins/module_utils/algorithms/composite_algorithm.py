@@ -42,7 +42,7 @@ class CompositeAlgorithm(Algorithm):
     def describe_public_key(self, public_key):
         params = getattr(public_key, "params", None)
         if params is not None and getattr(params, "oid", None):
-            return "%s key" % params.name
+            return composite_key_text(public_key)
         return super().describe_public_key(public_key)
 
     def load_public_raw(self, data):
@@ -54,6 +54,15 @@ class CompositeAlgorithm(Algorithm):
         from .composite import CompositePrivateKey
 
         return CompositePrivateKey.from_private_bytes(self.params, data)
+
+
+def composite_key_text(public_key):
+    """"composite-mldsa65-ecdsa-p256 key", saying so when the key is in the
+    legacy (pre-draft-13) encoding."""
+    text = "%s key" % public_key.params.name
+    if getattr(public_key, "form", None) == "legacy":
+        text += " in the legacy pre-draft-13 encoding"
+    return text
 
 
 def composite_algorithms():

@@ -112,7 +112,7 @@ def run_cert(args):
         _read(args.cert, "certificate"), _read(args.ca, "CA certificate"),
         _read(args.untrusted, "untrusted certificates") if args.untrusted else None,
         _read(args.crl, "CRL") if args.crl else None, at=_when(args.at), where=args.cert,
-        classical_only=args.classical_only)
+        classical_only=args.classical_only, strict=args.strict)
     return result
 
 
@@ -141,7 +141,8 @@ def run_crl(args):
     if args.action == "info":
         return crl.crl_info(_read(args.crl, "CRL"), args.crl)
     return crl.crl_verify(_read(args.crl, "CRL"), _read(args.ca, "CA certificate"),
-                          at=_when(args.at), where=args.crl, classical_only=args.classical_only)
+                          at=_when(args.at), where=args.crl, classical_only=args.classical_only,
+                          strict=args.strict)
 
 
 def run_credential(args):
@@ -180,6 +181,13 @@ def run_key(args):
 
 
 def run_csr(args):
+    if args.action in ("info", "verify"):
+        from ..ops import csr
+
+        data = _read(args.csr, "CSR")
+        if args.action == "info":
+            return csr.csr_info(data, args.csr)
+        return csr.csr_verify(data, args.csr, strict=args.strict)
     from ..ops.key import csr_gen
 
     return csr_gen(args.out, args.cn, key_path=args.key, algorithm=args.algorithm,

@@ -27,6 +27,13 @@ def _passphrase(parser, what="the private key"):
                         help="environment variable holding the passphrase of %s" % what)
 
 
+def _strict(parser):
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse non-standard forms read from other tools (QPKI's "
+                             "pre-draft-13 composite, its catalyst CSR attributes, BER "
+                             "requests) even when they verify: exit 1")
+
+
 def _positive_int(text):
     try:
         number = int(text)
@@ -111,6 +118,7 @@ def build_parser():
     p.add_argument("--at", metavar="TIME", help="verification time (ISO 8601, default now)")
     p.add_argument("--classical-only", action="store_true",
                    help="ignore catalyst alternative signatures (verify like a legacy client)")
+    _strict(p)
 
     crl = groups.add_parser("crl", help="certificate revocation lists").add_subparsers(
         dest="action", metavar="ACTION", required=True)
@@ -129,6 +137,7 @@ def build_parser():
     p.add_argument("--at", metavar="TIME", help="also check thisUpdate/nextUpdate at TIME")
     p.add_argument("--classical-only", action="store_true",
                    help="ignore a catalyst alternative signature")
+    _strict(p)
 
     cred = groups.add_parser("credential", help="credentials (key + certificate)").add_subparsers(
         dest="action", metavar="ACTION", required=True)
@@ -175,6 +184,11 @@ def build_parser():
     p.add_argument("--alt-algorithm", help="catalyst CSR: algorithm of a new alternative key")
     p.add_argument("--alt-key-out", metavar="FILE", help="where to write the new alternative key")
     _passphrase(p)
+    p = _command(csr, "info", "describe a CSR (any algorithm, catalyst or composite)")
+    p.add_argument("csr", metavar="CSR")
+    p = _command(csr, "verify", "check a CSR's signature(s) (exit 1 when invalid)")
+    p.add_argument("csr", metavar="CSR")
+    _strict(p)
 
     hsm = groups.add_parser("hsm", help="HSM diagnostics").add_subparsers(
         dest="action", metavar="ACTION", required=True)

@@ -46,6 +46,10 @@ def render(args, result):
         return
     if "valid" in result:
         emit("%s: %s" % ("OK" if result["valid"] else "FAILED", result.get("reason") or "valid"))
+        for line in result.get("legacy_composite") or []:
+            emit("  legacy: %s" % line)
+        for line in result.get("non_standard") or []:
+            emit("  non-standard: %s" % line)
         repaired, problems = result.get("repaired") or [], result.get("problems") or []
         for item in repaired + (problems if len(problems) > 1 else []):  # ca check
             emit("  %s: %s" % ("repaired" if item in repaired else "problem", item))

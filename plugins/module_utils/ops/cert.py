@@ -13,6 +13,7 @@ except ImportError:
 from ..errors import InputError, VerificationError
 from ..store.metafile import utc_text
 from ..x509.parse import load_certificate, load_csr, public_key_of_csr
+from .legacy import legacy_verdict
 
 # Issuing and verifying need the CA, signer, profile and ASN.1
 # machinery; those modules are imported where they are used so that
@@ -183,9 +184,10 @@ def cert_info(cert_data, where):
 
 
 def cert_verify(cert_data, ca_data, untrusted_data=None, crl_data=None, at=None,
-                where="certificate", classical_only=False):
+                where="certificate", classical_only=False, strict=False):
     """Validate a certificate; catalyst alternative signatures are checked
-    too unless ``classical_only`` (verify like a legacy client)."""
+    too unless ``classical_only`` (verify like a legacy client). ``strict``
+    refuses the legacy (pre-draft-13) composite form anywhere on the path."""
     from ..x509.parse import load_certificates, load_crl
     from ..x509.verify import verify_certificate
 
@@ -195,7 +197,8 @@ def cert_verify(cert_data, ca_data, untrusted_data=None, crl_data=None, at=None,
     crls = [load_crl(crl_data, "--crl")] if crl_data else []
     result = verify_certificate(cert, trusted, untrusted, crls, at=at,
                                 classical_only=classical_only)
-    return {"changed": False, "valid": result.valid, "reason": result.reason,
-            "revoked": result.revoked, "path": result.path, "details": result.details,
-            "classical_only": classical_only,
-            "at": utc_text(at or datetime.datetime.now(datetime.timezone.utc))}
+    return legacy_verdict({"changed": False, "valid": result.valid, "reason": result.reason,
+                           "revoked": result.revoked, "path": result.path,
+                           "details": result.details, "classical_only": classical_only,
+                           "at": utc_text(at or datetime.datetime.now(datetime.timezone.utc))},
+                          result.legacy, strict)

@@ -91,12 +91,14 @@ def crl_info(crl_data, where):
     return describe_crl(load_crl(crl_data, where))
 
 
-def crl_verify(crl_data, ca_data, at=None, where="CRL", classical_only=False):
+def crl_verify(crl_data, ca_data, at=None, where="CRL", classical_only=False, strict=False):
+    """Check a CRL against its CA; ``strict`` refuses the legacy composite form."""
     from ..x509.verify import verify_crl
+    from .legacy import legacy_verdict
 
     crl = load_crl(crl_data, where)
     issuers = load_certificates(ca_data, "--ca")
     result = verify_crl(crl, issuers[0], at=at, check_time=at is not None,
                         classical_only=classical_only)
-    return {"changed": False, "valid": result.valid, "reason": result.reason,
-            "details": result.details}
+    return legacy_verdict({"changed": False, "valid": result.valid, "reason": result.reason,
+                           "details": result.details}, result.legacy, strict)

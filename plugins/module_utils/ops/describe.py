@@ -137,7 +137,20 @@ def _hybrid_fields(obj):
             out["alt_signature_algorithm"] = "malformed"
     if values:
         out.setdefault("hybrid", "catalyst")
+    add_composite_form(out, obj)
     return out
+
+
+def add_composite_form(out, obj):
+    """Add ``composite_form`` ("draft-13" or "legacy") and ``legacy_composite``
+    (what is legacy, in words) to ``out`` for an object with a composite key
+    or signature; nothing for any other object."""
+    from ..x509.legacy import composite_form, legacy_findings
+
+    form = composite_form(obj)
+    if form is not None:
+        out.setdefault("hybrid", "composite")
+        out.update(composite_form=form, legacy_composite=legacy_findings(obj))
 
 
 def describe_crl(crl):

@@ -17,12 +17,21 @@ CRLs carry 73 and 74 among their crlExtensions, the alternative signature
 covering the PreTBSCertList built the same way. Catalyst CSRs carry the
 three as attributes of the CertificationRequestInfo (the convention of
 BouncyCastle); there the alternative signature covers the request info
-with the 72 and 73 attributes in it and without the 74 attribute.
+with the 72 and 73 attributes in it and without the 74 attribute. That is
+the only form we write.
+
+QPKI (the Go tool) writes catalyst CSRs its own way, read here too: the
+same three values under non-standard attribute OIDs 2.16.840.1.101.2.1.2.100
+(public key), .101 (algorithm) and .102 (signature), its attributes not in
+DER order, and the alternative signature covering the request info WITHOUT
+any of the three (the DER of the info with only the other attributes).
 
 Everything is built and parsed with pyasn1; nothing here signs or verifies.
 pyasn1 is imported by the functions that use it: an ordinary certificate or
 request (no catalyst OID in it) is recognised without loading it.
 """
+
+from dataclasses import dataclass
 
 from ..dependencies import imported_later, missing
 
@@ -45,6 +54,39 @@ NAMES = {
     ALT_SIGNATURE_ALGORITHM: "altSignatureAlgorithm",
     ALT_SIGNATURE_VALUE: "altSignatureValue",
 }
+
+
+@dataclass(frozen=True)
+class CsrConvention:
+    """Where a catalyst CSR keeps its three values and what its alternative
+    signature covers: the request info without the attributes of
+    ``signed_without``."""
+
+    name: str
+    standard: bool
+    oids: "dict[str, str]"  # attribute OID -> the X.509 OID of the value it carries
+    signed_without: "tuple[str, ...]"
+
+
+STANDARD_CSR = CsrConvention(
+    "the X.509 OIDs 2.5.29.72-74 (BouncyCastle's attribute convention)", True,
+    {oid: oid for oid in NAMES}, (ALT_SIGNATURE_VALUE,))
+QPKI_CSR = CsrConvention(
+    "QPKI's non-standard OIDs 2.16.840.1.101.2.1.2.100-102", False,
+    {"2.16.840.1.101.2.1.2.100": SUBJECT_ALT_PUBLIC_KEY_INFO,
+     "2.16.840.1.101.2.1.2.101": ALT_SIGNATURE_ALGORITHM,
+     "2.16.840.1.101.2.1.2.102": ALT_SIGNATURE_VALUE},
+    ("2.16.840.1.101.2.1.2.100", "2.16.840.1.101.2.1.2.101", "2.16.840.1.101.2.1.2.102"))
+CSR_CONVENTIONS = (STANDARD_CSR, QPKI_CSR)
+
+
+@dataclass(frozen=True)
+class CsrCatalyst:
+    """The catalyst attributes of a request: their convention and values
+    (``values`` keyed by the X.509 OIDs 72/73/74, whatever the convention)."""
+
+    convention: CsrConvention
+    values: "dict[str, bytes]"
 
 
 def _without(structure, field):
@@ -153,10 +195,10 @@ def csr_attribute(oid, value):
 # Decoding
 # --------------------------------------------------------------------------
 
-def _decode_der(der, spec, what):
-    """Decode ``der`` and insist it is canonical DER, so that re-encoding
-    the parts kept in a PreTBS gives back exactly the signed bytes."""
-    from pyasn1.codec.der import decoder, encoder
+def _decode(der, spec, what):
+    """Decode ``der`` as ``spec``, whole (pyasn1's decoder also takes some
+    non-canonical forms, such as a SET OF out of order)."""
+    from pyasn1.codec.der import decoder
     from pyasn1.error import PyAsn1Error
 
     try:
@@ -165,8 +207,21 @@ def _decode_der(der, spec, what):
         raise InputError("malformed %s" % what) from None
     if rest:
         raise InputError("malformed %s: trailing data" % what)
+    return value
+
+
+def _require_der(value, der, what):
+    from pyasn1.codec.der import encoder
+
     if encoder.encode(value) != bytes(der):
         raise InputError("%s is not DER: its catalyst pre-image cannot be rebuilt" % what)
+
+
+def _decode_der(der, spec, what):
+    """Decode ``der`` and insist it is canonical DER, so that re-encoding
+    the parts kept in a PreTBS gives back exactly the signed bytes."""
+    value = _decode(der, spec, what)
+    _require_der(value, der, what)
     return value
 
 
@@ -238,15 +293,26 @@ def pre_tbs_certlist(tbs_der):
                     _pre_tbs_classes()["PreTBSCertList"](), "crlExtensions", "TBSCertList")
 
 
-def csr_info_without_alt_signature(info_der):
-    """DER CertificationRequestInfo without its altSignatureValue attribute:
-    what the alternative signature of a catalyst CSR covers."""
+def _decode_info(info_der, convention):
+    """A CertificationRequestInfo. The standard convention's pre-image is
+    the info itself less one attribute, so it must be DER; QPKI's is
+    re-encoded from parts, so its attribute order does not matter."""
+    from pyasn1_modules import rfc2986
+
+    info = _decode(info_der, rfc2986.CertificationRequestInfo(), "CertificationRequestInfo")
+    if convention.standard:
+        _require_der(info, info_der, "CertificationRequestInfo")
+    return info
+
+
+def csr_info_without_alt_signature(info_der, convention=STANDARD_CSR):
+    """DER CertificationRequestInfo less the attributes the alternative
+    signature does not cover: what that signature of a catalyst CSR signs."""
     from pyasn1.codec.der import encoder
     from pyasn1_modules import rfc2986
 
-    info = _decode_der(info_der, rfc2986.CertificationRequestInfo(),
-                       "CertificationRequestInfo")
-    kept = [a for a in info["attributes"] if str(a["type"]) != ALT_SIGNATURE_VALUE]
+    info = _decode_info(info_der, convention)
+    kept = [a for a in info["attributes"] if str(a["type"]) not in convention.signed_without]
     out = rfc2986.CertificationRequestInfo()
     for name in ("version", "subject", "subjectPKInfo"):
         out[name] = info[name]
@@ -256,10 +322,13 @@ def csr_info_without_alt_signature(info_der):
     return encoder.encode(out)
 
 
-# DER of the three OIDs of NAMES (06 03 55 1D 48..4A), written out so that
-# recognising an ordinary request does not load pyasn1.
+# DER of the attribute OIDs of every convention (06 03 55 1D 48..4A, 06 09
+# 60 86 48 01 65 02 01 02 64..66), written out so that recognising an
+# ordinary request does not load pyasn1.
 _OID_MARKERS = (b"\x06\x03\x55\x1d\x48", b"\x06\x03\x55\x1d\x49",
-                b"\x06\x03\x55\x1d\x4a")
+                b"\x06\x03\x55\x1d\x4a", b"\x06\x09\x60\x86\x48\x01\x65\x02\x01\x02\x64",
+                b"\x06\x09\x60\x86\x48\x01\x65\x02\x01\x02\x65",
+                b"\x06\x09\x60\x86\x48\x01\x65\x02\x01\x02\x66")
 
 
 def _may_hold_catalyst_oids(der):
@@ -268,23 +337,48 @@ def _may_hold_catalyst_oids(der):
     return any(marker in der for marker in _OID_MARKERS)
 
 
-def csr_attributes(info_der):
-    """``{oid: single value DER}`` of the catalyst attributes of a request."""
+def _convention_of(oid):
+    for convention in CSR_CONVENTIONS:
+        if oid in convention.oids:
+            return convention
+    return None
+
+
+def csr_catalyst(info_der):
+    """The CsrCatalyst of a request's info, or None for an ordinary request.
+    Attributes of two conventions in one request are refused."""
     if not _may_hold_catalyst_oids(bytes(info_der)):
-        return {}
+        return None
     from pyasn1_modules import rfc2986
 
-    info = _decode_der(info_der, rfc2986.CertificationRequestInfo(),
-                       "CertificationRequestInfo")
-    found = {}
+    info = _decode(info_der, rfc2986.CertificationRequestInfo(), "CertificationRequestInfo")
+    found, convention = {}, None
     for attribute in info["attributes"]:
         oid = str(attribute["type"])
-        if oid in NAMES:
-            if oid in found or len(attribute["values"]) != 1:
-                raise InputError("certificate request: %s must appear once with one value"
-                                 % NAMES[oid])
-            found[oid] = bytes(attribute["values"][0])
-    return found
+        this = _convention_of(oid)
+        if this is None:
+            continue
+        if convention is not None and this is not convention:
+            raise InputError("certificate request mixes catalyst attributes of %s and of %s"
+                             % (convention.name, this.name))
+        convention = this
+        role = this.oids[oid]
+        if role in found or len(attribute["values"]) != 1:
+            raise InputError("certificate request: %s (%s) must appear once with one value"
+                             % (NAMES[role], oid))
+        found[role] = bytes(attribute["values"][0])
+    if convention is None:
+        return None
+    if convention.standard:
+        _require_der(info, info_der, "CertificationRequestInfo")  # its pre-image needs DER
+    return CsrCatalyst(convention, found)
+
+
+def csr_attributes(info_der):
+    """``{oid: single value DER}`` of the catalyst attributes of a request,
+    keyed by the X.509 OIDs (72, 73, 74) whatever the convention."""
+    found = csr_catalyst(info_der)
+    return found.values if found is not None else {}
 
 
 def extension_values(obj):

@@ -4,13 +4,16 @@ The alternative signature of a certificate or CRL (altSignatureValue, made
 with altSignatureAlgorithm) is checked over its PreTBS with the issuer's
 alternative public key, the issuer certificate's subjectAltPublicKeyInfo.
 A catalyst CSR's alternative signature is checked over its request info
-without the altSignatureValue attribute, with the key of its own
-subjectAltPublicKeyInfo attribute (proof of possession).
+without the altSignatureValue attribute (QPKI's convention: without any of
+its three attributes), with the key of its own subjectAltPublicKeyInfo
+attribute (proof of possession).
 
 The classical signature is checked elsewhere (signature.py); these
 functions only add the second check, and their messages say it is the
 alternative one that failed.
 """
+
+from dataclasses import dataclass
 
 from ..errors import InputError, QpkiError, VerificationError
 from . import catalyst
@@ -114,14 +117,32 @@ def verify_catalyst_csr(csr):
     """The alternative public key of a catalyst CSR after checking its
     alternative proof of possession, or None for an ordinary CSR. The
     classical self-signature is checked by signature.verify_csr_signature."""
+    found = check_catalyst_csr(csr)
+    return found.alt_public_key if found is not None else None
+
+
+@dataclass(frozen=True)
+class CatalystCsr:
+    """A catalyst CSR whose alternative signature verified."""
+
+    convention: "catalyst.CsrConvention"
+    alt_public_key: object
+    alt_signature_algorithm: str  # display name, e.g. "ML-DSA-65"
+
+
+def check_catalyst_csr(csr):
+    """A CatalystCsr after checking the alternative proof of possession of
+    ``csr`` (either attribute convention), or None for an ordinary CSR;
+    VerificationError when it does not verify."""
     info = csr.tbs_certrequest_bytes
     try:
-        values = catalyst.csr_attributes(info)
+        found = catalyst.csr_catalyst(info)
     except InputError as exc:
         raise VerificationError("certificate request %s: %s"
                                 % (describe_name(csr.subject), exc)) from None
-    if not values:  # an ordinary CSR (the common case: no name to describe)
+    if found is None:  # an ordinary CSR (the common case: no name to describe)
         return None
+    values = found.values
     what = "certificate request %s" % describe_name(csr.subject)
     try:
         alt_value = values.get(catalyst.SUBJECT_ALT_PUBLIC_KEY_INFO)
@@ -133,11 +154,11 @@ def verify_catalyst_csr(csr):
                                     "signature (no proof of possession)" % what)
         _oid, spki = catalyst.decode_alt_public_key(alt_value)
         key = public_key_from_spki(spki)
-        _check(values, lambda: catalyst.csr_info_without_alt_signature(info), key, what,
-               "requested")
+        label = _check(values, lambda: catalyst.csr_info_without_alt_signature(
+            info, found.convention), key, what, "requested")
     except InputError as exc:
         raise VerificationError("%s: %s" % (what, exc)) from None
-    return key
+    return CatalystCsr(found.convention, key, label)
 
 
 # --------------------------------------------------------------------------

@@ -103,9 +103,21 @@ def load_crl(data, where="input"):
 
 
 def load_csr(data, where="input"):
-    """One PKCS#10 certificate request from PEM or DER bytes."""
-    return _load(data, where, "certificate request",
-                 x509.load_pem_x509_csr, x509.load_der_x509_csr)
+    """One PKCS#10 certificate request from PEM or DER bytes; a BER request
+    that is not DER (QPKI's catalyst CSRs) is read through its DER
+    re-encoding (x509/csr_reencoded.py)."""
+    try:
+        return _load(data, where, "certificate request",
+                     x509.load_pem_x509_csr, x509.load_der_x509_csr)
+    except InputError:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise
+        from .csr_reencoded import load_reencoded_csr
+
+        csr = load_reencoded_csr(bytes(data))
+        if csr is None:
+            raise
+        return _parsed(csr, where, "certificate request")
 
 
 def read_bytes(path):
@@ -183,7 +195,8 @@ def csr_spki_der(csr):
 
 def public_key_from_spki(der):
     """A public key object for any SPKI we support: cryptography's own keys,
-    SlhDsaPublicKey, or CompositePublicKey when composite support exists."""
+    SlhDsaPublicKey, or CompositePublicKey when composite support exists (a
+    LegacyCompositePublicKey for the pre-draft-13 encoding, read only)."""
     try:
         return serialization.load_der_public_key(der)
     except (UnsupportedAlgorithm, ValueError):
@@ -193,6 +206,10 @@ def public_key_from_spki(der):
     if composite is not None:
         params = composite.params_by_oid(oid)
         if params is not None:
+            if composite.is_legacy_encoding(raw, params, "public key"):
+                from ..algorithms.composite_legacy import LegacyCompositePublicKey
+
+                return LegacyCompositePublicKey.from_bytes(params, raw)
             return composite.CompositePublicKey.from_bytes(params, raw)
     return load_spki(der)
 

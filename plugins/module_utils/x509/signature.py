@@ -118,7 +118,9 @@ def describe_public_key(public_key):
     """Short text naming a key type and size: "RSA-4096 key", "ML-DSA-87 key"."""
     params = getattr(public_key, "params", None)
     if params is not None and hasattr(params, "draft_name"):
-        return "%s key" % params.name
+        from ..algorithms.composite_algorithm import composite_key_text
+
+        return composite_key_text(public_key)
     algorithm = algorithm_for_public_key(public_key)
     if algorithm is not None:
         return algorithm.describe_public_key(public_key)
@@ -312,12 +314,18 @@ def _specs():
     return _SPECS
 
 
+def signed_spec():
+    """A pyasn1 spec for any signed object (certificate, CRL, request): its
+    signed body as raw bytes, its signatureAlgorithm and its signature."""
+    return _specs()["signed"]()
+
+
 def _outer_algorithm(der, what):
     from pyasn1.codec.der import decoder
     from pyasn1.error import PyAsn1Error
 
     try:
-        signed, rest = decoder.decode(der, asn1Spec=_specs()["signed"]())
+        signed, rest = decoder.decode(der, asn1Spec=signed_spec())
     except PyAsn1Error:
         raise InputError("malformed %s" % what) from None
     if rest:

@@ -26,6 +26,7 @@ from .chain import (PathSearch, authority_key_id, extension_value, is_self_issue
                     key_ids_compatible, subject_key_id)
 from .parse import load_certificate, load_crl, public_key_of_certificate
 from .catalyst_verify import add_crl_findings, add_path_findings
+from .legacy import legacy_findings
 from .signature import describe_name, verify_crl_signature
 
 MAX_PATHS_TRIED = 8
@@ -47,6 +48,8 @@ class VerifyResult:
     details  one line per failure found and per CRL consulted
     code     machine-readable reason: "ok", "expired", "revoked", "no_path", ...
     revocation_reason / revocation_date   from the CRL entry, when revoked
+    legacy   one line per object of the path (or CRL) in the legacy,
+             pre-draft-13 composite form (x509/legacy.py)
     """
 
     valid: bool
@@ -57,6 +60,7 @@ class VerifyResult:
     code: str = "ok"
     revocation_reason: "str | None" = None
     revocation_date: "datetime.datetime | None" = None
+    legacy: list = field(default_factory=list)
 
     def as_dict(self):
         data = asdict(self)
@@ -72,6 +76,7 @@ class _Findings:
         self.failures = []
         self.notes = []
         self.revocation = None  # (reason, date)
+        self.legacy = []
 
     def fail(self, code, message):
         self.failures.append((code, message))
@@ -80,12 +85,12 @@ class _Findings:
         subjects = [c.subject.rfc4514_string() for c in path]
         details = [m for dummy, m in self.failures] + self.notes
         if not self.failures:
-            return VerifyResult(True, "ok", subjects, False, details, "ok")
+            return VerifyResult(True, "ok", subjects, False, details, "ok", legacy=self.legacy)
         code, reason = min(self.failures, key=lambda f: _PRIORITY.index(f[0]))
         revoked = self.revocation is not None
         return VerifyResult(False, reason, subjects, revoked, details, code,
                             self.revocation[0] if revoked else None,
-                            self.revocation[1] if revoked else None)
+                            self.revocation[1] if revoked else None, self.legacy)
 
 
 # --------------------------------------------------------------------------
@@ -193,6 +198,7 @@ def crl_findings(crl, issuer, at, check_time, findings, classical_only=False):
         return False
     if not classical_only and not add_crl_findings(crl, issuer, findings):
         return False
+    findings.legacy.extend(legacy_findings(crl))
     if at < crl.last_update_utc:
         findings.fail("crl_not_yet_valid", "%s is not yet valid (thisUpdate %s)"
                       % (what, _stamp(crl.last_update_utc)))
@@ -243,6 +249,8 @@ def judge_path(path, crls, at, check_time, classical_only=False):
     findings = _Findings()
     if not classical_only:
         add_path_findings(path, findings)
+    for cert in path:
+        findings.legacy.extend(legacy_findings(cert))
     for index in range(1, len(path)):
         _check_issuer(path, index, findings)
     if check_time:
