@@ -126,19 +126,23 @@ def csr_verify(csr_data: bytes, where: str, strict: bool = False) -> dict:
     from .legacy import legacy_verdict
 
     csr = load_csr(csr_data, where)
-    details, valid, reason = [], True, "ok"
+    failures, details = [], []
     try:
         verify_csr_signature(csr)
         details.append("self-signature (%s) verified"
                        % signature_algorithm_name(csr.signature_algorithm_oid.dotted_string))
+    except VerificationError as exc:
+        failures.append(str(exc))
+    try:  # checked even when the self-signature fails, so both verdicts are shown
         found = check_catalyst_csr(csr)
         if found is not None:
             details.append("alternative signature (%s) verified with the requested "
                            "alternative key; attributes: %s"
                            % (found.alt_signature_algorithm, found.convention.name))
     except VerificationError as exc:
-        valid, reason = False, str(exc)
-    result = {"changed": False, "valid": valid, "reason": reason,
-              "subject": csr.subject.rfc4514_string(), "details": details}
+        failures.append(str(exc))
+    result = {"changed": False, "valid": not failures,
+              "reason": failures[0] if failures else "ok",
+              "subject": csr.subject.rfc4514_string(), "details": failures + details}
     non_standard = _non_standard(csr, _catalyst_fields(csr))
     return legacy_verdict(result, legacy_findings(csr), strict, non_standard)
