@@ -109,7 +109,8 @@ def test_constants_written_out_to_spare_pyasn1_match_it():
     from qpki.x509 import catalyst, signature
 
     assert list(catalyst._OID_MARKERS) == [
-        encoder.encode(univ.ObjectIdentifier(oid)) for oid in catalyst.NAMES]
+        encoder.encode(univ.ObjectIdentifier(oid))
+        for convention in catalyst.CSR_CONVENTIONS for oid in convention.oids]
     assert signature._SHA1 == str(rfc4055.id_sha1)
     assert signature._MGF1 == str(rfc4055.id_mgf1)
     assert signature._PSS_HASHES == {

@@ -46,9 +46,6 @@ except ImportError:
 
 from ..errors import InputError, VerificationError
 
-LEGACY_FORM = "legacy"
-DRAFT13_FORM = "draft-13"
-
 
 class _BitStringPair(univ.SequenceOf):
     """SEQUENCE SIZE (2) OF BIT STRING, as in the early composite drafts."""
@@ -172,7 +169,7 @@ class LegacyCompositePublicKey:
     """A composite public key in the legacy (pre-draft-13) encoding; it can
     verify legacy signatures and cannot be written out again."""
 
-    form = LEGACY_FORM
+    form = "legacy"  # what x509/legacy.py and the key descriptions report
 
     def __init__(self, params, construction: LegacyConstruction, mldsa_key, trad_key):
         self.params = params
@@ -230,8 +227,3 @@ class LegacyCompositePublicKey:
     def __repr__(self) -> str:
         return f"<LegacyCompositePublicKey {self.params.name}>"
 
-
-def composite_form(params, value: bytes, kind: str = "signature") -> str:
-    """``LEGACY_FORM`` when ``value`` (a composite signature or public key of
-    ``params``) is in the legacy encoding, else ``DRAFT13_FORM``."""
-    return LEGACY_FORM if is_legacy_encoding(value, params, kind) else DRAFT13_FORM

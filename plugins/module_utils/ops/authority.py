@@ -22,7 +22,8 @@ class Authority:
     def __init__(self, ca_dir, passphrase=None, need_signers=True):
         self.dir = CaDir(ca_dir)
         self.dir.require()
-        self.meta = self.dir.load_meta()
+        self.ca_meta = self.dir.load_ca_meta()  # every version; ``meta``: the active one
+        self.meta = self.ca_meta.active_meta()
         self.cert = load_certificate(_read(self.dir.cert), self.dir.cert)
         self.public_key = public_key_of_certificate(self.cert)
         self.key_id = _subject_key_id(self.cert, self.public_key)

@@ -169,7 +169,27 @@ def _ca_result(ca, cert, meta, changed):
 
 def ca_info(ca_dir):
     with Authority(ca_dir, need_signers=False) as authority:
-        return _ca_result(authority.dir, authority.cert, authority.meta, changed=False)
+        result = _ca_result(authority.dir, authority.cert, authority.meta, changed=False)
+        result.update(ca_versions(authority))
+        return result
+
+
+def ca_versions(authority):
+    """The metadata shape, the active version and every version (with its
+    certificate files) of an opened CA: QPKI's versioned shape, or the
+    seed's flat one read as a single version ``v1``."""
+    meta = authority.ca_meta
+    versions = []
+    for version in meta.versions.values():
+        entry = version.summary()
+        if meta.shape == "versioned":
+            certs = authority.dir.version_certs_dir(version.id)
+            entry["certificates"] = sorted(str(p) for p in certs.glob("*.pem")) \
+                if certs.is_dir() else []
+        else:
+            entry["certificates"] = [str(authority.dir.cert)]
+        versions.append(entry)
+    return {"metadata_shape": meta.shape, "active_version": meta.active, "versions": versions}
 
 
 def ca_export(ca_dir, bundle="ca", out=None):

@@ -2,7 +2,9 @@
 
 ::
 
-    ca.meta.json            profile, created, keys[{id, algorithm, storage}]
+    ca.meta.json            profile, created, keys[{id, algorithm, storage}] (seed), or
+                            QPKI's versioned shape (active, versions): see ``ca_meta``
+    versions/<id>/certs/    a version's CA certificate(s) (versioned shape)
     ca.crt                  CA certificate (PEM); chain.crt for a subordinate CA
     index.txt (+ .attr)     certificate database, see ``index``
     serial, crlnumber       hex counters, see ``serials``
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from .atomic import ensure_dir, write_file
+from .ca_meta import flat_ca_meta, is_versioned, versioned_ca_meta
 from .index import attr_path, serial_hex, write_index
 from .metafile import dump_json, load_json_object, ordered, utc_text
 from .names import safe_component, safe_relative_path
@@ -63,9 +66,15 @@ def check_ca_meta(meta, path):
     keys = meta.get("keys")
     if not isinstance(keys, list) or not keys:
         raise StoreError(f"invalid {path}: 'keys' must be a non-empty list")
+    check_keys(keys, path)
+
+
+def check_keys(keys, path, name="keys"):
+    """StoreError naming ``path`` unless every entry of the list ``keys``
+    is a key reference {id, algorithm, storage} with a unique id."""
     seen = set()
     for number, key in enumerate(keys):
-        where = f"keys[{number}]"
+        where = f"{name}[{number}]"
         if not isinstance(key, dict):
             raise StoreError(f"invalid {path}: {where} must be an object")
         for field in ("id", "algorithm"):
@@ -205,11 +214,23 @@ class CaDir:
         return self
 
     def load_meta(self):
-        """The parsed ``ca.meta.json`` (StoreError if missing or malformed)."""
+        """The seed-shaped view of ``ca.meta.json`` (profile, created, keys)
+        for the active version; StoreError if missing or malformed."""
+        return self.load_ca_meta().active_meta()
+
+    def load_ca_meta(self):
+        """The CaMeta model of ``ca.meta.json``, flat (seed) or versioned
+        (QPKI) shape; StoreError if missing or malformed."""
         self.require()
         meta = load_json_object(self.meta)
+        if is_versioned(meta):
+            return versioned_ca_meta(meta, self.meta)
         check_ca_meta(meta, self.meta)
-        return meta
+        return flat_ca_meta(meta)
+
+    def version_certs_dir(self, version_id):
+        """``versions/<id>/certs`` (QPKI's place for a version's certificates)."""
+        return self.path / "versions" / safe_component(version_id, "version") / "certs"
 
     def write_meta(self, meta):
         """Atomically write ``ca.meta.json``: the seed's keys first, in the

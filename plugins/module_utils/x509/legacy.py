@@ -15,6 +15,7 @@ from .signature import describe_name
 # ruled out without loading the composite tables.
 _COMPOSITE_ARC = "1.3.6.1.5.5.7.6."
 LEGACY_NOTE = "not a standard encoding: qpki reads it and never writes it"
+LEGACY, DRAFT13 = "legacy", "draft-13"  # values of ``composite_form``
 
 
 def _params(oid):
@@ -35,14 +36,14 @@ def _spki_of(obj):
 
 def _composite_parts(obj):
     """{part: legacy?} for the composite parts ("public key", "signature")
-    of a certificate, CRL or CSR."""
-    from ..algorithms.composite_legacy import is_legacy_encoding
-    from ..algorithms.spki import split_spki
-
+    of a certificate, CRL or CSR. Nothing is loaded for other objects."""
     parts = {}
     key_oid = getattr(obj, "public_key_algorithm_oid", None)
     params = _params(key_oid) if key_oid is not None else None
     if params is not None:
+        from ..algorithms.composite_legacy import is_legacy_encoding
+        from ..algorithms.spki import split_spki
+
         try:
             _oid, raw = split_spki(_spki_of(obj))
         except QpkiError:
@@ -50,6 +51,8 @@ def _composite_parts(obj):
         parts["public key"] = is_legacy_encoding(raw, params, "public key")
     params = _params(obj.signature_algorithm_oid)
     if params is not None:
+        from ..algorithms.composite_legacy import is_legacy_encoding
+
         parts["signature"] = is_legacy_encoding(obj.signature, params, "signature")
     return parts
 
@@ -64,12 +67,10 @@ def composite_form(obj):
     """``"legacy"`` when a composite part of ``obj`` is in the pre-draft-13
     form, ``"draft-13"`` when its composite parts are all draft-13, None
     when it has no composite key or signature."""
-    from ..algorithms.composite_legacy import DRAFT13_FORM, LEGACY_FORM
-
     parts = _composite_parts(obj)
     if not parts:
         return None
-    return LEGACY_FORM if any(parts.values()) else DRAFT13_FORM
+    return LEGACY if any(parts.values()) else DRAFT13
 
 
 def describe(obj):

@@ -1,0 +1,74 @@
+"""A CA directory that QPKI made, read through the qpki command line:
+``ca info`` shows its versioned metadata and active version, ``cert verify``
+checks its certificates and credentials against it (read only)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from qpki_vectors import QPKI
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
+
+AT = "2026-02-16T12:00:00Z"  # inside the CRL window (2026-02-14 .. 2026-02-21)
+
+
+@pytest.fixture
+def qpki_ca(tmp_path):
+    """A copy of QPKI's ECDSA CA directory (with its credentials)."""
+    shutil.copytree(QPKI / "ca-dirs/ecdsa", tmp_path / "qpki")
+    return tmp_path / "qpki"
+
+
+def issued_certificates(root):
+    return sorted((root / "ca/certs").glob("*.crt")) + sorted(
+        (root / "credentials").glob("*/versions/v1/certs/*.pem"))
+
+
+def test_ca_info_shows_the_active_version(qpki_ca, qpki_cli, tree_snapshot):
+    before = tree_snapshot(qpki_ca)
+    text = qpki_cli("ca", "info", "--ca-dir", qpki_ca / "ca", check=True).stdout
+    assert "subject: CN=Test ECDSA CA,O=ACME Corp,C=US" in text
+    assert "metadata shape: versioned" in text and "active version: v1" in text
+    info = qpki_cli("ca", "info", "--ca-dir", qpki_ca / "ca", "--json", check=True).json()
+    [version] = info["versions"]
+    assert (version["id"], version["status"], version["algorithms"]) == (
+        "v1", "active", ["ecdsa-p384"])
+    assert version["certificates"] == [str(qpki_ca / "ca/versions/v1/certs/ca.ecdsa-p384.pem")]
+    assert info["keys"] == [{"id": "default", "algorithm": "ecdsa-p384", "storage": {
+        "type": "software", "path": "versions/v1/keys/ca.ecdsa-p384.key"}}]
+    assert tree_snapshot(qpki_ca) == before
+
+
+def test_ca_info_on_our_own_ca_reads_one_version(qpki_cli):
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Flat Root", "--ca-dir",
+             "root", check=True)
+    info = qpki_cli("ca", "info", "--ca-dir", "root", "--json", check=True).json()
+    assert (info["metadata_shape"], info["active_version"]) == ("flat", "v1")
+    assert info["versions"][0]["profiles"] == ["ec/root-ca"]
+    assert info["versions"][0]["certificates"] == ["root/ca.crt"] == [info["cert_path"]]
+
+
+def test_cert_verify_accepts_every_certificate_of_the_qpki_ca(qpki_ca, qpki_cli):
+    certs = issued_certificates(qpki_ca)
+    assert len(certs) == 9  # 5 in certs/, 4 credentials
+    for cert in certs:
+        ours = qpki_cli("cert", "verify", cert, "--ca", qpki_ca / "ca/ca.crt", "--crl",
+                        qpki_ca / "ca/crl/ca.crl.der", "--at", AT, "--strict", "--json")
+        assert ours.returncode == 0 and ours.json()["valid"], ours
+        theirs = subprocess.run(
+            ["openssl", "verify", "-attime", "1771243200", "-crl_check", "-CAfile",
+             str(qpki_ca / "ca/ca.crt"), "-CRLfile", str(qpki_ca / "ca/crl/ca.crl"), str(cert)],
+            capture_output=True, text=True, check=False)
+        assert theirs.returncode == 0, theirs
+
+
+def test_crl_gen_without_the_key_fails_clearly_and_writes_nothing(qpki_ca, qpki_cli,
+                                                                  tree_snapshot):
+    before = tree_snapshot(qpki_ca, exclude=[".lock"])
+    done = qpki_cli("crl", "gen", "--ca-dir", qpki_ca / "ca")
+    assert done.returncode == 1
+    assert done.stderr == ("qpki: error: private key file not found: "
+                           f"{qpki_ca / 'ca/versions/v1/keys/ca.ecdsa-p384.key'}\n")
+    assert tree_snapshot(qpki_ca, exclude=[".lock"]) == before
