@@ -343,3 +343,26 @@ def test_what_qpki_writes_is_draft13_composite(tmp_path):
         assert reference_legacy_ok(der, issuer or der) == (False, False), name
         obj = {"crl": load_crl, "csr": load_csr}.get(name, load_certificate)(der)
         assert composite_form(obj) == "draft-13" and legacy_findings(obj) == [], name
+
+
+def test_damaged_ber_requests_give_only_one_line_errors():
+    from qpki.errors import QpkiError
+
+    der = der_of(QPKI_CSR_CATALYST)
+    variants = [der[:n] for n in range(0, len(der), 97)]
+    variants += [der[:n] + bytes([der[n] ^ 0xFF]) + der[n + 1:] for n in range(0, len(der), 61)]
+    outcomes = {"read": 0, "refused": 0}
+    for data in variants:
+        try:
+            csr = load_csr(data)
+        except InputError as exc:
+            assert "\n" not in str(exc)
+            outcomes["refused"] += 1
+            continue
+        outcomes["read"] += 1
+        for check in (verify_csr_signature, check_catalyst_csr):
+            try:
+                check(csr)
+            except QpkiError as exc:
+                assert "\n" not in str(exc)
+    assert outcomes["refused"] > 0 and outcomes["read"] > 0

@@ -11,9 +11,9 @@ keys and signature values as DER
 one draft to the next.  Some tools still emit that form.
 
 ``is_legacy_encoding`` and the ``parse_*`` functions recognise and split the
-structure.  Signatures are verified only for the constructions pinned down
-in ``LEGACY_CONSTRUCTIONS``: the one QPKI (the Go tool) uses for its
-certificates, CRLs and CSRs under the draft-13 OIDs
+structure.  Signatures are verified only under a construction that is
+known for the OID (``legacy_construction``): the one QPKI (the Go tool)
+uses for its certificates, CRLs and CSRs under the draft-13 OIDs
 
     M = DER(composite signature OID) || to-be-signed bytes
     ML-DSA component: pure ML-DSA over M, empty context
@@ -137,11 +137,6 @@ class LegacyConstruction:
     curve: type
     trad_hash: type
 
-    @property
-    def description(self) -> str:
-        return (f"{self.producer}'s pre-draft-13 composite (DER(OID) || data, "
-                f"SEQUENCE OF two BIT STRINGs; not a standard encoding)")
-
 
 def _constructions() -> "dict[str, LegacyConstruction]":
     # QPKI's three pairs, under the draft-13 OIDs (internal/ca/issue_composite.go,
@@ -226,4 +221,3 @@ class LegacyCompositePublicKey:
 
     def __repr__(self) -> str:
         return f"<LegacyCompositePublicKey {self.params.name}>"
-

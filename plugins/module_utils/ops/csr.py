@@ -28,20 +28,6 @@ def _attribute_name(oid: str) -> str:
     return _ATTRIBUTE_NAMES.get(oid, oid)
 
 
-def _key_name(csr) -> str:
-    from ..algorithms.registry import algorithm_for_public_key
-
-    try:
-        key = public_key_of_csr(csr)
-    except QpkiError:
-        return csr.public_key_algorithm_oid.dotted_string
-    algorithm = algorithm_for_public_key(key)
-    if algorithm is not None:
-        return algorithm.name
-    params = getattr(key, "params", None)
-    return params.name if params is not None else type(key).__name__
-
-
 def _catalyst_fields(csr) -> dict:
     """Convention and attribute OIDs of a catalyst request (not verified)."""
     from ..x509 import catalyst
@@ -87,7 +73,7 @@ def _non_standard(csr, catalyst_fields: dict) -> "list[str]":
 
 def describe_csr(csr) -> dict:
     from ..x509.signature import signature_algorithm_name
-    from .describe import _extension_text, _oid_name, add_composite_form
+    from .describe import _extension_text, _oid_name, _public_key_name, add_composite_form
 
     try:
         extensions = [{"name": _oid_name(e.oid), "critical": e.critical,
@@ -98,7 +84,7 @@ def describe_csr(csr) -> dict:
     result = {
         "changed": False,
         "subject": csr.subject.rfc4514_string(),
-        "public_key_algorithm": _key_name(csr),
+        "public_key_algorithm": _public_key_name(csr, public_key_of_csr),
         "signature_algorithm": signature_algorithm_name(csr.signature_algorithm_oid.dotted_string),
         "extensions": extensions,
         "attributes": [{"oid": a.oid.dotted_string, "name": _attribute_name(a.oid.dotted_string)}

@@ -26,9 +26,10 @@ def _oid_name(oid):
     return name
 
 
-def _public_key_name(cert):
+def _public_key_name(cert, key_of=public_key_of_certificate):
+    """Registry name of the key of a certificate (or, with ``key_of``, a CSR)."""
     try:
-        key = public_key_of_certificate(cert)
+        key = key_of(cert)
     except Exception:  # an unknown key type still gets described by OID
         return cert.public_key_algorithm_oid.dotted_string
     algorithm = algorithm_for_public_key(key)

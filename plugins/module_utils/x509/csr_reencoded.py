@@ -41,6 +41,16 @@ class ReencodedCsr:
     def tbs_certrequest_bytes(self) -> bytes:
         return self._tbs
 
+    # Named here (not only through __getattr__) so that parse.py checks them
+    # on loading as it does for cryptography's own objects.
+    @property
+    def subject(self):
+        return self._csr.subject
+
+    @property
+    def extensions(self):
+        return self._csr.extensions
+
     @property
     def is_signature_valid(self) -> bool:
         from ..errors import VerificationError
@@ -58,6 +68,8 @@ class ReencodedCsr:
         return pem_armor(self._der, "CERTIFICATE REQUEST")
 
     def __getattr__(self, name):
+        if name.startswith("_"):  # e.g. _csr itself while unpickling: no recursion
+            raise AttributeError(name)
         return getattr(self._csr, name)
 
     def __repr__(self) -> str:
@@ -98,7 +110,7 @@ def load_reencoded_csr(data: bytes) -> "ReencodedCsr | None":
         signed, rest = decoder.decode(der, asn1Spec=signed_spec())
         request, rest2 = decoder.decode(der, asn1Spec=rfc2986.CertificationRequest())
         canonical = encoder.encode(request)
-    except (PyAsn1Error, OverflowError, TypeError, ValueError):
+    except (PyAsn1Error, OverflowError, RecursionError, TypeError, ValueError):
         return None
     if rest or rest2 or canonical == der:
         return None  # trailing data, or DER that cryptography refused for another reason

@@ -157,6 +157,7 @@ def request_info(subject_name, spki_value, attributes_der):
 
 
 def tlv(tag, content):
+    """A DER element (written here: the vectors are made without qpki's code)."""
     size = len(content)
     if size < 0x80:
         return bytes((tag, size)) + content
