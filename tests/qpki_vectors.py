@@ -81,7 +81,7 @@ def spki_of(der):
 
 def csr_attribute_values(der):
     """{attribute OID: its single value's DER} of a request."""
-    request, _ = decoder.decode(der, asn1Spec=rfc2986.CertificationRequest())
+    request, dummy = decoder.decode(der, asn1Spec=rfc2986.CertificationRequest())
     return {str(a["type"]): bytes(a["values"][0])
             for a in request["certificationRequestInfo"]["attributes"]}
 
@@ -89,7 +89,7 @@ def csr_attribute_values(der):
 def qpki_alt_public_key(der):
     """The raw alternative public key in QPKI's 2.16.840.1.101.2.1.2.100 attribute."""
     value = csr_attribute_values(der)[QPKI_CATALYST_OIDS[0]]
-    spki, _ = decoder.decode(value, asn1Spec=rfc5280.SubjectPublicKeyInfo())
+    spki, dummy = decoder.decode(value, asn1Spec=rfc5280.SubjectPublicKeyInfo())
     return spki["subjectPublicKey"].asOctets()
 
 

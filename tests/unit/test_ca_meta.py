@@ -21,23 +21,18 @@ def _key(path="versions/v1/keys/ca.ecdsa-p384.key", algorithm="ecdsa-p384"):
 
 
 def versioned(**changes):
+    v1 = {"profiles": ["ec/root-ca"], "algos": ["ecdsa-p384"],
+          "created": "2026-01-01T00:00:00Z", "activated_at": "2026-01-01T00:00:00Z",
+          "archived_at": "2026-06-01T00:00:00Z", "keys": [_key()]}
+    v2 = {"profiles": ["hybrid/catalyst/root-ca"], "algos": ["ecdsa-p384", "ml-dsa-87"],
+          "created": "2026-05-01T00:00:00Z", "activated_at": "2026-06-01T00:00:00Z",
+          "cross_signed_by": ["v1"],
+          "keys": [dict(_key("versions/v2/keys/ca.ecdsa-p384.key"), id="classical"),
+                   dict(_key("versions/v2/keys/ca.ml-dsa-87.key", "ml-dsa-87"), id="pqc")]}
+    v3 = {"profiles": ["ml/root-ca"], "algos": ["ml-dsa-87"], "created": "2026-07-01T00:00:00Z",
+          "keys": [_key("versions/v3/keys/ca.ml-dsa-87.key", "ml-dsa-87")]}
     meta = {"subject": {"common_name": "Rotated CA"}, "created": "2026-01-01T00:00:00Z",
-            "active": "v2",
-            "versions": {
-                "v1": {"profiles": ["ec/root-ca"], "algos": ["ecdsa-p384"],
-                       "created": "2026-01-01T00:00:00Z", "activated_at": "2026-01-01T00:00:00Z",
-                       "archived_at": "2026-06-01T00:00:00Z", "keys": [_key()]},
-                "v2": {"profiles": ["hybrid/catalyst/root-ca"], "algos": ["ecdsa-p384", "ml-dsa-87"],
-                       "created": "2026-05-01T00:00:00Z", "activated_at": "2026-06-01T00:00:00Z",
-                       "cross_signed_by": ["v1"],
-                       "keys": [dict(_key("versions/v2/keys/ca.ecdsa-p384.key"), id="classical"),
-                                {"id": "pqc", "algorithm": "ml-dsa-87",
-                                 "storage": {"type": "software",
-                                             "path": "versions/v2/keys/ca.ml-dsa-87.key"}}]},
-                "v3": {"profiles": ["ml/root-ca"], "algos": ["ml-dsa-87"],
-                       "created": "2026-07-01T00:00:00Z",
-                       "keys": [_key("versions/v3/keys/ca.ml-dsa-87.key", "ml-dsa-87")]},
-            }}
+            "active": "v2", "versions": {"v1": v1, "v2": v2, "v3": v3}}
     meta.update(changes)
     return meta
 

@@ -54,7 +54,7 @@ SIGNED = [
     (MADE_LEGACY / "crl/ca.crl.der", MADE_LEGACY / "ca.crt"),
     (MADE_LEGACY / "leaf.csr", None),
 ]
-IDS = [f"{p.parent.name}/{p.name}" for p, _ in SIGNED]
+IDS = [f"{p.parent.name}/{p.name}" for p, dummy in SIGNED]
 CURVES = {"1.3.6.1.5.5.7.6.45": ec.SECP256R1, "1.3.6.1.5.5.7.6.46": ec.SECP384R1,
           "1.3.6.1.5.5.7.6.54": ec.SECP521R1}
 
@@ -180,7 +180,7 @@ def test_a_damaged_component_is_named(signed, issuer, component):
 
 def test_a_tbs_change_breaks_both_components():
     der = der_of(QPKI_LEAF)
-    cert, _ = decoder.decode(der, asn1Spec=rfc5280.Certificate())
+    cert, dummy = decoder.decode(der, asn1Spec=rfc5280.Certificate())
     cert["tbsCertificate"]["serialNumber"] = 3
     damaged = encoder.encode(cert)
     ca = load_certificate_file(QPKI_CA)
@@ -223,7 +223,7 @@ CATALYST_CSRS = [QPKI_CSR_CATALYST, MADE_CATALYST]
 def reference_qpki_catalyst_alt_ok(csr_der):
     """QPKI's alternative proof of possession, without qpki: ML-DSA (dilithium-py)
     over the DER request info with only the attributes other than .100-.102."""
-    request, _ = decoder.decode(csr_der, asn1Spec=rfc2986.CertificationRequest())
+    request, dummy = decoder.decode(csr_der, asn1Spec=rfc2986.CertificationRequest())
     info = request["certificationRequestInfo"]
     plain = rfc2986.CertificationRequestInfo()
     for name in ("version", "subject", "subjectPKInfo"):
@@ -233,9 +233,9 @@ def reference_qpki_catalyst_alt_ok(csr_der):
         plain["attributes"].setComponentByPosition(position, attribute)
     values = csr_attribute_values(csr_der)
     key_oid, alt_key, signature = (values[oid] for oid in QPKI_CATALYST_OIDS)
-    spki, _ = decoder.decode(key_oid, asn1Spec=rfc5280.SubjectPublicKeyInfo())
-    algorithm, _ = decoder.decode(alt_key, asn1Spec=rfc5280.AlgorithmIdentifier())
-    bits, _ = decoder.decode(signature, asn1Spec=univ.BitString())
+    spki, dummy = decoder.decode(key_oid, asn1Spec=rfc5280.SubjectPublicKeyInfo())
+    algorithm, dummy = decoder.decode(alt_key, asn1Spec=rfc5280.AlgorithmIdentifier())
+    bits, dummy = decoder.decode(signature, asn1Spec=univ.BitString())
     oid = str(algorithm["algorithm"])
     assert str(spki["algorithm"]["algorithm"]) == oid
     return ref.ML_DSA[oid].verify(spki["subjectPublicKey"].asOctets(), encoder.encode(plain),
@@ -273,7 +273,7 @@ def test_damaged_qpki_alternative_signature_is_refused(path):
 def test_damaged_qpki_classical_signature_is_refused(path):
     der = der_of(path)
     _tbs, _oid, signature = signed_parts(der)
-    r_s, _ = decoder.decode(signature)
+    r_s, dummy = decoder.decode(signature)
     r_s[0] = int(r_s[0]) ^ 1
     damaged = with_signature(der, encoder.encode(r_s))
     with pytest.raises(VerificationError, match="signature does not verify"):
@@ -282,7 +282,7 @@ def test_damaged_qpki_classical_signature_is_refused(path):
 
 def test_mixed_attribute_conventions_are_refused():
     der = der_of(QPKI_CSR_CATALYST)
-    request, _ = decoder.decode(der, asn1Spec=rfc2986.CertificationRequest())
+    request, dummy = decoder.decode(der, asn1Spec=rfc2986.CertificationRequest())
     info = request["certificationRequestInfo"]
     for attribute in info["attributes"]:
         if str(attribute["type"]) == "2.16.840.1.101.2.1.2.101":
@@ -291,14 +291,9 @@ def test_mixed_attribute_conventions_are_refused():
         csr_catalyst(encoder.encode(info))
 
 
-
 # --------------------------------------------------------------------------
 # What the CA makes of them, and what qpki writes itself
 # --------------------------------------------------------------------------
-
-def _der(path):
-    return der_of(path)
-
 
 def test_ca_issues_a_standard_catalyst_certificate_from_a_qpki_catalyst_csr(tmp_path):
     from qpki.ops.ca import ca_init
@@ -309,7 +304,7 @@ def test_ca_issues_a_standard_catalyst_certificate_from_a_qpki_catalyst_csr(tmp_
                         QPKI_CSR_CATALYST.read_bytes(), str(tmp_path / "leaf.crt"),
                         {"cn": "csr.catalyst.test.local"}, csr_where="catalyst.csr")
     assert issued["changed"]
-    leaf, root = _der(tmp_path / "leaf.crt"), _der(tmp_path / "root/ca.crt")
+    leaf, root = der_of(tmp_path / "leaf.crt"), der_of(tmp_path / "root/ca.crt")
     assert ref.classical_ok(leaf, root)
     assert ref.catalyst_alt_ok(leaf, root)  # X.509 §9.8 extensions, checked with dilithium-py
     extensions = {e.oid.dotted_string for e in load_certificate(leaf).extensions}
@@ -331,9 +326,9 @@ def test_what_qpki_writes_is_draft13_composite(tmp_path):
     crl = crl_gen(str(tmp_path / "root"))
     csr_gen(str(tmp_path / "c.csr"), "c.example.com", algorithm="composite-mldsa65-ecdsa-p256",
             key_out=str(tmp_path / "c.key"))
-    root = _der(tmp_path / "root/ca.crt")
-    signed = {"root": (root, root), "leaf": (_der(leaf["cert_path"]), root),
-              "crl": (_der(crl["paths"][0]), root), "csr": (_der(tmp_path / "c.csr"), None)}
+    root = der_of(tmp_path / "root/ca.crt")
+    signed = {"root": (root, root), "leaf": (der_of(leaf["cert_path"]), root),
+              "crl": (der_of(crl["paths"][0]), root), "csr": (der_of(tmp_path / "c.csr"), None)}
     for name, (der, issuer) in signed.items():
         tbs, oid, signature = signed_parts(der)
         key_oid, raw_key = spki_of(issuer or der)

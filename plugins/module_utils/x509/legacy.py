@@ -97,4 +97,3 @@ def legacy_findings(obj):
     producer = "%s's " % construction.producer if construction is not None else ""
     return ["%s: %s in %spre-draft-13 composite form (%s)"
             % (describe(obj), " and ".join(parts), producer, LEGACY_NOTE)]
-
