@@ -26,7 +26,8 @@ from qpki.ops.crl import crl_gen, crl_verify
 from qpki.ops.describe import describe_certificate
 from qpki.profiles.builtin_roles import role_definition
 from qpki.profiles.profile import Profile
-from qpki.signer.keyfile import read_private_key, write_private_key
+from qpki.signer.keyfile import read_private_key
+from qpki.store.private_key import write_private_key
 from qpki.signer.software import SoftwareSigner
 from qpki.x509.signature import verify_certificate_signature
 

@@ -9,7 +9,7 @@ import os
 
 from ..algorithms.registry import get_algorithm
 from ..errors import HsmError, InputError, StoreError
-from ..signer.keyfile import write_private_key
+from ..store.private_key import write_private_key
 from ..signer.software import SoftwareSigner
 
 

@@ -14,7 +14,7 @@ except ImportError:
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError
 from ..profiles.loader import load_profile
-from ..signer.keyfile import write_private_key
+from ..store.private_key import write_private_key
 from ..store.atomic import write_file
 from ..store.credential_dir import CredentialDir, make_credential_id
 from ..store.lock import ca_lock

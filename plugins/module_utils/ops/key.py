@@ -12,7 +12,8 @@ except ImportError:
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError
-from ..signer.keyfile import read_private_key, write_private_key
+from ..signer.keyfile import read_private_key
+from ..store.private_key import write_private_key
 from ..signer.software import SoftwareSigner
 from ..store.atomic import write_file
 from ..x509.csr import build_csr

@@ -114,12 +114,6 @@ def check_key_file_mode(path):
             % (path, mode))
 
 
-def write_private_key(path, key, passphrase=None):
-    from ..store.atomic import write_file
-
-    write_file(path, encode_private_key(key, passphrase), mode=0o600)
-
-
 def read_private_key(path, passphrase=None):
     try:
         check_key_file_mode(path)
