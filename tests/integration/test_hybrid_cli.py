@@ -87,7 +87,7 @@ def test_cert_verify_names_a_bad_alternative_signature(tmp_path, qpki_cli, catal
                                                   "ml-dsa-65")
         profile = load_profile("ec/tls-server")
         with ca_lock(issuing):
-            cert = issue(authority, profile, profile.render({"cn": "forged"}),
+            cert = issue(authority, profile, profile.render({"cn": "forged.example.com"}),
                          get_algorithm("ecdsa-p256").generate().public_key())
     (tmp_path / "forged.crt").write_bytes(cert.public_bytes(Encoding.PEM))
     assert openssl("verify", "-CAfile", "root/ca.crt", "-untrusted", "issuing/ca.crt",

@@ -95,7 +95,7 @@ def test_cert_ensure_issues_once(pki):
 
 
 @pytest.mark.parametrize("change, reason", [
-    (dict(values={"dns_names": ["www.example.com", "alt.example.com"]}),
+    (dict(values={"cn": "www.example.com", "dns_names": ["www.example.com", "alt.example.com"]}),
      "subjectAltName differs"),
     (dict(profile="ec/tls-client"), "extensions differ from the profile"),
     (dict(renew_before="400d"), "within renew_before"),

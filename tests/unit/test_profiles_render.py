@@ -60,10 +60,31 @@ def test_vars_override_the_csr():
     assert san_of(r).get_values_for_type(x509.DNSName) == ["var.example.com", "x.example.com"]
 
 
-def test_var_overrides_only_the_kind_it_names():
-    subject, sans = csr(cn="csr.example.com", dns=["d.example.com"])
+def test_a_name_given_by_the_operator_drops_every_csr_name():
+    """Issue 13 item 6: the CSR's extra SANs and subject attributes never join
+    names the operator gave (here only the CN)."""
+    subject, sans = csr(cn="csr.example.com", dns=["d.example.com"], ips=["8.8.8.8"], ous=["Evil"])
     r = load_profile("ec/tls-server").render({"cn": "var.example.com"}, csr_subject=subject, csr_sans=sans)
-    assert san_of(r).get_values_for_type(x509.DNSName) == ["var.example.com", "d.example.com"]
+    assert san_of(r).get_values_for_type(x509.DNSName) == ["var.example.com"]
+    assert san_of(r).get_values_for_type(x509.IPAddress) == []
+    assert r.subject.rfc4514_string() == "CN=var.example.com"
+
+
+def test_names_given_without_the_required_cn_say_why_the_csr_is_not_used():
+    subject, sans = csr(cn="csr.example.com", dns=["csr.example.com"])
+    with pytest.raises(ProfileError, match=r"^profile ec/tls-server: variable cn: required but not "
+                                           r"given \(the CSR's names are not used when names are "
+                                           r"given: dns_names\)$"):
+        load_profile("ec/tls-server").render({"dns_names": "x.example.com"},
+                                             csr_subject=subject, csr_sans=sans)
+
+
+def test_other_variables_do_not_stop_the_csr_names():
+    subject, sans = csr(cn="csr.example.com", dns=["csr.example.com"])
+    r = load_profile("ec/tls-server").render({"crl_url": "http://pki.example.com/ca.crl"},
+                                             csr_subject=subject, csr_sans=sans)
+    assert cn_of(r) == "csr.example.com"
+    assert san_of(r).get_values_for_type(x509.DNSName) == ["csr.example.com"]
 
 
 def test_required_cn_missing_everywhere():
@@ -97,8 +118,9 @@ def test_ambiguous_csr_value_for_single_value_variable():
     subject, sans = csr(cn="Alice", emails=["a@example.com", "b@example.com"])
     with pytest.raises(ProfileError, match="variable email takes one"):
         load_profile("ec/email").render({}, csr_subject=subject, csr_sans=sans)
-    # Giving the variable explicitly resolves it.
-    r = load_profile("ec/email").render({"email": "a@example.com"}, csr_subject=subject, csr_sans=sans)
+    # Giving the names explicitly resolves it.
+    r = load_profile("ec/email").render({"cn": "Alice", "email": "a@example.com"},
+                                        csr_subject=subject, csr_sans=sans)
     assert san_of(r).get_values_for_type(x509.RFC822Name) == ["a@example.com"]
     subject, dummy = csr(cn="Root", ous=["A", "B"])
     with pytest.raises(ProfileError, match="variable ou: the CSR subject has 2 ou values"):

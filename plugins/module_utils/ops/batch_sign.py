@@ -32,7 +32,7 @@ from ..errors import InputError
 from ..store.atomic import staged_files
 from ..store.dn_oneline import oneline
 from ..store.index import valid_entry
-from ..store.serials import new_serial, used_serials
+from ..store.serials import fresh_serials, used_serials
 from ..x509.certificate import utcnow, with_signature
 from ..x509.keyid import authority_key_identifier
 from . import audit
@@ -160,13 +160,8 @@ class Signing:
         self._used = used_serials(authority.dir)
         self.certs_dir = str(authority.dir.certs_dir)
 
-    def new_serials(self, count):
-        serials = []
-        for dummy in range(count):
-            serial = new_serial(self._used)
-            self._used.add(serial)
-            serials.append(serial)
-        return serials
+    def new_serials(self, count: int) -> list[int]:
+        return fresh_serials(self._used, count)
 
     def sign_cert(self, item, serial):
         """Sign one Prepared item with ``serial``: its Certificate; nothing

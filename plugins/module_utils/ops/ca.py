@@ -4,13 +4,6 @@ import os
 import shutil
 import tempfile
 
-from ..dependencies import missing
-
-try:
-    from cryptography import x509
-except ImportError:
-    x509 = missing()
-
 from ..errors import InputError, StoreError
 from ..profiles.loader import load_profile
 from ..store.atomic import write_file
@@ -21,7 +14,7 @@ from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
 from .ca_keys import KeyRequest
 from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
-from .issuance import fingerprint, pem, signature_options, validity_window
+from .issuance import check_can_issue, fingerprint, pem, signature_options, validity_window
 
 
 def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
@@ -50,24 +43,12 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
 
     parent = Authority(parent_dir, parent_passphrase) if parent_dir else None
     try:
-        if parent is not None:
-            _check_parent(parent)
+        if parent is not None:  # refused before any key is made; issue() checks again, locked
+            check_can_issue(parent, profile)
         return _create(target, profile, rendered, key, parent, now)
     finally:
         if parent is not None:
             parent.close()
-
-
-def _check_parent(parent):
-    try:
-        constraints = parent.cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is None or not constraints.ca:
-        raise InputError("parent %s is not a CA certificate" % parent.dir.path)
-    if constraints.path_length is not None and constraints.path_length < 1:
-        raise InputError("parent CA %s has pathLen %d: it cannot sign a subordinate CA"
-                         % (parent.dir.path, constraints.path_length))
 
 
 def _create(target, profile, rendered, key, parent, now):
@@ -120,10 +101,10 @@ def _create(target, profile, rendered, key, parent, now):
 
 def _self_sign(profile, rendered, signer, public_key, now, alt_signer=None):
     not_before, not_after = validity_window(None, rendered.validity, now)
-    from ..store.serials import new_serial
+    from ..store.serials import fresh_serials
 
     builder = certificate_builder(
-        subject=rendered.subject, issuer=rendered.subject, serial=new_serial(set()),
+        subject=rendered.subject, issuer=rendered.subject, serial=fresh_serials(set())[0],
         not_before=not_before, not_after=not_after,
         extensions=list(rendered.extensions) + alt_extensions(
             alt_signer.public_key() if alt_signer is not None else None),

@@ -38,6 +38,7 @@ from ..store.metafile import dump_json, load_json_object, utc_text
 from ..x509.certificate import utcnow
 from ..x509.parse import (load_certificate, load_certificates, load_csr,
                           public_key_of_certificate, public_key_of_csr)
+from ..x509.path_length import check_path_length
 from .audit import audit_ready, install_record, log_ca_init
 from .audit_journal import journaled
 from .authority import Authority
@@ -395,6 +396,7 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
         if not issued_by(cert, issuer, public_key_of_certificate(issuer)):
             raise InputError("%s was not issued by the first certificate of %s (%s)"
                              % (cert_where, chain_where, issuer.subject.rfc4514_string()))
+        check_path_length(chain, True, _path_len(cert), cert_where, ca_dir)
     target = CaDir(ca_dir)
     if target.exists():
         return _reinstall(ca_dir, target, cert, chain, check_mode, cert_where)
@@ -426,6 +428,10 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
     target.write_meta(meta)
     os.unlink(os.path.join(ca_dir, REQUEST_NAME))
     return _info(ca_dir, changed=True)
+
+
+def _path_len(cert: "x509.Certificate") -> int | None:
+    return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
 
 
 def _check_ca_certificate(cert, where):

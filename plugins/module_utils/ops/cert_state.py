@@ -23,13 +23,6 @@ from its CSR (see ``ca_state.ca_request`` / ``ca_state.ca_install``).
 
 import os
 
-from ..dependencies import missing
-
-try:
-    from cryptography import x509
-except ImportError:
-    x509 = missing()
-
 from ..errors import InputError, StoreError
 from ..profiles.loader import load_profile
 from ..store.atomic import write_file
@@ -42,7 +35,7 @@ from .authority import Authority
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import alt_extensions, check_alt_key, csr_alt_public_key
 from .batch_sign import Prepared, sign_and_record
-from .issuance import fingerprint, pem
+from .issuance import check_can_issue, fingerprint, pem
 from .state import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
                     same_public_key, san_list)
 
@@ -115,20 +108,6 @@ def _differences(cert, public_key, rendered, wanted, ca_cert, ca_public_key, rev
                            now, key_differs=key_differs)
 
 
-def _check_can_sign_ca(profile, ca_cert, ca_dir):
-    if not profile.is_ca:
-        return
-    try:
-        constraints = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is None or not constraints.ca:
-        raise InputError("%s is not a CA certificate: it cannot sign a CA" % ca_dir)
-    if constraints.path_length is not None and constraints.path_length < 1:
-        raise InputError("CA %s has pathLen %d: it cannot sign a subordinate CA (profile %s)"
-                         % (ca_dir, constraints.path_length, profile.name))
-
-
 def _describe(cert, path, changed, reasons, chain_pem):
     return {
         "changed": changed,
@@ -196,11 +175,12 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
         ca_cert = authority.cert
         ca_public_key = authority.public_key
         chain_pem = b"".join(pem(c) for c in authority.chain_certificates()).decode()
+        for profile in {id(r.profile): r.profile for r in requests}.values():
+            check_can_issue(authority, profile)  # what signing would refuse, also in check mode
         revoked = {e.serial for e in read_index(authority.dir.index) if e.status == "R"} \
             if authority.dir.index.exists() else set()
     plans = []
     for request in requests:
-        _check_can_sign_ca(request.profile, ca_cert, ca_dir)
         plans.append((request,) + _plan(request, ca_cert, ca_public_key, revoked,
                                         renew_before, force, now))
 

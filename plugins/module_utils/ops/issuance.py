@@ -1,5 +1,6 @@
 """Issuing one certificate from an opened CA (the caller holds the CA lock)."""
 
+import datetime
 
 from ..dependencies import missing
 
@@ -11,15 +12,24 @@ except ImportError:
 from ..errors import InputError
 from ..store.atomic import staged_files
 from ..store.index import append_entries, entry_for_certificate
-from ..store.serials import new_serial, record_serial, used_serials
+from ..store.serials import fresh_serials, record_serial, used_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
+from ..x509.path_length import check_path_length
 
 
-def validity_window(authority, validity, now=None):
-    """(notBefore, notAfter): ``validity`` from now, never past the CA's own
-    notAfter (a certificate cannot outlive its issuer)."""
+# RFC 5280 §4.1.2.5: the validity period runs from notBefore to notAfter
+# *inclusive*, so a period of exactly ``validity`` ends one second (the
+# resolution of the encoded times) before notBefore + validity.
+_LAST_SECOND = datetime.timedelta(seconds=1)
+
+
+def validity_window(authority, validity: datetime.timedelta,
+                    now: datetime.datetime | None = None
+                    ) -> tuple[datetime.datetime, datetime.datetime]:
+    """(notBefore, notAfter): a period of ``validity`` that starts now, never
+    past the CA's own notAfter (a certificate cannot outlive its issuer)."""
     now = now or utcnow()
-    not_after = now + validity
+    not_after = now + validity - _LAST_SECOND
     if authority is not None:
         ca_end = authority.cert.not_valid_after_utc
         if ca_end <= now:
@@ -39,9 +49,19 @@ def signature_options(authority_algorithm, profile):
     return options
 
 
-def check_issuer(authority, profile):
+def check_issuer(authority, profile) -> None:
+    """``check_can_issue``, then the audit log's readiness: the gate of
+    every signature, called under the CA lock."""
+    check_can_issue(authority, profile)
+    from .audit import audit_ready  # a damaged audit.log stops signing before anything changes
+    audit_ready(authority.dir.path)
+
+
+def check_can_issue(authority, profile) -> None:
     """Refuse to sign when the CA certificate is not a CA (basicConstraints,
-    keyCertSign) or, for a CA profile, when its pathLen is exhausted."""
+    keyCertSign), when a certificate of ``profile`` would break a pathLen
+    constraint of the CA's chain (x509.path_length), or when the CA's
+    parent revoked it. Reads only."""
     from cryptography import x509
 
     cert, where = authority.cert, authority.dir.path
@@ -59,16 +79,11 @@ def check_issuer(authority, profile):
     if usage is not None and not usage.key_cert_sign:
         raise InputError("%s: CA certificate %s lacks keyCertSign in keyUsage"
                          % (where, cert.subject.rfc4514_string()))
-    if getattr(profile, "is_ca", False) and basic.path_length is not None \
-            and basic.path_length < 1:
-        raise InputError("%s: CA %s has pathLen %d: it cannot sign a CA certificate (profile %s)"
-                         % (where, cert.subject.rfc4514_string(), basic.path_length,
-                            getattr(profile, "name", profile)))
+    check_path_length(authority.chain_certificates(), profile.is_ca, profile.path_len,
+                      f"profile {profile.name}", where)
     from .parent_status import refuse_if_revoked  # a CA its parent revoked issues nothing
 
     refuse_if_revoked(authority.dir, authority.meta, cert)
-    from .audit import audit_ready  # a damaged audit.log stops signing before anything changes
-    audit_ready(where)
 
 
 def issue(authority, profile, rendered, subject_public_key, now=None, alt_public_key=None):
@@ -80,7 +95,7 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     """
     window = validity_window(authority, rendered.validity, now)
     check_issuer(authority, profile)
-    serial = new_serial(used_serials(authority.dir))
+    serial, = fresh_serials(used_serials(authority.dir))
     cert = sign_new(authority, profile, rendered, subject_public_key, serial, window,
                     alt_public_key)
     from .audit import issue_record  # hash-chained audit.log, written ahead: ops/audit_journal.py

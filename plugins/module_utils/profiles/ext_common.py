@@ -155,23 +155,23 @@ class Templates:
             name for item in self.items for name in template.references(item)))
         self.has_variables = bool(self.variables)
 
-    def render(self, values, check=None, allow_wildcard_for=None):
-        """Rendered strings, each passed through ``check`` (a validator)."""
+    def render(self, values, check=None, check_for=None):
+        """Rendered strings, each passed through ``check`` (a validator), or
+        through ``check_for(template)`` when the rule depends on the
+        template that produced the string."""
         out = []
         for item in self.items:
             try:
                 rendered = template.render_items(item, values)
             except Invalid as exc:
                 raise self.ext.error(str(exc), self.sub)
+            item_check = check_for(item) if check_for is not None else check
+            if item_check is None:
+                out.extend(rendered)
+                continue
             for text in rendered:
-                if check is None:
-                    out.append(text)
-                    continue
                 try:
-                    if allow_wildcard_for is not None:
-                        out.append(check(text, allow_wildcard_for(item)))
-                    else:
-                        out.append(check(text))
+                    out.append(item_check(text))
                 except Invalid as exc:
                     raise self.ext.error(str(exc), self.sub)
         return out

@@ -1,6 +1,8 @@
 """subjectAltName and nameConstraints definitions."""
 
+import functools
 import ipaddress
+from typing import Callable
 
 from ..dependencies import missing
 
@@ -22,12 +24,24 @@ SAN_KINDS = {
 }
 
 
-def _literal_dns(text):
-    return validators.dns_name(text, allow_wildcard=True)
+DEFAULT_MAX_NAMES = 100
+
+
+def _literal_dns(text: str) -> str:
+    # The profile author's own text: a wildcard or a single label written
+    # there is deliberate.
+    return validators.dns_name(text, allow_wildcard=True, allow_single_label=True)
+
+
+def _dns_check(allow_wildcard: bool, allow_single_label: bool) -> Callable[[str], str]:
+    return functools.partial(validators.dns_name, allow_wildcard=allow_wildcard,
+                             allow_single_label=allow_single_label)
 
 
 class SubjectAltName(ExtensionDef):
-    """SAN entries from templates; ``dns_include_cn`` adds the CN as a DNS name.
+    """SAN entries from templates; ``dns_include_cn`` adds the CN too: as a
+    DNS name, or as an IP address when the CN is one. ``max_names`` caps
+    the entries of one certificate (default 100).
 
     Criticality defaults to true only when the subject is empty (RFC 5280).
     The extension is left out when it would have no entry.
@@ -37,29 +51,45 @@ class SubjectAltName(ExtensionDef):
 
     def __init__(self, ctx, raw):
         super().__init__(ctx, raw)
-        self.check_keys(tuple(SAN_KINDS) + ("dns_include_cn",))
+        self.check_keys(tuple(SAN_KINDS) + ("dns_include_cn", "max_names"))
         self.include_cn = self.body.get("dns_include_cn", False)
         if not isinstance(self.include_cn, bool):
             raise self.error("must be true or false, got %s" % quote(self.include_cn), "dns_include_cn")
+        self.max_names = self.body.get("max_names", DEFAULT_MAX_NAMES)
+        if isinstance(self.max_names, bool) or not isinstance(self.max_names, int) \
+                or self.max_names < 1:
+            raise self.error(f"must be a positive integer, got {quote(self.max_names)}",
+                             "max_names")
         checks = {"dns": _literal_dns, "ip": validators.ip_address,
                   "email": validators.email, "uri": validators.uri}
         self.fields = {kind: Templates(self, ctx, kind, self.body.get(kind), literal_check=checks[kind])
                        for kind in SAN_KINDS}
         specs = ctx.specs
-        # Whether each dns template may render a wildcard: the profile's own
-        # text has one, or a variable it uses allows them. Fixed per profile.
-        self._dns_wildcard = {
-            item: "*" in template.literal_part(item)
-            or any(specs[n].allow_wildcard for n in template.references(item))
-            for item in self.fields["dns"].items}
-        self._any_dns_wildcard = any(self._dns_wildcard.values())
+        # The DNS rule of each dns template, fixed per profile: a wildcard
+        # when the profile's own text has one or a variable it uses allows
+        # them; a single label when the template is a literal or a variable
+        # it uses allows them.
+        rules = {}
+        for item in self.fields["dns"].items:
+            names = template.references(item)
+            rules[item] = ("*" in template.literal_part(item)
+                           or any(specs[n].allow_wildcard for n in names),
+                           not names or any(specs[n].allow_single_label for n in names))
+        self._dns_checks = {item: _dns_check(*rule) for item, rule in rules.items()}
+        # The CN (dns_include_cn) may be what any dns template may be.
+        self._cn_check = _dns_check(any(r[0] for r in rules.values()),
+                                    any(r[1] for r in rules.values()))
         # (kind, GeneralName class, variables) for the kinds having templates
         # that are exactly "{{ var }}": what a CSR's SANs can fill in.
         self._csr_slots = tuple((kind, cls, tuple(self.fields[kind].sole_references()))
                                 for kind, cls in SAN_KINDS.items()
                                 if self.fields[kind].sole_references())
 
-    def csr_fallback(self, csr_sans, specs, skip=()):
+    def variables(self) -> frozenset:
+        """Every variable the SAN templates use (names the operator may give)."""
+        return frozenset(name for field in self.fields.values() for name in field.variables)
+
+    def csr_fallback(self, csr_sans, specs):
         """Values for SAN variables that the CSR's SAN entries can supply."""
         out = {}
         if not csr_sans:
@@ -69,7 +99,7 @@ class SubjectAltName(ExtensionDef):
             if not found:
                 continue
             for name in names:
-                if name in out or name in skip:
+                if name in out:
                     continue
                 if specs[name].is_list:
                     out[name] = found
@@ -81,17 +111,19 @@ class SubjectAltName(ExtensionDef):
         return out
 
     def build(self, ctx):
-        dns = self.fields["dns"].render(ctx.values, validators.dns_name,
-                                        self._dns_wildcard.__getitem__)
+        dns = self.fields["dns"].render(ctx.values, check_for=self._dns_checks.__getitem__)
+        ips = self.fields["ip"].render(ctx.values, validators.ip_address)
         if self.include_cn:
             cn = ctx.subject_template.common_name(ctx.values)
             if cn:
                 try:
-                    dns.insert(0, validators.dns_name(cn, allow_wildcard=self._any_dns_wildcard))
-                except Invalid as exc:
-                    raise self.error("CN %s" % exc, "dns_include_cn")
+                    ips.insert(0, validators.ip_address(cn))
+                except Invalid:  # not an IP address: then it must be a DNS name
+                    try:
+                        dns.insert(0, self._cn_check(cn))
+                    except Invalid as exc:
+                        raise self.error(f"CN {exc}", "dns_include_cn")
         names = [x509.DNSName(n) for n in _unique(dns, str.lower)]
-        ips = self.fields["ip"].render(ctx.values, validators.ip_address)
         names += [x509.IPAddress(ipaddress.ip_address(a)) for a in _unique(ips)]
         emails = self.fields["email"].render(ctx.values, validators.email)
         names += [x509.RFC822Name(e) for e in _unique(emails, str.lower)]
@@ -99,12 +131,16 @@ class SubjectAltName(ExtensionDef):
         names += [x509.UniformResourceIdentifier(u) for u in _unique(uris)]
         if not names:
             return None
+        if len(names) > self.max_names:
+            raise self.error(f"{len(names)} names for one certificate, at most "
+                             f"{self.max_names} allowed", "max_names")
         critical = self.critical if self.explicit_critical else len(ctx.subject_name) == 0
         return x509.Extension(x509.SubjectAlternativeName.oid, critical, x509.SubjectAlternativeName(names))
 
     def to_dict(self):
         out = {kind: f.to_list() for kind, f in self.fields.items() if f.items}
         out["dns_include_cn"] = self.include_cn
+        out["max_names"] = self.max_names
         out["critical"] = self.critical if self.explicit_critical else "auto (true when the subject is empty)"
         return out
 

@@ -87,6 +87,8 @@ class Profile:
         s(self, "_specs", specs)
         s(self, "_subject", subject)
         s(self, "_extensions", extensions)
+        san = extensions.get("subjectAltName")
+        s(self, "_name_variables", subject.variables() | (san.variables() if san else frozenset()))
 
     def __setattr__(self, key, value):
         raise AttributeError("Profile is immutable")
@@ -129,22 +131,34 @@ class Profile:
     def render(self, values=None, csr_subject=None, csr_sans=None):
         """Validate ``values`` and produce the subject and extensions.
 
-        Precedence for each variable: the given value, then what the CSR
-        holds (subject attributes and SAN entries whose template is exactly
-        ``{{ var }}``), then the declared default.
+        Names come from the operator or from the CSR, never from both: when
+        ``values`` gives any name variable (one the subject or
+        subjectAltName templates use), the CSR's subject and SANs are not
+        used at all. Otherwise the CSR fills the name variables whose
+        template is exactly ``{{ var }}``, for the attributes and SAN types
+        the profile has; the rest of the CSR is dropped. Then defaults.
         """
         if values is None:
             values = {}
         if not isinstance(values, dict):
             raise profile_error(self.name, "variables", "expected a mapping of values, got %s" % type_name(values))
-        given = {k for k, v in values.items() if v is not None}
-        fallback = self._subject.csr_fallback(csr_subject, self._specs, skip=given)
-        san = self._extensions.get("subjectAltName")
-        if san is not None:
-            for key, value in san.csr_fallback(csr_sans, self._specs, skip=given).items():
-                fallback.setdefault(key, value)
-        resolved = resolve(self.name, self._specs, values, fallback)
+        named = sorted(k for k, v in values.items() if v is not None and k in self._name_variables)
+        fallback, note = {}, ""
+        if not named:
+            fallback = self._csr_names(csr_subject, csr_sans)
+        elif csr_subject is not None or csr_sans:
+            note = f" (the CSR's names are not used when names are given: {', '.join(named)})"
+        resolved = resolve(self.name, self._specs, values, fallback, missing_note=note)
         subject = self._subject.render(resolved)
         ctx = RenderContext(self.name, resolved, subject, self._subject, self._specs)
         extensions = build_extensions(self._extensions, ctx)
         return Rendered(subject, extensions, self.validity, dict(resolved))
+
+    def _csr_names(self, csr_subject, csr_sans) -> dict:
+        """Values of name variables taken from a CSR's subject and SANs."""
+        found = self._subject.csr_fallback(csr_subject, self._specs)
+        san = self._extensions.get("subjectAltName")
+        if san is not None:
+            for key, value in san.csr_fallback(csr_sans, self._specs).items():
+                found.setdefault(key, value)
+        return found

@@ -121,18 +121,24 @@ class SubjectTemplate:
                                         "%s: %s" % (quote(text), exc))
         return x509.Name(rdns)
 
-    def csr_fallback(self, csr_subject, specs, skip=()):
+    def variables(self) -> frozenset:
+        """Every variable the subject templates use."""
+        return frozenset(name for items, dummy in self.entries.values()
+                         for item in items for name in template.references(item))
+
+    def csr_fallback(self, csr_subject, specs):
         """Values for variables that the CSR subject can supply.
 
-        Only attributes whose template is exactly ``{{ var }}`` take part;
-        for a one-value variable the CSR must hold exactly one such value.
+        Only attributes whose template is exactly ``{{ var }}`` take part
+        (the CSR's other attributes are dropped); for a one-value variable
+        the CSR must hold exactly one such value.
         """
         out = {}
         if csr_subject is None or not self._csr_slots:
             return out
         found_by_oid = _values_by_oid(csr_subject)
         for attr, oid, name in self._csr_slots:
-            if name in out or name in skip:
+            if name in out:
                 continue
             found = found_by_oid.get(oid)
             if not found:

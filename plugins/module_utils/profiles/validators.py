@@ -6,7 +6,12 @@ with a short detail (the caller adds profile and field):
 - DNS names: LDH labels of 1..63 characters, no leading/trailing hyphen,
   253 characters at most; non-ASCII labels are converted to IDNA A-labels.
   A wildcard is accepted only when allowed and only as the whole leftmost
-  label, followed by at least two labels (``*.example.com``).
+  label, followed by at least two labels (``*.example.com``). An IP
+  address is never a DNS name, nor is a name whose last label is a number
+  (decimal or ``0x`` hex: resolvers and browsers read ``10.1`` or
+  ``host.0x7f`` as IPv4 addresses; RFC 1123 §2.1 forbids a numeric
+  top-level label). A single-label name (``com``, ``localhost``,
+  ``intranet``) is refused unless the caller allows it.
 - IP addresses and networks: ``ipaddress`` module, canonical text.
 - Email addresses: dot-atom local part, ``@``, a valid DNS domain.
 - URIs: a scheme is required, ASCII only, no spaces.
@@ -24,6 +29,9 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LOCAL_PART = re.compile(r"%s(?:\.%s)*" % (_ATOM, _ATOM))
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 _OID = re.compile(r"[0-2](?:\.(?:0|[1-9][0-9]*))+")
+# A last label that the WHATWG URL host parser (browsers) and inet_aton
+# take for a number, making the whole name an IPv4 address.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*", re.IGNORECASE)
 
 
 def _to_a_label(label):
@@ -41,24 +49,28 @@ def _to_a_label(label):
         raise Invalid("bad IDNA label")
 
 
-def dns_name(value, allow_wildcard=False):
+def dns_name(value: object, allow_wildcard: bool = False,
+             allow_single_label: bool = False) -> str:
     """Validate a DNS name; returns it with IDNA labels in A-label form."""
     if isinstance(value, str):  # one name is checked several times per certificate
-        return _dns_name(value, bool(allow_wildcard))
-    return _dns_name_uncached(value, allow_wildcard)
+        return _dns_name(value, bool(allow_wildcard), bool(allow_single_label))
+    return _dns_name_uncached(value, allow_wildcard, allow_single_label)
 
 
 @functools.lru_cache(maxsize=4096)
-def _dns_name(value, allow_wildcard):
-    return _dns_name_uncached(value, allow_wildcard)
+def _dns_name(value: str, allow_wildcard: bool, allow_single_label: bool) -> str:
+    return _dns_name_uncached(value, allow_wildcard, allow_single_label)
 
 
-def _dns_name_uncached(value, allow_wildcard):
+def _dns_name_uncached(value: object, allow_wildcard: bool, allow_single_label: bool) -> str:
     def bad():  # built only when raised: most names are valid
         return Invalid("%s is not a valid DNS name" % quote(value))
 
     if not isinstance(value, str) or not value or value != value.strip():
         raise bad()
+    if _is_ip_literal(value):
+        raise Invalid(f"{quote(value)} is an IP address, not a DNS name "
+                      "(IP addresses go in an IP address field)")
     labels = value.split(".")
     if labels[0] == "*":
         if not allow_wildcard:
@@ -79,12 +91,26 @@ def _dns_name_uncached(value, allow_wildcard):
         if not _LDH_LABEL.fullmatch(ascii_label):
             raise bad()
         out.append(ascii_label)
+    if _NUMERIC_LABEL.fullmatch(out[-1]):
+        raise Invalid(f"{quote(value)} ends in a numeric label, which resolvers read as an "
+                      "IPv4 address: not a DNS name")
+    if len(labels) == 1 and not allow_single_label:
+        raise Invalid(f"{quote(value)} is a single-label name; this profile does not allow "
+                      "them (allow_single_label)")
     if labels[0] == "*":
         out.insert(0, "*")
     result = ".".join(out)
     if len(result) > 253:
         raise Invalid("%s is longer than 253 characters" % quote(value))
     return result
+
+
+def _is_ip_literal(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def ip_address(value):
@@ -114,7 +140,7 @@ def email(value):
     if not _LOCAL_PART.fullmatch(local) or len(local) > 64:
         raise bad()
     try:
-        domain = dns_name(domain)
+        domain = dns_name(domain, allow_single_label=True)
     except Invalid:
         raise bad()
     return "%s@%s" % (local, domain)
@@ -166,7 +192,7 @@ def _domain_constraint(value, kind):
         raise Invalid("%s is not a valid %s constraint" % (quote(value), kind))
     dot = value.startswith(".")
     try:
-        name = dns_name(value[1:] if dot else value)
+        name = dns_name(value[1:] if dot else value, allow_single_label=True)
     except Invalid:
         raise Invalid("%s is not a valid %s constraint" % (quote(value), kind))
     return ("." if dot else "") + name

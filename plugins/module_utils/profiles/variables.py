@@ -30,6 +30,11 @@ Constraint keys, by type:
 - ``min_items`` / ``max_items``: number of items of a list type.
 - ``allow_wildcard``: ``dns_name`` / ``dns_names`` only (default false); a
   wildcard may only be the whole leftmost label (``*.example.com``).
+- ``allow_single_label``: ``dns_name`` / ``dns_names`` only (default false):
+  accept names of one label (``intranet``, ``localhost``). Refused by
+  default: such a name means a different host on every network, and the
+  CA/Browser Forum forbids them. An IP address is never a DNS name, whatever
+  the flags (validators.py).
 
 ``parse_var_args`` (``--var k=v``) and ``load_var_file`` (``--var-file``)
 live in var_input.py and are re-exported here.
@@ -90,7 +95,7 @@ def _allowed_keys(type_):
     if is_list:
         keys += _LIST_KEYS
     if kind == "dns_name":
-        keys.append("allow_wildcard")
+        keys += ["allow_wildcard", "allow_single_label"]
     return keys
 
 
@@ -99,7 +104,8 @@ class VariableSpec:
 
     __slots__ = ("name", "type", "kind", "is_list", "description", "required",
                  "default", "enum", "pattern", "min_length", "max_length",
-                 "min", "max", "min_items", "max_items", "allow_wildcard", "_raw")
+                 "min", "max", "min_items", "max_items", "allow_wildcard",
+                 "allow_single_label", "_raw")
 
     def __init__(self, profile, name, raw):
         where = "variable %s" % name
@@ -126,6 +132,8 @@ class VariableSpec:
         s(self, "description", _text(profile, where, "description", raw.get("description", "")))
         s(self, "required", _flag(profile, where, "required", raw.get("required", False)))
         s(self, "allow_wildcard", _flag(profile, where, "allow_wildcard", raw.get("allow_wildcard", False)))
+        s(self, "allow_single_label", _flag(profile, where, "allow_single_label",
+                                            raw.get("allow_single_label", False)))
         pattern = raw.get("pattern")
         if pattern is not None:
             try:
@@ -222,7 +230,8 @@ class VariableSpec:
         text = value if isinstance(value, str) else str(value)
         if kind != "string":
             check = _TEXT_ITEM_KINDS[kind]
-            text = check(text, self.allow_wildcard) if kind == "dns_name" else check(text)
+            text = (check(text, self.allow_wildcard, self.allow_single_label)
+                    if kind == "dns_name" else check(text))
         if self.pattern is not None and not self.pattern.fullmatch(text):
             raise Invalid("%s does not match pattern %s" % (quote(text), self.pattern.pattern))
         if self.min_length is not None and len(text) < self.min_length:
@@ -259,6 +268,7 @@ class VariableSpec:
             out["pattern"] = self.pattern.pattern
         if self.kind == "dns_name":
             out["allow_wildcard"] = self.allow_wildcard
+            out["allow_single_label"] = self.allow_single_label
         return out
 
 
@@ -307,13 +317,13 @@ def parse_variables(profile, raw):
     return {name: VariableSpec(profile, name, spec) for name, spec in raw.items()}
 
 
-def resolve(profile, specs, given, fallback=None):
+def resolve(profile, specs, given, fallback=None, missing_note: str = ""):
     """Typed values for ``specs`` from user input, then ``fallback``, then defaults.
 
     ``given`` holds the user's values (None means not given); ``fallback``
     holds values taken from a CSR. Undeclared names in ``given`` and missing
-    required variables are errors. Variables left without a value are absent
-    from the result.
+    required variables are errors (``missing_note`` is added to the latter).
+    Variables left without a value are absent from the result.
     """
     given = {k: v for k, v in (given or {}).items() if v is not None}
     unknown = sorted(str(k) for k in given if k not in specs)
@@ -332,7 +342,7 @@ def resolve(profile, specs, given, fallback=None):
             values[name] = spec.default
             continue
         elif spec.required:
-            raise profile_error(profile, "variable %s" % name, "required but not given")
+            raise profile_error(profile, f"variable {name}", f"required but not given{missing_note}")
         else:
             continue
         try:

@@ -12,7 +12,7 @@ Modules:
     audit           audit.log: hash-chained records
     audit_pending   audit.pending: the records written ahead of a change
     dn_oneline      subject names in OpenSSL's one-line form
-    serials         new_serial, used_serials, record_serial, next_crl_number
+    serials         new_serial, fresh_serials, used_serials, record_serial, next_crl_number
     credential_dir  CredentialDir, make_credential_id, list_credentials
     names           safe_component, safe_relative_path
     metafile        JSON metadata helpers

@@ -4,7 +4,8 @@ Serials are random: 159 bits from ``secrets`` with the top one set, so every
 serial is positive, carries 158 bits of CSPRNG output (well over the 64 the
 CA/Browser Forum asks for), always encodes as exactly 20 DER octets (the
 RFC 5280 maximum) and always names a 40-digit ``certs/<SERIAL>.crt``.
-Uniqueness within the CA is checked against the serials already used.
+Uniqueness within the CA is checked against the serials already used, and
+checked again by ``fresh_serials``, the one way issuance gets serials.
 
 The ``serial`` file holds the last serial issued, in hex, for tooling.
 Note that ``openssl ca`` reads that file as the *next* serial: it would
@@ -32,6 +33,24 @@ def new_serial(used=()):
         serial = secrets.randbits(SERIAL_BITS - 1) | top
         if serial not in used:
             return serial
+
+
+def fresh_serials(used: set, count: int = 1) -> list[int]:
+    """``count`` new serials for certificates about to be signed; each is
+    checked against ``used`` (the CA's used serials, ``used_serials``) and
+    added to it. StoreError, before anything is signed or written, if the
+    serial source ever gives a used serial or one of the wrong size: two
+    certificates with one serial would make revocation ambiguous."""
+    serials = []
+    for dummy in range(count):
+        serial = new_serial(used)
+        if serial in used or serial.bit_length() != SERIAL_BITS:
+            fault = "one this CA has already used" if serial in used else "one of the wrong size"
+            raise StoreError(f"the serial source gave serial {serial_hex(serial)}, {fault}; "
+                             "nothing was signed or written")
+        used.add(serial)
+        serials.append(serial)
+    return serials
 
 
 def _as_ca_dir(ca_dir):
