@@ -53,8 +53,11 @@ options:
     required: true
   vars:
     description:
-      - Profile variables. Variables not given are taken from the CSR's subject and
-        subjectAltName where the profile maps them, then from the profile's defaults.
+      - Profile variables. Names given here (any variable of the profile's subject or
+        subjectAltName, such as C(cn) or C(dns_names)) replace the CSR's names
+        entirely. When none is given, the CSR's subject and subjectAltName fill the
+        name variables the profile maps (other CSR names are dropped). Then the
+        profile's defaults apply.
     type: dict
     default: {}
   csr_path:
@@ -147,6 +150,7 @@ EXAMPLES = r"""
       - csr_path: /srv/csr/b.csr
         path: /srv/certs/b.crt
         vars:
+          cn: b.example.com
           dns_names: [b.example.com]
   environment:
     HSM_PIN: "{{ vault_hsm_pin }}"
