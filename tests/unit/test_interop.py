@@ -82,7 +82,7 @@ def test_certificate_verifies_against_its_ca(qpki_dir, family, name):
     crls = [load_crl_file(qpki_dir / family / c) for c in CRLS]
     result = verify_certificate(cert, [ca], crls=crls, at=AT)
     assert result.valid, result.reason
-    assert result.code == "ok" and not result.revoked
+    assert result.rule == "ok" and not result.revoked
     assert result.path == [cert.subject.rfc4514_string(), ca.subject.rfc4514_string()]
     assert any("checked against CRL" in line for line in result.details)
 
@@ -99,7 +99,7 @@ def test_flipped_certificate_signature_fails(qpki_dir, family, name):
         x509.NameOID.COMMON_NAME)[0].value in str(info.value)
     if name != "ca.crt":  # a trusted CA certificate is an anchor, not re-checked
         result = verify_certificate(damaged, [ca], at=AT)
-        assert not result.valid and result.code == "signature"
+        assert not result.valid and result.rule == "signature.invalid"
         assert "signature does not verify" in result.reason
 
 
@@ -108,7 +108,7 @@ def test_leaves_expire_in_2027(qpki_dir, family):
     ca = _ca(qpki_dir, family)
     cert = load_certificate_file(qpki_dir / family / "certs/02.crt")
     result = verify_certificate(cert, [ca], at=AFTER_LEAVES)
-    assert not result.valid and result.code == "expired"
+    assert not result.valid and result.rule == "validity.expired"
     assert result.reason.startswith("certificate has expired (notAfter 2027-02-14T")
     assert verify_certificate(cert, [ca], at=AFTER_LEAVES, check_time=False).valid
 
@@ -117,7 +117,7 @@ def test_wrong_ca_gives_no_path(qpki_dir):
     rsa_ca = _ca(qpki_dir, "classical/rsa")
     cert = load_certificate_file(qpki_dir / "classical/ecdsa/certs/02.crt")
     result = verify_certificate(cert, [rsa_ca], at=AT)
-    assert not result.valid and result.code == "no_path"
+    assert not result.valid and result.rule == "chain.no_path"
     assert result.reason.startswith("no path to a trusted root")
 
 
@@ -144,7 +144,7 @@ def test_crl_verifies_against_its_ca(qpki_dir, family, name):
     assert result.valid, result.reason
     # Their nextUpdate is long past: stale now, fine without time checks.
     stale = verify_crl(crl, ca, at=AFTER_CRLS)
-    assert not stale.valid and stale.code == "crl_expired"
+    assert not stale.valid and stale.rule == "crl.expired"
     assert "has expired (nextUpdate 2026-02-21T" in stale.reason
     assert verify_crl(crl, ca, check_time=False).valid
 
@@ -158,17 +158,17 @@ def test_flipped_crl_signature_fails(qpki_dir, family, name):
     with pytest.raises(VerificationError, match="signature does not verify"):
         verify_crl_signature(damaged, public_key_of_certificate(ca))
     result = verify_crl(damaged, ca, at=AT)
-    assert not result.valid and result.code == "crl_signature"
+    assert not result.valid and result.rule == "crl.invalid"
     # A leaf checked with that CRL fails too: its issuer's CRL is not authentic.
     leaf = load_certificate_file(qpki_dir / family / "certs/02.crt")
     chained = verify_certificate(leaf, [ca], crls=[damaged], at=AT)
-    assert not chained.valid and chained.code == "crl_signature"
+    assert not chained.valid and chained.rule == "crl.invalid"
 
 
 def test_crl_of_another_ca_is_refused(qpki_dir):
     crl = load_crl_file(qpki_dir / "classical/rsa/crl/ca.crl")
     result = verify_crl(crl, _ca(qpki_dir, "classical/ecdsa"), at=AT)
-    assert not result.valid and result.code == "crl_issuer"
+    assert not result.valid and result.rule == "crl.invalid"
 
 
 def test_pem_and_der_crls_are_the_same(qpki_dir):

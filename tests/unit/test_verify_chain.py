@@ -134,7 +134,7 @@ def _check(pki, **kw):
 def test_three_level_chain_is_valid(pki):
     result = _check(pki, at=AT)
     assert isinstance(result, VerifyResult)
-    assert result.valid and result.reason == "ok" and result.code == "ok"
+    assert result.valid and result.reason == "ok" and result.rule == "ok"
     assert result.path == ["CN=leaf.example", "CN=Intermediate", "CN=Root"]
     assert not result.revoked
 
@@ -183,7 +183,7 @@ def test_extra_untrusted_certificates_are_ignored(pki):
 
 def test_expired_leaf(pki):
     result = _check(pki, at=LATER)
-    assert not result.valid and result.code == "expired"
+    assert not result.valid and result.rule == "validity.expired"
     assert result.reason == "certificate has expired (notAfter 2027-01-01T00:00:00Z)"
 
 
@@ -193,7 +193,7 @@ def test_time_checks_can_be_turned_off(pki):
 
 def test_leaf_not_yet_valid(pki):
     result = _check(pki, at=START - datetime.timedelta(days=1))
-    assert not result.valid and result.code == "not_yet_valid"
+    assert not result.valid and result.rule == "validity.not_yet_valid"
     assert result.reason == "certificate is not yet valid (notBefore 2026-01-01T00:00:00Z)"
 
 
@@ -202,7 +202,7 @@ def test_expired_intermediate_is_named():
     inter = issue("Short CA", p256(), root, ca=True, days=30)
     leaf = issue("leaf", p256(), inter, days=365)
     result = verify_certificate(leaf[0], [root[0]], [inter[0]], at=AT)
-    assert not result.valid and result.code == "expired"
+    assert not result.valid and result.rule == "validity.expired"
     assert result.reason == "CA certificate CN=Short CA has expired (notAfter 2026-01-31T00:00:00Z)"
 
 
@@ -215,7 +215,7 @@ def test_revoked_leaf(pki):
     crl = make_crl(pki["inter"], [(pki["leaf"][0].serial_number,
                                    x509.ReasonFlags.key_compromise, when)])
     result = _check(pki, crls=[crl], at=AT)
-    assert not result.valid and result.revoked and result.code == "revoked"
+    assert not result.valid and result.revoked and result.rule == "revocation.revoked"
     assert result.reason == "certificate is revoked (keyCompromise, 2026-02-01T12:30:00Z)"
     assert result.revocation_reason == "keyCompromise"
     assert result.revocation_date == when
@@ -247,7 +247,7 @@ def test_crl_listing_other_serials(pki):
 def test_crl_signed_by_another_key(pki):
     crl = make_crl(pki["inter"], signer=p256())
     result = _check(pki, crls=[crl], at=AT)
-    assert not result.valid and result.code == "crl_signature"
+    assert not result.valid and result.rule == "crl.invalid"
     assert result.reason.startswith("CRL of CN=Intermediate: signature does not verify")
 
 
@@ -255,13 +255,13 @@ def test_forged_crl_entries_are_not_believed(pki):
     # A CRL with a bad signature listing the leaf: the failure is the CRL, not revocation.
     crl = make_crl(pki["inter"], [(pki["leaf"][0].serial_number, None, START)], signer=p256())
     result = _check(pki, crls=[crl], at=AT)
-    assert not result.valid and not result.revoked and result.code == "crl_signature"
+    assert not result.valid and not result.revoked and result.rule == "crl.invalid"
 
 
 def test_stale_crl(pki):
     crl = make_crl(pki["inter"], days=7)
     result = _check(pki, crls=[crl], at=AT)
-    assert not result.valid and result.code == "crl_expired"
+    assert not result.valid and result.rule == "crl.expired"
     assert result.reason == "CRL of CN=Intermediate has expired (nextUpdate 2026-02-27T00:00:00Z)"
     assert _check(pki, crls=[crl], at=AT, check_time=False).valid
 
@@ -275,23 +275,23 @@ def test_stale_crl_still_revokes_without_time_checks(pki):
 def test_crl_from_the_future(pki):
     crl = make_crl(pki["inter"], this_update=AT + datetime.timedelta(days=1))
     result = _check(pki, crls=[crl], at=AT)
-    assert not result.valid and result.code == "crl_not_yet_valid"
+    assert not result.valid and result.rule == "crl.not_yet_valid"
 
 
 def test_verify_crl(pki):
     crl = make_crl(pki["inter"])
     assert verify_crl(crl, pki["inter"][0], at=AT).valid
     wrong = verify_crl(crl, pki["root"][0], at=AT)
-    assert not wrong.valid and wrong.code == "crl_issuer"
+    assert not wrong.valid and wrong.rule == "crl.invalid"
     late = verify_crl(crl, pki["inter"][0], at=LATER)
-    assert not late.valid and late.code == "crl_expired"
+    assert not late.valid and late.rule == "crl.expired"
     assert verify_crl(crl, pki["inter"][0], at=LATER, check_time=False).valid
 
 
 def test_crl_issuer_without_crl_sign():
     root = issue("Root", p256(), ca=True, key_usage={"key_cert_sign"})
     result = verify_crl(make_crl(root), root[0], at=AT)
-    assert not result.valid and result.code == "key_usage"
+    assert not result.valid and result.rule == "crl.invalid"
     assert "cRLSign" in result.reason
 
 
@@ -301,7 +301,7 @@ def test_crl_issuer_without_crl_sign():
 
 def test_missing_intermediate(pki):
     result = verify_certificate(pki["leaf"][0], [pki["root"][0]], at=AT)
-    assert not result.valid and result.code == "no_path"
+    assert not result.valid and result.rule == "chain.no_path"
     assert result.reason == ("no path to a trusted root (no certificate found for issuer "
                              "CN=Intermediate of CN=leaf.example)")
 
@@ -311,7 +311,7 @@ def test_forged_issuer_without_key_identifier(pki):
     forged = issue("forged", p256(), (pki["root"][0], p384()), aki=False,
                    digest=hashes.SHA384())[0]
     result = verify_certificate(forged, [pki["root"][0]], at=AT)
-    assert not result.valid and result.code == "signature"
+    assert not result.valid and result.rule == "signature.invalid"
     assert result.reason == ("certificate CN=forged: signature does not verify with issuer "
                              "CN=Root (ecdsa-with-SHA384)")
 
@@ -319,19 +319,19 @@ def test_forged_issuer_without_key_identifier(pki):
 def test_forged_issuer_with_key_identifier(pki):
     forged = issue("forged", p256(), (pki["root"][0], p384()))[0]
     result = verify_certificate(forged, [pki["root"][0]], at=AT)
-    assert not result.valid and result.code == "no_path"
+    assert not result.valid and result.rule == "chain.no_path"
 
 
 def test_untrusted_self_signed_root(pki):
     other = issue("Other Root", p256(), ca=True)[0]
     result = verify_certificate(pki["leaf"][0], [other], [pki["inter"][0], pki["root"][0]], at=AT)
-    assert not result.valid and result.code == "no_path"
+    assert not result.valid and result.rule == "chain.no_path"
     assert result.reason == "no path to a trusted root (self-signed certificate CN=Root is not trusted)"
 
 
 def test_no_trusted_certificates(pki):
     result = verify_certificate(pki["leaf"][0], [], [pki["inter"][0]], at=AT)
-    assert not result.valid and result.code == "no_path"
+    assert not result.valid and result.rule == "chain.no_path"
 
 
 def test_key_rollover_same_name():
@@ -339,9 +339,12 @@ def test_key_rollover_same_name():
     new = issue("Root", p256(), ca=True)
     leaf = issue("leaf", p256(), new)[0]
     assert verify_certificate(leaf, [old[0], new[0]], at=AT).valid
-    # Without key identifiers both roots are tried; the right one wins.
+    # Without key identifiers both roots are tried and the right one is
+    # found; the leaf is still refused, for lacking its AKI (RFC 5280 4.2.1.1).
     bare = issue("leaf2", p256(), new, aki=False)[0]
-    assert verify_certificate(bare, [old[0], new[0]], at=AT).valid
+    result = verify_certificate(bare, [old[0], new[0]], at=AT)
+    assert [failure.rule for failure in result.failures] == ["aki.missing"]
+    assert result.path == ["CN=leaf2", "CN=Root"]
 
 
 def test_loop_between_cross_certificates_terminates():
@@ -352,7 +355,7 @@ def test_loop_between_cross_certificates_terminates():
     leaf = issue("leaf", p256(), b_by_a)[0]
     trusted_elsewhere = issue("Unrelated", p256(), ca=True)[0]
     result = verify_certificate(leaf, [trusted_elsewhere], [b_by_a[0], a_by_b[0]], at=AT)
-    assert not result.valid and result.code == "no_path"
+    assert not result.valid and result.rule == "chain.no_path"
     assert result.reason == "no path to a trusted root (certificate loop at CN=CA B)"
 
 
@@ -365,8 +368,8 @@ def test_intermediate_without_ca_flag():
     inter = issue("Not A CA", p256(), root, ca=False, key_usage={"key_cert_sign"})
     leaf = issue("leaf", p256(), inter)[0]
     result = verify_certificate(leaf, [root[0]], [inter[0]], at=AT)
-    assert not result.valid and result.code == "not_ca"
-    assert result.reason == "issuer CN=Not A CA is not a CA (basicConstraints cA is false)"
+    assert not result.valid and result.rule == "basic_constraints.not_ca"
+    assert result.reason == "CA certificate CN=Not A CA is not a CA (cA is false)"
 
 
 def test_intermediate_without_basic_constraints():
@@ -374,7 +377,7 @@ def test_intermediate_without_basic_constraints():
     inter = issue("Bare", p256(), root, basic_constraints=False, key_usage=None)
     leaf = issue("leaf", p256(), inter)[0]
     result = verify_certificate(leaf, [root[0]], [inter[0]], at=AT)
-    assert not result.valid and result.reason == "issuer CN=Bare is not a CA (no basicConstraints)"
+    assert not result.valid and result.reason == "CA certificate CN=Bare is not a CA (no basicConstraints)"
 
 
 def test_intermediate_without_key_cert_sign():
@@ -382,8 +385,8 @@ def test_intermediate_without_key_cert_sign():
     inter = issue("CRL only", p256(), root, ca=True, key_usage={"crl_sign"})
     leaf = issue("leaf", p256(), inter)[0]
     result = verify_certificate(leaf, [root[0]], [inter[0]], at=AT)
-    assert not result.valid and result.code == "key_usage"
-    assert result.reason == "issuer CN=CRL only: keyUsage does not include keyCertSign"
+    assert not result.valid and result.rule == "key_usage.key_cert_sign"
+    assert result.reason == "CA certificate CN=CRL only: keyUsage does not include keyCertSign"
 
 
 def test_path_length_zero_root_refuses_intermediates():
@@ -391,8 +394,8 @@ def test_path_length_zero_root_refuses_intermediates():
     inter = issue("Intermediate", p256(), root, ca=True)
     leaf = issue("leaf", p256(), inter)[0]
     result = verify_certificate(leaf, [root[0]], [inter[0]], at=AT)
-    assert not result.valid and result.code == "path_length"
-    assert result.reason == "issuer CN=Root: pathLenConstraint 0 exceeded (1 CA certificate below it)"
+    assert not result.valid and result.rule == "basic_constraints.path_length"
+    assert result.reason == "CA certificate CN=Root: pathLenConstraint 0 exceeded (1 CA certificate below it)"
     # A leaf straight under the pathLen-0 root is fine.
     direct = issue("direct", p256(), root)[0]
     assert verify_certificate(direct, [root[0]], at=AT).valid
@@ -404,7 +407,7 @@ def test_path_length_one_allows_one_intermediate_only():
     second = issue("Second", p256(), first, ca=True)
     leaf = issue("leaf", p256(), second)[0]
     result = verify_certificate(leaf, [root[0]], [first[0], second[0]], at=AT)
-    assert not result.valid and result.code == "path_length"
+    assert not result.valid and result.rule == "basic_constraints.path_length"
     assert "pathLenConstraint 1 exceeded (2 CA certificates below it)" in result.reason
     shallow = issue("shallow", p256(), first)[0]
     assert verify_certificate(shallow, [root[0]], [first[0]], at=AT).valid
@@ -416,7 +419,7 @@ def test_intermediate_path_length_zero_below_it():
     sub = issue("Sub", p256(), inter, ca=True)
     leaf = issue("leaf", p256(), sub)[0]
     result = verify_certificate(leaf, [root[0]], [inter[0], sub[0]], at=AT)
-    assert not result.valid and result.reason.startswith("issuer CN=Issuing: pathLenConstraint 0")
+    assert not result.valid and result.reason.startswith("CA certificate CN=Issuing: pathLenConstraint 0")
 
 
 # --------------------------------------------------------------------------
