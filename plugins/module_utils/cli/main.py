@@ -108,12 +108,13 @@ def run_cert(args):
                                   invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
     if args.action == "info":
         return cert.cert_info(_read(args.cert, "certificate"), args.cert)
-    result = cert.cert_verify(
+    return cert.cert_verify(
         _read(args.cert, "certificate"), _read(args.ca, "CA certificate"),
         _read(args.untrusted, "untrusted certificates") if args.untrusted else None,
-        _read(args.crl, "CRL") if args.crl else None, at=_when(args.at), where=args.cert,
-        classical_only=args.classical_only, strict=args.strict)
-    return result
+        at=_when(args.at), where=args.cert, classical_only=args.classical_only,
+        crls=[_read(path, "CRL") for path in args.crl], purpose=args.purpose, host=args.host,
+        ip=args.ip, email=args.email, max_depth=args.max_depth, web_pki=args.web_pki,
+        engine=args.engine, strict=args.strict)
 
 
 def _issue_batch(args):

@@ -4,6 +4,10 @@ import argparse
 
 from ..revocation import REASON_NAMES
 
+# The keys of x509.purpose.PURPOSES (not imported: no crypto at parse time).
+PURPOSE_NAMES = ("serverAuth", "clientAuth", "codeSigning", "emailProtection", "timeStamping",
+                 "OCSPSigning")
+
 
 def _json(parser):
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -114,11 +118,26 @@ def build_parser():
     p.add_argument("cert", metavar="CERT")
     p.add_argument("--ca", required=True, metavar="FILE", help="trusted CA certificate(s), PEM")
     p.add_argument("--untrusted", metavar="FILE", help="intermediate certificates, PEM")
-    p.add_argument("--crl", metavar="FILE", help="CRL to check revocation against")
+    p.add_argument("--crl", metavar="FILE", action="append", default=[],
+                   help="CRL to check revocation against (repeatable: one per CA)")
     p.add_argument("--at", metavar="TIME", help="verification time (ISO 8601, default now)")
     p.add_argument("--classical-only", action="store_true",
                    help="ignore catalyst alternative signatures (verify like a legacy client)")
     _strict(p)
+    p.add_argument("--host", metavar="NAME",
+                   help="DNS name the certificate must be valid for (subjectAltName, RFC 6125)")
+    p.add_argument("--ip", metavar="ADDR", help="IP address the certificate must be valid for")
+    p.add_argument("--email", metavar="ADDR",
+                   help="e-mail address the certificate must be valid for")
+    p.add_argument("--purpose", choices=PURPOSE_NAMES,
+                   help="what the certificate is used for (extendedKeyUsage and keyUsage)")
+    p.add_argument("--web-pki", action="store_true",
+                   help="add the CA/Browser Forum Baseline Requirements (public TLS) to RFC 5280")
+    p.add_argument("--max-depth", type=int, metavar="N",
+                   help="intermediate CAs allowed, self-issued ones not counted (default 8)")
+    p.add_argument("--engine", choices=("auto", "cryptography", "qpki"), default="auto",
+                   help="path validation engine (default auto: cryptography's verifier for "
+                        "the classical chains it implements, qpki's for the rest)")
 
     crl = groups.add_parser("crl", help="certificate revocation lists").add_subparsers(
         dest="action", metavar="ACTION", required=True)

@@ -1,6 +1,5 @@
 """cert issue, cert info, cert verify (cert revoke and unhold: ops/revoke.py)."""
 
-import datetime
 import functools
 
 from ..dependencies import missing
@@ -184,21 +183,21 @@ def cert_info(cert_data, where):
 
 
 def cert_verify(cert_data, ca_data, untrusted_data=None, crl_data=None, at=None,
-                where="certificate", classical_only=False, strict=False):
-    """Validate a certificate; catalyst alternative signatures are checked
+                where="certificate", classical_only=False, *, crls=(), purpose=None,
+                host=None, ip=None, email=None, max_depth=None, web_pki=False, engine="auto",
+                strict=False):
+    """Validate a certificate (ops.verify.verify_chain) and summarise the
+    result for the front ends; catalyst alternative signatures are checked
     too unless ``classical_only`` (verify like a legacy client). ``strict``
     refuses the legacy (pre-draft-13) composite form anywhere on the path."""
-    from ..x509.parse import load_certificates, load_crl
-    from ..x509.verify import verify_certificate
+    from .verify import verify_chain, verify_summary
+    from ..x509.verify_policy import DEFAULT_MAX_DEPTH
 
-    cert = load_certificate(cert_data, where)
-    trusted = load_certificates(ca_data, "--ca")
-    untrusted = load_certificates(untrusted_data, "--untrusted") if untrusted_data else []
-    crls = [load_crl(crl_data, "--crl")] if crl_data else []
-    result = verify_certificate(cert, trusted, untrusted, crls, at=at,
-                                classical_only=classical_only)
-    return legacy_verdict({"changed": False, "valid": result.valid, "reason": result.reason,
-                           "revoked": result.revoked, "path": result.path,
-                           "details": result.details, "classical_only": classical_only,
-                           "at": utc_text(at or datetime.datetime.now(datetime.timezone.utc))},
-                          result.legacy, strict)
+    crls = ([crl_data] if crl_data else []) + list(crls)
+    result = verify_chain(cert_data, ca_data, untrusted_data, crls, at=at, purpose=purpose,
+                          host=host, ip=ip, email=email, web_pki=web_pki, engine=engine,
+                          max_depth=DEFAULT_MAX_DEPTH if max_depth is None else max_depth,
+                          classical_only=classical_only, where=where)
+    summary = verify_summary(result, at, classical_only=classical_only, web_pki=web_pki,
+                             purpose=purpose, host=host, ip=ip, email=email)
+    return legacy_verdict(summary, summary.pop("legacy"), strict)

@@ -36,6 +36,7 @@ from .purpose import issuer_eku_failure, leaf_purpose_failures
 from .signature import describe_name
 from .verify_policy import VerifyPolicy
 from .verify_rules import Failure
+from .webpki_rules import web_pki_failures
 
 LEAF, CA, ANCHOR = "leaf", "intermediate", "anchor"
 
@@ -80,7 +81,8 @@ def certificate_failures(cert: x509.Certificate, role: str, policy: VerifyPolicy
     extensions = extensions_of(cert)
     if extensions is None:
         return [Failure("cert.malformed", f"{label} has malformed or duplicate extensions")]
-    failures = _structure_failures(cert, extensions, role, label) + _key_failures(cert, label)
+    failures = _structure_failures(cert, extensions, role, label, policy.web_pki)
+    failures += _key_failures(cert, label)
     failures += _identifier_failures(cert, extensions, role, label)
     failures += _ca_flag_failures(extensions, role, label)
     if role == LEAF:
@@ -93,6 +95,9 @@ def certificate_failures(cert: x509.Certificate, role: str, policy: VerifyPolicy
     constraints = extensions.get(ExtensionOID.NAME_CONSTRAINTS)
     if constraints is not None:
         failures += constraint_failures(constraints.value, label)
+    if policy.web_pki:
+        failures += web_pki_failures(cert, extensions, role == LEAF, role == ANCHOR,
+                                     policy.purpose, label)
     return failures
 
 
@@ -109,8 +114,8 @@ def leaf_failures(leaf: x509.Certificate, policy: VerifyPolicy, label: str) -> l
     return failures + leaf_purpose_failures(leaf, policy.purpose, label)
 
 
-def _structure_failures(cert: x509.Certificate, extensions: dict, role: str, label: str
-                        ) -> list[Failure]:
+def _structure_failures(cert: x509.Certificate, extensions: dict, role: str, label: str,
+                        web_pki: bool) -> list[Failure]:
     failures = []
     if cert.version != x509.Version.v3:
         failures.append(Failure("cert.version", f"{label} is not an X.509 v3 certificate"))
@@ -125,6 +130,8 @@ def _structure_failures(cert: x509.Certificate, extensions: dict, role: str, lab
             failures.append(Failure("cert.unknown_critical_extension",
                                     f"{label} has a critical extension {name} that is "
                                     "not processed"))
+        elif oid == ExtensionOID.NAME_CONSTRAINTS and web_pki:
+            continue  # the Baseline Requirements allow non-critical name constraints
         elif oid in _CRITICALITY and ext.critical != _CRITICALITY[oid]:
             failures.append(Failure("cert.extension_criticality",
                                     f"{label}: {name} must{'' if _CRITICALITY[oid] else ' not'} "

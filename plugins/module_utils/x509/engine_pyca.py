@@ -29,6 +29,7 @@ except ImportError:
     x509 = ec = verification = missing()
 
 from .catalyst_verify import has_alt_signature
+from .cert_policies import policy_mappings
 from .cert_rules import ANCHOR, CA, LEAF, label_of
 from .chain import der_of, find_extension, is_self_issued
 from .name_constraints import constrained_names, work
@@ -90,6 +91,8 @@ def unsupported_reason(leaf: x509.Certificate, policy: VerifyPolicy) -> str | No
                 for subtree in (constraints.value.permitted_subtrees or [])
                 + (constraints.value.excluded_subtrees or [])):
             return "name constraints on directoryName, URI or other forms"
+    if any(policy_mappings(cert) for cert in issuers):
+        return "policy mappings"
     if any(is_self_issued(cert) for cert in policy.intermediates):
         return "self-issued intermediates (pathLenConstraint does not count them)"
     if not policy.classical_only and any(has_alt_signature(c) for c in signed):

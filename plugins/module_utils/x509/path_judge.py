@@ -12,6 +12,7 @@ path are checked by whoever built it; the rest is here:
   not counted (RFC 5280 6.1.4 (l) and (m));
 - name constraints of every CA, the anchor's included, over the names of
   every certificate below it but self-issued intermediates;
+- certificate policies when a CA requires an explicit one (cert_policies);
 - catalyst alternative signatures (unless classical_only);
 - revocation on the CRLs given.
 """
@@ -27,6 +28,7 @@ except ImportError:
 
 from .catalyst_verify import add_path_findings
 from .legacy import legacy_findings
+from .cert_policies import policy_failures
 from .cert_rules import ANCHOR, CA, LEAF, certificate_failures, label_of
 from .chain import der_of, find_extension, is_self_issued
 from .name_constraints import constrained_names, name_failure, work
@@ -68,6 +70,7 @@ class PathJudge:
                 findings.add(time_failure(cert, label, self.policy.at))
         findings.add(self._depth_failures(path, labels))
         findings.add(self.name_constraint_failures(path, labels))
+        findings.add(policy_failures(path, labels))
         if not self.policy.classical_only:
             add_path_findings(path, findings)
         for cert in path:

@@ -82,7 +82,7 @@ def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time
                        classical_only=False, *, purpose: str | None = None,
                        host: str | None = None, ip=None, email: str | None = None,
                        max_depth: int = DEFAULT_MAX_DEPTH, budget: Budget = Budget(),
-                       engine: str = "auto") -> VerifyResult:
+                       web_pki: bool = False, engine: str = "auto") -> VerifyResult:
     """Validate ``cert`` up to one of ``trusted`` and return a VerifyResult.
 
     Certificates and CRLs may be objects or PEM/DER bytes. ``untrusted`` are
@@ -90,7 +90,8 @@ def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time
     judge at (default now; naive means UTC), ``check_time`` false skips
     notBefore/notAfter and CRL nextUpdate, ``classical_only`` skips catalyst
     alternative signatures (a legacy client); ``purpose``, ``host``, ``ip``
-    and ``email`` are what the leaf must be good for.
+    and ``email`` are what the leaf must be good for; ``web_pki`` adds the
+    CA/Browser Forum rules.
     """
     leaf = _as_certificate(cert, "certificate")
     policy = VerifyPolicy(
@@ -99,7 +100,7 @@ def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time
         crls=tuple(_as_crl(c, "CRL") for c in crls), at=utc_moment(at),
         check_time=check_time, classical_only=classical_only, purpose=purpose, host=host,
         ip=ip if ip is None or not isinstance(ip, str) else parse_ip(ip), email=email,
-        max_depth=max_depth, budget=budget)
+        max_depth=max_depth, budget=budget, web_pki=web_pki)
     return verify(leaf, policy, engine)
 
 

@@ -59,6 +59,7 @@ class VerifyPolicy:
     crls           CRLs to consult
     max_depth      intermediate CAs allowed, self-issued ones not counted
     classical_only skip catalyst alternative signatures (a legacy client)
+    web_pki        add the CA/Browser Forum Baseline Requirements (webpki_rules)
     """
 
     trusted: tuple
@@ -74,6 +75,7 @@ class VerifyPolicy:
     max_depth: int = DEFAULT_MAX_DEPTH
     budget: Budget = Budget()
     classical_only: bool = False
+    web_pki: bool = False
 
     def __post_init__(self) -> None:
         # Certificates carry whole seconds: a moment within the second of
@@ -82,8 +84,8 @@ class VerifyPolicy:
         if self.purpose is not None and self.purpose not in PURPOSES:
             raise UsageError(f"unknown purpose {self.purpose!r} (use one of "
                              f"{', '.join(PURPOSES)})")
-        if not 0 <= self.max_depth <= 64:
-            raise UsageError(f"max depth must be between 0 and 64, got {self.max_depth}")
+        if not 0 <= self.max_depth <= 255:
+            raise UsageError(f"max depth must be between 0 and 255, got {self.max_depth}")
 
     @property
     def server_names(self) -> bool:
