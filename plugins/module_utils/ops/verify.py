@@ -27,9 +27,10 @@ def verify_chain(cert_data, ca_data, untrusted_data=None, crl_data=(), *,
     from ..x509.parse import load_certificate, load_certificates, load_crl
     from ..x509.verify import verify_certificate
 
-    cert = load_certificate(cert_data, where)
-    trusted = load_certificates(ca_data, "--ca")
-    untrusted = load_certificates(untrusted_data, "--untrusted") if untrusted_data else []
+    cert = load_certificate(cert_data, where, extensions=False)
+    trusted = load_certificates(ca_data, "--ca", extensions=False)
+    untrusted = (load_certificates(untrusted_data, "--untrusted", extensions=False)
+                 if untrusted_data else [])
     crls = [load_crl(data, "--crl") for data in crl_data or ()]
     return verify_certificate(cert, trusted, untrusted, crls, at=at,
                               classical_only=classical_only, purpose=purpose, host=host,

@@ -20,7 +20,7 @@ try:
 except ImportError:
     x509 = ExtensionOID = missing()
 
-from .chain import find_extension, is_self_issued
+from .chain import MALFORMED, find_extension, is_self_issued
 from .verify_rules import Failure
 
 imported_later("pyasn1", "pyasn1_modules")
@@ -35,7 +35,7 @@ def policy_mappings(cert: x509.Certificate) -> list[tuple[str, str]] | None:
         ext = cert.extensions.get_extension_for_oid(ExtensionOID.POLICY_MAPPINGS)
     except x509.ExtensionNotFound:
         return []
-    except ValueError:
+    except MALFORMED:
         return None
     from pyasn1.codec.der import decoder
     from pyasn1.error import PyAsn1Error
@@ -69,6 +69,8 @@ def policy_failures(path: list, labels: list[str]) -> list[Failure]:
     certs = list(reversed(path[:-1]))  # from the one the anchor issued down to the leaf
     names = list(reversed(labels[:-1]))
     n = len(certs)
+    if not n:
+        return []  # a trusted certificate on its own
     expected: set[str] | None = {ANY_POLICY}
     explicit = inhibit_any = mapping = n + 1
     for index, (cert, label) in enumerate(zip(certs, names), start=1):

@@ -29,7 +29,7 @@ except ImportError:
     x509 = UnsupportedAlgorithm = dsa = ec = rsa = ExtensionOID = missing()
 
 from ..der import content_bounds
-from .chain import find_extension, spki_bytes
+from .chain import MALFORMED, find_extension, spki_bytes
 from .name_constraints import constraint_failures
 from .names import cn_failures, leaf_name_failures
 from .purpose import issuer_eku_failure, leaf_purpose_failures
@@ -70,7 +70,7 @@ def extensions_of(cert: x509.Certificate) -> dict | None:
     (duplicates, bad encodings)."""
     try:
         return {ext.oid: ext for ext in cert.extensions}
-    except ValueError:
+    except MALFORMED:
         return None
 
 

@@ -36,6 +36,10 @@ from .parse import public_key_of_certificate
 from .signature import describe_name, verify_certificate_signature
 
 
+# What cryptography raises for extensions it cannot decode.
+MALFORMED = (ValueError, TypeError, x509.DuplicateExtension)
+
+
 def der_of(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
@@ -55,7 +59,9 @@ def find_extension(obj, ext_class: type) -> "x509.Extension | None":
     absent or the extensions cannot be decoded (a rule reports that)."""
     try:
         return obj.extensions.get_extension_for_class(ext_class)
-    except (x509.ExtensionNotFound, ValueError):
+    except x509.ExtensionNotFound:
+        return None
+    except MALFORMED:
         return None
 
 

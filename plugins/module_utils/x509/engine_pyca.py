@@ -31,7 +31,8 @@ except ImportError:
 from .catalyst_verify import has_alt_signature
 from .cert_policies import policy_mappings
 from .cert_rules import ANCHOR, CA, LEAF, label_of
-from .chain import der_of, find_extension, is_self_issued
+from ..errors import InputError
+from .chain import MALFORMED, der_of, find_extension, is_self_issued
 from .name_constraints import constrained_names, work
 from .path_judge import PathJudge, time_failure, too_complex
 from .verify_policy import VerifyPolicy
@@ -95,9 +96,16 @@ def unsupported_reason(leaf: x509.Certificate, policy: VerifyPolicy) -> str | No
         return "policy mappings"
     if any(is_self_issued(cert) for cert in policy.intermediates):
         return "self-issued intermediates (pathLenConstraint does not count them)"
-    if not policy.classical_only and any(has_alt_signature(c) for c in signed):
+    if not policy.classical_only and any(_may_be_catalyst(c) for c in signed):
         return "catalyst alternative signatures"
     return None
+
+
+def _may_be_catalyst(cert: x509.Certificate) -> bool:
+    try:
+        return has_alt_signature(cert)
+    except (*MALFORMED, InputError):
+        return True  # cannot tell: our engine reads it and reports what is wrong
 
 
 def _key_supported(cert: x509.Certificate) -> bool:

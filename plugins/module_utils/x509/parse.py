@@ -55,20 +55,20 @@ def _fail(where, what, data):
     return InputError("%s: not a PEM or DER %s%s" % (where, what, found))
 
 
-def _load(data, where, what, pem_loader, der_loader):
+def _load(data, where, what, pem_loader, der_loader, parts=("subject", "issuer", "extensions")):
     data = _as_bytes(data, where, what)
     loader = pem_loader if _is_pem(data) else der_loader
     try:
-        return _parsed(loader(data), where, what)
+        return _parsed(loader(data), where, what, parts)
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
         raise _fail(where, what, data) from None
 
 
-def _parsed(obj, where, what):
+def _parsed(obj, where, what, parts=("subject", "issuer", "extensions")):
     """``obj`` after parsing the parts cryptography decodes lazily (names,
     extensions), so that a malformed one is an InputError here rather than a
     ValueError wherever it is first used."""
-    for part in ("subject", "issuer", "extensions"):
+    for part in parts:
         if not hasattr(type(obj), part):
             continue
         try:
@@ -79,22 +79,30 @@ def _parsed(obj, where, what):
     return obj
 
 
-def load_certificate(data, where="input"):
-    """One certificate from PEM (the first block) or DER bytes."""
-    return _load(data, where, "certificate",
-                 x509.load_pem_x509_certificate, x509.load_der_x509_certificate)
+# Path validation reads certificates whose extensions may be malformed: that
+# is a rule it reports (cert.malformed), not an input error.
+_NAMES_ONLY = ("subject", "issuer")
 
 
-def load_certificates(data, where="input"):
+def load_certificate(data, where="input", extensions=True):
+    """One certificate from PEM (the first block) or DER bytes; with
+    ``extensions`` false, malformed extensions are left for the caller."""
+    return _load(data, where, "certificate", x509.load_pem_x509_certificate,
+                 x509.load_der_x509_certificate,
+                 ("subject", "issuer", "extensions") if extensions else _NAMES_ONLY)
+
+
+def load_certificates(data, where="input", extensions=True):
     """Every certificate of a PEM bundle, or the one certificate of DER bytes."""
     data = _as_bytes(data, where, "certificate")
     if not _is_pem(data):
-        return [load_certificate(data, where)]
+        return [load_certificate(data, where, extensions)]
     try:
         certs = x509.load_pem_x509_certificates(data)
     except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
         raise _fail(where, "certificate", data) from None
-    return [_parsed(cert, where, "certificate") for cert in certs]
+    parts = ("subject", "issuer", "extensions") if extensions else _NAMES_ONLY
+    return [_parsed(cert, where, "certificate", parts) for cert in certs]
 
 
 def load_crl(data, where="input"):

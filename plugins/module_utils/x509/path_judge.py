@@ -27,10 +27,10 @@ except ImportError:
     x509 = missing()
 
 from .catalyst_verify import add_path_findings
-from .legacy import legacy_findings
 from .cert_policies import policy_failures
 from .cert_rules import ANCHOR, CA, LEAF, certificate_failures, label_of
-from .chain import der_of, find_extension, is_self_issued
+from .chain import MALFORMED, der_of, find_extension, is_self_issued
+from .legacy import legacy_findings
 from .name_constraints import constrained_names, name_failure, work
 from .revocation import check_revocation
 from .verify_policy import VerifyPolicy
@@ -72,7 +72,10 @@ class PathJudge:
         findings.add(self.name_constraint_failures(path, labels))
         findings.add(policy_failures(path, labels))
         if not self.policy.classical_only:
-            add_path_findings(path, findings)
+            try:
+                add_path_findings(path, findings)
+            except MALFORMED:
+                pass  # undecodable extensions: cert.malformed says so already
         for cert in path:
             findings.legacy.extend(legacy_findings(cert))
         check_revocation(path, self.policy.crls, self.policy.at, self.policy.check_time,

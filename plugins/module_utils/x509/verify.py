@@ -40,7 +40,7 @@ def _as_certificate(obj, where: str) -> x509.Certificate:
     if isinstance(obj, x509.Certificate):
         return obj
     if isinstance(obj, (bytes, bytearray, str)):
-        return load_certificate(obj, where)
+        return load_certificate(obj, where, extensions=False)
     raise InputError(f"{where}: not a certificate ({type(obj).__name__})")
 
 
