@@ -2,7 +2,7 @@
 # tests/ansible/run.sh - the Ansible stage of scripts/test.sh.
 #
 # Builds an ansible_collections/qpki/pki tree from this checkout in a temp dir, then:
-#   doc       ansible-doc renders the six modules
+#   doc       ansible-doc renders the seven modules
 #   check     check mode of playbooks/two_tier_pki.yml on a fresh directory writes nothing
 #   run1      the two-tier playbook on a fresh SoftHSM2 token: changes, every certificate and
 #             CRL verifies with openssl, the CA keys are in the token (pkcs11-tool)
@@ -116,7 +116,7 @@ step_on() { [[ " $STEPS " == *" $1 "* ]]; }
 # ------------------------------------------------------------------ doc
 if step_on doc; then
     t0=$SECONDS bad=""
-    for m in qpki_ca qpki_cert qpki_crl qpki_credential qpki_hsm_key qpki_hsm_info; do
+    for m in qpki_ca qpki_cert qpki_crl qpki_credential qpki_hsm_key qpki_hsm_info qpki_cert_info; do
         out="$(ansible-doc "qpki.pki.$m" 2>&1)"
         if [[ $? -ne 0 || "$out" != *"EXAMPLES"* || "$out" != *"RETURN VALUES"* ]]; then
             bad+=" $m"; echo "$out" | tail -5 >&2
@@ -126,7 +126,7 @@ if step_on doc; then
     for r in root_ca intermediate_ca softhsm_token; do
         ansible-doc -t role "qpki.pki.$r" >/dev/null 2>&1 || bad+=" role:$r"
     done
-    if [[ -z "$bad" ]]; then pass doc "6 modules, 3 roles ($((SECONDS - t0))s)"; else fail doc "did not render:$bad"; fi
+    if [[ -z "$bad" ]]; then pass doc "7 modules, 3 roles ($((SECONDS - t0))s)"; else fail doc "did not render:$bad"; fi
 fi
 
 # ------------------------------------------------------------------ token

@@ -33,7 +33,7 @@ from .cert_policies import policy_mappings
 from .cert_rules import ANCHOR, CA, LEAF, label_of
 from ..errors import InputError
 from .chain import MALFORMED, der_of, find_extension, is_self_issued
-from .name_constraints import constrained_names, work
+from .name_constraints import name_count, work
 from .path_judge import PathJudge, time_failure, too_complex
 from .verify_policy import VerifyPolicy
 from .verify_result import Findings, VerifyResult
@@ -126,17 +126,18 @@ class _Validators:
         self.judge = judge
         self.policy = policy
         self.anchors = {der_of(cert) for cert in policy.trusted}
-        self.leaf_names = constrained_names(leaf)
+        self.leaf_names = name_count(leaf)
         self.bug: BaseException | None = None
 
     def _check(self, cert: x509.Certificate, role: str) -> None:
         try:
-            failures = list(self.judge.certificate_failures(cert, role))
-            if role != LEAF:
-                constraints = find_extension(cert, x509.NameConstraints)
-                if constraints is not None and work(constraints.value, self.leaf_names) > \
-                        self.policy.budget.name_checks:
-                    failures.append(too_complex(label_of(cert, role)))
+            constraints = find_extension(cert, x509.NameConstraints) if role != LEAF else None
+            if constraints is not None and work(constraints.value, self.leaf_names) > \
+                    self.policy.budget.name_checks:
+                raise RuleViolation(too_complex(label_of(cert, role)))
+            failures = self.judge.certificate_failures(cert, role)
+        except RuleViolation:
+            raise
         except Exception as exc:  # noqa: BLE001 - a bug must not pass as a refusal
             self.bug = self.bug or exc
             raise

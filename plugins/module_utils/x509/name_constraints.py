@@ -62,34 +62,42 @@ def constraint_failures(constraints: x509.NameConstraints, label: str) -> list[F
     return failures
 
 
-def constrained_names(cert: x509.Certificate) -> list:
-    """The names of ``cert`` that name constraints apply to."""
-    names = []
+def constrained_names(cert: x509.Certificate) -> list[tuple[type, object]]:
+    """The names of ``cert`` that name constraints apply to, as (form,
+    value) pairs: the form a GeneralName class, the value its value."""
+    names: list[tuple[type, object]] = []
     if len(cert.subject):
-        names.append(x509.DirectoryName(cert.subject))
+        names.append((x509.DirectoryName, cert.subject))
     for attribute in cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS):
-        names.append(x509.RFC822Name(str(attribute.value)))
-    return names + san_names(cert)
+        names.append((x509.RFC822Name, str(attribute.value)))
+    return names + [(type(name), name.value) for name in san_names(cert)]
 
 
-def work(constraints: x509.NameConstraints, names: list) -> int:
+def name_count(cert: x509.Certificate) -> int:
+    """len(constrained_names(cert)), without building them."""
+    return (bool(len(cert.subject)) + len(san_names(cert))
+            + len(cert.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)))
+
+
+def work(constraints: x509.NameConstraints, names: int) -> int:
+    """Comparisons to judge ``names`` names against ``constraints``."""
     permitted, excluded = _subtrees(constraints)
-    return (len(permitted) + len(excluded)) * len(names)
+    return (len(permitted) + len(excluded)) * names
 
 
-def name_failure(constraints: x509.NameConstraints, names: list, ca_label: str,
-                 cert_label: str) -> Failure | None:
-    """The first name of ``names`` (one certificate's) that the CA's
-    constraints refuse, as a Failure; None when all are allowed."""
+def name_failure(constraints: x509.NameConstraints, names: list[tuple[type, object]],
+                 ca_label: str, cert_label: str) -> Failure | None:
+    """The first name of ``names`` (one certificate's constrained_names)
+    that the CA's constraints refuse, as a Failure; None when all are allowed."""
     permitted, excluded = _subtrees(constraints)
     permitted_forms = {type(subtree) for subtree in permitted}
     constrained_forms = permitted_forms | {type(subtree) for subtree in excluded}
     for name in names:
-        form = type(name)
+        form = name[0]
         if form not in constrained_forms:
             continue
         shown = _shown(name)
-        if not isinstance(name, _JUDGED):
+        if form not in _JUDGED:
             return Failure("name_constraints.unsupported",
                            f"{cert_label}: {ca_label} constrains {form.__name__} names, which "
                            "cannot be checked")
@@ -103,25 +111,27 @@ def name_failure(constraints: x509.NameConstraints, names: list, ca_label: str,
     return None
 
 
-def _shown(name) -> str:
-    if isinstance(name, x509.DirectoryName):
-        return repr(name.value.rfc4514_string())
-    return repr(str(name.value))
+def _shown(name: tuple[type, object]) -> str:
+    form, value = name
+    if form is x509.DirectoryName:
+        return repr(value.rfc4514_string())
+    return repr(str(value))
 
 
-def _within(name, subtree, excluded: bool) -> bool:
+def _within(name: tuple[type, object], subtree, excluded: bool) -> bool:
     """Does ``name`` fall in ``subtree``? A name that cannot be read counts
     as inside an excluded subtree and outside a permitted one."""
-    if isinstance(name, x509.DNSName):
-        return _dns_within(name.value, subtree.value.lower(), excluded)
-    if isinstance(name, x509.IPAddress):
-        return name.value.version == subtree.value.version and name.value in subtree.value
-    if isinstance(name, x509.RFC822Name):
-        mailbox = split_email(name.value)
+    form, value = name
+    if form is x509.DNSName:
+        return _dns_within(value, subtree.value.lower(), excluded)
+    if form is x509.IPAddress:
+        return value.version == subtree.value.version and value in subtree.value
+    if form is x509.RFC822Name:
+        mailbox = split_email(value)
         return excluded if mailbox is None else _email_within(mailbox, subtree.value)
-    if isinstance(name, x509.DirectoryName):
-        return _dn_within(name.value, subtree.value)
-    host = _uri_host(name.value)
+    if form is x509.DirectoryName:
+        return _dn_within(value, subtree.value)
+    host = _uri_host(value)
     return excluded if host is None else _domain_within(host, subtree.value.lower())
 
 

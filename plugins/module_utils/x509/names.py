@@ -33,14 +33,13 @@ except ImportError:
 from .chain import find_extension
 from .verify_rules import Failure
 
-_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\Z", re.IGNORECASE | re.ASCII)
 
 
 def is_dns_name(name: str) -> bool:
     """RFC 1034 preferred name syntax (letters, digits, hyphens), any case."""
-    if not name or len(name) > 253 or not name.isascii():
-        return False
-    return all(_LABEL.match(label) for label in name.lower().split("."))
+    return 0 < len(name) <= 253 and name.isascii() and _DNS_NAME.match(name) is not None
 
 
 def dns_pattern(value: str) -> tuple[bool, str] | None:

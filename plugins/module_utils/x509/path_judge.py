@@ -31,7 +31,7 @@ from .cert_policies import policy_failures
 from .cert_rules import ANCHOR, CA, LEAF, certificate_failures, label_of
 from .chain import MALFORMED, der_of, find_extension, is_self_issued
 from .legacy import legacy_findings
-from .name_constraints import constrained_names, name_failure, work
+from .name_constraints import constrained_names, name_count, name_failure, work
 from .revocation import check_revocation
 from .verify_policy import VerifyPolicy
 from .verify_result import Findings, VerifyResult, stamp
@@ -111,13 +111,13 @@ class PathJudge:
             constraints = extension.value
             below = [(cert, labels[j]) for j, cert in enumerate(path[:index])
                      if j == 0 or not is_self_issued(cert)]
-            named = [(constrained_names(cert), label) for cert, label in below]
-            if sum(work(constraints, names) for names, _ in named) > \
+            if work(constraints, sum(name_count(cert) for cert, _ in below)) > \
                     self.policy.budget.name_checks:
                 failures.append(too_complex(labels[index]))
                 continue
-            for names, label in named:
-                failure = name_failure(constraints, names, labels[index], label)
+            for cert, label in below:
+                failure = name_failure(constraints, constrained_names(cert), labels[index],
+                                       label)
                 if failure is not None:
                     failures.append(failure)
         return failures
