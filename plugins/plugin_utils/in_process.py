@@ -44,7 +44,7 @@ the module runs through AnsiballZ as usual:
   variable.
 
 Ansible imports the action plugins in its main process, when it loads the
-play, before it forks the workers. This file then imports the six modules
+play, before it forks the workers. This file then imports the seven modules
 and the qpki core there too (``preload``), once, so that each worker starts
 with them already imported instead of spending a fifth of a second on them.
 Importing has no side effect: nothing is opened, no PKCS#11 library is

@@ -10,7 +10,7 @@
 #   extra     batch issuance / revocation / token keys (tests/ansible/extra.yml), twice
 #   failures  wrong PIN, PQC profile in HSM mode, mismatching CA... fail with clear messages,
 #             and no PIN appears in any -vvv output
-#   badinput  bad-input catalogue through the six modules (tests/ansible/bad_input.yml, ~150
+#   badinput  bad-input catalogue through the seven modules (tests/ansible/bad_input.yml, ~150
 #             cases): each fails with a one-line msg naming the problem, the CA, credential and
 #             token files stay byte-identical, no PIN in the -vvv output
 #   concurrency  4 hosts (forks 4) x 250 certificates from one CA (tests/ansible/concurrency.yml):
@@ -285,7 +285,7 @@ if step_on badinput; then
         if [[ $rc -eq 0 && $rc_zip -eq 0 && "${cases:-0}" -ge 25 && "${zipped:-0}" -ge 10 ]] \
                 && cmp -s "$WORK/badinput-before.sum" "$WORK/badinput-after.sum" \
                 && no_pin_in "$log" && no_pin_in "$WORK/badinput-zip.log" && no_pin_in "$WORK/badinput-setup.log"; then
-            pass badinput "$cases hostile inputs through the 6 modules ($zipped again through AnsiballZ): each failed with a one-line msg naming it; CA, credential and token files byte-identical; no PIN in -vvv output ($((SECONDS - t0))s)"
+            pass badinput "$cases hostile inputs through the 7 modules ($zipped again through AnsiballZ): each failed with a one-line msg naming it; CA, credential and token files byte-identical; no PIN in -vvv output ($((SECONDS - t0))s)"
         else
             awk '/^TASK \[Every case/ {p = 1} /^TASK \[Report/ {p = 0} p && /^(failed: |    "msg": )/' \
                 "$log" "$WORK/badinput-zip.log" | grep -v 'All assertions passed' | cut -c1-300 | head -60 >&2
