@@ -297,3 +297,17 @@ def test_path_building_work_is_bounded(case_id):
     result = verify_certificate(leaf, load_certificates(asked.trusted),
                                 load_certificates(asked.untrusted), at=asked.at, engine="qpki")
     assert result.rule in ("chain.budget", "chain.no_path", "signature.invalid")
+
+
+def test_every_front_end_offers_the_same_purposes():
+    import ast
+    from pathlib import Path
+
+    from qpki.cli.parser import PURPOSE_NAMES
+    from qpki.x509.purpose import PURPOSES
+
+    module = Path(__file__).resolve().parents[2] / "plugins/modules/qpki_cert_info.py"
+    tree = ast.parse(module.read_text())
+    listed = next(ast.literal_eval(node.value) for node in tree.body
+                  if isinstance(node, ast.Assign) and node.targets[0].id == "PURPOSES")
+    assert list(PURPOSE_NAMES) == list(PURPOSES) == listed

@@ -57,15 +57,15 @@ def _oid_text(oid: x509.ObjectIdentifier) -> str:
     return oid.dotted_string if name == "Unknown OID" else name
 
 
+_PREFIXES = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
+             "UniformResourceIdentifier": "URI"}
+
+
 def _general_name(name) -> str:
-    if isinstance(name, x509.DNSName):
-        return f"DNS:{name.value}"
-    if isinstance(name, x509.IPAddress):
-        return f"IP:{name.value}"
-    if isinstance(name, x509.RFC822Name):
-        return f"email:{name.value}"
-    if isinstance(name, x509.UniformResourceIdentifier):
-        return f"URI:{name.value}"
+    """A subjectAltName or name constraint entry as OpenSSL writes it."""
+    prefix = _PREFIXES.get(type(name).__name__)
+    if prefix is not None:
+        return f"{prefix}:{name.value}"
     if isinstance(name, x509.DirectoryName):
         return f"dirName:{name.value.rfc4514_string()}"
     if isinstance(name, x509.RegisteredID):
