@@ -86,7 +86,7 @@ def certificate_failures(cert: x509.Certificate, role: str, policy: VerifyPolicy
     failures += _identifier_failures(cert, extensions, role, label)
     failures += _ca_flag_failures(extensions, role, label)
     if role == LEAF:
-        failures += leaf_failures(cert, policy, label)
+        failures += _leaf_failures(cert, policy, label)
     else:
         if not len(cert.subject):
             failures.append(Failure("cert.subject_empty", f"{label} has an empty subject"))
@@ -101,7 +101,7 @@ def certificate_failures(cert: x509.Certificate, role: str, policy: VerifyPolicy
     return failures
 
 
-def leaf_failures(leaf: x509.Certificate, policy: VerifyPolicy, label: str) -> list[Failure]:
+def _leaf_failures(leaf: x509.Certificate, policy: VerifyPolicy, label: str) -> list[Failure]:
     """The names and the purpose asked for, of the end certificate."""
     failures = leaf_name_failures(leaf, policy.host, policy.ip, policy.email, label)
     if policy.server_names:
@@ -201,8 +201,8 @@ def _ca_flag_failures(extensions: dict, role: str, label: str) -> list[Failure]:
     is_ca = constraints is not None and constraints.value.ca
     if role != LEAF:
         if not is_ca:
-            failures.append(Failure("basic_constraints.not_ca", f"{label} is not a CA ("
-                                    f"{'no basicConstraints' if constraints is None else 'cA is false'})"))
+            why = "no basicConstraints" if constraints is None else "cA is false"
+            failures.append(Failure("basic_constraints.not_ca", f"{label} is not a CA ({why})"))
         if usage is not None and not usage.value.key_cert_sign:
             failures.append(Failure("key_usage.key_cert_sign",
                                     f"{label}: keyUsage does not include keyCertSign"))

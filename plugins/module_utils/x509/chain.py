@@ -108,6 +108,8 @@ def spki_bytes(cert: x509.Certificate) -> bytes:
 class SearchBudget:
     """Work left to a search; ``spent`` says which limit ran out, if one did."""
 
+    _WORDS = {"candidates": "issuer candidates", "signatures": "signature checks"}
+
     def __init__(self, candidates: int, signatures: int) -> None:
         self.candidates = candidates
         self.signatures = signatures
@@ -117,7 +119,7 @@ class SearchBudget:
         left = getattr(self, what) - 1
         setattr(self, what, left)
         if left < 0 and self.spent is None:
-            self.spent = f"gave up after too many {'issuer candidates' if what == 'candidates' else 'signature checks'}"
+            self.spent = f"gave up after too many {self._WORDS[what]}"
         return left >= 0
 
 
@@ -127,19 +129,24 @@ class PathSearch:
     ``paths()`` yields each complete path (leaf first, anchor last) whose
     every signature verified. ``problems`` collects one-line reasons for
     rejected links, ``signature_problems`` and ``key_problems`` the
-    signature failures and unreadable issuer keys among them, ``dead_ends`` the certificates no issuer was found for, and
-    ``budget.spent`` says whether the search was cut short.
+    signature failures and unreadable issuer keys among them, ``dead_ends``
+    the certificates no issuer was found for, and ``budget.spent`` says
+    whether the search was cut short. ``limits`` is a verify_policy.Budget
+    (its defaults when None).
     """
 
     def __init__(self, leaf: x509.Certificate, trusted, untrusted=(), *,
                  at: datetime.datetime | None = None, max_depth: int = 8,
-                 max_certificates: int = 24, candidates: int = 512,
-                 signatures: int = 64) -> None:
+                 limits=None) -> None:
+        if limits is None:
+            from .verify_policy import Budget
+
+            limits = Budget()
         self.leaf = leaf
         self.at = at
         self.max_depth = max_depth
-        self.max_certificates = max_certificates
-        self.budget = SearchBudget(candidates, signatures)
+        self.max_certificates = limits.path_certificates
+        self.budget = SearchBudget(limits.candidates, limits.signatures)
         self.trusted: dict[bytes, x509.Certificate] = {}
         for cert in trusted:
             self.trusted.setdefault(der_of(cert), cert)
@@ -197,7 +204,8 @@ class PathSearch:
                 self._note(f"certificate loop at {describe_name(candidate.subject)}")
                 continue
             explored = True
-            deeper = depth + (0 if self.is_trusted(candidate) or is_self_issued(candidate) else 1)
+            counted = not (self.is_trusted(candidate) or is_self_issued(candidate))
+            deeper = depth + counted
             if deeper > self.max_depth or len(path) >= self.max_certificates:
                 self.too_deep = True
                 continue

@@ -27,8 +27,7 @@ ENGINE = "qpki"
 def verify_native(leaf: x509.Certificate, policy: VerifyPolicy) -> VerifyResult:
     budget = policy.budget
     search = PathSearch(leaf, policy.trusted, policy.intermediates, at=policy.at,
-                        max_depth=policy.max_depth, max_certificates=budget.path_certificates,
-                        candidates=budget.candidates, signatures=budget.signatures)
+                        max_depth=policy.max_depth, limits=budget)
     judge = PathJudge(policy)
     first_failure = None
     for tried, path in enumerate(search.paths(), start=1):

@@ -28,10 +28,10 @@ try:
 except ImportError:
     x509 = ec = verification = missing()
 
+from ..errors import InputError
 from .catalyst_verify import has_alt_signature
 from .cert_policies import policy_mappings
 from .cert_rules import ANCHOR, CA, LEAF, label_of
-from ..errors import InputError
 from .chain import MALFORMED, der_of, find_extension, is_self_issued
 from .name_constraints import name_count, work
 from .path_judge import PathJudge, time_failure, too_complex
