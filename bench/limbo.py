@@ -44,7 +44,7 @@ def in_process(engine: str, rounds: int) -> dict[str, tuple[float, bool]]:
     for limbo_case in cases():
         _judge(limbo_case, engine)  # untimed: first imports
         best = None
-        for _ in range(rounds):
+        for _round in range(rounds):
             start = time.perf_counter()
             valid = _judge(limbo_case, engine)
             elapsed = time.perf_counter() - start
@@ -71,11 +71,11 @@ def summary(name: str, timings: dict[str, tuple[float, bool]]) -> dict:
         valid = timings[limbo_case["id"]][1]
         agree += valid is expected
         as_listed += valid is (expected != (limbo_case["id"] in DISAGREEMENTS))
-    seconds = sorted(((t, case_id) for case_id, (t, _) in timings.items()), reverse=True)
+    seconds = sorted(((t, case_id) for case_id, (t, _valid) in timings.items()), reverse=True)
     result = {"agree_with_suite": agree, "as_listed": as_listed, "cases": len(timings),
               "max_seconds": round(seconds[0][0], 4), "max_case": seconds[0][1],
-              "median_seconds": round(statistics.median(t for t, _ in seconds), 5),
-              "total_seconds": round(sum(t for t, _ in seconds), 3),
+              "median_seconds": round(statistics.median(t for t, _case in seconds), 5),
+              "total_seconds": round(sum(t for t, _case in seconds), 3),
               "slowest": [[case_id, round(t, 4)] for t, case_id in seconds[:5]],
               "over_goal": [case_id for t, case_id in seconds if t >= GOAL_SECONDS]}
     print(f"{name:>12}: agrees with the suite on {result['agree_with_suite']}/{len(timings)}"

@@ -341,8 +341,8 @@ def main():
         ),
         required_one_of=[["path", "content"]],
         mutually_exclusive=[["path", "content"]],
-        required_by={name: "ca_path" for name in ("untrusted_path", "crl_paths", "host", "ip",
-                                                   "email", "purpose", "verify_at")},
+        required_by=dict.fromkeys(("untrusted_path", "crl_paths", "host", "ip", "email",
+                                   "purpose", "verify_at"), "ca_path"),
         supports_check_mode=True,
     )
     check_dependencies(module, missing_required_lib)

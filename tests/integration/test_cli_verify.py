@@ -62,7 +62,7 @@ def _verify(qpki_cli, base, cert, *flags):
 def test_each_certificate_verifies_for_its_purpose_and_names(pki, qpki_cli):
     family, base, certs = pki
     for kind, cert in certs.items():
-        purpose, _, names = PURPOSES[kind]
+        purpose, _values, names = PURPOSES[kind]
         code, answer = _verify(qpki_cli, base, cert, "--purpose", purpose, *names)
         assert code == 0 and answer["valid"], (kind, answer["failures"])
         assert answer["rule"] == "ok" and answer["purpose"] == purpose
@@ -119,5 +119,5 @@ def test_engines_agree_on_a_qpki_chain(pki, qpki_cli):
     answers = {engine: _verify(qpki_cli, base, certs["tls-server"], "--engine", engine,
                                "--purpose", "serverAuth", "--host", "nope.example.com")
                for engine in (["auto", "qpki"] if family == "ml" else ["cryptography", "qpki"])}
-    assert {code for code, _ in answers.values()} == {1}
-    assert {answer["rule"] for _, answer in answers.values()} == {"name.mismatch"}
+    assert {code for code, _answer in answers.values()} == {1}
+    assert {answer["rule"] for _code, answer in answers.values()} == {"name.mismatch"}

@@ -4,6 +4,7 @@ Each handler reads its files, calls one ``ops`` function and renders the
 result; ops are imported lazily so ``qpki --help`` stays fast.
 """
 
+import argparse
 import datetime
 import json
 import os
@@ -87,7 +88,7 @@ def run_ca(args):
     return ca.ca_export(args.ca_dir, args.bundle, args.out)
 
 
-def run_cert(args):
+def run_cert(args: argparse.Namespace) -> dict:
     from ..ops import cert
 
     if args.action == "issue":

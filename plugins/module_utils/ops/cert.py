@@ -1,5 +1,7 @@
 """cert issue, cert info, cert verify (cert revoke and unhold: ops/revoke.py)."""
 
+from __future__ import annotations
+
 import functools
 
 from ..dependencies import missing
@@ -182,10 +184,12 @@ def cert_info(cert_data, where):
     return describe_certificate(load_certificate(cert_data, where))
 
 
-def cert_verify(cert_data, ca_data, untrusted_data=None, crl_data=None, at=None,
-                where="certificate", classical_only=False, *, crls=(), purpose=None,
-                host=None, ip=None, email=None, max_depth=None, web_pki=False, engine="auto",
-                strict=False):
+def cert_verify(cert_data: bytes, ca_data: bytes, untrusted_data: bytes | None = None,
+                crl_data: bytes | None = None, at=None, where: str = "certificate",
+                classical_only: bool = False, *, crls=(), purpose: str | None = None,
+                host: str | None = None, ip: str | None = None, email: str | None = None,
+                max_depth: int | None = None, web_pki: bool = False,
+                engine: str = "auto", strict: bool = False) -> dict:
     """Validate a certificate (ops.verify.verify_chain) and summarise the
     result for the front ends; catalyst alternative signatures are checked
     too unless ``classical_only`` (verify like a legacy client). ``strict``

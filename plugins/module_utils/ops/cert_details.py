@@ -37,8 +37,8 @@ def moment(text: str, now: datetime.datetime, what: str) -> datetime.datetime:
     "+30d", "-1w2d", "+12h"."""
     relative = _RELATIVE.match(text.strip())
     if relative:
-        seconds = sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([wdhms])",
-                                                                 relative.group(2)))
+        parts = re.findall(r"(\d+)([wdhms])", relative.group(2))
+        seconds = sum(int(number) * _UNITS[unit] for number, unit in parts)
         return now + datetime.timedelta(seconds=seconds if relative.group(1) == "+" else -seconds)
     try:
         value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -143,4 +143,3 @@ def certificate_report(cert_data, where: str, *, valid_at: dict[str, str] | None
             k: v for k, v in asked.items() if k in ("purpose", "host", "ip", "email")})
         del report["verification"]["changed"]
     return report
-

@@ -75,8 +75,8 @@ def policy_failures(path: list, labels: list[str]) -> list[Failure]:
     explicit = inhibit_any = mapping = n + 1
     for index, (cert, label) in enumerate(zip(certs, names), start=1):
         last = index == n
-        expected = _next_expected(cert, expected, inhibit_any > 0 or (not last and
-                                                                    is_self_issued(cert)))
+        any_allowed = inhibit_any > 0 or (not last and is_self_issued(cert))
+        expected = _next_expected(cert, expected, any_allowed)
         if expected is None and explicit <= 0:
             return [_explicit_failure(label)]
         if last:

@@ -101,11 +101,11 @@ def name_failure(constraints: x509.NameConstraints, names: list[tuple[type, obje
             return Failure("name_constraints.unsupported",
                            f"{cert_label}: {ca_label} constrains {form.__name__} names, which "
                            "cannot be checked")
-        if any(type(s) is form and _within(name, s, excluded=True) for s in excluded):
+        if any(isinstance(s, form) and _within(name, s, excluded=True) for s in excluded):
             return Failure("name_constraints.excluded",
                            f"{cert_label}: name {shown} is excluded by {ca_label}")
         if form in permitted_forms and not any(
-                type(s) is form and _within(name, s, excluded=False) for s in permitted):
+                isinstance(s, form) and _within(name, s, excluded=False) for s in permitted):
             return Failure("name_constraints.permitted",
                            f"{cert_label}: name {shown} is not permitted by {ca_label}")
     return None

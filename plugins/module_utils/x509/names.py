@@ -153,6 +153,5 @@ def cn_failures(leaf: x509.Certificate, label: str) -> list[Failure]:
                     and host is not None and n.value.lower() == host]
         if same and cn not in same:
             failures.append(Failure("name.cn_spelling", f"{label}: subject CN {cn!r} names "
-                                                          f"{same[0]} but is not written as "
-                                                          "its subjectAltName entry"))
+                                    f"{same[0]} but is not written as its subjectAltName entry"))
     return failures

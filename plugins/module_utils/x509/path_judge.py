@@ -111,7 +111,7 @@ class PathJudge:
             constraints = extension.value
             below = [(cert, labels[j]) for j, cert in enumerate(path[:index])
                      if j == 0 or not is_self_issued(cert)]
-            if work(constraints, sum(name_count(cert) for cert, _ in below)) > \
+            if work(constraints, sum(name_count(cert) for cert, _label in below)) > \
                     self.policy.budget.name_checks:
                 failures.append(too_complex(labels[index]))
                 continue

@@ -19,9 +19,8 @@ from ..dependencies import missing
 
 try:
     from cryptography import x509
-    from cryptography.x509.oid import ExtendedKeyUsageOID
 except ImportError:
-    x509 = ExtendedKeyUsageOID = missing()
+    x509 = missing()
 
 from .chain import find_extension
 from .verify_rules import Failure

@@ -15,13 +15,6 @@ import datetime
 import ipaddress
 from dataclasses import dataclass, field
 
-from ..dependencies import missing
-
-try:
-    from cryptography import x509
-except ImportError:
-    x509 = missing()
-
 from ..errors import InputError, UsageError
 from .purpose import PURPOSES
 
