@@ -156,7 +156,7 @@ def test_qpki_chain_and_crl_verify_with_legacy_notes():
 def test_made_crl_lists_the_revoked_leaf():
     ca, leaf = load_certificate_file(MADE_LEGACY / "ca.crt"), load_certificate_file(MADE_LEGACY / "certs/02.crt")
     result = verify_certificate(leaf, [ca], crls=[load_crl_file(MADE_LEGACY / "crl/ca.crl.der")], at=AT)
-    assert not result.valid and result.code == "revoked"
+    assert not result.valid and result.rule == "revocation.revoked"
     assert result.revocation_reason == "keyCompromise"
 
 
@@ -185,7 +185,7 @@ def test_a_tbs_change_breaks_both_components():
     damaged = encoder.encode(cert)
     ca = load_certificate_file(QPKI_CA)
     result = verify_certificate(damaged, [ca], at=AT)
-    assert not result.valid and result.code == "signature"
+    assert not result.valid and result.rule == "signature.invalid"
     assert "ML-DSA and ECDSA components do not verify" in result.reason
 
 
