@@ -264,6 +264,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
@@ -271,12 +272,7 @@ from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
 
 
 def _read(module, path, what):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        module.fail_json(msg="cannot read %s %s: %s" % (what, path, exc.strerror or exc))
-    return None
+    return run_op(module, read_input, path, what)
 
 
 def _content(module, path_option, content_option, what):

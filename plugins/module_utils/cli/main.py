@@ -15,13 +15,9 @@ from .parser import build_parser
 
 
 def _read(path, what):
-    from ..errors import InputError
+    from ..input_file import read_input
 
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise InputError("cannot read %s %s: %s" % (what, path, exc.strerror)) from None
+    return read_input(path, what)
 
 
 def _secret(var):

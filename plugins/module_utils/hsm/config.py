@@ -74,25 +74,11 @@ def _fail(path, text):
 
 
 def _read_yaml(path):
-    import yaml
+    from ..input_file import read_input
+    from ..safe_yaml import parse_yaml
 
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise HsmError("cannot read HSM config %s: %s" % (path, exc.strerror or exc)) from None
-    except UnicodeDecodeError:
-        raise _fail(path, "not UTF-8 text") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        # Only the problem and its position: the YAML snippet could hold a secret.
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = " at line %d, column %d" % (mark.line + 1, mark.column + 1)
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise _fail(path, "invalid YAML%s: %s" % (where, problem)) from None
+    data = read_input(path, "HSM config", HsmError)
+    return parse_yaml(data, f"HSM config {path}", HsmError, column=True)
 
 
 def _normal_key(key):

@@ -29,6 +29,7 @@ import gc
 import os
 
 from ..errors import InputError
+from ..input_file import read_input
 from ..profiles.loader import load_profile
 from ..store.atomic import ensure_dir, write_files
 from ..store.lock import ca_lock
@@ -73,12 +74,9 @@ def csr_files(csr_dir):
 
 
 def read_csr(path):
-    """The bytes of the CSR file ``path``; InputError naming it when unreadable."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise InputError("cannot read CSR %s: %s" % (path, exc.strerror or exc)) from None
+    """The bytes of the CSR file ``path`` (size-capped); InputError naming it
+    when unreadable or too large."""
+    return read_input(path, "CSR")
 
 
 def _inputs(csrs):

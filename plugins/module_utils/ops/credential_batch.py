@@ -186,7 +186,7 @@ _ITEM_KEYS = ("credential_id", "vars", "profile", "key_label", "key_id")
 def read_batch_file(path):
     """The items of a ``--batch`` file: a YAML (or JSON) list of mappings with
     ``credential_id``, ``vars``, ``profile``, ``key_label``, ``key_id``."""
-    from ..profiles.yamlio import read_yaml
+    from ..safe_yaml import read_yaml
 
     data = read_yaml(path, "batch file")
     if not isinstance(data, list) or not data:

@@ -45,7 +45,7 @@ def load_profile(name_or_path):
 
 def load_profile_file(path):
     """Parse and validate the YAML profile in ``path``."""
-    from .yamlio import read_yaml
+    from ..safe_yaml import read_yaml
 
     if os.path.isdir(path):
         raise ProfileError('profile file "%s": is a directory' % path)

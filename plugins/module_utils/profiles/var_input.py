@@ -26,7 +26,7 @@ def parse_var_args(args):
 
 def load_var_file(path):
     """Read a YAML mapping of variable values (``--var-file``)."""
-    from .yamlio import read_yaml
+    from ..safe_yaml import read_yaml
 
     data = read_yaml(path, "var file")
     if data is None:

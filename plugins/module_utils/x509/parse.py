@@ -20,6 +20,7 @@ except ImportError:
 
 from ..algorithms.spki import load_spki, split_spki
 from ..errors import InputError
+from ..input_file import read_input
 
 # pyasn1 reads only the keys cryptography cannot load; imported there.
 imported_later("pyasn1", "pyasn1_modules")
@@ -129,12 +130,9 @@ def load_csr(data, where="input"):
 
 
 def read_bytes(path):
-    """The contents of ``path``; InputError naming the file when unreadable."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise InputError("file %s: cannot read (%s)" % (path, exc.strerror or exc)) from None
+    """The contents of the input file ``path`` (size-capped); InputError
+    naming the file when unreadable or too large."""
+    return read_input(path, "file")
 
 
 def load_certificate_file(path):
