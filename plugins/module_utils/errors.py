@@ -3,7 +3,12 @@
 Every failure the user can cause is raised as a QpkiError whose message is a
 single line saying what went wrong and where. Front ends print the message
 (CLI) or return it as ``msg`` (modules); they never show a traceback for it.
+Control characters and other non-printable characters in the message (from
+a hostile file name or certificate) are escaped, so that no error can drive
+a terminal.
 """
+
+from .display_text import escape_text
 
 
 class QpkiError(Exception):
@@ -13,7 +18,7 @@ class QpkiError(Exception):
 
     def __init__(self, message):
         # Errors must stay on one line whatever text they quote.
-        super().__init__(" ".join(str(message).split()))
+        super().__init__(escape_text(" ".join(str(message).split())))
 
 
 class UsageError(QpkiError):

@@ -248,8 +248,11 @@ def main(argv=None):
             return 1
         if os.environ.get("QPKI_DEBUG"):
             raise
-        emit("qpki: internal error: %s: %s (set QPKI_DEBUG=1 for a traceback)"
-             % (type(exc).__name__, " ".join(str(exc).split())), sys.stderr)
+        from ..display_text import escape_text
+
+        detail = escape_text(" ".join(str(exc).split()))
+        emit(f"qpki: internal error: {type(exc).__name__}: {detail} "
+             "(set QPKI_DEBUG=1 for a traceback)", sys.stderr)
         return 1
     if args.json:
         emit(json.dumps(result, indent=2, default=str))

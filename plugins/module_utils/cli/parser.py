@@ -2,6 +2,7 @@
 
 import argparse
 
+from ..display_text import escape_text
 from ..revocation import REASON_NAMES
 
 # The keys of x509.purpose.PURPOSES (not imported: no crypto at parse time).
@@ -54,8 +55,15 @@ def _command(subparsers, name, help_text):
     return parser
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with the argument text it quotes in errors escaped."""
+
+    def error(self, message):
+        super().error(escape_text(message))
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="qpki", description="Post-quantum-ready X.509 PKI with PKCS#11 HSM keys.")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
 

@@ -5,54 +5,85 @@ than ``print``: these files sit in the collection's module_utils, where
 Ansible's sanity tests reserve ``print`` for debugging.
 """
 
+from __future__ import annotations
+
 import sys
+from typing import Any, Iterator
+
+from ..display_text import escape_text
+
+HIDDEN = ("changed", "pem")
 
 
-def emit(text, stream=None):
+def emit(text: str, stream: Any = None) -> None:
     """Write ``text`` and a newline to ``stream`` (standard output by default)."""
-    (stream or sys.stdout).write("%s\n" % text)
+    (stream or sys.stdout).write(f"{text}\n")
 
 
-def _scalar(value):
+def _scalar(value: Any) -> str:
+    """One value as display text; strings from input are escaped."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return "-" if value is None else str(value)
+    if value is None or value == [] or value == {}:
+        return "-"
+    return escape_text(str(value))
 
 
-def _lines(result, indent=""):
-    for key, value in result.items():
-        if key == "changed" or key == "pem":
-            continue
-        label = key.replace("_", " ")
-        if isinstance(value, dict):
-            yield "%s%s:" % (indent, label)
-            yield from _lines(value, indent + "  ")
-        elif isinstance(value, list):
-            yield "%s%s:" % (indent, label)
-            for item in value:
-                if isinstance(item, dict):
-                    summary = ", ".join("%s=%s" % (k, _scalar(v)) for k, v in item.items()
-                                        if not isinstance(v, (dict, list)))
-                    yield "%s  - %s" % (indent, summary)
-                else:
-                    yield "%s  - %s" % (indent, _scalar(item))
+def _entry(label: str, value: Any, indent: str) -> Iterator[str]:
+    """``label: value``, or ``label:`` and the nested lines of a dict or list."""
+    if isinstance(value, (dict, list)) and value:
+        yield f"{indent}{label}:"
+        yield from _block(value, indent + "  ")
+    else:
+        yield f"{indent}{label}: {_scalar(value)}"
+
+
+def _extension(ext: dict, indent: str) -> Iterator[str]:
+    """``name (oid[, critical])`` and what the extension holds."""
+    name, oid = _scalar(ext.get("name")), _scalar(ext.get("oid"))
+    flags = ([oid] if oid != name else []) + (["critical"] if ext.get("critical") else [])
+    label = f"{name} ({', '.join(flags)})" if flags else name
+    if ext.get("value") is None:
+        yield f"{indent}{label}"
+    else:
+        yield from _entry(label, ext["value"], indent)
+
+
+def _block(value: Any, indent: str) -> Iterator[str]:
+    """The lines of a dict (``key: value``) or a list (``- item``), YAML-like."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "extensions" and isinstance(item, list) and item:
+                yield f"{indent}extensions:"
+                for ext in item:
+                    yield from _extension(ext, indent + "  ")
+            else:
+                yield from _entry(_scalar(key).replace("_", " "), item, indent)
+        return
+    for item in value:
+        if isinstance(item, (dict, list)) and item:
+            lines = list(_block(item, indent + "  "))
+            yield f"{indent}- {lines[0][len(indent) + 2:]}"
+            yield from lines[1:]
         else:
-            yield "%s%s: %s" % (indent, label, _scalar(value))
+            yield f"{indent}- {_scalar(item)}"
 
 
-def render(args, result):
+def render(args: Any, result: dict) -> None:
     if "pem" in result and not result.get("paths"):
         sys.stdout.write(result["pem"])
         return
     if "valid" in result:
-        emit("%s: %s" % ("OK" if result["valid"] else "FAILED", result.get("reason") or "valid"))
+        reason = result.get("reason") or "valid"
+        emit(f"{'OK' if result['valid'] else 'FAILED'}: {_scalar(reason)}")
         for line in result.get("legacy_composite") or []:
-            emit("  legacy: %s" % line)
+            emit(f"  legacy: {_scalar(line)}")
         for line in result.get("non_standard") or []:
-            emit("  non-standard: %s" % line)
+            emit(f"  non-standard: {_scalar(line)}")
         repaired, problems = result.get("repaired") or [], result.get("problems") or []
         for item in repaired + (problems if len(problems) > 1 else []):  # ca check
-            emit("  %s: %s" % ("repaired" if item in repaired else "problem", item))
+            emit(f"  {'repaired' if item in repaired else 'problem'}: {_scalar(item)}")
         return
-    for line in _lines(result):
+    shown = {key: value for key, value in result.items() if key not in HIDDEN}
+    for line in _block(shown, ""):
         emit(line)

@@ -88,7 +88,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
 
 
 def crl_info(crl_data, where):
-    return describe_crl(load_crl(crl_data, where))
+    return describe_crl(load_crl(crl_data, where), entries=True)
 
 
 def crl_verify(crl_data, ca_data, at=None, where="CRL", classical_only=False, strict=False):

@@ -73,13 +73,13 @@ def _non_standard(csr, catalyst_fields: dict) -> "list[str]":
 
 def describe_csr(csr) -> dict:
     from ..x509.signature import signature_algorithm_name
-    from .describe import _extension_text, _oid_name, _public_key_name, add_composite_form
+    from .describe import _public_key_name, add_composite_form
+    from .describe_extensions import describe_extensions
 
     try:
-        extensions = [{"name": _oid_name(e.oid), "critical": e.critical,
-                       "value": _extension_text(e)} for e in csr.extensions]
+        extensions = describe_extensions(csr.extensions)
     except ValueError as exc:
-        extensions = [{"name": "malformed", "critical": False, "value": str(exc)}]
+        extensions = [{"name": "malformed", "oid": None, "critical": False, "value": str(exc)}]
     catalyst_fields = _catalyst_fields(csr)
     result = {
         "changed": False,

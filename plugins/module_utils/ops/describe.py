@@ -11,19 +11,7 @@ except ImportError:
 from ..algorithms.registry import algorithm_for_public_key
 from ..store.metafile import utc_text
 from ..x509.parse import public_key_of_certificate
-
-
-def _oid_name(oid):
-    from ..x509.catalyst import NAMES
-
-    if oid.dotted_string in NAMES:
-        return NAMES[oid.dotted_string]
-    name = getattr(oid, "_name", None)
-    if not name or name == "Unknown OID":
-        from ..x509.signature import signature_algorithm_name  # ML-DSA, composite...
-
-        return signature_algorithm_name(oid.dotted_string)
-    return name
+from .describe_extensions import describe_extensions, oid_name
 
 
 def _public_key_name(cert, key_of=public_key_of_certificate):
@@ -39,49 +27,6 @@ def _public_key_name(cert, key_of=public_key_of_certificate):
     return params.name if params is not None else type(key).__name__
 
 
-def _extension_text(ext):
-    value = ext.value
-    if isinstance(value, x509.BasicConstraints):
-        return "CA:%s%s" % (value.ca, "" if value.path_length is None
-                            else ", pathlen:%d" % value.path_length)
-    if isinstance(value, x509.SubjectAlternativeName):
-        return ", ".join("%s:%s" % (type(n).__name__.replace("Name", "").replace("Address", ""),
-                                    n.value) for n in value)
-    if isinstance(value, x509.ExtendedKeyUsage):
-        return ", ".join(_oid_name(o) for o in value)
-    if isinstance(value, x509.KeyUsage):
-        names = ("digital_signature", "content_commitment", "key_encipherment",
-                 "data_encipherment", "key_agreement", "key_cert_sign", "crl_sign")
-        return ", ".join(n for n in names if getattr(value, n))
-    if isinstance(value, (x509.SubjectKeyIdentifier,)):
-        return value.digest.hex()
-    if isinstance(value, x509.AuthorityKeyIdentifier):
-        return (value.key_identifier or b"").hex()
-    if isinstance(value, x509.UnrecognizedExtension):
-        return _catalyst_text(value)
-    return type(value).__name__
-
-
-def _catalyst_text(value):
-    """What a catalyst extension holds, in a few words."""
-    from ..x509 import catalyst
-    from ..x509.signature import signature_algorithm_name
-
-    oid = value.oid.dotted_string
-    try:
-        if oid == catalyst.SUBJECT_ALT_PUBLIC_KEY_INFO:
-            return "%s public key" % signature_algorithm_name(
-                catalyst.decode_alt_public_key(value.value)[0])
-        if oid == catalyst.ALT_SIGNATURE_ALGORITHM:
-            return signature_algorithm_name(
-                catalyst.decode_alt_signature_algorithm(value.value)[0])
-        if oid == catalyst.ALT_SIGNATURE_VALUE:
-            return "%d-byte signature" % len(catalyst.decode_alt_signature(value.value))
-    except Exception:
-        return "malformed"
-    return "%d bytes" % len(value.value)
-
-
 def describe_certificate(cert):
     return {
         "changed": False,
@@ -91,9 +36,8 @@ def describe_certificate(cert):
         "not_before": utc_text(cert.not_valid_before_utc),
         "not_after": utc_text(cert.not_valid_after_utc),
         "public_key_algorithm": _public_key_name(cert),
-        "signature_algorithm": _oid_name(cert.signature_algorithm_oid),
-        "extensions": [{"name": _oid_name(e.oid), "critical": e.critical,
-                        "value": _extension_text(e)} for e in cert.extensions],
+        "signature_algorithm": oid_name(cert.signature_algorithm_oid),
+        "extensions": describe_extensions(cert.extensions),
         "fingerprint_sha256": cert.fingerprint(hashes.SHA256()).hex().upper(),
         **_hybrid_fields(cert),
     }
@@ -154,18 +98,52 @@ def add_composite_form(out, obj):
         out.update(composite_form=form, legacy_composite=legacy_findings(obj))
 
 
-def describe_crl(crl):
+def describe_crl(crl, entries: bool = False) -> dict:
+    """A CRL's fields and extensions; with ``entries``, every revoked
+    certificate too (serial, date, reason, invalidity date, other entry
+    extensions)."""
     try:
         number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     except x509.ExtensionNotFound:
         number = None
-    return {
+    described = {
         "changed": False,
         "issuer": crl.issuer.rfc4514_string(),
         "crl_number": number,
         "this_update": utc_text(crl.last_update_utc),
         "next_update": utc_text(crl.next_update_utc) if crl.next_update_utc else None,
-        "signature_algorithm": _oid_name(crl.signature_algorithm_oid),
+        "signature_algorithm": oid_name(crl.signature_algorithm_oid),
         "revoked_count": len(crl),
+        "extensions": describe_extensions(crl.extensions),
         **_hybrid_fields(crl),
     }
+    if entries:
+        described["entries"] = [describe_crl_entry(entry) for entry in crl]
+    return described
+
+
+_ENTRY_FIELDS = {"CRLReason": "reason", "InvalidityDate": "invalidity_date",
+                 "CertificateIssuer": "certificate_issuer"}
+
+
+def describe_crl_entry(entry) -> dict:
+    """One revoked certificate of a CRL: ``serial``, ``revocation_date``,
+    ``reason``, ``invalidity_date``, ``certificate_issuer`` when present,
+    and any other entry extension."""
+    described = {"serial": f"{entry.serial_number:X}",
+                 "revocation_date": utc_text(entry.revocation_date_utc)}
+    try:
+        extensions = describe_extensions(entry.extensions)
+    except ValueError as exc:  # cryptography parses entry extensions lazily
+        described["malformed_extensions"] = " ".join(str(exc).split())[:200]
+        return described
+    others = []
+    for extension, item in zip(entry.extensions, extensions):
+        field = _ENTRY_FIELDS.get(type(extension.value).__name__)
+        if field:
+            described[field] = item["value"]
+        else:
+            others.append(item)
+    if others:
+        described["extensions"] = others
+    return described
