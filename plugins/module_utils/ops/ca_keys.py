@@ -5,6 +5,8 @@
 ``{"type": "pkcs11", "config": <hsm yaml>, "label": ..., "key_id": ...}``.
 """
 
+from __future__ import annotations
+
 import os
 
 from ..algorithms.registry import get_algorithm
@@ -54,10 +56,12 @@ def hsm_signer(config_path, algorithm, label, key_id, options, generate):
     return Pkcs11Signer(config, algorithm, label=label, key_id=key_id, options=options)
 
 
-def hsm_storage(config_path, label, key_id):
-    """The seed's pkcs11 storage entry. A generated key's random id is not
-    recorded: the label, unique in the token, names it (as in the seed)."""
-    storage = {"type": "pkcs11", "config": config_path, "label": label}
+def hsm_storage(config_path: str, label: str | None, key_id: str | None) -> dict:
+    """The seed's pkcs11 storage entry, its config path made absolute (a
+    relative one would depend on the directory the command ran from). A
+    generated key's random id is not recorded: the label, unique in the
+    token, names it (as in the seed)."""
+    storage = {"type": "pkcs11", "config": os.path.abspath(config_path), "label": label}
     if key_id:
         storage["key_id"] = key_id
     return storage
@@ -80,13 +84,27 @@ def new_software_key(algorithm, key_path, relative_path, passphrase, options):
     return SoftwareSigner(key, algorithm, options), storage
 
 
-def resolve_config_path(config, base_dir):
-    """HSM config paths are kept as given; relative ones are looked up from
-    the current directory, then from the CA directory."""
-    if os.path.isabs(config) or os.path.exists(config):
+def resolve_config_path(config: str, base_dir: str | os.PathLike[str],
+                        meta_name: str = "ca.meta.json") -> str:
+    """The HSM config a stored key entry names: absolute, or relative to the
+    directory holding the metadata (``base_dir``, DESIGN §4), never to the
+    current directory. StoreError when a relative entry does not resolve,
+    saying so if it would have resolved from the current directory (earlier
+    versions stored the path as given, relative to where ``ca init`` ran)."""
+    if os.path.isabs(config):
         return config
-    candidate = os.path.join(base_dir, config)
-    return candidate if os.path.exists(candidate) else config
+    base_dir = os.path.abspath(base_dir)
+    candidate = os.path.normpath(os.path.join(base_dir, config))
+    if os.path.exists(candidate):
+        return candidate
+    where = os.path.join(base_dir, meta_name)
+    if config and os.path.exists(config):
+        raise StoreError(
+            f"HSM config {config!r} in {where} is relative to {base_dir}, where it does not "
+            f"exist ({candidate}); it exists relative to the current directory "
+            f"({os.path.abspath(config)}): write that absolute path into {meta_name}")
+    raise StoreError(f"HSM config {config!r} in {where} does not exist (relative paths are "
+                     f"taken from {base_dir}: {candidate})")
 
 
 def open_signer(storage, algorithm, base_dir, passphrase=None, options=None):
