@@ -11,13 +11,22 @@ except ImportError:
 
 from ..errors import StoreError
 from ..store.ca_dir import CaDir
+from ..store.lock import ca_lock
 from ..x509.keyid import key_identifier
 from ..x509.parse import load_certificate, load_certificates, public_key_of_certificate
 from .ca_keys import open_signer
+from .state import same_public_key
 
 
 class Authority:
-    """A CA ready to sign. Use as a context manager so HSM sessions close."""
+    """A CA ready to sign. Use as a context manager so HSM sessions close.
+
+    With signers, the CA lock is taken first (before a PIN or passphrase is
+    read, so a second process waits rather than prompting or logging in),
+    and every key is checked against ``ca.crt`` (the classical or single
+    key against its SubjectPublicKeyInfo, a catalyst CA's PQC key against
+    its subjectAltPublicKeyInfo) before the caller can sign or write.
+    """
 
     def __init__(self, ca_dir, passphrase=None, need_signers=True):
         self.dir = CaDir(ca_dir)
@@ -30,18 +39,36 @@ class Authority:
         self._stack = contextlib.ExitStack()
         self.signers = {}
         if need_signers:
-            self.dir.check_private_key_modes()
             try:
+                self._stack.enter_context(ca_lock(self.dir.path))
+                self.dir.check_private_key_modes()
                 for entry in self.meta.get("keys", []):
                     signer = open_signer(entry["storage"], entry["algorithm"], self.dir.path,
                                          passphrase)
                     self._stack.callback(signer.close)
                     self.signers[entry["id"]] = signer
+                    self._check_key(entry, signer)
             except BaseException:
                 self._stack.close()
                 raise
             if not self.signers:
                 raise StoreError("%s lists no keys" % self.dir.meta)
+
+    def _check_key(self, entry: dict, signer) -> None:
+        """StoreError naming the key and ca.crt unless the key is the one the
+        certificate holds."""
+        if entry["id"] == "pqc":
+            from ..x509.catalyst_verify import alt_public_key
+
+            expected, where = alt_public_key(self.cert), "subjectAltPublicKeyInfo"
+        else:
+            expected, where = self.public_key, "public key"
+        if expected is not None and same_public_key(signer.public_key(), expected):
+            return
+        raise StoreError(
+            f"CA key {_key_name(entry)} does not match {self.dir.cert} (its {where} is another "
+            "key): the key file or token key, or the certificate, was replaced; nothing was "
+            "signed")
 
     @property
     def profile(self):
@@ -79,6 +106,16 @@ class Authority:
 def _read(path):
     with open(path, "rb") as handle:
         return handle.read()
+
+
+def _key_name(entry: dict) -> str:
+    """How ca.meta.json names a key: its file, or its token label / id."""
+    storage = entry.get("storage", {})
+    if storage.get("type") == "software":
+        return f"{entry['id']} ({storage.get('path')})"
+    token_name = " ".join(f"{field} {storage[field]!r}" for field in ("label", "key_id")
+                          if storage.get(field))
+    return f"{entry['id']} (token key {token_name})"
 
 
 def _subject_key_id(cert, public_key):

@@ -6,9 +6,9 @@ import tempfile
 
 from ..errors import InputError, StoreError
 from ..profiles.loader import load_profile
-from ..store.atomic import write_file
+from ..store.atomic import ensure_dir, write_file
 from ..store.ca_dir import CaDir
-from ..store.lock import LOCK_NAME, ca_lock
+from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
@@ -53,15 +53,13 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
 
 def _create(target, profile, rendered, key, parent, now):
     parent_dir = os.path.dirname(os.path.abspath(target.path)) or "."
-    os.makedirs(parent_dir, exist_ok=True)
+    ensure_dir(parent_dir)
     work = tempfile.mkdtemp(prefix=".%s.init-" % os.path.basename(target.path), dir=parent_dir)
     os.chmod(work, 0o755)
     keys = []
     try:
         staging = CaDir(work)
         staging.create_layout()
-        # The lock file exists from the start, so locking never adds a file.
-        open(os.path.join(staging.path, LOCK_NAME), "a").close()
         # One key ("default"), or "classical" + "pqc" for a catalyst profile.
         keys = new_ca_keys(staging, profile, key)
         signer = keys[0].signer

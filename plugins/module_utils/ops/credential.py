@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..profiles.loader import load_profile
 from ..store.private_key import write_private_key
 from ..store.atomic import write_file
-from ..store.credential_dir import CredentialDir, make_credential_id
+from ..store.credential_dir import CredentialDir, make_credential_id, prepare_root
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
@@ -77,7 +77,7 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
         raise InputError("credential %s already exists in %s" % (cred_id, cred_dir))
 
     with Authority(ca_dir, ca_passphrase) as authority:
-        os.makedirs(cred_dir, exist_ok=True)
+        prepare_root(cred_dir)
         work = tempfile.mkdtemp(prefix=".enroll-", dir=cred_dir)
         signer = None
         try:

@@ -25,7 +25,7 @@ from ..algorithms.registry import get_algorithm
 from ..errors import InputError
 from ..signer.keyfile import encode_private_key
 from ..store.atomic import fsync_dir, write_files
-from ..store.credential_dir import CredentialDir, make_credential_id
+from ..store.credential_dir import CredentialDir, make_credential_id, prepare_root
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
@@ -122,7 +122,7 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
         return []
     now = now or utcnow()
     ids = _ids(items, cred_dir)
-    os.makedirs(cred_dir, exist_ok=True)
+    prepare_root(cred_dir)
     staging_root = tempfile.mkdtemp(prefix=".enroll-", dir=cred_dir)
     works = []
     try:

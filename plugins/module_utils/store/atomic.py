@@ -233,16 +233,18 @@ def write_text(path, text, mode=0o644):
 def ensure_dir(path, mode=0o755):
     """Create directory ``path`` (and missing parents) if it does not exist.
 
-    A directory created here gets exactly ``mode`` whatever the umask; an
-    existing directory is left as it is. Raises StoreError if ``path``
-    exists but is not a directory, or cannot be created.
+    A directory created here gets exactly ``mode``, and a missing parent
+    0755, whatever the umask (``os.makedirs`` would give 0777 under umask
+    000); an existing directory is left as it is. Raises StoreError if
+    ``path`` exists but is not a directory, or cannot be created.
     """
-    path = os.fspath(path)
+    path = os.path.abspath(os.fspath(path))
     if os.path.isdir(path):
         return path
-    parent = os.path.dirname(os.path.abspath(path))
+    parent = os.path.dirname(path)
+    if parent != path and not os.path.isdir(parent):
+        ensure_dir(parent, 0o755)
     try:
-        os.makedirs(parent, exist_ok=True)
         os.mkdir(path, mode & 0o777)
     except FileExistsError:
         if not os.path.isdir(path):

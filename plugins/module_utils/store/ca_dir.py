@@ -14,7 +14,9 @@
     .lock                   see ``lock``
 
 ``ca.meta.json`` is written last when a CA is created: its presence is what
-makes a directory a CA directory.
+makes a directory a CA directory. Opening one checks who may change it
+(``secure_dir``: owned by this user or root, not writable by group or
+others, no symbolic link among the sub-directories and files qpki writes).
 """
 
 import os
@@ -26,13 +28,19 @@ from ..errors import StoreError
 from .atomic import ensure_dir, write_file
 from .ca_meta import flat_ca_meta, is_versioned, versioned_ca_meta
 from .index import attr_path, serial_hex, write_index
+from .lock import LOCK_NAME, create_lock_file
 from .metafile import dump_json, load_json_object, ordered, utc_text
 from .names import safe_component, safe_relative_path
+from .secure_dir import check_owner_and_mode, check_secure_tree
 
 META_ORDER = ("profile", "created", "keys")
 KEY_ORDER = ("id", "algorithm", "storage")
 STORAGE_ORDER = ("type", "path", "config", "label", "key_id")
 STORAGE_TYPES = ("software", "pkcs11")
+SUBDIRS = ("certs", "crl", "private")
+# Files qpki writes at the top of a CA directory (none may be a symbolic link).
+TOP_FILES = ("ca.meta.json", "ca.crt", "chain.crt", "index.txt", "index.txt.attr", "serial",
+             "crlnumber", "audit.log", LOCK_NAME, "ca.csr", "ca.request.json")
 
 
 def order_storage(storage):
@@ -184,9 +192,11 @@ class CaDir:
         return self.meta.is_file()
 
     def require(self):
-        """Raise StoreError unless this is a CA directory; return self."""
+        """Raise StoreError unless this is a CA directory that only its owner
+        (or root) can change; return self."""
         if not self.exists():
             raise StoreError(f"not a CA directory: {self.path} (no ca.meta.json)")
+        check_secure_tree(self.path, SUBDIRS, TOP_FILES)
         return self
 
     def create_layout(self):
@@ -211,6 +221,7 @@ class CaDir:
             ) from err
         if not self.index.exists():
             write_index(self.index, [])
+        create_lock_file(self.path)  # exists from the start: locking never adds a file
         return self
 
     def load_meta(self):
@@ -258,20 +269,27 @@ class CaDir:
         write_file(self.cert, data, 0o644)
 
     def check_private_key_modes(self):
-        """StoreError if a file under ``private/`` is open to group/others."""
+        """StoreError if a file under ``private/`` is open to group/others,
+        belongs to another user, or is a symbolic link."""
         if not self.private_dir.is_dir():
             return
         for root, _dirs, files in os.walk(self.private_dir):
             for name in sorted(files):
                 full = os.path.join(root, name)
                 try:
-                    mode = stat.S_IMODE(os.stat(full).st_mode)
+                    info = os.lstat(full)
                 except FileNotFoundError:
                     continue
                 except OSError as err:
                     raise StoreError(
                         f"cannot check {full}: {err.strerror or err}"
                     ) from err
+                if stat.S_ISLNK(info.st_mode):
+                    raise StoreError(
+                        f"refusing to use {full}: it is a symbolic link (keep the key file "
+                        "itself in private/)"
+                    )
+                mode = stat.S_IMODE(info.st_mode)
                 if mode & 0o044:
                     raise StoreError(
                         f"refusing to use {full}: mode {mode:04o} lets group/others "
@@ -282,6 +300,7 @@ class CaDir:
                         f"refusing to use {full}: mode {mode:04o} lets group/others "
                         "replace the private key (chmod 600)"
                     )
+                check_owner_and_mode(full, info)
 
     def _read(self, path, what):
         try:

@@ -23,6 +23,7 @@ from .atomic import ensure_dir
 from .ca_dir import order_storage
 from .metafile import dump_json, load_json_object, ordered, utc_text
 from .names import safe_component, safe_relative_path, slugify
+from .secure_dir import check_secure_tree
 
 META_NAME = "credential.meta.json"
 META_ORDER = (
@@ -138,10 +139,14 @@ class CredentialDir:
         return self.meta.is_file()
 
     def require(self):
+        """Raise StoreError unless this is a credential directory that only
+        its owner (or root) can change; return self."""
         if not self.exists():
             raise StoreError(
                 f"not a credential directory: {self.path} (no {META_NAME})"
             )
+        check_secure_tree(self.root)
+        check_secure_tree(self.path, files=os.listdir(self.path))
         return self
 
     def create(self):
@@ -189,6 +194,14 @@ class CredentialDir:
                 _order_certificate(cert) for cert in meta["certificates"]
             ]
         dump_json(self.meta, ordered(meta, META_ORDER))
+
+
+def prepare_root(cred_root):
+    """Create the credential root (mode 0755) if it is missing and check that
+    only its owner can change it, before keys are written under it."""
+    ensure_dir(cred_root, 0o755)
+    check_secure_tree(cred_root)
+    return cred_root
 
 
 def list_credentials(cred_root):
