@@ -269,6 +269,7 @@ from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
     ca_ensure, ca_install, ca_request)
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 
 def _read(module, path, what):
@@ -292,6 +293,7 @@ def _state_of(ca_dir):
 
 
 def main():
+    disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
     module = AnsibleModule(
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present"]),

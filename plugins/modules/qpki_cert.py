@@ -224,6 +224,7 @@ from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
 from ansible_collections.qpki.pki.plugins.module_utils.ops.batch import read_csr
 from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
     CertRequest, cert_ensure)
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 KEEP = ("path", "serial", "subject", "issuer", "not_before", "not_after", "fingerprint_sha256",
         "sans", "reasons", "changed")
@@ -239,6 +240,7 @@ def _csr(module, item, where):
 
 
 def main():
+    disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
     module = AnsibleModule(
         argument_spec=dict(
             ca_dir=dict(type="path", required=True),

@@ -253,6 +253,7 @@ from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_keys import KeyRequest
 from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
     CredentialRequest, credential_ensure, credential_ensure_many)
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 KEEP = ("id", "cred_path", "cert_path", "chain_path", "key_path", "key_storage", "serial",
         "subject", "sans", "not_after", "fingerprint_sha256", "profile", "reasons")
@@ -329,6 +330,7 @@ def _batch(module, passphrase, ca_passphrase):
 
 
 def main():
+    disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
     module = AnsibleModule(
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present"]),

@@ -194,9 +194,11 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, run_op, secret)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 
 def main():
+    disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
     module = AnsibleModule(
         argument_spec=dict(
             ca_dir=dict(type="path", required=True),

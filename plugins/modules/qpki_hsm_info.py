@@ -108,9 +108,11 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_info
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 
 def main():
+    disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
     module = AnsibleModule(
         argument_spec=dict(
             lib=dict(type="path"),

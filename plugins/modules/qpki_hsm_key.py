@@ -136,12 +136,14 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_key_ensure
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 
 HSM_ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072", "rsa-4096")
 
 
 def main():
+    disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
     module = AnsibleModule(
         argument_spec=dict(
             hsm_config=dict(type="path", required=True),

@@ -223,6 +223,9 @@ HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_cr
 
 
 def main(argv=None):
+    from ..process_hygiene import disable_core_dumps
+
+    disable_core_dumps()  # before any PIN, passphrase or key is read
     # `qpki ... | head` should end quietly, like other command-line tools.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)

@@ -16,6 +16,7 @@ it is refused without echoing its value.
 
 import dataclasses
 import os
+import re
 
 from ..errors import HsmError
 
@@ -23,6 +24,7 @@ PIN_KEYS = ("pin", "so_pin", "user_pin", "password", "passphrase")
 TOKEN_SELECTORS = ("token", "token_serial", "slot")
 _TOP_KEYS = ("type", "pkcs11")
 _PKCS11_KEYS = ("lib",) + TOKEN_SELECTORS + ("pin_env", "logout_after_use")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,10 +160,14 @@ def _parse(data, path, check_lib):
     token_serial = _string(section, "token_serial", path)
     slot = _slot(section.get("slot"), path)
 
-    pin_env = _string(section, "pin_env", path)
+    pin_env = section.get("pin_env")
     if pin_env is None:
         raise _fail(path, "pkcs11.pin_env (name of the environment variable holding "
                           "the PIN) is missing")
+    if not isinstance(pin_env, str) or ENV_NAME.fullmatch(pin_env) is None:
+        # Not echoed: a PIN typed where its variable's name belongs must not leak.
+        raise _fail(path, "pkcs11.pin_env must be the name of an environment variable "
+                          "(letters, digits and '_', not starting with a digit)")
     logout = section.get("logout_after_use", True)
     if not isinstance(logout, bool):
         raise _fail(path, "pkcs11.logout_after_use must be true or false")
