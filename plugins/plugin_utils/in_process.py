@@ -70,6 +70,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.vars.clean import remove_internal_keys
 
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
+
 display = Display()
 
 SWITCH_ENV = "QPKI_IN_PROCESS"
@@ -276,6 +278,7 @@ def run_module(action, task_vars):
                 "%s: false runs it through AnsiballZ)" % (module_name, SWITCH_ENV, SWITCH_VAR),
                 host=action._play_context.remote_addr)
     rc = 0
+    disable_core_dumps()  # this worker is about to hold the PIN in its environment
     with _Sandbox(environment) as sandbox:
         sandbox.basic._ANSIBLE_ARGS, sandbox.basic._ANSIBLE_PROFILE = json_params, PROFILE
         try:
