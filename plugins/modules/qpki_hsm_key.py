@@ -128,6 +128,13 @@ deleted:
   returned: with O(state=absent)
   type: list
   elements: dict
+note:
+  description:
+    - In check mode, when O(hsm_config) does not exist yet (on a fresh host an earlier task of
+      the run, such as the C(qpki.pki.softhsm_token) role, writes it), the module predicts
+      instead of failing and says so here. The token is then not consulted.
+  returned: in check mode, when O(hsm_config) does not exist
+  type: str
 """
 
 

@@ -84,6 +84,17 @@ def new_software_key(algorithm, key_path, relative_path, passphrase, options):
     return SoftwareSigner(key, algorithm, options), storage
 
 
+def config_pending(hsm_config: str | None, check_mode: bool) -> str | None:
+    """In check mode, a note when the HSM configuration does not exist yet,
+    else None. On a fresh host an earlier task of the same run (the
+    softhsm_token role, a template) writes it, which check mode does not do:
+    the modules then predict what they would do instead of failing."""
+    if not check_mode or not hsm_config or os.path.exists(hsm_config):
+        return None
+    return (f"check mode: HSM config {hsm_config} does not exist yet; predicted as if an "
+            "earlier task creates it (the real run needs it)")
+
+
 def resolve_config_path(config: str, base_dir: str | os.PathLike[str],
                         meta_name: str = "ca.meta.json") -> str:
     """The HSM config a stored key entry names: absolute, or relative to the

@@ -17,6 +17,7 @@ except ImportError:
 
 from ..algorithms.registry import get_algorithm
 from ..errors import HsmError, InputError, UsageError
+from .ca_keys import config_pending
 
 HSM_ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072", "rsa-4096")
 
@@ -105,6 +106,12 @@ def hsm_key_ensure(hsm_config, label=None, key_id=None, algorithm=None, state="p
     elif not confirm_delete:
         pass  # checked below, only when there is something to delete
 
+    note = config_pending(hsm_config, check_mode)
+    if note:
+        return {"changed": state == "present", "state": state, "label": label,
+                "key_id": key_id, "algorithm": wanted.name if wanted else None,
+                "public_key": None, "token": None, "type": None, "size": None, "curve": None,
+                "deleted": [], "note": note}
     config = _config(hsm_config)
     with open_session(config) as hsm:
         found = _matching(hsm, label, key_id)
