@@ -119,6 +119,7 @@ def ca_check(ca_dir, repair=False, stale_age=STALE_AGE):
         if not leftovers:
             raise StoreError("not a CA directory: %s (no ca.meta.json)" % ca.path)
         return report.result(ca.path)
+    ca.require()  # nothing is read or repaired in a directory others can change
     with ca_lock(ca.path):
         _check_locked(ca, report, stale_age)
     return report.result(ca.path)
