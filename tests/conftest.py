@@ -363,7 +363,8 @@ def qpki_command() -> list[str]:
         return [str(script)]
     # Not installed as a script (e.g. running from a plain checkout): same entry point.
     return [sys.executable, "-c",
-            "import sys; sys.argv[0] = 'qpki'; from qpki.cli.main import main; sys.exit(main())"]
+            "import sys; sys.argv[0] = 'qpki'; from qpki.cli.main import console_main; "
+            "sys.exit(console_main())"]
 
 
 @pytest.fixture

@@ -222,10 +222,17 @@ HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_cr
             "audit": run_audit}
 
 
-def main(argv=None):
+def console_main() -> int:
+    """The ``qpki`` process: core dumps off and not dumpable before any PIN,
+    passphrase or key is read, then :func:`main` (which tests also call in
+    their own process, which must stay as it is)."""
     from ..process_hygiene import disable_core_dumps
 
-    disable_core_dumps()  # before any PIN, passphrase or key is read
+    disable_core_dumps()
+    return main()
+
+
+def main(argv=None):
     # `qpki ... | head` should end quietly, like other command-line tools.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
@@ -267,4 +274,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(console_main())
