@@ -12,4 +12,4 @@ from ansible_collections.qpki.pki.plugins.plugin_utils.secret_environment import
 
 
 class ActionModule(SecretEnvironmentAction):
-    """Runs qpki_credential with its environment passed by file."""
+    """Runs qpki_credential with its environment on the module's stdin."""

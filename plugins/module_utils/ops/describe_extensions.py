@@ -49,24 +49,23 @@ def oid_name(oid: Any) -> str:
     return signature_algorithm_name(dotted)
 
 
+_NAME_PREFIXES = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
+                  "UniformResourceIdentifier": "URI"}
+
+
 def general_name(name: Any) -> str:
     """``DNS:...``, ``IP:...``, ``email:...``, ``URI:...``, ``DirName:...``,
     ``RID:...`` or ``othername:<oid>:<hex>`` (OpenSSL's prefixes)."""
-    if isinstance(name, x509.DNSName):
-        return f"DNS:{name.value}"
-    if isinstance(name, x509.IPAddress):
-        return f"IP:{name.value}"
-    if isinstance(name, x509.RFC822Name):
-        return f"email:{name.value}"
-    if isinstance(name, x509.UniformResourceIdentifier):
-        return f"URI:{name.value}"
+    kind = type(name).__name__
+    if kind in _NAME_PREFIXES:
+        return f"{_NAME_PREFIXES[kind]}:{name.value}"
     if isinstance(name, x509.DirectoryName):
         return f"DirName:{name.value.rfc4514_string()}"
     if isinstance(name, x509.RegisteredID):
         return f"RID:{name.value.dotted_string}"
     if isinstance(name, x509.OtherName):
         return f"othername:{name.type_id.dotted_string}:{name.value.hex()}"
-    return f"{type(name).__name__}:{name.value}"
+    return f"{kind}:{name.value}"
 
 
 def general_names(names: Any) -> list[str] | None:

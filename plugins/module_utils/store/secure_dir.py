@@ -53,21 +53,24 @@ def check_secure_tree(root: str | os.PathLike[str], subdirs: Iterable[str] = (),
         raise StoreError(f"{root} is not a directory")
     check_owner_and_mode(root, info)
     for name in subdirs:
-        full = os.path.join(root, name)
-        found = _lstat(full)
+        path = os.path.join(root, name)
+        found = _not_a_link(path, "qpki writes there: make it a directory")
         if found is None:
             continue
-        if stat.S_ISLNK(found.st_mode):
-            raise _refuse(full, "it is a symbolic link", "qpki writes there: make it a directory")
         if not stat.S_ISDIR(found.st_mode):
-            raise StoreError(f"{full} is not a directory")
-        check_owner_and_mode(full, found)
+            raise StoreError(f"{path} is not a directory")
+        check_owner_and_mode(path, found)
     for name in files:
-        full = os.path.join(root, name)
-        found = _lstat(full)
-        if found is not None and stat.S_ISLNK(found.st_mode):
-            raise _refuse(full, "it is a symbolic link", "qpki writes this file: replace the "
-                          "link with the file itself")
+        _not_a_link(os.path.join(root, name),
+                    "qpki writes this file: replace the link with the file itself")
+
+
+def _not_a_link(path: str, fix: str) -> os.stat_result | None:
+    """``lstat`` of ``path`` (None if missing); StoreError if it is a link."""
+    found = _lstat(path)
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        raise _refuse(path, "it is a symbolic link", fix)
+    return found
 
 
 def _lstat(path: str) -> os.stat_result | None:
