@@ -47,7 +47,7 @@ def size_text(size: int) -> str:
 def _too_large(error: type, what: str, path: str, limit: int, size: int | None) -> Exception:
     found = f" ({size} bytes)" if size is not None else ""
     return error(f"{what} {path}: larger than the {size_text(limit)} input limit{found}; "
-                      f"set {LIMIT_ENV} to accept bigger files")
+                 f"set {LIMIT_ENV} to accept bigger files")
 
 
 def read_input(path: str | os.PathLike[str], what: str, error: type = InputError) -> bytes:

@@ -87,7 +87,7 @@ def play(softhsm_token, qpki_cli, tmp_path):
 
     def run(task_environment, **extra):
         process = start(task_environment, **extra)
-        output, _ = process.communicate(timeout=600)
+        output = process.communicate(timeout=600)[0]
         return process.returncode, output
 
     run.start = start

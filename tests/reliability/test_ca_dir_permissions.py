@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from other_user import other_user, shared_dir  # noqa: F401  (fixtures)
 from reliability_support import make_csr
 
 ISSUE = ["cert", "issue", "--ca-dir", "ca", "--profile", "ec/tls-server", "--csr", "a.csr",

@@ -116,4 +116,3 @@ def test_yaml_over_the_size_cap_is_refused(qpki_cli, tmp_path):
                       "--csr", "c.csr", "--var-file", "vars.yaml")
     line = _one_line_error(result)
     assert "var file vars.yaml: larger than the 1 MiB input limit" in line
-

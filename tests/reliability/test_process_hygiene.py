@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pytest
 
-from other_user import other_user, shared_dir  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parents[2]
 QPKI = str(Path(sys.executable).parent / "qpki")
