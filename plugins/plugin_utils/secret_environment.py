@@ -28,9 +28,16 @@ so the contract is unchanged: the PIN is set with the task's
 
 Where that cannot be done the task fails instead of falling back to
 Ansible's way: an environment name that is not a shell identifier, a value
-with a newline, a shell other than POSIX ``sh``, or a task that cannot run
-pipelined (``ANSIBLE_KEEP_REMOTE_FILES``, ``async``, ``become_method: su``,
-a connection without pipelining). A task with no environment runs as usual.
+with a newline, or a shell other than POSIX ``sh``. A task that cannot run
+pipelined (a connection without stdin such as ``containers.podman.podman``,
+``ANSIBLE_KEEP_REMOTE_FILES``, ``async``, ``become_method: su``) fails too,
+unless the host or play sets ``qpki_environment_file: true``: each value is
+then written to a file in the task's private (0700) remote temporary
+directory and the command reads and removes it before the module starts
+(``HSM_PIN="$(cat <file> && rm -f <file>)"``). That is the weaker channel,
+chosen knowingly: a worker killed between writing the file and running the
+command leaves the value on the managed host's disk. A task with no
+environment runs as usual.
 
 When the managed host is the controller (local connection) the module runs
 in the task's worker process instead (``in_process``), where the values are
@@ -44,6 +51,7 @@ import re
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -53,6 +61,7 @@ display = Display()
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SHELL_VARIABLE = "__qpki_env_%d"
+FILE_SWITCH = "qpki_environment_file"
 
 
 class SecretEnvironmentAction(ActionBase):
@@ -60,6 +69,7 @@ class SecretEnvironmentAction(ActionBase):
 
     _qpki_in_process = False
     _qpki_stdin = None  # the values' lines, sent ahead of the pipelined module
+    _qpki_by_file = False  # qpki_environment_file: true on a host that cannot pipeline
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -72,9 +82,10 @@ class SecretEnvironmentAction(ActionBase):
         if reason:
             display.vvvv("qpki: %s runs through AnsiballZ: %s" % (self._task.action, reason),
                          host=self._play_context.remote_addr)
-            not_pipelined = self._force_pipelining()
             if environment and not problem:
-                problem = not_pipelined
+                problem = self._channel_problem(task_vars)
+            else:
+                self._force_pipelining()
         result = super(SecretEnvironmentAction, self).run(tmp, task_vars)
         del tmp
         if problem:
@@ -93,12 +104,23 @@ class SecretEnvironmentAction(ActionBase):
         ActionBase._compute_environment_string(self, raw)
         return raw
 
+    def _channel_problem(self, task_vars):
+        """Choose how the environment reaches the module: stdin, or the file
+        the play opted into; None when one is usable here, else why not."""
+        if getattr(self._connection._shell, "SHELL_FAMILY", None) != "sh":
+            return "the remote shell is not POSIX sh"
+        not_pipelined = self._force_pipelining()
+        if not not_pipelined:
+            return None
+        if _switched_on(self, task_vars):
+            self._qpki_by_file = True
+            return None
+        return "%s (%s: true accepts a short-lived file instead)" % (not_pipelined, FILE_SWITCH)
+
     def _force_pipelining(self):
         """Run the module pipelined (its payload and the environment values on
         stdin, nothing written on the managed host); None when that is
         possible here, else why not."""
-        if getattr(self._connection._shell, "SHELL_FAMILY", None) != "sh":
-            return "the remote shell is not POSIX sh"
         try:
             self._connection.set_option("pipelining", True)
         except (AttributeError, KeyError):
@@ -121,6 +143,8 @@ class SecretEnvironmentAction(ActionBase):
         raw = self._task_environment()
         if not raw:
             return ""
+        if self._qpki_by_file:
+            return self._environment_files(raw)
         reads, assignments, lines = [], [], []
         for number, (name, value) in enumerate(raw.items()):
             variable = _SHELL_VARIABLE % number
@@ -129,6 +153,19 @@ class SecretEnvironmentAction(ActionBase):
             lines.append(to_bytes(value, errors="surrogate_or_strict") + b"\n")
         self._qpki_stdin = b"".join(lines)
         return "%s && %s" % (" && ".join(reads), " ".join(assignments))
+
+    def _environment_files(self, raw):
+        """``NAME="$(cat <file> && rm -f <file>)"`` per value, each file in
+        the task's private remote temporary directory (the opt-in channel)."""
+        shell = self._connection._shell
+        parts = []
+        for number, (name, value) in enumerate(raw.items()):
+            path = shell.join_path(shell.tmpdir, ".qpki-env-%d" % number)
+            self._transfer_data(path, to_text(value))
+            self._fixup_perms2([path], execute=False)
+            quoted = shell.quote(path)
+            parts.append('%s="$(cat %s && rm -f %s)"' % (to_text(name), quoted, quoted))
+        return " ".join(parts)
 
     def _low_level_execute_command(self, cmd, sudoable=True, in_data=None, *args, **kwargs):
         values, self._qpki_stdin = self._qpki_stdin, None
@@ -139,6 +176,11 @@ class SecretEnvironmentAction(ActionBase):
             in_data = values + to_bytes(in_data)
         return super(SecretEnvironmentAction, self)._low_level_execute_command(
             cmd, sudoable, in_data, *args, **kwargs)
+
+
+def _switched_on(action, task_vars):
+    value = task_vars.get(FILE_SWITCH, False)
+    return boolean(action._templar.template(value), strict=False)
 
 
 def _unsafe_environment(environment):

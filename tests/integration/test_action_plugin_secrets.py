@@ -18,7 +18,9 @@ at its default (off):
   back to ``NAME=value`` on the /bin/sh -c command line) fails the task,
   on both paths, and the PIN is not in the -vvv output;
 - where the module cannot be pipelined (ANSIBLE_KEEP_REMOTE_FILES=1) the
-  task fails instead of writing the module and its environment to disk.
+  task fails instead of writing the module and its environment to disk,
+  unless the play opts into the short-lived file (qpki_environment_file),
+  which the command removes before the module starts.
 """
 
 from __future__ import annotations
@@ -77,16 +79,17 @@ def play(softhsm_token, qpki_cli, tmp_path):
         env.update(extra)
         return env
 
-    def start(task_environment, **extra):
+    def start(task_environment, extra_vars=(), **extra):
         (tmp_path / "play.yml").write_text(
             PLAYBOOK.format(ca=tmp_path / "ca", environment=task_environment))
+        extra_args = [arg for item in extra_vars for arg in ("-e", item)]
         return subprocess.Popen([str(BIN / "ansible-playbook"), "-vvv", "-i", "inventory",
-                                 "play.yml"], cwd=tmp_path, env=environment(**extra),
+                                 *extra_args, "play.yml"], cwd=tmp_path, env=environment(**extra),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 start_new_session=True)
 
-    def run(task_environment, **extra):
-        process = start(task_environment, **extra)
+    def run(task_environment, extra_vars=(), **extra):
+        process = start(task_environment, extra_vars, **extra)
         output = process.communicate(timeout=600)[0]
         return process.returncode, output
 
@@ -195,3 +198,8 @@ def test_no_pipelining_means_no_run(play, tmp_path):
     assert "cannot run pipelined" in output and pin not in output
     assert not (ca / "crl" / "ca.crl").exists()
     assert _files_holding(tmp_path, pin) == []
+    code, output = run(GOOD_ENV, ["qpki_environment_file=true"], ANSIBLE_KEEP_REMOTE_FILES="1")
+    assert code == 0, output
+    assert (ca / "crl" / "ca.crl").is_file() and pin not in output
+    assert "Pipelining is enabled." not in output and ".qpki-env-0" in output
+    assert _files_holding(tmp_path, pin) == []  # read and removed before the module ran
