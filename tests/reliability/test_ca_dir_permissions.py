@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from other_user import other_user, shared_dir  # noqa: F401  # pylint: disable=unused-import
 from reliability_support import make_csr
 
 ISSUE = ["cert", "issue", "--ca-dir", "ca", "--profile", "ec/tls-server", "--csr", "a.csr",

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from other_user import other_user, shared_dir  # noqa: F401  # pylint: disable=unused-import
+
 
 REPO = Path(__file__).resolve().parents[2]
 QPKI = str(Path(sys.executable).parent / "qpki")
