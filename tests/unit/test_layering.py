@@ -16,9 +16,12 @@ import pytest
 CORE = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
 
 RANKS = {
+    "display_text": -1,  # the escaping every error message goes through
     "errors": 0, "dependencies": 0,
-    # shared leaves above the errors: DER helpers, plain value types
-    "der": 1, "revocation": 1,
+    # shared leaves above the errors: DER helpers, plain value types, the capped
+    # input reader, process hygiene
+    "der": 1, "revocation": 1, "input_file": 1, "process_hygiene": 1,
+    "safe_yaml": 2,  # the one YAML loader (HSM config, profiles, var files)
     "algorithms": 2,
     "hsm": 3,
     "signer": 4,
