@@ -1,9 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: qpki.pki maintainers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Action plugin of qpki.pki.qpki_cert_info: like the other qpki modules, it
-runs in the task's worker process on a local connection (the in-process fast
-path) and passes environment values by file otherwise."""
+"""Action plugin of qpki.pki.qpki_cert_info: keeps environment values off the
+command line like the other qpki modules; see plugin_utils/secret_environment.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -13,4 +12,4 @@ from ansible_collections.qpki.pki.plugins.plugin_utils.secret_environment import
 
 
 class ActionModule(SecretEnvironmentAction):
-    """Runs qpki_cert_info."""
+    """Runs qpki_cert_info with its environment on the module's stdin."""

@@ -302,25 +302,23 @@ verification:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_details import (
     certificate_report)
+from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 PURPOSES = ["serverAuth", "clientAuth", "codeSigning", "emailProtection", "timeStamping",
             "OCSPSigning"]
 
 
 def _read(module, path, what):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        module.fail_json(msg="cannot read %s %s: %s" % (what, path, exc.strerror))
-    return None  # not reached
+    return run_op(module, read_input, path, what)
 
 
 def main():
+    disable_core_dumps()
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path"),
