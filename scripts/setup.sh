@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/setup.sh - idempotent bootstrap of a qpki.pki development/CI machine.
 #
-#   1. Debian packages (softhsm2, opensc, openssl, podman, runc, debootstrap,
-#      fuse-overlayfs): installed only when missing; `apt-get update` runs once,
-#      and only when something has to be installed.
+#   1. Debian packages (softhsm2, opensc, opensc-pkcs11 (pkcs11-spy for the
+#      tests), openssl, podman, runc, debootstrap, fuse-overlayfs): installed
+#      only when missing; `apt-get update` runs once, and only when something
+#      has to be installed.
 #   2. A virtualenv in <repo>/.venv (created when missing or broken) with
 #      `pip install -e '.[test]'`; skipped while .venv/.installed-stamp is newer
 #      than pyproject.toml and records the same extras and Python.
@@ -30,7 +31,7 @@ PYTHON="${PYTHON:-python3}"
 EXTRAS="${QPKI_EXTRAS:-test}"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.installed-stamp"
-APT_PACKAGES=(softhsm2 opensc openssl podman runc debootstrap fuse-overlayfs)
+APT_PACKAGES=(softhsm2 opensc opensc-pkcs11 openssl podman runc debootstrap fuse-overlayfs)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

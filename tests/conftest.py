@@ -26,9 +26,15 @@ Fixtures (usable from any test under tests/):
     "nothing changed" checks; :func:`diff_snapshots` explains a difference.
 
 HSM tests: a test that uses ``softhsm_token``/``softhsm_factory`` is marked
-``hsm`` automatically. When SoftHSM2 or pkcs11-tool is missing, ``hsm`` tests
-are skipped on a developer machine but FAIL when ``CI`` is set (or when
-``QPKI_REQUIRE_HSM=1``): in CI a skipped HSM test must never look like a pass.
+``hsm`` automatically and is skipped when SoftHSM2 or pkcs11-tool is missing.
+
+The skip rule: when ``CI`` or ``QPKI_STRICT_SKIPS`` is set (``.ci/run`` and
+``scripts/test.sh`` set them), every skipped or xfailed test or module is
+reported as a FAILURE, unless its reason starts with ``UNSUPPORTED_PLATFORM``
+(see :func:`skip_unsupported_platform`): a reason that cannot apply on the
+supported platforms, Debian 12 on amd64 or arm64. A missing tool or file is
+never such a reason: ``scripts/setup.sh`` installs the tools and the data
+lives in the repository.
 
 Hypothesis runs derandomised with no deadline by default (deterministic and
 not flaky on a loaded 2-core machine); ``HYPOTHESIS_PROFILE=explore`` turns
@@ -42,14 +48,16 @@ import fnmatch
 import hashlib
 import json
 import os
+import platform
 import re
 import secrets
 import shutil
 import stat
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, NoReturn
 
 import pytest
 
@@ -63,7 +71,62 @@ def _truthy(value: str | None) -> bool:
 
 
 IN_CI = _truthy(os.environ.get("CI"))
-REQUIRE_HSM = IN_CI or _truthy(os.environ.get("QPKI_REQUIRE_HSM"))
+STRICT_SKIPS = IN_CI or _truthy(os.environ.get("QPKI_STRICT_SKIPS"))
+
+# --------------------------------------------------------------------------- the skip rule
+
+# The one allowed kind of skip under STRICT_SKIPS; the text after it must name
+# why the test cannot apply on Debian 12 amd64/arm64.
+UNSUPPORTED_PLATFORM = "unsupported platform:"
+
+
+def skip_unsupported_platform(why: str) -> NoReturn:
+    """Skip a test that cannot apply on Debian 12 amd64/arm64 (``why`` says
+    why); the only skip the README test command accepts."""
+    pytest.skip(f"{UNSUPPORTED_PLATFORM} {why}")
+
+
+def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The reason of a skipped (or xfailed) report, as pytest shows it."""
+    if hasattr(report, "wasxfail"):
+        return f"xfail: {report.wasxfail or 'no reason given'}"
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+def forbidden_skip(report: pytest.TestReport | pytest.CollectReport) -> str | None:
+    """Why this skipped report must count as a failure, or None when it may stand."""
+    if not report.skipped:
+        return None
+    reason = skip_reason(report).removeprefix("Skipped: ")
+    if reason.startswith(UNSUPPORTED_PLATFORM):
+        return None
+    return (f"skipped under the README test command (CI / QPKI_STRICT_SKIPS): {reason} "
+            f"-- install what is missing (scripts/setup.sh) or fix the test; only "
+            f"'{UNSUPPORTED_PLATFORM} <why>' skips are allowed")
+
+
+def _fail_forbidden_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    problem = forbidden_skip(report) if STRICT_SKIPS else None
+    if problem is not None:
+        report.outcome = "failed"
+        report.longrepr = problem
+        if hasattr(report, "wasxfail"):
+            del report.wasxfail
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    outcome = yield
+    _fail_forbidden_skip(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    outcome = yield
+    _fail_forbidden_skip(outcome.get_result())
 
 # --------------------------------------------------------------------------- hypothesis
 
@@ -85,13 +148,40 @@ except ImportError:  # pragma: no cover
 
 # --------------------------------------------------------------------------- hsm tooling
 
+def multiarch() -> str:
+    """Debian's multiarch directory name for this machine: x86_64-linux-gnu
+    on amd64, aarch64-linux-gnu on arm64."""
+    return sysconfig.get_config_var("MULTIARCH") or f"{platform.machine()}-linux-gnu"
+
+
 SOFTHSM_LIB_CANDIDATES = (
     "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+    f"/usr/lib/{multiarch()}/softhsm/libsofthsm2.so",
     "/usr/lib64/pkcs11/libsofthsm2.so",
     "/usr/local/lib/softhsm/libsofthsm2.so",
 )
+# OpenSC's PKCS#11 call logger (Debian package opensc-pkcs11, installed by setup.sh).
+PKCS11_SPY_CANDIDATES = (
+    f"/usr/lib/{multiarch()}/pkcs11-spy.so",
+    f"/usr/lib/{multiarch()}/pkcs11/pkcs11-spy.so",
+    "/usr/lib64/pkcs11-spy.so",
+    "/usr/lib/pkcs11-spy.so",
+)
+
+
+def find_pkcs11_spy() -> str | None:
+    """Path of OpenSC's pkcs11-spy.so for this architecture, or None."""
+    return next((c for c in PKCS11_SPY_CANDIDATES if Path(c).is_file()), None)
+
+
+@pytest.fixture
+def pkcs11_spy() -> str:
+    """Path of pkcs11-spy.so (skipped when absent: a failure under the skip rule)."""
+    spy = find_pkcs11_spy()
+    if spy is None:
+        pytest.skip("OpenSC's pkcs11-spy.so not found (Debian package opensc-pkcs11; "
+                    "run scripts/setup.sh)")
+    return spy
 
 
 def find_softhsm_lib() -> str | None:
@@ -118,12 +208,6 @@ def hsm_tooling_problem() -> str | None:
     return None
 
 
-def _skip_or_fail(reason: str) -> None:
-    if REQUIRE_HSM:
-        pytest.fail(f"{reason} -- HSM tests may not be skipped in CI", pytrace=False)
-    pytest.skip(reason)
-
-
 HSM_FIXTURES = {"softhsm_token", "softhsm_factory"}
 
 
@@ -147,13 +231,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("hsm") is not None:
         problem = hsm_tooling_problem()
         if problem:
-            _skip_or_fail(problem)
+            pytest.skip(problem)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     problem = hsm_tooling_problem()
     return [
-        f"qpki: CI={IN_CI} require_hsm={REQUIRE_HSM} "
+        f"qpki: CI={IN_CI} strict_skips={STRICT_SKIPS} "
         f"softhsm={'missing: ' + problem if problem else find_softhsm_lib()}"
     ]
 
@@ -285,7 +369,7 @@ def softhsm_factory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """
     problem = hsm_tooling_problem()
     if problem:
-        _skip_or_fail(problem)
+        pytest.skip(problem)
     lib = find_softhsm_lib()
     assert lib is not None
     workdir = _softhsm_workdir(tmp_path_factory)

@@ -48,7 +48,15 @@ failed=0
 note() { printf '[ansible] %s\n' "$*"; }
 pass() { RESULTS+=("$(printf '  %-11s PASS %s' "$1" "$2")"); note "$1: PASS $2"; }
 fail() { RESULTS+=("$(printf '  %-11s FAIL %s' "$1" "$2")"); note "$1: FAIL $2"; failed=$((failed + 1)); }
-skip() { RESULTS+=("$(printf '  %-11s skip %s' "$1" "$2")"); note "$1: skip $2"; }
+# The skip rule (scripts/test.sh, CI): under it a skipped step is a failed step.
+skip() {
+    local ci="${CI:-}" strict="${QPKI_STRICT_SKIPS:-}"
+    if [[ "${ci,,}" =~ ^(1|true|yes|on)$ || "${strict,,}" =~ ^(1|true|yes|on)$ ]]; then
+        fail "$1" "skipped ($2), and no step may be skipped under CI / QPKI_STRICT_SKIPS"
+        return
+    fi
+    RESULTS+=("$(printf '  %-11s skip %s' "$1" "$2")"); note "$1: skip $2"
+}
 
 # ------------------------------------------------------------------ collection tree
 COLL="$WORK/collections/ansible_collections/qpki/pki"

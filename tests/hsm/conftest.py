@@ -26,7 +26,6 @@ in a subprocess through OpenSC's ``pkcs11-spy.so`` (see test_session.py).
 """
 
 import dataclasses
-import os
 import re
 import secrets
 import shutil
@@ -37,29 +36,9 @@ from pathlib import Path
 
 import pytest
 
-SOFTHSM_LIB_CANDIDATES = (
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/lib64/pkcs11/libsofthsm2.so",
-    "/usr/local/lib/softhsm/libsofthsm2.so",
-)
-SPY_LIB_CANDIDATES = (
-    "/usr/lib/x86_64-linux-gnu/pkcs11-spy.so",
-    "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so",
-    "/usr/lib64/pkcs11-spy.so",
-    "/usr/lib/pkcs11-spy.so",
-)
+from conftest import find_softhsm_lib
 
-
-def _first_file(candidates):
-    for path in candidates:
-        if os.path.isfile(path):
-            return path
-    return None
-
-
-SOFTHSM_LIB = os.environ.get("SOFTHSM2_LIB") or _first_file(SOFTHSM_LIB_CANDIDATES)
-SPY_LIB = _first_file(SPY_LIB_CANDIDATES)
+SOFTHSM_LIB = find_softhsm_lib()
 
 
 def _tools_missing():

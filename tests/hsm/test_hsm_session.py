@@ -14,7 +14,7 @@ from qpki.hsm.config import load_hsm_config
 from qpki.hsm.session import active_logins, connect, drop_sessions, open_session
 from qpki.signer.pkcs11 import Pkcs11Signer
 
-from .conftest import SPY_LIB, assert_no_secret
+from .conftest import assert_no_secret
 
 pytestmark = pytest.mark.hsm
 
@@ -193,13 +193,12 @@ def test_logout_after_use_false_keeps_the_login(token, count_logins):
         assert private_keys_visible(fresh) == []
 
 
-@pytest.mark.skipif(SPY_LIB is None, reason="OpenSC pkcs11-spy.so not installed")
-def test_login_and_logout_seen_by_pkcs11_spy(token):
+def test_login_and_logout_seen_by_pkcs11_spy(token, pkcs11_spy):
     """Independent count at the PKCS#11 boundary: the signer runs in a
     subprocess through OpenSC's pkcs11-spy, which logs every call it
     forwards to SoftHSM2."""
     token.keygen("EC:secp384r1", "root-ca-key", "01")
-    spy_config = token.write_config("spy.yaml", lib=SPY_LIB)
+    spy_config = token.write_config("spy.yaml", lib=pkcs11_spy)
     log = token.workdir / "spy.log"
     code = textwrap.dedent("""
         import sys

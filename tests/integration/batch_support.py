@@ -36,7 +36,6 @@ def make_issuing(tmp_path):
     return tmp_path / "issuing"
 
 
-SPY = "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
 ML_DSA_65_OID = "2.16.840.1.101.3.4.3.18"
 
 
@@ -96,9 +95,9 @@ def two_tier(qpki_cli, family):
              "--ca-dir", f"{family}-issuing", "--parent", f"{family}-root", check=True)
 
 
-def spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path):
+def spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path, spy):
     """tmp_path/root (software key) and tmp_path/issuing, whose P-256 key is
-    in ``softhsm_token`` and reached through OpenSC's pkcs11-spy (run qpki
+    in ``softhsm_token`` and reached through OpenSC's pkcs11-spy ``spy`` (run qpki
     with PKCS11SPY and PKCS11SPY_OUTPUT set to count its PKCS#11 calls)."""
     softhsm_token.keygen("EC:prime256v1", label="issuing-key", key_id="02")
     qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Root", "--ca-dir", "root",
@@ -106,7 +105,7 @@ def spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path):
     qpki_cli("ca", "init", "--hsm-config", softhsm_token.write_config(), "--key-label",
              "issuing-key", "--profile", "ec/issuing-ca", "--var", "cn=HSM Issuing",
              "--ca-dir", "issuing", "--parent", "root", check=True)
-    spied = softhsm_token.write_config(tmp_path / "spy.yaml", lib=SPY)
+    spied = softhsm_token.write_config(tmp_path / "spy.yaml", lib=spy)
     meta_path = tmp_path / "issuing/ca.meta.json"
     meta = json.loads(meta_path.read_text())
     meta["keys"][0]["storage"]["config"] = str(spied)

@@ -172,8 +172,8 @@ def test_usage_errors_and_single_form_unchanged(tmp_path, qpki_cli):
     assert len(index_lines(tmp_path / "ec-issuing")) == 3
 
 
-def test_hsm_batch_logs_in_once(softhsm_token, qpki_cli, tmp_path):
-    spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path)
+def test_hsm_batch_logs_in_once(softhsm_token, qpki_cli, tmp_path, pkcs11_spy):
+    spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path, pkcs11_spy)
     ec_csr_dir(tmp_path / "csrs", "h", 6)
     log = tmp_path / "spy.log"
     result = qpki_cli("cert", "issue", "--ca-dir", "issuing", "--profile", "ec/tls-server",

@@ -178,8 +178,8 @@ def test_failing_worker_changes_nothing(tmp_path, qpki_cli, tree_snapshot, diff_
         assert not out.exists()
 
 
-def test_hsm_key_signs_only_in_the_parent(softhsm_token, qpki_cli, tmp_path):
-    spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path)
+def test_hsm_key_signs_only_in_the_parent(softhsm_token, qpki_cli, tmp_path, pkcs11_spy):
+    spied_hsm_issuing(softhsm_token, qpki_cli, tmp_path, pkcs11_spy)
     ec_csr_dir(tmp_path / "csrs", "h", 9)
     log = tmp_path / "spy.log"
     result = qpki_cli("cert", "issue", "--ca-dir", "issuing", "--profile", "ec/tls-server",

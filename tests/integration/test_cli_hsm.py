@@ -5,7 +5,6 @@ shares code with qpki.
 """
 
 import json
-import os
 import re
 import subprocess
 
@@ -14,9 +13,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 pytestmark = pytest.mark.hsm
-
-SPY = "/usr/lib/x86_64-linux-gnu/pkcs11/pkcs11-spy.so"
-
 
 def openssl(*args, cwd):
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
@@ -109,13 +105,12 @@ def test_credential_key_generated_in_token(softhsm_token, qpki_cli, tmp_path):
     assert not list((tmp_path / "creds" / result["id"]).glob("*.key"))
 
 
-@pytest.mark.skipif(not os.path.exists(SPY), reason="OpenSC's pkcs11-spy is not installed")
-def test_one_login_per_issue_and_logged_out(softhsm_token, qpki_cli, tmp_path):
+def test_one_login_per_issue_and_logged_out(softhsm_token, qpki_cli, tmp_path, pkcs11_spy):
     softhsm_token.keygen("EC:secp384r1", label="root-ca-key", key_id="01")
     qpki_cli("ca", "init", "--hsm-config", softhsm_token.write_config(), "--key-label",
              "root-ca-key", "--profile", "ec/root-ca", "--var", "cn=Root", "--ca-dir", "ca",
              check=True)
-    spied = softhsm_token.write_config(tmp_path / "spy.yaml", lib=SPY)
+    spied = softhsm_token.write_config(tmp_path / "spy.yaml", lib=pkcs11_spy)
     meta_path = tmp_path / "ca/ca.meta.json"
     meta = json.loads(meta_path.read_text())
     meta["keys"][0]["storage"]["config"] = str(spied)

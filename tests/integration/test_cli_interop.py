@@ -1,10 +1,10 @@
 """`qpki cert verify` and `qpki crl verify` on the other implementation's
-artifacts (shared/interop/qpki), at a fixed time inside their validity, and
+artifacts (tests/vectors/qpki), at a fixed time inside their validity, and
 on copies with one signature byte flipped."""
 
 import pytest
 
-from interop_vectors import AT, flip_signature_byte, shared_dir
+from interop_vectors import AT, flip_signature_byte, qpki_vectors
 
 FAMILIES = ("classical/ecdsa", "classical/rsa", "pqc/mldsa")
 WHEN = AT.isoformat()
@@ -19,7 +19,7 @@ def _pem_to_der(path):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_certificate_verifies_and_a_flipped_one_does_not(family, qpki_cli, tmp_path):
-    folder = shared_dir() / "interop" / "qpki" / family
+    folder = qpki_vectors() / family
     certs = sorted((folder / "certs").glob("*.crt"))
     assert certs
     for cert in [folder / "ca.crt", *certs]:
@@ -34,7 +34,7 @@ def test_every_certificate_verifies_and_a_flipped_one_does_not(family, qpki_cli,
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("name", ["ca.crl", "ca.crl.der"])
 def test_every_crl_verifies_and_a_flipped_one_does_not(family, name, qpki_cli, tmp_path):
-    folder = shared_dir() / "interop" / "qpki" / family
+    folder = qpki_vectors() / family
     crl = folder / "crl" / name
     ok = qpki_cli("crl", "verify", crl, "--ca", folder / "ca.crt", "--at", WHEN, "--json")
     assert ok.returncode == 0 and ok.json()["valid"] is True, ok

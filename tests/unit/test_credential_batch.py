@@ -20,7 +20,6 @@ from qpki.store.index import read_index
 
 from ensure_support import file_contents, two_tier_pki
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
 
 @pytest.fixture()

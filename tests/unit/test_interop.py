@@ -1,8 +1,8 @@
 """Our verifier against certificates, CRLs and CSRs made by QPKI (Go).
 
-The vectors live in shared/interop/qpki beside the repository (or wherever
-QPKI_SHARED_DIR points). They are required: a missing directory FAILS the
-tests, so a broken checkout can never look like a pass.
+The vectors are vendored in tests/vectors/qpki (origin and licence in its
+README). They are required: a missing file FAILS the tests, so a broken
+checkout can never look like a pass.
 
 Each artifact must verify against its CA at a fixed moment inside its
 validity window, and must fail once one byte of its signature is flipped.
@@ -22,7 +22,8 @@ from qpki.x509.signature import (verify_certificate_signature, verify_crl_signat
                                  verify_csr_signature)
 from qpki.x509.verify import verify_certificate, verify_crl
 
-from interop_vectors import AFTER_CRLS, AFTER_LEAVES, AT, flip_signature_byte, shared_dir
+from interop_vectors import (AFTER_CRLS, AFTER_LEAVES, AT, flip_signature_byte, qpki_vectors,
+                             vector_path)
 
 FAMILIES = ["classical/ecdsa", "classical/rsa", "pqc/mldsa"]
 LEAVES = ["certs/%02d.crt" % n for n in range(2, 7)]
@@ -32,7 +33,7 @@ CSRS = ["csr/ecdsa.csr", "csr/mldsa87.csr"]
 
 @pytest.fixture(scope="module")
 def qpki_dir():
-    return shared_dir() / "interop" / "qpki"
+    return qpki_vectors()
 
 
 def _ca(qpki_dir, family):
@@ -49,14 +50,18 @@ def _der(obj):
 # The vectors are all there and all covered
 # --------------------------------------------------------------------------
 
-def test_shared_dir_found():
-    assert (shared_dir() / "interop" / "README.md").is_file()
+def test_vectors_carry_their_origin_and_licence():
+    readme = vector_path("qpki/README.md").read_text()
+    assert "github.com/remiblancher/qpki" in readme and "Apache-2.0" in readme
 
 
 def test_every_vector_is_covered(qpki_dir):
     expected = {"%s/%s" % (f, name) for f in FAMILIES for name in ["ca.crt"] + LEAVES + CRLS}
     expected |= set(CSRS)
-    found = {p.relative_to(qpki_dir).as_posix() for p in qpki_dir.rglob("*") if p.is_file()}
+    # composite-legacy/ and ca-dirs/ belong to the legacy-format and CA-directory tests.
+    found = {p.relative_to(qpki_dir).as_posix()
+             for folder in [*FAMILIES, "csr"] for p in (qpki_dir / folder).rglob("*")
+             if p.is_file()}
     assert found == expected
 
 
@@ -255,13 +260,6 @@ def test_dilithium_py_rejects_what_we_reject(qpki_dir):
         verify_certificate_signature(damaged, key)
 
 
-def test_missing_shared_dir_fails_not_skips(monkeypatch, tmp_path):
-    monkeypatch.setenv("QPKI_SHARED_DIR", str(tmp_path / "nowhere"))
-    with pytest.raises(pytest.fail.Exception, match="interop vectors not found"):
-        shared_dir()
-
-
-def test_shared_dir_from_environment(monkeypatch):
-    real = shared_dir()
-    monkeypatch.setenv("QPKI_SHARED_DIR", str(real))
-    assert shared_dir() == real
+def test_missing_vector_fails_not_skips(tmp_path):
+    with pytest.raises(pytest.fail.Exception, match="test vector missing: .*nowhere"):
+        vector_path("nowhere/ca.crt", root=tmp_path)

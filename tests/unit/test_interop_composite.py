@@ -1,6 +1,6 @@
 """Our certificate verifier on the draft-13 composite ML-DSA vectors.
 
-Every entry of shared/interop/composite-draft13/testvectors.json carries a
+Every entry of tests/vectors/composite-draft13/testvectors.json carries a
 self-signed certificate (``x5c``) made by the draft authors: 18 composite
 algorithms and 3 pure ML-DSA ones. Each must verify through
 parse.public_key_of_certificate + signature.verify_certificate_signature,
@@ -20,7 +20,7 @@ from qpki.x509.parse import composite_module, load_certificate, public_key_of_ce
 from qpki.x509.signature import scheme_for_oid, verify_certificate_signature
 from qpki.x509.verify import verify_certificate
 
-from interop_vectors import flip_signature_byte, shared_dir
+from interop_vectors import composite_draft13_file, flip_signature_byte
 
 AT = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
 
@@ -31,15 +31,14 @@ def test_composite_support_is_present():
 
 
 def _vectors():
-    path = shared_dir() / "interop" / "composite-draft13" / "testvectors.json"
-    return json.loads(path.read_text())["tests"]
+    return json.loads(composite_draft13_file().read_text())["tests"]
 
 
 def _ids():
     # Known at collection time so that a missing file fails in the test, not here.
     try:
         return [t["tcId"] for t in _vectors()]
-    except BaseException:  # noqa: BLE001 - shared_dir() fails the run later
+    except BaseException:  # noqa: BLE001 - the vectors fixture fails the run later
         return ["(vectors missing)"]
 
 
