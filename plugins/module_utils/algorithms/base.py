@@ -56,6 +56,8 @@ class Algorithm:
 
 
 def describe_key(public_key):
+    """Short text naming a key type and size: "EC secp256r1 key", "RSA-4096
+    key", "ML-DSA-65 key", "slh-dsa-sha2-128f key", "composite-mldsa65-ecdsa-p256 key"."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     if isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -64,7 +66,21 @@ def describe_key(public_key):
         return "RSA-%d key" % public_key.key_size
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return "Ed25519 key"
-    name = getattr(public_key, "algorithm_name", None)
+    name = getattr(public_key, "algorithm_name", None)  # SLH-DSA
     if name:
         return "%s key" % name
+    params = getattr(public_key, "params", None)  # composite (and QPKI's legacy form)
+    if getattr(params, "name", None):
+        from .composite_algorithm import composite_key_text
+
+        return composite_key_text(public_key)
+    # ML-DSA, ML-KEM by their registry algorithm, whatever algorithm asks:
+    # an error names the key it got, not a Python class.
+    from .registry import algorithm_for_public_key
+
+    algorithm = algorithm_for_public_key(public_key)
+    if algorithm is not None:
+        label = algorithm.name.upper() if algorithm.family in ("ml-dsa", "ml-kem") \
+            else algorithm.name
+        return "%s key" % label
     return "%s" % type(public_key).__name__

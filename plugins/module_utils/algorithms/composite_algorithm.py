@@ -39,12 +39,6 @@ class CompositeAlgorithm(Algorithm):
         return (getattr(params, "oid", None) == self.key_oid
                 and hasattr(public_key, "public_bytes_raw"))
 
-    def describe_public_key(self, public_key):
-        params = getattr(public_key, "params", None)
-        if params is not None and getattr(params, "oid", None):
-            return composite_key_text(public_key)
-        return super().describe_public_key(public_key)
-
     def load_public_raw(self, data):
         from .composite import CompositePublicKey
 

@@ -50,11 +50,6 @@ class MlDsaAlgorithm(Algorithm):
     def matches_public_key(self, public_key):
         return isinstance(public_key, _classes(self.name)[1])
 
-    def describe_public_key(self, public_key):
-        if isinstance(public_key, _classes(self.name)[1]):
-            return "%s key" % self.name.upper()
-        return super().describe_public_key(public_key)
-
 
 def mldsa_algorithms():
     return [MlDsaAlgorithm(name) for name in _OIDS]

@@ -23,7 +23,7 @@ except ImportError:
     ed25519 = padding = rsa = NameOID = missing()
 
 from ..algorithms.base import describe_key
-from ..algorithms.registry import algorithm_for_public_key, get_algorithm
+from ..algorithms.registry import get_algorithm
 from ..errors import InputError, QpkiError, VerificationError
 from .parse import composite_module, public_key_of_csr
 
@@ -116,14 +116,6 @@ def signature_algorithm_name(oid):
 
 def describe_public_key(public_key):
     """Short text naming a key type and size: "RSA-4096 key", "ML-DSA-87 key"."""
-    params = getattr(public_key, "params", None)
-    if params is not None and hasattr(params, "draft_name"):
-        from ..algorithms.composite_algorithm import composite_key_text
-
-        return composite_key_text(public_key)
-    algorithm = algorithm_for_public_key(public_key)
-    if algorithm is not None:
-        return algorithm.describe_public_key(public_key)
     return describe_key(public_key)
 
 
