@@ -1,16 +1,26 @@
 """Shared pieces of the hypothesis fuzz tests (tests/unit/test_fuzz_*.py).
 
-The property is always the same: whatever the input, the code under test
-returns normally or raises a ``qpki.errors.QpkiError`` subclass. Any other
-exception (ValueError, TypeError, KeyError, IndexError, RecursionError,
-PyAsn1Error, ...) escapes ``only_qpki_errors`` and fails the example.
+Two properties:
+
+- whatever the input, the code under test returns normally or raises a
+  one-line ``qpki.errors.QpkiError`` (``attempt``); any other exception
+  (ValueError, TypeError, KeyError, IndexError, RecursionError,
+  PyAsn1Error, ...) escapes and fails the example;
+- verify or refuse: a signed object (CSR, certificate, CRL) that a
+  mutation changed may be refused, but when qpki accepts it, what it
+  accepted must be exactly what was signed (``assert_same_signed_object``):
+  a tampered input that verifies fails the test.
 """
 
+from __future__ import annotations
+
+import dataclasses
 import functools
 import os
-import tempfile
+from typing import Any, Callable
 
 from hypothesis import strategies as st
+from pyasn1.codec.der import decoder, encoder
 
 
 def examples(default):
@@ -19,14 +29,50 @@ def examples(default):
     return max(1, int(default * float(os.environ.get("QPKI_FUZZ_SCALE", "1"))))
 
 
-def only_qpki_errors(call, *args, **kwargs):
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What a call did with its input: refused it (a QpkiError) or returned ``value``."""
+
+    refused: bool
+    value: Any = None
+    error: str = ""
+
+
+def attempt(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Outcome:
+    """Run ``call``; a QpkiError must be one line and is a refusal, any other
+    exception fails the example."""
     from qpki.errors import QpkiError
 
     try:
-        return call(*args, **kwargs)
+        return Outcome(refused=False, value=call(*args, **kwargs))
     except QpkiError as exc:
-        assert "\n" not in str(exc)
-        return None
+        assert "\n" not in str(exc), repr(str(exc))
+        return Outcome(refused=True, error=str(exc))
+
+
+def signed_parts(der: bytes) -> tuple[bytes, bytes, bytes]:
+    """(signed body, signature AlgorithmIdentifier, signature BIT STRING) of a
+    DER certificate, CRL or CSR, each re-encoded by pyasn1."""
+    outer, rest = decoder.decode(der)
+    assert not rest and len(outer) == 3, "not a signed object"
+    return tuple(encoder.encode(outer[position]) for position in range(3))
+
+
+def assert_same_signed_object(accepted: bytes, original: bytes, what: str) -> None:
+    """``accepted`` passed a signature check: it must be ``original`` as
+    signed (a mutation in the signed body, the algorithm or the signature
+    that still verifies is a forgery the check let through)."""
+    assert signed_parts(accepted) == signed_parts(original), \
+        f"tampered {what} accepted as valid: {accepted.hex()}"
+
+
+def tbs_field(der: bytes, name: str) -> bytes:
+    """The DER of field ``name`` (e.g. subjectPublicKeyInfo) of a certificate's TBS."""
+    from pyasn1_modules import rfc5280
+
+    cert, rest = decoder.decode(der, asn1Spec=rfc5280.Certificate())
+    assert not rest
+    return encoder.encode(cert["tbsCertificate"][name])
 
 
 @st.composite
@@ -54,30 +100,31 @@ def mutated(draw, seed_bytes):
 
 
 @functools.lru_cache(maxsize=None)
-def sample_csrs():
+def sample_csrs() -> dict[str, bytes]:
     """{name: DER} of CSRs the project makes: classical, ML-DSA, SLH-DSA,
     composite and catalyst."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
 
-    from qpki.ops.key import csr_gen
+    from qpki.algorithms.registry import get_algorithm
+    from qpki.signer.software import SoftwareSigner
+    from qpki.x509.csr import build_csr
 
-    folder = tempfile.mkdtemp(prefix="qpki-fuzz-")
-    out = {}
-    for algorithm in ("ecdsa-p256", "rsa-2048", "ml-dsa-44", "slh-dsa-sha2-128f",
-                      "composite-mldsa44-ecdsa-p256"):
-        path = os.path.join(folder, algorithm + ".csr")
-        csr_gen(path, "fuzz.example.com", algorithm=algorithm,
-                key_out=os.path.join(folder, algorithm + ".key"), dns_names=["fuzz.example.com"])
-        out[algorithm] = _der(path, x509, serialization)
-    path = os.path.join(folder, "catalyst.csr")
-    csr_gen(path, "catalyst.example.com", algorithm="ecdsa-p256",
-            key_out=os.path.join(folder, "catalyst.key"), alt_algorithm="ml-dsa-65",
-            alt_key_out=os.path.join(folder, "catalyst-alt.key"))
-    out["catalyst"] = _der(path, x509, serialization)
+    def signer(algorithm):
+        return SoftwareSigner(get_algorithm(algorithm).generate(), algorithm)
+
+    def der(cn, algorithm, alt=None, dns=()):
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        extensions = [x509.Extension(x509.SubjectAlternativeName.oid, False,
+                                     x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]))
+                      ] if dns else []
+        csr = build_csr(signer(algorithm), name, extensions,
+                        alt_signer=signer(alt) if alt else None)
+        return csr.public_bytes(serialization.Encoding.DER)
+
+    out = {algorithm: der("fuzz.example.com", algorithm, dns=["fuzz.example.com"])
+           for algorithm in ("ecdsa-p256", "rsa-2048", "ml-dsa-44", "slh-dsa-sha2-128f",
+                             "composite-mldsa44-ecdsa-p256")}
+    out["catalyst"] = der("catalyst.example.com", "ecdsa-p256", alt="ml-dsa-65")
     return out
-
-
-def _der(path, x509, serialization):
-    with open(path, "rb") as handle:
-        return x509.load_pem_x509_csr(handle.read()).public_bytes(serialization.Encoding.DER)

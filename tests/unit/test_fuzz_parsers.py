@@ -1,14 +1,17 @@
 """Fuzzing the parsers that face untrusted bytes: CSRs (classical, ML-DSA,
 SLH-DSA, composite, catalyst) as ``cert issue`` reads them, certificates and
 CRLs, the composite key/signature parsers (draft-13 and the legacy wrapper)
-and the catalyst extension/attribute parsers. Only QpkiError may escape."""
+and the catalyst extension/attribute parsers. Only QpkiError may escape,
+and every check that verifies a signature must verify or refuse: a mutated
+input it accepts must be the signed original (fuzz_support)."""
 
 import functools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzz_support import examples, mutated, only_qpki_errors, sample_csrs
+from fuzz_support import (assert_same_signed_object, attempt, examples, mutated, sample_csrs,
+                          tbs_field)
 
 FAST = settings(max_examples=examples(150), suppress_health_check=list(HealthCheck))
 
@@ -16,26 +19,34 @@ CSR_NAMES = ["ecdsa-p256", "rsa-2048", "ml-dsa-44", "slh-dsa-sha2-128f",
              "composite-mldsa44-ecdsa-p256", "catalyst"]
 
 
-def _mutated_csr():
-    return st.sampled_from(CSR_NAMES).flatmap(lambda name: mutated(sample_csrs()[name]))
-
-
-def _read_csr_like_cert_issue(data):
-    """What ops.cert.cert_issue does with a CSR before touching any CA."""
-    from qpki.ops.cert import check_key_algorithm, csr_request, csr_sans
+def _check_csr_like_cert_issue(data):
+    """What ops.cert.cert_issue checks in a CSR before touching any CA: its
+    self-signature(s), then its names. Returns the public key."""
+    from qpki.ops.cert import csr_request, csr_sans
     from qpki.ops.hybrid import csr_alt_public_key
-    from qpki.profiles.loader import load_profile
 
     csr, public_key = csr_request(data, "fuzz.csr")
     csr_alt_public_key(csr, "fuzz.csr")
     csr_sans(csr)
+    return public_key
+
+
+def _key_against_a_profile(public_key):
+    from qpki.ops.cert import check_key_algorithm
+    from qpki.profiles.loader import load_profile
+
     check_key_algorithm(load_profile("ec/tls-server"), public_key, "fuzz.csr")
 
 
 @FAST
-@given(_mutated_csr())
-def test_mutated_csr(data):
-    only_qpki_errors(_read_csr_like_cert_issue, data)
+@given(st.sampled_from(CSR_NAMES), st.data())
+def test_mutated_csr_verifies_or_is_refused(name, data):
+    seed = sample_csrs()[name]
+    bad = data.draw(mutated(seed))
+    checked = attempt(_check_csr_like_cert_issue, bad)
+    if not checked.refused:
+        assert_same_signed_object(bad, seed, f"{name} CSR")
+        attempt(_key_against_a_profile, checked.value)
 
 
 @FAST
@@ -43,9 +54,10 @@ def test_mutated_csr(data):
 def test_random_bytes_as_csr_certificate_crl(data):
     from qpki.x509.parse import load_certificate, load_crl
 
-    only_qpki_errors(_read_csr_like_cert_issue, data)
-    only_qpki_errors(load_certificate, data, "fuzz")
-    only_qpki_errors(load_crl, data, "fuzz")
+    # Nothing random carries a valid self-signature.
+    assert attempt(_check_csr_like_cert_issue, data).refused
+    attempt(load_certificate, data, "fuzz")
+    attempt(load_crl, data, "fuzz")
 
 
 # ----------------------------------------------------------------- certificates and CRLs
@@ -89,6 +101,10 @@ def _issued():
     return out
 
 
+def _valid(outcome):
+    return not outcome.refused and outcome.value["valid"] is True
+
+
 @FAST
 @given(st.sampled_from(["ec", "ml"]), st.data())
 def test_mutated_certificates_and_crls_verify_or_refuse(kind, data):
@@ -100,16 +116,24 @@ def test_mutated_certificates_and_crls_verify_or_refuse(kind, data):
     seed = {"ca": ca_der, "leaf": leaf_der, "crl": crl_der}[target]
     bad = data.draw(mutated(seed))
     if target == "crl":
-        only_qpki_errors(crl_info, bad, "fuzz")
-        only_qpki_errors(crl_verify, bad, ca_der, where="fuzz")
+        attempt(crl_info, bad, "fuzz")
+        if _valid(attempt(crl_verify, bad, ca_der, where="fuzz")):
+            assert_same_signed_object(bad, crl_der, f"{kind} CRL")
     elif target == "leaf":
-        only_qpki_errors(cert_info, bad, "fuzz")
-        only_qpki_errors(cert_verify, bad, ca_der, crl_data=crl_der, where="fuzz")
+        attempt(cert_info, bad, "fuzz")
+        if _valid(attempt(cert_verify, bad, ca_der, crl_data=crl_der, where="fuzz")):
+            assert_same_signed_object(bad, leaf_der, f"{kind} certificate")
     else:
-        only_qpki_errors(cert_info, bad, "fuzz")
+        # A damaged trust anchor may still vouch for what its key signed,
+        # but only with the same name and the same key.
+        attempt(cert_info, bad, "fuzz")
+        anchored = [attempt(crl_verify, crl_der, bad, where="fuzz")]
         if leaf_der:
-            only_qpki_errors(cert_verify, leaf_der, bad, where="fuzz")
-        only_qpki_errors(crl_verify, crl_der, bad, where="fuzz")
+            anchored.append(attempt(cert_verify, leaf_der, bad, where="fuzz"))
+        if any(_valid(outcome) for outcome in anchored):
+            for field in ("subject", "subjectPublicKeyInfo"):
+                assert tbs_field(bad, field) == tbs_field(ca_der, field), \
+                    f"a CA certificate with another {field} verified what its original signed"
 
 
 # ----------------------------------------------------------------------- composite
@@ -139,15 +163,18 @@ def test_composite_public_keys_and_signatures(name, data):
     from qpki.algorithms import composite
 
     params, raw, spki, signature, dummy = _composite_material()[name]
-    key = only_qpki_errors(composite.CompositePublicKey.from_bytes, params, data.draw(mutated(raw)))
-    only_qpki_errors(composite.CompositePublicKey.from_spki, data.draw(mutated(spki)))
+    bad_raw = data.draw(mutated(raw))
+    key = attempt(composite.CompositePublicKey.from_bytes, params, bad_raw)
+    attempt(composite.CompositePublicKey.from_spki, data.draw(mutated(spki)))
     good = composite.CompositePublicKey.from_bytes(params, raw)
     bad_signature = data.draw(mutated(signature) | st.binary(max_size=64))
-    only_qpki_errors(good.verify, bad_signature, b"message")
-    only_qpki_errors(good.verify, signature, data.draw(st.binary(max_size=16)),
-                     data.draw(st.binary(max_size=300)))
-    if key is not None:
-        only_qpki_errors(key.verify, signature, b"message")
+    if not attempt(good.verify, bad_signature, b"message").refused:
+        assert bad_signature == signature, "a tampered composite signature verified"
+    message, ctx = data.draw(st.binary(max_size=16)), data.draw(st.binary(max_size=300))
+    if not attempt(good.verify, signature, message, ctx).refused:
+        assert (message, ctx) == (b"message", b""), "a signature verified another message"
+    if not key.refused and not attempt(key.value.verify, signature, b"message").refused:
+        assert key.value.public_bytes_raw() == raw, "a signature verified under a tampered key"
 
 
 @FAST
@@ -156,9 +183,9 @@ def test_composite_private_keys(name, data):
     from qpki.algorithms import composite
 
     params, dummy, dummy, dummy, pkcs8 = _composite_material()[name]
-    only_qpki_errors(composite.load_composite_private_key_pkcs8, data.draw(mutated(pkcs8)))
-    only_qpki_errors(composite.CompositePrivateKey.from_private_bytes, params,
-                     data.draw(st.binary(max_size=200)))
+    attempt(composite.load_composite_private_key_pkcs8, data.draw(mutated(pkcs8)))
+    attempt(composite.CompositePrivateKey.from_private_bytes, params,
+            data.draw(st.binary(max_size=200)))
 
 
 @FAST
@@ -175,9 +202,9 @@ def test_legacy_composite_parsers(name, data):
                     univ.BitString.fromOctetString(signature[params.mldsa_signature_size:])])
     seed = encoder.encode(wrapped)
     blob = data.draw(mutated(seed) | st.binary(max_size=100))
-    only_qpki_errors(composite.is_legacy_encoding, blob, params)
-    only_qpki_errors(composite.parse_legacy_composite_signature, blob, params)
-    only_qpki_errors(composite.parse_legacy_composite_public_key, data.draw(mutated(raw)), params)
+    attempt(composite.is_legacy_encoding, blob, params)
+    attempt(composite.parse_legacy_composite_signature, blob, params)
+    attempt(composite.parse_legacy_composite_public_key, data.draw(mutated(raw)), params)
 
 
 # ------------------------------------------------------------------------ catalyst
@@ -192,16 +219,16 @@ def test_catalyst_attribute_and_extension_parsers(data):
     der = sample_csrs()["catalyst"]
     info = x509.load_der_x509_csr(der).tbs_certrequest_bytes
     bad_info = data.draw(mutated(info))
-    only_qpki_errors(catalyst.csr_attributes, bad_info)
-    only_qpki_errors(catalyst.csr_info_without_alt_signature, bad_info)
+    attempt(catalyst.csr_attributes, bad_info)
+    attempt(catalyst.csr_info_without_alt_signature, bad_info)
     values = catalyst.csr_attributes(info)
     for oid, value in values.items():
         bad = data.draw(mutated(value) | st.binary(max_size=40))
-        only_qpki_errors(catalyst.decode_alt_public_key, bad)
-        only_qpki_errors(catalyst.decode_alt_signature_algorithm, bad)
-        only_qpki_errors(catalyst.decode_alt_signature, bad)
-    only_qpki_errors(catalyst.pre_tbs_certificate, data.draw(mutated(info)))
-    only_qpki_errors(catalyst.pre_tbs_certlist, data.draw(mutated(info)))
+        attempt(catalyst.decode_alt_public_key, bad)
+        attempt(catalyst.decode_alt_signature_algorithm, bad)
+        attempt(catalyst.decode_alt_signature, bad)
+    attempt(catalyst.pre_tbs_certificate, data.draw(mutated(info)))
+    attempt(catalyst.pre_tbs_certlist, data.draw(mutated(info)))
 
 
 # ------------------------------------------------------------- found by fuzzing
