@@ -14,10 +14,11 @@ the single path:
 - the batch's audit records (one append, chain computed in memory, one time
   for the batch) verify with ``audit verify`` and carry each certificate's
   own fingerprint; the results reuse the same fields;
-- a batch killed with SIGKILL at any point leaves a CA directory that
-  ``ca check`` either finds valid or reports and ``ca check --repair`` fixes:
-  at worst certificate files without index lines, never an index line
-  without its file.
+- a batch killed with SIGKILL leaves a CA directory that ``ca check``
+  either finds valid or reports and ``ca check --repair`` fixes: at worst
+  certificate files without index lines, never an index line without its
+  file. Half of the kills land just before a chosen durable step (the
+  child kills itself there, crash_phases.py), spread over the batch.
 """
 
 import hashlib
@@ -43,6 +44,7 @@ from qpki.ops.check import ca_check
 from qpki.profiles.profile import Profile
 from qpki.store.index import read_index
 
+import crash_phases
 from batch_support import csr, make_issuing
 
 
@@ -232,8 +234,11 @@ def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path
     assert audit_verify(str(issuing))["valid"]
 
 
-def _kill_batch_at(ca_dir, csr_dir, out_dir, delay):
-    """Run the CLI batch in a forked child, SIGKILL it after ``delay``."""
+def _kill_batch_at(ca_dir, csr_dir, out_dir, log, delay=None, kill_before=None):
+    """Run the CLI batch in a forked child with its durable steps logged to
+    ``log`` (crash_phases); SIGKILL it after ``delay`` seconds, or have it
+    kill itself just before its ``kill_before``-th step. Returns (killed,
+    seconds, steps it completed)."""
     pid = os.fork()
     if pid == 0:
         code = 70
@@ -241,6 +246,7 @@ def _kill_batch_at(ca_dir, csr_dir, out_dir, delay):
             devnull = os.open(os.devnull, os.O_RDWR)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
+            crash_phases.install(str(log), kill_before)
             from qpki.cli.main import main
 
             code = main(["cert", "issue", "--ca-dir", str(ca_dir), "--profile", "ec/tls-server",
@@ -254,7 +260,7 @@ def _kill_batch_at(ca_dir, csr_dir, out_dir, delay):
         time.sleep(delay)
         os.kill(pid, signal.SIGKILL)
     dummy, status = os.waitpid(pid, 0)
-    return os.WIFSIGNALED(status), time.monotonic() - started
+    return os.WIFSIGNALED(status), time.monotonic() - started, crash_phases.read(log)
 
 
 @pytest.mark.slow
@@ -265,14 +271,27 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
     for n in range(150):
         (csr_dir / ("k%03d.csr" % n)).write_bytes(
             csr("k%03d.example.com" % n, ["k%03d.example.com" % n], key=key))
-    killed, took = _kill_batch_at(issuing, csr_dir, tmp_path / "calibrate", None)
+    logs = tmp_path / "steps"
+    logs.mkdir()
+    killed, took, steps = _kill_batch_at(issuing, csr_dir, tmp_path / "calibrate",
+                                         logs / "calibrate.log")
     assert not killed
+    trace = [step.label for step in steps]
     rng = random.Random(20261128)
-    outcomes = {"killed": 0, "repaired": 0}
+    outcomes = {"repaired": 0}
     for run in range(12):
-        was_killed, dummy = _kill_batch_at(issuing, csr_dir, tmp_path / ("o%d" % run),
-                                           rng.uniform(0, 1.1 * took))
-        outcomes["killed"] += int(was_killed)
+        log = logs / ("%d.log" % run)
+        if run % 2 == 0:  # just before a chosen durable step, spread over the whole batch
+            chosen = 1 + (run // 2) * (len(trace) - 1) // 5
+            was_killed, dummy, steps = _kill_batch_at(issuing, csr_dir, tmp_path / ("o%d" % run),
+                                                      log, kill_before=chosen)
+            assert was_killed and [step.label for step in steps] == trace[:chosen - 1], chosen
+            where = "chosen step"
+        else:  # at a random moment, found afterwards in the log
+            was_killed, dummy, steps = _kill_batch_at(issuing, csr_dir, tmp_path / ("o%d" % run),
+                                                      log, delay=rng.uniform(0, 1.1 * took))
+            where = crash_phases.phase(len(steps), len(trace), finished=not was_killed)
+        outcomes[where] = outcomes.get(where, 0) + 1
         entries = read_index(issuing / "index.txt")
         for entry in entries:  # never an index line without its certificate file
             path = issuing / "certs" / ("%040X.crt" % entry.serial)
@@ -287,7 +306,9 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
         listed = {e.serial for e in read_index(issuing / "index.txt")}
         files = {int(p.stem, 16) for p in (issuing / "certs").glob("*.crt")}
         assert listed == files
-    assert outcomes["killed"] > 0
-    # And the next batch just works.
-    killed, dummy = _kill_batch_at(issuing, csr_dir, tmp_path / "after", None)
+    # Six kills landed at their chosen steps, some of them between the
+    # certificate files and the index: the state ca check must repair.
+    assert outcomes["chosen step"] == 6 and outcomes["repaired"] >= 1, outcomes
+    killed, dummy, dummy = _kill_batch_at(issuing, csr_dir, tmp_path / "after",
+                                          logs / "after.log")
     assert not killed and ca_check(str(issuing))["valid"]

@@ -18,8 +18,18 @@ measured duration of that command. After every kill:
   ``audit verify`` pass);
 - the next command (not killed) succeeds.
 
+Where each kill landed is known, not assumed: the child logs every durable
+step it completes (crash_phases.py), so each kill is classed as before the
+writes, mid-write, after the writes, or too late (the run finished). Half
+of the delays aim at the span of the writes measured in complete runs. The
+test fails unless a quarter of the kills land mid-write, and a kill before
+any write must leave the CA directory as it was. A second test kills each
+command just before each of its durable steps in turn (no timing at all)
+and checks that only what the completed steps put in place changed.
+
 A smaller variant kills real ``qpki`` processes (fork + exec of the console
-script). QPKI_CRASH_RUNS and QPKI_CRASH_SEED change the defaults.
+script, instrumented by a sitecustomize), half of them at a chosen step.
+QPKI_CRASH_RUNS and QPKI_CRASH_SEED change the defaults.
 """
 
 import contextlib
@@ -27,6 +37,7 @@ import io
 import json
 import os
 import random
+import select
 import signal
 import statistics
 import subprocess
@@ -35,7 +46,9 @@ from pathlib import Path
 
 import pytest
 
-from reliability_support import check_invariants, make_csr
+import crash_phases
+from conftest import diff_snapshots, tree_snapshot
+from reliability_support import TEMP_MARK, check_invariants, make_csr
 
 SEED = int(os.environ.get("QPKI_CRASH_SEED", "20261128"))
 RUNS = int(os.environ.get("QPKI_CRASH_RUNS", "300"))
@@ -57,9 +70,10 @@ def _run_main(argv, cwd):
     return code, err.getvalue()
 
 
-def _fork_main(argv, cwd, delay=None, before=None):
+def _fork_main(argv, cwd, delay=None, before=None, wait=None):
     """Run main(argv) in a forked child; SIGKILL it after ``delay`` seconds
-    (None: let it finish). ``before``: called in the child first. Returns
+    (None: let it finish). ``before``: called in the child first. ``wait``:
+    called here after the fork; the delay counts from its return. Returns
     (killed, exit code or None, seconds it ran: until it exited or was
     killed)."""
     started = time.monotonic()
@@ -82,7 +96,9 @@ def _fork_main(argv, cwd, delay=None, before=None):
             os._exit(code if isinstance(code, int) else 71)
     done = 0
     if delay is not None:  # wait in short steps, so a run that ends early is timed exactly
-        deadline = started + delay
+        if wait is not None:
+            wait()
+        deadline = (started if wait is None else time.monotonic()) + delay
         while not done and time.monotonic() < deadline:
             time.sleep(min(0.002, max(0.0, deadline - time.monotonic())))
             done, status = os.waitpid(pid, os.WNOHANG)
@@ -96,6 +112,13 @@ def _fork_main(argv, cwd, delay=None, before=None):
     return False, os.WEXITSTATUS(status), elapsed
 
 
+def changed_paths(before, after):
+    """Paths (relative, "/"-separated) that diff_snapshots reports, temporary
+    files of atomic writes left out."""
+    paths = {line.split(None, 1)[1].split(":", 1)[0] for line in diff_snapshots(before, after)}
+    return {path for path in paths if TEMP_MARK not in path.rsplit("/", 1)[-1]}
+
+
 class Harness:
     def __init__(self, work, rng):
         self.work = Path(work)
@@ -104,11 +127,68 @@ class Harness:
         self.csrs = []
         self.stats = {"kills": 0, "finished_before_kill": 0, "unrecorded": 0, "temps": 0,
                       "crl_mismatch": 0, "audit_gaps": 0, "stale_serial": 0, "staging": 0,
-                      "repairs": 0, "by_command": {}}
+                      "repairs": 0, "by_command": {}, "phases": {}, "mid_write_by_command": {}}
         self.durations = {}
         self.recent = {}
+        self.windows = {}  # kind -> recent (first step, last step) offsets of complete runs
+        self.traces = {}  # kind -> step labels of its last complete run
         self.counter = 0
+        self.logs = 0
         self.staging = set()
+
+    # -- running a command with its durable steps logged ------------------------
+
+    def run_logged(self, argv, delay=None, kill_before=None, from_first_step=False):
+        """_fork_main with crash_phases installed in the child. With
+        ``from_first_step`` the delay counts from the child's first durable
+        step (it says so on a pipe). Returns (killed, exit code, seconds,
+        steps it completed)."""
+        self.logs += 1
+        log = self.work / "steps" / ("%d.log" % self.logs)
+        log.parent.mkdir(exist_ok=True)
+        ready, told = os.pipe() if from_first_step else (None, None)
+        wait = None
+        if from_first_step:
+            def wait():  # the first step, or (a child that never gets there) a while
+                select.select([ready], [], [], 2 + 3 * self.durations[self.kind_of(argv)])
+        started = time.monotonic()
+        try:
+            killed, code, elapsed = _fork_main(
+                argv, self.work, delay,
+                before=lambda: crash_phases.install(str(log), kill_before, first_step_fd=told),
+                wait=wait)
+        finally:
+            for fd in (ready, told):
+                if fd is not None:
+                    os.close(fd)
+        steps = crash_phases.read(log)
+        if not killed and code == 0:
+            kind = self.kind_of(argv)
+            self.traces[kind] = [step.label for step in steps]
+            if steps:
+                window = self.windows.setdefault(kind, [])
+                window.append((steps[0].at - started, steps[-1].at - started))
+                del window[:-5]
+        return killed, code, elapsed, steps
+
+    def in_progress(self, kind, steps, argv):
+        """CA paths a run killed after ``steps`` may have changed: the
+        targets of those steps, and the file the next step fsyncs (written
+        in place, like the audit log) when the complete run's next step is
+        such an fsync."""
+        ca = self.ca.resolve()
+        targets = [Path(self.work, step.target).resolve() for step in steps]
+        trace = self.traces[kind]
+        if len(steps) < len(trace) and trace[len(steps)].startswith("fsync "):
+            name = trace[len(steps)].split(" ", 1)[1]
+            targets += [p.resolve() for p in self.ca.rglob(name)]
+        return {t.relative_to(ca).as_posix() for t in targets if t.is_relative_to(ca)} | {"."}
+
+    @staticmethod
+    def kind_of(argv):
+        if argv[:2] == ["ca", "init"]:
+            return "init-sub" if "--parent" in argv else "init-root"
+        return {"issue": "issue", "revoke": "revoke", "gen": "crl"}[argv[1]]
 
     # -- commands ------------------------------------------------------------
 
@@ -207,8 +287,9 @@ class Harness:
     def calibrate(self):
         for kind in ("issue", "revoke", "crl", "init-root", "init-sub"):
             for dummy in range(3):
-                killed, code, elapsed = _fork_main(self.command(kind), self.work)
+                killed, code, elapsed, steps = self.run_logged(self.command(kind))
                 assert not killed and code == 0, (kind, code)
+                assert steps, "%s wrote nothing durable" % kind
                 self.timed(kind, elapsed)
 
     def timed(self, kind, elapsed):
@@ -220,14 +301,36 @@ class Harness:
         del recent[:-5]
         self.durations[kind] = statistics.median(recent)
 
+    def delay_for(self, kind):
+        """(delay, counted from the first durable step?): half of the kills
+        anywhere in a run, half at a random moment within the span its
+        writes took in recent complete runs, counted from its own first
+        write (the start-up before it varies too much between runs for a
+        delay from the fork to find the writes)."""
+        if self.rng.random() < 0.5:
+            return self.rng.uniform(0, 1.15 * self.durations[kind]), False
+        span = statistics.median(last - first for first, last in self.windows[kind])
+        return self.rng.uniform(0, span), True
+
     def run_once(self):
         kind = self.rng.choices(["issue", "revoke", "crl", "init-root", "init-sub"],
                                 weights=[40, 20, 20, 8, 12])[0]
         argv = self.command(kind)
-        delay = self.rng.uniform(0, 1.15 * self.durations[kind])
-        killed, code, elapsed = _fork_main(argv, self.work, delay)
+        total = len(self.traces[kind])
+        before = tree_snapshot(self.ca)
+        delay, from_first_step = self.delay_for(kind)
+        killed, code, elapsed, steps = self.run_logged(argv, delay,
+                                                       from_first_step=from_first_step)
+        where = crash_phases.phase(len(steps), total, finished=not killed)
         self.stats["kills"] += 1
         self.stats["by_command"][kind] = self.stats["by_command"].get(kind, 0) + 1
+        self.stats["phases"][where] = self.stats["phases"].get(where, 0) + 1
+        if where == "mid-write":
+            mids = self.stats["mid_write_by_command"]
+            mids[kind] = mids.get(kind, 0) + 1
+        if where == "before-writes":  # nothing durable yet: nothing committed changed
+            changed = changed_paths(before, tree_snapshot(self.ca))
+            assert changed <= self.in_progress(kind, [], argv), (argv, changed)
         if not killed:
             self.stats["finished_before_kill"] += 1
             assert code == 0, (argv, code)
@@ -274,32 +377,62 @@ def test_sigkill_at_random_points(harness, record_property):
                  durations_ms={k: round(v * 1000, 1) for k, v in harness.durations.items()})
     record_property("crash_stats", stats)
     print("\ncrash harness (seed %d): %s" % (SEED, stats))
-    # The harness must actually have hit the windows it is about.
-    assert stats["kills"] == RUNS
-    assert stats["kills"] - stats["finished_before_kill"] >= RUNS // 2
+    # The harness must actually have hit the windows it is about, as the
+    # children's step logs show (not as the delays suggest).
+    assert stats["kills"] == RUNS == sum(stats["phases"].values())
+    assert stats["phases"]["finished"] == stats["finished_before_kill"]
+    assert stats["phases"].get("mid-write", 0) >= RUNS // 4, stats["phases"]
+    for kind, count in stats["by_command"].items():
+        if count >= 10:
+            assert stats["mid_write_by_command"].get(kind, 0) >= 1, (kind, stats)
+
+
+@pytest.mark.parametrize("kind", ["issue", "revoke", "crl", "init-root", "init-sub"])
+def test_sigkill_before_each_durable_step(harness, kind):
+    """Kill ``kind`` just before each of its durable steps in turn (the child
+    kills itself there: no timing). Each kill landed where it claims: the
+    step log shows exactly the steps before it, and in the CA directory
+    nothing changed but what those steps put in place. Then the usual:
+    invariants, ca check sees and repairs, the next command works."""
+    killed, code, dummy, dummy = harness.run_logged(harness.command(kind))
+    assert not killed and code == 0
+    trace = harness.traces[kind]
+    assert trace, "%s has no durable step" % kind
+    for number in range(1, len(trace) + 1):
+        argv = harness.command(kind)
+        before = tree_snapshot(harness.ca)
+        killed, code, dummy, steps = harness.run_logged(argv, kill_before=number)
+        assert killed and code is None, (argv, number)
+        assert [step.label for step in steps] == trace[:number - 1], (number, steps)
+        changed = changed_paths(before, tree_snapshot(harness.ca))
+        assert changed <= harness.in_progress(kind, steps, argv), (number, trace, changed)
+        if kind.startswith("init"):
+            harness.check_new_ca(argv)
+        harness.check_and_repair()
+        follow = harness.command("issue")
+        code, err = _run_main(follow, harness.work)
+        assert code == 0, (follow, err)
 
 
 def test_ca_check_reports_and_removes_staging_leftovers(harness):
-    """A ca init killed mid-way leaves .<name>.init-* beside the target: the
-    next ca init ignores it; ca check names it and --repair removes it once it
-    is old enough not to belong to a running ca init."""
+    """A ca init killed before it renames its staging directory into place
+    leaves .<name>.init-* beside the target: the next ca init ignores it; ca
+    check names it and --repair removes it once it is old enough not to
+    belong to a running ca init."""
     from qpki.ops.check import ca_check
 
-    harness.calibrate()
-    leftover = []
-    for attempt in range(40):
-        # Sweep the kill from 20 % to 95 % of a run, so that some attempt lands in
-        # the staging window whatever part of the run it takes on this machine.
-        delay = harness.durations["init-root"] * (0.2 + 0.75 * (attempt % 20) / 19)
-        argv = ["ca", "init", "--profile", "ec/root-ca", "--var", "cn=Left", "--ca-dir",
-                "roots/left%d" % attempt]
-        killed, dummy, dummy = _fork_main(argv, harness.work, delay)
-        target = harness.work / "roots" / ("left%d" % attempt)
-        leftover = list(target.parent.glob(".left%d.init-*" % attempt))
-        if killed and leftover and not (target / "ca.meta.json").exists():
-            break
-    else:
-        pytest.fail("no kill landed inside ca init's staging window in 40 attempts")
+    killed, code, dummy, dummy = harness.run_logged(harness.command("init-root"))
+    assert not killed and code == 0
+    renames = [n for n, label in enumerate(harness.traces["init-root"], 1)
+               if label.startswith("rename ")]
+    assert renames, harness.traces["init-root"]
+    argv = ["ca", "init", "--profile", "ec/root-ca", "--var", "cn=Left", "--ca-dir",
+            "roots/left"]
+    killed, dummy, dummy, steps = harness.run_logged(argv, kill_before=renames[-1])
+    assert killed and len(steps) == renames[-1] - 1
+    target = harness.work / "roots" / "left"
+    leftover = list(target.parent.glob(".left.init-*"))
+    assert len(leftover) == 1 and not (target / "ca.meta.json").exists()
     young = ca_check(str(target), repair=True)
     assert not young["valid"] and "younger" in young["problems"][0]
     assert leftover[0].exists()
@@ -311,25 +444,58 @@ def test_ca_check_reports_and_removes_staging_leftovers(harness):
 
 
 def test_killing_the_real_console_script(harness, qpki_cli, tmp_path):
-    """A few kills of genuine ``qpki`` processes (interpreter start-up
-    included), with delays spread over start-up + operation."""
+    """Kills of genuine ``qpki`` processes (interpreter start-up included),
+    their durable steps logged by a sitecustomize: every other kill at a
+    chosen step, which must be where it landed; the others after a delay
+    spread over start-up + operation, each classed by its log."""
     from conftest import qpki_command
 
     rng = random.Random(SEED + 1)
-    started = time.monotonic()
-    proc = subprocess.run(qpki_command() + ["crl", "gen", "--ca-dir", "ca"], cwd=tmp_path,
-                          capture_output=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    full = time.monotonic() - started
-    for dummy in range(EXEC_RUNS):
+    site = crash_phases.sitecustomize_dir(tmp_path / "site")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(site), os.environ.get("PYTHONPATH")])))
+    logs = iter(range(10**6))
+
+    def run(argv, delay=None, kill_before=None):
+        log = tmp_path / "steps" / ("real-%d.log" % next(logs))
+        log.parent.mkdir(exist_ok=True)
+        child_env = dict(env, **{crash_phases.LOG_ENV: str(log)})
+        if kill_before is not None:
+            child_env[crash_phases.KILL_ENV] = str(kill_before)
+        started = time.monotonic()
+        child = subprocess.Popen(qpki_command() + argv, cwd=tmp_path, env=child_env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if delay is not None:
+            try:
+                child.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGKILL)
+        child.wait()
+        return child.returncode, crash_phases.read(log), time.monotonic() - started
+
+    traces, full = {}, {}
+    for kind in ("issue", "revoke", "crl"):
+        code, steps, full[kind] = run(harness.command(kind))
+        assert code == 0 and steps, (kind, code)
+        traces[kind] = [step.label for step in steps]
+    phases = {}
+    for number in range(EXEC_RUNS):
         kind = rng.choice(["issue", "revoke", "crl"])
         argv = harness.command(kind)
-        child = subprocess.Popen(qpki_command() + argv, cwd=tmp_path,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.6 * full, 1.1 * full))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        if number % 2:
+            chosen = rng.randint(1, len(traces[kind]))
+            code, steps, dummy = run(argv, kill_before=chosen)
+            assert code == -signal.SIGKILL, (argv, code)
+            assert [step.label for step in steps] == traces[kind][:chosen - 1], (chosen, steps)
+            where = "chosen step"
+        else:
+            code, steps, dummy = run(argv, delay=rng.uniform(0.6 * full[kind], 1.1 * full[kind]))
+            where = crash_phases.phase(len(steps), len(traces[kind]), finished=code == 0)
+            assert code in (0, -signal.SIGKILL), (argv, code)
+        phases[where] = phases.get(where, 0) + 1
         harness.check_and_repair()
+    print("\nreal console script kills: %s" % phases)
+    assert phases["chosen step"] == EXEC_RUNS // 2
     result = qpki_cli("ca", "check", "--ca-dir", "ca", "--json")
     assert result.returncode == 0, result
     assert result.json()["valid"]

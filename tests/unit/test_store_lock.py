@@ -1,4 +1,8 @@
-"""CA directory lock: mutual exclusion across processes and threads, timeouts."""
+"""CA directory lock: mutual exclusion across processes and threads, timeouts.
+
+No assertion here depends on how fast the machine is: waiting and giving up
+are observed through the lock's own clock (``FakeClock`` / ``WatchedClock``
+stand in for the ``time`` module of qpki.store.lock), not measured."""
 
 import multiprocessing
 import threading
@@ -7,6 +11,7 @@ import time
 import pytest
 
 from qpki.errors import StoreError
+from qpki.store import lock
 from qpki.store.lock import ca_lock
 
 ROUNDS = 100
@@ -62,19 +67,53 @@ def hold_lock(ca_dir, ready, release):
         release.wait(30)
 
 
-def test_timeout_names_the_directory(tmp_path):
+class FakeClock:
+    """The lock's clock in these tests: sleeping moves it, nothing else does."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class WatchedClock:
+    """The real clock, with an event set when the lock first backs off (it
+    found the lock taken and waits before trying again)."""
+
+    monotonic = staticmethod(time.monotonic)
+
+    def __init__(self):
+        self.backed_off = threading.Event()
+
+    def sleep(self, seconds):
+        self.backed_off.set()
+        time.sleep(seconds)
+
+
+def test_timeout_names_the_directory(tmp_path, monkeypatch):
     ctx = multiprocessing.get_context("fork")
     ready, release = ctx.Event(), ctx.Event()
     holder = ctx.Process(target=hold_lock, args=(tmp_path, ready, release))
     holder.start()
     try:
         assert ready.wait(30)
-        started = time.monotonic()
+        clock = FakeClock()
+        monkeypatch.setattr(lock, "time", clock)
         with pytest.raises(StoreError) as info:
             with ca_lock(tmp_path, timeout=0.3):
                 pass
-        waited = time.monotonic() - started
-        assert 0.25 <= waited < 5
+        monkeypatch.undo()
+        # It tried again and again, and gave up exactly when its clock
+        # reached the timeout: not before, not later.
+        assert len(clock.sleeps) > 3
+        assert clock.now - 1000.0 == pytest.approx(0.3)
+        assert all(0 < pause <= 0.1 for pause in clock.sleeps)
         message = str(info.value)
         assert str(tmp_path) in message and "timed out" in message
         assert "\n" not in message
@@ -86,22 +125,25 @@ def test_timeout_names_the_directory(tmp_path):
         pass
 
 
-def test_other_thread_waits_then_gets_the_lock(tmp_path):
+def test_other_thread_waits_then_gets_the_lock(tmp_path, monkeypatch):
     order = []
     inside = threading.Event()
+    clock = WatchedClock()
+    monkeypatch.setattr(lock, "time", clock)
 
     def other():
-        inside.wait(5)
-        with ca_lock(tmp_path, timeout=10):
+        inside.wait(30)
+        with ca_lock(tmp_path, timeout=60):
             order.append("other")
 
     thread = threading.Thread(target=other)
     thread.start()
     with ca_lock(tmp_path):
         inside.set()
-        time.sleep(0.2)
+        # The other thread found the lock taken and is waiting for it.
+        assert clock.backed_off.wait(30)
         order.append("main")
-    thread.join(10)
+    thread.join(60)
     assert order == ["main", "other"]
 
 
