@@ -147,16 +147,15 @@ class Harness:
         log = self.work / "steps" / ("%d.log" % self.logs)
         log.parent.mkdir(exist_ok=True)
         ready, told = os.pipe() if from_first_step else (None, None)
-        wait = None
-        if from_first_step:
-            def wait():  # the first step, or (a child that never gets there) a while
-                select.select([ready], [], [], 2 + 3 * self.durations[self.kind_of(argv)])
+
+        def first_step():  # or, for a child that never gets there, a while
+            select.select([ready], [], [], 2 + 3 * self.durations[self.kind_of(argv)])
         started = time.monotonic()
         try:
             killed, code, elapsed = _fork_main(
                 argv, self.work, delay,
                 before=lambda: crash_phases.install(str(log), kill_before, first_step_fd=told),
-                wait=wait)
+                wait=first_step if from_first_step else None)
         finally:
             for fd in (ready, told):
                 if fd is not None:
