@@ -33,8 +33,23 @@ def test_example_validates(name):
         assert config.slot == 0
 
 
+# What each example's "Token conventions" comment must say about selecting
+# the token: the way its own YAML selects it (label, serial or slot).
+SELECTOR_WORD = {"token": "label", "token_serial": "serial", "slot": "slot"}
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_documents_its_token_conventions(name):
     text = (EXAMPLES / name).read_text()
-    assert "Token conventions" in text or "token" in text.lower()
-    assert text.lstrip().startswith("#")
+    comment = "\n".join(line.lstrip("# ").rstrip() for line in text.splitlines()
+                        if line.startswith("#"))
+    assert text.startswith("#"), "the example opens with its explanation"
+    head, found, conventions = comment.partition("Token conventions")
+    assert found, f"{name}: no 'Token conventions' section"
+    config = load_hsm_config(EXAMPLES / name, check_lib=False)
+    selector = next(key for key in SELECTOR_WORD if getattr(config, key) is not None)
+    assert SELECTOR_WORD[selector] in conventions.lower(), \
+        f"{name} selects its token by {selector} but its conventions do not say why"
+    # The PIN: what it is for this HSM, and that it is never in the file.
+    assert "PIN" in comment, f"{name}: the comments do not say what the PIN is"
+    assert "pin:" not in text.lower().replace("pin_env:", "")

@@ -12,7 +12,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from qpki.errors import InputError, StoreError
+from qpki.errors import HsmError, InputError, StoreError
 from qpki.ops.ca_keys import KeyRequest
 from qpki.ops.ca_state import ca_ensure, ca_install, ca_request
 from qpki.ops.cert_state import CertRequest, cert_ensure
@@ -73,7 +73,8 @@ def test_ca_ensure_check_mode_writes_nothing(tmp_path):
 
 
 def test_pqc_profile_in_hsm_mode_is_refused_before_anything(tmp_path):
-    with pytest.raises(Exception, match="not available in HSM mode"):
+    with pytest.raises(HsmError, match=r"^profile ml/root-ca uses ml-dsa-87, which is not "
+                                        r"available in HSM mode \(HSM keys are classical only"):
         ca_ensure(str(tmp_path / "pqc"), "ml/root-ca", {"cn": "PQC"},
                   key=KeyRequest(hsm_config=str(tmp_path / "hsm.yaml"), key_label="k"),
                   check_mode=True)
@@ -149,10 +150,14 @@ def test_cert_ensure_bad_output_path_fails_before_signing(pki):
     tmp_path, _root, issuing = pki
     csr = _csr(tmp_path, "a.example")
     state = file_contents(issuing)
-    for bad in (str(tmp_path / "nodir" / "x.crt"), str(tmp_path)):
+    missing = str(tmp_path / "nodir" / "x.crt")
+    for bad, error, message in (
+            (missing, StoreError,
+             f"^cannot write {missing}: directory {tmp_path / 'nodir'} does not exist$"),
+            (str(tmp_path), InputError, f"^{tmp_path} is a directory, not a file$")):
         requests = [CertRequest("ec/tls-server", csr, str(tmp_path / "first.crt")),
                     CertRequest("ec/tls-server", csr, bad)]
-        with pytest.raises((StoreError, InputError), match="cannot write|is a directory"):
+        with pytest.raises(error, match=message):
             cert_ensure(issuing, requests)
         assert file_contents(issuing) == state
         assert not os.path.exists(tmp_path / "first.crt")
