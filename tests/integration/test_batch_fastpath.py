@@ -26,7 +26,9 @@ import json
 import os
 import random
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -45,6 +47,7 @@ from qpki.profiles.profile import Profile
 from qpki.store.index import read_index
 
 import crash_phases
+import hybrid_reference as ref
 from batch_support import csr, make_issuing
 
 
@@ -85,6 +88,16 @@ from cryptography.hazmat.primitives.serialization import PublicFormat  # noqa: E
 _SPKI = PublicFormat.SubjectPublicKeyInfo
 
 
+def openssl_verify(tmp_path, *certs):
+    """``openssl verify`` of each of ``certs`` under tmp_path/root and
+    tmp_path/issuing (make_issuing): one line "<file>: OK" each."""
+    done = subprocess.run(["openssl", "verify", "-x509_strict", "-CAfile", "root/ca.crt",
+                           "-untrusted", "issuing/ca.crt", *map(str, certs)], cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["%s: OK" % c for c in certs]
+
+
 def test_batch_certificate_equals_the_single_path_one(issuing, tmp_path):
     request = csr("same.example.com", ["same.example.com", "www.same.example.com"])
     single = cert_issue(str(issuing), "ec/tls-server", request, out=str(tmp_path / "one.crt"))
@@ -93,6 +106,7 @@ def test_batch_certificate_equals_the_single_path_one(issuing, tmp_path):
     one = x509.load_pem_x509_certificate((tmp_path / "one.crt").read_bytes())
     many = x509.load_pem_x509_certificate((tmp_path / "out" / "same.crt").read_bytes())
     assert comparable(one) == comparable(many)
+    openssl_verify(tmp_path, "one.crt", "out/same.crt")
     assert one.serial_number != many.serial_number
     # The CA's copy and the output copy hold the same bytes.
     entry = result["certificates"][0]
@@ -103,6 +117,66 @@ def test_batch_certificate_equals_the_single_path_one(issuing, tmp_path):
     assert entry["fingerprint_sha256"] == many.fingerprint(hashes.SHA256()).hex().upper()
     assert entry["subject"] == many.subject.rfc4514_string()
     assert entry["serial"] == "%X" % many.serial_number
+
+
+# family -> (issuing CA profile, its root's profile, leaf profile, CSR key, catalyst alt key)
+FAMILIES = {
+    "ml-dsa": ("ml/issuing-ca", "ml/root-ca", "ml/tls-server", "ml-dsa-65", None),
+    "slh-dsa": ("slh/issuing-ca", "slh/root-ca", "slh/tls-server", "slh-dsa-sha2-128f", None),
+    "catalyst": ("hybrid/catalyst/issuing-ca", "hybrid/catalyst/root-ca",
+                 "hybrid/catalyst/tls-server", "ecdsa-p256", "ml-dsa-65"),
+    "composite": ("hybrid/composite/issuing-ca", "hybrid/composite/root-ca",
+                  "hybrid/composite/tls-server", "composite-mldsa65-ecdsa-p256", None),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_pqc_and_hybrid_batches_verify_with_code_we_did_not_write(family, tmp_path):
+    """A batch of each PQC and hybrid family, and a single issue beside it:
+    every signature (the CA chain's, the leaves', the CRL's) checked by
+    hybrid_reference (dilithium-py, slh-dsa, cryptography's ECDSA, the
+    draft-13 composite construction rebuilt from cryptography primitives,
+    the catalyst PreTBS rebuilt from the X.509 ASN.1), and by openssl for
+    the classical half of a catalyst chain."""
+    from qpki.ops.crl import crl_gen
+    from qpki.ops.key import csr_gen
+
+    issuing_profile, root_profile, leaf_profile, algorithm, alt = FAMILIES[family]
+    ca_init(str(tmp_path / "root"), root_profile, {"cn": f"{family} Root"})
+    ca_init(str(tmp_path / "issuing"), issuing_profile, {"cn": f"{family} Issuing"},
+            parent_dir=str(tmp_path / "root"))
+    items = []
+    for n in range(3):
+        out = tmp_path / f"r{n}.csr"
+        csr_gen(str(out), f"r{n}.example.com", algorithm=algorithm,
+                key_out=str(tmp_path / f"r{n}.key"), dns_names=[f"r{n}.example.com"],
+                alt_algorithm=alt, alt_key_out=str(tmp_path / f"r{n}.alt.key") if alt else None)
+        items.append((out.name, out.read_bytes()))
+    batch.cert_issue_batch(str(tmp_path / "issuing"), leaf_profile, items[:2],
+                           out_dir=str(tmp_path / "out"))
+    cert_issue(str(tmp_path / "issuing"), leaf_profile, items[2][1],
+               out=str(tmp_path / "out" / "r2.crt"))
+    crl = crl_gen(str(tmp_path / "issuing"))
+
+    def der(path):
+        data = path.read_bytes()
+        if b"X509 CRL" in data:
+            return x509.load_pem_x509_crl(data).public_bytes(Encoding.DER)
+        return x509.load_pem_x509_certificate(data).public_bytes(Encoding.DER)
+
+    root, issuing = der(tmp_path / "root/ca.crt"), der(tmp_path / "issuing/ca.crt")
+    leaves = [der(tmp_path / "out" / f"r{n}.crt") for n in range(3)]
+    for signed, issuer in ((root, root), (issuing, root), *((leaf, issuing) for leaf in leaves)):
+        assert ref.signature_ok(signed, issuer), family
+        damaged = bytearray(signed)
+        damaged[-4] ^= 0x01
+        assert not ref.signature_ok(bytes(damaged), issuer), family
+    assert ref.signature_ok(der(Path(crl["paths"][0])), issuing, crl=True)
+    if family == "catalyst":
+        for signed, issuer in ((root, root), (issuing, root), *((leaf, issuing) for leaf in leaves)):
+            assert ref.catalyst_alt_ok(signed, issuer)
+        assert ref.catalyst_crl_alt_ok(der(Path(crl["paths"][0])), issuing)
+        openssl_verify(tmp_path, "out/r0.crt", "out/r1.crt", "out/r2.crt")
 
 
 def test_catalyst_and_ml_dsa_batches_equal_the_single_path(tmp_path):
@@ -171,6 +245,7 @@ def test_a_batch_gives_the_certificates_of_its_csrs(issuing, tmp_path, csrs):
         request = x509.load_pem_x509_csr(data)
         assert cert.subject == request.subject
         assert cert.public_key() == request.public_key()
+    openssl_verify(tmp_path, *("out/h%03d.crt" % n for n in range(len(csrs))))
     assert len(read_index(issuing / "index.txt")) == len(csrs)
     assert ca_check(str(issuing))["valid"]
 

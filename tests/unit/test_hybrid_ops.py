@@ -1,8 +1,14 @@
-"""Catalyst CAs, credentials, issuance and verification through ops."""
+"""Catalyst CAs, credentials, issuance and verification through ops.
+
+Every verdict of qpki's verifier here is checked again by code we did not
+write (hybrid_reference.py: dilithium-py over the PreTBS rebuilt from the
+X.509 ASN.1, cryptography's ECDSA called directly, and ``openssl verify``
+for the classical chain), and must agree."""
 
 import json
 import os
 import stat
+import subprocess
 
 import pytest
 from cryptography import x509
@@ -26,9 +32,29 @@ from qpki.x509.catalyst_verify import alt_public_key
 from qpki.x509.crl import build_crl
 from qpki.x509.verify import verify_certificate, verify_crl
 
+import hybrid_reference as ref
+
 
 def pem_of(obj):
     return obj.public_bytes(Encoding.PEM)
+
+
+def der_of(pem):
+    """DER of a PEM certificate or CRL."""
+    if b"X509 CRL" in pem:
+        return x509.load_pem_x509_crl(pem).public_bytes(Encoding.DER)
+    return x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER)
+
+
+def openssl_verifies(tmp_path, root_pem, issuing_pem, leaf_pem):
+    """``openssl verify`` of the classical chain (it ignores the catalyst extensions)."""
+    for name, data in (("root.pem", root_pem), ("issuing.pem", issuing_pem),
+                       ("leaf.pem", leaf_pem)):
+        (tmp_path / name).write_bytes(data)
+    done = subprocess.run(["openssl", "verify", "-CAfile", "root.pem", "-untrusted",
+                           "issuing.pem", "leaf.pem"], cwd=tmp_path, capture_output=True,
+                          text=True, check=False)
+    return done.returncode == 0 and done.stdout.strip().endswith(": OK")
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +112,17 @@ def test_credential_lists_both_keys(pki):
     assert alt_public_key(leaf) == alt_key.public_key()
 
 
-def test_full_and_classical_only_verification(pki):
+def test_full_and_classical_only_verification(pki, tmp_path):
     result = cert_verify(pki["leaf"], pki["root"], pki["issuing"])
     assert result["valid"], result
     assert any("alternative signature (ML-DSA-65) verified" in d for d in result["details"])
     assert any("alternative signature (ML-DSA-87) verified" in d for d in result["details"])
     assert cert_verify(pki["leaf"], pki["root"], pki["issuing"], classical_only=True)["valid"]
+    # The same verdicts from code we did not write.
+    root, issuing, leaf = (der_of(pki[k]) for k in ("root", "issuing", "leaf"))
+    for signed, issuer in ((root, root), (issuing, root), (leaf, issuing)):
+        assert ref.classical_ok(signed, issuer) and ref.catalyst_alt_ok(signed, issuer)
+    assert openssl_verifies(tmp_path, pki["root"], pki["issuing"], pki["leaf"])
 
 
 def _rogue_pqc(authority, algorithm):
@@ -114,6 +145,10 @@ def test_bad_alternative_signature_is_named(pki, tmp_path):
     assert "the classical signature verified" in result["reason"]
     # A legacy client sees a good certificate.
     assert cert_verify(pem_of(cert), pki["root"], pki["issuing"], classical_only=True)["valid"]
+    issuing = der_of(pki["issuing"])
+    der = cert.public_bytes(Encoding.DER)
+    assert ref.classical_ok(der, issuing) and not ref.catalyst_alt_ok(der, issuing)
+    assert openssl_verifies(tmp_path, pki["root"], pki["issuing"], pem_of(cert))
 
 
 def test_bad_classical_signature_is_named(pki):
@@ -121,6 +156,7 @@ def test_bad_classical_signature_is_named(pki):
     der[-1] ^= 0x01
     result = cert_verify(bytes(der), pki["root"], pki["issuing"])
     assert not result["valid"] and result["reason"].endswith("(ecdsa-with-SHA256)")
+    assert not ref.classical_ok(bytes(der), der_of(pki["issuing"]))
 
 
 def test_crl_alternative_signature(pki):
@@ -131,6 +167,9 @@ def test_crl_alternative_signature(pki):
     checked = crl_verify(crl_pem, pki["issuing"])
     assert checked["valid"]
     assert "alternative signature (ML-DSA-65) verified" in checked["details"][0]
+    issuing = der_of(pki["issuing"])
+    assert ref.classical_ok(der_of(crl_pem), issuing, crl=True)
+    assert ref.catalyst_crl_alt_ok(der_of(crl_pem), issuing)
     with Authority(issuing_dir) as authority:
         _rogue_pqc(authority, "ml-dsa-65")
         crl = build_crl(signer=authority.signer, issuer=authority.cert.subject,
@@ -141,6 +180,9 @@ def test_crl_alternative_signature(pki):
         issuer = authority.cert
     bad = verify_crl(crl, issuer, check_time=False)
     assert not bad.valid and "alternative signature" in bad.reason
+    crl_der = crl.public_bytes(Encoding.DER)
+    assert ref.classical_ok(crl_der, issuing, crl=True)
+    assert not ref.catalyst_crl_alt_ok(crl_der, issuing)
     assert verify_crl(crl, issuer, check_time=False, classical_only=True).valid
     # A bad CRL is not used for revocation either.
     leaf = x509.load_pem_x509_certificate(pki["leaf"])
@@ -157,6 +199,8 @@ def test_catalyst_ca_signs_plain_profiles_too(pki):
     assert info["alt_signature_algorithm"] == "ML-DSA-65"
     assert "alt_public_key_algorithm" not in info
     assert cert_verify(pem_of(cert), pki["root"], pki["issuing"])["valid"]
+    der, issuing = cert.public_bytes(Encoding.DER), der_of(pki["issuing"])
+    assert ref.classical_ok(der, issuing) and ref.catalyst_alt_ok(der, issuing)
 
 
 def test_cert_info_shows_both_keys(pki):
@@ -183,6 +227,16 @@ def test_cert_issue_from_catalyst_csr(pki, tmp_path):
 
     assert alt_public_key(cert) == verify_catalyst_csr(csr)
     assert cert_verify(out.read_bytes(), pki["root"], pki["issuing"])["valid"]
+    # The request's alternative proof of possession and the certificate's
+    # two signatures, checked independently.
+    assert ref.catalyst_csr_alt_ok(csr.public_bytes(Encoding.DER))
+    der, issuing = cert.public_bytes(Encoding.DER), der_of(pki["issuing"])
+    assert ref.classical_ok(der, issuing) and ref.catalyst_alt_ok(der, issuing)
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    alt_key = load_pem_private_key((tmp_path / "alt.key").read_bytes(), None)
+    assert ref.alt_public_key(der) == ("2.16.840.1.101.3.4.3.18",
+                                       alt_key.public_key().public_bytes_raw())
 
 
 def test_catalyst_profile_needs_an_alternative_key(pki, tmp_path):
@@ -228,9 +282,14 @@ def test_ml_dsa_root_over_catalyst_issuing(tmp_path):
     assert info["signature_algorithm"] == "ML-DSA-87"
     assert info["alt_public_key_algorithm"] == "ml-dsa-65"
     assert "alt_signature_algorithm" not in info
-    result = cert_verify(open(cred["cert_path"], "rb").read(), root, cat)
+    leaf = open(cred["cert_path"], "rb").read()
+    result = cert_verify(leaf, root, cat)
     assert result["valid"], result
     assert result["details"] == ["CN=m.example.com: alternative signature (ML-DSA-65) verified"]
+    # ML-DSA-87 root signature and the catalyst leaf's two, independently.
+    assert ref.mldsa_ok(der_of(cat), der_of(root))
+    assert ref.classical_ok(der_of(leaf), der_of(cat))
+    assert ref.catalyst_alt_ok(der_of(leaf), der_of(cat))
     crl = crl_gen(str(tmp_path / "cat"))
     assert describe_crl(x509.load_pem_x509_crl(open(crl["paths"][0], "rb").read()))[
         "hybrid"] == "catalyst"

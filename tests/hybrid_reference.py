@@ -1,13 +1,16 @@
-"""Independent reference checks for hybrid artifacts (test helper, not a test).
+"""Independent reference checks for what qpki signs (test helper, not a test).
 
 Nothing here imports qpki. The catalyst pre-images are rebuilt with pyasn1
 from ASN.1 transcribed from ITU-T X.509 (10/2019) §9.8; the composite M'
 from draft-ietf-lamps-pq-composite-sigs-13 §3.2 / §4.3 / §7. ML-DSA
 signatures are checked with dilithium-py (pure Python, a second ML-DSA),
-classical ones with cryptography called directly.
+SLH-DSA ones with the slh-dsa package, classical ones with cryptography
+called directly. ``signature_ok`` picks the check by signature OID.
 """
 
 import hashlib
+
+import slhdsa
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +27,12 @@ ID_CE_ALT_SIGNATURE_VALUE = "2.5.29.74"
 # FIPS 204 / RFC 9881 OIDs -> dilithium-py parameter sets.
 ML_DSA = {"2.16.840.1.101.3.4.3.17": ML_DSA_44, "2.16.840.1.101.3.4.3.18": ML_DSA_65,
           "2.16.840.1.101.3.4.3.19": ML_DSA_87}
+
+# FIPS 205 OIDs (NIST CSOR sigAlgs .20-.31) -> slh-dsa parameter sets.
+SLH_DSA = dict(zip(
+    ("2.16.840.1.101.3.4.3.%d" % n for n in range(20, 32)),
+    (getattr(slhdsa, "%s_%s%s" % (family, bits, speed))
+     for family in ("sha2", "shake") for bits in (128, 192, 256) for speed in ("s", "f"))))
 
 # ECDSA signature OIDs (RFC 5758) -> hash.
 ECDSA_HASH = {"1.2.840.10045.4.3.2": hashes.SHA256, "1.2.840.10045.4.3.3": hashes.SHA384,
@@ -269,6 +278,32 @@ def composite_signed_ok(signed_der, issuer_der, crl=False):
     assert str(spki["algorithm"]["algorithm"]) == oid
     return composite_components_ok(oid, spki["subjectPublicKey"].asOctets(),
                                    outer["signature"].asOctets(), encoder.encode(tbs))
+
+
+def _issuer_spki(issuer_der):
+    spki = decode_certificate(issuer_der)["tbsCertificate"]["subjectPublicKeyInfo"]
+    return str(spki["algorithm"]["algorithm"]), spki["subjectPublicKey"].asOctets()
+
+
+def signature_ok(signed_der, issuer_der, crl=False):
+    """The signature of a certificate or CRL, checked by code we did not
+    write according to its algorithm: ECDSA (cryptography), ML-DSA
+    (dilithium-py), SLH-DSA (slh-dsa), composite (both components)."""
+    outer = decode_crl(signed_der) if crl else decode_certificate(signed_der)
+    oid = str(outer["signatureAlgorithm"]["algorithm"])
+    message = encoder.encode(outer["tbsCertList" if crl else "tbsCertificate"])
+    signature = outer["signature"].asOctets()
+    if oid in ECDSA_HASH:
+        return classical_ok(signed_der, issuer_der, crl)
+    if oid in COMPOSITE_EC:
+        return all(composite_signed_ok(signed_der, issuer_der, crl))
+    key_oid, key = _issuer_spki(issuer_der)
+    assert key_oid == oid, "issuer key %s vs signature %s" % (key_oid, oid)
+    if oid in ML_DSA:
+        return ML_DSA[oid].verify(key, message, signature)
+    if oid in SLH_DSA:
+        return slhdsa.PublicKey.from_digest(key, SLH_DSA[oid]).verify_pure(message, signature)
+    raise AssertionError("no independent check for signature algorithm %s" % oid)
 
 
 # --------------------------------------------------------------------------
