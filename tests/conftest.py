@@ -451,6 +451,41 @@ def qpki_command() -> list[str]:
             "sys.exit(console_main())"]
 
 
+# scripts/mutation.sh sets this: mutmut only sees the code that runs in the
+# test's own process, so there ``qpki_cli`` calls the CLI's main() in-process
+# (same argument parsing, operations and rendering; no interpreter start-up).
+CLI_IN_PROCESS = _truthy(os.environ.get("QPKI_CLI_IN_PROCESS"))
+
+
+def _main_in_process(args: list[str], cwd: str, env: dict[str, str],
+                     input: str | None) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``qpki.cli.main.main(args)`` run here,
+    in ``cwd`` with ``env`` as the whole environment; both are restored."""
+    import contextlib
+    import io
+
+    from qpki.cli.main import main
+
+    saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        sys.stdin = io.StringIO(input or "")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+        sys.stdin = saved_stdin
+    return code, out.getvalue(), err.getvalue()
+
+
 @pytest.fixture
 def qpki_cli(tmp_path: Path) -> Callable[..., CliResult]:
     """Run ``qpki`` as a subprocess; default cwd is the test's ``tmp_path``."""
@@ -464,11 +499,18 @@ def qpki_cli(tmp_path: Path) -> Callable[..., CliResult]:
                 full_env.pop(key, None)
             else:
                 full_env[key] = str(value)
-        argv = qpki_command() + [os.fspath(a) for a in args]
-        proc = subprocess.run(argv, cwd=os.fspath(cwd or tmp_path), env=full_env,
-                              input=input, capture_output=True, text=True, timeout=timeout,
-                              stdin=None if input is not None else subprocess.DEVNULL, check=False)
-        result = CliResult(proc.args, proc.returncode, proc.stdout, proc.stderr)
+        cli_args = [os.fspath(a) for a in args]
+        argv = qpki_command() + cli_args
+        if CLI_IN_PROCESS:
+            code, stdout, stderr = _main_in_process(cli_args, os.fspath(cwd or tmp_path),
+                                                    full_env, input)
+            result = CliResult(argv, code, stdout, stderr)
+        else:
+            proc = subprocess.run(argv, cwd=os.fspath(cwd or tmp_path), env=full_env,
+                                  input=input, capture_output=True, text=True, timeout=timeout,
+                                  stdin=None if input is not None else subprocess.DEVNULL,
+                                  check=False)
+            result = CliResult(proc.args, proc.returncode, proc.stdout, proc.stderr)
         if check and result.returncode != 0:
             raise AssertionError(str(result))
         return result

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# scripts/mutation.sh - mutation testing (mutmut 3) of the core modules that
+# sign, check and record. Run outside CI: it takes tens of minutes.
+#
+#   bash scripts/mutation.sh                 # every group below
+#   bash scripts/mutation.sh csr crl         # some groups
+#   KEEP=1 bash scripts/mutation.sh audit    # keep the work folder (mutmut show/browse there)
+#
+# Each group mutates a few modules and runs a focused test selection: mutmut
+# first records which tests reach which function, then runs, for each mutant,
+# only the tests that reach the mutated function. A mutant is "killed" when
+# one of them fails, "survived" when all pass, "no tests" when none reaches it.
+#
+# Layout: mutmut derives a module's import name from its path, so each group
+# runs in a work folder where the core is src/qpki (a copy of
+# plugins/module_utils) beside a copy of tests/; mutants/src comes first on
+# sys.path there, ahead of the editable install. QPKI_CLI_IN_PROCESS=1 makes
+# the qpki_cli fixture call the CLI's main() in the test's process, where
+# mutmut can see it (tests/conftest.py); a test that starts another Python
+# process running qpki does not count here.
+#
+# Output: per group, the counts and every surviving mutant's name and diff,
+# in mutation-results/<group>.txt (not committed). The survivors that remain
+# and why each is harmless are listed in docs/DEVELOPMENT.md.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT" || exit 2
+QPKI_EXTRAS="test,mutation" bash scripts/setup.sh || exit 1
+PY="$ROOT/.venv/bin/python"
+MUTMUT="$ROOT/.venv/bin/mutmut"
+OUT="$ROOT/mutation-results"
+mkdir -p "$OUT"
+
+# group -> "modules (under plugins/module_utils) | test files"
+declare -A MUTATION_GROUPS=(
+    [csr]="ops/cert.py ops/hybrid.py x509/csr.py |
+           tests/integration/test_cli_request_checks.py tests/unit/test_fuzz_parsers.py
+           tests/unit/test_hybrid_ops.py tests/integration/test_cli_crl_reasons.py"
+    [keyrules]="algorithms/classical.py algorithms/base.py algorithms/mldsa.py
+                algorithms/slhdsa.py profiles/algorithm_rules.py |
+                tests/integration/test_cli_request_checks.py tests/unit/test_profiles_custom.py
+                tests/unit/test_profiles_builtin.py tests/unit/test_verify_signature.py"
+    [index]="store/index.py store/serials.py |
+             tests/unit/test_store_index.py tests/unit/test_store_index_openssl.py
+             tests/unit/test_store_serials.py tests/integration/test_cli_crl_reasons.py
+             tests/reliability/test_ca_check.py"
+    [crl]="x509/crl.py ops/crl.py |
+           tests/integration/test_cli_crl_reasons.py tests/integration/test_cli_classical.py
+           tests/unit/test_hybrid_ops.py tests/unit/test_catalyst_independent.py
+           tests/integration/test_cli_pqc.py"
+    [audit]="store/audit.py ops/audit.py |
+             tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
+    [issuance]="ops/issuance.py |
+                tests/integration/test_cli_request_checks.py tests/integration/test_batch_fastpath.py
+                tests/integration/test_cli_classical.py tests/unit/test_hybrid_ops.py"
+)
+ORDER=(csr keyrules index crl audit issuance)
+selected=("$@")
+((${#selected[@]})) || selected=("${ORDER[@]}")
+
+toml_list() { # words -> "a", "b"
+    local first=1 word
+    for word in "$@"; do
+        ((first)) || printf ', '
+        printf '"%s"' "$word"
+        first=0
+    done
+}
+
+run_group() { # name
+    local name="$1" spec modules tests work module
+    spec="${MUTATION_GROUPS[$name]:-}"
+    if [[ -z "$spec" ]]; then
+        echo "unknown group '$name' (known: ${ORDER[*]})" >&2
+        return 2
+    fi
+    read -r -a modules <<<"$(tr '\n' ' ' <<<"${spec%%|*}")"
+    read -r -a tests <<<"$(tr '\n' ' ' <<<"${spec#*|}")"
+    work="$(mktemp -d "${TMPDIR:-/tmp}/qpki-mutation-$name.XXXXXX")"
+    mkdir -p "$work/src"
+    cp -r plugins/module_utils "$work/src/qpki"
+    cp -r tests "$work/tests"
+    find "$work" -name __pycache__ -prune -exec rm -rf {} +
+    local only=()
+    for module in "${modules[@]}"; do only+=("src/qpki/$module"); done
+    cat >"$work/pyproject.toml" <<EOF
+[tool.mutmut]
+source_paths = ["src/qpki"]
+only_mutate = [$(toml_list "${only[@]}")]
+pytest_add_cli_args_test_selection = [$(toml_list "${tests[@]}")]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:xdist", "-p", "no:timeout", "-q"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+addopts = "--strict-markers"
+markers = ["hsm: SoftHSM2", "ansible: ansible", "slow: slow"]
+EOF
+    echo "== $name: ${modules[*]}"
+    local t0=$SECONDS log="$OUT/$name.log" report="$OUT/$name.txt"
+    # No PYTHONPATH to mutants/src: set before mutmut creates it, Python would
+    # cache that entry as empty and import the original qpki instead.
+    (cd "$work" && QPKI_CLI_IN_PROCESS=1 "$MUTMUT" run) >"$log" 2>&1
+    local rc=$?
+    {
+        echo "group $name: ${modules[*]}"
+        echo "tests: ${tests[*]}"
+        (cd "$work" && "$MUTMUT" results --all true) 2>/dev/null \
+            | sed 's/.*: //' | sort | uniq -c | sed 's/^/  /'
+        echo "seconds: $((SECONDS - t0)), mutmut exit $rc"
+        echo
+        (cd "$work" && "$MUTMUT" results) 2>/dev/null | sed -n 's/^ *\(.*\): survived$/\1/p' \
+            | while read -r mutant; do
+                echo "---- $mutant"
+                (cd "$work" && "$MUTMUT" show "$mutant") 2>/dev/null | sed -n '3,$p'
+            done
+    } >"$report"
+    sed -n '1,/^$/p' "$report"
+    if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi
+    return "$rc"
+}
+
+status=0
+for group in "${selected[@]}"; do
+    run_group "$group" || status=1
+done
+echo "reports in $OUT/"
+exit "$status"
