@@ -486,6 +486,37 @@ def _main_in_process(args: list[str], cwd: str, env: dict[str, str],
     return code, out.getvalue(), err.getvalue()
 
 
+def reset_qpki_caches() -> None:
+    """Forget what was computed once per process and kept: qpki's algorithm
+    registry, built profiles, CSR verifier table, and every lru_cache of
+    qpki's modules and of the test helpers (keys, CSRs, CAs made once). Used
+    under mutmut (below), whose mutant runs fork from a process where these
+    were made by the unmutated code."""
+    tests_dir = str(Path(__file__).resolve().parent)
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name.startswith("qpki.") or
+                                  str(getattr(module, "__file__", "")).startswith(tests_dir)):
+            continue
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+    registry = sys.modules.get("qpki.algorithms.registry")
+    if registry is not None:
+        registry._BY_NAME, registry._COMPLETE = None, False
+    loader = sys.modules.get("qpki.profiles.loader")
+    if loader is not None:
+        loader._CACHE.clear()
+    cert = sys.modules.get("qpki.ops.cert")
+    if cert is not None:
+        cert._native_verifiers = None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_qpki_under_mutmut() -> None:
+    if "MUTANT_UNDER_TEST" in os.environ:  # set by mutmut in its runs only
+        reset_qpki_caches()
+
+
 @pytest.fixture
 def qpki_cli(tmp_path: Path) -> Callable[..., CliResult]:
     """Run ``qpki`` as a subprocess; default cwd is the test's ``tmp_path``."""
