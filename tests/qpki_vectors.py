@@ -1,7 +1,7 @@
 """QPKI's vectors in the repository and small pyasn1 helpers to take them apart.
 
-tests/vectors/qpki is the shared interop set (same layout as
-shared/interop/qpki); tests/vectors/qpki-extra adds QPKI's own crossval
+tests/vectors/qpki is a copy of QPKI's cross-validation fixtures (see its
+README); tests/vectors/qpki-extra adds QPKI's own crossval
 files and ones made the way QPKI makes them (see its README). Nothing here
 imports qpki.
 """

@@ -9,7 +9,6 @@ import pytest
 
 from qpki_vectors import QPKI
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 
 AT = "2026-02-16T12:00:00Z"  # inside the CRL window (2026-02-14 .. 2026-02-21)
 

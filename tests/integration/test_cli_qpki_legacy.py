@@ -12,7 +12,6 @@ import pytest
 from qpki_vectors import (CROSSVAL, MADE, QPKI, QPKI_CATALYST_OIDS, csr_attribute_values,
                           der_of)
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 
 LEGACY = QPKI / "composite-legacy"
 AT = "2026-02-16T12:00:00Z"

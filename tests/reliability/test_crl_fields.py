@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import shutil
 
 import pytest
 from cryptography import x509
@@ -20,7 +19,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from revocation_support import OPENSSL_LABELS, crl_text, openssl, reason_label
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
 FAMILIES = ["ec", "rsa", "ml", "hybrid/catalyst", "hybrid/composite"]
 INVALID = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)

@@ -7,13 +7,11 @@ the next CRL, and ``openssl verify -crl_check`` accepts it again."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from revocation_support import crl_text, issue, make_ca, openssl, reason_label
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ import pytest
 from reliability_support import make_csr
 from revocation_support import crl_text, issue, make_ca
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
 LEGACY = Path(__file__).parent / "data" / "ca-0.1.0"
 
