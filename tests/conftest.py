@@ -130,6 +130,7 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
 
 # --------------------------------------------------------------------------- hypothesis
 
+
 try:  # hypothesis is a test dependency, but keep conftest importable without it
     from hypothesis import HealthCheck, settings
 
@@ -147,6 +148,7 @@ except ImportError:  # pragma: no cover
     pass
 
 # --------------------------------------------------------------------------- hsm tooling
+
 
 def multiarch() -> str:
     """Debian's multiarch directory name for this machine: x86_64-linux-gnu

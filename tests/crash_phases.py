@@ -4,7 +4,8 @@ A crash test that kills at a random moment proves nothing about the moments
 it claims to cover unless it knows where each kill landed. Here the process
 under test records, in a file of its own, every durable step it completes:
 each ``os.replace`` / ``os.rename`` that puts a file or directory in place
-and each ``os.fsync`` (the audit log's append, directory flushes). A line is
+and each ``os.fsync`` / ``os.fdatasync`` (the audit log's append, the audit
+journal, directory flushes). A line is
 written with one ``os.write`` after the step returns, to a file opened
 ``O_APPEND``, so a SIGKILL can never leave a step logged that did not
 happen. ``kill_before=N`` makes the process SIGKILL itself just before its
@@ -73,24 +74,25 @@ def install(log_path: str, kill_before: int | None = None,
             return result
         return move
 
-    real_fsync = os.fsync
-
-    def fsync(fd_or_file):
-        number = fd_or_file if isinstance(fd_or_file, int) else fd_or_file.fileno()
-        try:
-            target = os.readlink(f"/proc/self/fd/{number}")
-        except OSError:
-            target = "?"
-        if number == fd:  # never our own log
-            return real_fsync(fd_or_file)
-        about_to_step()
-        result = real_fsync(fd_or_file)
-        logged("fsync", target)
-        return result
+    def wrap_flush(real):
+        def flush(fd_or_file):
+            number = fd_or_file if isinstance(fd_or_file, int) else fd_or_file.fileno()
+            try:
+                target = os.readlink(f"/proc/self/fd/{number}")
+            except OSError:
+                target = "?"
+            if number == fd:  # never our own log
+                return real(fd_or_file)
+            about_to_step()
+            result = real(fd_or_file)
+            logged("fsync", target)
+            return result
+        return flush
 
     os.replace = wrap_move("replace", os.replace)
     os.rename = wrap_move("rename", os.rename)
-    os.fsync = fsync
+    os.fsync = wrap_flush(os.fsync)
+    os.fdatasync = wrap_flush(os.fdatasync)  # the audit journal (audit.pending)
 
 
 def install_from_environment() -> None:

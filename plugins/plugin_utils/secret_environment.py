@@ -123,7 +123,7 @@ class SecretEnvironmentAction(ActionBase):
         possible here, else why not."""
         try:
             self._connection.set_option("pipelining", True)
-        except (AttributeError, KeyError):
+        except (AttributeError, KeyError, AnsibleError):  # no such option (podman: no stdin)
             self._play_context.pipelining = True
         if self._is_pipelining_enabled("new"):
             return None

@@ -99,7 +99,7 @@ def test_documented_install_and_local_playbook(tmp_path):
     assert first and recap("PLAY RECAP" + first, "failed") == 0, output[-4000:]
     assert recap("PLAY RECAP" + first, "changed") > 0
     pki = home / "qpki-pki"
-    leaf = pki / "credentials/localhost/signature.ecdsa-p256.crt"
+    leaf = pki / "credentials/server.pki.test/signature.ecdsa-p256.crt"
     verified = subprocess.run(
         ["openssl", "verify", "-crl_check_all", "-CAfile", str(pki / "root/ca.crt"),
          "-untrusted", str(pki / "issuing/ca.crt"), "-CRLfile", str(pki / "root/crl/ca.crl"),

@@ -348,9 +348,12 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
             csr("k%03d.example.com" % n, ["k%03d.example.com" % n], key=key))
     logs = tmp_path / "steps"
     logs.mkdir()
-    killed, took, steps = _kill_batch_at(issuing, csr_dir, tmp_path / "calibrate",
-                                         logs / "calibrate.log")
-    assert not killed
+    # Twice: the first batch also creates the audit journal (and flushes the
+    # directory for it), a step no later batch repeats.
+    for run in ("warm", "calibrate"):
+        killed, took, steps = _kill_batch_at(issuing, csr_dir, tmp_path / run,
+                                             logs / f"{run}.log")
+        assert not killed
     trace = [step.label for step in steps]
     rng = random.Random(20261128)
     outcomes = {"repaired": 0}

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 
 pytestmark = pytest.mark.hsm
 
+
 def openssl(*args, cwd):
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
 

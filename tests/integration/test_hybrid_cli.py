@@ -9,7 +9,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 
-
 def openssl(*args, cwd):
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
 

@@ -13,7 +13,6 @@ import pytest
 from revocation_support import crl_text, issue, make_ca, openssl, reason_label
 
 
-
 @pytest.fixture
 def ca(tmp_path):
     return make_ca(tmp_path / "ca")

@@ -21,7 +21,6 @@ from qpki.store.index import read_index
 from ensure_support import file_contents, two_tier_pki
 
 
-
 @pytest.fixture()
 def pki(tmp_path):
     """A root CA and an issuing CA (software keys) in tmp_path."""

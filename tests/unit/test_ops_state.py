@@ -74,7 +74,7 @@ def test_ca_ensure_check_mode_writes_nothing(tmp_path):
 
 def test_pqc_profile_in_hsm_mode_is_refused_before_anything(tmp_path):
     with pytest.raises(HsmError, match=r"^profile ml/root-ca uses ml-dsa-87, which is not "
-                                        r"available in HSM mode \(HSM keys are classical only"):
+                                       r"available in HSM mode \(HSM keys are classical only"):
         ca_ensure(str(tmp_path / "pqc"), "ml/root-ca", {"cn": "PQC"},
                   key=KeyRequest(hsm_config=str(tmp_path / "hsm.yaml"), key_label="k"),
                   check_mode=True)

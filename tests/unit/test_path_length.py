@@ -57,7 +57,7 @@ def openssl_verifies(work: Path, root, intermediate, leaf) -> bool:
 
 @pytest.mark.parametrize("self_issued", [True, False])
 def test_path_limit_agrees_with_openssl(tmp_path, self_issued):
-    root_key, inter_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root_key, inter_key, leaf_key = (ec.generate_private_key(ec.SECP256R1()) for dummy in range(3))
     root = certificate("Root", root_key, "Root", root_key, path_len=0)
     inter_name = "Root" if self_issued else "Intermediate"
     inter = certificate(inter_name, inter_key, "Root", root_key, path_len=0)

@@ -178,7 +178,7 @@ def mappings(*pairs):
     ((P3,), [mappings((P1, P2))], False),
 ])
 def test_an_explicit_policy_must_hold_down_to_the_leaf(engine, leaf_policies,
-                                                      inter_extras, valid):
+                                                       inter_extras, valid):
     root = issue("Root", p256(), ca=True)
     inter = issue("Issuing", p256(), root, ca=True, extensions=[
         policies(P1), (x509.PolicyConstraints(0, None), True), *inter_extras])

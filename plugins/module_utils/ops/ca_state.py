@@ -18,6 +18,8 @@ in two steps that never move a private key:
    it with its chain; ``ca.meta.json`` is written last, which completes the CA.
 """
 
+from __future__ import annotations
+
 import os
 
 from ..dependencies import missing

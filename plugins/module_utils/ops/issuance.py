@@ -1,5 +1,7 @@
 """Issuing one certificate from an opened CA (the caller holds the CA lock)."""
 
+from __future__ import annotations
+
 import datetime
 
 from ..dependencies import missing

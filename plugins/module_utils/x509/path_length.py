@@ -9,6 +9,8 @@ may follow it in a path; every constraint along the chain applies, so the
 tightest one decides.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 
