@@ -106,7 +106,7 @@ def test_a_single_label_cn_is_refused_by_a_tls_server_profile(ca, tmp_path, qpki
 
 
 def test_a_profile_may_allow_single_label_names_but_never_ip_addresses(ca, tmp_path, qpki_cli,
-                                                                      tree_snapshot):
+                                                                       tree_snapshot):
     (tmp_path / "intranet.yaml").write_text(
         "name: t/intranet\nalgorithm: ecdsa-p256\nvalidity: 30d\n"
         "variables:\n  cn: {required: true}\n"
