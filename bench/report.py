@@ -193,7 +193,7 @@ def render(results):
                    " back ends must stay at 0.")
     out += ["", "## Playbook comparison", ""]
     if playbook and not playbook.get("skipped"):
-        for variant, label_of in _playbook_variants(playbook):
+        for variant, dummy_label in _playbook_variants(playbook):
             out.append(variant["description"])
             rerun = variant["qpki"]["rerun"]
             if "untouched" in rerun:

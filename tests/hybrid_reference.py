@@ -32,7 +32,7 @@ ML_DSA = {"2.16.840.1.101.3.4.3.17": ML_DSA_44, "2.16.840.1.101.3.4.3.18": ML_DS
 SLH_DSA = dict(zip(
     ("2.16.840.1.101.3.4.3.%d" % n for n in range(20, 32)),
     (getattr(slhdsa, "%s_%s%s" % (family, bits, speed))
-     for family in ("sha2", "shake") for bits in (128, 192, 256) for speed in ("s", "f"))))
+     for family in ("sha2", "shake") for bits in (128, 192, 256) for speed in ("s", "f")), strict=False))
 
 # ECDSA signature OIDs (RFC 5758) -> hash.
 ECDSA_HASH = {"1.2.840.10045.4.3.2": hashes.SHA256, "1.2.840.10045.4.3.3": hashes.SHA384,

@@ -30,10 +30,10 @@ it is absent (checked with ``importlib.util.find_spec``, which loads nothing)::
 import sys
 
 # top-level library name -> (first error message, its traceback)
-_MISSING = {}
+_MISSING: dict[str, tuple[str, str]] = {}
 # top-level names of libraries imported inside functions; those found present
-_LATER = set()
-_PRESENT = set()
+_LATER: set[str] = set()
+_PRESENT: set[str] = set()
 
 
 class Missing(Exception):

@@ -76,7 +76,7 @@ def _key(text: str) -> str:
     return text.replace("_", "").replace("-", "").lower()
 
 
-_CODES = {reason: code for code, reason in zip((0, 1, 2, 3, 4, 5, 6, 8, 9, 10), RevocationReason)}
+_CODES = {reason: code for code, reason in zip((0, 1, 2, 3, 4, 5, 6, 8, 9, 10), RevocationReason, strict=False)}
 _INDEX_NAMES = {RevocationReason.ca_compromise: "CACompromise",
                 RevocationReason.aa_compromise: "AACompromise"}
 _BY_KEY = {_key(reason.value): reason for reason in RevocationReason}

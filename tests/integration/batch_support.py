@@ -43,7 +43,10 @@ def openssl(*args, cwd):
     return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def csr_pem(key, cn, dns=(), algorithm=hashes.SHA256()):
+SHA256 = hashes.SHA256()
+
+
+def csr_pem(key, cn, dns=(), algorithm=SHA256):
     builder = x509.CertificateSigningRequestBuilder().subject_name(
         x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
     if dns:

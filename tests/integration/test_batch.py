@@ -83,7 +83,7 @@ def test_batch_of_20_mixed_ecdsa_and_ml_dsa(tmp_path, qpki_cli):
 
     # Subject and SANs come from each CSR; the copies equal the CA's files.
     serials = set()
-    for out_dir, batch in (("ec-out", ec_result), ("ml-out", ml_result)):
+    for out_dir, dummy_batch in (("ec-out", ec_result), ("ml-out", ml_result)):
         for path in (tmp_path / out_dir).iterdir():
             cert = load(path)
             cn, names = expected[path.stem]

@@ -294,7 +294,7 @@ def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path
     issued = [r for r in lines if r["op"] == "cert.issue"]
     assert len(issued) == 12
     assert [r["seq"] for r in lines] == list(range(1, len(lines) + 1))
-    for record, entry in zip(issued, result["certificates"]):
+    for record, entry in zip(issued, result["certificates"], strict=False):
         cert = x509.load_pem_x509_certificate(
             (issuing / "certs" / (record["serial"] + ".crt")).read_bytes())
         assert record["fingerprint"] == hashlib.sha256(

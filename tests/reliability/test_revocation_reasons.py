@@ -49,13 +49,13 @@ def _index_column(ca: Path, serial: str) -> str:
 
 def test_every_reason_round_trips_to_openssl(ca, qpki_cli):
     serials = issue(ca, len(SPELLINGS))
-    for serial, (typed, indexed, dummy) in zip(serials, SPELLINGS):
+    for serial, (typed, indexed, dummy) in zip(serials, SPELLINGS, strict=False):
         qpki_cli("cert", "revoke", serial, "--ca-dir", ca, "--reason", typed, check=True)
         assert _index_column(ca, serial).split(",")[1:] == [indexed], typed
     qpki_cli("crl", "gen", "--ca-dir", ca, check=True)
     head, entries = crl_text(ca / "crl" / "ca.crl")
     crl = x509.load_der_x509_crl((ca / "crl" / "ca.crl.der").read_bytes())
-    for serial, (typed, dummy, rfc_name) in zip(serials, SPELLINGS):
+    for serial, (typed, dummy, rfc_name) in zip(serials, SPELLINGS, strict=False):
         text = entries[int(serial, 16)]
         parsed = crl.get_revoked_certificate_by_serial_number(int(serial, 16))
         if rfc_name == "unspecified":  # RFC 5280 §5.3.1: absent rather than unspecified
@@ -118,12 +118,12 @@ def test_index_lines_written_by_openssl_ca(ca, qpki_cli):
     it did not make."""
     config = _openssl_config(ca)
     serials = issue(ca, len(OPENSSL_REVOCATIONS) + 1)
-    for serial, (args, dummy, dummy) in zip(serials, OPENSSL_REVOCATIONS):
+    for serial, (args, dummy, dummy) in zip(serials, OPENSSL_REVOCATIONS, strict=False):
         proc = openssl("ca", "-config", config, "-revoke", ca / "certs" / f"{serial}.crt", *args)
         assert proc.returncode == 0, proc.stderr
     qpki_cli("crl", "gen", "--ca-dir", ca, check=True)
     dummy, entries = crl_text(ca / "crl" / "ca.crl.der")
-    for serial, (args, label, invalid) in zip(serials, OPENSSL_REVOCATIONS):
+    for serial, (args, label, invalid) in zip(serials, OPENSSL_REVOCATIONS, strict=False):
         text = entries[int(serial, 16)]
         assert reason_label(text) == label, (args, text)
         if invalid:

@@ -59,7 +59,7 @@ def test_batch_enrolls_verifies_and_is_idempotent(pki):
     assert [r["id"] for r in made["results"]] == names
     assert len(read_index(os.path.join(issuing, "index.txt"))) == index_before + 12
     serials = set()
-    for name, result in zip(names, made["results"]):
+    for name, result in zip(names, made["results"], strict=False):
         assert result["changed"] is True
         assert result["subject"] == "CN=%s" % name
         assert result["sans"] == [name]

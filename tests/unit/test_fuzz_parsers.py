@@ -222,7 +222,7 @@ def test_catalyst_attribute_and_extension_parsers(data):
     attempt(catalyst.csr_attributes, bad_info)
     attempt(catalyst.csr_info_without_alt_signature, bad_info)
     values = catalyst.csr_attributes(info)
-    for oid, value in values.items():
+    for value in values.values():
         bad = data.draw(mutated(value) | st.binary(max_size=40))
         attempt(catalyst.decode_alt_public_key, bad)
         attempt(catalyst.decode_alt_signature_algorithm, bad)

@@ -209,7 +209,7 @@ def test_we_read_and_rewrite_what_openssl_writes(ca):
 
     entries = read_index(ca / "index.txt")
     assert [e.status for e in entries] == ["V", "R", "R", "R"]
-    for parsed, cert in zip(entries, issued + [odd]):
+    for parsed, cert in zip(entries, issued + [odd], strict=False):
         expected = entry_for_certificate(cert)
         assert (parsed.serial, parsed.expires, parsed.subject) == (
             expected.serial,

@@ -191,7 +191,7 @@ def issue_records(authority: Authority, profiles: list[Profile | str],
     now = _now()
     keys = _authority_keys(authority)
     records = []
-    for profile, cert_record in zip(profiles, fields):
+    for profile, cert_record in zip(profiles, fields, strict=False):
         record = {"time": now, "op": ISSUE}
         record.update(cert_record)
         record["profile"] = _profile_name(profile)
@@ -247,7 +247,7 @@ def revoke_record(entry: IndexEntry) -> dict:
     return record
 
 
-def unhold_record(entry: IndexEntry, held_since: datetime) -> dict:
+def unhold_record(entry: IndexEntry, held_since: datetime | None) -> dict:
     """``entry``, on hold since ``held_since``, is valid again."""
     return {"time": _now(), "op": UNHOLD, "serial": serial_hex(entry.serial),
             "subject": entry.subject, "held_since": utc_text(held_since)}

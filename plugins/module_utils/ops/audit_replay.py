@@ -52,7 +52,9 @@ def replay(records: list[dict]) -> tuple[dict[int, Expected], set[int]]:
         if op == RECOVER:
             op = record.get("recovered")
         if op == CRL:
-            crls.add(record.get("crl_number"))
+            number = record.get("crl_number")
+            if isinstance(number, int):
+                crls.add(number)
             continue
         if op not in (ISSUE, REVOKE, UNHOLD):
             continue

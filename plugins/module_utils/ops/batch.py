@@ -176,13 +176,13 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
     # The output copies: the same PEM bytes as the CA's copies, put in place
     # after the CA has recorded the certificates (an output never exists
     # for a certificate the CA does not list).
-    copies = [(item[4], done.pem) for item, done in zip(todo, issued) if item[4]]
+    copies = [(item[4], done.pem) for item, done in zip(todo, issued, strict=False) if item[4]]
     if out_files is None:
         write_files(copies)
     else:
         out_files.commit()
     entries = []
-    for item, done in zip(todo, issued):
+    for item, done in zip(todo, issued, strict=False):
         entry = done.result([done.ca_path] + ([item[4]] if item[4] else []))
         entry["csr"] = item[2]
         entries.append(entry)
@@ -196,7 +196,7 @@ def _work_list(inputs, outs, default, values):
     ``batch_sign.prepare`` takes), each profile loaded once."""
     profiles = {}
     todo = []
-    for item, out in zip(inputs, outs):
+    for item, out in zip(inputs, outs, strict=False):
         item_profile = item.profile or default
         if isinstance(item_profile, str):
             item_profile = profiles.get(item_profile) or profiles.setdefault(

@@ -198,7 +198,7 @@ def sign_and_record(authority, prepared, now=None):
     profiles = [item.profile for item in prepared]
     signing = Signing(authority, profiles, now)
     serials = signing.new_serials(len(prepared))
-    issued = [signing.sign(item, serial) for item, serial in zip(prepared, serials)]
+    issued = [signing.sign(item, serial) for item, serial in zip(prepared, serials, strict=False)]
     record(authority, profiles, issued)
     return issued
 

@@ -186,7 +186,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
 
     results = [None] * len(plans)
     todo = []
-    for number, (request, public_key, rendered, existing, reasons) in enumerate(plans):
+    for number, (request, dummy_key, dummy_rendered, existing, reasons) in enumerate(plans):
         if reasons:
             todo.append(number)
         else:
@@ -206,7 +206,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
                     Prepared(plans[n][0].profile, plans[n][2], plans[n][1],
                              plans[n][0].alt_public_key, plans[n][0].csr_where)
                     for n in todo], now)
-                for number, done in zip(todo, issued):
+                for number, done in zip(todo, issued, strict=False):
                     request, _key, _rendered, existing, reasons = plans[number]
                     if request.path:
                         _write_output(request.path, done.pem, existing is not None

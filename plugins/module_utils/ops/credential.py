@@ -9,7 +9,7 @@ from ..dependencies import missing
 try:
     from cryptography.x509.oid import NameOID
 except ImportError:
-    NameOID = missing()
+    NameOID = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError

@@ -126,7 +126,7 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
     staging_root = tempfile.mkdtemp(prefix=".enroll-", dir=cred_dir)
     works = []
     try:
-        for item, cred_id in zip(items, ids):
+        for item, cred_id in zip(items, ids, strict=False):
             work = _Work(item, cred_id, CredentialDir(staging_root, cred_id).create())
             works.append(work)
             _make_keys(work)
@@ -138,7 +138,7 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
             chain = b"".join(pem(c) for c in authority.chain_certificates())
         write_files([entry for w in works for entry in w.key_files], mode=0o600)
         files = []
-        for work, cert in zip(works, certs):
+        for work, cert in zip(works, certs, strict=False):
             work.cert = cert
             work.meta = credential_meta(work.id, cert, work.item.profile, work.role,
                                         work.algorithm, work.alt, work.storages, now)

@@ -291,7 +291,7 @@ def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew
         items = [EnrollItem(requests[n].profile, requests[n].rendered, requests[n].credential_id,
                             resolve_generate(requests[n].key), requests[n].where) for n in todo]
         enrolled = credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase, now)
-        for number, result in zip(todo, enrolled):
+        for number, result in zip(todo, enrolled, strict=False):
             cred = CredentialDir(cred_dir, result["id"])
             described = _describe(cred, result["meta"], result["certificate_object"],
                                   result["cert_path"], True, results[number])

@@ -99,7 +99,7 @@ def listed_entries(ca: CaDir, entries: list[RevokedEntry], previous: PreviousCrl
     return listed
 
 
-def released_serials(ca: CaDir, serials: set[int]) -> set[int]:
+def released_serials(ca: CaDir, serials: set[int] | frozenset[int]) -> set[int]:
     """Those of ``serials`` whose last revocation record in the audit log is
     a release from hold. Only the revoke / unhold lines are parsed."""
     marks = (f'"{store_audit.REVOKE}"'.encode(), f'"{store_audit.UNHOLD}"'.encode())

@@ -138,7 +138,7 @@ def describe_crl_entry(entry) -> dict:
         described["malformed_extensions"] = " ".join(str(exc).split())[:200]
         return described
     others = []
-    for extension, item in zip(entry.extensions, extensions):
+    for extension, item in zip(entry.extensions, extensions, strict=False):
         field = _ENTRY_FIELDS.get(type(extension.value).__name__)
         if field:
             described[field] = item["value"]

@@ -73,7 +73,8 @@ class ExtensionDef:
     def check_keys(self, allowed):
         for key in self.body:
             if key not in allowed:
-                raise self.error("unknown key %s (allowed: %s)" % (quote(key), ", ".join(("critical",) + tuple(allowed))))
+                known = ", ".join(("critical",) + tuple(allowed))
+                raise self.error(f"unknown key {quote(key)} (allowed: {known})")
 
     def build(self, ctx):
         raise NotImplementedError
@@ -141,7 +142,7 @@ class Templates:
             try:
                 names = template.references(item)
             except Invalid as exc:
-                raise ext.error(str(exc), sub)
+                raise ext.error(str(exc), sub) from exc
             for name in names:
                 if name not in ctx.specs:
                     raise ext.error("uses undeclared variable %s" % quote(name), sub)
@@ -149,7 +150,7 @@ class Templates:
                 try:
                     literal_check(item)
                 except Invalid as exc:
-                    raise ext.error(str(exc), sub)
+                    raise ext.error(str(exc), sub) from exc
             self.items.append(item)
         self.variables = tuple(dict.fromkeys(
             name for item in self.items for name in template.references(item)))
@@ -164,7 +165,7 @@ class Templates:
             try:
                 rendered = template.render_items(item, values)
             except Invalid as exc:
-                raise self.ext.error(str(exc), self.sub)
+                raise self.ext.error(str(exc), self.sub) from exc
             item_check = check_for(item) if check_for is not None else check
             if item_check is None:
                 out.extend(rendered)
@@ -173,7 +174,7 @@ class Templates:
                 try:
                     out.append(item_check(text))
                 except Invalid as exc:
-                    raise self.ext.error(str(exc), self.sub)
+                    raise self.ext.error(str(exc), self.sub) from exc
         return out
 
     def sole_references(self):

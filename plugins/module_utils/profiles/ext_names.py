@@ -122,7 +122,7 @@ class SubjectAltName(ExtensionDef):
                     try:
                         dns.insert(0, self._cn_check(cn))
                     except Invalid as exc:
-                        raise self.error(f"CN {exc}", "dns_include_cn")
+                        raise self.error(f"CN {exc}", "dns_include_cn") from exc
         names = [x509.DNSName(n) for n in _unique(dns, str.lower)]
         names += [x509.IPAddress(ipaddress.ip_address(a)) for a in _unique(ips)]
         emails = self.fields["email"].render(ctx.values, validators.email)

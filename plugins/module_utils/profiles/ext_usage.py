@@ -118,7 +118,7 @@ class ExtendedKeyUsage(ExtensionDef):
                     validators.oid(usage)
                 except Invalid:
                     raise self.error("unknown extended key usage %s (known: %s, or a dotted OID)"
-                                     % (quote(usage), ", ".join(EXTENDED_KEY_USAGES)))
+                                     % (quote(usage), ", ".join(EXTENDED_KEY_USAGES))) from None
             if usage not in self.usages:
                 self.usages.append(usage)
 

@@ -58,7 +58,7 @@ class Profile:
         try:
             validity = parse_duration(data["validity"])
         except Invalid as exc:
-            raise profile_error(label, "validity", str(exc))
+            raise profile_error(label, "validity", str(exc)) from exc
         specs = parse_variables(label, data.get("variables"))
         subject = SubjectTemplate(label, data.get("subject"), specs)
         extensions = parse_extensions(label, data.get("extensions"), specs)

@@ -60,7 +60,7 @@ class SubjectTemplate:
                 try:
                     names = template.references(item)
                 except Invalid as exc:
-                    raise profile_error(profile, where, str(exc))
+                    raise profile_error(profile, where, str(exc)) from exc
                 for name in names:
                     if name not in specs:
                         raise profile_error(profile, where, "uses undeclared variable %s" % quote(name))
@@ -95,7 +95,7 @@ class SubjectTemplate:
             try:
                 out.extend(v for v in template.render_items(item, values) if v != "")
             except Invalid as exc:
-                raise profile_error(self.profile, "subject.%s" % attr, str(exc))
+                raise profile_error(self.profile, "subject.%s" % attr, str(exc)) from exc
         return out
 
     def render(self, values):
@@ -107,7 +107,7 @@ class SubjectTemplate:
                     try:
                         text = validators.email(text)
                     except Invalid as exc:
-                        raise profile_error(self.profile, "subject.email", str(exc))
+                        raise profile_error(self.profile, "subject.email", str(exc)) from exc
                 if _CONTROL.search(text):
                     raise profile_error(self.profile, "subject.%s" % attr,
                                         "%s contains a control character" % quote(text))
@@ -118,7 +118,7 @@ class SubjectTemplate:
                     rdns.append(x509.RelativeDistinguishedName([x509.NameAttribute(oid, text)]))
                 except ValueError as exc:
                     raise profile_error(self.profile, "subject.%s" % attr,
-                                        "%s: %s" % (quote(text), exc))
+                                        "%s: %s" % (quote(text), exc)) from exc
         return x509.Name(rdns)
 
     def variables(self) -> frozenset:

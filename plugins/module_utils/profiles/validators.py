@@ -41,12 +41,12 @@ def _to_a_label(label):
             try:
                 label.encode("ascii").decode("idna")
             except UnicodeError:
-                raise Invalid("bad IDNA label")
+                raise Invalid("bad IDNA label") from None
         return label
     try:
         return label.encode("idna").decode("ascii")
     except UnicodeError:
-        raise Invalid("bad IDNA label")
+        raise Invalid("bad IDNA label") from None
 
 
 def dns_name(value: object, allow_wildcard: bool = False,
@@ -87,7 +87,7 @@ def _dns_name_uncached(value: object, allow_wildcard: bool, allow_single_label: 
         try:
             ascii_label = _to_a_label(label)
         except Invalid:
-            raise bad()
+            raise bad() from None
         if not _LDH_LABEL.fullmatch(ascii_label):
             raise bad()
         out.append(ascii_label)
@@ -118,7 +118,7 @@ def ip_address(value):
     try:
         return str(ipaddress.ip_address(str(value).strip()))
     except ValueError:
-        raise Invalid("%s is not a valid IP address" % quote(value))
+        raise Invalid("%s is not a valid IP address" % quote(value)) from None
 
 
 def ip_network(value):
@@ -126,7 +126,7 @@ def ip_network(value):
     try:
         return str(ipaddress.ip_network(str(value).strip(), strict=True))
     except ValueError:
-        raise Invalid("%s is not a valid IP network in CIDR form" % quote(value))
+        raise Invalid("%s is not a valid IP network in CIDR form" % quote(value)) from None
 
 
 def email(value):
@@ -142,7 +142,7 @@ def email(value):
     try:
         domain = dns_name(domain, allow_single_label=True)
     except Invalid:
-        raise bad()
+        raise bad() from None
     return "%s@%s" % (local, domain)
 
 
@@ -194,5 +194,5 @@ def _domain_constraint(value, kind):
     try:
         name = dns_name(value[1:] if dot else value, allow_single_label=True)
     except Invalid:
-        raise Invalid("%s is not a valid %s constraint" % (quote(value), kind))
+        raise Invalid("%s is not a valid %s constraint" % (quote(value), kind)) from None
     return ("." if dot else "") + name

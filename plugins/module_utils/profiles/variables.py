@@ -140,7 +140,7 @@ class VariableSpec:
                 pattern = re.compile(_text(profile, where, "pattern", pattern))
             except re.error as exc:
                 raise profile_error(profile, where, "pattern %s is not a valid regular expression: %s"
-                                    % (quote(raw["pattern"]), exc))
+                                    % (quote(raw["pattern"]), exc)) from exc
         s(self, "pattern", pattern)
         for key in ("min_length", "max_length", "min_items", "max_items"):
             s(self, key, _count(profile, where, key, raw.get(key)))
@@ -158,7 +158,7 @@ class VariableSpec:
             try:
                 checked = [self._item(e) for e in enum]
             except Invalid as exc:
-                raise profile_error(profile, where, "enum: %s" % exc)
+                raise profile_error(profile, where, "enum: %s" % exc) from exc
             s(self, "enum", tuple(checked))
         if "default" in raw and self.required:
             raise profile_error(profile, where, "a required variable cannot have a default")
@@ -167,7 +167,7 @@ class VariableSpec:
             try:
                 s(self, "default", self.coerce(raw["default"]))
             except Invalid as exc:
-                raise profile_error(profile, where, "default: %s" % exc)
+                raise profile_error(profile, where, "default: %s" % exc) from exc
         s(self, "_raw", dict(raw))
 
     def __setattr__(self, key, value):
@@ -180,7 +180,7 @@ class VariableSpec:
             try:
                 return parse_duration(value)
             except Invalid as exc:
-                raise profile_error(profile, where, "%s: %s" % (key, exc))
+                raise profile_error(profile, where, "%s: %s" % (key, exc)) from exc
         if isinstance(value, bool) or not isinstance(value, int):
             raise profile_error(profile, where, "%s must be an integer, got %s" % (key, quote(value)))
         return value
@@ -348,5 +348,5 @@ def resolve(profile, specs, given, fallback=None, missing_note: str = ""):
         try:
             values[name] = spec.coerce(source)
         except Invalid as exc:
-            raise profile_error(profile, "variable %s" % name, "%s%s" % (exc, note))
+            raise profile_error(profile, "variable %s" % name, "%s%s" % (exc, note)) from exc
     return values

@@ -53,7 +53,7 @@ class Signer(abc.ABC):
         finally:
             self.options = saved
 
-    def close(self):
+    def close(self):  # noqa: B027 - optional hook: a key file holds nothing to release
         """Release whatever the signer holds (HSM session, login)."""
 
     def __enter__(self):

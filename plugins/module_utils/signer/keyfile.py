@@ -9,7 +9,7 @@ try:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 except ImportError:
-    UnsupportedAlgorithm = serialization = missing()
+    UnsupportedAlgorithm = serialization = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError, StoreError

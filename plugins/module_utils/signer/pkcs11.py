@@ -135,7 +135,7 @@ class Pkcs11Signer(Signer):
                                              self._public_key.curve.key_size, self.key_name)
         if isinstance(pad, padding.PSS):
             mgf_hash = getattr(pad.mgf, "_algorithm", hash_algorithm)
-            salt = signing.pss_salt_length(getattr(pad, "_salt_length"), hash_algorithm,
+            salt = signing.pss_salt_length(pad._salt_length, hash_algorithm,
                                            self._public_key.key_size)
             return signing.rsa_pss_sign_digest(self._private_key, digest, hash_algorithm,
                                                mgf_hash, salt, self.key_name)

@@ -170,7 +170,7 @@ def add_path_findings(path, findings):
     """Check the alternative signatures along ``path`` (leaf first, anchor
     last). Like the classical one, the trust anchor's own self-signature is
     not checked."""
-    for cert, issuer in zip(path, path[1:]):
+    for cert, issuer in zip(path, path[1:], strict=False):
         try:
             label = verify_alt_certificate_signature(cert, issuer)
         except VerificationError as exc:

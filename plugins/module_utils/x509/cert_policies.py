@@ -18,7 +18,7 @@ try:
     from cryptography import x509
     from cryptography.x509.oid import ExtensionOID
 except ImportError:
-    x509 = ExtensionOID = missing()
+    x509 = ExtensionOID = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from .chain import MALFORMED, find_extension, is_self_issued
 from .verify_rules import Failure
@@ -73,7 +73,7 @@ def policy_failures(path: list, labels: list[str]) -> list[Failure]:
         return []  # a trusted certificate on its own
     expected: set[str] | None = {ANY_POLICY}
     explicit = inhibit_any = mapping = n + 1
-    for index, (cert, label) in enumerate(zip(certs, names), start=1):
+    for index, (cert, label) in enumerate(zip(certs, names, strict=False), start=1):
         last = index == n
         any_allowed = inhibit_any > 0 or (not last and is_self_issued(cert))
         expected = _next_expected(cert, expected, any_allowed)

@@ -26,7 +26,7 @@ try:
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
     from cryptography.x509.oid import ExtensionOID
 except ImportError:
-    x509 = UnsupportedAlgorithm = dsa = ec = rsa = ExtensionOID = missing()
+    x509 = UnsupportedAlgorithm = dsa = ec = rsa = ExtensionOID = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from ..der import content_bounds
 from .chain import MALFORMED, find_extension, spki_bytes
@@ -206,7 +206,7 @@ def _ca_flag_failures(extensions: dict, role: str, label: str) -> list[Failure]:
         if usage is not None and not usage.value.key_cert_sign:
             failures.append(Failure("key_usage.key_cert_sign",
                                     f"{label}: keyUsage does not include keyCertSign"))
-    if is_ca and not constraints.critical:
+    if constraints is not None and is_ca and not constraints.critical:
         failures.append(Failure("cert.extension_criticality",
                                 f"{label}: basicConstraints of a CA must be critical"))
     if usage is not None and usage.value.key_cert_sign != is_ca:

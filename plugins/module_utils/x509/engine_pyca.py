@@ -177,7 +177,7 @@ def verify_pyca(leaf: x509.Certificate, policy: VerifyPolicy) -> VerifyResult:
         chain = builder.build_client_verifier().verify(leaf, list(policy.intermediates)).chain
     except verification.VerificationError as exc:
         if validators.bug is not None:
-            raise validators.bug
+            raise validators.bug from exc
         return _refusal(leaf, policy, str(exc))
     return judge.judge(chain, ENGINE)
 

@@ -28,7 +28,7 @@ try:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 except ImportError:
-    x509 = NameOID = missing()
+    x509 = NameOID = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from .chain import find_extension
 from .verify_rules import Failure

@@ -16,7 +16,7 @@ try:
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 except ImportError:
-    x509 = UnsupportedAlgorithm = serialization = missing()
+    x509 = UnsupportedAlgorithm = serialization = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from ..algorithms.spki import load_spki, split_spki
 from ..errors import InputError

@@ -61,12 +61,12 @@ class PathJudge:
 
     def judge(self, path: list, engine: str) -> VerifyResult:
         roles = roles_of(path)
-        labels = [label_of(cert, role) for cert, role in zip(path, roles)]
+        labels = [label_of(cert, role) for cert, role in zip(path, roles, strict=False)]
         findings = Findings()
-        for cert, role in zip(path, roles):
+        for cert, role in zip(path, roles, strict=False):
             findings.add(self.certificate_failures(cert, role))
         if self.policy.check_time:
-            for cert, label in zip(path, labels):
+            for cert, label in zip(path, labels, strict=False):
                 findings.add(time_failure(cert, label, self.policy.at))
         findings.add(self._depth_failures(path, labels))
         findings.add(self.name_constraint_failures(path, labels))

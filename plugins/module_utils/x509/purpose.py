@@ -63,7 +63,7 @@ def leaf_purpose_failures(leaf: x509.Certificate, purpose: str | None, label: st
         if rule.eku not in listed:
             failures.append(Failure("eku.purpose", f"{label}: extendedKeyUsage must list "
                                                    f"{purpose} itself"))
-        elif rule.eku_alone_critical and (len(listed) != 1 or not eku.critical):
+        elif rule.eku_alone_critical and (len(listed) != 1 or eku is None or not eku.critical):
             failures.append(Failure("eku.purpose", f"{label}: a {purpose} certificate's "
                                                    "extendedKeyUsage must be critical and "
                                                    f"hold {purpose} only (RFC 3161)"))

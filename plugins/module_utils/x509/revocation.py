@@ -20,7 +20,7 @@ try:
     from cryptography import x509
     from cryptography.x509.oid import ExtensionOID
 except ImportError:
-    x509 = ExtensionOID = missing()
+    x509 = ExtensionOID = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from ..errors import InputError, QpkiError, VerificationError
 from .catalyst_verify import add_crl_findings

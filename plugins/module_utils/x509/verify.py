@@ -81,7 +81,7 @@ def verify(leaf: x509.Certificate, policy: VerifyPolicy, engine: str = "auto") -
 def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time=True,
                        classical_only=False, *, purpose: str | None = None,
                        host: str | None = None, ip=None, email: str | None = None,
-                       max_depth: int = DEFAULT_MAX_DEPTH, budget: Budget = Budget(),
+                       max_depth: int = DEFAULT_MAX_DEPTH, budget: Budget | None = None,
                        web_pki: bool = False, engine: str = "auto") -> VerifyResult:
     """Validate ``cert`` up to one of ``trusted`` and return a VerifyResult.
 
@@ -100,7 +100,7 @@ def verify_certificate(cert, trusted, untrusted=(), crls=(), at=None, check_time
         crls=tuple(_as_crl(c, "CRL") for c in crls), at=utc_moment(at),
         check_time=check_time, classical_only=classical_only, purpose=purpose, host=host,
         ip=ip if ip is None or not isinstance(ip, str) else parse_ip(ip), email=email,
-        max_depth=max_depth, budget=budget, web_pki=web_pki)
+        max_depth=max_depth, budget=budget or Budget(), web_pki=web_pki)
     return verify(leaf, policy, engine)
 
 

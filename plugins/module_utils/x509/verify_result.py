@@ -79,8 +79,7 @@ class Findings:
             return VerifyResult(True, "ok", "ok", [], subjects, engine, False, details,
                                 legacy=self.legacy)
         worst = most_telling(self.failures)
-        revoked = self.revocation is not None
+        reason, date = self.revocation if self.revocation is not None else (None, None)
         return VerifyResult(False, worst.message, worst.rule, list(self.failures), subjects,
-                            engine, revoked, details,
-                            self.revocation[0] if revoked else None,
-                            self.revocation[1] if revoked else None, self.legacy)
+                            engine, self.revocation is not None, details, reason, date,
+                            self.legacy)

@@ -24,7 +24,7 @@ try:
     from cryptography import x509
     from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:
-    x509 = ExtensionOID = NameOID = missing()
+    x509 = ExtensionOID = NameOID = missing()  # type: ignore[misc]  # placeholders when a library is absent
 
 from .names import san_names
 from .purpose import ANY_EKU
