@@ -49,15 +49,10 @@ def secret(module, value_option, env_option):
     value = module.params.get(value_option)
     if value:
         return value.encode("utf-8")
-    name = module.params.get(env_option)
-    if not name:
-        return None
-    found = os.environ.get(name)
-    if not found:
-        module.fail_json(msg="environment variable %s (named by %s) is not set on the managed "
-                             "host; set it with the task's environment: keyword"
-                         % (name, env_option))
-    return found.encode("utf-8")
+    from .env_secret import secret_from_env
+
+    return run_op(module, secret_from_env, module.params.get(env_option),
+                  f"named by {env_option}; set it with the task's environment: keyword")
 
 
 def key_request(module, passphrase=None):
@@ -66,14 +61,13 @@ def key_request(module, passphrase=None):
 
     params = module.params
     hsm_config = abs_path(params.get("hsm_config"))
-    if hsm_config is None and (params.get("key_label") or params.get("key_id")
-                               or params.get("generate_key")):
-        module.fail_json(msg="key_label, key_id and generate_key need hsm_config")
+    if hsm_config is None and params.get("generate_key"):
+        module.fail_json(msg="generate_key needs hsm_config")
     if hsm_config is not None and not (params.get("key_label") or params.get("key_id")):
         module.fail_json(msg="hsm_config needs key_label and/or key_id")
-    return KeyRequest(hsm_config=hsm_config, key_label=params.get("key_label"),
-                      key_id=params.get("key_id"), generate_key=bool(params.get("generate_key")),
-                      passphrase=passphrase)
+    return run_op(module, KeyRequest, hsm_config=hsm_config, key_label=params.get("key_label"),
+                  key_id=params.get("key_id"), generate_key=bool(params.get("generate_key")),
+                  passphrase=passphrase)
 
 
 def abs_path(path):

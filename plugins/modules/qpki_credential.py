@@ -248,6 +248,7 @@ enrolled:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.qpki.pki.plugins.module_utils.errors import QpkiError
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_keys import KeyRequest
@@ -292,13 +293,14 @@ def _batch(module, passphrase, ca_passphrase):
         where = "credentials[%d]" % number
         if hsm_config is not None and not (item.get("key_label") or item.get("key_id")):
             module.fail_json(msg="%s: hsm_config needs key_label and/or key_id" % where)
-        if hsm_config is None and (item.get("key_label") or item.get("key_id")):
-            module.fail_json(msg="%s: key_label and key_id need hsm_config" % where)
         merged = dict(params["vars"] or {})
         merged.update(item.get("vars") or {})
-        key = KeyRequest(hsm_config=hsm_config, key_label=item.get("key_label"),
-                         key_id=item.get("key_id"), generate_key=bool(params["generate_key"]),
-                         passphrase=passphrase)
+        try:
+            key = KeyRequest(hsm_config=hsm_config, key_label=item.get("key_label"),
+                             key_id=item.get("key_id"), generate_key=bool(params["generate_key"]),
+                             passphrase=passphrase)
+        except QpkiError as exc:
+            module.fail_json(msg="%s: %s" % (where, exc))
         requests.append(CredentialRequest(item.get("profile") or params["profile"],
                                           {k: v for k, v in merged.items() if v is not None},
                                           credential_id=item.get("credential_id"), key=key,

@@ -383,7 +383,7 @@ CLI_CASES = {
         hsm_yaml("h.yaml")),
     "--key-label without --hsm-config": Case(
         ["ca", "init", "--profile", "ec/root-ca", "--var", "cn=H", "--ca-dir", "x",
-         "--key-label", "k"], "need --hsm-config"),
+         "--key-label", "k"], "needs an HSM configuration"),
     # --- reading artefacts ---------------------------------------------------------------
     "crl info on garbage": Case(["crl", "info", "g.crl"], "not a PEM or DER CRL",
                                 write("g.crl", os.urandom(64))),

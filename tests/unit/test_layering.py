@@ -20,7 +20,7 @@ RANKS = {
     "errors": 0, "dependencies": 0,
     # shared leaves above the errors: DER helpers, plain value types, the capped
     # input reader, process hygiene
-    "der": 1, "revocation": 1, "input_file": 1, "process_hygiene": 1,
+    "der": 1, "revocation": 1, "input_file": 1, "process_hygiene": 1, "env_secret": 1,
     "safe_yaml": 2,  # the one YAML loader (HSM config, profiles, var files)
     "algorithms": 2,
     "hsm": 3,

@@ -22,14 +22,9 @@ def _read(path, what):
 
 def _secret(var):
     """A passphrase from the environment variable ``var`` (None if no var)."""
-    from ..errors import InputError
+    from ..env_secret import secret_from_env
 
-    if not var:
-        return None
-    value = os.environ.get(var)
-    if not value:
-        raise InputError("environment variable %s (the passphrase) is not set" % var)
-    return value.encode()
+    return secret_from_env(var)
 
 
 def _values(args):
@@ -56,11 +51,8 @@ def _when(text, option="--at"):
 
 
 def _key_request(args, passphrase=None):
-    from ..errors import UsageError
     from ..ops.ca_keys import KeyRequest
 
-    if args.hsm_config is None and (args.key_label or args.key_id):
-        raise UsageError("--key-label/--key-id need --hsm-config")
     return KeyRequest(hsm_config=args.hsm_config, key_label=args.key_label,
                       key_id=args.key_id, generate_key=getattr(args, "generate_key", False),
                       passphrase=passphrase)

@@ -25,6 +25,9 @@ class KeyRequest:
         self.key_id = key_id
         self.generate_key = generate_key
         self.passphrase = passphrase
+        if hsm_config is None and (key_label or key_id):
+            raise InputError("a key label or id names a key in a token: it needs an HSM "
+                             "configuration (hsm_config)")
 
     @property
     def in_hsm(self):

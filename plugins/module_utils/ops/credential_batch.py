@@ -224,16 +224,14 @@ def credential_enroll_batch(ca_dir, cred_dir, profile, items, values=None, key=N
         label = "%s[%d]" % (where, number)
         merged = dict(values or {})
         merged.update(entry.get("vars") or {})
-        item_key = KeyRequest(hsm_config=key.hsm_config,
-                              key_label=entry.get("key_label") or None,
-                              key_id=entry.get("key_id") or None,
-                              generate_key=True, passphrase=key.passphrase)
-        if item_key.in_hsm and not (item_key.key_label or item_key.key_id):
-            raise InputError("%s: --hsm-config needs a key_label and/or key_id per item" % label)
-        if not item_key.in_hsm and (item_key.key_label or item_key.key_id):
-            raise InputError("%s: key_label and key_id need --hsm-config" % label)
         name = entry.get("profile") or profile
         try:
+            item_key = KeyRequest(hsm_config=key.hsm_config,
+                                  key_label=entry.get("key_label") or None,
+                                  key_id=entry.get("key_id") or None,
+                                  generate_key=True, passphrase=key.passphrase)
+            if item_key.in_hsm and not (item_key.key_label or item_key.key_id):
+                raise InputError("a key in a token needs a key_label and/or key_id per item")
             item_profile = profiles.get(name) or profiles.setdefault(name, load_profile(name))
             if item_profile.is_ca:
                 raise InputError("profile %s is a CA profile: use qpki ca init"
