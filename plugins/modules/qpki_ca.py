@@ -268,7 +268,7 @@ from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_in
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
-    ca_ensure, ca_install, ca_request)
+    ca_dir_state, ca_ensure, ca_install, ca_request)
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 
@@ -282,14 +282,6 @@ def _content(module, path_option, content_option, what):
     if module.params.get(path_option):
         return _read(module, module.params[path_option], what)
     return None
-
-
-def _state_of(ca_dir):
-    if os.path.exists(os.path.join(ca_dir, "ca.meta.json")):
-        return "complete"
-    if os.path.exists(os.path.join(ca_dir, "ca.request.json")):
-        return "pending"
-    return "absent"
 
 
 def main():
@@ -343,7 +335,7 @@ def main():
     key = key_request(module, secret(module, "passphrase", "passphrase_env"))
     check = module.check_mode
 
-    before_state = _state_of(ca_dir)
+    before_state = ca_dir_state(ca_dir)
     if params["csr_path"]:
         cert_data = _content(module, "ca_cert_path", "ca_cert_content", "CA certificate")
         chain_data = _content(module, "chain_path", "chain_content", "CA chain")

@@ -19,6 +19,8 @@ makes a directory a CA directory. Opening one checks who may change it
 others, no symbolic link among the sub-directories and files qpki writes).
 """
 
+from __future__ import annotations
+
 import os
 import stat
 from datetime import datetime
@@ -39,8 +41,22 @@ STORAGE_ORDER = ("type", "path", "config", "label", "key_id")
 STORAGE_TYPES = ("software", "pkcs11")
 SUBDIRS = ("certs", "crl", "private")
 # Files qpki writes at the top of a CA directory (none may be a symbolic link).
-TOP_FILES = ("ca.meta.json", "ca.crt", "chain.crt", "index.txt", "index.txt.attr", "serial",
-             "crlnumber", "audit.log", LOCK_NAME, "ca.csr", "ca.request.json")
+META_NAME = "ca.meta.json"
+# A CA whose certificate is to be signed elsewhere: its request and its CSR.
+REQUEST_NAME = "ca.request.json"
+CSR_NAME = "ca.csr"
+TOP_FILES = (META_NAME, "ca.crt", "chain.crt", "index.txt", "index.txt.attr", "serial",
+             "crlnumber", "audit.log", LOCK_NAME, CSR_NAME, REQUEST_NAME)
+
+
+def ca_dir_state(path: str | os.PathLike[str]) -> str:
+    """"complete" (ca.meta.json exists: the CA was made), "pending" (a request
+    waits for its certificate) or "absent"."""
+    if os.path.exists(os.path.join(path, META_NAME)):
+        return "complete"
+    if os.path.exists(os.path.join(path, REQUEST_NAME)):
+        return "pending"
+    return "absent"
 
 
 def order_storage(storage):
@@ -111,7 +127,7 @@ class CaDir:
 
     @property
     def meta(self):
-        return self.path / "ca.meta.json"
+        return self.path / META_NAME
 
     @property
     def cert(self):
