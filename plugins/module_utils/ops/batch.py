@@ -30,7 +30,7 @@ import os
 
 from ..errors import InputError
 from ..input_file import read_input
-from ..profiles.loader import load_profile
+from ..profiles.loader import as_profile
 from ..store.atomic import ensure_dir, write_files
 from ..store.lock import ca_lock
 from .authority import Authority
@@ -155,7 +155,7 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
     where each certificate entry has the fields of a single ``cert issue``
     result plus ``csr``, and ``paths`` lists every file written.
     """
-    default = load_profile(profile) if isinstance(profile, str) else profile
+    default = as_profile(profile)
     inputs = _inputs(csrs)
     if not inputs:
         raise InputError("no CSRs given")
@@ -198,9 +198,7 @@ def _work_list(inputs, outs, default, values):
     todo = []
     for item, out in zip(inputs, outs, strict=False):
         item_profile = item.profile or default
-        if isinstance(item_profile, str):
-            item_profile = profiles.get(item_profile) or profiles.setdefault(
-                item_profile, load_profile(item_profile))
+        item_profile = as_profile(item_profile, profiles)
         todo.append((item_profile, item.data, item.where,
                      item.values if item.values is not None else values, out))
     return todo

@@ -5,7 +5,7 @@ import shutil
 import tempfile
 
 from ..errors import InputError, StoreError
-from ..profiles.loader import load_profile
+from ..profiles.loader import as_profile
 from ..store.atomic import ensure_dir, write_file
 from ..store.ca_dir import CaDir
 from ..store.lock import ca_lock
@@ -33,7 +33,7 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
         raise StoreError("CA directory already exists: %s (refusing to overwrite)" % ca_dir)
     if os.path.isdir(ca_dir) and os.listdir(ca_dir):
         raise StoreError("directory %s is not empty and holds no CA" % ca_dir)
-    profile = load_profile(profile) if isinstance(profile, str) else profile
+    profile = as_profile(profile)
     if not profile.is_ca:
         raise InputError("profile %s is not a CA profile (basicConstraints ca is not true)"
                          % profile.name)

@@ -31,7 +31,7 @@ except ImportError:
     x509 = serialization = missing()
 
 from ..errors import HsmError, InputError, StoreError
-from ..profiles.loader import load_profile
+from ..profiles.loader import as_profile
 from ..store.atomic import write_file
 from ..store.audit import audit_path
 from ..store.ca_dir import CaDir
@@ -54,9 +54,6 @@ from ..store.ca_dir import CSR_NAME, REQUEST_NAME, ca_dir_state  # noqa: F401 - 
 
 
 # ---------------------------------------------------------------- helpers
-
-def _profile(profile):
-    return load_profile(profile) if isinstance(profile, str) else profile
 
 
 def _check_profile(profile, key):
@@ -213,7 +210,7 @@ def resolve_generate(key):
 def _requested(ca_dir, profile, values, key, parent_dir):
     """(profile, rendered, facts of the existing CA or None); an existing CA
     that differs from the request is refused, naming every difference."""
-    profile = _profile(profile)
+    profile = as_profile(profile)
     _check_profile(profile, key)
     rendered = profile.render(values or {})
     if CaDir(ca_dir).exists():

@@ -132,14 +132,14 @@ def check_key_algorithm(profile, public_key, where):
 
 def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR",
                passphrase=None):
-    from ..profiles.loader import load_profile
+    from ..profiles.loader import as_profile
     from ..store.atomic import write_file
     from ..store.lock import ca_lock
     from .authority import Authority
     from .hybrid import check_alt_key, csr_alt_public_key
     from .issuance import issue, pem
 
-    profile = load_profile(profile) if isinstance(profile, str) else profile
+    profile = as_profile(profile)
     if out:  # a bad --out must fail before the certificate is issued and recorded
         import os
 

@@ -24,7 +24,7 @@ from its CSR (see ``ca_state.ca_request`` / ``ca_state.ca_install``).
 import os
 
 from ..errors import InputError, StoreError
-from ..profiles.loader import load_profile
+from ..profiles.loader import as_profile
 from ..store.atomic import write_file
 from ..store.ca_dir import CaDir
 from ..store.index import read_index
@@ -46,7 +46,7 @@ class CertRequest:
     def __init__(self, profile, csr_data, path=None, values=None, csr_where="CSR"):
         if not csr_data:
             raise InputError("%s is empty (a CSR is required)" % csr_where)
-        self.profile = load_profile(profile) if isinstance(profile, str) else profile
+        self.profile = as_profile(profile)
         self.csr_data = csr_data if isinstance(csr_data, bytes) else str(csr_data).encode()
         self.path = abspath(path) if path else None
         self.values = dict(values or {})

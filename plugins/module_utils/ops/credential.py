@@ -13,7 +13,7 @@ except ImportError:
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError
-from ..profiles.loader import load_profile
+from ..profiles.loader import as_profile
 from ..store.private_key import write_private_key
 from ..store.atomic import write_file
 from ..store.credential_dir import CredentialDir, make_credential_id, prepare_root
@@ -61,7 +61,7 @@ def credential_meta(cred_id, cert, profile, role, algorithm, alt, storages, now=
 def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None,
                       key=None, ca_passphrase=None):
     key = key or KeyRequest()
-    profile = load_profile(profile) if isinstance(profile, str) else profile
+    profile = as_profile(profile)
     if profile.is_ca:
         raise InputError("profile %s is a CA profile: use qpki ca init" % profile.name)
     # The composite key, or the classical key of a catalyst profile (whose

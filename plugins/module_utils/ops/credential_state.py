@@ -15,7 +15,7 @@ an error (a credential directory is never rewritten).
 import os
 
 from ..errors import InputError, QpkiError
-from ..profiles.loader import load_profile
+from ..profiles.loader import as_profile
 from ..store.ca_dir import CaDir
 from ..store.credential_dir import CredentialDir, list_credentials
 from ..store.index import read_index
@@ -142,11 +142,7 @@ class CredentialRequest:
         """Load the profile (``profiles``: a cache by name), check the key
         request and render the subject; errors name the item."""
         try:
-            if isinstance(self.profile, str):
-                cache = profiles if profiles is not None else {}
-                if self.profile not in cache:
-                    cache[self.profile] = load_profile(self.profile)
-                self.profile = cache[self.profile]
+            self.profile = as_profile(self.profile, profiles)
             if self.profile.is_ca:
                 raise InputError("profile %s is a CA profile: use qpki_ca / qpki ca init"
                                  % self.profile.name)

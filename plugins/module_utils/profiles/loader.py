@@ -43,6 +43,18 @@ def load_profile(name_or_path):
     raise ProfileError('unknown profile "%s" (see qpki profile list)' % name_or_path)
 
 
+def as_profile(profile: "str | Profile", cache: "dict[str, Profile] | None" = None) -> Profile:
+    """``profile`` itself when it is a Profile, else the profile it names,
+    loaded once per ``cache`` (a dict by name) when one is given."""
+    if not isinstance(profile, str):
+        return profile
+    if cache is None:
+        return load_profile(profile)
+    if profile not in cache:
+        cache[profile] = load_profile(profile)
+    return cache[profile]
+
+
 def load_profile_file(path):
     """Parse and validate the YAML profile in ``path``."""
     from ..safe_yaml import read_yaml
