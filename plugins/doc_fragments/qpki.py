@@ -23,11 +23,13 @@ author:
   - QPKI maintainers (@qpki)
 requirements:
   - python >= 3.10 on the managed host
+  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
 notes:
   - The HSM PIN is never a module option. Set the environment variable named by C(pin_env) in
     the HSM configuration file with the task's C(environment) keyword, from Ansible Vault. The
-    collection's action plugin passes environment values to the module in a temporary file, not
-    on the command line, so the PIN does not appear in C(-vvv) output or in the process list.
+    collection's action plugin sends environment values on the module's standard input, never on
+    a command line or in a file, so the PIN does not appear in C(-vvv) output or in the process
+    list. A connection that cannot pipeline fails the task unless C(qpki_environment_file=true).
 """
 
     ATTRIBUTES = r"""

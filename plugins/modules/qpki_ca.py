@@ -26,7 +26,6 @@ description:
     parent and key storage are the ones asked for, and fails naming every difference otherwise.
     An existing CA is never re-keyed or re-issued.
 requirements:
-  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 and a PKCS#11 library for HSM keys
 extends_documentation_fragment:
   - qpki.pki.qpki

@@ -23,7 +23,6 @@ description:
   - A CA profile (C(ec/issuing-ca)...) is allowed. This is how a root CA on another host signs
     the CSR of a subordinate CA created by M(qpki.pki.qpki_ca) with O(qpki.pki.qpki_ca#module:csr_path).
 requirements:
-  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 when the CA key is in an HSM
 extends_documentation_fragment:
   - qpki.pki.qpki

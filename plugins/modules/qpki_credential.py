@@ -26,7 +26,6 @@ description:
     missing ones are enrolled under one opening of the CA (one HSM login for the CA key, one
     lock, one index update), which is much faster than a loop.
 requirements:
-  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 for HSM keys
 extends_documentation_fragment:
   - qpki.pki.qpki

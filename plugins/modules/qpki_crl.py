@@ -20,7 +20,6 @@ description:
     when the revocations changed since the last CRL, or when its nextUpdate is within
     O(renew_before). A second run with the same input signs nothing.
 requirements:
-  - cryptography >= 49, pyyaml, pyasn1, pyasn1-modules (the qpki core dependencies)
   - python-pkcs11 when the CA key is in an HSM
 extends_documentation_fragment:
   - qpki.pki.qpki

@@ -20,7 +20,7 @@ description:
   - With O(state=absent), deletes the key pair, but only with O(confirm_delete=true), because
     deleting a CA key cannot be undone.
 requirements:
-  - python-pkcs11, cryptography, pyyaml, pyasn1 and a PKCS#11 library (for example SoftHSM2)
+  - python-pkcs11 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
   - qpki.pki.qpki
   - qpki.pki.qpki.attributes
