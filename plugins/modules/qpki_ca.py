@@ -266,9 +266,9 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import (
-    ca_dir_state, ca_ensure, ca_install, ca_request)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import ca_ensure, ca_install, ca_request
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
+from ansible_collections.qpki.pki.plugins.module_utils.store.ca_dir import ca_dir_state
 
 
 def _read(module, path, what):

@@ -98,7 +98,7 @@ def test_web_pki_rules_hold_for_a_qpki_tls_server(pki, qpki_cli):
 def test_bad_requests_are_usage_errors(pki, qpki_cli, tmp_path):
     family, base, certs = pki
     cert = certs["tls-server"]
-    for flags, words in ((["--ip", "192.0.2.300"], "--ip '192.0.2.300' is not an IPv4"),
+    for flags, words in ((["--ip", "192.0.2.300"], "IP address '192.0.2.300' is not an IPv4"),
                          (["--max-depth", "300"], "max depth must be between 0 and 255"),
                          (["--purpose", "anything"], "invalid choice")):
         result = qpki_cli("cert", "verify", cert, "--ca", base / "root/ca.crt", *flags)

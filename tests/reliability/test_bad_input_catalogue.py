@@ -358,7 +358,7 @@ CLI_CASES = {
     "audit.log ending in a torn line": Case(
         ["crl", "gen", "--ca-dir", "ca"], "incomplete line",
         edit_file("ca/audit.log", lambda b: b + b'{"seq":99,"op":"cert.iss')),
-    "CRL days 0": Case(["crl", "gen", "--ca-dir", "ca", "--days", "0"], "--days"),
+    "CRL days 0": Case(["crl", "gen", "--ca-dir", "ca", "--days", "0"], "CRL validity"),
     # --- HSM configuration faults (no token needed) ----------------------------------------
     "HSM config holding a PIN": Case(HSM_INIT + ["h.yaml"], "PIN must not be stored",
                                      hsm_yaml("h.yaml", pin="sup3r-s3cret-pin")),
@@ -539,7 +539,7 @@ OPS_CASES = {
            {"cn": "x"}), "CA profile"),
     "Profile from a dict with an unknown field": (
         op("ops.ca.ca_init", at("new"), dict_profile), '"backdoor"'),
-    "crl_gen with days as a string": (op("ops.crl.crl_gen", at("ca"), days="7"), "--days"),
+    "crl_gen with days as a string": (op("ops.crl.crl_gen", at("ca"), days="7"), "CRL validity"),
     "audit_verify with a garbage anchor": (
         op("ops.audit.audit_verify", at("ca"), anchor="x"), "SEQ:HASH"),
     "ca_check of a missing directory": (op("ops.check.ca_check", at("missing")),

@@ -160,7 +160,7 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
     if not inputs:
         raise InputError("no CSRs given")
     if out_dir is not None and os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise InputError("--out-dir %s is not a directory" % out_dir)
+        raise InputError("output directory %s is not a directory" % out_dir)
     outs = _output_paths(inputs, out_dir)
     # An output derived from out_dir goes into out_dir itself (created later).
     given = [item.out for item in inputs if item.out is not None]

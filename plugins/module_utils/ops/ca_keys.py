@@ -73,7 +73,7 @@ def hsm_storage(config_path: str, label: str | None, key_id: str | None) -> dict
 def open_hsm_key(request, algorithm, options):
     """(signer, storage) for a key in the token named by ``request``."""
     if not request.key_label and not request.key_id:
-        raise InputError("--hsm-config needs --key-label and/or --key-id")
+        raise InputError("a key in a token needs a key label and/or id")
     signer = hsm_signer(request.hsm_config, algorithm, request.key_label,
                         request.key_id, options, request.generate_key)
     return signer, hsm_storage(request.hsm_config, request.key_label, request.key_id)

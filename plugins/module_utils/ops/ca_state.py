@@ -50,7 +50,7 @@ from .hybrid import check_key_request, new_ca_keys, subject_algorithm
 from .issuance import fingerprint, pem
 from .state import abspath, issued_by, read_optional, same_public_key
 
-from ..store.ca_dir import CSR_NAME, REQUEST_NAME, ca_dir_state  # noqa: F401 - ca_dir_state for the module
+from ..store.ca_dir import CSR_NAME, REQUEST_NAME
 
 
 # ---------------------------------------------------------------- helpers

@@ -44,6 +44,12 @@ class _EncodedCrl:
         return getattr(self._crl, name)
 
 
+def check_crl_days(days: object) -> None:
+    """The one rule for a CRL's lifetime: a whole number of days, at least 1."""
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        raise InputError(f"the CRL validity must be a positive number of days (got {days!r})")
+
+
 def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None = None,
             now: datetime.datetime | None = None, drop_expired: bool = False) -> dict:
     """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``.
@@ -60,8 +66,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
     from .authority import Authority
     from .crl_entries import listed_entries, previous_crl
 
-    if not isinstance(days, int) or days < 1:
-        raise InputError(f"--days must be a positive number of days (got {days!r})")
+    check_crl_days(days)
     now = now or utcnow()
     with Authority(ca_dir, passphrase) as authority, ca_lock(authority.dir.path):
         ca = authority.dir

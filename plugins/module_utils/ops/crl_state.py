@@ -25,7 +25,7 @@ from ..store.ca_dir import CaDir
 from ..store.index import REVOKED, IndexEntry, read_index, read_revoked, serial_hex
 from ..x509.parse import load_crl
 from .authority import Authority
-from .crl import crl_gen
+from .crl import check_crl_days, crl_gen
 from .crl_entries import expired_to_drop, previous_crl
 from .describe import describe_crl
 from .revoke import cert_revoke, cert_unhold, parse_serial, releasable, revocation_request
@@ -134,8 +134,7 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
     needed. Returns the CRL facts plus ``revoked`` (serials newly revoked),
     ``released``, ``reasons`` and ``changed``."""
     renew_before = parse_renew_before(renew_before)
-    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-        raise InputError(f"days must be a positive number of days (got {days!r})")
+    check_crl_days(days)
     if renew_before is not None and renew_before.days >= days:
         raise InputError(f"renew_before ({renew_before.days} days) must be shorter than the "
                          f"CRL lifetime (days: {days}), or every run would make a new CRL")

@@ -35,7 +35,7 @@ def check_key_request(profile, key):
     if not key.in_hsm:
         return
     if profile.mode == "composite":
-        raise HsmError("profile %s: composite keys are software-only (drop --hsm-config)"
+        raise HsmError("profile %s: composite keys are software-only (no HSM configuration)"
                        % profile.name)
     # Catalyst: only the classical key goes to the token; the PQC one is a file.
     check_hsm_algorithm(profile.algorithms[0], profile.name)

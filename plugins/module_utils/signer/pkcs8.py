@@ -19,7 +19,7 @@ try:
     from pyasn1.type import univ
     from pyasn1_modules import rfc5208, rfc5958, rfc8018
 except ImportError:
-    hashes = sym_padding = Cipher = algorithms = modes = PBKDF2HMAC = decoder = encoder = missing()  # type: ignore[misc]  # placeholders when a library is absent
+    hashes = sym_padding = Cipher = algorithms = modes = PBKDF2HMAC = decoder = encoder = missing()  # type: ignore[misc]
     PyAsn1Error = univ = rfc5208 = rfc5958 = rfc8018 = missing()
 
 from ..errors import InputError

@@ -106,4 +106,4 @@ def parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address 
     try:
         return ipaddress.ip_address(text.strip())
     except ValueError:
-        raise UsageError(f"--ip {text!r} is not an IPv4 or IPv6 address") from None
+        raise UsageError(f"IP address {text!r} is not an IPv4 or IPv6 address") from None
