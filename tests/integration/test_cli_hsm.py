@@ -11,6 +11,7 @@ import subprocess
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 pytestmark = pytest.mark.hsm
 
@@ -104,6 +105,14 @@ def test_credential_key_generated_in_token(softhsm_token, qpki_cli, tmp_path):
     assert meta["certificates"][0]["storage"] == [
         {"type": "pkcs11", "config": str(config), "label": "server-key"}]
     assert not list((tmp_path / "creds" / result["id"]).glob("*.key"))
+    exported = qpki_cli("credential", "export", result["id"], "--cred-dir", "creds",
+                        "--out", "server.p12", "--json", check=True).json()
+    assert exported["key_exported"] is False and "cannot leave" in exported["note"]
+    # Without a key, PKCS#12 readers list every certificate as an extra one.
+    key, leaf, extra = pkcs12.load_key_and_certificates((tmp_path / "server.p12").read_bytes(),
+                                                        None)
+    assert key is None and leaf is None
+    assert extra[0] == cert and len(extra) == 2
 
 
 def test_one_login_per_issue_and_logged_out(softhsm_token, qpki_cli, tmp_path, pkcs11_spy):

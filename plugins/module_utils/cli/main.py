@@ -93,7 +93,7 @@ def run_cert(args: argparse.Namespace) -> dict:
 
         if args.action == "unhold":
             return revoke.cert_unhold(args.ca_dir, args.serial)
-        return revoke.cert_revoke(args.ca_dir, args.serial, args.reason,
+        return revoke.cert_revoke(args.ca_dir, _revocation_serial(args), args.reason,
                                   invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
     if args.action == "info":
         return cert.cert_info(_read(args.cert, "certificate"), args.cert)
@@ -104,6 +104,18 @@ def run_cert(args: argparse.Namespace) -> dict:
         crls=[_read(path, "CRL") for path in args.crl], purpose=args.purpose, host=args.host,
         ip=args.ip, email=args.email, max_depth=args.max_depth, web_pki=args.web_pki,
         engine=args.engine, strict=args.strict)
+
+
+def _revocation_serial(args):
+    from ..errors import UsageError
+
+    if (args.serial is None) == (args.cert is None):
+        raise UsageError("cert revoke needs a serial or --cert FILE (one of them)")
+    if args.serial is not None:
+        return args.serial
+    from ..ops.revoke_target import serial_of_certificate_file
+
+    return serial_of_certificate_file(args.ca_dir, _read(args.cert, "certificate"), args.cert)
 
 
 def _issue_batch(args):
@@ -136,6 +148,22 @@ def run_crl(args):
 
 
 def run_credential(args):
+    if args.action == "list":
+        from ..ops.credential_read import credential_list
+        return credential_list(args.cred_dir)
+    if args.action == "info":
+        from ..ops.credential_read import credential_info
+        return credential_info(args.cred_dir, args.credential_id)
+    if args.action == "export":
+        from ..ops.credential_export import credential_export
+        return credential_export(args.cred_dir, args.credential_id, args.out, args.format,
+                                 export_passphrase=_secret(args.export_passphrase_env),
+                                 key_passphrase=_secret(args.passphrase_env),
+                                 include_key=not args.no_key)
+    if args.action == "revoke":
+        from ..ops.credential_revoke import credential_revoke
+        return credential_revoke(args.ca_dir, args.cred_dir, args.credential_id, args.reason,
+                                 invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
     from ..ops.credential import credential_enroll
 
     if args.batch:

@@ -39,6 +39,15 @@ def _strict(parser):
                              "requests) even when they verify: exit 1")
 
 
+def _revocation_reason(parser):
+    parser.add_argument("--reason", default="unspecified", metavar="REASON",
+                        help=f"RFC 5280 reason, any case: {', '.join(REASON_NAMES)} "
+                             "(removeFromCRL is refused: delta CRLs only)")
+    parser.add_argument("--invalidity-date", metavar="TIME",
+                        help="when the key was known or suspected compromised (ISO 8601; "
+                             "keyCompromise and cACompromise)")
+
+
 def _positive_int(text):
     try:
         number = int(text)
@@ -108,15 +117,13 @@ def build_parser():
                         "CPU for large batches; 1 = no worker processes)")
     _vars(p)
     _passphrase(p, "the CA key")
-    p = _command(cert, "revoke", "revoke a certificate by serial")
-    p.add_argument("serial", help="serial number (hex)")
+    p = _command(cert, "revoke", "revoke a certificate by serial or by its file")
+    p.add_argument("serial", nargs="?", help="serial number (hex)")
+    p.add_argument("--cert", metavar="FILE",
+                   help="the certificate to revoke, instead of its serial (it must be one "
+                        "this CA issued)")
     p.add_argument("--ca-dir", required=True)
-    p.add_argument("--reason", default="unspecified", metavar="REASON",
-                   help=f"RFC 5280 reason, any case: {', '.join(REASON_NAMES)} (removeFromCRL "
-                        "is refused: delta CRLs only)")
-    p.add_argument("--invalidity-date", metavar="TIME",
-                   help="when the key was known or suspected compromised (ISO 8601; "
-                        "keyCompromise and cACompromise)")
+    _revocation_reason(p)
     p = _command(cert, "unhold", "take a certificate on hold (certificateHold) off hold")
     p.add_argument("serial", help="serial number (hex)")
     p.add_argument("--ca-dir", required=True)
@@ -182,6 +189,28 @@ def build_parser():
                    help="YAML/JSON list of credentials to enroll under one CA opening (items: "
                         "credential_id, vars, profile, key_label, key_id); --profile and "
                         "--var/--var-file are their defaults")
+    p = _command(cred, "list", "list the credentials of a credential directory")
+    p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
+    p = _command(cred, "info", "describe one credential: certificate, expiry, key storage")
+    p.add_argument("credential_id", metavar="ID", help="credential id")
+    p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
+    p = _command(cred, "export", "write a credential as PKCS#12 or as a PEM bundle")
+    p.add_argument("credential_id", metavar="ID", help="credential id")
+    p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
+    p.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    p.add_argument("--format", choices=("pkcs12", "pem"), default="pkcs12",
+                   help="pkcs12 (default) or pem (certificate, chain, then the key)")
+    p.add_argument("--no-key", action="store_true",
+                   help="leave the private key out (certificate and chain only)")
+    p.add_argument("--export-passphrase-env", metavar="VAR",
+                   help="environment variable holding the passphrase that encrypts the "
+                        "exported key (needed when the key is exported)")
+    _passphrase(p, "the credential's key file")
+    p = _command(cred, "revoke", "revoke a credential's certificate at its CA")
+    p.add_argument("credential_id", metavar="ID", help="credential id")
+    p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
+    p.add_argument("--ca-dir", required=True, help="the issuing CA's directory")
+    _revocation_reason(p)
 
     key = groups.add_parser("key", help="keys in files or in an HSM").add_subparsers(
         dest="action", metavar="ACTION", required=True)

@@ -1,0 +1,27 @@
+"""Which serial a revocation names when it is given a certificate rather
+than a serial: the certificate's own, after checking that this CA issued it
+(issuer name and signature), so a look-alike from another CA cannot revoke
+an unrelated certificate that happens to share its serial."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import InputError
+from ..store.ca_dir import CaDir
+from ..x509.parse import load_certificate_file, public_key_of_certificate
+from .state import issued_by
+
+
+def serial_issued_here(ca_dir: str | os.PathLike, cert, where: str) -> int:
+    ca = CaDir(ca_dir).require()
+    ca_cert = load_certificate_file(ca.cert)
+    if not issued_by(cert, ca_cert, public_key_of_certificate(ca_cert)):
+        raise InputError(f"{where} was not issued by the CA in {ca.path}")
+    return cert.serial_number
+
+
+def serial_of_certificate_file(ca_dir: str | os.PathLike, data: bytes, where: str) -> int:
+    from ..x509.parse import load_certificate
+
+    return serial_issued_here(ca_dir, load_certificate(data, where), where)

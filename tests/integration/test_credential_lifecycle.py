@@ -1,0 +1,140 @@
+"""credential list / info / export / revoke and cert revoke --cert, through
+the CLI, checked with openssl and cryptography."""
+
+import os
+import stat
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+SECRET = "export-pass-7Qz"
+
+
+def openssl(*args, cwd, env=None):
+    return subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True,
+                          check=False, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def enrolled(tmp_path, qpki_cli):
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Life Root",
+             "--ca-dir", "root", check=True)
+    made = qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "creds",
+                    "--profile", "ec/tls-server", "--var", "cn=www.example.com",
+                    "--var", "dns_names=www.example.com", "--json", check=True).json()
+    return tmp_path, made
+
+
+def test_list_and_info_describe_the_credential_from_its_files(enrolled, qpki_cli):
+    work, made = enrolled
+    listed = qpki_cli("credential", "list", "--cred-dir", "creds", "--json", check=True).json()
+    assert [row["id"] for row in listed["credentials"]] == [made["id"]]
+    assert listed["credentials"][0]["status"] == "valid"
+    info = qpki_cli("credential", "info", made["id"], "--cred-dir", "creds", "--json",
+                    check=True).json()
+    cert = x509.load_pem_x509_certificate((work / made["cert_path"]).read_bytes())
+    assert info["serial"] == f"{cert.serial_number:X}"
+    assert info["subject"] == cert.subject.rfc4514_string()
+    assert 0 < info["expires_in_seconds"] <= 398 * 86400
+    key_path = info["key_storage"][0]["path"]
+    assert (work / key_path).is_file() and key_path.startswith("creds/")
+    text = qpki_cli("credential", "info", made["id"], "--cred-dir", "creds", check=True).stdout
+    assert made["id"] in text and f"{cert.serial_number:X}" in text
+
+
+def test_pkcs12_export_is_read_by_openssl_and_holds_the_matching_key(enrolled, qpki_cli):
+    work, made = enrolled
+    out = qpki_cli("credential", "export", made["id"], "--cred-dir", "creds", "--out", "c.p12",
+                   "--export-passphrase-env", "P12_PASS", "--json", env={"P12_PASS": SECRET},
+                   check=True)
+    assert SECRET not in out.stdout + out.stderr
+    result = out.json()
+    assert result["key_exported"] is True and result["certificates"] == 2
+    assert stat.S_IMODE(os.stat(work / "c.p12").st_mode) == 0o600
+    shown = openssl("pkcs12", "-info", "-in", "c.p12", "-passin", "env:P12_PASS", "-nokeys",
+                    cwd=work, env={"P12_PASS": SECRET})
+    assert shown.returncode == 0, shown.stderr
+    assert "subject=CN = www.example.com" in shown.stdout and "Life Root" in shown.stdout
+    key, cert, extra = pkcs12.load_key_and_certificates((work / "c.p12").read_bytes(),
+                                                        SECRET.encode())
+    raw = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    assert key.public_key().public_bytes(*raw) == cert.public_key().public_bytes(*raw)
+    assert [c.subject.rfc4514_string() for c in extra] == ["CN=Life Root"]
+    wrong = openssl("pkcs12", "-info", "-in", "c.p12", "-passin", "pass:wrong", "-nokeys",
+                    cwd=work)
+    assert wrong.returncode != 0
+
+
+def test_a_key_is_never_exported_unencrypted(enrolled, qpki_cli):
+    work, made = enrolled
+    refused = qpki_cli("credential", "export", made["id"], "--cred-dir", "creds",
+                       "--out", "c.p12")
+    assert refused.returncode == 1 and "export passphrase" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (work / "c.p12").exists()
+    bundle = qpki_cli("credential", "export", made["id"], "--cred-dir", "creds",
+                      "--out", "c.pem", "--format", "pem", "--no-key", "--json", check=True)
+    assert bundle.json()["key_exported"] is False
+    data = (work / "c.pem").read_bytes()
+    assert b"PRIVATE KEY" not in data and data.count(b"BEGIN CERTIFICATE") == 2
+    assert stat.S_IMODE(os.stat(work / "c.pem").st_mode) == 0o644
+
+
+def test_ml_dsa_keys_go_to_an_encrypted_pem_bundle_not_pkcs12(tmp_path, qpki_cli):
+    qpki_cli("ca", "init", "--profile", "ml/root-ca", "--var", "cn=PQ Root",
+             "--ca-dir", "root", check=True)
+    made = qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "creds",
+                    "--profile", "ml/tls-server", "--var", "cn=pq.example.com",
+                    "--var", "dns_names=pq.example.com", "--json", check=True).json()
+    env = {"P12_PASS": SECRET}
+    refused = qpki_cli("credential", "export", made["id"], "--cred-dir", "creds",
+                       "--out", "c.p12", "--export-passphrase-env", "P12_PASS", env=env)
+    assert refused.returncode == 1 and "as pem" in refused.stderr
+    assert not (tmp_path / "c.p12").exists()
+    qpki_cli("credential", "export", made["id"], "--cred-dir", "creds", "--out", "c.pem",
+             "--format", "pem", "--export-passphrase-env", "P12_PASS", env=env, check=True)
+    data = (tmp_path / "c.pem").read_bytes()
+    assert b"BEGIN ENCRYPTED PRIVATE KEY" in data
+    key = serialization.load_pem_private_key(data[data.index(b"-----BEGIN ENCRYPTED"):],
+                                             SECRET.encode())
+    cert = x509.load_pem_x509_certificate(data)
+    raw = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    assert key.public_key().public_bytes(*raw) == cert.public_key().public_bytes(*raw)
+
+
+def test_credential_revoke_reaches_the_crl_and_converges(enrolled, qpki_cli):
+    work, made = enrolled
+    first = qpki_cli("credential", "revoke", made["id"], "--cred-dir", "creds", "--ca-dir", "root",
+                     "--reason", "keyCompromise", "--json", check=True).json()
+    cert = x509.load_pem_x509_certificate((work / made["cert_path"]).read_bytes())
+    assert first["changed"] is True and first["revoked"] == [f"{cert.serial_number:X}"]
+    again = qpki_cli("credential", "revoke", made["id"], "--cred-dir", "creds",
+                     "--ca-dir", "root", "--json", check=True).json()
+    assert again["changed"] is False
+    info = qpki_cli("credential", "info", made["id"], "--cred-dir", "creds", "--json",
+                    check=True).json()
+    assert info["status"] == "revoked"
+    qpki_cli("crl", "gen", "--ca-dir", "root", check=True)
+    text = openssl("crl", "-in", "root/crl/ca.crl", "-noout", "-text", cwd=work).stdout
+    entries = text.split("Serial Number: ")[1:]
+    assert [entry.split()[0] for entry in entries] == [f"{cert.serial_number:X}"]
+    assert "Key Compromise" in entries[0]
+
+
+def test_cert_revoke_by_file_checks_the_issuer(enrolled, qpki_cli):
+    work, made = enrolled
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Other Root",
+             "--ca-dir", "other", check=True)
+    foreign = qpki_cli("cert", "revoke", "--cert", "other/ca.crt", "--ca-dir", "root")
+    assert foreign.returncode == 1 and "was not issued by the CA" in foreign.stderr
+    both = qpki_cli("cert", "revoke", "01", "--cert", made["cert_path"], "--ca-dir", "root")
+    assert both.returncode == 2 and "one of them" in both.stderr
+    done = qpki_cli("cert", "revoke", "--cert", made["cert_path"], "--ca-dir", "root",
+                    "--json", check=True).json()
+    cert = x509.load_pem_x509_certificate((work / made["cert_path"]).read_bytes())
+    assert done["serial"] == f"{cert.serial_number:X}"
+    index = (work / "root/index.txt").read_text()
+    assert any(line.startswith("R\t") and done["serial"] in line for line in index.splitlines())
