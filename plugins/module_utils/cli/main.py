@@ -70,10 +70,33 @@ def run_ca(args):
                           parent_passphrase=_secret(args.parent_passphrase_env))
     if args.action == "info":
         return ca.ca_info(args.ca_dir)
+    if args.action in ("rotate", "versions", "activate", "recertify"):
+        return _run_ca_rotation(args)
     if args.action == "check":
         from ..ops.check import ca_check
         return ca_check(args.ca_dir, repair=args.repair)
     return ca.ca_export(args.ca_dir, args.bundle, args.out)
+
+
+def _run_ca_rotation(args):
+    from ..ops import ca_rotate
+
+    if args.action == "versions":
+        return ca_rotate.ca_versions_list(args.ca_dir)
+    if args.action == "activate":
+        return ca_rotate.ca_activate(args.ca_dir, args.ca_version, _secret(args.passphrase_env))
+    if args.action == "recertify":
+        return ca_rotate.ca_recertify(args.ca_dir, args.parent,
+                                      _secret(args.parent_passphrase_env))
+    if args.generate_key and not args.hsm_config:
+        from ..errors import UsageError
+        raise UsageError("--generate-key needs --hsm-config")
+    return ca_rotate.ca_rotate(args.ca_dir, args.profile, _values(args),
+                               key=_key_request(args, _secret(args.passphrase_env)),
+                               passphrase=_secret(args.ca_passphrase_env),
+                               parent_dir=args.parent,
+                               parent_passphrase=_secret(args.parent_passphrase_env),
+                               activate=not args.no_activate)
 
 
 def run_cert(args: argparse.Namespace) -> dict:
@@ -139,7 +162,7 @@ def run_crl(args):
 
     if args.action == "gen":
         return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env),
-                           drop_expired=args.drop_expired)
+                           drop_expired=args.drop_expired, version=args.ca_version)
     if args.action == "info":
         return crl.crl_info(_read(args.crl, "CRL"), args.crl)
     return crl.crl_verify(_read(args.crl, "CRL"), _read(args.ca, "CA certificate"),

@@ -95,6 +95,37 @@ def build_parser():
     p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
     p.add_argument("--bundle", choices=("ca", "chain", "root"), default="ca")
     p.add_argument("--out", metavar="FILE")
+    p = _command(ca, "rotate", "give the CA a new key: a new version, cross-certified with "
+                 "the old one for a root, certified by --parent for a subordinate")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="the CA to rotate")
+    p.add_argument("--profile", help="profile of the new version (default: the current one); "
+                                     "may change the algorithm, e.g. to a catalyst root")
+    p.add_argument("--parent", metavar="DIR",
+                   help="parent CA directory (required for a subordinate CA)")
+    p.add_argument("--parent-passphrase-env", metavar="VAR",
+                   help="environment variable holding the parent CA key passphrase")
+    p.add_argument("--no-activate", action="store_true",
+                   help="make the new version without making it the one that signs")
+    p.add_argument("--generate-key", action="store_true",
+                   help="generate the new key in the HSM instead of using an existing one")
+    _vars(p)
+    _hsm_key(p)
+    _passphrase(p, "the new CA key")
+    p.add_argument("--ca-passphrase-env", metavar="VAR",
+                   help="environment variable holding the current CA key passphrase")
+    p = _command(ca, "recertify", "have the parent (after its rotation) certify a subordinate "
+                 "CA's current key again: same key and subject, new certificate")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="the subordinate CA")
+    p.add_argument("--parent", metavar="DIR", required=True, help="its parent CA directory")
+    p.add_argument("--parent-passphrase-env", metavar="VAR",
+                   help="environment variable holding the parent CA key passphrase")
+    p = _command(ca, "versions", "list a CA's versions (keys and certificates over time)")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory")
+    p = _command(ca, "activate", "make one of a CA's versions the one that signs")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory")
+    p.add_argument("--version", dest="ca_version", required=True, metavar="VERSION",
+                   help="version id, e.g. v2 (see qpki ca versions)")
+    _passphrase(p, "that version's CA key")
     p = _command(ca, "check", "check a CA directory's consistency (exit 1 on problems)")
     p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
     p.add_argument("--repair", action="store_true",
@@ -162,6 +193,9 @@ def build_parser():
     p.add_argument("--drop-expired", action="store_true",
                    help="leave out expired certificates that a CRL issued after their expiry "
                         "already listed (default: keep them)")
+    p.add_argument("--version", dest="ca_version", metavar="VERSION",
+                   help="an earlier version of a rotated CA signs the CRL of what it issued "
+                        "(written to crl/VERSION/)")
     _passphrase(p, "the CA key")
     p = _command(crl, "info", "describe a CRL")
     p.add_argument("crl", metavar="CRL")

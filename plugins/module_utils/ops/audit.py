@@ -42,7 +42,7 @@ except ImportError:
 
 from ..errors import InputError, QpkiError, StoreError
 from ..store import audit as store_audit
-from ..store.audit import CRL, INIT, INSTALL, ISSUE, REVOKE, UNHOLD
+from ..store.audit import ACTIVATE, CRL, INIT, INSTALL, ISSUE, REVOKE, UNHOLD
 from ..store.ca_dir import CaDir
 from ..store.index import IndexEntry, read_index, serial_hex
 from ..store.lock import ca_lock
@@ -162,7 +162,7 @@ def start_problem(path: str) -> str | None:
 def cert_problem(ca: CaDir, records: list[dict]) -> str | None:
     """Why ``ca.crt`` is not the certificate the log last recorded for the
     CA itself (``ca.init``, or ``ca.install`` of a renewed certificate)."""
-    own = [r for r in records if r.get("op") in (INIT, INSTALL)]
+    own = [r for r in records if r.get("op") in (INIT, INSTALL, ACTIVATE)]
     if not own:
         return "the log does not record the CA's creation (no ca.init record)"
     try:

@@ -44,6 +44,7 @@ except ImportError:
     x509 = serialization = missing()
 
 from ..der import pem_armor
+from ..errors import StoreError
 from ..store import audit as store_audit
 from ..store.atomic import write_file
 from ..store.audit_pending import clear_pending, read_pending, write_pending
@@ -177,11 +178,25 @@ def _present(ca: CaDir, records: list[dict]) -> list[dict]:
             ok = _crl_present(ca, record)
         elif op == store_audit.INSTALL:
             ok = _sha256_of(ca.cert) == record.get("fingerprint")
+        elif op in (store_audit.ROTATE, store_audit.ACTIVATE):
+            ok = _version_present(ca, record)
         else:
             ok = False
         if ok:
             made.append(record)
     return made
+
+
+def _version_present(ca: CaDir, record: dict) -> bool:
+    """A rotation is made when the metadata lists its version, an
+    activation when the metadata names its version active."""
+    try:
+        meta = ca.load_ca_meta()
+    except (StoreError, OSError):
+        return False
+    if record["op"] == store_audit.ROTATE:
+        return record.get("version") in meta.versions
+    return meta.active == record.get("version")
 
 
 def _issues_present(ca: CaDir, records: list[dict]) -> set[int]:
@@ -241,17 +256,18 @@ def _index_state_present(ca: CaDir, record: dict) -> bool:
 
 
 def _crl_present(ca: CaDir, record: dict) -> bool:
+    version = record.get("version")
     try:
-        der = ca.crl_path(der=True).read_bytes()
+        der = ca.crl_path(der=True, version=version).read_bytes()
     except OSError:
         return False
     if audit.sha256_hex(der) != record.get("fingerprint"):
         return False
     pem = pem_armor(der, "X509 CRL")
     try:
-        current = ca.crl_path().read_bytes()
+        current = ca.crl_path(version=version).read_bytes()
     except OSError:
         current = None
     if current != pem:
-        write_file(ca.crl_path(), pem)
+        write_file(ca.crl_path(version=version), pem)
     return True

@@ -2,17 +2,11 @@
 
 import contextlib
 
-from ..dependencies import missing
-
-try:
-    from cryptography import x509
-except ImportError:
-    x509 = missing()
-
-from ..errors import StoreError
+from ..errors import InputError, StoreError
 from ..store.ca_dir import CaDir
+from ..store.ca_meta import FLAT
 from ..store.lock import ca_lock
-from ..x509.keyid import key_identifier
+from ..x509.keyid import certificate_key_id
 from ..x509.parse import load_certificate, load_certificates, public_key_of_certificate
 from .ca_keys import open_signer
 from .state import same_public_key
@@ -28,14 +22,19 @@ class Authority:
     its subjectAltPublicKeyInfo) before the caller can sign or write.
     """
 
-    def __init__(self, ca_dir, passphrase=None, need_signers=True):
+    def __init__(self, ca_dir, passphrase=None, need_signers=True, version=None):
         self.dir = CaDir(ca_dir)
         self.dir.require()
-        self.ca_meta = self.dir.load_ca_meta()  # every version; ``meta``: the active one
-        self.meta = self.ca_meta.active_meta()
-        self.cert = load_certificate(_read(self.dir.cert), self.dir.cert)
+        self.ca_meta = self.dir.load_ca_meta()  # every version; ``meta``: the one opened
+        self.version = version or self.ca_meta.active
+        if self.version not in self.ca_meta.versions:
+            raise InputError(f"CA {self.dir.path} has no version {self.version!r} (versions: "
+                             f"{', '.join(self.ca_meta.versions)})")
+        self.meta = self.ca_meta.version_meta(self.version)
+        cert_path = self._certificate_path()
+        self.cert = load_certificate(_read(cert_path), cert_path)
         self.public_key = public_key_of_certificate(self.cert)
-        self.key_id = _subject_key_id(self.cert, self.public_key)
+        self.key_id = certificate_key_id(self.cert, self.public_key)
         self._stack = contextlib.ExitStack()
         self.signers = {}
         if need_signers:
@@ -53,6 +52,27 @@ class Authority:
                 raise
             if not self.signers:
                 raise StoreError("%s lists no keys" % self.dir.meta)
+            if self.version == self.ca_meta.active:
+                self._publish_active()
+
+    def _certificate_path(self):
+        """A rotated CA's version certificate (``versions/<v>/certs``); ca.crt
+        for a flat CA, and for a versioned one whose version has no file
+        there (QPKI's own directories keep ca.crt for the active one)."""
+        if self.ca_meta.shape == FLAT:
+            return self.dir.cert
+        own = self.dir.version_cert(self.version, self.ca_meta.versions[self.version].algorithms[0])
+        if own.is_file() or self.version != self.ca_meta.active:
+            return own
+        return self.dir.cert
+
+    def _publish_active(self) -> None:
+        """Re-make ca.crt and chain.crt from the active version when a
+        rotation or activation was cut off after its metadata was written
+        (the metadata is what decides; these files follow it)."""
+        from .ca_publish import publish_version
+
+        publish_version(self.dir, self.ca_meta, self.version, self.cert)
 
     def _check_key(self, entry: dict, signer) -> None:
         """StoreError naming the key and ca.crt unless the key is the one the
@@ -86,9 +106,15 @@ class Authority:
         return self.signers.get("pqc")
 
     def chain_certificates(self):
-        """This CA's certificate followed by its parents up to the root."""
+        """This CA's certificate followed by its parents up to the root (for
+        an earlier version of a rotated CA, that version's chain)."""
+        path = self.dir.chain
+        if self.version != self.ca_meta.active:
+            from .ca_publish import version_chain_path
+
+            path = version_chain_path(self.dir, self.version)
         try:
-            return load_certificates(_read(self.dir.chain), self.dir.chain)
+            return load_certificates(_read(path), path)
         except FileNotFoundError:
             return [self.cert]
 
@@ -116,10 +142,3 @@ def _key_name(entry: dict) -> str:
     token_name = " ".join(f"{field} {storage[field]!r}" for field in ("label", "key_id")
                           if storage.get(field))
     return f"{entry['id']} (token key {token_name})"
-
-
-def _subject_key_id(cert, public_key):
-    try:
-        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
-    except x509.ExtensionNotFound:
-        return key_identifier(public_key)

@@ -12,6 +12,7 @@ from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
+from .ca_publish import cross_certificates
 from .ca_keys import KeyRequest
 from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
 from .issuance import check_can_issue, fingerprint, pem, signature_options, validity_window
@@ -66,11 +67,11 @@ def _create(target, profile, rendered, key, parent, now):
         alt_signer = keys[1].signer if len(keys) > 1 else None
         public_key = signer.public_key()
         if parent is None:
-            cert = _self_sign(profile, rendered, signer, public_key, now, alt_signer)
+            cert = self_sign(profile, rendered, signer, public_key, now, alt_signer)
             chain = None
         else:
             alt_public_key = alt_signer.public_key() if alt_signer is not None else None
-            cert = _parent_sign(parent, profile, rendered, public_key, now, alt_public_key)
+            cert = parent_sign(parent, profile, rendered, public_key, now, alt_public_key)
             chain = pem(cert) + b"".join(pem(c) for c in parent.chain_certificates())
         write_file(staging.cert, pem(cert))
         if chain:
@@ -97,7 +98,7 @@ def _create(target, profile, rendered, key, parent, now):
     return _ca_result(target, cert, meta, changed=True)
 
 
-def _self_sign(profile, rendered, signer, public_key, now, alt_signer=None):
+def self_sign(profile, rendered, signer, public_key, now, alt_signer=None):
     not_before, not_after = validity_window(None, rendered.validity, now)
     from ..store.serials import fresh_serials
 
@@ -112,7 +113,7 @@ def _self_sign(profile, rendered, signer, public_key, now, alt_signer=None):
     return sign_certificate(builder, signer, public_key, alt_signer=alt_signer)
 
 
-def _parent_sign(parent, profile, rendered, public_key, now, alt_public_key=None):
+def parent_sign(parent, profile, rendered, public_key, now, alt_public_key=None):
     from .issuance import issue
 
     with ca_lock(parent.dir.path):
@@ -178,7 +179,11 @@ def ca_export(ca_dir, bundle="ca", out=None):
         if bundle == "ca":
             certs = [authority.cert]
         elif bundle == "chain":
-            certs = chain
+            # A rotated root's chain also carries the cross-certificate its
+            # previous key signed, for clients that trust only the old root;
+            # it goes before the self-signed root, which path builders that
+            # take the first match would otherwise pick.
+            certs = chain[:-1] + cross_certificates(authority.dir, authority.version) + chain[-1:]
         elif bundle == "root":
             certs = [chain[-1]]
         else:

@@ -47,6 +47,7 @@ from .authority import Authority
 from .ca import ca_info, ca_init
 from .ca_keys import KeyRequest, resolve_config_path
 from .hybrid import check_key_request, new_ca_keys, subject_algorithm
+from .ca_publish import install_version_files
 from .issuance import fingerprint, pem
 from .state import abspath, issued_by, read_optional, same_public_key
 
@@ -460,8 +461,10 @@ def _reinstall(ca_dir, target, cert, chain, check_mode, cert_where):
         return dict(_info(ca_dir), changed=True)
 
     def replace() -> None:
+        chain_pem = pem(cert) + b"".join(pem(c) for c in chain)
+        install_version_files(target, cert, chain_pem)  # a rotated CA's active version first
         write_file(target.cert, pem(cert))
-        write_file(target.chain, pem(cert) + b"".join(pem(c) for c in chain))
+        write_file(target.chain, chain_pem)
 
     with ca_lock(target.path):
         audit_ready(target.path)

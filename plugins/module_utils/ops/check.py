@@ -69,6 +69,7 @@ from ..store.serials import _read_hex, record_serial
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from ..x509.parse import public_key_of_certificate
+from .ca_publish import version_public_keys
 from ..x509.signature import verify_certificate_signature, verify_crl_signature
 from . import audit, audit_journal
 from .crl_entries import listed_entries, previous_crl
@@ -133,6 +134,7 @@ def _check_locked(ca, report, stale_age):
         ca.load_meta()
         ca_cert = x509.load_pem_x509_certificate(ca.read_cert_pem())
         ca_key = public_key_of_certificate(ca_cert)
+        ca_keys = version_public_keys(ca, ca_cert)
     except (QpkiError, ValueError) as exc:
         report.problem("the CA itself does not load: %s" % exc)
         return
@@ -146,7 +148,7 @@ def _check_locked(ca, report, stale_age):
     except StoreError as exc:
         report.problem(str(exc))
         return
-    entries = _certificates(ca, ca_cert, ca_key, entries, report)
+    entries = _certificates(ca, ca_cert, ca_keys, entries, report)
     _serial_file(ca, entries, report)
     _crls(ca, ca_cert, ca_key, report)
     _revocations(ca, ca_cert, entries, report)
@@ -206,17 +208,21 @@ def _load_cert_file(path):
     return x509.load_pem_x509_certificate(data)
 
 
-def _issued_by_ca(cert, ca_cert, ca_key):
+def _issued_by_ca(cert, ca_cert, ca_keys):
+    """None if one of the CA's keys (any version) signed ``cert``, else why not."""
     if cert.issuer != ca_cert.subject:
         return "issuer is %s, not this CA" % cert.issuer.rfc4514_string()
-    try:
-        verify_certificate_signature(cert, ca_key, ca_cert.subject)
-    except QpkiError as exc:
-        return str(exc)
-    return None
+    failure = None
+    for ca_key in ca_keys:
+        try:
+            verify_certificate_signature(cert, ca_key, ca_cert.subject)
+            return None
+        except QpkiError as exc:
+            failure = failure or str(exc)
+    return failure
 
 
-def _certificates(ca, ca_cert, ca_key, entries, report):
+def _certificates(ca, ca_cert, ca_keys, entries, report):
     """Invariants 2 and 3; returns the index entries after any repair."""
     by_serial = {entry.serial: entry for entry in entries}
     files = {}
@@ -254,7 +260,7 @@ def _certificates(ca, ca_cert, ca_key, entries, report):
             report.problem("%s holds serial %s, not %s" % (path, serial_hex(cert.serial_number),
                                                            serial_hex(entry.serial)))
             continue
-        wrong = _issued_by_ca(cert, ca_cert, ca_key)
+        wrong = _issued_by_ca(cert, ca_cert, ca_keys)
         if wrong:
             report.problem("%s: %s" % (path, wrong))
         elif oneline(cert.subject) != entry.subject:
@@ -269,7 +275,7 @@ def _certificates(ca, ca_cert, ca_key, entries, report):
             report.problem("%s is not a certificate (%s) and has no index line" % (path, exc),
                            lambda p=path: os.replace(p, str(p) + ".corrupt"))
             continue
-        wrong = _issued_by_ca(cert, ca_cert, ca_key) if cert.serial_number == serial else \
+        wrong = _issued_by_ca(cert, ca_cert, ca_keys) if cert.serial_number == serial else \
             "its serial is %s" % serial_hex(cert.serial_number)
         if wrong:
             report.problem("%s has no index line and is not a certificate of this CA (%s)"

@@ -51,11 +51,14 @@ def check_crl_days(days: object) -> None:
 
 
 def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None = None,
-            now: datetime.datetime | None = None, drop_expired: bool = False) -> dict:
+            now: datetime.datetime | None = None, drop_expired: bool = False,
+            version: str | None = None) -> dict:
     """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``.
     ``drop_expired``: leave out expired certificates a CRL issued after
-    their expiry already listed (default: keep them)."""
-    from ..store.atomic import write_file
+    their expiry already listed (default: keep them). ``version``: an
+    earlier version of a rotated CA signs, with its key, a CRL of the
+    revoked certificates it issued (``crl/<version>/``)."""
+    from ..store.atomic import ensure_dir, write_file
     from ..store.index import read_revoked
     from ..store.lock import ca_lock
     from ..store.serials import next_crl_number
@@ -64,15 +67,20 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
     from .audit import audit_ready, crl_record
     from .audit_journal import journaled
     from .authority import Authority
-    from .crl_entries import listed_entries, previous_crl
+    from .crl_entries import issued_with_key, listed_entries, previous_crl
 
     check_crl_days(days)
     now = now or utcnow()
-    with Authority(ca_dir, passphrase) as authority, ca_lock(authority.dir.path):
+    with Authority(ca_dir, passphrase, version=version) as authority, \
+            ca_lock(authority.dir.path):
         ca = authority.dir
         audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
-        revoked = listed_entries(ca, read_revoked(ca.index, naive=True, with_expiry=drop_expired),
-                                 previous_crl(ca, authority.cert.subject), now, drop_expired)
+        earlier = authority.version if authority.version != authority.ca_meta.active else None
+        entries = read_revoked(ca.index, naive=True, with_expiry=drop_expired)
+        if earlier:
+            entries = issued_with_key(ca, entries, authority.key_id)
+        revoked = listed_entries(ca, entries, previous_crl(ca, authority.cert.subject, earlier),
+                                 now, drop_expired)
         number = next_crl_number(ca.path)
         # A catalyst CA (alt_signer) signs its CRL with both keys.
         crl, der = build_crl_der(
@@ -80,13 +88,17 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
             issuer_key_id=authority.key_id, crl_number=number,
             this_update=now, next_update=now + datetime.timedelta(days=days),
             revoked=revoked, alt_signer=authority.alt_signer)
-        pem_path, der_path = ca.crl_path(), ca.crl_path(der=True)
+        pem_path, der_path = ca.crl_path(version=earlier), ca.crl_path(der=True, version=earlier)
 
         def write() -> None:
+            ensure_dir(der_path.parent, 0o755)
             write_file(der_path, der)
             write_file(pem_path, pem_armor(der, "X509 CRL"))
 
-        journaled(ca.path, [crl_record(authority, _EncodedCrl(crl, der), number)], write)
+        record = crl_record(authority, _EncodedCrl(crl, der), number)
+        if earlier:
+            record["version"] = earlier
+        journaled(ca.path, [record], write)
     result = describe_crl(crl)
     result.update(changed=True, paths=[pem_path, der_path])
     return result

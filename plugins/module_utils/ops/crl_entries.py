@@ -46,9 +46,10 @@ class PreviousCrl:
     path: str
 
 
-def previous_crl(ca: CaDir, issuer: x509.Name) -> PreviousCrl | None:
-    """The CA's current CRL (None when there is none this CA issued)."""
-    for path in (ca.crl_path(der=True), ca.crl_path()):
+def previous_crl(ca: CaDir, issuer: x509.Name, version: str | None = None) -> PreviousCrl | None:
+    """The CA's current CRL, or an earlier version's (None when there is
+    none this CA issued)."""
+    for path in (ca.crl_path(der=True, version=version), ca.crl_path(version=version)):
         try:
             data = path.read_bytes()
             crl = (x509.load_der_x509_crl(data) if path.suffix == ".der"
@@ -64,6 +65,21 @@ def previous_crl(ca: CaDir, issuer: x509.Name) -> PreviousCrl | None:
         return PreviousCrl(frozenset(entry.serial_number for entry in crl), number,
                            crl.last_update_utc.replace(tzinfo=None), str(path))
     return None
+
+
+def issued_with_key(ca: CaDir, entries: list[RevokedEntry], key_id: bytes) -> list[RevokedEntry]:
+    """Those of ``entries`` whose certificate names ``key_id`` as its
+    authority key: what one version of a rotated CA issued."""
+    kept = []
+    for entry in entries:
+        try:
+            cert = x509.load_pem_x509_certificate(ca.cert_path(entry.serial).read_bytes())
+            aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        except (OSError, ValueError, x509.ExtensionNotFound):
+            continue
+        if aki.key_identifier == key_id:
+            kept.append(entry)
+    return kept
 
 
 def expired_to_drop(entries: list[RevokedEntry], previous: PreviousCrl | None,

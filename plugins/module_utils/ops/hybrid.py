@@ -59,14 +59,16 @@ class CaKey:
         return {"id": self.id, "algorithm": self.algorithm, "storage": self.storage}
 
 
-def _software_key(staging, algorithm, passphrase):
-    relative = staging.key_relpath(algorithm)
-    return new_software_key(algorithm, staging.key_path(algorithm), relative, passphrase, {})
+def _software_key(staging, algorithm, passphrase, version=None):
+    relative = staging.key_relpath(algorithm, version)
+    return new_software_key(algorithm, staging.key_path(algorithm, version), relative,
+                            passphrase, {})
 
 
-def new_ca_keys(staging, profile, key):
+def new_ca_keys(staging, profile, key, version=None):
     """The keys of a new CA in ``staging`` (a CaDir): ``[default]``, or
-    ``[classical, pqc]`` for a catalyst profile."""
+    ``[classical, pqc]`` for a catalyst profile; key files of a later
+    ``version`` of a rotated CA go under ``private/<version>/``."""
     algorithm = subject_algorithm(profile)
     alt = alt_algorithm(profile)
     keys = []
@@ -74,10 +76,10 @@ def new_ca_keys(staging, profile, key):
         if key.in_hsm:
             signer, storage = open_hsm_key(key, algorithm, profile.signature)
         else:
-            signer, storage = _software_key(staging, algorithm, key.passphrase)
+            signer, storage = _software_key(staging, algorithm, key.passphrase, version)
         keys.append(CaKey("classical" if alt else "default", algorithm, signer, storage))
         if alt:
-            signer, storage = _software_key(staging, alt, key.passphrase)
+            signer, storage = _software_key(staging, alt, key.passphrase, version)
             keys.append(CaKey("pqc", alt, signer, storage))
     except BaseException:
         for made in keys:

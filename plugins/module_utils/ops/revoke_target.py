@@ -1,6 +1,6 @@
 """Which serial a revocation names when it is given a certificate rather
 than a serial: the certificate's own, after checking that this CA issued it
-(issuer name and signature), so a look-alike from another CA cannot revoke
+(issuer name and signature, by any version of a rotated CA), so a look-alike from another CA cannot revoke
 an unrelated certificate that happens to share its serial."""
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ import os
 
 from ..errors import InputError
 from ..store.ca_dir import CaDir
-from ..x509.parse import load_certificate_file, public_key_of_certificate
+from ..x509.parse import load_certificate_file
+from .ca_publish import version_public_keys
 from .state import issued_by
 
 
 def serial_issued_here(ca_dir: str | os.PathLike, cert, where: str) -> int:
     ca = CaDir(ca_dir).require()
     ca_cert = load_certificate_file(ca.cert)
-    if not issued_by(cert, ca_cert, public_key_of_certificate(ca_cert)):
+    if not any(issued_by(cert, ca_cert, key) for key in version_public_keys(ca, ca_cert)):
         raise InputError(f"{where} was not issued by the CA in {ca.path}")
     return cert.serial_number
 

@@ -38,6 +38,7 @@ AUDIT_NAME = "audit.log"
 ISSUE, REVOKE, UNHOLD, CRL, INIT, INSTALL, RECOVER, REPAIR = (
     "cert.issue", "cert.revoke", "cert.unhold", "crl.gen", "ca.init", "ca.install",
     "audit.recover", "audit.repair")
+ROTATE, ACTIVATE = "ca.rotate", "ca.activate"
 GENESIS = "0" * 64
 TAIL_CHUNK = 65536
 

@@ -39,7 +39,7 @@ META_ORDER = ("profile", "created", "keys")
 KEY_ORDER = ("id", "algorithm", "storage")
 STORAGE_ORDER = ("type", "path", "config", "label", "key_id")
 STORAGE_TYPES = ("software", "pkcs11")
-SUBDIRS = ("certs", "crl", "private")
+SUBDIRS = ("certs", "crl", "private", "versions")
 # Files qpki writes at the top of a CA directory (none may be a symbolic link).
 META_NAME = "ca.meta.json"
 # A CA whose certificate is to be signed elsewhere: its request and its CSR.
@@ -165,24 +165,29 @@ class CaDir:
     def private_dir(self):
         return self.path / "private"
 
-    def crl_path(self, algorithm=None, der=False):
+    def crl_path(self, algorithm=None, der=False, version=None):
         """``crl/ca.crl`` (``.crl.der`` with ``der``), or
-        ``crl/ca.<algorithm>.crl`` for one key of a multi-key CA."""
+        ``crl/ca.<algorithm>.crl`` for one key of a multi-key CA;
+        ``crl/<version>/...`` for an earlier version of a rotated CA."""
         stem = (
             "ca"
             if algorithm is None
             else f"ca.{safe_component(algorithm, 'algorithm')}"
         )
-        return self.crl_dir / (stem + (".crl.der" if der else ".crl"))
+        folder = self.crl_dir / safe_component(version, "version") if version else self.crl_dir
+        return folder / (stem + (".crl.der" if der else ".crl"))
 
-    def key_path(self, algorithm):
-        """``private/ca.<algorithm>.key``."""
-        return self.private_dir / self.key_relpath(algorithm)[len("private/") :]
+    def key_path(self, algorithm, version=None):
+        """``private/ca.<algorithm>.key`` (``private/<version>/...`` for a
+        rotated CA's later versions)."""
+        return self.path / self.key_relpath(algorithm, version)
 
     @staticmethod
-    def key_relpath(algorithm):
-        """The key path as stored in the metadata: ``private/ca.<alg>.key``."""
-        return f"private/ca.{safe_component(algorithm, 'algorithm')}.key"
+    def key_relpath(algorithm, version=None):
+        """The key path as stored in the metadata: ``private/ca.<alg>.key``,
+        or ``private/<version>/ca.<alg>.key``."""
+        folder = f"private/{safe_component(version, 'version')}/" if version else "private/"
+        return f"{folder}ca.{safe_component(algorithm, 'algorithm')}.key"
 
     def cert_path(self, serial):
         """``certs/<SERIAL>.crt``, serial in upper-case hex, even length."""
@@ -259,11 +264,20 @@ class CaDir:
         """``versions/<id>/certs`` (QPKI's place for a version's certificates)."""
         return self.path / "versions" / safe_component(version_id, "version") / "certs"
 
+    def version_cert(self, version_id, algorithm):
+        """``versions/<id>/certs/ca.<algorithm>.pem``: a version's own CA certificate."""
+        return self.version_certs_dir(version_id) / f"ca.{safe_component(algorithm, 'algorithm')}.pem"
+
     def write_meta(self, meta):
         """Atomically write ``ca.meta.json``: the seed's keys first, in the
-        seed's order, then any extra keys (subject, parent...)."""
+        seed's order, then any extra keys (subject, parent...). A versioned
+        (rotated) CA's metadata is checked as such and written as given."""
         if isinstance(meta, dict) and isinstance(meta.get("created"), datetime):
             meta = dict(meta, created=utc_text(meta["created"]))
+        if isinstance(meta, dict) and is_versioned(meta):
+            versioned_ca_meta(meta, self.meta)
+            dump_json(self.meta, meta)
+            return
         check_ca_meta(meta, self.meta)
         keys = [
             ordered(dict(key, storage=order_storage(key["storage"])), KEY_ORDER)

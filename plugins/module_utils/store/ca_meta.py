@@ -20,7 +20,7 @@ Two shapes are read:
   version is ``active`` (the one named by ``active``), ``archived`` (it has
   ``archived_at``) or ``pending`` (made, not yet activated).
 
-Reading only: nothing here rotates or activates a version.
+Reading only: ``ca_versions`` writes versions.
 """
 
 from dataclasses import dataclass, field
@@ -30,6 +30,8 @@ from .names import safe_component
 
 FLAT = "flat"
 VERSIONED = "versioned"
+# The members of the versioned shape itself; any other top-level member is CA-wide.
+VERSIONED_KEYS = ("subject", "created", "active", "versions")
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,16 @@ class CaMeta:
         for the flat shape the file's own content, extra keys included."""
         if self.shape == FLAT:
             return dict(self.raw)
-        version = self.active_version
-        return {"profile": version.profile, "created": version.created or self.created,
+        return self.version_meta(self.active)
+
+    def version_meta(self, version_id: str) -> dict:
+        """The seed-shaped view of one version, with the file's CA-wide extra
+        keys (parent, URLs...)."""
+        if self.shape == FLAT:
+            return dict(self.raw)
+        version = self.versions[version_id]
+        extras = {k: v for k, v in self.raw.items() if k not in VERSIONED_KEYS}
+        return {**extras, "profile": version.profile, "created": version.created or self.created,
                 "keys": [dict(k) for k in version.keys], "version": version.id}
 
 

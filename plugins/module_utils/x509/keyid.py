@@ -31,3 +31,15 @@ def subject_key_identifier(public_key):
 
 def authority_key_identifier(issuer_key_id):
     return x509.AuthorityKeyIdentifier(issuer_key_id, None, None)
+
+
+def certificate_key_id(cert, public_key=None):
+    """The key identifier a certificate's issued certificates and CRLs name
+    in their AKI: its SubjectKeyIdentifier, or one computed from its key."""
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        from .parse import public_key_of_certificate
+
+        return key_identifier(public_key if public_key is not None
+                              else public_key_of_certificate(cert))
