@@ -24,7 +24,10 @@ description:
     O(generate_key)). HSM mode accepts classical profiles only (C(ec/*), C(rsa/*)).
   - When the CA already exists the module reports C(changed=false) if its profile, subject,
     parent and key storage are the ones asked for, and fails naming every difference otherwise.
-    An existing CA is never re-keyed or re-issued.
+  - An existing CA is re-keyed only through O(rotate_before) - when its active certificate
+    expires within that window, a new version of the CA is made with O(profile) and the key
+    options (a root's old and new keys cross-certify each other; a subordinate's new version is
+    certified by O(parent_ca_dir)). See C(docs/LIFECYCLE.md).
 requirements:
   - python-pkcs11 and a PKCS#11 library for HSM keys
 extends_documentation_fragment:
@@ -109,6 +112,15 @@ options:
   passphrase:
     description:
       - Passphrase that encrypts a new software CA key (and decrypts it later).
+    type: str
+  rotate_before:
+    description:
+      - Rotate the CA (new key, new version, made active) when its active certificate expires
+        within this duration, for example V(365d). Otherwise nothing is signed and the CA is
+        checked as usual.
+      - A rotation into a token needs a key label (O(key_label)) that the active version does not
+        use.
+      - Not with O(csr_path) (a CA completed from a CSR is rotated where its parent is).
     type: str
   return_content:
     description:
@@ -257,6 +269,16 @@ chain:
   description: The CA chain (PEM, this CA first).
   returned: when O(return_content=true) and the CA is complete
   type: str
+active_version:
+  description: The CA's active version (C(v1) until its first rotation).
+  returned: when the CA is complete
+  type: str
+  sample: v2
+rotated:
+  description: The version a rotation made in this run (O(rotate_before)), else null.
+  returned: always
+  type: str
+  sample: v2
 """
 
 import os
@@ -266,7 +288,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import ca_ensure, ca_install, ca_request
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_rotation_state import ca_ensure_rotated
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import ca_install, ca_request
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 from ansible_collections.qpki.pki.plugins.module_utils.store.ca_dir import ca_dir_state
 
@@ -306,6 +329,7 @@ def main():
             passphrase=dict(type="str", no_log=True),
             passphrase_env=dict(type="str", no_log=False),
             return_content=dict(type="bool", default=False),
+            rotate_before=dict(type="str"),
         ),
         mutually_exclusive=[
             ["parent_ca_dir", "csr_path"],
@@ -315,6 +339,7 @@ def main():
             ["chain_path", "chain_content"],
             ["passphrase", "passphrase_env"],
             ["parent_passphrase", "parent_passphrase_env"],
+            ["csr_path", "rotate_before"],
         ],
         required_by={
             "key_label": "hsm_config",
@@ -350,8 +375,9 @@ def main():
                 installed["csr"] = result.get("csr")
             result = installed
     else:
-        result = run_op(module, ca_ensure, ca_dir, params["profile"], values(module),
+        result = run_op(module, ca_ensure_rotated, ca_dir, params["profile"], values(module),
                         parent_dir=abs_path(params["parent_ca_dir"]), key=key,
+                        rotate_before=params["rotate_before"],
                         parent_passphrase=secret(module, "parent_passphrase",
                                                  "parent_passphrase_env"),
                         check_mode=check)
@@ -377,6 +403,8 @@ def main():
         "chain_path": result.get("chain_path"),
         "csr": result.get("csr"),
         "csr_path": result.get("csr_path"),
+        "active_version": result.get("active_version"),
+        "rotated": result.get("rotated"),
     }
     if params["return_content"] and output["cert_path"] and os.path.exists(output["cert_path"]):
         output["certificate"] = _read(module, output["cert_path"], "CA certificate").decode()

@@ -2,7 +2,7 @@
 # tests/ansible/run.sh - the Ansible stage of scripts/test.sh.
 #
 # Builds an ansible_collections/qpki/pki tree from this checkout in a temp dir, then:
-#   doc       ansible-doc renders the seven modules
+#   doc       ansible-doc renders the eight modules
 #   check     check mode of playbooks/two_tier_pki.yml on a fresh target (no token, no HSM config)
 #             predicts every task and writes nothing
 #   run1      the two-tier playbook on a fresh SoftHSM2 token: changes, every certificate and
@@ -11,7 +11,7 @@
 #   extra     batch issuance / revocation / token keys (tests/ansible/extra.yml), twice
 #   failures  wrong PIN, PQC profile in HSM mode, mismatching CA... fail with clear messages,
 #             and no PIN appears in any -vvv output
-#   badinput  bad-input catalogue through the seven modules (tests/ansible/bad_input.yml, ~150
+#   badinput  bad-input catalogue through the eight modules (tests/ansible/bad_input.yml, ~150
 #             cases): each fails with a one-line msg naming the problem, the CA, credential and
 #             token files stay byte-identical, no PIN in the -vvv output
 #   concurrency  4 hosts (forks 4) x 250 certificates from one CA (tests/ansible/concurrency.yml):
@@ -19,6 +19,7 @@
 #   ansiballz the two-tier playbook twice with the in-process fast path switched off
 #             (QPKI_IN_PROCESS=0: every qpki module through AnsiballZ): run 1 verifies, run 2 changed=0
 #             (the other steps run the modules in the worker process: local connection)
+#   rotation  qpki_ca rotate_before + qpki_ca_info: a root rotated, both populations verified
 #   hybrid    playbooks/hybrid_pki.yml (catalyst: ECDSA in the HSM + ML-DSA in files) twice:
 #             openssl verifies the classical chain, qpki cert verify the ML-DSA signatures too
 #   build     ansible-galaxy collection build + install; a module runs from the installed tarball
@@ -36,7 +37,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$ROOT/.venv"
 export PATH="$VENV/bin:$PATH"
 PY="$VENV/bin/python"
-STEPS="${QPKI_ANSIBLE_STEPS:-doc check run1 run2 extra failures badinput concurrency ansiballz hybrid build lint sanity}"
+STEPS="${QPKI_ANSIBLE_STEPS:-doc check run1 run2 extra failures badinput concurrency ansiballz hybrid rotation build lint sanity}"
 SANITY_MODE="${QPKI_SANITY:-venv}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/qpki-ansible.XXXXXX")"
@@ -127,7 +128,7 @@ step_on() { [[ " $STEPS " == *" $1 "* ]]; }
 # ------------------------------------------------------------------ doc
 if step_on doc; then
     t0=$SECONDS bad=""
-    for m in qpki_ca qpki_cert qpki_crl qpki_credential qpki_hsm_key qpki_hsm_info qpki_cert_info; do
+    for m in qpki_ca qpki_cert qpki_crl qpki_credential qpki_hsm_key qpki_hsm_info qpki_cert_info qpki_ca_info; do
         out="$(ansible-doc "qpki.pki.$m" 2>&1)"
         if [[ $? -ne 0 || "$out" != *"EXAMPLES"* || "$out" != *"RETURN VALUES"* ]]; then
             bad+=" $m"; echo "$out" | tail -5 >&2
@@ -137,7 +138,7 @@ if step_on doc; then
     for r in root_ca intermediate_ca softhsm_token; do
         ansible-doc -t role "qpki.pki.$r" >/dev/null 2>&1 || bad+=" role:$r"
     done
-    if [[ -z "$bad" ]]; then pass doc "7 modules, 3 roles ($((SECONDS - t0))s)"; else fail doc "did not render:$bad"; fi
+    if [[ -z "$bad" ]]; then pass doc "8 modules, 3 roles ($((SECONDS - t0))s)"; else fail doc "did not render:$bad"; fi
 fi
 
 # ------------------------------------------------------------------ token
@@ -296,7 +297,7 @@ if step_on badinput; then
         if [[ $rc -eq 0 && $rc_zip -eq 0 && "${cases:-0}" -ge 25 && "${zipped:-0}" -ge 10 ]] \
                 && cmp -s "$WORK/badinput-before.sum" "$WORK/badinput-after.sum" \
                 && no_pin_in "$log" && no_pin_in "$WORK/badinput-zip.log" && no_pin_in "$WORK/badinput-setup.log"; then
-            pass badinput "$cases hostile inputs through the 7 modules ($zipped again through AnsiballZ): each failed with a one-line msg naming it; CA, credential and token files byte-identical; no PIN in -vvv output ($((SECONDS - t0))s)"
+            pass badinput "$cases hostile inputs through the 8 modules ($zipped again through AnsiballZ): each failed with a one-line msg naming it; CA, credential and token files byte-identical; no PIN in -vvv output ($((SECONDS - t0))s)"
         else
             awk '/^TASK \[Every case/ {p = 1} /^TASK \[Report/ {p = 0} p && /^(failed: |    "msg": )/' \
                 "$log" "$WORK/badinput-zip.log" | grep -v 'All assertions passed' | cut -c1-300 | head -60 >&2
@@ -400,6 +401,24 @@ if step_on hybrid; then
     else
         grep -E 'fatal|FAILED|"msg"' "$WORK/hybrid1.log" "$WORK/hybrid2.log" | tail -10 >&2
         fail hybrid "rc=$rc1/$rc2 changed=$c1/$c2 verify_failures=$bad certs=$n"
+    fi
+fi
+
+# ------------------------------------------------------------------ CA key rollover
+if step_on rotation; then
+    t0=$SECONDS
+    "${PLAYBOOK[@]}" -e "@$WORK/vars.yml" "$COLL/tests/ansible/rotation.yml" > "$WORK/rotation1.log" 2>&1
+    rc1=$?
+    "${PLAYBOOK[@]}" -e "@$WORK/vars.yml" "$COLL/tests/ansible/rotation.yml" > "$WORK/rotation2.log" 2>&1
+    rc2=$?
+    c1="$(recap_sum "$WORK/rotation1.log" changed)" c2="$(recap_sum "$WORK/rotation2.log" changed)"
+    meta="$WORK/pki/rotation/root/ca.meta.json"
+    if [[ $rc1 -eq 0 && $rc2 -eq 0 && $c1 -ge 5 && $c2 -eq 0 ]] && grep -q '"active": "v2"' "$meta" &&
+        qpki audit verify --ca-dir "$WORK/pki/rotation/root" >/dev/null 2>&1; then
+        pass rotation "rotate_before rotated a 30-day root to v2 (cross-certificates verified by openssl both ways), qpki_ca_info read it; rerun changed=0 ($((SECONDS - t0))s)"
+    else
+        grep -E 'fatal|FAILED|"msg"' "$WORK/rotation1.log" "$WORK/rotation2.log" | tail -10 >&2
+        fail rotation "rc=$rc1/$rc2 changed=$c1/$c2"
     fi
 fi
 

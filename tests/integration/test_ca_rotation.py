@@ -183,3 +183,22 @@ def test_subordinate_recertified_then_rotated_under_the_new_root(tmp_path, qpki_
     assert not verifies(tmp_path, V2, late_leaf, "issuing/versions/v1/chain.crt")
     for ca in ("root", "issuing"):
         clean(qpki_cli, ca)
+
+
+def test_rotate_before_rotates_only_when_due_and_check_mode_writes_nothing(tmp_path, qpki_cli):
+    from conftest import tree_snapshot
+    from qpki.ops.ca_rotation_state import ca_ensure_rotated
+
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Due Root", "--ca-dir", "root",
+             check=True)
+    root = str(tmp_path / "root")
+    before = tree_snapshot(tmp_path / "root")
+    kept = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="365d")
+    assert kept["changed"] is False and kept.get("rotated") is None
+    predicted = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="7400d",
+                                  check_mode=True)
+    assert predicted["changed"] is True and "within rotate_before" in predicted["rotation_reason"]
+    assert tree_snapshot(tmp_path / "root") == before
+    done = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="7400d")
+    assert done["changed"] is True and done["rotated"] == "v2" and done["active_version"] == "v2"
+    clean(qpki_cli, "root")

@@ -105,6 +105,13 @@ class Authority:
         """The PQC signer of a catalyst CA (key id ``pqc``), else None."""
         return self.signers.get("pqc")
 
+    def issuer_keys(self) -> list:
+        """The public keys of every version of this CA, this one first: any
+        of them may have signed a certificate the CA issued."""
+        from .ca_publish import version_public_keys
+
+        return version_public_keys(self.dir, self.cert)
+
     def chain_certificates(self):
         """This CA's certificate followed by its parents up to the root (for
         an earlier version of a rotated CA, that version's chain)."""

@@ -150,6 +150,8 @@ def _ca_result(ca, cert, meta, changed):
 def ca_info(ca_dir):
     with Authority(ca_dir, need_signers=False) as authority:
         result = _ca_result(authority.dir, authority.cert, authority.meta, changed=False)
+        remaining = authority.cert.not_valid_after_utc - utcnow()
+        result["expires_in_seconds"] = max(0, int(remaining.total_seconds()))
         result.update(ca_versions(authority))
         return result
 

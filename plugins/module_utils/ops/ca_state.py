@@ -169,7 +169,7 @@ def _predict(ca_dir, profile, rendered, key, parent_dir, state):
     }
 
 
-def _info(ca_dir, changed=False):
+def ca_facts(ca_dir, changed=False):
     result = ca_info(ca_dir)
     result = dict(result, changed=changed, state="complete")
     for name in ("ca_dir", "cert_path", "chain_path"):
@@ -218,7 +218,7 @@ def _requested(ca_dir, profile, values, key, parent_dir):
         differences = _compare_existing(ca_dir, profile, rendered, key, parent_dir)
         if differences:
             _refuse(ca_dir, differences)
-        return profile, rendered, _info(ca_dir)
+        return profile, rendered, ca_facts(ca_dir)
     return profile, rendered, None
 
 
@@ -239,7 +239,7 @@ def ca_ensure(ca_dir, profile, values=None, parent_dir=None, key=None, passphras
         return _predict(ca_dir, profile, rendered, key, parent_dir, "complete")
     ca_init(ca_dir, profile, values or {}, parent_dir=parent_dir, key=resolve_generate(key),
             passphrase=passphrase, parent_passphrase=parent_passphrase)
-    return _info(ca_dir, changed=True)
+    return ca_facts(ca_dir, changed=True)
 
 
 # ---------------------------------------------------------------- CSR path
@@ -426,7 +426,7 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
         log_ca_init(ca_dir, cert, meta)  # the log starts with the CA's creation (ops/audit.py)
     target.write_meta(meta)
     os.unlink(os.path.join(ca_dir, REQUEST_NAME))
-    return _info(ca_dir, changed=True)
+    return ca_facts(ca_dir, changed=True)
 
 
 def _path_len(cert: "x509.Certificate") -> int | None:
@@ -448,17 +448,17 @@ def _reinstall(ca_dir, target, cert, chain, check_mode, cert_where):
         wanted_chain = pem(cert) + b"".join(pem(c) for c in chain)
         have_chain = target.read_chain_pem()
         if not chain or have_chain == wanted_chain:
-            return _info(ca_dir)
+            return ca_facts(ca_dir)
         if not check_mode:
             write_file(target.chain, wanted_chain)
-        return dict(_info(ca_dir), changed=True)
+        return dict(ca_facts(ca_dir), changed=True)
     if not same_public_key(public_key_of_certificate(current), public_key_of_certificate(cert)) \
             or current.subject != cert.subject:
         raise InputError("CA %s already has a certificate for another key or subject (%s); "
                          "refusing to replace it with %s"
                          % (ca_dir, current.subject.rfc4514_string(), cert_where))
     if check_mode:
-        return dict(_info(ca_dir), changed=True)
+        return dict(ca_facts(ca_dir), changed=True)
 
     def replace() -> None:
         chain_pem = pem(cert) + b"".join(pem(c) for c in chain)
@@ -469,4 +469,4 @@ def _reinstall(ca_dir, target, cert, chain, check_mode, cert_where):
     with ca_lock(target.path):
         audit_ready(target.path)
         journaled(target.path, [install_record(cert)], replace)
-    return _info(ca_dir, changed=True)
+    return ca_facts(ca_dir, changed=True)

@@ -173,7 +173,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
 
     with Authority(ca_dir, need_signers=False) as authority:
         ca_cert = authority.cert
-        ca_public_key = authority.public_key
+        ca_public_key = authority.issuer_keys()
         chain_pem = b"".join(pem(c) for c in authority.chain_certificates()).decode()
         for profile in {id(r.profile): r.profile for r in requests}.values():
             check_can_issue(authority, profile)  # what signing would refuse, also in check mode

@@ -161,7 +161,7 @@ def _ca_facts(ca_dir):
     with Authority(ca_dir, need_signers=False) as authority:
         revoked = {e.serial for e in read_index(authority.dir.index) if e.status == "R"} \
             if authority.dir.index.exists() else set()
-        return authority.cert, authority.public_key, revoked
+        return authority.cert, authority.issuer_keys(), revoked
 
 
 def _decide(request, cred_dir, ca_facts, renew_before, now, scan):

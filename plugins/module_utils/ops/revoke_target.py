@@ -17,7 +17,7 @@ from .state import issued_by
 def serial_issued_here(ca_dir: str | os.PathLike, cert, where: str) -> int:
     ca = CaDir(ca_dir).require()
     ca_cert = load_certificate_file(ca.cert)
-    if not any(issued_by(cert, ca_cert, key) for key in version_public_keys(ca, ca_cert)):
+    if not issued_by(cert, ca_cert, version_public_keys(ca, ca_cert)):
         raise InputError(f"{where} was not issued by the CA in {ca.path}")
     return cert.serial_number
 

@@ -135,18 +135,22 @@ def san_list(extensions):
 
 def issued_by(cert, ca_cert, ca_public_key):
     """True if ``cert`` names ``ca_cert`` as issuer and its signature
-    verifies with the CA key (classical, PQC and hybrid alike)."""
+    verifies with the CA key (classical, PQC and hybrid alike).
+    ``ca_public_key`` may also be a list: the keys of every version of a
+    rotated CA, any of which may have signed it."""
     from ..x509.signature import verify_certificate_signature
 
     if cert.issuer != ca_cert.subject:
         return False
-    try:
-        verify_certificate_signature(cert, ca_public_key, ca_cert.subject)
-    except VerificationError:
-        return False
-    except Exception:  # an unsupported or malformed signature is "not ours"
-        return False
-    return True
+    for key in ca_public_key if isinstance(ca_public_key, list) else [ca_public_key]:
+        try:
+            verify_certificate_signature(cert, key, ca_cert.subject)
+            return True
+        except VerificationError:
+            continue
+        except Exception:  # an unsupported or malformed signature is "not ours"
+            continue
+    return False
 
 
 def expiry_reason(not_after, renew_before, now, what="certificate"):
