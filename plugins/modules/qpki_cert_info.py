@@ -44,6 +44,11 @@ options:
         offset is given) or relative to now, V(+30d), V(-1w), V(+2w3d12h).
       - The result is in RV(valid_at), under the same names.
     type: dict
+  ca_dir:
+    description:
+      - Directory of the CA that issued the certificate. Given, RV(revocation) says whether the
+        CA's records have it good, revoked (when, why) or unknown.
+    type: path
   ca_path:
     description:
       - Trust anchors (PEM, one or more certificates). Given, the certificate is verified.
@@ -298,6 +303,12 @@ verification:
       description: A certificate of the path is on a CRL.
       returned: always
       type: bool
+revocation:
+  description: The certificate's status in the records of O(ca_dir) - C(status) (good, revoked or
+    unknown), C(serial), and for a revoked one C(revoked_at), C(reason) and C(invalidity_date).
+  returned: when O(ca_dir) is given
+  type: dict
+  sample: {status: revoked, serial: 5A1F, revoked_at: "2026-12-01T10:00:00Z", reason: keyCompromise}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -325,6 +336,7 @@ def main():
             content=dict(type="str"),
             valid_at=dict(type="dict"),
             ca_path=dict(type="path"),
+            ca_dir=dict(type="path"),
             untrusted_path=dict(type="path"),
             crl_paths=dict(type="list", elements="path"),
             host=dict(type="str"),
@@ -358,7 +370,7 @@ def main():
         verify_at=params["verify_at"], purpose=params["purpose"], host=params["host"],
         ip=params["ip"], email=params["email"], max_depth=params["max_depth"],
         web_pki=params["web_pki"], classical_only=params["classical_only"],
-        engine=params["engine"])
+        engine=params["engine"], ca_dir=abs_path(params["ca_dir"]))
     module.exit_json(**result)
 
 

@@ -127,10 +127,12 @@ def certificate_details(cert_data, where: str, now: datetime.datetime | None = N
 
 def certificate_report(cert_data, where: str, *, valid_at: dict[str, str] | None = None,
                        ca_data: bytes | None = None, untrusted_data: bytes | None = None,
-                       crl_data: tuple = (), verify_at: str | None = None, **asked) -> dict:
+                       crl_data: tuple = (), verify_at: str | None = None,
+                       ca_dir: str | None = None, **asked) -> dict:
     """certificate_details, plus ``verification`` (ops.verify.verify_summary)
-    when ``ca_data`` is given; ``asked`` are verify_chain's purpose, host, ip,
-    email, max_depth, web_pki, engine and classical_only."""
+    when ``ca_data`` is given and ``revocation`` (ops.cert_status) when the
+    issuing CA's directory ``ca_dir`` is; ``asked`` are verify_chain's
+    purpose, host, ip, email, max_depth, web_pki, engine and classical_only."""
     from .verify import verify_chain, verify_summary
 
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -142,4 +144,10 @@ def certificate_report(cert_data, where: str, *, valid_at: dict[str, str] | None
         report["verification"] = verify_summary(result, at, **{
             k: v for k, v in asked.items() if k in ("purpose", "host", "ip", "email")})
         del report["verification"]["changed"]
+    if ca_dir is not None:
+        from ..x509.parse import load_certificate
+        from .cert_status import certificate_status
+
+        report["revocation"] = certificate_status(
+            ca_dir, load_certificate(cert_data, where)).to_dict()
     return report
