@@ -20,8 +20,9 @@ description:
     certificate was issued by this CA with the subject, subjectAltName and extensions the
     profile gives now, is not revoked, and is not within O(renew_before) of expiry.
   - Without O(credential_id), a credential that no longer fits is superseded by a new one with
-    a new id. With O(credential_id), a mismatch is an error, because a credential is never
-    rewritten.
+    a new id. With O(credential_id), a credential whose certificate expires within
+    O(renew_before) is renewed in place - a new version of it, with the same key, or with a new
+    key when O(rotate=true) (see C(docs/LIFECYCLE.md)); any other mismatch is an error.
   - Batch form. O(credentials) lists several credentials. They are checked together and the
     missing ones are enrolled under one opening of the CA (one HSM login for the CA key, one
     lock, one index update), which is much faster than a loop.
@@ -110,9 +111,17 @@ options:
   renew_before:
     description:
       - Enroll a new credential when the current one expires within this time (C(30d), C(12h);
-        a plain number counts days). With O(credential_id) the module only warns.
+        a plain number counts days). With O(credential_id) the credential is renewed in place
+        instead (a new version; see O(rotate)).
     type: str
     default: 30d
+  rotate:
+    description:
+      - When a named credential (O(credential_id)) is renewed, give it a new key rather than
+        certifying its key again. A token-held key is rotated to a new key in the token, which
+        needs O(hsm_config) and a O(key_label) the current key does not use.
+    type: bool
+    default: false
   passphrase:
     description:
       - Passphrase that encrypts the new software credential key.
@@ -306,12 +315,11 @@ def _batch(module, passphrase, ca_passphrase):
                                           where=where))
     outcome = run_op(module, credential_ensure_many, abs_path(params["ca_dir"]),
                      abs_path(params["cred_dir"]), requests, ca_passphrase=ca_passphrase,
-                     renew_before=params["renew_before"], check_mode=module.check_mode)
+                     renew_before=params["renew_before"], check_mode=module.check_mode,
+                     rotate=params["rotate"])
     changed = outcome["changed"]
     results = []
     for result in outcome["results"]:
-        for warning in result.get("warnings") or []:
-            module.warn(warning)
         item_changed = result["changed"]
         if not module.check_mode:
             item_changed = _apply_attributes(module, result, item_changed)
@@ -352,6 +360,7 @@ def main():
             key_id=dict(type="str"),
             generate_key=dict(type="bool", default=True),
             renew_before=dict(type="str", default="30d"),
+            rotate=dict(type="bool", default=False),
             passphrase=dict(type="str", no_log=True),
             passphrase_env=dict(type="str", no_log=False),
             ca_passphrase=dict(type="str", no_log=True),
@@ -380,10 +389,9 @@ def main():
                     abs_path(params["cred_dir"]), params["profile"], values(module),
                     credential_id=params["credential_id"], key=key,
                     ca_passphrase=ca_passphrase,
-                    renew_before=params["renew_before"], check_mode=module.check_mode)
+                    renew_before=params["renew_before"], check_mode=module.check_mode,
+                    rotate=params["rotate"])
     changed = result["changed"]
-    for warning in result.get("warnings") or []:
-        module.warn(warning)
     if not module.check_mode:
         changed = _apply_attributes(module, result, changed)
     output = _output(module, result, changed)

@@ -138,3 +138,97 @@ def test_cert_revoke_by_file_checks_the_issuer(enrolled, qpki_cli):
     assert done["serial"] == f"{cert.serial_number:X}"
     index = (work / "root/index.txt").read_text()
     assert any(line.startswith("R\t") and done["serial"] in line for line in index.splitlines())
+
+
+def _cert(path):
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def _spki(key):
+    return key.public_bytes(serialization.Encoding.DER,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def test_renew_keeps_the_key_rotate_replaces_it_activate_goes_back(tmp_path, qpki_cli):
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Life Root",
+             "--ca-dir", "root", check=True)
+    made = qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "creds",
+                    "--profile", "ec/tls-server", "--var", "cn=www.example.com",
+                    "--var", "dns_names=www.example.com,example.com", "--json",
+                    check=True).json()
+    cred = tmp_path / "creds" / made["id"]
+    leaf = tmp_path / made["cert_path"]
+    first = _cert(leaf)
+
+    renewed = qpki_cli("credential", "renew", made["id"], "--cred-dir", "creds",
+                       "--ca-dir", "root", "--json", check=True).json()
+    second = _cert(leaf)
+    assert renewed["version"] == "v2" and renewed["rotated"] is False
+    assert second.serial_number != first.serial_number
+    assert _spki(second.public_key()) == _spki(first.public_key())
+    sans = second.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sorted(sans.get_values_for_type(x509.DNSName)) == ["example.com", "www.example.com"]
+    assert second.subject == first.subject
+    assert _cert(cred / "versions/v1" / leaf.name) == first
+    assert openssl("verify", "-CAfile", "root/ca.crt", str(leaf), cwd=tmp_path).returncode == 0
+
+    rotated = qpki_cli("credential", "rotate", made["id"], "--cred-dir", "creds",
+                       "--ca-dir", "root", "--json", check=True).json()
+    third = _cert(leaf)
+    new_key = tmp_path / rotated["key_storage"]["path"]
+    assert rotated["version"] == "v3" and new_key.name.endswith(".v3.key")
+    assert stat.S_IMODE(os.stat(new_key).st_mode) == 0o600
+    key = serialization.load_pem_private_key(new_key.read_bytes(), None)
+    assert _spki(key.public_key()) == _spki(third.public_key()) != _spki(first.public_key())
+
+    info = qpki_cli("credential", "info", made["id"], "--cred-dir", "creds", "--json",
+                    check=True).json()
+    assert info["active_version"] == "v3"
+    assert [(v["id"], v["status"]) for v in info["versions"]] == [
+        ("v1", "archived"), ("v2", "archived"), ("v3", "active")]
+
+    back = qpki_cli("credential", "activate", made["id"], "--cred-dir", "creds",
+                    "--version", "v1", "--json", check=True).json()
+    assert back["changed"] is True and _cert(leaf) == first
+    again = qpki_cli("credential", "activate", made["id"], "--cred-dir", "creds",
+                     "--version", "v1", "--json", check=True).json()
+    assert again["changed"] is False
+    missing = qpki_cli("credential", "activate", made["id"], "--cred-dir", "creds",
+                       "--version", "v7")
+    assert missing.returncode == 1 and "no version 'v7'" in missing.stderr
+
+    revoked = qpki_cli("credential", "revoke", made["id"], "--cred-dir", "creds",
+                       "--ca-dir", "root", "--json", check=True).json()
+    assert sorted(revoked["revoked"]) == sorted(
+        f"{c.serial_number:X}" for c in (first, second, third))
+    refused = qpki_cli("credential", "renew", made["id"], "--cred-dir", "creds",
+                       "--ca-dir", "root")
+    assert refused.returncode == 1 and "is revoked" in refused.stderr
+    assert qpki_cli("audit", "verify", "--ca-dir", "root").returncode == 0
+
+
+def test_named_credential_close_to_expiry_is_renewed_in_place(tmp_path, qpki_cli):
+    from qpki.ops.credential_state import credential_ensure
+
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Life Root",
+             "--ca-dir", "root", check=True)
+    ca, creds = str(tmp_path / "root"), str(tmp_path / "creds")
+    values = {"cn": "app.example.com"}
+    made = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
+    assert made["changed"] is True
+    kept = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
+    assert kept["changed"] is False and kept["serial"] == made["serial"]
+    predicted = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
+                                  renew_before="400d", check_mode=True)
+    assert predicted["changed"] is True and "within renew_before" in predicted["reasons"][0]
+    assert credential_ensure(ca, creds, "ec/tls-server", values,
+                             credential_id="app")["serial"] == made["serial"]
+    renewed = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
+                                renew_before="400d")
+    assert renewed["changed"] is True and renewed["version"] == "v2"
+    assert renewed["serial"] != made["serial"] and renewed["key_path"] == made["key_path"]
+    rotated = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
+                                renew_before="400d", rotate=True)
+    assert rotated["version"] == "v3" and rotated["key_path"] != made["key_path"]
+    assert credential_ensure(ca, creds, "ec/tls-server", values,
+                             credential_id="app")["changed"] is False

@@ -183,6 +183,16 @@ def run_credential(args):
                                  export_passphrase=_secret(args.export_passphrase_env),
                                  key_passphrase=_secret(args.passphrase_env),
                                  include_key=not args.no_key)
+    if args.action in ("renew", "rotate"):
+        from ..ops.credential_versions import credential_renew
+        key = _key_request(args, _secret(args.passphrase_env)) if args.action == "rotate" else None
+        return credential_renew(args.ca_dir, args.cred_dir, args.credential_id,
+                                new_key=args.action == "rotate", key=key,
+                                ca_passphrase=_secret(args.ca_passphrase_env))
+    if args.action == "activate":
+        from ..ops.credential_versions import credential_activate
+        return credential_activate(args.cred_dir, args.credential_id, args.cred_version,
+                                   _secret(args.passphrase_env))
     if args.action == "revoke":
         from ..ops.credential_revoke import credential_revoke
         return credential_revoke(args.ca_dir, args.cred_dir, args.credential_id, args.reason,

@@ -240,6 +240,23 @@ def build_parser():
                    help="environment variable holding the passphrase that encrypts the "
                         "exported key (needed when the key is exported)")
     _passphrase(p, "the credential's key file")
+    for action, text in (("renew", "a new certificate for the credential's key (a new version)"),
+                         ("rotate", "a new key and its certificate (a new version)")):
+        p = _command(cred, action, text)
+        p.add_argument("credential_id", metavar="ID", help="credential id")
+        p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
+        p.add_argument("--ca-dir", required=True, help="the issuing CA's directory")
+        p.add_argument("--ca-passphrase-env", metavar="VAR",
+                       help="environment variable holding the CA key passphrase")
+        if action == "rotate":
+            _hsm_key(p)
+            _passphrase(p, "the new credential key")
+    p = _command(cred, "activate", "make an earlier (or later) version the credential's own again")
+    p.add_argument("credential_id", metavar="ID", help="credential id")
+    p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
+    p.add_argument("--version", dest="cred_version", required=True, metavar="VERSION",
+                   help="version id, e.g. v1 (see qpki credential info)")
+    _passphrase(p, "that version's key file")
     p = _command(cred, "revoke", "revoke a credential's certificate at its CA")
     p.add_argument("credential_id", metavar="ID", help="credential id")
     p.add_argument("--cred-dir", required=True, help="directory holding the credentials")

@@ -46,15 +46,30 @@ def credential_certificate(files: CredentialFiles):
     return load_certificates_file(files.cert_path)[0]
 
 
-def _storage_view(files: CredentialFiles) -> list[dict[str, Any]]:
-    """Key storage as the user reads it: file paths absolute, token keys by label/id."""
+def storage_view(cred: CredentialDir, storage: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Key storage as the user reads it: file paths from the credential
+    directory as given (like every other path of a result), token keys by
+    label/id."""
     view = []
-    for item in files.storage:
+    for item in storage:
         item = dict(item)
         if item.get("type") == "software" and item.get("path"):
-            item["path"] = os.fspath(files.cred.resolve(item["path"]))
+            item["path"] = os.fspath(cred.resolve(item["path"]))
         view.append(item)
     return view
+
+
+def version_summaries(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """id, status, serial and dates of each version of a renewed or rotated credential."""
+    active = meta.get("active") or "v1"
+    rows = []
+    for version, entry in (meta.get("versions") or {}).items():
+        certificates = entry.get("certificates") or [{}]
+        rows.append({"id": version, "status": "active" if version == active else "archived",
+                     "serial": certificates[0].get("serial"), "not_after": entry.get("not_after"),
+                     "activated_at": entry.get("activated_at"),
+                     "archived_at": entry.get("archived_at") if version != active else None})
+    return rows
 
 
 def credential_info(cred_root: str | os.PathLike, cred_id: str) -> dict[str, Any]:
@@ -74,7 +89,9 @@ def credential_info(cred_root: str | os.PathLike, cred_id: str) -> dict[str, Any
         "expires_in_seconds": max(0, int(remaining.total_seconds())),
         "cert_path": files.cert_path,
         "chain_path": files.chain_path,
-        "key_storage": _storage_view(files),
+        "key_storage": storage_view(files.cred, files.storage),
+        "active_version": files.meta.get("active") or "v1",
+        "versions": version_summaries(files.meta),
     }
 
 

@@ -1,5 +1,6 @@
-"""credential revoke: revoke every certificate of a credential at its CA and
-mark the credential revoked. Each revocation is audited by ``cert_revoke``.
+"""credential revoke: revoke every certificate of a credential at its CA (the
+current one and those of its earlier versions that the CA still lists as
+valid) and mark the credential revoked. Each revocation is audited by ``cert_revoke``.
 
 Re-running after a run that was cut short revokes only what is still valid
 and then marks the credential, so the command converges.
@@ -19,6 +20,18 @@ from .revoke import cert_revoke
 from .revoke_target import serial_issued_here
 
 
+def _earlier_serials(meta: dict[str, Any], current: int) -> list[int]:
+    """Serials of the certificates of the credential's other versions
+    (renewed or rotated): revoking a credential revokes them too."""
+    serials = []
+    for entry in (meta.get("versions") or {}).values():
+        for cert in entry.get("certificates") or []:
+            serial = int(str(cert.get("serial", "0x0"))[2:] or "0", 16)
+            if serial and serial != current and serial not in serials:
+                serials.append(serial)
+    return serials
+
+
 def credential_revoke(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str,
                       reason: RevocationReason | str = RevocationReason.unspecified,
                       invalidity_date: datetime.datetime | None = None) -> dict[str, Any]:
@@ -28,10 +41,12 @@ def credential_revoke(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, c
     cert = credential_certificate(files)
     serial_issued_here(ca_dir, cert, f"credential {files.cred.id}")
     done = []
-    entry = find_entry(CaDir(ca_dir).index, cert.serial_number)
-    if entry is None or entry.status != REVOKED:
-        cert_revoke(ca_dir, cert.serial_number, reason, invalidity_date=invalidity_date)
-        done.append(f"{cert.serial_number:X}")
+    index = CaDir(ca_dir).index
+    for serial in [cert.serial_number] + _earlier_serials(files.meta, cert.serial_number):
+        entry = find_entry(index, serial)
+        if entry is not None and entry.status != REVOKED:
+            cert_revoke(ca_dir, serial, reason, invalidity_date=invalidity_date)
+            done.append(f"{serial:X}")
     meta = dict(files.meta, status="revoked")
     files.cred.write_meta(meta)
     return {"changed": True, "id": files.cred.id, "revoked": done,

@@ -165,7 +165,8 @@ def _ca_facts(ca_dir):
 
 
 def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
-    """(result of the credential kept, or None; the reasons to enroll)."""
+    """(result of the credential kept, or None; the reasons to enroll or
+    renew; whether the named credential is to be renewed in place)."""
     ca_cert, ca_public_key, revoked = ca_facts
     profile, rendered, credential_id = request.profile, request.rendered, request.credential_id
     if credential_id:
@@ -180,12 +181,9 @@ def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
         reasons = _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
                                renew_before, now)
         if not reasons:
-            return _describe(cred, meta, cert, cert_path, False, []), []
+            return _describe(cred, meta, cert, cert_path, False, []), [], False
         if credential_id and all(r.startswith("certificate expire") for r in reasons):
-            kept = _describe(cred, meta, cert, cert_path, False, [])
-            kept["warnings"] = ["credential %s: %s; enroll a new credential to renew it"
-                                % (credential_id, reasons[0])]
-            return kept, []
+            return None, reasons, True  # same names and profile: a new version of it
         if credential_id:
             raise InputError("%scredential %s in %s does not match the request: %s; a "
                              "credential is never rewritten (use another credential_id, or "
@@ -193,7 +191,7 @@ def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
                              % ("%s: " % request.where if request.where else "", credential_id,
                                 cred_dir, "; ".join(reasons)))
         break  # the newest candidate decides; an older one is not revived
-    return None, reasons
+    return None, reasons, False
 
 
 def _predicted(request, reasons):
@@ -205,7 +203,8 @@ def _predicted(request, reasons):
 
 
 def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None, key=None,
-                      ca_passphrase=None, renew_before="30d", check_mode=False, now=None):
+                      ca_passphrase=None, renew_before="30d", check_mode=False, now=None,
+                      rotate=False):
     """Enroll a credential unless a matching one exists; see the module doc."""
     request = CredentialRequest(profile, values, credential_id, key).prepare()
     renew_before = parse_renew_before(renew_before)
@@ -217,12 +216,14 @@ def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None
                     request.rendered.subject.rfc4514_string(), "profile": request.profile.name,
                     "reasons": ["CA does not exist yet (check mode)"]}
         CaDir(ca_dir).require()
-    kept, reasons = _decide(request, cred_dir, _ca_facts(ca_dir), renew_before, now,
-                            _Scan(cred_dir))
+    kept, reasons, in_place = _decide(request, cred_dir, _ca_facts(ca_dir), renew_before, now,
+                                      _Scan(cred_dir))
     if kept is not None:
         return kept
     if check_mode:
         return _predicted(request, reasons)
+    if in_place:
+        return _renew_in_place(ca_dir, cred_dir, request, reasons, rotate, ca_passphrase, now)
     from .ca_state import resolve_generate
 
     result = credential_enroll(ca_dir, cred_dir, request.profile, request.values,
@@ -236,8 +237,23 @@ def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None
     return described
 
 
+def _renew_in_place(ca_dir, cred_dir, request, reasons, rotate, ca_passphrase, now):
+    """A named credential close to expiry gets a new version: its key again,
+    or a new key with ``rotate``."""
+    from .credential_versions import credential_renew
+
+    result = credential_renew(ca_dir, cred_dir, request.credential_id, new_key=rotate,
+                              key=request.key, ca_passphrase=ca_passphrase, now=now)
+    cred = CredentialDir(cred_dir, request.credential_id)
+    meta, cert, cert_path = _load(cred)
+    described = _describe(cred, meta, cert, cert_path, True, reasons)
+    described.update(version=result["version"], rotated=rotate,
+                     cred_path=abspath(described["cred_path"]))
+    return described
+
+
 def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew_before="30d",
-                           check_mode=False, now=None):
+                           check_mode=False, now=None, rotate=False):
     """``credential_ensure`` for many CredentialRequest at once (the module's
     ``credentials`` batch form).
 
@@ -272,12 +288,18 @@ def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew
                 _predicted(r, ["CA does not exist yet (check mode)"]) for r in requests]}
         CaDir(ca_dir).require()
     facts, scan = _ca_facts(ca_dir), _Scan(cred_dir)
-    results, todo = [], []
+    results, todo, renewals = [], [], []
     for number, request in enumerate(requests):
-        kept, reasons = _decide(request, cred_dir, facts, renew_before, now, scan)
+        kept, reasons, in_place = _decide(request, cred_dir, facts, renew_before, now, scan)
         results.append(kept if kept is not None else reasons)
-        if kept is None:
+        if in_place:
+            renewals.append(number)
+        elif kept is None:
             todo.append(number)
+    for number in renewals:
+        results[number] = _predicted(requests[number], results[number]) if check_mode else \
+            _renew_in_place(ca_dir, cred_dir, requests[number], results[number], rotate,
+                            ca_passphrase, now)
     if todo and check_mode:
         for number in todo:
             results[number] = _predicted(requests[number], results[number])
@@ -294,8 +316,8 @@ def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew
             described["paths"] = list(result["paths"])
             described["cred_path"] = abspath(described["cred_path"])
             results[number] = described
-    return {"changed": bool(todo), "enrolled": 0 if check_mode else len(todo),
-            "results": results}
+    return {"changed": bool(todo or renewals), "enrolled": 0 if check_mode else len(todo),
+            "renewed": 0 if check_mode else len(renewals), "results": results}
 
 
 def _check_duplicates(requests):
