@@ -6,13 +6,13 @@
 # (podman driver: destroy, create, prepare, converge, idempotence, verify, destroy).
 #
 # Environment:
-#   QPKI_MOLECULE_SCENARIOS   scenarios to run (default: "root_ca intermediate_ca")
+#   QPKI_MOLECULE_SCENARIOS   scenarios to run (default: "root_ca intermediate_ca root_rotation")
 #   QPKI_MOLECULE_IMAGE       image name (default: localhost/qpki-debian:bookworm)
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PATH="$ROOT/.venv/bin:$PATH"
-SCENARIOS="${QPKI_MOLECULE_SCENARIOS:-root_ca intermediate_ca}"
+SCENARIOS="${QPKI_MOLECULE_SCENARIOS:-root_ca intermediate_ca root_rotation}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/qpki-molecule.XXXXXX")"
 trap 'if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi' EXIT
 
