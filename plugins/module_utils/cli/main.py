@@ -216,6 +216,16 @@ def run_credential(args):
                              ca_passphrase=_secret(args.ca_passphrase_env))
 
 
+def run_ocsp(args):
+    if args.action == "sign":
+        from ..ops.ocsp import ocsp_sign
+        return ocsp_sign(args.ca_dir, _read(args.request, "OCSP request"), args.out,
+                         args.responder, _secret(args.passphrase_env), args.validity_minutes)
+    from ..ops.ocsp_server import ocsp_serve
+    return ocsp_serve(args.ca_dir, args.listen, args.responder, _secret(args.passphrase_env),
+                      args.validity_minutes, args.threads, args.crl_prefix or None)
+
+
 def run_key(args):
     from ..errors import UsageError
     from ..ops import key
@@ -271,6 +281,7 @@ def run_audit(args):
 
 
 HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_credential,
+            "ocsp": run_ocsp,
             "key": run_key, "csr": run_csr, "hsm": run_hsm, "profile": run_profile,
             "audit": run_audit}
 

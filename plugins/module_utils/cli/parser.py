@@ -48,6 +48,15 @@ def _revocation_reason(parser):
                              "keyCompromise and cACompromise)")
 
 
+def _ocsp_signing(parser):
+    parser.add_argument("--responder", metavar="DIR",
+                        help="credential directory of a delegated responder (OCSPSigning "
+                             "certificate from this CA); default: the CA signs")
+    parser.add_argument("--validity-minutes", type=_positive_int, default=60, metavar="N",
+                        help="time from thisUpdate to nextUpdate (default 60)")
+    _passphrase(parser, "the responder's (or the CA's) key file")
+
+
 def _positive_int(text):
     try:
         number = int(text)
@@ -262,6 +271,25 @@ def build_parser():
     p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
     p.add_argument("--ca-dir", required=True, help="the issuing CA's directory")
     _revocation_reason(p)
+
+    responder = groups.add_parser("ocsp", help="OCSP responses (RFC 6960)").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = _command(responder, "sign", "answer one OCSP request file (offline)")
+    p.add_argument("--ca-dir", required=True, help="the CA whose certificates are asked about")
+    p.add_argument("--request", required=True, metavar="FILE", help="DER OCSP request")
+    p.add_argument("--out", required=True, metavar="FILE", help="DER OCSP response to write")
+    _ocsp_signing(p)
+    p = _command(responder, "serve", "answer OCSP requests over HTTP (GET and POST, RFC 6960 "
+                 "appendix A) and serve the CA's CRL files")
+    p.add_argument("--ca-dir", required=True, help="the CA whose certificates are asked about")
+    p.add_argument("--listen", required=True, metavar="HOST:PORT",
+                   help="address to listen on, e.g. 127.0.0.1:8080")
+    p.add_argument("--threads", type=_positive_int, default=4,
+                   help="worker threads (default 4)")
+    p.add_argument("--crl-prefix", default="/crl/", metavar="PATH",
+                   help="URL path under which the files of the CA's crl/ directory are served "
+                        "(default /crl/; empty: none)")
+    _ocsp_signing(p)
 
     key = groups.add_parser("key", help="keys in files or in an HSM").add_subparsers(
         dest="action", metavar="ACTION", required=True)

@@ -116,7 +116,7 @@ def draft_tbs(builder, kind, replace_spki=None):
     outer, dummy = decoder.decode(draft.public_bytes(serialization.Encoding.DER), asn1Spec=spec())
     tbs = outer[tbs_field]
     if replace_spki is not None:
-        tbs[spki_field] = _as_type_of(tbs[spki_field], spki_der(replace_spki))
+        tbs[spki_field] = as_type_of(tbs[spki_field], spki_der(replace_spki))
     return encoder.encode(tbs)
 
 
@@ -138,17 +138,17 @@ def _resign(draft, kind, signer, alg, subject_public_key, edit=None):
         alg = outer["signatureAlgorithm"]
     alg_der = encoder.encode(alg)
     if alg_field is not None:
-        tbs[alg_field] = _as_type_of(tbs[alg_field], alg_der)
+        tbs[alg_field] = as_type_of(tbs[alg_field], alg_der)
     if subject_public_key is not None:
-        tbs[spki_field] = _as_type_of(tbs[spki_field], spki_der(subject_public_key))
-    outer["signatureAlgorithm"] = _as_type_of(outer["signatureAlgorithm"], alg_der)
+        tbs[spki_field] = as_type_of(tbs[spki_field], spki_der(subject_public_key))
+    outer["signatureAlgorithm"] = as_type_of(outer["signatureAlgorithm"], alg_der)
     if edit is not None:
         edit(tbs)
     outer["signature"] = univ.BitString.fromOctetString(signer.sign(encoder.encode(tbs)))
     return encoder.encode(outer)
 
 
-def _as_type_of(component, der):
+def as_type_of(component, der):
     """``der`` decoded as the ASN.1 type of ``component`` (rfc2986 and rfc5280
     declare their own, incompatible, copies of the same structures)."""
     from pyasn1.codec.der import decoder
