@@ -123,7 +123,7 @@ def running_tpm2(workdir: Path, multiarch: str, label: str = "TPM-Token") -> Ite
         token = RunningToken(name="tpm2", lib=tpm2_lib(multiarch), label=label,
                              pin=secrets.token_hex(8), so_pin=secrets.token_hex(8),
                              workdir=workdir, env=env, prefix=[],
-                             algorithms=("ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072"))
+                             algorithms=("ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072"))
         _init_token(token, abrmd)
         yield token
     finally:
