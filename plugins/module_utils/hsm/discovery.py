@@ -61,7 +61,7 @@ def mechanism_name(mechanism):
     """``CKM_ECDSA`` for a known mechanism, hex for a vendor-defined one."""
     name = getattr(mechanism, "name", None)
     if name:
-        return "CKM_" + name
+        return "CKM_" + name.lstrip("_")
     return "0x%08x" % int(mechanism)
 
 
