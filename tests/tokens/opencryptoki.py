@@ -5,9 +5,12 @@ openCryptoki 3.8 (Debian 12) has its paths compiled in: the slot daemon
 /run/pkcsslotd.socket, the library locks /run/lock/opencryptoki, and the
 soft token keeps its objects in /var/lib/opencryptoki/swtok. None of them
 can be moved by an option or variable, so the daemon and every program
-that talks to it run in a mount namespace (``unshare -m``, root) where
-those directories are bind mounts of the test's temporary directory and
-/dev/shm is a private tmpfs (the daemon's shared memory). The host's
+that talks to it run in a mount namespace (``unshare --mount``, root)
+where those directories are bind mounts of the test's temporary directory
+and /dev/shm is a private tmpfs, and in a private IPC namespace
+(``--ipc``): the daemon and the library share System V shared memory,
+and two instances started side by side (pytest-xdist workers) otherwise
+meet in it (C_Initialize then fails with CKR_HOST_MEMORY). The host's
 openCryptoki state is never touched.
 
 Token set-up (the soft token's rules): the SO PIN starts as 87654321 and
@@ -89,12 +92,12 @@ def _wait_for(path: Path, what: str, proc: subprocess.Popen | None = None, secon
 @contextmanager
 def running_opencryptoki(workdir: Path, multiarch: str, label: str = "OCK-Token") -> Iterator[RunningToken]:
     _layout(workdir)
-    holder = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c",
+    holder = subprocess.Popen(["unshare", "--mount", "--ipc", "--propagation", "private", "sh", "-c",
                                _NAMESPACE_SCRIPT, "sh", str(workdir)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_for(workdir / "ready", "mount namespace for openCryptoki", holder)
-        prefix = ["nsenter", "-t", str(holder.pid), "-m", "--wd=%s" % workdir, "--"]
+        prefix = ["nsenter", "-t", str(holder.pid), "--mount", "--ipc", "--wd=%s" % workdir, "--"]
         checked(subprocess.run(prefix + ["pkcsslotd"], capture_output=True, text=True), "pkcsslotd")
         _wait_for(workdir / "run" / "pkcsslotd.socket", "pkcsslotd")
         pin, so_pin = secrets.token_hex(4), secrets.token_hex(4)
@@ -104,7 +107,7 @@ def running_opencryptoki(workdir: Path, multiarch: str, label: str = "OCK-Token"
         _init_token(token)
         yield token
     finally:
-        _stop(workdir, holder)
+        _stop(holder)
 
 
 def _init_token(token: RunningToken) -> None:
@@ -122,17 +125,47 @@ def _init_token(token: RunningToken) -> None:
         checked(token.run(tool + args), "openCryptoki " + what, token.pin, token.so_pin, first_pin)
 
 
-def _stop(workdir: Path, holder: subprocess.Popen) -> None:
-    pidfile = workdir / "run" / "pkcsslotd.pid"
+def _namespace_processes(holder: subprocess.Popen) -> list[int]:
+    """PIDs of the processes in the holder's mount namespace, the holder
+    excepted (the slot daemon and anything a test left running there)."""
     try:
-        daemon = int(pidfile.read_text().strip()) if pidfile.exists() else None
-    except ValueError:
-        daemon = None
-    if daemon is not None:
+        namespace = os.readlink("/proc/%d/ns/mnt" % holder.pid)
+    except OSError:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == holder.pid:
+            continue
         try:
-            os.kill(daemon, signal.SIGTERM)
+            if os.readlink(entry / "ns" / "mnt") == namespace:
+                found.append(int(entry.name))
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+    return found
+
+
+def _stop(holder: subprocess.Popen) -> None:
+    """End the slot daemon (pkcsslotd forks away from us, so it is found by
+    its namespace rather than as a child) and then the namespace holder."""
+    for pid in _namespace_processes(holder):
+        try:
+            os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = [pid for pid in _namespace_processes(holder)
+                 if Path("/proc/%d/status" % pid).exists()
+                 and "State:\tZ" not in Path("/proc/%d/status" % pid).read_text()]
+        if not alive:
+            break
+        time.sleep(0.05)
+    else:
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     holder.terminate()
     try:
         holder.wait(timeout=10)
