@@ -5,7 +5,8 @@ RSA 2048/3072/4096) can be generated, and only those the token can both
 generate and sign with (``capabilities.require_generation``), checked
 before the token is asked. The private key is a token object that is
 private, sensitive and never extractable; the public key is a token object.
-Both carry the label and the id.
+Both carry the label and the id, which is read back before success is
+reported.
 
 Usage attributes: the template asks for a signing-only pair (decrypt,
 unwrap, derive, encrypt and wrap off). tpm2-pkcs11 makes every TPM key a
@@ -69,7 +70,30 @@ def generate_key(hsm, algorithm, label, key_id=None):
     except pkcs11.PKCS11Error as exc:
         raise HsmError("token '%s' refused to generate %s key '%s': %s"
                        % (hsm.label, algorithm.name, label, describe_pkcs11_error(exc))) from None
+    _check_stored(hsm, algorithm, label, raw_id)
     return format_key_id(raw_id)
+
+
+def _check_stored(hsm, algorithm, label, raw_id):
+    """Success only when the pair is there as token objects under its label
+    and id, the private key sensitive and never extractable: "generated"
+    must not mean a session object that vanishes with the session."""
+    import pkcs11
+
+    attr = pkcs11.Attribute
+    private = search(hsm, pkcs11.ObjectClass.PRIVATE_KEY, label=label, key_id=raw_id)
+    public = search(hsm, pkcs11.ObjectClass.PUBLIC_KEY, label=label, key_id=raw_id)
+    try:
+        stored = (len(private) == 1 and len(public) == 1 and private[0][attr.TOKEN]
+                  and public[0][attr.TOKEN] and private[0][attr.SENSITIVE]
+                  and not private[0][attr.EXTRACTABLE])
+    except pkcs11.PKCS11Error as exc:
+        raise HsmError("cannot read back %s key '%s' in token '%s': %s"
+                       % (algorithm.name, label, hsm.label, describe_pkcs11_error(exc))) from None
+    if not stored:
+        raise HsmError("token '%s' reported %s key '%s' generated, but it is not stored as a "
+                       "private, sensitive, non-extractable token key pair with that label and id"
+                       % (hsm.label, algorithm.name, label))
 
 
 def _generate(hsm, algorithm, label, raw_id, signing_only):
