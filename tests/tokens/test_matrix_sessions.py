@@ -118,3 +118,47 @@ def test_concurrent_processes_on_one_token(running_token: RunningToken, root_ca:
                                               "--json")).stdout)
     labels = {key["label"] for key in listed["keys"] if key["class"] == "private"}
     assert {"conc-key-%d" % n for n in range(CONCURRENT // 2)} <= labels
+
+
+HASH_AND_SIGN = textwrap.dedent("""
+    import sys
+    from qpki.errors import HsmError
+    from qpki.hsm.capabilities import mechanism_table
+    from qpki.hsm.config import load_hsm_config
+    from qpki.hsm.session import connect
+    from qpki.signer.pkcs11 import Pkcs11Signer
+
+    config = load_hsm_config(sys.argv[1])
+    with connect(config) as hsm:
+        # The fault: qpki's view of the mechanism list without the raw ones.
+        hsm._mechanism_table = {name: info for name, info in mechanism_table(hsm).items()
+                                if name not in ("ECDSA", "RSA_PKCS", "RSA_PKCS_PSS")}
+        try:
+            signer = Pkcs11Signer(config, sys.argv[3], label=sys.argv[2], session=hsm)
+        except HsmError as exc:
+            print("refused:", exc)
+            sys.exit(0)
+        with signer:
+            message = b"tbs certificate bytes" * 40
+            signer.algorithm.verify(signer.public_key(), signer.sign(message), message)
+            print("verified")
+""")
+# Which tokens offer the hash-and-sign mechanism of their root key's
+# algorithm (ecdsa-p384 with SHA-384, rsa-4096 with SHA-256), from their
+# mechanism lists: SoftHSM2 2.6 has no CKM_ECDSA_SHA*, openCryptoki 3.8 no
+# CKM_SHA256_RSA_PKCS.
+HASH_AND_SIGN_OFFERED = {"softhsm2": False, "opencryptoki": False, "tpm2": True}
+
+
+def test_hash_and_sign_when_raw_mechanisms_are_hidden(running_token: RunningToken,
+                                                      root_ca: Path) -> None:
+    script = root_ca / "hashed.py"
+    script.write_text(HASH_AND_SIGN)
+    proc = running_token.run([sys.executable, str(script), str(root_ca / "hsm.yaml"), "root-key",
+                              root_algorithm(running_token)])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if HASH_AND_SIGN_OFFERED[running_token.name]:
+        assert proc.stdout.strip() == "verified", proc.stdout
+    else:
+        assert proc.stdout.startswith("refused: token '%s' cannot sign with %s"
+                                      % (running_token.label, root_algorithm(running_token)))
