@@ -98,9 +98,9 @@ def test_capabilities_reported_and_unsupported_refused_early(
         assert message.startswith("qpki: error: token '%s' cannot generate" % running_token.label)
         assert name in message and "CKR_" not in message and "(General" not in message
         ca_dir = workdir / ("refused-ca-" + name)
+        profile = "%s/root-ca" % ("ec" if name.startswith("ecdsa") else "rsa")
         init = running_token.qpki("ca", "init", "--hsm-config", config, "--generate-key",
-                                  "--key-label", "refused-ca-" + name, "--profile",
-                                  "%s/root-ca" % name.split("-")[0].replace("ecdsa", "ec"),
+                                  "--key-label", "refused-ca-" + name, "--profile", profile,
                                   "--var", "cn=Refused", "--ca-dir", ca_dir)
         if name in ("ecdsa-p384", "rsa-4096"):  # the algorithms of the root-ca profiles
             assert init.returncode == 1 and name in init.stderr, init.stderr
@@ -119,8 +119,8 @@ def test_key_gen_each_supported_algorithm(running_token: RunningToken, config: P
         assert_key_protected(running_token, "gen-" + name)
 
 
-def test_ca_on_existing_key_issue_and_crl(running_token: RunningToken, config: Path,
-                                         workdir: Path) -> None:
+def test_ca_on_existing_key_issue_and_crl(
+        running_token: RunningToken, config: Path, workdir: Path) -> None:
     fam = family(running_token)
     ok(running_token.pkcs11_tool("--keypairgen", "--key-type",
                                  PKCS11_TOOL_KEY_TYPES[root_algorithm(running_token)],
@@ -146,8 +146,8 @@ def test_ca_on_existing_key_issue_and_crl(running_token: RunningToken, config: P
     assert crl.returncode == 0 and "verify OK" in crl.stderr, crl.stderr
 
 
-def test_ca_with_generated_key_and_credential_in_token(running_token: RunningToken, config: Path,
-                                                      workdir: Path) -> None:
+def test_ca_with_generated_key_and_credential_in_token(
+        running_token: RunningToken, config: Path, workdir: Path) -> None:
     fam = family(running_token)
     ok(running_token.qpki("ca", "init", "--hsm-config", config, "--generate-key",
                           "--key-label", "root-generated", "--profile", fam + "/root-ca",

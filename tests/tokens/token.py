@@ -58,9 +58,10 @@ class RunningToken:
     def run(self, argv: list[str], *, cwd: Path | None = None, input: str | None = None,
             env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
         """Run ``argv`` where the token is visible, with its environment."""
-        return subprocess.run(self.prefix + [str(a) for a in argv], cwd=cwd or self.workdir,
-                               env=self.environ(**(env or {})), input=input, text=True,
-                               capture_output=True, timeout=timeout, check=False)
+        command = self.prefix + [str(arg) for arg in argv]
+        environment = self.environ(**(env or {}))
+        return subprocess.run(command, cwd=cwd or self.workdir, env=environment, input=input,
+                              text=True, capture_output=True, timeout=timeout, check=False)
 
     def qpki(self, *args: str | os.PathLike, cwd: Path | None = None,
              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -50,7 +50,7 @@ def tpm2_problem(multiarch: str) -> str | None:
 
 def _free_port_pair() -> int:
     """A port p with p and p+1 free (swtpm's server and control channels)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]

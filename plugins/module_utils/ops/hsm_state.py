@@ -20,7 +20,6 @@ from ..errors import HsmError, InputError, UsageError
 from .ca_keys import config_pending
 
 
-
 def _config(hsm_config):
     from ..hsm.config import load_hsm_config
 
