@@ -125,11 +125,17 @@ def test_ca_on_existing_key_issue_and_crl(
     ok(running_token.pkcs11_tool("--keypairgen", "--key-type",
                                  PKCS11_TOOL_KEY_TYPES[root_algorithm(running_token)],
                                  "--label", "root-existing", "--id", "0e01"))
+    wrong_id = running_token.qpki("ca", "init", "--hsm-config", config, "--key-label",
+                                  "root-existing", "--key-id", "0e02", "--profile",
+                                  fam + "/root-ca", "--var", "cn=Matrix Root",
+                                  "--ca-dir", workdir / "root")
+    assert wrong_id.returncode == 1 and not (workdir / "root").exists(), wrong_id.stderr
     ok(running_token.qpki("ca", "init", "--hsm-config", config, "--key-label", "root-existing",
-                          "--profile", fam + "/root-ca", "--var", "cn=Matrix Root",
-                          "--ca-dir", workdir / "root"))
+                          "--key-id", "0e01", "--profile", fam + "/root-ca",
+                          "--var", "cn=Matrix Root", "--ca-dir", workdir / "root"))
     meta = json.loads((workdir / "root" / "ca.meta.json").read_text())
-    assert meta["keys"][0]["storage"]["type"] == "pkcs11"
+    assert meta["keys"][0]["storage"] == {"type": "pkcs11", "config": str(config),
+                                          "label": "root-existing", "key_id": "0e01"}
     assert ok(openssl("verify", "-CAfile", "root/ca.crt", "root/ca.crt", cwd=workdir))
     leaf_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"] if fam == "ec" \
         else ["-newkey", "rsa:2048"]
