@@ -162,3 +162,18 @@ def test_hash_and_sign_when_raw_mechanisms_are_hidden(running_token: RunningToke
     else:
         assert proc.stdout.startswith("refused: token '%s' cannot sign with %s"
                                       % (running_token.label, root_algorithm(running_token)))
+
+
+def test_generate_key_and_init_ca_in_one_login(running_token: RunningToken, root_ca: Path) -> None:
+    spy = find_pkcs11_spy()
+    assert spy is not None, "pkcs11-spy.so missing (Debian package opensc-pkcs11)"
+    spied = running_token.write_config(root_ca / "spy-init.yaml", lib=spy)
+    log = root_ca / "spy-init.log"
+    ok(running_token.qpki("ca", "init", "--hsm-config", spied, "--generate-key", "--key-label",
+                          "spied-root", "--profile", family(running_token) + "/root-ca",
+                          "--var", "cn=Spied Root", "--ca-dir", root_ca / "spied-root",
+                          env={"PKCS11SPY": running_token.lib, "PKCS11SPY_OUTPUT": str(log)}))
+    calls = re.findall(r"^\d+: (C_\w+)", log.read_text(), re.M)
+    assert calls.count("C_GenerateKeyPair") >= 1 and calls.count("C_Sign") >= 1, calls
+    assert calls.count("C_Login") == 1 and calls.count("C_Logout") == 1, calls
+    ok(openssl("verify", "-CAfile", "spied-root/ca.crt", "spied-root/ca.crt", cwd=root_ca))
