@@ -2,7 +2,8 @@
 # scripts/setup.sh - idempotent bootstrap of a qpki.pki development/CI machine.
 #
 #   1. Debian packages (softhsm2, opensc, opensc-pkcs11 (pkcs11-spy for the
-#      tests), openssl, podman, runc, debootstrap, fuse-overlayfs): installed
+#      tests), openssl, podman, runc, debootstrap, fuse-overlayfs, and for the
+#      HSM matrix opencryptoki, swtpm, tpm2-abrmd, tpm2-pkcs11): installed
 #      only when missing; `apt-get update` runs once, and only when something
 #      has to be installed.
 #   2. A virtualenv in <repo>/.venv (created when missing or broken) with
@@ -31,7 +32,11 @@ PYTHON="${PYTHON:-python3}"
 EXTRAS="${QPKI_EXTRAS:-test}"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.installed-stamp"
-APT_PACKAGES=(softhsm2 opensc opensc-pkcs11 openssl podman runc debootstrap fuse-overlayfs)
+# The HSM matrix (tests/tokens): openCryptoki's soft token, and tpm2-pkcs11 on a
+# software TPM reached through tpm2-abrmd on a private D-Bus session bus.
+APT_PACKAGES=(softhsm2 opensc opensc-pkcs11 openssl podman runc debootstrap fuse-overlayfs
+              opencryptoki swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 tpm2-tools
+              libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus)
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -53,3 +53,14 @@ def test_example_documents_its_token_conventions(name):
     # The PIN: what it is for this HSM, and that it is never in the file.
     assert "PIN" in comment, f"{name}: the comments do not say what the PIN is"
     assert "pin:" not in text.lower().replace("pin_env:", "")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_says_what_was_proven_and_what_was_not(name):
+    """Each example says on which implementations qpki proved it; a vendor
+    example also names the parts that are vendor conventions not tested."""
+    text = (EXAMPLES / name).read_text()
+    assert "# Proven with qpki" in text and "SoftHSM2 2.6.1" in text
+    if name != "softhsm2.yaml":
+        assert "openCryptoki 3.8.1" in text and "tpm2-pkcs11 1.9.0" in text
+        assert "NOT tested here (vendor conventions" in text

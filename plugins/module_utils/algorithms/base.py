@@ -14,6 +14,8 @@ class Algorithm:
     family = None
     can_sign = True
     hsm_capable = False
+    # An HsmMechanisms (hsm_mechanisms.py) on the algorithms a token may hold.
+    hsm_mechanisms = None
 
     def __init__(self, name, key_oid):
         self.name = name

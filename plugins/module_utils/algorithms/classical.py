@@ -11,6 +11,7 @@ except ImportError:
 
 from ..errors import InputError, VerificationError
 from .base import Algorithm
+from .hsm_mechanisms import ec_mechanisms, rsa_mechanisms
 
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
@@ -51,6 +52,7 @@ class EcdsaAlgorithm(Algorithm):
         self.curve = curve
         self.key_size = curve.key_size
         self.default_hash = default_hash
+        self.hsm_mechanisms = ec_mechanisms(curve.key_size)
 
     def check_options(self, options):
         unknown = set(options or {}) - {"hash"}
@@ -96,6 +98,7 @@ class RsaAlgorithm(Algorithm):
         super().__init__(name, "1.2.840.113549.1.1.1")
         self.key_size = key_size
         self.default_hash = default_hash
+        self.hsm_mechanisms = rsa_mechanisms(key_size)
 
     def check_options(self, options):
         options = options or {}

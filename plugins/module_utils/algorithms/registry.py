@@ -77,3 +77,8 @@ def algorithm_for_oid(oid):
 def algorithm_for_public_key(public_key):
     """The registry algorithm matching a public key object, or None."""
     return _first(lambda algorithm: algorithm.matches_public_key(public_key))
+
+
+def hsm_algorithm_names():
+    """The algorithms a PKCS#11 token may hold, in table order."""
+    return [name for name, algorithm in _load(complete=False).items() if algorithm.hsm_capable]

@@ -3,7 +3,9 @@
 ``cryptography``'s X.509 builders accept any subclass of
 ``ec.EllipticCurvePrivateKey`` / ``rsa.RSAPrivateKey`` and call its Python
 ``sign()``; these subclasses forward that call to the token through a
-``sign_digest(digest, hash_algorithm, padding)`` callable. Everything that
+``sign_digest(digest, hash_algorithm, padding, data)`` callable (``data``:
+the message, None when it came prehashed; a token that only hashes and
+signs itself needs it). Everything that
 would need the private value (numbers, serialisation, ECDH, decryption)
 is refused: it never leaves the HSM.
 """
@@ -33,6 +35,11 @@ def _digest_and_hash(data, algorithm):
     return digest_of(bytes(data), algorithm), algorithm
 
 
+def _message(data, algorithm):
+    """The message itself, or None when only its digest was given."""
+    return None if isinstance(algorithm, utils.Prehashed) else bytes(data)
+
+
 def _not_exportable(name):
     return HsmError("token key %s cannot be exported or used outside the HSM" % name)
 
@@ -60,7 +67,7 @@ class TokenEcPrivateKey(ec.EllipticCurvePrivateKey):
         if not isinstance(signature_algorithm, ec.ECDSA):
             raise TypeError("token EC keys sign with ec.ECDSA only")
         digest, hash_algorithm = _digest_and_hash(data, signature_algorithm.algorithm)
-        return self._sign_digest(digest, hash_algorithm, None)
+        return self._sign_digest(digest, hash_algorithm, None, _message(data, signature_algorithm.algorithm))
 
     def exchange(self, algorithm, peer_public_key):
         raise _not_exportable(self._name)
@@ -100,7 +107,7 @@ class TokenRsaPrivateKey(rsa.RSAPrivateKey):
         if not isinstance(padding_, (padding.PKCS1v15, padding.PSS)):
             raise TypeError("token RSA keys sign with PKCS1v15 or PSS padding only")
         digest, hash_algorithm = _digest_and_hash(data, algorithm)
-        return self._sign_digest(digest, hash_algorithm, padding_)
+        return self._sign_digest(digest, hash_algorithm, padding_, _message(data, algorithm))
 
     def decrypt(self, ciphertext, padding_):
         raise _not_exportable(self._name)

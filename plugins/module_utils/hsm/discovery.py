@@ -61,15 +61,17 @@ def mechanism_name(mechanism):
     """``CKM_ECDSA`` for a known mechanism, hex for a vendor-defined one."""
     name = getattr(mechanism, "name", None)
     if name:
-        return "CKM_" + name
+        return "CKM_" + name.lstrip("_")
     return "0x%08x" % int(mechanism)
 
 
 def test_connection(config):
     """Open a session on ``config``'s token, log in, list its mechanisms and
-    log out. Returns ``{token, serial, slot, logged_in, mechanisms}``."""
+    what it can do with each HSM algorithm of the registry, and log out.
+    Returns ``{token, serial, slot, logged_in, mechanisms, algorithms}``."""
     import pkcs11
 
+    from .capabilities import token_support
     from .session import open_session
 
     with open_session(config) as hsm:
@@ -86,6 +88,7 @@ def test_connection(config):
             "model": (hsm.token.model or "").strip(),
             "logged_in": hsm.logged_in,
             "mechanisms": sorted(mechanism_name(m) for m in mechanisms),
+            "algorithms": [support.as_dict() for support in token_support(hsm)],
         }
 
 

@@ -1,22 +1,34 @@
 """Generating CA and end-entity key pairs inside the token.
 
-Only classical algorithms can be generated: ``ecdsa-p256/p384/p521`` and
-``rsa-2048/3072/4096``. The private key is a token object that is private,
-sensitive and never extractable, usable for signing only; the public key is
-a token object usable for verification. Both carry the label and the id.
+Only the registry's HSM algorithms (``hsm_capable``: ECDSA P-256/384/521,
+RSA 2048/3072/4096) can be generated, and only those the token can both
+generate and sign with (``capabilities.require_generation``), checked
+before the token is asked. The private key is a token object that is
+private, sensitive and never extractable; the public key is a token object.
+Both carry the label and the id, which is read back before success is
+reported.
+
+Usage attributes: the template asks for a signing-only pair (decrypt,
+unwrap, derive, encrypt and wrap off). tpm2-pkcs11 makes every TPM key a
+sign-and-decrypt object and refuses a template that turns decryption off
+(CKR_GENERAL_ERROR, "User specified and TPM specified attr mismatch"); when
+the signing-only template is refused, the pair is generated again with
+encrypt/decrypt left to the token (still private, sensitive, never
+extractable).
 """
 
 import os
 
 from ..errors import HsmError, UsageError
+from .capabilities import require_generation
 from .keyid import format_key_id, parse_key_id
 from .library import describe_pkcs11_error
 from .lookup import check_label, search
 from .pubkey import named_curve_params
 
-HSM_KEYGEN_ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521",
-                         "rsa-2048", "rsa-3072", "rsa-4096")
 PQC_FAMILIES = ("ml-dsa", "slh-dsa", "ml-kem")
+# What a token says when it will not honour the usage attributes we ask for.
+_TEMPLATE_REFUSALS = ("GeneralError", "TemplateInconsistent", "AttributeValueInvalid")
 
 
 def generate_key(hsm, algorithm, label, key_id=None):
@@ -27,14 +39,14 @@ def generate_key(hsm, algorithm, label, key_id=None):
     """
     import pkcs11
 
-    from ..algorithms.registry import get_algorithm
+    from ..algorithms.registry import get_algorithm, hsm_algorithm_names
 
     algorithm = get_algorithm(algorithm)
-    if algorithm.name not in HSM_KEYGEN_ALGORITHMS:
+    if not algorithm.hsm_capable:
         if algorithm.family in PQC_FAMILIES:
             reason = "PQC keys are software-only"
         else:
-            reason = "HSM keys are %s" % ", ".join(HSM_KEYGEN_ALGORITHMS)
+            reason = "HSM keys are %s" % ", ".join(hsm_algorithm_names())
         raise HsmError("algorithm %s cannot be generated in an HSM (%s)"
                        % (algorithm.name, reason))
     if not label:
@@ -46,40 +58,68 @@ def generate_key(hsm, algorithm, label, key_id=None):
     if not hsm.session.rw:
         raise HsmError("token '%s' is write-protected: cannot generate key '%s'"
                        % (hsm.label, label))
+    require_generation(hsm, algorithm)
     _refuse_existing(hsm, label, raw_id)
+    try:
+        try:
+            _generate(hsm, algorithm, label, raw_id, signing_only=True)
+        except pkcs11.PKCS11Error as exc:
+            if type(exc).__name__ not in _TEMPLATE_REFUSALS:
+                raise
+            _generate(hsm, algorithm, label, raw_id, signing_only=False)
+    except pkcs11.PKCS11Error as exc:
+        raise HsmError("token '%s' refused to generate %s key '%s': %s"
+                       % (hsm.label, algorithm.name, label, describe_pkcs11_error(exc))) from None
+    _check_stored(hsm, algorithm, label, raw_id)
+    return format_key_id(raw_id)
 
+
+def _check_stored(hsm, algorithm, label, raw_id):
+    """Success only when the pair is there as token objects under its label
+    and id, the private key sensitive and never extractable: "generated"
+    must not mean a session object that vanishes with the session."""
+    import pkcs11
+
+    attr = pkcs11.Attribute
+    private = search(hsm, pkcs11.ObjectClass.PRIVATE_KEY, label=label, key_id=raw_id)
+    public = search(hsm, pkcs11.ObjectClass.PUBLIC_KEY, label=label, key_id=raw_id)
+    try:
+        stored = (len(private) == 1 and len(public) == 1 and private[0][attr.TOKEN]
+                  and public[0][attr.TOKEN] and private[0][attr.SENSITIVE]
+                  and not private[0][attr.EXTRACTABLE])
+    except pkcs11.PKCS11Error as exc:
+        raise HsmError("cannot read back %s key '%s' in token '%s': %s"
+                       % (algorithm.name, label, hsm.label, describe_pkcs11_error(exc))) from None
+    if not stored:
+        raise HsmError("token '%s' reported %s key '%s' generated, but it is not stored as a "
+                       "private, sensitive, non-extractable token key pair with that label and id"
+                       % (hsm.label, algorithm.name, label))
+
+
+def _generate(hsm, algorithm, label, raw_id, signing_only):
+    import pkcs11
+
+    attr = pkcs11.Attribute
+    key_type = pkcs11.KeyType.EC if algorithm.family == "ec" else pkcs11.KeyType.RSA
+    # DEFAULT leaves an attribute out of the template (the token decides).
+    off = False if signing_only else pkcs11.DEFAULT
     private_template = {
-        pkcs11.Attribute.TOKEN: True,
-        pkcs11.Attribute.PRIVATE: True,
-        pkcs11.Attribute.SENSITIVE: True,
-        pkcs11.Attribute.EXTRACTABLE: False,
-        pkcs11.Attribute.SIGN: True,
-        pkcs11.Attribute.DECRYPT: False,
-        pkcs11.Attribute.UNWRAP: False,
-        pkcs11.Attribute.DERIVE: False,
+        attr.KEY_TYPE: key_type, attr.TOKEN: True, attr.PRIVATE: True, attr.SENSITIVE: True,
+        attr.EXTRACTABLE: False, attr.SIGN: True, attr.DECRYPT: off, attr.UNWRAP: False,
+        attr.DERIVE: False,
     }
     public_template = {
-        pkcs11.Attribute.TOKEN: True,
-        pkcs11.Attribute.PRIVATE: False,
-        pkcs11.Attribute.VERIFY: True,
-        pkcs11.Attribute.ENCRYPT: False,
-        pkcs11.Attribute.WRAP: False,
+        attr.KEY_TYPE: key_type, attr.TOKEN: True, attr.PRIVATE: False, attr.VERIFY: True,
+        attr.ENCRYPT: off, attr.WRAP: False,
     }
     common = dict(label=label, id=raw_id, store=True,
                   capabilities=pkcs11.MechanismFlag.SIGN | pkcs11.MechanismFlag.VERIFY,
-                  private_template=private_template)
-    try:
-        if algorithm.family == "ec":
-            public_template[pkcs11.Attribute.EC_PARAMS] = named_curve_params(algorithm.curve)
-            hsm.session.generate_keypair(pkcs11.KeyType.EC, public_template=public_template,
-                                         **common)
-        else:
-            hsm.session.generate_keypair(pkcs11.KeyType.RSA, algorithm.key_size,
-                                         public_template=public_template, **common)
-    except pkcs11.PKCS11Error as exc:
-        raise HsmError("generating %s key '%s' in token '%s' failed: %s"
-                       % (algorithm.name, label, hsm.label, describe_pkcs11_error(exc))) from None
-    return format_key_id(raw_id)
+                  private_template=private_template, public_template=public_template)
+    if algorithm.family == "ec":
+        public_template[attr.EC_PARAMS] = named_curve_params(algorithm.curve)
+        hsm.session.generate_keypair(key_type, **common)
+    else:
+        hsm.session.generate_keypair(key_type, algorithm.key_size, **common)
 
 
 def _refuse_existing(hsm, label, raw_id):

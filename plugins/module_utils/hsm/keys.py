@@ -5,7 +5,7 @@ text (``"0102"``) or bytes.
 """
 
 from ..errors import HsmError
-from .keygen import HSM_KEYGEN_ALGORITHMS, generate_key  # noqa: F401 - API  # pylint: disable=unused-import
+from .keygen import generate_key  # noqa: F401 - API  # pylint: disable=unused-import
 from .keyid import format_key_id, parse_key_id  # noqa: F401 - API  # pylint: disable=unused-import
 from .library import describe_pkcs11_error
 from .lookup import find_key, object_id, object_label, search

@@ -8,6 +8,9 @@ PKCS#11 login belongs to the whole process anyway). When the last user
 closes it, the session is logged out (``C_Logout``) and closed, unless the
 configuration says ``logout_after_use: false``; the login is then kept for
 the next operation of this process and logged out at exit.
+
+While a login is in use, the process holds the token's lock
+(``token_lock``): qpki processes of one user take turns on a token.
 """
 
 import atexit
@@ -15,6 +18,7 @@ import contextlib
 import threading
 
 from ..errors import HsmError
+from . import token_lock
 from .library import describe_pkcs11_error, load_library, on_finalize
 from .pin import resolve_pin
 from .token import select_token, token_serial
@@ -91,22 +95,35 @@ def connect(config, login=True):
 
     The caller must ``close()`` the returned :class:`HsmSession`.
     """
-    lib = load_library(config.lib)
-    token = _select(lib, config)
-    rw = _writable(token)
     if not login:
-        session = _open(token, config, rw=rw)
+        lib = load_library(config.lib)
+        token = _select(lib, config)
+        session = _open(token, config, rw=_writable(token))
         return HsmSession(config, lib, token, session, False, lambda: _close_quietly(session))
 
-    key = (config.lib, token.slot.slot_id)
-    with _LOCK:
-        entry = _LOGINS.get(key)
-        if entry is None:
-            entry = _log_in(token, config, rw)
-            _LOGINS[key] = entry
-        entry.users += 1
-    return HsmSession(config, lib, token, entry.session, True,
-                      lambda: _release(key, entry, config.logout_after_use))
+    unlock = token_lock.acquire(config)
+    try:
+        lib = load_library(config.lib)
+        token = _select(lib, config)
+        rw = _writable(token)
+        key = (config.lib, token.slot.slot_id)
+        with _LOCK:
+            entry = _LOGINS.get(key)
+            if entry is None:
+                entry = _log_in(token, config, rw)
+                _LOGINS[key] = entry
+            entry.users += 1
+    except BaseException:
+        unlock()
+        raise
+
+    def release():
+        try:
+            _release(key, entry, config.logout_after_use)
+        finally:
+            unlock()
+
+    return HsmSession(config, lib, token, entry.session, True, release)
 
 
 @contextlib.contextmanager

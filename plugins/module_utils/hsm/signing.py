@@ -8,6 +8,10 @@ Data is always hashed in software; the token only sees the digest:
 * RSA-PSS: ``CKM_RSA_PKCS_PSS`` on the digest, with the hash, MGF1 hash and
   salt length in ``CK_RSA_PKCS_PSS_PARAMS``.
 
+A token that offers none of these raw mechanisms but a hash-and-sign one
+(``CKM_ECDSA_SHA384``, ``CKM_SHA256_RSA_PKCS``...) gets the whole message
+instead (:func:`hash_and_sign`); ``hsm.capabilities`` decides which.
+
 Every token signature goes through :func:`token_sign`.
 """
 
@@ -66,6 +70,29 @@ def rsa_pss_sign_digest(private_key, digest, hash_algorithm, mgf_hash, salt_leng
     param = (_hash_mechanism(hash_algorithm), _mgf(mgf_hash), salt_length)
     return _call(name, token_sign, private_key, digest,
                  pkcs11.Mechanism.RSA_PKCS_PSS, param)
+
+
+def hash_and_sign(private_key, data, mechanism_name, algorithm, hash_algorithm, pad,
+                  name="key"):
+    """Signature of the message ``data`` by a mechanism that hashes inside
+    the token (its name from ``capabilities.signing_mechanism``)."""
+    import pkcs11
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    if data is None:
+        raise HsmError("token key %s signs whole messages only (%s), not a precomputed digest"
+                       % (name, mechanism_name))
+    mechanism = getattr(pkcs11.Mechanism, mechanism_name)
+    param = None
+    if pad is not None and type(pad).__name__ == "PSS":
+        salt = pss_salt_length(pad._salt_length, hash_algorithm, algorithm.key_size)  # noqa: SLF001
+        mgf_hash = getattr(pad.mgf, "_algorithm", hash_algorithm)
+        param = (_hash_mechanism(hash_algorithm), _mgf(mgf_hash), salt)
+    raw = _call(name, token_sign, private_key, data, mechanism, param)
+    if algorithm.family != "ec":
+        return raw
+    half = len(raw) // 2
+    return encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
 
 
 def digest_info(digest, hash_algorithm):

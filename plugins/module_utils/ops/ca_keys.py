@@ -48,15 +48,21 @@ def hsm_signer(config_path, algorithm, label, key_id, options, generate):
     from ..signer.pkcs11 import Pkcs11Signer
 
     config = load_hsm_config(config_path)
-    if generate:
-        from ..hsm.keys import generate_key
-        from ..hsm.session import open_session
+    if not generate:
+        return Pkcs11Signer(config, algorithm, label=label, key_id=key_id, options=options)
+    from ..hsm.keys import generate_key
+    from ..hsm.session import connect
 
-        with open_session(config) as session:
-            generated = generate_key(session, get_algorithm(algorithm), label, key_id)
+    # One login for generation and signing: the signer joins this session's
+    # login before it is released.
+    session = connect(config)
+    try:
+        generated = generate_key(session, get_algorithm(algorithm), label, key_id)
         if key_id is None and isinstance(generated, str):
             key_id = generated
-    return Pkcs11Signer(config, algorithm, label=label, key_id=key_id, options=options)
+        return Pkcs11Signer(config, algorithm, label=label, key_id=key_id, options=options)
+    finally:
+        session.close()
 
 
 def hsm_storage(config_path: str, label: str | None, key_id: str | None) -> dict:

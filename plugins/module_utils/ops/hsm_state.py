@@ -15,11 +15,9 @@ try:
 except ImportError:
     serialization = missing()
 
-from ..algorithms.registry import get_algorithm
+from ..algorithms.registry import get_algorithm, hsm_algorithm_names
 from ..errors import HsmError, InputError, UsageError
 from .ca_keys import config_pending
-
-HSM_ALGORITHMS = ("ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072", "rsa-4096")
 
 
 def _config(hsm_config):
@@ -96,11 +94,12 @@ def hsm_key_ensure(hsm_config, label=None, key_id=None, algorithm=None, state="p
     wanted = None
     if state == "present":
         if not algorithm:
-            raise UsageError("state=present needs an algorithm (%s)" % ", ".join(HSM_ALGORITHMS))
+            raise UsageError("state=present needs an algorithm (%s)"
+                             % ", ".join(hsm_algorithm_names()))
         wanted = get_algorithm(algorithm)
-        if wanted.name not in HSM_ALGORITHMS:
+        if not wanted.hsm_capable:
             raise HsmError("algorithm %s cannot be generated in an HSM (HSM keys are %s; PQC "
-                           "keys are software-only)" % (wanted.name, ", ".join(HSM_ALGORITHMS)))
+                           "keys are software-only)" % (wanted.name, ", ".join(hsm_algorithm_names())))
         if not label:
             raise UsageError("state=present needs a key label (key_id alone cannot name a new key)")
     elif not confirm_delete:

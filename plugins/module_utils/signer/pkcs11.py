@@ -78,6 +78,8 @@ class Pkcs11Signer(Signer):
         self._session = session
         try:
             self._bind_key()
+            hash_algorithm, pad = self.hash_and_padding()
+            self._mechanism(hash_algorithm, self._is_pss(pad))
         except BaseException:
             self.close()
             raise
@@ -100,6 +102,18 @@ class Pkcs11Signer(Signer):
                    _article(needed), needed))
         self._private_key = private_key
         self._public_key = public_key
+        self._mechanisms = {}
+
+    def _mechanism(self, hash_algorithm, pss):
+        """The token mechanism for this hash and scheme, chosen once per
+        session from what the token offers (raw over our digest first)."""
+        key = (hash_algorithm.name, pss)
+        if key not in self._mechanisms:
+            from ..hsm.capabilities import require_signing
+
+            self._mechanisms[key] = require_signing(self._session, self.algorithm,
+                                                    hash_algorithm.name, pss)
+        return self._mechanisms[key]
 
     # --------------------------------------------------------------- Signer
 
@@ -115,21 +129,34 @@ class Pkcs11Signer(Signer):
         from ..hsm.signing import digest_of
 
         hash_algorithm, pad = self.hash_and_padding()
-        return self.sign_digest(digest_of(bytes(data), hash_algorithm), hash_algorithm, pad)
+        data = bytes(data)
+        return self.sign_digest(digest_of(data, hash_algorithm), hash_algorithm, pad, data)
 
     def hash_and_padding(self):
         """The hash and (RSA only, else None) the padding the options ask for."""
         pad = self.algorithm.padding(self.options) if self.algorithm.family == "rsa" else None
         return self.algorithm.hash_algorithm(self.options), pad
 
-    def sign_digest(self, digest, hash_algorithm, pad=None):
+    @staticmethod
+    def _is_pss(pad):
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        return isinstance(pad, padding.PSS)
+
+    def sign_digest(self, digest, hash_algorithm, pad=None, data=None):
         """Sign an already computed ``digest``; ``pad`` is a ``cryptography``
-        padding object for RSA (PKCS1v15 or PSS)."""
+        padding object for RSA (PKCS1v15 or PSS); ``data``, the message, is
+        needed only on a token that hashes and signs by itself."""
         from cryptography.hazmat.primitives.asymmetric import padding
 
         from ..hsm import signing
 
         self._check_open()
+        mechanism = self._mechanism(hash_algorithm, isinstance(pad, padding.PSS))
+        needs = self.algorithm.hsm_mechanisms
+        if mechanism not in (needs.sign_raw, needs.pss_raw):
+            return signing.hash_and_sign(self._private_key, data, mechanism, self.algorithm,
+                                         hash_algorithm, pad, self.key_name)
         if self.algorithm.family == "ec":
             return signing.ecdsa_sign_digest(self._private_key, digest,
                                              self._public_key.curve.key_size, self.key_name)
