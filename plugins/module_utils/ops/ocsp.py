@@ -43,7 +43,7 @@ except ImportError:
 from ..algorithms.spki import spki_der, split_spki
 from ..errors import InputError, StoreError
 from ..store.ca_dir import CaDir
-from ..store.index import REVOKED, find_entry
+from ..store.index import REVOKED, IndexLookup
 from ..x509.assemble import as_type_of, placeholder_key
 from ..x509.certificate import utcnow
 from ..x509.parse import load_certificate_file, public_key_of_certificate
@@ -69,10 +69,10 @@ def issuer_hashes(cert, algorithm: str) -> IssuerHashes:
     return IssuerHashes(digest(cert.subject.public_bytes()).digest(), digest(bits).digest())
 
 
-def _status_of(ca: CaDir, serial: int):
+def _status_of(records: IndexLookup, serial: int):
     """(cryptography status, revocation time, reason) from the CA's records:
     the one place the responder reads certificate status."""
-    entry = find_entry(ca.index, serial)
+    entry = records.find(serial)
     if entry is None:
         return ocsp.OCSPCertStatus.UNKNOWN, None, None
     if entry.status != REVOKED:
@@ -99,6 +99,10 @@ class OcspResponder:
                  passphrase: bytes | None = None, validity: datetime.timedelta | None = None):
         self.ca = CaDir(ca_dir).require()
         self._stand_in = None
+        self._records = IndexLookup(self.ca.index)
+        self._issuers_seen: tuple[tuple[int, int], list] | None = None
+        self._hashes: dict[str, list[IssuerHashes]] = {}
+        self._hashes_for: list | None = None
         self.validity = validity or datetime.timedelta(hours=1)
         if self.validity <= datetime.timedelta(0):
             raise InputError("the OCSP response validity must be positive")
@@ -133,9 +137,16 @@ class OcspResponder:
             raise InputError("the responder certificate has no OCSPSigning extended key usage")
 
     def _issuers(self) -> list[tuple[str, Any]]:
-        meta = self.ca.load_ca_meta()
-        found = version_certificates(self.ca, meta)
-        return found or [(meta.active, load_certificate_file(self.ca.cert))]
+        """(version, CA certificate) of every version; read again when
+        ca.meta.json changes (a rotation)."""
+        info = os.stat(self.ca.meta)
+        stamp = (info.st_ino, info.st_mtime_ns)
+        if self._issuers_seen is None or self._issuers_seen[0] != stamp:
+            meta = self.ca.load_ca_meta()
+            found = version_certificates(self.ca, meta)
+            self._issuers_seen = (stamp, found or [(meta.active,
+                                                    load_certificate_file(self.ca.cert))])
+        return self._issuers_seen[1]
 
     def respond(self, request_der: bytes, now: datetime.datetime | None = None) -> bytes:
         """The DER OCSPResponse for one DER OCSPRequest."""
@@ -151,10 +162,10 @@ class OcspResponder:
         if algorithm not in _HASHES:
             return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
         asked = IssuerHashes(request.issuer_name_hash, request.issuer_key_hash)
-        if not any(issuer_hashes(cert, algorithm) == asked for dummy, cert in self._issuers()):
+        if asked not in self._known_hashes(algorithm):
             return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
         now = (now or utcnow()).replace(microsecond=0)
-        status, revoked_at, reason = _status_of(self.ca, serial)
+        status, revoked_at, reason = _status_of(self._records, serial)
         builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
             asked.name_hash, asked.key_hash, serial, request.hash_algorithm, status, now,
             now + self.validity, revoked_at, reason)
@@ -167,6 +178,14 @@ class OcspResponder:
         if nonce is not None:
             builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
         return _sign(builder, self.signer, None if named is self.cert else self.cert)
+
+    def _known_hashes(self, algorithm: str) -> list[IssuerHashes]:
+        issuers = self._issuers()
+        if self._hashes_for is not issuers:
+            self._hashes, self._hashes_for = {}, issuers
+        if algorithm not in self._hashes:
+            self._hashes[algorithm] = [issuer_hashes(cert, algorithm) for dummy, cert in issuers]
+        return self._hashes[algorithm]
 
     def _named_by(self):
         """The certificate the builder names the responder by: its own when

@@ -535,3 +535,39 @@ def find_entry(path: str | os.PathLike, serial: int) -> IndexEntry | None:
         return None
     number = text.count("\n", 0, match.start()) + 1
     return parse_line(match.group(0).rstrip("\r"), path, number)
+
+
+class IndexLookup:
+    """Entries of one index.txt by serial for a long-running reader (the
+    OCSP responder): the file is read again only when it changed (another
+    inode, size or modification time), then each answer is a dictionary
+    lookup and the parse of one line."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = os.fspath(path)
+        self._stamp: tuple[int, int, int] | None = None
+        self._lines: dict[int, tuple[int, str]] = {}
+
+    def find(self, serial: int) -> IndexEntry | None:
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+        if stamp != self._stamp:  # taken before the read: a later change is seen next time
+            self._lines = self._read()
+            self._stamp = stamp
+        found = self._lines.get(serial)
+        return None if found is None else parse_line(found[1], self.path, found[0])
+
+    def _read(self) -> dict[int, tuple[int, str]]:
+        lines = {}
+        for number, line in enumerate(_read_text(self.path, missing_ok=True).split("\n"), 1):
+            fields = line.split("\t", 4)
+            if len(fields) < 4:
+                continue
+            try:
+                lines[int(fields[3], 16)] = (number, line.rstrip("\r"))
+            except ValueError:
+                continue
+        return lines
