@@ -215,6 +215,10 @@ def render(results):
         out.append((playbook or {}).get("todo") or PLAYBOOK_TODO)
     per_worker = str((issuance or {}).get("min_per_worker", "?"))
     out += ["", NOTES.replace("{min_per_worker}", per_worker)]
+    out += ["", "## Other benchmarks", "",
+            "The OCSP responder against `openssl ocsp` (responses per second, p99 latency, CA with"
+            " 100,000 index entries) is measured by `python -m bench.ocsp`; its figures are in"
+            " [OCSP.md](OCSP.md)."]
     return "\n".join(out) + "\n"
 
 

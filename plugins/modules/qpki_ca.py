@@ -113,6 +113,22 @@ options:
     description:
       - Passphrase that encrypts a new software CA key (and decrypts it later).
     type: str
+  crl_url:
+    description:
+      - CRL distribution point that every certificate this CA issues carries (unless its profile
+        or its variables give one). An empty string removes it; not given, it is left as it is.
+      - Recorded in C(ca.meta.json); changing it changes the certificates issued from then on.
+    type: str
+  ocsp_url:
+    description:
+      - OCSP responder URL for the authorityInfoAccess of every certificate this CA issues
+        (not of OCSP-responder certificates). Same rules as O(crl_url).
+    type: str
+  ca_issuers_url:
+    description:
+      - Where this CA's certificate is published (authorityInfoAccess caIssuers). Same rules as
+        O(crl_url).
+    type: str
   rotate_before:
     description:
       - Rotate the CA (new key, new version, made active) when its active certificate expires
@@ -279,6 +295,12 @@ rotated:
   returned: always
   type: str
   sample: v2
+urls:
+  description: The CRL, OCSP and CA-issuers URLs the CA's certificates carry, when any URL
+    option was given.
+  returned: when O(crl_url), O(ocsp_url) or O(ca_issuers_url) is given
+  type: dict
+  sample: {crl: "http://pki.example.com/crl/issuing.crl", ocsp: "http://ocsp.example.com/"}
 """
 
 import os
@@ -289,6 +311,7 @@ from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_in
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_rotation_state import ca_ensure_rotated
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_urls import ca_urls_ensure, requested_urls
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import ca_install, ca_request
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 from ansible_collections.qpki.pki.plugins.module_utils.store.ca_dir import ca_dir_state
@@ -330,6 +353,9 @@ def main():
             passphrase_env=dict(type="str", no_log=False),
             return_content=dict(type="bool", default=False),
             rotate_before=dict(type="str"),
+            crl_url=dict(type="str"),
+            ocsp_url=dict(type="str"),
+            ca_issuers_url=dict(type="str"),
         ),
         mutually_exclusive=[
             ["parent_ca_dir", "csr_path"],
@@ -382,6 +408,13 @@ def main():
                                                  "parent_passphrase_env"),
                         check_mode=check)
 
+    urls = [params[name] for name in ("crl_url", "ocsp_url", "ca_issuers_url")]
+    if any(url is not None for url in urls) and os.path.exists(os.path.join(ca_dir, "ca.meta.json")):
+        recorded = run_op(module, ca_urls_ensure, ca_dir, *urls, check_mode=check)
+        result["changed"] = result["changed"] or recorded["changed"]
+        result["urls"] = recorded["urls"]
+    elif any(url is not None for url in urls):  # check mode on a CA still to be made
+        result["urls"] = run_op(module, requested_urls, *urls).to_meta()
     changed = result["changed"]
     if result.get("state") == "complete" and not check:
         changed = apply_file_attributes(module, [result.get("cert_path"),
@@ -405,6 +438,7 @@ def main():
         "csr_path": result.get("csr_path"),
         "active_version": result.get("active_version"),
         "rotated": result.get("rotated"),
+        "urls": result.get("urls"),
     }
     if params["return_content"] and output["cert_path"] and os.path.exists(output["cert_path"]):
         output["certificate"] = _read(module, output["cert_path"], "CA certificate").decode()

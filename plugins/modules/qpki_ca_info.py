@@ -103,6 +103,11 @@ versions:
   returned: always
   type: list
   elements: dict
+urls:
+  description: The CRL, OCSP and CA-issuers URLs the CA's certificates carry (C(crl), C(ocsp),
+    C(ca_issuers)); empty when none is set.
+  returned: always
+  type: dict
 cert_path:
   description: Path of C(ca.crt).
   returned: always

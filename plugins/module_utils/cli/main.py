@@ -67,7 +67,11 @@ def run_ca(args):
             raise UsageError("--generate-key needs --hsm-config")
         return ca.ca_init(args.ca_dir, args.profile, _values(args), parent_dir=args.parent,
                           key=_key_request(args, _secret(args.passphrase_env)),
-                          parent_passphrase=_secret(args.parent_passphrase_env))
+                          parent_passphrase=_secret(args.parent_passphrase_env),
+                          urls=_ca_urls(args))
+    if args.action == "set-urls":
+        from ..ops.ca_urls import ca_urls_ensure
+        return ca_urls_ensure(args.ca_dir, args.crl_url, args.ocsp_url, args.ca_issuers_url)
     if args.action == "info":
         return ca.ca_info(args.ca_dir)
     if args.action in ("rotate", "versions", "activate", "recertify"):
@@ -76,6 +80,12 @@ def run_ca(args):
         from ..ops.check import ca_check
         return ca_check(args.ca_dir, repair=args.repair)
     return ca.ca_export(args.ca_dir, args.bundle, args.out)
+
+
+def _ca_urls(args):
+    from ..ops.ca_urls import requested_urls
+
+    return requested_urls(args.crl_url, args.ocsp_url, args.ca_issuers_url)
 
 
 def _run_ca_rotation(args):

@@ -48,6 +48,15 @@ def _revocation_reason(parser):
                              "keyCompromise and cACompromise)")
 
 
+def _ca_urls(parser):
+    parser.add_argument("--crl-url", metavar="URL",
+                        help="CRL distribution point put in every certificate the CA issues")
+    parser.add_argument("--ocsp-url", metavar="URL",
+                        help="OCSP responder URL put in every certificate the CA issues")
+    parser.add_argument("--ca-issuers-url", metavar="URL",
+                        help="where the CA certificate is published (authorityInfoAccess)")
+
+
 def _ocsp_signing(parser):
     parser.add_argument("--responder", metavar="DIR",
                         help="credential directory of a delegated responder (OCSPSigning "
@@ -98,6 +107,11 @@ def build_parser():
     _vars(p)
     _hsm_key(p)
     _passphrase(p, "the new CA key")
+    _ca_urls(p)
+    p = _command(ca, "set-urls", "change the CRL, OCSP and CA-issuers URLs that the CA's "
+                 "certificates carry from now on (an empty value removes one)")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory")
+    _ca_urls(p)
     p = _command(ca, "info", "show a CA")
     p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
     p = _command(ca, "export", "print or write the CA certificate, chain or root")

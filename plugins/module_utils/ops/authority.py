@@ -36,6 +36,7 @@ class Authority:
         self.public_key = public_key_of_certificate(self.cert)
         self.key_id = certificate_key_id(self.cert, self.public_key)
         self._stack = contextlib.ExitStack()
+        self._urls = None
         self.signers = {}
         if need_signers:
             try:
@@ -89,6 +90,15 @@ class Authority:
             f"CA key {_key_name(entry)} does not match {self.dir.cert} (its {where} is another "
             "key): the key file or token key, or the certificate, was replaced; nothing was "
             "signed")
+
+    @property
+    def urls(self):
+        """The CA-level CRL, OCSP and CA-issuers URLs (ops.ca_urls)."""
+        from .ca_urls import CaUrls
+
+        if self._urls is None:
+            self._urls = CaUrls.from_meta(self.meta)
+        return self._urls
 
     @property
     def profile(self):

@@ -19,8 +19,10 @@ from .issuance import check_can_issue, fingerprint, pem, signature_options, vali
 
 
 def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
-            passphrase=None, parent_passphrase=None, now=None):
+            passphrase=None, parent_passphrase=None, now=None, urls=None):
     """Create a root CA, or a subordinate CA signed by ``parent_dir``.
+    ``urls`` (ops.ca_urls.CaUrls): the CRL / OCSP / CA-issuers URLs its
+    certificates will carry.
 
     ``key`` is a KeyRequest (HSM key); software keys are generated.
     Everything is built in a temporary directory beside ``ca_dir`` and
@@ -46,13 +48,13 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
     try:
         if parent is not None:  # refused before any key is made; issue() checks again, locked
             check_can_issue(parent, profile)
-        return _create(target, profile, rendered, key, parent, now)
+        return _create(target, profile, rendered, key, parent, now, urls)
     finally:
         if parent is not None:
             parent.close()
 
 
-def _create(target, profile, rendered, key, parent, now):
+def _create(target, profile, rendered, key, parent, now, urls=None):
     parent_dir = os.path.dirname(os.path.abspath(target.path)) or "."
     ensure_dir(parent_dir)
     work = tempfile.mkdtemp(prefix=".%s.init-" % os.path.basename(target.path), dir=parent_dir)
@@ -81,6 +83,8 @@ def _create(target, profile, rendered, key, parent, now):
             "created": utc_text(now or utcnow()),
             "keys": [k.meta() for k in keys],
         }
+        if urls:  # what the certificates this CA issues will point at (ops/ca_urls.py)
+            meta["urls"] = urls.to_meta()
         if parent is not None:  # where to look for this CA's revocation (ops/parent_status.py)
             from .parent_status import parent_reference
 
@@ -152,6 +156,7 @@ def ca_info(ca_dir):
         result = _ca_result(authority.dir, authority.cert, authority.meta, changed=False)
         remaining = authority.cert.not_valid_after_utc - utcnow()
         result["expires_in_seconds"] = max(0, int(remaining.total_seconds()))
+        result["urls"] = authority.urls.to_meta()
         result.update(ca_versions(authority))
         return result
 

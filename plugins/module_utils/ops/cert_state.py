@@ -35,6 +35,7 @@ from .authority import Authority
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import alt_extensions, check_alt_key, csr_alt_public_key
 from .batch_sign import Prepared, sign_and_record
+from .ca_urls import CaUrls, with_ca_urls
 from .issuance import check_can_issue, fingerprint, pem
 from .state import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
                     same_public_key, san_list)
@@ -54,8 +55,9 @@ class CertRequest:
         self.alt_public_key = None  # a catalyst subject's PQC key, set when planned
 
 
-def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now):
-    """(public key, rendered, existing cert or None, reasons to issue)."""
+def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now, urls=None):
+    """(public key, rendered, existing cert or None, reasons to issue).
+    ``urls``: the CA's CRL / OCSP URLs, which issuance adds (ops.ca_urls)."""
     profile = request.profile
     csr, public_key = csr_request(request.csr_data, request.csr_where)
     check_key_algorithm(profile, public_key, request.csr_where)
@@ -75,7 +77,8 @@ def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now):
         except InputError as exc:
             reasons.append("existing file is not a certificate (%s)" % exc)
     if existing is not None:
-        wanted = list(rendered.extensions) + alt_extensions(request.alt_public_key)
+        wanted = with_ca_urls(list(rendered.extensions), urls or CaUrls()) \
+            + alt_extensions(request.alt_public_key)
         reasons.extend(_differences(existing, public_key, rendered, wanted, ca_cert,
                                     ca_public_key, revoked, renew_before, now))
         if existing.serial_number in revoked and not force and _same_key(existing, public_key):
@@ -174,6 +177,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
     with Authority(ca_dir, need_signers=False) as authority:
         ca_cert = authority.cert
         ca_public_key = authority.issuer_keys()
+        urls = authority.urls
         chain_pem = b"".join(pem(c) for c in authority.chain_certificates()).decode()
         for profile in {id(r.profile): r.profile for r in requests}.values():
             check_can_issue(authority, profile)  # what signing would refuse, also in check mode
@@ -182,7 +186,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
     plans = []
     for request in requests:
         plans.append((request,) + _plan(request, ca_cert, ca_public_key, revoked,
-                                        renew_before, force, now))
+                                        renew_before, force, now, urls))
 
     results = [None] * len(plans)
     todo = []

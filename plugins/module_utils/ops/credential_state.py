@@ -26,6 +26,7 @@ from .ca_keys import KeyRequest
 from .hybrid import check_key_request
 from .credential import _common_name, credential_enroll
 from .issuance import fingerprint, pem
+from .ca_urls import CaUrls, with_ca_urls
 from .state import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
                     san_list)
 
@@ -45,7 +46,7 @@ def _load(cred):
 
 
 def _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
-                 renew_before, now):
+                 renew_before, now, urls=None):
     reasons = []
     if profile.name not in (meta.get("profiles") or []):
         reasons.append("profiles are %s (requested %s)"
@@ -56,7 +57,8 @@ def _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
         reasons.append("certificate file is missing")
         return reasons
     # A catalyst credential's PQC key is its own: its subjectAltPublicKeyInfo is not compared.
-    return reasons + reissue_reasons(cert, rendered, rendered.extensions, ca_cert, ca_public_key,
+    wanted = with_ca_urls(list(rendered.extensions), urls or CaUrls())
+    return reasons + reissue_reasons(cert, rendered, wanted, ca_cert, ca_public_key,
                                      revoked, renew_before, now, what="certificate",
                                      ignore_alt_key=True)
 
@@ -161,13 +163,13 @@ def _ca_facts(ca_dir):
     with Authority(ca_dir, need_signers=False) as authority:
         revoked = {e.serial for e in read_index(authority.dir.index) if e.status == "R"} \
             if authority.dir.index.exists() else set()
-        return authority.cert, authority.issuer_keys(), revoked
+        return authority.cert, authority.issuer_keys(), revoked, authority.urls
 
 
 def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
     """(result of the credential kept, or None; the reasons to enroll or
     renew; whether the named credential is to be renewed in place)."""
-    ca_cert, ca_public_key, revoked = ca_facts
+    ca_cert, ca_public_key, revoked, urls = ca_facts
     profile, rendered, credential_id = request.profile, request.rendered, request.credential_id
     if credential_id:
         candidates = [c for c in [CredentialDir(cred_dir, credential_id)] if c.exists()]
@@ -179,7 +181,7 @@ def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
     for cred in candidates:
         meta, cert, cert_path = _load(cred)
         reasons = _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
-                               renew_before, now)
+                               renew_before, now, urls)
         if not reasons:
             return _describe(cred, meta, cert, cert_path, False, []), [], False
         if credential_id and all(r.startswith("certificate expire") for r in reasons):

@@ -17,6 +17,7 @@ from ..store.index import append_entries, entry_for_certificate
 from ..store.serials import fresh_serials, record_serial, used_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from ..x509.path_length import check_path_length
+from .ca_urls import with_ca_urls
 
 
 # RFC 5280 §4.1.2.5: the validity period runs from notBefore to notAfter
@@ -115,7 +116,7 @@ def sign_new(authority, profile, rendered, subject_public_key, serial, window,
     CA's AuthorityKeyIdentifier extension value when the caller built it
     once for many certificates (default: from ``authority.key_id``)."""
     not_before, not_after = window
-    extensions = list(rendered.extensions)
+    extensions = with_ca_urls(list(rendered.extensions), authority.urls)
     if alt_public_key is not None:
         from .hybrid import alt_extensions
 
