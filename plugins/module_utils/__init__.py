@@ -1,0 +1,1 @@
+"""qpki: the core of the qpki.pki collection, also installed as the ``qpki`` package."""

@@ -17,7 +17,7 @@ CORE = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
 
 RANKS = {
     "display_text": -1,  # the escaping every error message goes through
-    "errors": 0, "dependencies": 0,
+    "errors": 0, "dependencies": 0, "version": 0,
     # shared leaves above the errors: DER helpers, plain value types, the capped
     # input reader, process hygiene
     "der": 1, "revocation": 1, "input_file": 1, "process_hygiene": 1, "env_secret": 1,

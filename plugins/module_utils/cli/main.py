@@ -296,6 +296,32 @@ HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_cr
             "audit": run_audit}
 
 
+# Commands that never change anything: their JSON has no "changed".
+_READ_ONLY = {("ca", "info"), ("ca", "versions"), ("cert", "info"), ("cert", "verify"),
+              ("crl", "info"), ("crl", "verify"), ("credential", "list"), ("credential", "info"),
+              ("key", "list"), ("audit", "verify"), ("profile", "list"), ("profile", "show"),
+              ("hsm", "list"), ("hsm", "test"), ("csr", "info"), ("csr", "verify")}
+
+
+def _read_only(args) -> bool:
+    action = getattr(args, "action", None)
+    if (args.group, action) in _READ_ONLY:
+        return True
+    if (args.group, action) == ("ca", "check"):
+        return not args.repair
+    return (args.group, action) == ("ca", "export") and not args.out
+
+
+def _failed(args, message: str, code: int) -> int:
+    """One line on stderr; with --json, the same as JSON on stdout."""
+    from .render import emit
+
+    emit(f"qpki: error: {message}", sys.stderr)
+    if getattr(args, "json", False):
+        emit(json.dumps({"failed": True, "msg": message, "exit_code": code}))
+    return code
+
+
 def console_main() -> int:
     """The ``qpki`` process: core dumps off and not dumpable before any PIN,
     passphrase or key is read, then :func:`main` (which tests also call in
@@ -318,27 +344,25 @@ def main(argv=None):
     try:
         result = HANDLERS[args.group](args)
     except QpkiError as exc:
-        emit("qpki: error: %s" % exc, sys.stderr)
-        return exc.exit_code
+        return _failed(args, str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        emit("qpki: interrupted", sys.stderr)
-        return 1
+        return _failed(args, "interrupted", 1)
     except Exception as exc:  # a bug: still one line, details on request
         from ..dependencies import missing_libraries
 
         if missing_libraries():  # a broken installation rather than a bug
-            emit("qpki: error: missing Python libraries: %s" % "; ".join(
-                "%s (%s)" % item for item in sorted(missing_libraries().items())), sys.stderr)
-            return 1
+            return _failed(args, "missing Python libraries: %s" % "; ".join(
+                "%s (%s)" % item for item in sorted(missing_libraries().items())), 1)
         if os.environ.get("QPKI_DEBUG"):
             raise
         from ..display_text import escape_text
 
         detail = escape_text(" ".join(str(exc).split()))
-        emit(f"qpki: internal error: {type(exc).__name__}: {detail} "
-             "(set QPKI_DEBUG=1 for a traceback)", sys.stderr)
-        return 1
+        return _failed(args, f"internal error: {type(exc).__name__}: {detail} "
+                             "(set QPKI_DEBUG=1 for a traceback)", 1)
     if args.json:
+        if _read_only(args):
+            result.pop("changed", None)
         emit(json.dumps(result, indent=2, default=str))
     else:
         render(args, result)

@@ -92,6 +92,9 @@ class Parser(argparse.ArgumentParser):
 def build_parser():
     parser = Parser(
         prog="qpki", description="Post-quantum-ready X.509 PKI with PKCS#11 HSM keys.")
+    from ..version import __version__
+
+    parser.add_argument("--version", action="version", version=f"qpki {__version__}")
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
 
     ca = groups.add_parser("ca", help="certificate authorities").add_subparsers(

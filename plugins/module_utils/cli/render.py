@@ -74,8 +74,10 @@ def render(args: Any, result: dict) -> None:
         sys.stdout.write(result["pem"])
         return
     if "valid" in result:
-        reason = result.get("reason") or "valid"
-        emit(f"{'OK' if result['valid'] else 'FAILED'}: {_scalar(reason)}")
+        reason = result.get("reason") or ""
+        verdict = "OK" if result["valid"] else "FAILED"
+        emit(f"{verdict}: {_scalar(reason)}" if reason and reason not in ("ok", "valid")
+             else verdict)
         for line in result.get("legacy_composite") or []:
             emit(f"  legacy: {_scalar(line)}")
         for line in result.get("non_standard") or []:

@@ -157,6 +157,9 @@ def ca_info(ca_dir):
         remaining = authority.cert.not_valid_after_utc - utcnow()
         result["expires_in_seconds"] = max(0, int(remaining.total_seconds()))
         result["urls"] = authority.urls.to_meta()
+        from ..version import __version__
+
+        result["qpki_version"] = __version__
         result.update(ca_versions(authority))
         return result
 
