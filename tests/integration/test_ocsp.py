@@ -51,8 +51,8 @@ def issue(qpki_cli, work, ca, name):
 class Server:
     """``qpki ocsp serve`` in a subprocess, stopped by SIGTERM at the end."""
 
-    def __init__(self, work, *args):
-        self.port = free_port()
+    def __init__(self, work, *args, port=None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(work / f"server-{self.port}.log", "w")
         self.proc = subprocess.Popen(
@@ -270,3 +270,64 @@ def test_delegated_slh_dsa_responder_is_named_and_included(tmp_path, qpki_cli):
     assert [c.public_bytes(serialization.Encoding.DER) for c in response.certificates] == \
         [responder.public_bytes(serialization.Encoding.DER)]
     assert independent_ok(response_der, responder.public_bytes(serialization.Encoding.DER))
+
+
+def test_pyhanko_hard_fail_uses_only_the_urls_in_the_certificates(tmp_path, qpki_cli):
+    """pyhanko-certvalidator, hard-fail: it must find revocation information
+    for every certificate of the path through the URLs those certificates
+    carry (the CA-level URLs), and it accepts a good leaf and rejects a
+    revoked one."""
+    import asyncio
+
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import RevokedError
+
+    root_port, issuing_port = free_port(), free_port()
+    root_url, issuing_url = f"http://127.0.0.1:{root_port}", f"http://127.0.0.1:{issuing_port}"
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Hard Root", "--ca-dir", "root",
+             "--crl-url", f"{root_url}/crl/ca.crl.der", check=True)
+    qpki_cli("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Hard Issuing",
+             "--ca-dir", "issuing", "--parent", "root", "--crl-url",
+             f"{issuing_url}/crl/ca.crl.der", "--ocsp-url", issuing_url, check=True)
+    made = qpki_cli("credential", "enroll", "--ca-dir", "issuing", "--cred-dir", "responders",
+                    "--profile", "ec/ocsp-responder", "--var", "cn=Hard Responder", "--json",
+                    check=True).json()
+    for ca in ("root", "issuing"):
+        qpki_cli("crl", "gen", "--ca-dir", ca, check=True)
+    good, revoked = (issue_from(qpki_cli, tmp_path, "issuing", name) for name in ("good", "bad"))
+    qpki_cli("cert", "revoke", "--cert", revoked, "--ca-dir", "issuing", "--reason",
+             "keyCompromise", check=True)
+    servers = []
+    try:
+        for ca, port, extra in (("root", root_port, []),
+                                ("issuing", issuing_port,
+                                 ["--responder", f"responders/{made['id']}"])):
+            servers.append(Server(tmp_path, "--ca-dir", ca, *extra, port=port))
+
+        def load(path):
+            return asn1_x509.Certificate.load(
+                x509.load_pem_x509_certificate((tmp_path / path).read_bytes()).public_bytes(
+                    serialization.Encoding.DER))
+
+        def validate(leaf):
+            context = ValidationContext(trust_roots=[load("root/ca.crt")], allow_fetching=True,
+                                        revocation_mode="hard-fail")
+            validator = CertificateValidator(load(leaf), intermediate_certs=[load("issuing/ca.crt")],
+                                             validation_context=context)
+            return asyncio.run(validator.async_validate_usage({"digital_signature"}))
+
+        assert validate(good) is not None
+        with pytest.raises(RevokedError):
+            validate(revoked)
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def issue_from(qpki_cli, work, ca, name):
+    (work / f"{name}.csr").write_bytes(make_csr(f"{name}.example.com"))
+    qpki_cli("cert", "issue", "--ca-dir", ca, "--profile", "ec/tls-server", "--csr", f"{name}.csr",
+             "--var", f"cn={name}.example.com", "--var", f"dns_names={name}.example.com",
+             "--out", f"{name}.crt", check=True)
+    return f"{name}.crt"
