@@ -71,7 +71,8 @@ def run_ca(args):
                           urls=_ca_urls(args))
     if args.action == "set-urls":
         from ..ops.ca_urls import ca_urls_ensure
-        return ca_urls_ensure(args.ca_dir, args.crl_url, args.ocsp_url, args.ca_issuers_url)
+        return ca_urls_ensure(args.ca_dir, args.crl_url, args.ocsp_url, args.ca_issuers_url,
+                              delta_crl=args.delta_crl_url)
     if args.action == "info":
         return ca.ca_info(args.ca_dir)
     if args.action in ("rotate", "versions", "activate", "recertify"):
@@ -85,7 +86,7 @@ def run_ca(args):
 def _ca_urls(args):
     from ..ops.ca_urls import requested_urls
 
-    return requested_urls(args.crl_url, args.ocsp_url, args.ca_issuers_url)
+    return requested_urls(args.crl_url, args.ocsp_url, args.ca_issuers_url, args.delta_crl_url)
 
 
 def _run_ca_rotation(args):
@@ -170,6 +171,13 @@ def _issue_batch(args):
 def run_crl(args):
     from ..ops import crl
 
+    if args.action == "gen" and args.delta:
+        from ..errors import UsageError
+        from ..ops.crl_delta import crl_gen_delta
+
+        if args.ca_version or args.drop_expired:
+            raise UsageError("--delta goes with neither --version nor --drop-expired")
+        return crl_gen_delta(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env))
     if args.action == "gen":
         return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env),
                            drop_expired=args.drop_expired, version=args.ca_version)

@@ -55,6 +55,9 @@ def _ca_urls(parser):
                         help="OCSP responder URL put in every certificate the CA issues")
     parser.add_argument("--ca-issuers-url", metavar="URL",
                         help="where the CA certificate is published (authorityInfoAccess)")
+    parser.add_argument("--delta-crl-url", metavar="URL",
+                        help="where the CA's delta CRLs are published (freshestCRL of its "
+                             "full CRLs)")
 
 
 def _ocsp_signing(parser):
@@ -222,6 +225,9 @@ def build_parser():
     p.add_argument("--version", dest="ca_version", metavar="VERSION",
                    help="an earlier version of a rotated CA signs the CRL of what it issued "
                         "(written to crl/VERSION/)")
+    p.add_argument("--delta", action="store_true",
+                   help="a delta CRL (RFC 5280 5.2.4) against the current full CRL, written to "
+                        "crl/ca-delta.crl: revocations since, and removeFromCRL for releases")
     _passphrase(p, "the CA key")
     p = _command(crl, "info", "describe a CRL")
     p.add_argument("crl", metavar="CRL")

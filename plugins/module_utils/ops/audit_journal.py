@@ -255,19 +255,28 @@ def _index_state_present(ca: CaDir, record: dict) -> bool:
         and utc_text(entry.revoked_at) == record.get("revoked_at")
 
 
-def _crl_present(ca: CaDir, record: dict) -> bool:
+def _crl_paths(ca: CaDir, record: dict):
+    """(DER, PEM) paths of the CRL a record describes: full, delta, or an
+    earlier version's."""
+    if record.get("delta_of") is not None:
+        return ca.delta_crl_path(der=True), ca.delta_crl_path()
     version = record.get("version")
+    return ca.crl_path(der=True, version=version), ca.crl_path(version=version)
+
+
+def _crl_present(ca: CaDir, record: dict) -> bool:
+    der_path, pem_path = _crl_paths(ca, record)
     try:
-        der = ca.crl_path(der=True, version=version).read_bytes()
+        der = der_path.read_bytes()
     except OSError:
         return False
     if audit.sha256_hex(der) != record.get("fingerprint"):
         return False
     pem = pem_armor(der, "X509 CRL")
     try:
-        current = ca.crl_path(version=version).read_bytes()
+        current = pem_path.read_bytes()
     except OSError:
         current = None
     if current != pem:
-        write_file(ca.crl_path(version=version), pem)
+        write_file(pem_path, pem)
     return True

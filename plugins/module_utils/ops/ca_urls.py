@@ -30,7 +30,7 @@ from ..store.ca_dir import CaDir
 from ..store.lock import ca_lock
 
 SCHEMES = ("http", "https", "ldap")
-FIELDS = ("crl", "ocsp", "ca_issuers")
+FIELDS = ("crl", "ocsp", "ca_issuers", "delta_crl")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class CaUrls:
     crl: str | None = None
     ocsp: str | None = None
     ca_issuers: str | None = None
+    delta_crl: str | None = None  # freshestCRL of the full CRLs, once delta CRLs are made
 
     @classmethod
     def from_meta(cls, meta: dict[str, Any]) -> CaUrls:
@@ -65,9 +66,10 @@ def checked_url(value: str | None, what: str) -> str | None:
 
 
 def requested_urls(crl: str | None = None, ocsp: str | None = None,
-                   ca_issuers: str | None = None) -> CaUrls:
+                   ca_issuers: str | None = None, delta_crl: str | None = None) -> CaUrls:
     return CaUrls(checked_url(crl, "CRL URL"), checked_url(ocsp, "OCSP URL"),
-                  checked_url(ca_issuers, "CA issuers URL"))
+                  checked_url(ca_issuers, "CA issuers URL"),
+                  checked_url(delta_crl, "delta CRL URL"))
 
 
 def with_ca_urls(extensions: list, urls: CaUrls) -> list:
@@ -119,11 +121,12 @@ def ca_set_urls(ca_dir: str | os.PathLike, urls: CaUrls, check_mode: bool = Fals
 
 
 def ca_urls_ensure(ca_dir: str | os.PathLike, crl: str | None = None, ocsp: str | None = None,
-                   ca_issuers: str | None = None, check_mode: bool = False) -> dict[str, Any]:
+                   ca_issuers: str | None = None, check_mode: bool = False,
+                   delta_crl: str | None = None) -> dict[str, Any]:
     """The declarative form (modules): each URL given is recorded, an empty
     one removed, one not given (None) left as it is."""
     ca = CaDir(ca_dir).require()
     current = CaUrls.from_meta(ca.load_ca_meta().raw).to_meta()
-    given = {"crl": crl, "ocsp": ocsp, "ca_issuers": ca_issuers}
+    given = {"crl": crl, "ocsp": ocsp, "ca_issuers": ca_issuers, "delta_crl": delta_crl}
     merged = {name: current.get(name) if value is None else value for name, value in given.items()}
     return ca_set_urls(ca_dir, requested_urls(**merged), check_mode)

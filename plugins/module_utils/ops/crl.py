@@ -21,7 +21,7 @@ from .describe import describe_crl
 # that ``qpki crl info`` starts without them.
 
 
-class _EncodedCrl:
+class EncodedCrl:
     """A CRL plus the DER it was signed as: ``public_bytes(DER)`` returns
     those bytes instead of encoding a large CRL again (for the audit hook)."""
 
@@ -87,7 +87,8 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
             signer=authority.signer, issuer=authority.cert.subject,
             issuer_key_id=authority.key_id, crl_number=number,
             this_update=now, next_update=now + datetime.timedelta(days=days),
-            revoked=revoked, alt_signer=authority.alt_signer)
+            revoked=revoked, alt_signer=authority.alt_signer,
+            freshest_url=None if earlier else authority.urls.delta_crl)
         pem_path, der_path = ca.crl_path(version=earlier), ca.crl_path(der=True, version=earlier)
 
         def write() -> None:
@@ -95,7 +96,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
             write_file(der_path, der)
             write_file(pem_path, pem_armor(der, "X509 CRL"))
 
-        record = crl_record(authority, _EncodedCrl(crl, der), number)
+        record = crl_record(authority, EncodedCrl(crl, der), number)
         if earlier:
             record["version"] = earlier
         journaled(ca.path, [record], write)

@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from ..errors import InputError
 from .ocsp import MAX_REQUEST, OcspResponder, internal_error
 
-_CRL_NAME = re.compile(r"^(?:v[0-9]{1,6}/)?ca(?:\.[A-Za-z0-9-]+)?\.crl(?:\.der)?$")
+_CRL_NAME = re.compile(r"^(?:v[0-9]{1,6}/)?ca(?:-delta)?(?:\.[A-Za-z0-9-]+)?\.crl(?:\.der)?$")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 

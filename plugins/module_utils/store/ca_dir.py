@@ -177,6 +177,10 @@ class CaDir:
         folder = self.crl_dir / safe_component(version, "version") if version else self.crl_dir
         return folder / (stem + (".crl.der" if der else ".crl"))
 
+    def delta_crl_path(self, der=False):
+        """``crl/ca-delta.crl`` (``.crl.der`` with ``der``): the current delta CRL."""
+        return self.crl_dir / ("ca-delta.crl.der" if der else "ca-delta.crl")
+
     def key_path(self, algorithm, version=None):
         """``private/ca.<algorithm>.key`` (``private/<version>/...`` for a
         rotated CA's later versions)."""

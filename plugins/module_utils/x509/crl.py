@@ -33,12 +33,12 @@ def _naive_utc(when):
     return when
 
 
-def revoked_certificates(revoked: Iterable[RevokedEntry]) -> list:
+def revoked_certificates(revoked: Iterable[RevokedEntry], delta: bool = False) -> list:
     """cryptography RevokedCertificate objects for the entries of a full
     CRL, with the checks the builder's setters make (positive serial of at
     most 159 bits, dates from 1950). The reason is left out for unspecified
     (RFC 5280 §5.3.1: absent rather than unspecified); removeFromCRL, which
-    belongs in delta CRLs only, is refused."""
+    belongs in delta CRLs only, is refused unless ``delta``."""
     reasons: dict = {}
     made = []
     make = x509.RevokedCertificateBuilder
@@ -48,7 +48,7 @@ def revoked_certificates(revoked: Iterable[RevokedEntry]) -> list:
             raise InputError(f"serial {serial!r} cannot be listed in a CRL (it must be positive "
                              "and fit in 20 octets)")
         when = _checked_date(entry.revoked_at, serial, "revocation")
-        extensions = _reason_extensions(reasons, entry.reason, serial)
+        extensions = _reason_extensions(reasons, entry.reason, serial, delta)
         if entry.invalidity_date is not None:
             invalid = _checked_date(entry.invalidity_date, serial, "invalidity")
             extensions = extensions + [x509.Extension(
@@ -67,11 +67,12 @@ def _checked_date(when: datetime.datetime, serial: int, what: str) -> datetime.d
     return when
 
 
-def _reason_extensions(cache: dict, reason: RevocationReason | None, serial: int) -> list:
+def _reason_extensions(cache: dict, reason: RevocationReason | None, serial: int,
+                       delta: bool = False) -> list:
     """The entry extensions for ``reason``, one shared list per reason."""
     extensions = cache.get(reason)
     if extensions is None:
-        if reason is not None and reason.delta_only:
+        if reason is not None and reason.delta_only and not delta:
             raise InputError(f"serial {serial:X} has reason {reason}, which cannot appear in a "
                              "full CRL (RFC 5280 §5.3.1: delta CRLs only); release it from hold")
         extensions = cache[reason] = [] if reason in (None, RevocationReason.unspecified) \
@@ -90,14 +91,23 @@ def build_crl(*, signer, issuer, issuer_key_id, crl_number, this_update, next_up
 
 
 def build_crl_der(*, signer, issuer, issuer_key_id, crl_number, this_update, next_update,
-                  revoked, alt_signer=None):
-    """(CRL, its DER) for the arguments of ``build_crl``."""
-    builder = (x509.CertificateRevocationListBuilder(revoked_certificates=revoked_certificates(revoked))
+                  revoked, alt_signer=None, delta_of=None, freshest_url=None):
+    """(CRL, its DER) for the arguments of ``build_crl``. ``delta_of``: the
+    base CRL number of a delta CRL (RFC 5280 §5.2.4, Delta CRL Indicator,
+    critical; removeFromCRL allowed). ``freshest_url``: where the delta CRLs
+    are (freshestCRL, §5.2.6), for a full CRL of a CA that makes them."""
+    entries = revoked_certificates(revoked, delta=delta_of is not None)
+    builder = (x509.CertificateRevocationListBuilder(revoked_certificates=entries)
                .issuer_name(issuer)
                .last_update(this_update)
                .next_update(next_update)
                .add_extension(x509.CRLNumber(crl_number), False)
                .add_extension(x509.AuthorityKeyIdentifier(issuer_key_id, None, None), False))
+    if delta_of is not None:
+        builder = builder.add_extension(x509.DeltaCRLIndicator(delta_of), True)
+    if freshest_url:
+        builder = builder.add_extension(x509.FreshestCRL([x509.DistributionPoint(
+            [x509.UniformResourceIdentifier(freshest_url)], None, None, None)]), False)
     if alt_signer is not None:
         from cryptography.hazmat.primitives import serialization
 
