@@ -42,3 +42,35 @@ def test_read_only_commands_do_not_report_changed(qpki_cli):
     assert qpki_cli("crl", "gen", "--ca-dir", "ca", "--json", check=True).json()["changed"] is True
     assert qpki_cli("ca", "check", "--ca-dir", "ca", check=True).stdout == "OK\n"
     assert qpki_cli("cert", "verify", "ca/ca.crt", "--ca", "ca/ca.crt", check=True).stdout == "OK\n"
+
+
+def test_key_algorithms_lists_every_family_and_the_hsm_ones(qpki_cli):
+    from qpki.algorithms.registry import algorithm_names, hsm_algorithm_names
+
+    listed = qpki_cli("key", "algorithms", "--json", check=True).json()
+    rows = {row["name"]: row for family in listed["families"].values() for row in family}
+    assert sorted(rows) == algorithm_names() and listed["count"] == len(rows)
+    assert sorted(n for n, row in rows.items() if row["hsm"]) == sorted(hsm_algorithm_names())
+    assert rows["ecdsa-p256"]["hsm"] and not rows["ml-dsa-65"]["hsm"]
+    assert not rows["ml-kem-768"]["signs"] and rows["slh-dsa-sha2-128s"]["signs"]
+    assert {"ec", "rsa", "ml-dsa", "slh-dsa", "ml-kem", "composite"} <= set(listed["families"])
+    helped = qpki_cli("key", "gen", "--help", check=True).stdout
+    assert "qpki key algorithms" in " ".join(helped.split())
+
+
+def test_csr_gen_defaults_to_p256_and_says_so(tmp_path, qpki_cli):
+    import subprocess
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    made = qpki_cli("csr", "gen", "--out", "a.csr", "--cn", "a.example.com", "--key-out", "a.key",
+                    check=True)
+    assert "ecdsa-p256" in made.stdout and "no algorithm given" in made.stdout
+    key = serialization.load_pem_private_key((tmp_path / "a.key").read_bytes(), None)
+    assert isinstance(key.curve, ec.SECP256R1)
+    checked = subprocess.run(["openssl", "req", "-in", "a.csr", "-noout", "-verify"], cwd=tmp_path,
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0
+    refused = qpki_cli("csr", "gen", "--out", "b.csr", "--cn", "b.example.com")
+    assert refused.returncode == 1 and not (tmp_path / "b.csr").exists()

@@ -250,6 +250,8 @@ def run_key(args):
 
     if args.action == "list":
         return key.key_list(args.hsm_config)
+    if args.action == "algorithms":
+        return key.algorithm_list()
     if args.hsm_config:
         if not args.key_label:
             raise UsageError("key gen with --hsm-config needs --key-label")
@@ -305,7 +307,7 @@ HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_cr
 
 
 # Commands that never change anything: their JSON has no "changed".
-_READ_ONLY = {("ca", "info"), ("ca", "versions"), ("cert", "info"), ("cert", "verify"),
+_READ_ONLY = {("ca", "info"), ("ca", "versions"), ("key", "algorithms"), ("cert", "info"), ("cert", "verify"),
               ("crl", "info"), ("crl", "verify"), ("credential", "list"), ("credential", "info"),
               ("key", "list"), ("audit", "verify"), ("profile", "list"), ("profile", "show"),
               ("hsm", "list"), ("hsm", "test"), ("csr", "info"), ("csr", "verify")}

@@ -317,10 +317,14 @@ def build_parser():
     key = groups.add_parser("key", help="keys in files or in an HSM").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(key, "gen", "generate a key (file, or HSM with --hsm-config)")
-    p.add_argument("--algorithm", required=True)
+    p.add_argument("--algorithm", required=True,
+                   help="key algorithm, e.g. ecdsa-p256, rsa-3072, ml-dsa-65 (all of them, and "
+                        "which may live in an HSM: qpki key algorithms)")
     p.add_argument("--out", metavar="FILE", help="key file (software mode)")
     _hsm_key(p)
     _passphrase(p)
+    p = _command(key, "algorithms", "list the key algorithms, by family, and which of them "
+                 "may live in an HSM")
     p = _command(key, "list", "list the keys in a token")
     p.add_argument("--hsm-config", required=True)
 
@@ -335,7 +339,8 @@ def build_parser():
     p.add_argument("--ip", action="append", default=[], help="IP SAN (repeatable)")
     p.add_argument("--email", action="append", default=[], help="email SAN (repeatable)")
     p.add_argument("--key", metavar="FILE", help="existing private key")
-    p.add_argument("--algorithm", help="algorithm of a new key (with --key-out)")
+    p.add_argument("--algorithm", help="algorithm of a new key (with --key-out; default "
+                                       "ecdsa-p256; names: qpki key algorithms)")
     p.add_argument("--key-out", metavar="FILE", help="where to write the new key")
     p.add_argument("--alt-key", metavar="FILE",
                    help="catalyst CSR: existing alternative (PQC) private key")

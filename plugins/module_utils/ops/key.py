@@ -81,6 +81,24 @@ def _san_extension(dns_names=(), ip_addresses=(), emails=()):
                            x509.SubjectAlternativeName(names))]
 
 
+# What a new key for a CSR is when nothing is asked (as step-cli and most
+# TLS servers do): widely accepted, small and fast.
+DEFAULT_CSR_ALGORITHM = "ecdsa-p256"
+
+
+def algorithm_list() -> dict:
+    """Every algorithm of the registry by family: whether it signs, whether
+    a PKCS#11 token may hold it (the registry's ``hsm_capable``)."""
+    from ..algorithms.registry import algorithm_names
+
+    groups: dict = {}
+    for name in algorithm_names():
+        algorithm = get_algorithm(name)
+        groups.setdefault(algorithm.family, []).append(
+            {"name": name, "signs": bool(algorithm.can_sign), "hsm": bool(algorithm.hsm_capable)})
+    return {"families": groups, "count": sum(len(v) for v in groups.values())}
+
+
 def csr_gen(out, common_name, key_path=None, algorithm=None, key_out=None, passphrase=None,
             dns_names=(), ip_addresses=(), emails=(), organization=None, country=None,
             alt_key_path=None, alt_algorithm=None, alt_key_out=None):
@@ -88,6 +106,9 @@ def csr_gen(out, common_name, key_path=None, algorithm=None, key_out=None, passp
     With an alternative (PQC) key (``alt_key_path``, or ``alt_algorithm``
     with ``alt_key_out``) it is a catalyst CSR proving possession of both."""
     paths = []
+    chosen = False
+    if not key_path and not algorithm and key_out:
+        algorithm, chosen = DEFAULT_CSR_ALGORITHM, True
     if key_path:
         key = read_private_key(key_path, passphrase)
         from ..algorithms.spki import algorithm_of
@@ -95,7 +116,7 @@ def csr_gen(out, common_name, key_path=None, algorithm=None, key_out=None, passp
         algorithm = algorithm_of(key.public_key()).name
     else:
         if not algorithm or not key_out:
-            raise InputError("csr gen needs --key, or --algorithm with --key-out")
+            raise InputError("a new CSR needs an existing key, or a file for a new key")
         if os.path.exists(key_out):
             raise InputError("%s already exists (refusing to overwrite a key)" % key_out)
         key = get_algorithm(algorithm).generate()
@@ -108,6 +129,8 @@ def csr_gen(out, common_name, key_path=None, algorithm=None, key_out=None, passp
     write_file(out, csr.public_bytes(serialization.Encoding.PEM))
     paths.append(str(out))
     result = {"changed": True, "algorithm": get_algorithm(algorithm).name, "paths": paths}
+    if chosen:
+        result["note"] = f"no algorithm given: made an {DEFAULT_CSR_ALGORITHM} key"
     if alt_signer is not None:
         result["alt_algorithm"] = alt_signer.algorithm.name
     return result
