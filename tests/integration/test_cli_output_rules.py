@@ -74,3 +74,32 @@ def test_csr_gen_defaults_to_p256_and_says_so(tmp_path, qpki_cli):
     assert checked.returncode == 0
     refused = qpki_cli("csr", "gen", "--out", "b.csr", "--cn", "b.example.com")
     assert refused.returncode == 1 and not (tmp_path / "b.csr").exists()
+
+
+def test_ca_info_counts_what_the_ca_did(tmp_path, qpki_cli):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Count", "--dir", "ca",
+             check=True)
+    assert qpki_cli("ca", "info", "--dir", "ca", "--json", check=True).json()["counters"] == {
+        "issued": 0, "revoked": 0, "crl_number": None, "crl_next_update": None}
+    serials = []
+    for number in range(3):
+        key = ec.generate_private_key(ec.SECP256R1())
+        (tmp_path / f"{number}.csr").write_bytes(
+            x509.CertificateSigningRequestBuilder().subject_name(x509.Name(
+                [x509.NameAttribute(NameOID.COMMON_NAME, f"h{number}.example.com")])).sign(
+                    key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+        serials.append(qpki_cli("cert", "issue", "--dir", "ca", "--profile", "ec/tls-server",
+                                "--csr", f"{number}.csr", "--var", f"cn=h{number}.example.com",
+                                "--json", check=True).json()["serial"])
+    qpki_cli("cert", "revoke", serials[0], "--dir", "ca", check=True)
+    crl = qpki_cli("crl", "gen", "--dir", "ca", "--days", "3", "--json", check=True).json()
+    counters = qpki_cli("ca", "info", "--dir", "ca", "--json", check=True).json()["counters"]
+    assert counters == {"issued": 3, "revoked": 1, "crl_number": crl["crl_number"],
+                        "crl_next_update": crl["next_update"]}
+    text = qpki_cli("ca", "info", "--dir", "ca", check=True).stdout
+    assert "issued: 3" in text and "revoked: 1" in text

@@ -48,6 +48,12 @@ def _revocation_reason(parser):
                              "keyCompromise and cACompromise)")
 
 
+def _ca_dir(parser, text="the CA directory"):
+    """--ca-dir, with --dir as its alias: the same in every command."""
+    parser.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, metavar="DIR",
+                        help=text)
+
+
 def _ca_urls(parser):
     parser.add_argument("--crl-url", metavar="URL",
                         help="CRL distribution point put in every certificate the CA issues")
@@ -104,7 +110,7 @@ def build_parser():
         dest="action", metavar="ACTION", required=True)
     p = _command(ca, "init", "create a root CA, or a subordinate CA with --parent")
     p.add_argument("--profile", required=True, help="builtin profile name or YAML file")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory to create")
+    _ca_dir(p, "CA directory to create")
     p.add_argument("--parent", metavar="DIR", help="parent CA directory (subordinate CA)")
     p.add_argument("--parent-passphrase-env", metavar="VAR",
                    help="environment variable holding the parent CA key passphrase")
@@ -116,17 +122,17 @@ def build_parser():
     _ca_urls(p)
     p = _command(ca, "set-urls", "change the CRL, OCSP and CA-issuers URLs that the CA's "
                  "certificates carry from now on (an empty value removes one)")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory")
+    _ca_dir(p, "CA directory")
     _ca_urls(p)
     p = _command(ca, "info", "show a CA")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    _ca_dir(p)
     p = _command(ca, "export", "print or write the CA certificate, chain or root")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    _ca_dir(p)
     p.add_argument("--bundle", choices=("ca", "chain", "root"), default="ca")
     p.add_argument("--out", metavar="FILE")
     p = _command(ca, "rotate", "give the CA a new key: a new version, cross-certified with "
                  "the old one for a root, certified by --parent for a subordinate")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="the CA to rotate")
+    _ca_dir(p, "the CA to rotate")
     p.add_argument("--profile", help="profile of the new version (default: the current one); "
                                      "may change the algorithm, e.g. to a catalyst root")
     p.add_argument("--parent", metavar="DIR",
@@ -144,26 +150,26 @@ def build_parser():
                    help="environment variable holding the current CA key passphrase")
     p = _command(ca, "recertify", "have the parent (after its rotation) certify a subordinate "
                  "CA's current key again: same key and subject, new certificate")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="the subordinate CA")
+    _ca_dir(p, "the subordinate CA")
     p.add_argument("--parent", metavar="DIR", required=True, help="its parent CA directory")
     p.add_argument("--parent-passphrase-env", metavar="VAR",
                    help="environment variable holding the parent CA key passphrase")
     p = _command(ca, "versions", "list a CA's versions (keys and certificates over time)")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory")
+    _ca_dir(p, "CA directory")
     p = _command(ca, "activate", "make one of a CA's versions the one that signs")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True, help="CA directory")
+    _ca_dir(p, "CA directory")
     p.add_argument("--version", dest="ca_version", required=True, metavar="VERSION",
                    help="version id, e.g. v2 (see qpki ca versions)")
     _passphrase(p, "that version's CA key")
     p = _command(ca, "check", "check a CA directory's consistency (exit 1 on problems)")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    _ca_dir(p)
     p.add_argument("--repair", action="store_true",
                    help="fix what can be fixed without signing (see docs/SECURITY.md)")
 
     cert = groups.add_parser("cert", help="certificates").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(cert, "issue", "issue a certificate from a CSR, or one per CSR of a batch")
-    p.add_argument("--ca-dir", required=True)
+    _ca_dir(p)
     p.add_argument("--profile", required=True)
     p.add_argument("--csr", action="append", default=[], metavar="FILE",
                    help="CSR file (repeatable: several make a batch)")
@@ -182,11 +188,11 @@ def build_parser():
     p.add_argument("--cert", metavar="FILE",
                    help="the certificate to revoke, instead of its serial (it must be one "
                         "this CA issued)")
-    p.add_argument("--ca-dir", required=True)
+    _ca_dir(p)
     _revocation_reason(p)
     p = _command(cert, "unhold", "take a certificate on hold (certificateHold) off hold")
     p.add_argument("serial", help="serial number (hex)")
-    p.add_argument("--ca-dir", required=True)
+    _ca_dir(p)
     p = _command(cert, "info", "describe a certificate")
     p.add_argument("cert", metavar="CERT")
     p = _command(cert, "verify", "verify a certificate against a CA (exit 1 when invalid)")
@@ -217,7 +223,7 @@ def build_parser():
     crl = groups.add_parser("crl", help="certificate revocation lists").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(crl, "gen", "generate the CA's CRL")
-    p.add_argument("--ca-dir", required=True)
+    _ca_dir(p)
     p.add_argument("--days", type=int, default=7, help="validity of the CRL (default 7)")
     p.add_argument("--drop-expired", action="store_true",
                    help="leave out expired certificates that a CRL issued after their expiry "
@@ -243,7 +249,7 @@ def build_parser():
         dest="action", metavar="ACTION", required=True)
     p = _command(cred, "enroll", "generate a key and issue its certificate")
     p.add_argument("credential_id", nargs="?", metavar="ID", help="credential id (default: derived)")
-    p.add_argument("--ca-dir", required=True)
+    _ca_dir(p)
     p.add_argument("--cred-dir", required=True)
     p.add_argument("--profile", required=True)
     _vars(p)
@@ -277,7 +283,7 @@ def build_parser():
         p = _command(cred, action, text)
         p.add_argument("credential_id", metavar="ID", help="credential id")
         p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
-        p.add_argument("--ca-dir", required=True, help="the issuing CA's directory")
+        _ca_dir(p, "the issuing CA's directory")
         p.add_argument("--ca-passphrase-env", metavar="VAR",
                        help="environment variable holding the CA key passphrase")
         if action == "rotate":
@@ -292,19 +298,19 @@ def build_parser():
     p = _command(cred, "revoke", "revoke a credential's certificate at its CA")
     p.add_argument("credential_id", metavar="ID", help="credential id")
     p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
-    p.add_argument("--ca-dir", required=True, help="the issuing CA's directory")
+    _ca_dir(p, "the issuing CA's directory")
     _revocation_reason(p)
 
     responder = groups.add_parser("ocsp", help="OCSP responses (RFC 6960)").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(responder, "sign", "answer one OCSP request file (offline)")
-    p.add_argument("--ca-dir", required=True, help="the CA whose certificates are asked about")
+    _ca_dir(p, "the CA whose certificates are asked about")
     p.add_argument("--request", required=True, metavar="FILE", help="DER OCSP request")
     p.add_argument("--out", required=True, metavar="FILE", help="DER OCSP response to write")
     _ocsp_signing(p)
     p = _command(responder, "serve", "answer OCSP requests over HTTP (GET and POST, RFC 6960 "
                  "appendix A) and serve the CA's CRL files")
-    p.add_argument("--ca-dir", required=True, help="the CA whose certificates are asked about")
+    _ca_dir(p, "the CA whose certificates are asked about")
     p.add_argument("--listen", required=True, metavar="HOST:PORT",
                    help="address to listen on, e.g. 127.0.0.1:8080")
     p.add_argument("--threads", type=_positive_int, default=4,
@@ -369,6 +375,6 @@ def build_parser():
     audit = groups.add_parser("audit", help="the CA audit log").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(audit, "verify", "verify the hash chain of a CA's audit.log (exit 1 if broken)")
-    p.add_argument("--ca-dir", "--dir", dest="ca_dir", required=True)
+    _ca_dir(p)
     p.add_argument("--anchor", metavar="SEQ:HASH", help="a head recorded earlier that must still be there")
     return parser

@@ -157,11 +157,32 @@ def ca_info(ca_dir):
         remaining = authority.cert.not_valid_after_utc - utcnow()
         result["expires_in_seconds"] = max(0, int(remaining.total_seconds()))
         result["urls"] = authority.urls.to_meta()
+        result["counters"] = _counters(authority.dir, authority.cert.subject)
         from ..version import __version__
 
         result["qpki_version"] = __version__
         result.update(ca_versions(authority))
         return result
+
+
+def _counters(ca, subject):
+    """How many certificates the CA issued and revoked, and its current CRL."""
+    from ..store.index import index_serials, read_revoked
+    from .crl_entries import previous_crl
+
+    issued = len(index_serials(ca.index)) if ca.index.exists() else 0
+    revoked = len(read_revoked(ca.index)) if ca.index.exists() else 0
+    counters = {"issued": issued, "revoked": revoked, "crl_number": None, "crl_next_update": None}
+    current = previous_crl(ca, subject)
+    if current is not None:
+        from cryptography import x509
+
+        crl = x509.load_der_x509_crl(ca.crl_path(der=True).read_bytes()) \
+            if ca.crl_path(der=True).exists() else None
+        counters["crl_number"] = current.number
+        if crl is not None and crl.next_update_utc is not None:
+            counters["crl_next_update"] = utc_text(crl.next_update_utc)
+    return counters
 
 
 def ca_versions(authority):
