@@ -4,6 +4,7 @@ import argparse
 
 from ..display_text import escape_text
 from ..revocation import REASON_NAMES
+from .examples import EXAMPLES
 
 # The keys of x509.purpose.PURPOSES (not imported: no crypto at parse time).
 PURPOSE_NAMES = ("serverAuth", "clientAuth", "codeSigning", "emailProtection", "timeStamping",
@@ -86,7 +87,11 @@ def _positive_int(text):
 
 
 def _command(subparsers, name, help_text):
-    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    parser = subparsers.add_parser(name, help=help_text, description=help_text,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    example = EXAMPLES.get(parser.prog.split(" ", 1)[-1])  # prog is "qpki GROUP ACTION"
+    if example:
+        parser.epilog = f"example:\n  {example}"
     _json(parser)
     return parser
 
@@ -128,8 +133,10 @@ def build_parser():
     _ca_dir(p)
     p = _command(ca, "export", "print or write the CA certificate, chain or root")
     _ca_dir(p)
-    p.add_argument("--bundle", choices=("ca", "chain", "root"), default="ca")
-    p.add_argument("--out", metavar="FILE")
+    p.add_argument("--bundle", choices=("ca", "chain", "root"), default="ca",
+                   help="ca: the CA certificate; chain: it and its parents (a rotated root's "
+                        "cross-certificate included); root: the root of the chain")
+    p.add_argument("--out", metavar="FILE", help="write the PEM here (default: print it)")
     p = _command(ca, "rotate", "give the CA a new key: a new version, cross-certified with "
                  "the old one for a root, certified by --parent for a subordinate")
     _ca_dir(p, "the CA to rotate")
@@ -170,7 +177,8 @@ def build_parser():
         dest="action", metavar="ACTION", required=True)
     p = _command(cert, "issue", "issue a certificate from a CSR, or one per CSR of a batch")
     _ca_dir(p)
-    p.add_argument("--profile", required=True)
+    p.add_argument("--profile", required=True,
+                   help="builtin profile name (qpki profile list) or YAML profile file")
     p.add_argument("--csr", action="append", default=[], metavar="FILE",
                    help="CSR file (repeatable: several make a batch)")
     p.add_argument("--out", metavar="FILE", help="copy of the certificate (one --csr only)")
@@ -194,9 +202,9 @@ def build_parser():
     p.add_argument("serial", help="serial number (hex)")
     _ca_dir(p)
     p = _command(cert, "info", "describe a certificate")
-    p.add_argument("cert", metavar="CERT")
+    p.add_argument("cert", metavar="CERT", help="certificate file (PEM or DER)")
     p = _command(cert, "verify", "verify a certificate against a CA (exit 1 when invalid)")
-    p.add_argument("cert", metavar="CERT")
+    p.add_argument("cert", metavar="CERT", help="certificate to verify (PEM or DER)")
     p.add_argument("--ca", required=True, metavar="FILE", help="trusted CA certificate(s), PEM")
     p.add_argument("--untrusted", metavar="FILE", help="intermediate certificates, PEM")
     p.add_argument("--crl", metavar="FILE", action="append", default=[],
@@ -236,10 +244,10 @@ def build_parser():
                         "crl/ca-delta.crl: revocations since, and removeFromCRL for releases")
     _passphrase(p, "the CA key")
     p = _command(crl, "info", "describe a CRL")
-    p.add_argument("crl", metavar="CRL")
+    p.add_argument("crl", metavar="CRL", help="CRL file (PEM or DER)")
     p = _command(crl, "verify", "verify a CRL's signature against its CA")
-    p.add_argument("crl", metavar="CRL")
-    p.add_argument("--ca", required=True, metavar="FILE")
+    p.add_argument("crl", metavar="CRL", help="CRL to verify (PEM or DER)")
+    p.add_argument("--ca", required=True, metavar="FILE", help="the CA certificate that signed it")
     p.add_argument("--at", metavar="TIME", help="also check thisUpdate/nextUpdate at TIME")
     p.add_argument("--classical-only", action="store_true",
                    help="ignore a catalyst alternative signature")
@@ -250,8 +258,9 @@ def build_parser():
     p = _command(cred, "enroll", "generate a key and issue its certificate")
     p.add_argument("credential_id", nargs="?", metavar="ID", help="credential id (default: derived)")
     _ca_dir(p)
-    p.add_argument("--cred-dir", required=True)
-    p.add_argument("--profile", required=True)
+    p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
+    p.add_argument("--profile", required=True,
+                   help="builtin profile name (qpki profile list) or YAML profile file")
     _vars(p)
     _hsm_key(p)
     _passphrase(p, "the new credential key")
@@ -332,12 +341,12 @@ def build_parser():
     p = _command(key, "algorithms", "list the key algorithms, by family, and which of them "
                  "may live in an HSM")
     p = _command(key, "list", "list the keys in a token")
-    p.add_argument("--hsm-config", required=True)
+    p.add_argument("--hsm-config", required=True, help="HSM YAML configuration")
 
     csr = groups.add_parser("csr", help="certificate signing requests").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(csr, "gen", "make a CSR for a key file (or for a new key)")
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write the CSR (PEM)")
     p.add_argument("--cn", required=True, help="subject common name")
     p.add_argument("--org", help="subject organisation")
     p.add_argument("--country", help="subject country (2 letters)")
@@ -354,23 +363,23 @@ def build_parser():
     p.add_argument("--alt-key-out", metavar="FILE", help="where to write the new alternative key")
     _passphrase(p)
     p = _command(csr, "info", "describe a CSR (any algorithm, catalyst or composite)")
-    p.add_argument("csr", metavar="CSR")
+    p.add_argument("csr", metavar="CSR", help="CSR file (PEM or DER)")
     p = _command(csr, "verify", "check a CSR's signature(s) (exit 1 when invalid)")
-    p.add_argument("csr", metavar="CSR")
+    p.add_argument("csr", metavar="CSR", help="CSR to verify (PEM or DER)")
     _strict(p)
 
     hsm = groups.add_parser("hsm", help="HSM diagnostics").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(hsm, "list", "list slots and tokens of a PKCS#11 library (no PIN)")
-    p.add_argument("--lib", required=True, metavar="PATH")
+    p.add_argument("--lib", required=True, metavar="PATH", help="the PKCS#11 library (.so)")
     p = _command(hsm, "test", "open the token, log in, list mechanisms, log out")
-    p.add_argument("--hsm-config", required=True)
+    p.add_argument("--hsm-config", required=True, help="HSM YAML configuration")
 
     prof = groups.add_parser("profile", help="certificate profiles").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     _command(prof, "list", "list builtin profiles")
     p = _command(prof, "show", "show a profile")
-    p.add_argument("name")
+    p.add_argument("name", help="profile name, e.g. ec/tls-server, or a YAML profile file")
 
     audit = groups.add_parser("audit", help="the CA audit log").add_subparsers(
         dest="action", metavar="ACTION", required=True)
