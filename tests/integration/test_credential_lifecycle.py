@@ -18,14 +18,18 @@ def openssl(*args, cwd, env=None):
                           check=False, env={**os.environ, **(env or {})})
 
 
+def enroll(qpki_cli, family="ec", cn="www.example.com"):
+    """A root CA of ``family`` and one TLS-server credential it issued."""
+    qpki_cli("ca", "init", "--profile", f"{family}/root-ca", "--var", "cn=Life Root",
+             "--ca-dir", "root", check=True)
+    return qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "creds",
+                    "--profile", f"{family}/tls-server", "--var", f"cn={cn}",
+                    "--var", f"dns_names={cn}", "--json", check=True).json()
+
+
 @pytest.fixture
 def enrolled(tmp_path, qpki_cli):
-    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Life Root",
-             "--ca-dir", "root", check=True)
-    made = qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "creds",
-                    "--profile", "ec/tls-server", "--var", "cn=www.example.com",
-                    "--var", "dns_names=www.example.com", "--json", check=True).json()
-    return tmp_path, made
+    return tmp_path, enroll(qpki_cli)
 
 
 def test_list_and_info_describe_the_credential_from_its_files(enrolled, qpki_cli):
@@ -84,11 +88,7 @@ def test_a_key_is_never_exported_unencrypted(enrolled, qpki_cli):
 
 
 def test_ml_dsa_keys_go_to_an_encrypted_pem_bundle_not_pkcs12(tmp_path, qpki_cli):
-    qpki_cli("ca", "init", "--profile", "ml/root-ca", "--var", "cn=PQ Root",
-             "--ca-dir", "root", check=True)
-    made = qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "creds",
-                    "--profile", "ml/tls-server", "--var", "cn=pq.example.com",
-                    "--var", "dns_names=pq.example.com", "--json", check=True).json()
+    made = enroll(qpki_cli, "ml", "pq.example.com")
     env = {"P12_PASS": SECRET}
     refused = qpki_cli("credential", "export", made["id"], "--cred-dir", "creds",
                        "--out", "c.p12", "--export-passphrase-env", "P12_PASS", env=env)

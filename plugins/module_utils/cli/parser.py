@@ -55,6 +55,17 @@ def _ca_dir(parser, text="the CA directory"):
                         help=text)
 
 
+def _parent(parser, text, required=False):
+    parser.add_argument("--parent", metavar="DIR", required=required, help=text)
+    parser.add_argument("--parent-passphrase-env", metavar="VAR",
+                        help="environment variable holding the parent CA key passphrase")
+
+
+def _generate_key(parser):
+    parser.add_argument("--generate-key", action="store_true",
+                        help="generate the key in the HSM instead of using an existing one")
+
+
 def _ca_urls(parser):
     parser.add_argument("--crl-url", metavar="URL",
                         help="CRL distribution point put in every certificate the CA issues")
@@ -116,11 +127,8 @@ def build_parser():
     p = _command(ca, "init", "create a root CA, or a subordinate CA with --parent")
     p.add_argument("--profile", required=True, help="builtin profile name or YAML file")
     _ca_dir(p, "CA directory to create")
-    p.add_argument("--parent", metavar="DIR", help="parent CA directory (subordinate CA)")
-    p.add_argument("--parent-passphrase-env", metavar="VAR",
-                   help="environment variable holding the parent CA key passphrase")
-    p.add_argument("--generate-key", action="store_true",
-                   help="generate the key in the HSM instead of using an existing one")
+    _parent(p, "parent CA directory (subordinate CA)")
+    _generate_key(p)
     _vars(p)
     _hsm_key(p)
     _passphrase(p, "the new CA key")
@@ -142,14 +150,10 @@ def build_parser():
     _ca_dir(p, "the CA to rotate")
     p.add_argument("--profile", help="profile of the new version (default: the current one); "
                                      "may change the algorithm, e.g. to a catalyst root")
-    p.add_argument("--parent", metavar="DIR",
-                   help="parent CA directory (required for a subordinate CA)")
-    p.add_argument("--parent-passphrase-env", metavar="VAR",
-                   help="environment variable holding the parent CA key passphrase")
+    _parent(p, "parent CA directory (required for a subordinate CA)")
     p.add_argument("--no-activate", action="store_true",
                    help="make the new version without making it the one that signs")
-    p.add_argument("--generate-key", action="store_true",
-                   help="generate the new key in the HSM instead of using an existing one")
+    _generate_key(p)
     _vars(p)
     _hsm_key(p)
     _passphrase(p, "the new CA key")
@@ -158,9 +162,7 @@ def build_parser():
     p = _command(ca, "recertify", "have the parent (after its rotation) certify a subordinate "
                  "CA's current key again: same key and subject, new certificate")
     _ca_dir(p, "the subordinate CA")
-    p.add_argument("--parent", metavar="DIR", required=True, help="its parent CA directory")
-    p.add_argument("--parent-passphrase-env", metavar="VAR",
-                   help="environment variable holding the parent CA key passphrase")
+    _parent(p, "its parent CA directory", required=True)
     p = _command(ca, "versions", "list a CA's versions (keys and certificates over time)")
     _ca_dir(p, "CA directory")
     p = _command(ca, "activate", "make one of a CA's versions the one that signs")
