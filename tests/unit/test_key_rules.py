@@ -153,7 +153,7 @@ BASE = {"validity": "30d", "subject": {"cn": "x"}}
     ({}, "algorithm: give exactly one of algorithm or algorithms"),
     ({"algorithm": "ecdsa-p256", "mode": "catalyst"}, 'mode: "catalyst" needs two algorithms'),
     ({"algorithms": "ecdsa-p256", "mode": "catalyst"},
-     'algorithms: expected a list of two names, got "ecdsa-p256"'),
+     'algorithms: expected one name, or two with a mode, got "ecdsa-p256"'),
     ({"algorithms": ["ecdsa-p256", "ml-dsa-65"]},
      "mode: missing is not one of: catalyst, composite"),
     ({"algorithms": ["ecdsa-p256", "ml-dsa-65"], "mode": "x"},

@@ -216,7 +216,7 @@ def test_schema_errors_name_profile_field_and_value(changes, field, fragment):
     ({"algorithms": ["ecdsa-p256", "ml-dsa-65"]}, "mode: missing is not one of"),
     ({"algorithms": ["ml-dsa-65", "ecdsa-p256"], "mode": "composite"}, "first algorithm must be classical"),
     ({"algorithms": ["ecdsa-p256", "slh-dsa-sha2-128f"], "mode": "composite"}, "second algorithm"),
-    ({"algorithms": ["ecdsa-p256"], "mode": "catalyst"}, "list of two names"),
+    ({"algorithms": ["ecdsa-p256"], "mode": "catalyst"}, "or two with a mode"),
     ({"algorithm": "ecdsa-p256", "algorithms": ["ecdsa-p256", "ml-dsa-65"]}, "exactly one of"),
 ])
 def test_algorithm_combinations(data, fragment):

@@ -49,6 +49,11 @@ def _extension(ext: dict, indent: str) -> Iterator[str]:
         yield from _entry(label, ext["value"], indent)
 
 
+# Mappings whose keys are names the user types (profile variables): shown as
+# they are, not turned into words.
+_NAMES_AS_GIVEN = ("variables",)
+
+
 def _block(value: Any, indent: str) -> Iterator[str]:
     """The lines of a dict (``key: value``) or a list (``- item``), YAML-like."""
     if isinstance(value, dict):
@@ -57,6 +62,10 @@ def _block(value: Any, indent: str) -> Iterator[str]:
                 yield f"{indent}extensions:"
                 for ext in item:
                     yield from _extension(ext, indent + "  ")
+            elif key in _NAMES_AS_GIVEN and isinstance(item, dict) and item:
+                yield f"{indent}{_scalar(key)}:"
+                for name, spec in item.items():
+                    yield from _entry(_scalar(name), spec, indent + "  ")
             else:
                 yield from _entry(_scalar(key).replace("_", " "), item, indent)
         return

@@ -43,11 +43,14 @@ def parse_algorithms(profile, raw):
         names = [raw["algorithm"]]
         if mode is not None:
             raise profile_error(profile, "mode", "%s needs two algorithms" % quote(mode))
+    elif isinstance(raw["algorithms"], list) and len(raw["algorithms"]) == 1 and mode is None:
+        names = list(raw["algorithms"])  # a list of one: how `qpki profile show` prints one
     else:
         names = raw["algorithms"]
         if not isinstance(names, list) or len(names) != 2:
-            raise profile_error(profile, "algorithms", "expected a list of two names, got %s"
-                                % quote(names if isinstance(names, str) else type_name(names)))
+            raise profile_error(profile, "algorithms", "expected one name, or two with a mode, "
+                                "got %s" % quote(names if isinstance(names, str)
+                                                 else type_name(names)))
         if mode not in MODES:
             raise profile_error(profile, "mode", "%s is not one of: %s"
                                 % (quote(mode) if mode is not None else "missing", ", ".join(MODES)))

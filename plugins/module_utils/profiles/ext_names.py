@@ -141,7 +141,8 @@ class SubjectAltName(ExtensionDef):
         out = {kind: f.to_list() for kind, f in self.fields.items() if f.items}
         out["dns_include_cn"] = self.include_cn
         out["max_names"] = self.max_names
-        out["critical"] = self.critical if self.explicit_critical else "auto (true when the subject is empty)"
+        if self.explicit_critical:  # absent: critical exactly when the subject is empty
+            out["critical"] = self.critical
         return out
 
 

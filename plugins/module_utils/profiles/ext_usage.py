@@ -152,4 +152,5 @@ class OcspNoCheck(ExtensionDef):
         return x509.Extension(x509.OCSPNoCheck.oid, self.critical, x509.OCSPNoCheck())
 
     def to_dict(self):
-        return {"enabled": self.enabled, "critical": self.critical}
+        """What a YAML profile writes for it: false, or its settings."""
+        return {"critical": self.critical} if self.enabled else False
