@@ -1,5 +1,11 @@
-"""ca.crt and chain.crt of a rotated CA: copies of its active version's
-certificate and chain, made again whenever they differ from it."""
+"""The files of a rotated CA's versions.
+
+``ca.crt`` and ``chain.crt`` are copies of the active version's certificate
+and chain, made again whenever they differ from it (and a CRL an earlier
+version signed moves out of ``crl/ca.crl`` into that version's folder).
+Also here: each version's certificate and public key (what a certificate
+of this CA may be signed with), its cross-certificates, and the renewal of
+the active version's certificate."""
 
 from __future__ import annotations
 
