@@ -144,9 +144,9 @@ def run(work, entries=100_000, requests=2000, threads=4, log=print):
             % (name, summary["per_second"], summary["median_ms"], summary["p99_ms"],
                summary["failed"]))
     ours, theirs = results
+    ratios = (ours["per_second"] / theirs["per_second"], ours["p99_ms"] / theirs["p99_ms"])
     log("  ratio qpki/openssl: throughput %.2fx, p99 latency %.2fx (entries %d, %d requests, "
-        "%d client threads)" % (ours["per_second"] / theirs["per_second"],
-                                 ours["p99_ms"] / theirs["p99_ms"], entries, requests, threads))
+        "%d client threads)" % (ratios + (entries, requests, threads)))
     return {"entries": entries, "threads": threads, "results": results}
 
 

@@ -85,8 +85,8 @@ def test_versions_metadata_audit_and_checks(rotated_root, qpki_cli):
     work, dummy = rotated_root
     listed = qpki_cli("ca", "versions", "--ca-dir", "root", "--json", check=True).json()
     assert listed["active_version"] == "v2"
-    assert [(v["id"], v["status"]) for v in listed["versions"]] == [("v1", "archived"),
-                                                                   ("v2", "active")]
+    statuses = [(v["id"], v["status"]) for v in listed["versions"]]
+    assert statuses == [("v1", "archived"), ("v2", "active")]
     meta = json.loads((work / "root/ca.meta.json").read_text())
     assert meta["active"] == "v2" and meta["versions"]["v2"]["cross_signed_by"] == ["v1"]
     assert meta["versions"]["v1"]["keys"][0]["storage"]["path"] == "private/ca.ecdsa-p384.key"

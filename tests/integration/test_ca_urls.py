@@ -80,6 +80,7 @@ def test_declarative_issuance_is_idempotent_with_ca_urls(tmp_path, qpki_cli):
              "--ca-dir", "issuing", "--crl-url", CRL, "--ocsp-url", OCSP, check=True)
     (tmp_path / "a.csr").write_bytes(csr("a.example.com"))
     ca, csr_data = str(tmp_path / "issuing"), (tmp_path / "a.csr").read_bytes()
+
     def ensure():
         return cert_ensure(ca, [CertRequest("ec/tls-server", csr_data, str(tmp_path / "a.crt"),
                                             {"cn": "a.example.com"})])

@@ -23,7 +23,6 @@ from cryptography.x509.oid import NameOID
 from hybrid_reference import ML_DSA, SLH_DSA, COMPOSITE_EC, composite_components_ok
 
 
-
 def make_csr(cn):
     key = ec.generate_private_key(ec.SECP256R1())
     return x509.CertificateSigningRequestBuilder().subject_name(

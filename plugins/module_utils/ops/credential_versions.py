@@ -66,8 +66,8 @@ def _version_dir(cred: CredentialDir, version: str):
 
 def _snapshot(meta: dict[str, Any]) -> dict[str, Any]:
     """The part of the metadata that belongs to the version in use."""
-    return {k: copy.deepcopy(meta.get(k)) for k in ("profiles", "status", "not_before",
-                                                      "not_after", "certificates")}
+    fields = ("profiles", "status", "not_before", "not_after", "certificates")
+    return {k: copy.deepcopy(meta.get(k)) for k in fields}
 
 
 def _archive_current(files: CredentialFiles, meta: dict[str, Any], version: str,

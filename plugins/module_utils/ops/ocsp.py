@@ -35,10 +35,10 @@ from ..dependencies import missing
 
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import serialization
     from cryptography.x509 import ocsp
 except ImportError:
-    x509 = hashes = serialization = ocsp = missing()
+    x509 = serialization = ocsp = missing()
 
 from ..algorithms.spki import spki_der, split_spki
 from ..errors import InputError, StoreError
