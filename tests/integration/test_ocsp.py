@@ -330,3 +330,26 @@ def issue_from(qpki_cli, work, ca, name):
              "--var", f"cn={name}.example.com", "--var", f"dns_names={name}.example.com",
              "--out", f"{name}.crt", check=True)
     return f"{name}.crt"
+
+
+@pytest.mark.parametrize("family", ["ml", "hybrid/composite"])
+def test_builtin_post_quantum_responders(tmp_path, qpki_cli, family):
+    """The builtin ml/ and hybrid/composite/ocsp-responder profiles make
+    delegated responders whose responses independent code accepts."""
+    qpki_cli("ca", "init", "--profile", f"{family}/root-ca", "--var", "cn=PQ Root",
+             "--ca-dir", "root", check=True)
+    made = qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "responders",
+                    "--profile", f"{family}/ocsp-responder", "--var", "cn=PQ Responder",
+                    "--json", check=True).json()
+    responder = x509.load_pem_x509_certificate((tmp_path / made["cert_path"]).read_bytes())
+    assert responder.extensions.get_extension_for_class(x509.OCSPNoCheck)
+    leaf = x509.load_pem_x509_certificate((tmp_path / issue(qpki_cli, tmp_path, "root", "q"))
+                                          .read_bytes())
+    issuer = x509.load_pem_x509_certificate((tmp_path / "root/ca.crt").read_bytes())
+    (tmp_path / "req.der").write_bytes(ocsp.OCSPRequestBuilder().add_certificate(
+        leaf, issuer, hashes.SHA256()).build().public_bytes(serialization.Encoding.DER))
+    qpki_cli("ocsp", "sign", "--ca-dir", "root", "--request", "req.der", "--out", "resp.der",
+             "--responder", f"responders/{made['id']}", check=True)
+    response_der = (tmp_path / "resp.der").read_bytes()
+    assert ocsp.load_der_ocsp_response(response_der).certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert independent_ok(response_der, responder.public_bytes(serialization.Encoding.DER))

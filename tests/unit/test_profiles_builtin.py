@@ -45,11 +45,13 @@ FACTS = {
     "ml/signing": (("ml-dsa-65",), None, 365, None),
     "ml/email": (("ml-dsa-65",), None, 365, None),
     "ml/encryption": (("ml-kem-768",), None, 365, None),
+    "ml/ocsp-responder": (("ml-dsa-65",), None, 365, None),
     "slh/root-ca": (("slh-dsa-sha2-256f",), None, 7300, 1),
     "slh/issuing-ca": (("slh-dsa-sha2-192f",), None, 3650, 0),
     "slh/tls-server": (("slh-dsa-sha2-128f",), None, 365, None),
     "slh/tls-client": (("slh-dsa-sha2-128f",), None, 365, None),
     "slh/signing": (("slh-dsa-sha2-256s",), None, 365, None),
+    "slh/ocsp-responder": (("slh-dsa-sha2-128f",), None, 365, None),
     "hybrid/catalyst/root-ca": (("ecdsa-p384", "ml-dsa-87"), "catalyst", 7300, 1),
     "hybrid/catalyst/issuing-ca": (("ecdsa-p256", "ml-dsa-65"), "catalyst", 3650, 0),
     "hybrid/catalyst/tls-server": (("ecdsa-p256", "ml-dsa-65"), "catalyst", 365, None),
@@ -58,6 +60,7 @@ FACTS = {
     "hybrid/composite/issuing-ca": (("ecdsa-p256", "ml-dsa-65"), "composite", 3650, 0),
     "hybrid/composite/tls-server": (("ecdsa-p256", "ml-dsa-65"), "composite", 365, None),
     "hybrid/composite/tls-client": (("ecdsa-p256", "ml-dsa-65"), "composite", 365, None),
+    "hybrid/composite/ocsp-responder": (("ecdsa-p256", "ml-dsa-65"), "composite", 365, None),
 }
 
 MINIMAL = {"email": {"cn": "Alice", "email": "alice@example.com"}}

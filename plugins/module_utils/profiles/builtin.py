@@ -59,11 +59,14 @@ CATALOGUE = (
         ("ml/signing", "signing", ("ml-dsa-65",), None, LEAF),
         ("ml/email", "email", ("ml-dsa-65",), None, LEAF),
         ("ml/encryption", "encryption", ("ml-kem-768",), None, LEAF),
+        ("ml/ocsp-responder", "ocsp-responder", ("ml-dsa-65",), None, LEAF),
         ("slh/root-ca", "root-ca", ("slh-dsa-sha2-256f",), None, ROOT),
         ("slh/issuing-ca", "issuing-ca", ("slh-dsa-sha2-192f",), None, ISSUING),
         ("slh/tls-server", "tls-server", ("slh-dsa-sha2-128f",), None, LEAF),
         ("slh/tls-client", "tls-client", ("slh-dsa-sha2-128f",), None, LEAF),
         ("slh/signing", "signing", ("slh-dsa-sha2-256s",), None, LEAF),
+        ("slh/ocsp-responder", "ocsp-responder", ("slh-dsa-sha2-128f",), None, LEAF),
+        ("hybrid/composite/ocsp-responder", "ocsp-responder", ("ecdsa-p256", "ml-dsa-65"), "composite", LEAF),
     ]
     + _hybrid("catalyst", ("ecdsa-p384", "ml-dsa-87"), ("ecdsa-p256", "ml-dsa-65"), ("ecdsa-p256", "ml-dsa-65"))
     + _hybrid("composite", ("ecdsa-p521", "ml-dsa-87"), ("ecdsa-p256", "ml-dsa-65"), ("ecdsa-p256", "ml-dsa-65"))
