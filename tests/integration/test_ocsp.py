@@ -245,6 +245,19 @@ extensions:
 """
 
 
+def delegated_answer(work, qpki_cli, responder_id, leaf_name):
+    """The DER response of responder ``responders/<id>`` to a request about
+    a new leaf of the CA in ``root``."""
+    leaf = x509.load_pem_x509_certificate((work / issue(qpki_cli, work, "root", leaf_name))
+                                          .read_bytes())
+    issuer = x509.load_pem_x509_certificate((work / "root/ca.crt").read_bytes())
+    (work / "req.der").write_bytes(ocsp.OCSPRequestBuilder().add_certificate(
+        leaf, issuer, hashes.SHA256()).build().public_bytes(serialization.Encoding.DER))
+    qpki_cli("ocsp", "sign", "--ca-dir", "root", "--request", "req.der", "--out", "resp.der",
+             "--responder", f"responders/{responder_id}", check=True)
+    return (work / "resp.der").read_bytes()
+
+
 def test_delegated_slh_dsa_responder_is_named_and_included(tmp_path, qpki_cli):
     """A responder key cryptography cannot read: named by its subject, its
     real certificate in the response, the signature checked by slh-dsa."""
@@ -254,14 +267,7 @@ def test_delegated_slh_dsa_responder_is_named_and_included(tmp_path, qpki_cli):
     made = qpki_cli("credential", "enroll", "--ca-dir", "root", "--cred-dir", "responders",
                     "--profile", "responder.yaml", "--var", "cn=SLH Responder", "--json",
                     check=True).json()
-    leaf = x509.load_pem_x509_certificate((tmp_path / issue(qpki_cli, tmp_path, "root", "s"))
-                                          .read_bytes())
-    issuer = x509.load_pem_x509_certificate((tmp_path / "root/ca.crt").read_bytes())
-    (tmp_path / "req.der").write_bytes(ocsp.OCSPRequestBuilder().add_certificate(
-        leaf, issuer, hashes.SHA256()).build().public_bytes(serialization.Encoding.DER))
-    qpki_cli("ocsp", "sign", "--ca-dir", "root", "--request", "req.der", "--out", "resp.der",
-             "--responder", f"responders/{made['id']}", check=True)
-    response_der = (tmp_path / "resp.der").read_bytes()
+    response_der = delegated_answer(tmp_path, qpki_cli, made["id"], "s")
     response = ocsp.load_der_ocsp_response(response_der)
     responder_der = (tmp_path / made["cert_path"]).read_bytes()
     responder = x509.load_pem_x509_certificate(responder_der)
@@ -343,13 +349,6 @@ def test_builtin_post_quantum_responders(tmp_path, qpki_cli, family):
                     "--json", check=True).json()
     responder = x509.load_pem_x509_certificate((tmp_path / made["cert_path"]).read_bytes())
     assert responder.extensions.get_extension_for_class(x509.OCSPNoCheck)
-    leaf = x509.load_pem_x509_certificate((tmp_path / issue(qpki_cli, tmp_path, "root", "q"))
-                                          .read_bytes())
-    issuer = x509.load_pem_x509_certificate((tmp_path / "root/ca.crt").read_bytes())
-    (tmp_path / "req.der").write_bytes(ocsp.OCSPRequestBuilder().add_certificate(
-        leaf, issuer, hashes.SHA256()).build().public_bytes(serialization.Encoding.DER))
-    qpki_cli("ocsp", "sign", "--ca-dir", "root", "--request", "req.der", "--out", "resp.der",
-             "--responder", f"responders/{made['id']}", check=True)
-    response_der = (tmp_path / "resp.der").read_bytes()
+    response_der = delegated_answer(tmp_path, qpki_cli, made["id"], "q")
     assert ocsp.load_der_ocsp_response(response_der).certificate_status == ocsp.OCSPCertStatus.GOOD
     assert independent_ok(response_der, responder.public_bytes(serialization.Encoding.DER))

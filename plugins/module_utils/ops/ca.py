@@ -175,13 +175,9 @@ def _counters(ca, subject):
     counters = {"issued": issued, "revoked": revoked, "crl_number": None, "crl_next_update": None}
     current = previous_crl(ca, subject)
     if current is not None:
-        from cryptography import x509
-
-        crl = x509.load_der_x509_crl(ca.crl_path(der=True).read_bytes()) \
-            if ca.crl_path(der=True).exists() else None
         counters["crl_number"] = current.number
-        if crl is not None and crl.next_update_utc is not None:
-            counters["crl_next_update"] = utc_text(crl.next_update_utc)
+        if current.next_update is not None:
+            counters["crl_next_update"] = utc_text(current.next_update)
     return counters
 
 

@@ -38,9 +38,12 @@ def publish_version(ca: CaDir, meta: CaMeta, version_id: str, cert) -> list[str]
     version's ``crl/<v>/``; the paths written."""
     if meta.shape == FLAT:
         return []
-    written = _retire_current_crl(ca, meta, cert)
     wanted = pem(cert)
+    written = []
     if not ca.cert.is_file() or ca.cert.read_bytes() != wanted:
+        # The CRL moves before ca.crt is written: with ca.crt current, it has
+        # moved already, and every later opening of the key skips the CRL.
+        written = _retire_current_crl(ca, meta, cert)
         write_file(ca.cert, wanted)
         written.append(str(ca.cert))
     chain = version_chain_path(ca, version_id)

@@ -36,14 +36,14 @@ from ..store.metafile import utc_text
 from ..store.serials import fresh_serials, used_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from ..x509.keyid import key_identifier
-from .audit import audit_ready, key_refs, sha256_hex
+from .audit import audit_ready, key_refs
 from .audit_journal import journaled
 from .authority import Authority
 from .ca import parent_sign, self_sign
 from .ca_keys import KeyRequest
 from .ca_publish import publish_version, version_chain_path
 from .hybrid import check_key_request, new_ca_keys, subject_algorithm
-from .issuance import pem
+from .issuance import fingerprint, pem
 
 # A catalyst certificate's own alternative signature is not carried over
 # into a cross-certificate (which gets its issuer's, if any).
@@ -201,23 +201,17 @@ def _write_version_files(old: Authority, version: str, algorithm: str, cert, cha
     return [str(p) for p in files], [str(p) for p in cross_files]
 
 
-def _fingerprint(cert) -> str:
-    from cryptography.hazmat.primitives import serialization
-
-    return sha256_hex(cert.public_bytes(serialization.Encoding.DER))
-
-
 def _rotate_record(version, previous, profile_name, cert, data) -> dict[str, Any]:
     return {"time": utc_text(utcnow()), "op": store_audit.ROTATE, "version": version,
             "previous_version": previous, "profile": profile_name,
-            "serial": f"{cert.serial_number:X}", "fingerprint": _fingerprint(cert),
+            "serial": f"{cert.serial_number:X}", "fingerprint": fingerprint(cert),
             "not_after": utc_text(cert.not_valid_after_utc),
             "keys": key_refs(data["versions"][version]["keys"])}
 
 
 def _activate_record(version, cert) -> dict[str, Any]:
     return {"time": utc_text(utcnow()), "op": store_audit.ACTIVATE, "version": version,
-            "fingerprint": _fingerprint(cert)}
+            "fingerprint": fingerprint(cert)}
 
 
 def ca_activate(ca_dir: str | os.PathLike, version: str,

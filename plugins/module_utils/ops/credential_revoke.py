@@ -16,7 +16,7 @@ from ..revocation import RevocationReason
 from ..store.ca_dir import CaDir
 from ..store.index import REVOKED, find_entry
 from .credential_read import credential_certificate, open_credential
-from .revoke import cert_revoke
+from .revoke import cert_revoke, parse_serial
 from .revoke_target import serial_issued_here
 
 
@@ -26,7 +26,7 @@ def _earlier_serials(meta: dict[str, Any], current: int) -> list[int]:
     serials = []
     for entry in (meta.get("versions") or {}).values():
         for cert in entry.get("certificates") or []:
-            serial = int(str(cert.get("serial", "0x0"))[2:] or "0", 16)
+            serial = parse_serial(cert.get("serial", 0))
             if serial and serial != current and serial not in serials:
                 serials.append(serial)
     return serials

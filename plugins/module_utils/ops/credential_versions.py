@@ -33,6 +33,7 @@ from ..store.atomic import ensure_dir, write_file
 from ..store.credential_dir import CredentialDir, format_serial
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
+from ..store.names import safe_component
 from ..store.private_key import write_private_key
 from ..x509.catalyst_verify import alt_public_key
 from ..x509.certificate import utcnow
@@ -59,8 +60,6 @@ def _next_id(known: list[str]) -> str:
 
 
 def _version_dir(cred: CredentialDir, version: str):
-    from ..store.names import safe_component
-
     return cred.path / "versions" / safe_component(version, "version")
 
 

@@ -37,13 +37,14 @@ from .audit_replay import replay
 
 @dataclass(frozen=True)
 class PreviousCrl:
-    """The serials the CA's current CRL lists, its number and thisUpdate
-    (naive UTC)."""
+    """The serials the CA's current CRL lists, its number, thisUpdate and
+    nextUpdate (naive UTC)."""
 
     serials: frozenset[int]
     number: int | None
     this_update: datetime.datetime
     path: str
+    next_update: datetime.datetime | None = None
 
 
 def previous_crl(ca: CaDir, issuer: x509.Name, version: str | None = None) -> PreviousCrl | None:
@@ -62,8 +63,10 @@ def previous_crl(ca: CaDir, issuer: x509.Name, version: str | None = None) -> Pr
             number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
         except x509.ExtensionNotFound:
             number = None
+        next_update = crl.next_update_utc
         return PreviousCrl(frozenset(entry.serial_number for entry in crl), number,
-                           crl.last_update_utc.replace(tzinfo=None), str(path))
+                           crl.last_update_utc.replace(tzinfo=None), str(path),
+                           next_update.replace(tzinfo=None) if next_update else None)
     return None
 
 
