@@ -82,3 +82,14 @@ def algorithm_for_public_key(public_key):
 def hsm_algorithm_names():
     """The algorithms a PKCS#11 token may hold, in table order."""
     return [name for name, algorithm in _load(complete=False).items() if algorithm.hsm_capable]
+
+
+def algorithms_by_family(signing_only=False):
+    """{family: [names, sorted]} of every algorithm (or of those that sign),
+    families in table order."""
+    groups = {}
+    for name, algorithm in _load().items():
+        if signing_only and not algorithm.can_sign:
+            continue
+        groups.setdefault(algorithm.family, []).append(name)
+    return {family: sorted(names) for family, names in groups.items()}

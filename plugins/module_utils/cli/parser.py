@@ -87,6 +87,30 @@ def _ocsp_signing(parser):
     _passphrase(parser, "the responder's (or the CA's) key file")
 
 
+class _AlgorithmChoices:
+    """The algorithm names by family, read from the registry only when a help
+    text is formatted (``qpki --help`` and parsing import no cryptography)."""
+
+    def __init__(self, signing_only: bool = False) -> None:
+        self.signing_only = signing_only
+
+    def __str__(self) -> str:
+        from ..algorithms.registry import algorithms_by_family, hsm_algorithm_names
+
+        in_hsm = set(hsm_algorithm_names())
+        return "; ".join(f"{family}: " + ", ".join(name + ("*" if name in in_hsm else "")
+                                                  for name in names)
+                         for family, names in algorithms_by_family(self.signing_only).items())
+
+
+def _algorithm(parser, option, text, signing_only=False, **kwargs):
+    """An --algorithm-like option whose help lists the names by family (* = may live in an HSM)."""
+    action = parser.add_argument(option, metavar="NAME", help=text + ". Names by family "
+                                 "(* may live in an HSM; also: qpki key algorithms): %(algorithms)s",
+                                 **kwargs)
+    action.algorithms = _AlgorithmChoices(signing_only)
+
+
 def _positive_int(text):
     try:
         number = int(text)
@@ -97,9 +121,18 @@ def _positive_int(text):
     return number
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Help lines are not broken inside a hyphenated name (ml-dsa-65 stays one word)."""
+
+    def _split_lines(self, text, width):
+        import textwrap
+
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 def _command(subparsers, name, help_text):
     parser = subparsers.add_parser(name, help=help_text, description=help_text,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   formatter_class=_HelpFormatter)
     example = EXAMPLES.get(parser.prog.split(" ", 1)[-1])  # prog is "qpki GROUP ACTION"
     if example:
         parser.epilog = f"example:\n  {example}"
@@ -334,9 +367,7 @@ def build_parser():
     key = groups.add_parser("key", help="keys in files or in an HSM").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = _command(key, "gen", "generate a key (file, or HSM with --hsm-config)")
-    p.add_argument("--algorithm", required=True,
-                   help="key algorithm, e.g. ecdsa-p256, rsa-3072, ml-dsa-65 (all of them, and "
-                        "which may live in an HSM: qpki key algorithms)")
+    _algorithm(p, "--algorithm", "key algorithm", required=True)
     p.add_argument("--out", metavar="FILE", help="key file (software mode)")
     _hsm_key(p)
     _passphrase(p)
@@ -356,12 +387,13 @@ def build_parser():
     p.add_argument("--ip", action="append", default=[], help="IP SAN (repeatable)")
     p.add_argument("--email", action="append", default=[], help="email SAN (repeatable)")
     p.add_argument("--key", metavar="FILE", help="existing private key")
-    p.add_argument("--algorithm", help="algorithm of a new key (with --key-out; default "
-                                       "ecdsa-p256; names: qpki key algorithms)")
+    _algorithm(p, "--algorithm", "algorithm of a new key (with --key-out; default ecdsa-p256)",
+               signing_only=True)
     p.add_argument("--key-out", metavar="FILE", help="where to write the new key")
     p.add_argument("--alt-key", metavar="FILE",
                    help="catalyst CSR: existing alternative (PQC) private key")
-    p.add_argument("--alt-algorithm", help="catalyst CSR: algorithm of a new alternative key")
+    _algorithm(p, "--alt-algorithm", "catalyst CSR: algorithm of a new alternative key",
+               signing_only=True)
     p.add_argument("--alt-key-out", metavar="FILE", help="where to write the new alternative key")
     _passphrase(p)
     p = _command(csr, "info", "describe a CSR (any algorithm, catalyst or composite)")

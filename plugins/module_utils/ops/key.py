@@ -89,13 +89,14 @@ DEFAULT_CSR_ALGORITHM = "ecdsa-p256"
 def algorithm_list() -> dict:
     """Every algorithm of the registry by family: whether it signs, whether
     a PKCS#11 token may hold it (the registry's ``hsm_capable``)."""
-    from ..algorithms.registry import algorithm_names
+    from ..algorithms.registry import algorithms_by_family
 
     groups: dict = {}
-    for name in algorithm_names():
-        algorithm = get_algorithm(name)
-        groups.setdefault(algorithm.family, []).append(
-            {"name": name, "signs": bool(algorithm.can_sign), "hsm": bool(algorithm.hsm_capable)})
+    for family, names in algorithms_by_family().items():
+        for name in names:
+            algorithm = get_algorithm(name)
+            groups.setdefault(family, []).append(
+                {"name": name, "signs": bool(algorithm.can_sign), "hsm": bool(algorithm.hsm_capable)})
     return {"families": groups, "count": sum(len(v) for v in groups.values())}
 
 
