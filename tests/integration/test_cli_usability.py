@@ -3,6 +3,8 @@ prints them (a subprocess of the installed ``qpki``)."""
 
 import re
 
+import pytest
+
 from qpki.algorithms.registry import algorithms_by_family, hsm_algorithm_names
 
 
@@ -22,3 +24,28 @@ def test_algorithm_help_lists_the_names_by_family_with_the_hsm_ones_marked(qpki_
     signing = _help_words(qpki_cli, "csr", "gen")
     assert "slh-dsa-sha2-128s" in signing and "ml-kem-768" not in signing
     assert re.search(r"default ecdsa-p256\)", signing)
+
+
+@pytest.mark.hsm
+def test_ca_info_shows_an_hsm_key_and_the_counters_in_text_and_json(softhsm_token, qpki_cli,
+                                                                    tmp_path):
+    config = softhsm_token.write_config()
+    softhsm_token.keygen("EC:secp384r1", label="root-ca-key", key_id="01")
+    qpki_cli("ca", "init", "--hsm-config", config, "--key-label", "root-ca-key",
+             "--profile", "ec/root-ca", "--var", "cn=HSM Root", "--dir", "root", check=True)
+    qpki_cli("csr", "gen", "--cn", "www.example.com", "--dns", "www.example.com",
+             "--key-out", "www.key", "--out", "www.csr", check=True)
+    for name in ("a", "b"):
+        qpki_cli("cert", "issue", "--dir", "root", "--profile", "ec/tls-server", "--csr",
+                 "www.csr", "--var", "cn=www.example.com", "--out", f"{name}.crt", check=True)
+    qpki_cli("cert", "revoke", "--cert", "a.crt", "--dir", "root", check=True)
+    qpki_cli("crl", "gen", "--dir", "root", "--days", "3", check=True)
+    text = qpki_cli("ca", "info", "--dir", "root", check=True).stdout
+    assert re.search(r"storage:\n\s+type: pkcs11\n(\s+\w+: .*\n)*\s+label: root-ca-key\n", text), text
+    assert re.search(r"counters:\n\s+issued: 2\n\s+revoked: 1\n\s+crl number: 1\n"
+                     r"\s+crl next update: \d{4}-", text), text
+    info = qpki_cli("ca", "info", "--dir", "root", "--json", check=True).json()
+    assert info["keys"][0]["storage"]["type"] == "pkcs11"
+    assert info["keys"][0]["storage"]["label"] == "root-ca-key"
+    assert info["counters"]["issued"] == 2 and info["counters"]["revoked"] == 1
+    assert info["counters"]["crl_number"] == 1 and info["counters"]["crl_next_update"]
