@@ -14,7 +14,7 @@ class ModuleDocFragment(object):
                               ansible.builtin.action_common_attributes fragments: when two
                               fragments set the same attribute field, the first one listed wins)
     qpki.pki.qpki.hsm_key     hsm_config / key_label / key_id of a key in a PKCS#11 token
-    qpki.pki.qpki.passphrase  passphrase / passphrase_env of the CA's software key
+    qpki.pki.qpki.passphrase  ca_passphrase / ca_passphrase_env of the CA's software key
     """
 
     DOCUMENTATION = r"""
@@ -72,12 +72,16 @@ options:
 
     PASSPHRASE = r"""
 options:
-  passphrase:
+  ca_passphrase:
     description:
       - Passphrase of the CA's software key.
+      - The former name C(passphrase) still works and is deprecated (removed in 0.2.0).
     type: str
-  passphrase_env:
+    aliases: [passphrase]
+  ca_passphrase_env:
     description:
       - Name of an environment variable holding the CA key passphrase.
+      - The former name C(passphrase_env) still works and is deprecated (removed in 0.2.0).
     type: str
+    aliases: [passphrase_env]
 """

@@ -55,6 +55,23 @@ def secret(module, value_option, env_option):
                   f"named by {env_option}; set it with the task's environment: keyword")
 
 
+# The release after which the former option names (passphrase, passphrase_env) go.
+OLD_PASSPHRASE_NAMES_UNTIL = "0.2.0"
+
+
+def passphrase_options(prefix):
+    """The argument spec of ``<prefix>_passphrase`` (no_log) and
+    ``<prefix>_passphrase_env``, named for the key they protect, with the
+    former names ``passphrase`` / ``passphrase_env`` as deprecated aliases."""
+    def option(suffix, no_log):
+        old = "passphrase" + suffix
+        return dict(type="str", no_log=no_log, aliases=[old], deprecated_aliases=[dict(
+            name=old, version=OLD_PASSPHRASE_NAMES_UNTIL, collection_name="qpki.pki")])
+
+    return {f"{prefix}_passphrase": option("", True),
+            f"{prefix}_passphrase_env": option("_env", False)}
+
+
 def key_request(module, passphrase=None):
     """The KeyRequest described by hsm_config / key_label / key_id / generate_key."""
     from .ops.ca_keys import KeyRequest

@@ -19,7 +19,7 @@ description:
     The parent issues the certificate from that CSR with M(qpki.pki.qpki_cert) (for example
     with C(delegate_to)). A second run of this module with O(ca_cert_content) or O(ca_cert_path)
     installs the certificate and completes the CA.
-  - The CA key is a software key file (mode 0600, optionally encrypted with O(passphrase)), or a
+  - The CA key is a software key file (mode 0600, optionally encrypted with O(ca_passphrase)), or a
     key in a PKCS#11 token (O(hsm_config), O(key_label) and/or O(key_id), optionally created by
     O(generate_key)). HSM mode accepts classical profiles only (C(ec/*), C(rsa/*)).
   - When the CA already exists the module reports C(changed=false) if its profile, subject,
@@ -109,10 +109,12 @@ options:
         An existing key is used as it is, after checking that it suits the profile's algorithm.
     type: bool
     default: false
-  passphrase:
+  ca_passphrase:
     description:
       - Passphrase that encrypts a new software CA key (and decrypts it later).
+      - The former name C(passphrase) still works and is deprecated (removed in 0.2.0).
     type: str
+    aliases: [passphrase]
   crl_url:
     description:
       - CRL distribution point that every certificate this CA issues carries (unless its profile
@@ -309,7 +311,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
+    abs_path, apply_file_attributes, check_dependencies, key_request, passphrase_options, run_op, secret,
+    values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_rotation_state import ca_ensure_rotated
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_urls import ca_urls_ensure, requested_urls
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_state import ca_install, ca_request
@@ -349,8 +352,7 @@ def main():
             key_label=dict(type="str", no_log=False),
             key_id=dict(type="str"),
             generate_key=dict(type="bool", default=False),
-            passphrase=dict(type="str", no_log=True),
-            passphrase_env=dict(type="str", no_log=False),
+            **passphrase_options("ca"),
             return_content=dict(type="bool", default=False),
             rotate_before=dict(type="str"),
             crl_url=dict(type="str"),
@@ -363,7 +365,7 @@ def main():
             ["parent_ca_dir", "ca_cert_content"],
             ["ca_cert_path", "ca_cert_content"],
             ["chain_path", "chain_content"],
-            ["passphrase", "passphrase_env"],
+            ["ca_passphrase", "ca_passphrase_env"],
             ["parent_passphrase", "parent_passphrase_env"],
             ["csr_path", "rotate_before"],
         ],
@@ -382,7 +384,7 @@ def main():
     check_dependencies(module, missing_required_lib)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
-    key = key_request(module, secret(module, "passphrase", "passphrase_env"))
+    key = key_request(module, secret(module, "ca_passphrase", "ca_passphrase_env"))
     check = module.check_mode
 
     before_state = ca_dir_state(ca_dir)

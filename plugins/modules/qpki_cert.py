@@ -219,7 +219,7 @@ signed:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, run_op, secret)
+    abs_path, apply_file_attributes, check_dependencies, passphrase_options, run_op, secret)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.batch import read_csr
 from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
     CertRequest, cert_ensure)
@@ -260,13 +260,12 @@ def main():
             force=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
             return_content=dict(type="bool", default=False),
-            passphrase=dict(type="str", no_log=True),
-            passphrase_env=dict(type="str", no_log=False),
+            **passphrase_options("ca"),
         ),
         mutually_exclusive=[
             ["csr_path", "csr_content", "certificates"],
             ["path", "certificates"],
-            ["passphrase", "passphrase_env"],
+            ["ca_passphrase", "ca_passphrase_env"],
         ],
         required_one_of=[["csr_path", "csr_content", "certificates"]],
         add_file_common_args=True,
@@ -298,7 +297,7 @@ def main():
     outcome = run_op(module, cert_ensure, abs_path(params["ca_dir"]), requests,
                      renew_before=params["renew_before"], force=params["force"],
                      check_mode=module.check_mode,
-                     passphrase=secret(module, "passphrase", "passphrase_env"),
+                     passphrase=secret(module, "ca_passphrase", "ca_passphrase_env"),
                      on_replace=on_replace)
     results = []
     changed = outcome["changed"]

@@ -122,14 +122,18 @@ options:
         needs O(hsm_config) and a O(key_label) the current key does not use.
     type: bool
     default: false
-  passphrase:
+  key_passphrase:
     description:
       - Passphrase that encrypts the new software credential key.
+      - The former name C(passphrase) still works and is deprecated (removed in 0.2.0).
     type: str
-  passphrase_env:
+    aliases: [passphrase]
+  key_passphrase_env:
     description:
       - Name of an environment variable holding the credential key passphrase.
+      - The former name C(passphrase_env) still works and is deprecated (removed in 0.2.0).
     type: str
+    aliases: [passphrase_env]
   ca_passphrase:
     description:
       - Passphrase of the CA's software key.
@@ -258,7 +262,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.errors import QpkiError
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret, values)
+    abs_path, apply_file_attributes, check_dependencies, key_request, passphrase_options, run_op, secret,
+    values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_keys import KeyRequest
 from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
     CredentialRequest, credential_ensure, credential_ensure_many)
@@ -361,15 +366,14 @@ def main():
             generate_key=dict(type="bool", default=True),
             renew_before=dict(type="str", default="30d"),
             rotate=dict(type="bool", default=False),
-            passphrase=dict(type="str", no_log=True),
-            passphrase_env=dict(type="str", no_log=False),
+            **passphrase_options("key"),
             ca_passphrase=dict(type="str", no_log=True),
             ca_passphrase_env=dict(type="str", no_log=False),
             return_content=dict(type="bool", default=False),
         ),
-        mutually_exclusive=[["passphrase", "passphrase_env"],
+        mutually_exclusive=[["key_passphrase", "key_passphrase_env"],
                             ["ca_passphrase", "ca_passphrase_env"],
-                            ["hsm_config", "passphrase"], ["hsm_config", "passphrase_env"],
+                            ["hsm_config", "key_passphrase"], ["hsm_config", "key_passphrase_env"],
                             ["credentials", "credential_id"], ["credentials", "key_label"],
                             ["credentials", "key_id"]],
         required_by={"key_label": "hsm_config", "key_id": "hsm_config"},
@@ -380,7 +384,7 @@ def main():
     params = module.params
     if params["hsm_config"] is None:
         params["generate_key"] = False
-    passphrase = secret(module, "passphrase", "passphrase_env")
+    passphrase = secret(module, "key_passphrase", "key_passphrase_env")
     ca_passphrase = secret(module, "ca_passphrase", "ca_passphrase_env")
     if params["credentials"] is not None:
         _batch(module, passphrase, ca_passphrase)

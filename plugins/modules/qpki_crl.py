@@ -191,7 +191,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, run_op, secret)
+    abs_path, apply_file_attributes, check_dependencies, passphrase_options, run_op, secret)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
@@ -213,10 +213,9 @@ def main():
             force=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
             return_content=dict(type="bool", default=False),
-            passphrase=dict(type="str", no_log=True),
-            passphrase_env=dict(type="str", no_log=False),
+            **passphrase_options("ca"),
         ),
-        mutually_exclusive=[["passphrase", "passphrase_env"]],
+        mutually_exclusive=[["ca_passphrase", "ca_passphrase_env"]],
         add_file_common_args=True,
         supports_check_mode=True,
     )
@@ -235,7 +234,7 @@ def main():
                     revocations=params["revoked_serials"], releases=params["released_serials"],
                     drop_expired=params["drop_expired"], force=params["force"],
                     check_mode=module.check_mode,
-                    passphrase=secret(module, "passphrase", "passphrase_env"))
+                    passphrase=secret(module, "ca_passphrase", "ca_passphrase_env"))
     changed = result["changed"]
     if params["backup"] and changed and not module.check_mode and before_pem is not None:
         backup_file = _write_backup(module, crl_path, before_pem)

@@ -49,3 +49,47 @@ def test_ca_info_shows_an_hsm_key_and_the_counters_in_text_and_json(softhsm_toke
     assert info["keys"][0]["storage"]["label"] == "root-ca-key"
     assert info["counters"]["issued"] == 2 and info["counters"]["revoked"] == 1
     assert info["counters"]["crl_number"] == 1 and info["counters"]["crl_next_update"]
+
+
+# Every command that reads or writes a passphrase-protected key: the option
+# names say whose key it is.
+PASSPHRASE_OPTIONS = {
+    ("ca", "init"): {"--ca-passphrase-env", "--parent-passphrase-env"},
+    ("ca", "rotate"): {"--ca-passphrase-env", "--new-ca-passphrase-env", "--parent-passphrase-env"},
+    ("ca", "activate"): {"--ca-passphrase-env"},
+    ("cert", "issue"): {"--ca-passphrase-env"},
+    ("crl", "gen"): {"--ca-passphrase-env"},
+    ("credential", "enroll"): {"--ca-passphrase-env", "--key-passphrase-env"},
+    ("credential", "renew"): {"--ca-passphrase-env"},
+    ("credential", "rotate"): {"--ca-passphrase-env", "--key-passphrase-env"},
+    ("credential", "activate"): {"--key-passphrase-env"},
+    ("credential", "export"): {"--key-passphrase-env", "--export-passphrase-env"},
+    ("ocsp", "sign"): {"--ca-passphrase-env", "--responder-passphrase-env"},
+    ("key", "gen"): {"--key-passphrase-env"},
+    ("csr", "gen"): {"--key-passphrase-env"},
+}
+
+
+@pytest.mark.parametrize("command", sorted(PASSPHRASE_OPTIONS), ids=" ".join)
+def test_passphrase_options_are_named_for_the_key_they_protect(qpki_cli, command):
+    shown = qpki_cli(*command, "--help", check=True).stdout
+    named = set(re.findall(r"--[a-z-]*passphrase-env\b", shown)) - {"--passphrase-env"}
+    assert named == PASSPHRASE_OPTIONS[command]
+    old = re.search(r"^  --passphrase-env VAR +(.*)$", shown, re.M)
+    if old:
+        assert old.group(1).startswith("deprecated"), old.group(0)
+
+
+def test_old_passphrase_spelling_still_works_with_a_note(qpki_cli, tmp_path):
+    env = {"CA_PASS": "correct horse battery staple"}
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Enc", "--ca-dir", "ca",
+             "--ca-passphrase-env", "CA_PASS", env=env, check=True)
+    assert b"ENCRYPTED PRIVATE KEY" in next((tmp_path / "ca/private").glob("*.key")).read_bytes()
+    old = qpki_cli("crl", "gen", "--ca-dir", "ca", "--passphrase-env", "CA_PASS", env=env)
+    assert old.returncode == 0, old.stderr
+    assert old.stderr == ("qpki: note: --passphrase-env is deprecated here and goes in the next "
+                          "release; use --ca-passphrase-env\n")
+    new = qpki_cli("crl", "gen", "--ca-dir", "ca", "--ca-passphrase-env", "CA_PASS", env=env)
+    assert new.returncode == 0 and new.stderr == ""
+    without = qpki_cli("crl", "gen", "--ca-dir", "ca")
+    assert without.returncode != 0 and "passphrase" in without.stderr

@@ -347,10 +347,10 @@ CLI_CASES = {
         "passphrase is required"),
     "encrypted CA key with a wrong passphrase": Case(
         ["cert", "issue", "--ca-dir", "enc", "--profile", "ec/tls-server", "--csr", "good.csr",
-         "--passphrase-env", "QPKI_TEST_PASS"], "wrong passphrase",
+         "--ca-passphrase-env", "QPKI_TEST_PASS"], "wrong passphrase",
         env={"QPKI_TEST_PASS": "not the passphrase"}),
     "passphrase variable not set": Case(
-        ["crl", "gen", "--ca-dir", "enc", "--passphrase-env", "QPKI_UNSET_VAR"], "QPKI_UNSET_VAR",
+        ["crl", "gen", "--ca-dir", "enc", "--ca-passphrase-env", "QPKI_UNSET_VAR"], "QPKI_UNSET_VAR",
         env={"QPKI_UNSET_VAR": None}),
     "audit.log whose last line was edited": Case(
         ISSUE + ["good.csr"], "audit log",

@@ -120,34 +120,34 @@ def test_passphrase_never_appears(qpki_cli, tmp_path):
         return result
 
     run("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Enc Root", "--ca-dir", "ca",
-        "--passphrase-env", "CA_PASS", "--json")
-    run("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Enc Sub", "--ca-dir", "sub",
-        "--parent", "ca", "--parent-passphrase-env", "CA_PASS", "--passphrase-env", "KEY_PASS")
-    run("cert", "issue", "--ca-dir", "sub", "--profile", "ec/tls-server", "--csr", "leaf.csr",
-        "--passphrase-env", "CA_PASS", "--json")
-    run("crl", "gen", "--ca-dir", "sub", "--passphrase-env", "CA_PASS", "--json")
-    run("credential", "enroll", "c1", "--ca-dir", "sub", "--cred-dir", "creds", "--profile",
-        "ec/tls-server", "--var", "cn=c1.example.com", "--passphrase-env", "KEY_PASS",
         "--ca-passphrase-env", "CA_PASS", "--json")
-    run("key", "gen", "--algorithm", "ecdsa-p256", "--out", "k.pem", "--passphrase-env",
+    run("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Enc Sub", "--ca-dir", "sub",
+        "--parent", "ca", "--parent-passphrase-env", "CA_PASS", "--ca-passphrase-env", "KEY_PASS")
+    run("cert", "issue", "--ca-dir", "sub", "--profile", "ec/tls-server", "--csr", "leaf.csr",
+        "--ca-passphrase-env", "CA_PASS", "--json")
+    run("crl", "gen", "--ca-dir", "sub", "--ca-passphrase-env", "CA_PASS", "--json")
+    run("credential", "enroll", "c1", "--ca-dir", "sub", "--cred-dir", "creds", "--profile",
+        "ec/tls-server", "--var", "cn=c1.example.com", "--key-passphrase-env", "KEY_PASS",
+        "--ca-passphrase-env", "CA_PASS", "--json")
+    run("key", "gen", "--algorithm", "ecdsa-p256", "--out", "k.pem", "--key-passphrase-env",
         "KEY_PASS", "--json")
     run("csr", "gen", "--out", "k.csr", "--cn", "k.example.com", "--key", "k.pem",
-        "--passphrase-env", "KEY_PASS")
+        "--key-passphrase-env", "KEY_PASS")
     # Failures.
     run("cert", "issue", "--ca-dir", "sub", "--profile", "ec/tls-server", "--csr", "leaf.csr",
-        "--passphrase-env", "BAD_PASS", ok=False)
-    run("crl", "gen", "--ca-dir", "sub", "--passphrase-env", "BAD_PASS", "--json", ok=False)
+        "--ca-passphrase-env", "BAD_PASS", ok=False)
+    run("crl", "gen", "--ca-dir", "sub", "--ca-passphrase-env", "BAD_PASS", "--json", ok=False)
     run("crl", "gen", "--ca-dir", "sub", ok=False)
     run("csr", "gen", "--out", "k2.csr", "--cn", "k.example.com", "--key", "k.pem",
-        "--passphrase-env", "BAD_PASS", ok=False)
-    run("key", "gen", "--algorithm", "ecdsa-p256", "--out", "k.pem", "--passphrase-env",
+        "--key-passphrase-env", "BAD_PASS", ok=False)
+    run("key", "gen", "--algorithm", "ecdsa-p256", "--out", "k.pem", "--key-passphrase-env",
         "KEY_PASS", ok=False)  # exists
     crash = _qpki_patched(
         "import qpki.x509.certificate as c\n"
         "def boom(*a, **k):\n    raise RuntimeError('signing exploded')\n"
         "c.sign_certificate = boom\nimport qpki.ops.issuance as i\ni.sign_certificate = boom",
         ["cert", "issue", "--ca-dir", "sub", "--profile", "ec/tls-server", "--csr", "leaf.csr",
-         "--passphrase-env", "CA_PASS"], tmp_path, env)
+         "--ca-passphrase-env", "CA_PASS"], tmp_path, env)
     assert crash.returncode != 0 and "Traceback" in crash.stderr, crash.stderr
     runs.append(crash)
 
@@ -189,7 +189,7 @@ def test_key_files_are_created_0600_with_umask_0(tmp_path, qpki_cli):
     opens = []
     opens += _created(tmp_path, ["key", "gen", "--algorithm", "ecdsa-p256", "--out", "k.pem"])
     opens += _created(tmp_path, ["key", "gen", "--algorithm", "ml-dsa-44", "--out", "m.pem",
-                                 "--passphrase-env", "KEY_PASS"])
+                                 "--key-passphrase-env", "KEY_PASS"])
     opens += _created(tmp_path, ["ca", "init", "--profile", "ec/root-ca", "--var", "cn=R",
                                  "--ca-dir", "ca"])
     opens += _created(tmp_path, ["credential", "enroll", "c1", "--ca-dir", "ca", "--cred-dir",

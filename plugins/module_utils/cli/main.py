@@ -66,7 +66,7 @@ def run_ca(args):
             from ..errors import UsageError
             raise UsageError("--generate-key needs --hsm-config")
         return ca.ca_init(args.ca_dir, args.profile, _values(args), parent_dir=args.parent,
-                          key=_key_request(args, _secret(args.passphrase_env)),
+                          key=_key_request(args, _secret(args.ca_passphrase_env)),
                           parent_passphrase=_secret(args.parent_passphrase_env),
                           urls=_ca_urls(args))
     if args.action == "set-urls":
@@ -95,7 +95,7 @@ def _run_ca_rotation(args):
     if args.action == "versions":
         return ca_rotate.ca_versions_list(args.ca_dir)
     if args.action == "activate":
-        return ca_rotate.ca_activate(args.ca_dir, args.ca_version, _secret(args.passphrase_env))
+        return ca_rotate.ca_activate(args.ca_dir, args.ca_version, _secret(args.ca_passphrase_env))
     if args.action == "recertify":
         return ca_rotate.ca_recertify(args.ca_dir, args.parent,
                                       _secret(args.parent_passphrase_env))
@@ -103,7 +103,7 @@ def _run_ca_rotation(args):
         from ..errors import UsageError
         raise UsageError("--generate-key needs --hsm-config")
     return ca_rotate.ca_rotate(args.ca_dir, args.profile, _values(args),
-                               key=_key_request(args, _secret(args.passphrase_env)),
+                               key=_key_request(args, _secret(args.new_ca_passphrase_env)),
                                passphrase=_secret(args.ca_passphrase_env),
                                parent_dir=args.parent,
                                parent_passphrase=_secret(args.parent_passphrase_env),
@@ -121,7 +121,7 @@ def run_cert(args: argparse.Namespace) -> dict:
             raise UsageError("cert issue needs --csr FILE or --csr-dir DIR")
         return cert.cert_issue(args.ca_dir, args.profile, _read(args.csr[0], "CSR"), args.out,
                                _values(args), csr_where=args.csr[0],
-                               passphrase=_secret(args.passphrase_env))
+                               passphrase=_secret(args.ca_passphrase_env))
     if args.action in ("revoke", "unhold"):
         from ..ops import revoke
 
@@ -164,7 +164,7 @@ def _issue_batch(args):
     if not paths:
         raise UsageError("cert issue needs --csr FILE or --csr-dir DIR")
     return cert_issue_batch(args.ca_dir, args.profile, paths, out_dir=args.out_dir,
-                            values=_values(args), passphrase=_secret(args.passphrase_env),
+                            values=_values(args), passphrase=_secret(args.ca_passphrase_env),
                             jobs=args.jobs)
 
 
@@ -177,9 +177,9 @@ def run_crl(args):
 
         if args.ca_version or args.drop_expired:
             raise UsageError("--delta goes with neither --version nor --drop-expired")
-        return crl_gen_delta(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env))
+        return crl_gen_delta(args.ca_dir, args.days, passphrase=_secret(args.ca_passphrase_env))
     if args.action == "gen":
-        return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.passphrase_env),
+        return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.ca_passphrase_env),
                            drop_expired=args.drop_expired, version=args.ca_version)
     if args.action == "info":
         return crl.crl_info(_read(args.crl, "CRL"), args.crl)
@@ -199,18 +199,18 @@ def run_credential(args):
         from ..ops.credential_export import credential_export
         return credential_export(args.cred_dir, args.credential_id, args.out, args.format,
                                  export_passphrase=_secret(args.export_passphrase_env),
-                                 key_passphrase=_secret(args.passphrase_env),
+                                 key_passphrase=_secret(args.key_passphrase_env),
                                  include_key=not args.no_key)
     if args.action in ("renew", "rotate"):
         from ..ops.credential_versions import credential_renew
-        key = _key_request(args, _secret(args.passphrase_env)) if args.action == "rotate" else None
+        key = _key_request(args, _secret(args.key_passphrase_env)) if args.action == "rotate" else None
         return credential_renew(args.ca_dir, args.cred_dir, args.credential_id,
                                 new_key=args.action == "rotate", key=key,
                                 ca_passphrase=_secret(args.ca_passphrase_env))
     if args.action == "activate":
         from ..ops.credential_versions import credential_activate
         return credential_activate(args.cred_dir, args.credential_id, args.cred_version,
-                                   _secret(args.passphrase_env))
+                                   _secret(args.key_passphrase_env))
     if args.action == "revoke":
         from ..ops.credential_revoke import credential_revoke
         return credential_revoke(args.ca_dir, args.cred_dir, args.credential_id, args.reason,
@@ -225,22 +225,28 @@ def run_credential(args):
             raise UsageError("credential enroll --batch: give ids and key labels in the file")
         return credential_enroll_batch(args.ca_dir, args.cred_dir, args.profile,
                                        read_batch_file(args.batch), _values(args),
-                                       key=_key_request(args, _secret(args.passphrase_env)),
+                                       key=_key_request(args, _secret(args.key_passphrase_env)),
                                        ca_passphrase=_secret(args.ca_passphrase_env))
 
     return credential_enroll(args.ca_dir, args.cred_dir, args.profile, _values(args),
                              credential_id=args.credential_id,
-                             key=_key_request(args, _secret(args.passphrase_env)),
+                             key=_key_request(args, _secret(args.key_passphrase_env)),
                              ca_passphrase=_secret(args.ca_passphrase_env))
+
+
+def _ocsp_passphrase(args):
+    """The passphrase of the key that signs: the delegated responder's or the CA's."""
+    var = args.responder_passphrase_env if args.responder else args.ca_passphrase_env
+    return _secret(var or args.legacy_passphrase_env)
 
 
 def run_ocsp(args):
     if args.action == "sign":
         from ..ops.ocsp import ocsp_sign
         return ocsp_sign(args.ca_dir, _read(args.request, "OCSP request"), args.out,
-                         args.responder, _secret(args.passphrase_env), args.validity_minutes)
+                         args.responder, _ocsp_passphrase(args), args.validity_minutes)
     from ..ops.ocsp_server import ocsp_serve
-    return ocsp_serve(args.ca_dir, args.listen, args.responder, _secret(args.passphrase_env),
+    return ocsp_serve(args.ca_dir, args.listen, args.responder, _ocsp_passphrase(args),
                       args.validity_minutes, args.threads, args.crl_prefix or None)
 
 
@@ -258,7 +264,7 @@ def run_key(args):
         return key.key_gen_hsm(args.hsm_config, args.algorithm, args.key_label, args.key_id)
     if not args.out:
         raise UsageError("key gen needs --out (or --hsm-config for a token key)")
-    return key.key_gen(args.algorithm, args.out, _secret(args.passphrase_env))
+    return key.key_gen(args.algorithm, args.out, _secret(args.key_passphrase_env))
 
 
 def run_csr(args):
@@ -272,7 +278,7 @@ def run_csr(args):
     from ..ops.key import csr_gen
 
     return csr_gen(args.out, args.cn, key_path=args.key, algorithm=args.algorithm,
-                   key_out=args.key_out, passphrase=_secret(args.passphrase_env),
+                   key_out=args.key_out, passphrase=_secret(args.key_passphrase_env),
                    dns_names=args.dns, ip_addresses=args.ip, emails=args.email,
                    organization=args.org, country=args.country, alt_key_path=args.alt_key,
                    alt_algorithm=args.alt_algorithm, alt_key_out=args.alt_key_out)

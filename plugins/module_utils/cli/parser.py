@@ -1,6 +1,7 @@
 """The qpki command line: argument parsing only (no crypto imports here)."""
 
 import argparse
+import sys
 
 from ..display_text import escape_text
 from ..revocation import REASON_NAMES
@@ -28,9 +29,36 @@ def _hsm_key(parser, required=False):
     parser.add_argument("--key-id", metavar="HEX", help="CKA_ID of the key in the token (hex)")
 
 
-def _passphrase(parser, what="the private key"):
-    parser.add_argument("--passphrase-env", metavar="VAR",
+class _DeprecatedSpelling(argparse.Action):
+    """A former option name: still works, with a note on standard error."""
+
+    def __init__(self, option_strings, dest, instead, **kwargs):
+        self.instead = instead
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.stderr.write(f"qpki: note: {option_string} is deprecated here and goes in the next "
+                         f"release; use {self.instead}\n")
+        setattr(namespace, self.dest, values)
+
+
+def _passphrase(parser, option, what, old="--passphrase-env", dest=None):
+    """``--<thing>-passphrase-env VAR``, named for the key it protects (the same
+    name in every command); ``old``: the former spelling, a deprecated alias."""
+    dest = dest or option[2:].replace("-", "_")
+    parser.add_argument(option, metavar="VAR", dest=dest,
                         help="environment variable holding the passphrase of %s" % what)
+    if old:
+        parser.add_argument(old, metavar="VAR", dest=dest, action=_DeprecatedSpelling,
+                            instead=option, help=f"deprecated spelling of {option}")
+
+
+def _ca_passphrase(parser, what="the CA's key file", old="--passphrase-env"):
+    _passphrase(parser, "--ca-passphrase-env", what, old)
+
+
+def _key_passphrase(parser, what="the key file", old="--passphrase-env"):
+    _passphrase(parser, "--key-passphrase-env", what, old)
 
 
 def _strict(parser):
@@ -84,7 +112,13 @@ def _ocsp_signing(parser):
                              "certificate from this CA); default: the CA signs")
     parser.add_argument("--validity-minutes", type=_positive_int, default=60, metavar="N",
                         help="time from thisUpdate to nextUpdate (default 60)")
-    _passphrase(parser, "the responder's (or the CA's) key file")
+    _ca_passphrase(parser, "the CA's key file (when the CA signs)", old=None)
+    _passphrase(parser, "--responder-passphrase-env", "the delegated responder's key file",
+                old=None)
+    parser.add_argument("--passphrase-env", metavar="VAR", dest="legacy_passphrase_env",
+                        action=_DeprecatedSpelling,
+                        instead="--ca-passphrase-env or --responder-passphrase-env",
+                        help="deprecated: the passphrase of the key that signs")
 
 
 class _AlgorithmChoices:
@@ -164,7 +198,7 @@ def build_parser():
     _generate_key(p)
     _vars(p)
     _hsm_key(p)
-    _passphrase(p, "the new CA key")
+    _ca_passphrase(p, "the new CA's key file")
     _ca_urls(p)
     p = _command(ca, "set-urls", "change the CRL, OCSP and CA-issuers URLs that the CA's "
                  "certificates carry from now on (an empty value removes one)")
@@ -189,9 +223,8 @@ def build_parser():
     _generate_key(p)
     _vars(p)
     _hsm_key(p)
-    _passphrase(p, "the new CA key")
-    p.add_argument("--ca-passphrase-env", metavar="VAR",
-                   help="environment variable holding the current CA key passphrase")
+    _passphrase(p, "--new-ca-passphrase-env", "the new version's CA key file")
+    _ca_passphrase(p, "the current CA key file", old=None)
     p = _command(ca, "recertify", "have the parent (after its rotation) certify a subordinate "
                  "CA's current key again: same key and subject, new certificate")
     _ca_dir(p, "the subordinate CA")
@@ -202,7 +235,7 @@ def build_parser():
     _ca_dir(p, "CA directory")
     p.add_argument("--version", dest="ca_version", required=True, metavar="VERSION",
                    help="version id, e.g. v2 (see qpki ca versions)")
-    _passphrase(p, "that version's CA key")
+    _ca_passphrase(p, "that version's CA key file")
     p = _command(ca, "check", "check a CA directory's consistency (exit 1 on problems)")
     _ca_dir(p)
     p.add_argument("--repair", action="store_true",
@@ -225,7 +258,7 @@ def build_parser():
                    help="batch: processes that check and sign the CSRs (default: one per "
                         "CPU for large batches; 1 = no worker processes)")
     _vars(p)
-    _passphrase(p, "the CA key")
+    _ca_passphrase(p)
     p = _command(cert, "revoke", "revoke a certificate by serial or by its file")
     p.add_argument("serial", nargs="?", help="serial number (hex)")
     p.add_argument("--cert", metavar="FILE",
@@ -277,7 +310,7 @@ def build_parser():
     p.add_argument("--delta", action="store_true",
                    help="a delta CRL (RFC 5280 5.2.4) against the current full CRL, written to "
                         "crl/ca-delta.crl: revocations since, and removeFromCRL for releases")
-    _passphrase(p, "the CA key")
+    _ca_passphrase(p)
     p = _command(crl, "info", "describe a CRL")
     p.add_argument("crl", metavar="CRL", help="CRL file (PEM or DER)")
     p = _command(crl, "verify", "verify a CRL's signature against its CA")
@@ -298,9 +331,8 @@ def build_parser():
                    help="builtin profile name (qpki profile list) or YAML profile file")
     _vars(p)
     _hsm_key(p)
-    _passphrase(p, "the new credential key")
-    p.add_argument("--ca-passphrase-env", metavar="VAR",
-                   help="environment variable holding the CA key passphrase")
+    _key_passphrase(p, "the new credential key file")
+    _ca_passphrase(p, old=None)
     p.add_argument("--batch", metavar="FILE",
                    help="YAML/JSON list of credentials to enroll under one CA opening (items: "
                         "credential_id, vars, profile, key_label, key_id); --profile and "
@@ -321,24 +353,23 @@ def build_parser():
     p.add_argument("--export-passphrase-env", metavar="VAR",
                    help="environment variable holding the passphrase that encrypts the "
                         "exported key (needed when the key is exported)")
-    _passphrase(p, "the credential's key file")
+    _key_passphrase(p, "the credential's key file")
     for action, text in (("renew", "a new certificate for the credential's key (a new version)"),
                          ("rotate", "a new key and its certificate (a new version)")):
         p = _command(cred, action, text)
         p.add_argument("credential_id", metavar="ID", help="credential id")
         p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
         _ca_dir(p, "the issuing CA's directory")
-        p.add_argument("--ca-passphrase-env", metavar="VAR",
-                       help="environment variable holding the CA key passphrase")
+        _ca_passphrase(p, old=None)
         if action == "rotate":
             _hsm_key(p)
-            _passphrase(p, "the new credential key")
+            _key_passphrase(p, "the new credential key file")
     p = _command(cred, "activate", "make an earlier (or later) version the credential's own again")
     p.add_argument("credential_id", metavar="ID", help="credential id")
     p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
     p.add_argument("--version", dest="cred_version", required=True, metavar="VERSION",
                    help="version id, e.g. v1 (see qpki credential info)")
-    _passphrase(p, "that version's key file")
+    _key_passphrase(p, "that version's key file")
     p = _command(cred, "revoke", "revoke a credential's certificate at its CA")
     p.add_argument("credential_id", metavar="ID", help="credential id")
     p.add_argument("--cred-dir", required=True, help="directory holding the credentials")
@@ -370,7 +401,7 @@ def build_parser():
     _algorithm(p, "--algorithm", "key algorithm", required=True)
     p.add_argument("--out", metavar="FILE", help="key file (software mode)")
     _hsm_key(p)
-    _passphrase(p)
+    _key_passphrase(p)
     p = _command(key, "algorithms", "list the key algorithms, by family, and which of them "
                  "may live in an HSM")
     p = _command(key, "list", "list the keys in a token")
@@ -395,7 +426,7 @@ def build_parser():
     _algorithm(p, "--alt-algorithm", "catalyst CSR: algorithm of a new alternative key",
                signing_only=True)
     p.add_argument("--alt-key-out", metavar="FILE", help="where to write the new alternative key")
-    _passphrase(p)
+    _key_passphrase(p, "the key files (read with --key/--alt-key, written with --key-out/--alt-key-out)")
     p = _command(csr, "info", "describe a CSR (any algorithm, catalyst or composite)")
     p.add_argument("csr", metavar="CSR", help="CSR file (PEM or DER)")
     p = _command(csr, "verify", "check a CSR's signature(s) (exit 1 when invalid)")
