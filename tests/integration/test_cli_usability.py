@@ -93,3 +93,36 @@ def test_old_passphrase_spelling_still_works_with_a_note(qpki_cli, tmp_path):
     assert new.returncode == 0 and new.stderr == ""
     without = qpki_cli("crl", "gen", "--ca-dir", "ca")
     assert without.returncode != 0 and "passphrase" in without.stderr
+
+
+@pytest.mark.hsm
+def test_hsm_test_lists_mechanisms_only_when_asked_and_filters_them(softhsm_token, qpki_cli):
+    config = softhsm_token.write_config()
+    plain = qpki_cli("hsm", "test", "--hsm-config", config, check=True).stdout
+    assert "mechanisms:" not in plain and "CKM_SHA256\n" not in plain, plain
+    count = int(re.search(r"^mechanism count: (\d+)$", plain, re.M).group(1))
+    listed = qpki_cli("hsm", "test", "--hsm-config", config, "--mechanisms", "--json",
+                      check=True).json()
+    assert len(listed["mechanisms"]) == listed["mechanism_count"] == count
+    ecdsa = qpki_cli("hsm", "test", "--hsm-config", config, "--mechanisms", "ecdsa", "--json",
+                     check=True).json()["mechanisms"]
+    assert ecdsa and "CKM_ECDSA" in ecdsa and all("ECDSA" in name for name in ecdsa)
+    assert len(ecdsa) < count
+    # pkcs11-tool, independently, counts the same mechanisms.
+    tool = softhsm_token.pkcs11_tool("--list-mechanisms").stdout
+    assert count == len([line for line in tool.splitlines() if line.startswith("  ")]), tool
+
+
+def test_paths_in_results_start_from_the_directory_given(qpki_cli, tmp_path):
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Paths", "--ca-dir", "ca",
+             check=True)
+    enrolled = qpki_cli("credential", "enroll", "--ca-dir", "ca", "--cred-dir", "creds",
+                        "--profile", "ec/tls-server", "--var", "cn=www.example.com", "--json",
+                        check=True).json()
+    key_path = enrolled["key_storage"]["path"]
+    assert key_path in enrolled["paths"] and enrolled["cert_path"] in enrolled["paths"]
+    assert key_path.startswith(f"creds/{enrolled['id']}/")
+    assert b"PRIVATE KEY" in (tmp_path / key_path).read_bytes()
+    info = qpki_cli("credential", "info", enrolled["id"], "--cred-dir", "creds", "--json",
+                    check=True).json()
+    assert info["key_storage"][0]["path"] == key_path

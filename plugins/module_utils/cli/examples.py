@@ -42,7 +42,7 @@ EXAMPLES = {
     "csr info": "qpki csr info www.csr",
     "csr verify": "qpki csr verify www.csr",
     "hsm list": "qpki hsm list --lib /usr/lib/softhsm/libsofthsm2.so",
-    "hsm test": "HSM_PIN=... qpki hsm test --hsm-config hsm.yaml",
+    "hsm test": "HSM_PIN=... qpki hsm test --hsm-config hsm.yaml --mechanisms ecdsa",
     "profile list": "qpki profile list",
     "profile show": "qpki profile show ec/tls-server",
     "audit verify": "qpki audit verify --ca-dir issuing",

@@ -289,7 +289,7 @@ def run_hsm(args):
 
     if args.action == "list":
         return hsm.hsm_list(args.lib)
-    return hsm.hsm_test(args.hsm_config)
+    return hsm.hsm_test(args.hsm_config, args.mechanisms)
 
 
 def run_profile(args):

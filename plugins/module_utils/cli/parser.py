@@ -437,8 +437,12 @@ def build_parser():
         dest="action", metavar="ACTION", required=True)
     p = _command(hsm, "list", "list slots and tokens of a PKCS#11 library (no PIN)")
     p.add_argument("--lib", required=True, metavar="PATH", help="the PKCS#11 library (.so)")
-    p = _command(hsm, "test", "open the token, log in, list mechanisms, log out")
+    p = _command(hsm, "test", "open the token, log in, report what it can do for each HSM "
+                 "algorithm, log out")
     p.add_argument("--hsm-config", required=True, help="HSM YAML configuration")
+    p.add_argument("--mechanisms", nargs="?", const="", metavar="TEXT",
+                   help="also list the token's PKCS#11 mechanisms (only those whose name "
+                        "contains TEXT, any case, when given)")
 
     prof = groups.add_parser("profile", help="certificate profiles").add_subparsers(
         dest="action", metavar="ACTION", required=True)

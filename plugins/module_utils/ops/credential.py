@@ -22,6 +22,7 @@ from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from .authority import Authority
 from .ca_keys import KeyRequest, open_hsm_key
+from .credential_read import storage_view
 from .hybrid import alt_algorithm, check_key_request, subject_algorithm
 from .issuance import fingerprint, issue, pem
 
@@ -123,9 +124,9 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
               "subject": cert.subject.rfc4514_string(),
               "not_after": utc_text(cert.not_valid_after_utc),
               "cert_path": str(target.cert_path(role, algorithm.name)),
-              "key_storage": storage}
+              "key_storage": storage_view(target, [storage])[0]}
     if alt is not None:
         files.append(target.key_path(role, alt.name))
-        result.update(alt_algorithm=alt.name, alt_key_storage=storages[1])
+        result.update(alt_algorithm=alt.name, alt_key_storage=storage_view(target, storages[1:])[0])
     result["paths"] = [str(p) for p in files]
     return result

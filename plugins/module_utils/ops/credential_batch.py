@@ -33,6 +33,7 @@ from .authority import Authority
 from .batch_sign import Prepared, issue_many
 from .ca_keys import KeyRequest, open_hsm_key
 from .credential import _common_name, _role, credential_meta
+from .credential_read import storage_view
 from .hybrid import alt_algorithm, subject_algorithm
 from .issuance import pem
 
@@ -172,10 +173,12 @@ def _result(cred_dir, work):
               "subject": cert.subject.rfc4514_string(),
               "not_after": utc_text(cert.not_valid_after_utc),
               "cert_path": str(target.cert_path(work.role, work.algorithm.name)),
-              "key_storage": storage, "meta": work.meta, "certificate_object": cert}
+              "key_storage": storage_view(target, [storage])[0], "meta": work.meta,
+              "certificate_object": cert}
     if work.alt is not None:
         files.append(target.key_path(work.role, work.alt.name))
-        result.update(alt_algorithm=work.alt.name, alt_key_storage=work.storages[1])
+        result.update(alt_algorithm=work.alt.name,
+                      alt_key_storage=storage_view(target, work.storages[1:])[0])
     result["paths"] = [str(p) for p in files]
     return result
 

@@ -25,6 +25,7 @@ from .authority import Authority
 from .ca_keys import KeyRequest
 from .hybrid import check_key_request
 from .credential import _common_name, credential_enroll
+from .credential_read import storage_view
 from .issuance import fingerprint, pem
 from .ca_urls import CaUrls, with_ca_urls
 from .state import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
@@ -84,7 +85,7 @@ def _describe(cred, meta, cert, cert_path, changed, reasons):
         "cert_path": os.fspath(cert_path) if cert_path else None,
         "chain_path": os.fspath(cred.chain),
         "key_path": key_path,
-        "key_storage": storage[0] if storage else None,
+        "key_storage": storage_view(cred, storage)[0] if storage else None,
         "certificate": pem(cert).decode() if cert is not None else None,
         "reasons": reasons,
     }
