@@ -107,10 +107,11 @@ else
 fi
 
 step "root CA (ec/root-ca)"
-run qpki ca init "${HSM_ARGS[@]}" --profile ec/root-ca --var cn="Demo Root CA" --ca-dir root
+# A demo: the software CA keys are left unencrypted on purpose (--unencrypted-key, no warning).
+run qpki ca init "${HSM_ARGS[@]}" --profile ec/root-ca --var cn="Demo Root CA" --ca-dir root --unencrypted-key
 
 step "issuing CA (ec/issuing-ca), signed by the root"
-run qpki ca init --profile ec/issuing-ca --var cn="Demo Issuing CA" --ca-dir issuing --parent root
+run qpki ca init --profile ec/issuing-ca --var cn="Demo Issuing CA" --ca-dir issuing --parent root --unencrypted-key
 
 step "TLS server credential for www.example.com"
 show qpki credential enroll --ca-dir issuing --cred-dir creds --profile ec/tls-server \

@@ -145,6 +145,12 @@ options:
       - Return the CA certificate (and chain) PEM in RV(certificate) and RV(chain).
     type: bool
     default: false
+  unencrypted_key:
+    description:
+      - Write a software CA key without a passphrase on purpose (a demo, a test). Without it, a
+        CA key file written without O(ca_passphrase) is named in a warning.
+    type: bool
+    default: false
 notes:
   - Files written by this module are applied O(mode), O(owner) and O(group) (C(ca.crt) and
     C(chain.crt)); private keys always stay mode 0600 in a 0700 directory.
@@ -354,6 +360,7 @@ def main():
             generate_key=dict(type="bool", default=False),
             **passphrase_options("ca"),
             return_content=dict(type="bool", default=False),
+            unencrypted_key=dict(type="bool", default=False),
             rotate_before=dict(type="str"),
             crl_url=dict(type="str"),
             ocsp_url=dict(type="str"),
@@ -401,6 +408,7 @@ def main():
             installed["changed"] = installed["changed"] or result["changed"]
             if not installed.get("csr"):
                 installed["csr"] = result.get("csr")
+            installed.setdefault("unprotected_keys", result.get("unprotected_keys"))
             result = installed
     else:
         result = run_op(module, ca_ensure_rotated, ca_dir, params["profile"], values(module),
@@ -418,6 +426,11 @@ def main():
     elif any(url is not None for url in urls):  # check mode on a CA still to be made
         result["urls"] = run_op(module, requested_urls, *urls).to_meta()
     changed = result["changed"]
+    if not params["unencrypted_key"]:
+        for path in result.get("unprotected_keys") or []:
+            module.warn(f"CA key written without a passphrase: {path} (anyone who can read this "
+                        "file can sign as the CA; set ca_passphrase, or unencrypted_key=true to say "
+                        "this is meant)")
     if result.get("state") == "complete" and not check:
         changed = apply_file_attributes(module, [result.get("cert_path"),
                                                  result.get("chain_path")], changed)

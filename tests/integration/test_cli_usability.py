@@ -126,3 +126,40 @@ def test_paths_in_results_start_from_the_directory_given(qpki_cli, tmp_path):
     info = qpki_cli("credential", "info", enrolled["id"], "--cred-dir", "creds", "--json",
                     check=True).json()
     assert info["key_storage"][0]["path"] == key_path
+
+
+UNPROTECTED = "qpki: warning: CA key written without a passphrase: "
+
+
+def test_an_unencrypted_ca_key_is_named_in_a_warning_unless_meant(qpki_cli, tmp_path):
+    plain = qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Plain", "--ca-dir",
+                     "plain", "--json", check=True)
+    [line] = plain.stderr.splitlines()
+    assert line.startswith(UNPROTECTED + "plain/private/ca.ecdsa-p384.key (")
+    assert "--ca-passphrase-env" in line and "--unencrypted-key" in line
+    assert plain.json()["unprotected_keys"] == ["plain/private/ca.ecdsa-p384.key"]
+    assert b"ENCRYPTED" not in (tmp_path / "plain/private/ca.ecdsa-p384.key").read_bytes()
+    meant = qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Meant", "--ca-dir",
+                     "meant", "--unencrypted-key", check=True)
+    assert meant.stderr == ""
+    encrypted = qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Enc", "--ca-dir",
+                         "enc", "--ca-passphrase-env", "CA_PASS", env={"CA_PASS": "s3cret pass"},
+                         check=True)
+    assert encrypted.stderr == ""
+    assert b"ENCRYPTED PRIVATE KEY" in (tmp_path / "enc/private/ca.ecdsa-p384.key").read_bytes()
+    rotated = qpki_cli("ca", "rotate", "--ca-dir", "meant", check=True)
+    assert rotated.stderr.startswith(UNPROTECTED + "meant/private/v2/")
+    assert "--new-ca-passphrase-env" in rotated.stderr
+
+
+@pytest.mark.hsm
+def test_an_hsm_catalyst_root_names_its_ml_dsa_key_file(softhsm_token, qpki_cli, tmp_path):
+    config = softhsm_token.write_config()
+    softhsm_token.keygen("EC:secp384r1", label="root-ca-key", key_id="01")
+    made = qpki_cli("ca", "init", "--hsm-config", config, "--key-label", "root-ca-key",
+                    "--profile", "hybrid/catalyst/root-ca", "--var", "cn=Hybrid Root",
+                    "--ca-dir", "root", "--json", check=True)
+    [line] = made.stderr.splitlines()
+    [pqc_file] = made.json()["unprotected_keys"]
+    assert line.startswith(UNPROTECTED + pqc_file + " ") and "ml-dsa" in pqc_file
+    assert b"PRIVATE KEY" in (tmp_path / pqc_file).read_bytes()

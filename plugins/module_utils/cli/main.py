@@ -328,6 +328,20 @@ def _read_only(args) -> bool:
     return (args.group, action) == ("ca", "export") and not args.out
 
 
+def _warn_unprotected(args, result: dict) -> None:
+    """A CA key file written without a passphrase is named on standard error,
+    unless --unencrypted-key said that this is meant."""
+    from .render import emit
+
+    if getattr(args, "unencrypted_key", False):
+        return
+    option = "--new-ca-passphrase-env" if args.action == "rotate" else "--ca-passphrase-env"
+    for path in result.get("unprotected_keys") or []:
+        emit(f"qpki: warning: CA key written without a passphrase: {path} (anyone who can read "
+             f"this file can sign as the CA; encrypt it with {option} VAR, or give "
+             "--unencrypted-key to say this is meant)", sys.stderr)
+
+
 def _failed(args, message: str, code: int) -> int:
     """One line on stderr; with --json, the same as JSON on stdout."""
     from .render import emit
@@ -376,6 +390,7 @@ def main(argv=None):
         detail = escape_text(" ".join(str(exc).split()))
         return _failed(args, f"internal error: {type(exc).__name__}: {detail} "
                              "(set QPKI_DEBUG=1 for a traceback)", 1)
+    _warn_unprotected(args, result)
     if args.json:
         if _read_only(args):
             result.pop("changed", None)

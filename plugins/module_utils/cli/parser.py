@@ -89,6 +89,12 @@ def _parent(parser, text, required=False):
                         help="environment variable holding the parent CA key passphrase")
 
 
+def _unencrypted_key(parser):
+    parser.add_argument("--unencrypted-key", action="store_true",
+                        help="write a software CA key without a passphrase on purpose (a demo, a "
+                             "test): no warning. Without it, such a key file is named in a warning")
+
+
 def _generate_key(parser):
     parser.add_argument("--generate-key", action="store_true",
                         help="generate the key in the HSM instead of using an existing one")
@@ -199,6 +205,7 @@ def build_parser():
     _vars(p)
     _hsm_key(p)
     _ca_passphrase(p, "the new CA's key file")
+    _unencrypted_key(p)
     _ca_urls(p)
     p = _command(ca, "set-urls", "change the CRL, OCSP and CA-issuers URLs that the CA's "
                  "certificates carry from now on (an empty value removes one)")
@@ -224,6 +231,7 @@ def build_parser():
     _vars(p)
     _hsm_key(p)
     _passphrase(p, "--new-ca-passphrase-env", "the new version's CA key file")
+    _unencrypted_key(p)
     _ca_passphrase(p, "the current CA key file", old=None)
     p = _command(ca, "recertify", "have the parent (after its rotation) certify a subordinate "
                  "CA's current key again: same key and subject, new certificate")

@@ -13,7 +13,7 @@ from ..store.metafile import utc_text
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
 from .ca_publish import cross_certificates
-from .ca_keys import KeyRequest
+from .ca_keys import KeyRequest, unprotected_key_files
 from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
 from .issuance import check_can_issue, fingerprint, pem, signature_options, validity_window
 
@@ -99,7 +99,9 @@ def _create(target, profile, rendered, key, parent, now, urls=None):
     finally:
         for made in keys:
             made.signer.close()
-    return _ca_result(target, cert, meta, changed=True)
+    result = _ca_result(target, cert, meta, changed=True)
+    result["unprotected_keys"] = unprotected_key_files(target.path, meta["keys"], key.passphrase)
+    return result
 
 
 def self_sign(profile, rendered, signer, public_key, now, alt_signer=None):

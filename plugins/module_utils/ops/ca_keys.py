@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from ..algorithms.registry import get_algorithm
 from ..errors import HsmError, InputError, StoreError
@@ -91,6 +92,17 @@ def new_software_key(algorithm, key_path, relative_path, passphrase, options):
     write_private_key(key_path, key, passphrase)
     storage = {"type": "software", "path": relative_path}
     return SoftwareSigner(key, algorithm, options), storage
+
+
+def unprotected_key_files(ca_path: str | os.PathLike, keys: list[dict],
+                          passphrase: bytes | None) -> list[str]:
+    """The CA key files just written without a passphrase: whoever can read
+    one can sign as the CA. The front ends warn about them unless told that
+    this is meant (a demo, a test)."""
+    if passphrase:
+        return []
+    return [os.fspath(Path(ca_path) / key["storage"]["path"]) for key in keys
+            if key["storage"].get("type") == "software"]
 
 
 def config_pending(hsm_config: str | None, check_mode: bool) -> str | None:

@@ -40,7 +40,7 @@ from .audit import audit_ready, key_refs
 from .audit_journal import journaled
 from .authority import Authority
 from .ca import parent_sign, self_sign
-from .ca_keys import KeyRequest
+from .ca_keys import KeyRequest, unprotected_key_files
 from .ca_publish import publish_version, version_chain_path
 from .hybrid import check_key_request, new_ca_keys, subject_algorithm
 from .issuance import fingerprint, pem
@@ -161,6 +161,8 @@ def ca_rotate(ca_dir: str | os.PathLike, profile=None, values: dict | None = Non
             "profile": profile.name, "serial": f"{cert.serial_number:X}",
             "not_after": utc_text(cert.not_valid_after_utc),
             "cross_certificates": cross_paths,
+            "unprotected_keys": unprotected_key_files(ca.path, [k.meta() for k in keys],
+                                                      key.passphrase),
             "paths": written + [str(ca.meta)] + ([str(ca.cert)] if activate else [])}
 
 

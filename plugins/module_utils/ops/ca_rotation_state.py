@@ -58,4 +58,5 @@ def ca_ensure_rotated(ca_dir: str | os.PathLike, profile, values: dict | None = 
     rotated = ca_rotate(ca_dir, profile, values, key=resolve_generate(key),
                         passphrase=key.passphrase, parent_dir=parent_dir,
                         parent_passphrase=parent_passphrase, now=now)
-    return dict(ca_facts(ca_dir, changed=True), rotated=rotated["version"], rotation_reason=reason)
+    return dict(ca_facts(ca_dir, changed=True), rotated=rotated["version"], rotation_reason=reason,
+                unprotected_keys=rotated["unprotected_keys"])

@@ -45,7 +45,7 @@ from .audit import audit_ready, install_record, log_ca_init
 from .audit_journal import journaled
 from .authority import Authority
 from .ca import ca_info, ca_init
-from .ca_keys import KeyRequest, resolve_config_path
+from .ca_keys import KeyRequest, resolve_config_path, unprotected_key_files
 from .hybrid import check_key_request, new_ca_keys, subject_algorithm
 from .ca_publish import install_version_files
 from .issuance import fingerprint, pem
@@ -237,9 +237,9 @@ def ca_ensure(ca_dir, profile, values=None, parent_dir=None, key=None, passphras
         raise StoreError("parent CA %s does not exist (no ca.meta.json)" % parent_dir)
     if check_mode:
         return _predict(ca_dir, profile, rendered, key, parent_dir, "complete")
-    ca_init(ca_dir, profile, values or {}, parent_dir=parent_dir, key=resolve_generate(key),
-            passphrase=passphrase, parent_passphrase=parent_passphrase)
-    return ca_facts(ca_dir, changed=True)
+    made = ca_init(ca_dir, profile, values or {}, parent_dir=parent_dir, key=resolve_generate(key),
+                   passphrase=passphrase, parent_passphrase=parent_passphrase)
+    return dict(ca_facts(ca_dir, changed=True), unprotected_keys=made["unprotected_keys"])
 
 
 # ---------------------------------------------------------------- CSR path
@@ -366,7 +366,9 @@ def _create_request(ca_dir, profile, rendered, key, csr_out):
         for made in keys:
             made.signer.close()
     _copy_csr(csr_pem, csr_out, False)
-    return _pending_result(ca_dir, request, csr_pem, True, csr_out)
+    result = _pending_result(ca_dir, request, csr_pem, True, csr_out)
+    result["unprotected_keys"] = unprotected_key_files(ca_dir, request["keys"], key.passphrase)
+    return result
 
 
 def _cleanup(target, created_dir):
