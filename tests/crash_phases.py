@@ -3,9 +3,10 @@
 A crash test that kills at a random moment proves nothing about the moments
 it claims to cover unless it knows where each kill landed. Here the process
 under test records, in a file of its own, every durable step it completes:
-each ``os.replace`` / ``os.rename`` that puts a file or directory in place
-and each ``os.fsync`` / ``os.fdatasync`` (the audit log's append, the audit
-journal, directory flushes). A line is
+each ``os.replace`` / ``os.rename`` that puts a file or directory in place,
+each ``os.fsync`` / ``os.fdatasync`` (the audit log's append, the audit
+journal, directory flushes, index lines written in place) and each commit
+of the CA database (``sqlite3``). A line is
 written with one ``os.write`` after the step returns, to a file opened
 ``O_APPEND``, so a SIGKILL can never leave a step logged that did not
 happen. ``kill_before=N`` makes the process SIGKILL itself just before its
@@ -23,6 +24,7 @@ import dataclasses
 import os
 import re
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -89,6 +91,28 @@ def install(log_path: str, kill_before: int | None = None,
             return result
         return flush
 
+    class LoggedConnection(sqlite3.Connection):
+        """A database commit is a durable step too (the CA database's)."""
+
+        path = "?"
+
+        def execute(self, sql, *args):
+            if sql.strip().upper() != "COMMIT":
+                return super().execute(sql, *args)
+            about_to_step()
+            result = super().execute(sql, *args)
+            logged("commit", self.path)
+            return result
+
+    real_connect = sqlite3.connect
+
+    def connect(database, *args, **kwargs):
+        kwargs.setdefault("factory", LoggedConnection)
+        connection = real_connect(database, *args, **kwargs)
+        connection.path = os.path.abspath(os.fspath(database))
+        return connection
+
+    sqlite3.connect = connect
     os.replace = wrap_move("replace", os.replace)
     os.rename = wrap_move("rename", os.rename)
     os.fsync = wrap_flush(os.fsync)

@@ -106,7 +106,7 @@ def test_no_private_key_readable_by_others(tmp_path, qpki_cli, profile):
     for key in keys:
         assert key.stat().st_mode & 0o077 == 0, f"{key} is readable by group/others"
     meta = json.loads((tmp_path / "ca/ca.meta.json").read_text())
-    assert list(meta) == ["profile", "created", "keys"]
+    assert list(meta) == ["profile", "created", "keys", "store"]
     assert meta["keys"][0]["storage"]["type"] == "software"
     assert (tmp_path / "ca" / meta["keys"][0]["storage"]["path"]).stat().st_mode & 0o777 == 0o600
     assert cred["id"]

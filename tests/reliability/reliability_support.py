@@ -78,6 +78,8 @@ def check_invariants(ca_dir, allow_unrecorded=False):
                 continue
             if name.endswith((".corrupt", ".rejected")):  # set aside by ca check --repair
                 continue
+            if name.endswith(("-wal", "-shm")):  # SQLite's own: its recovery reads them
+                continue
             data = path.read_bytes()
             if name in (".lock", "audit.log", "index.txt"):
                 continue
@@ -122,4 +124,20 @@ def check_invariants(ca_dir, allow_unrecorded=False):
     assert chain.problem is None, chain.problem
     gaps = audit.coverage_gaps(ca, chain.records)
     return {"unrecorded": unrecorded, "temps": temp_files(ca_dir), "crl": crl_pair,
-            "gaps": [g[2] for g in gaps], "entries": len(entries)}
+            "gaps": [g[2] for g in gaps], "entries": len(entries),
+            "committed": committed_not_written(ca_dir)}
+
+
+def committed_not_written(ca_dir):
+    """How many changes the CA database committed whose files a kill left
+    unwritten (its outbox, read with sqlite3 directly)."""
+    import sqlite3
+
+    path = Path(ca_dir) / "ca.db"
+    if not path.exists():
+        return 0
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    finally:
+        connection.close()

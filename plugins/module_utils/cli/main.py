@@ -129,8 +129,19 @@ def run_cert(args: argparse.Namespace) -> dict:
             return revoke.cert_unhold(args.ca_dir, args.serial)
         return revoke.cert_revoke(args.ca_dir, _revocation_serial(args), args.reason,
                                   invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
+    if args.action == "info" and args.ca_dir:
+        from ..ops.cert_list import cert_record
+        from ..ops.revoke import parse_serial
+
+        der, listed = cert_record(args.ca_dir, parse_serial(args.cert))
+        return dict(cert.cert_info(der, args.cert), **{"status": listed["status"]},
+                    **{key: listed[key] for key in ("revoked_at", "reason") if key in listed})
     if args.action == "info":
         return cert.cert_info(_read(args.cert, "certificate"), args.cert)
+    if args.action == "list":
+        from ..ops.cert_list import cert_list, cert_query
+
+        return cert_list(args.ca_dir, cert_query(args.status, args.expiring, args.subject))
     return cert.cert_verify(
         _read(args.cert, "certificate"), _read(args.ca, "CA certificate"),
         _read(args.untrusted, "untrusted certificates") if args.untrusted else None,
@@ -315,6 +326,7 @@ HANDLERS = {"ca": run_ca, "cert": run_cert, "crl": run_crl, "credential": run_cr
 # Commands that never change anything: their JSON has no "changed".
 _READ_ONLY = {("ca", "info"), ("ca", "versions"), ("key", "algorithms"), ("cert", "info"), ("cert", "verify"),
               ("crl", "info"), ("crl", "verify"), ("credential", "list"), ("credential", "info"),
+              ("cert", "list"),
               ("key", "list"), ("audit", "verify"), ("profile", "list"), ("profile", "show"),
               ("hsm", "list"), ("hsm", "test"), ("csr", "info"), ("csr", "verify")}
 

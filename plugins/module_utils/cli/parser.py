@@ -277,8 +277,21 @@ def build_parser():
     p = _command(cert, "unhold", "take a certificate on hold (certificateHold) off hold")
     p.add_argument("serial", help="serial number (hex)")
     _ca_dir(p)
-    p = _command(cert, "info", "describe a certificate")
-    p.add_argument("cert", metavar="CERT", help="certificate file (PEM or DER)")
+    p = _command(cert, "info", "describe a certificate: a file, or a serial of --ca-dir's CA")
+    p.add_argument("cert", metavar="CERT", help="certificate file (PEM or DER), or with "
+                                                "--ca-dir the serial (hex) of one the CA issued")
+    p.add_argument("--ca-dir", "--dir", dest="ca_dir", metavar="DIR",
+                   help="the CA directory whose certificate CERT names by serial (its status "
+                        "is shown too)")
+    p = _command(cert, "list", "list the certificates a CA issued (from its database)")
+    _ca_dir(p)
+    p.add_argument("--status", choices=("valid", "revoked", "expired"),
+                   help="only the certificates in this state")
+    p.add_argument("--expiring", metavar="DURATION",
+                   help="only valid certificates whose notAfter is within DURATION (30d, 12h), "
+                        "soonest first")
+    p.add_argument("--subject", metavar="TEXT",
+                   help="only subjects containing TEXT (any case), e.g. www.example.com")
     p = _command(cert, "verify", "verify a certificate against a CA (exit 1 when invalid)")
     p.add_argument("cert", metavar="CERT", help="certificate to verify (PEM or DER)")
     p.add_argument("--ca", required=True, metavar="FILE", help="trusted CA certificate(s), PEM")

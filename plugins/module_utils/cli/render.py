@@ -95,6 +95,12 @@ def render(args: Any, result: dict) -> None:
         for item in repaired + (problems if len(problems) > 1 else []):  # ca check
             emit(f"  {'repaired' if item in repaired else 'problem'}: {_scalar(item)}")
         return
+    if (getattr(args, "group", None), getattr(args, "action", None)) == ("cert", "list"):
+        for item in result["certificates"]:
+            emit(f"{item['serial']}  {item['status']:<7}  {item['not_after']}  "
+                 f"{_scalar(item['subject'])}")
+        emit(f"{result['count']} certificate(s)")
+        return
     shown = {key: value for key, value in result.items() if key not in HIDDEN}
     for line in _block(shown, ""):
         emit(line)

@@ -44,7 +44,8 @@ from ..errors import InputError, QpkiError, StoreError
 from ..store import audit as store_audit
 from ..store.audit import ACTIVATE, CRL, INIT, INSTALL, ISSUE, REVOKE, UNHOLD
 from ..store.ca_dir import CaDir
-from ..store.index import IndexEntry, read_index, serial_hex
+from ..store.cert_store import current_entries
+from ..store.index import IndexEntry, serial_hex
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
@@ -112,7 +113,7 @@ def _authority_keys(authority):
             "ca_key_id": key_id.hex().upper() if key_id else None}
 
 
-def _profile_name(profile):
+def profile_name(profile):
     return getattr(profile, "name", profile)
 
 
@@ -134,6 +135,9 @@ def audit_ready(ca_path: str | os.PathLike) -> None:
         raise StoreError(f"audit log {path}: {problem}; qpki signs and revokes nothing until "
                          "the log is restored (qpki ca check says more)")
     complete_pending(ca)
+    from .ca_database import complete_store
+
+    complete_store(ca)
     store_audit.last_record(path)
 
 
@@ -194,7 +198,7 @@ def issue_records(authority: Authority, profiles: list[Profile | str],
     for profile, cert_record in zip(profiles, fields, strict=False):
         record = {"time": now, "op": ISSUE}
         record.update(cert_record)
-        record["profile"] = _profile_name(profile)
+        record["profile"] = profile_name(profile)
         record.update(keys)
         records.append(record)
     return records
@@ -322,7 +326,7 @@ def _line_problem(raw, number, prev):
 def coverage_gaps(ca: CaDir, records: list[dict]) -> list[tuple[str, object, str]]:
     """What the CA's state says happened but the log does not hold: one
     (kind, key, message) per gap. kind is "issue", "revoke" or "crl"."""
-    entries = read_index(ca.index) if ca.index.exists() else []
+    entries = current_entries(ca)
     states, crls = audit_replay.replay(records)
     return [(gap.kind, gap.key, gap.message) for gap in audit_replay.gaps(
         entries, states, crls, current_crl_number(ca), ca.index.name)]
@@ -331,7 +335,7 @@ def coverage_gaps(ca: CaDir, records: list[dict]) -> list[tuple[str, object, str
 def state_conflicts(ca: CaDir, records: list[dict]) -> list[str]:
     """What the log holds but the CA's index no longer shows (see
     ``audit_replay.conflicts``)."""
-    entries = read_index(ca.index) if ca.index.exists() else []
+    entries = current_entries(ca)
     return audit_replay.conflicts(entries, audit_replay.replay(records)[0], ca.index.name)
 
 

@@ -100,7 +100,7 @@ def complete_pending(ca: CaDir) -> list[str]:
     path = store_audit.audit_path(ca.path)
     notes = _drop_torn_tail(ca, path)
     last, dummy = store_audit.last_line(path)
-    done = _already_logged(pending, last)
+    done = store_audit.already_logged(pending, last)
     todo = pending[done:]
     made = _present(ca, todo)
     if made:
@@ -141,19 +141,7 @@ def unlogged_pending(ca: CaDir) -> list[dict]:
     if not pending:
         return []
     last, dummy = store_audit.last_line(store_audit.audit_path(ca.path))
-    return pending[_already_logged(pending, last):]
-
-
-def _already_logged(pending: list[dict], last: dict | None) -> int:
-    """How many of ``pending`` are in the log already: they were appended
-    in one write, so the log's last line is one of them, or none is."""
-    if last is None:
-        return 0
-    fields = store_audit.unsealed(last)
-    for number, record in enumerate(pending, 1):
-        if record == fields:
-            return number
-    return 0
+    return pending[store_audit.already_logged(pending, last):]
 
 
 def _subject_of(record: dict) -> str:

@@ -3,6 +3,7 @@
 import contextlib
 
 from ..errors import InputError, StoreError
+from ..store.cert_store import CertStore, write_store
 from ..store.ca_dir import CaDir
 from ..store.ca_meta import FLAT
 from ..store.lock import ca_lock
@@ -37,6 +38,7 @@ class Authority:
         self.key_id = certificate_key_id(self.cert, self.public_key)
         self._stack = contextlib.ExitStack()
         self._urls = None
+        self._store = None
         self.signers = {}
         if need_signers:
             try:
@@ -99,6 +101,15 @@ class Authority:
         if self._urls is None:
             self._urls = CaUrls.from_meta(self.meta)
         return self._urls
+
+    @property
+    def store(self) -> CertStore:
+        """The CA's certificate store, for a change (``audit_ready`` made
+        it): opened on first use, closed with the Authority."""
+        if self._store is None:
+            self._store = write_store(self.dir)
+            self._stack.callback(self._store.close)
+        return self._store
 
     @property
     def profile(self):

@@ -35,7 +35,8 @@ from ..store.atomic import ensure_dir, write_files
 from ..store.lock import ca_lock
 from .authority import Authority
 from .batch_parallel import sign_in_workers, workers_can_sign
-from .batch_sign import prepare_all, record, sign_and_record
+from .batch_sign import prepare_all, sign_and_record
+from .issued import record_issued
 from .batch_workers import worker_count
 
 CSR_SUFFIXES = (".csr", ".pem", ".der", ".req")
@@ -228,7 +229,8 @@ def _sign_and_record(ca_dir, passphrase, todo, out_dir, workers, now):
                     authority, todo, workers, now,
                     before_signing=lambda: out_dir is not None and ensure_dir(out_dir))
                 try:
-                    record(authority, [item[0] for item in todo], issued, ca_files)
+                    record_issued(authority, authority.store, [item[0] for item in todo], issued,
+                                  ca_files)
                 except BaseException:
                     ca_files.discard()
                     out_files.discard()

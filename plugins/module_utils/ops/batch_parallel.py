@@ -10,7 +10,8 @@ exactly as a single-process batch would.
 from ..errors import QpkiError
 from ..signer.deferred import DeferredSigner, sign_deferred
 from ..store.atomic import StagedFiles
-from .batch_sign import Issued, Signing, prepare
+from .batch_sign import Signing, prepare
+from .issued import Issued
 from .batch_workers import run_in_workers
 
 PART = 32  # certificates per message from a worker to this process

@@ -4,12 +4,9 @@
 type, a catalyst CSR's alternative key, profile rendering); it needs no CA.
 ``Signing`` holds what the certificates of one batch share, worked out once
 with the CA open and locked (issuer checks, validity windows, the
-AuthorityKeyIdentifier, the serials in use). ``Issued`` is a signed
-certificate with what is derived from it, each computed once: DER and PEM
-bytes, the CA's copy path, the audit and result fields, the index line.
-``record`` writes the audit records ahead (``audit_journal``), then the
-files with one flush per kind: the CA's copies, the index lines in one
-atomic rewrite, the serial file; then it appends the audit records at once.
+AuthorityKeyIdentifier, the serials in use). The signed certificates
+(``issued.Issued``) are recorded together by ``issued.record_issued``: one
+database transaction for the batch, then the files.
 
 ``sign_and_record`` (and ``issue_many``) signs and records Prepared items
 for callers that hold an opened ``Authority`` and its lock: batch issuance
@@ -17,29 +14,15 @@ in one process (``batch``), ``cert_state.cert_ensure`` (the module's batch
 form) and ``credential_batch``.
 """
 
-import os
-
-from ..dependencies import missing
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-except ImportError:
-    x509 = serialization = missing()
-
-from ..der import pem_armor
 from ..errors import InputError
-from ..store.atomic import staged_files
-from ..store.dn_oneline import oneline
-from ..store.index import valid_entry
-from ..store.serials import fresh_serials, used_serials
-from ..x509.certificate import utcnow, with_signature
+from ..store.cert_store import SerialsInUse
+from ..store.serials import fresh_serials
+from ..x509.certificate import utcnow
 from ..x509.keyid import authority_key_identifier
-from . import audit
-from .audit_journal import journaled
 from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import check_alt_key, csr_alt_public_key
-from .issuance import check_issuer, record_issued, sign_new, validity_window
+from .issuance import check_issuer, sign_new, validity_window
+from .issued import Issued, record_issued
 
 
 class Prepared:
@@ -78,73 +61,6 @@ def prepare_all(items):
     return [prepare(*item) for item in items]
 
 
-class Issued:
-    """A signed certificate of a batch and what is derived from it, each
-    computed once: its DER and PEM bytes (the CA's copy and the output
-    copy), the path of the CA's copy and the fields shared by the audit
-    record and the result (serial, subject, notAfter, SHA-256 fingerprint).
-
-    ``parts()`` / ``from_parts()`` carry it from a batch worker to the
-    parent; the cryptography Certificate is then loaded only if asked for.
-    """
-
-    __slots__ = ("_cert", "der", "pem", "ca_path", "fields", "serial", "not_after",
-                 "subject_oneline")
-
-    def __init__(self, cert, certs_dir, subject=None):
-        """``subject``: the Name ``cert`` was built with, when the caller has
-        it (reading it back from the certificate parses it again)."""
-        self._cert = cert
-        self.der = cert.public_bytes(serialization.Encoding.DER)
-        self.pem = pem_armor(self.der, "CERTIFICATE")
-        self.serial = cert.serial_number
-        if subject is None:
-            subject = cert.subject
-        self.not_after = cert.not_valid_after_utc
-        self.fields = audit.issued_fields(self.serial, subject, self.not_after, self.der)
-        self.ca_path = os.path.join(certs_dir, self.fields["serial"] + ".crt")
-        # For the index line: worked out here (in the worker for a parallel
-        # batch) so that recording needs no Certificate.
-        self.subject_oneline = oneline(subject)
-
-    def parts(self):
-        return (self.der, self.pem, self.ca_path, self.fields, self.serial, self.not_after,
-                self.subject_oneline)
-
-    @classmethod
-    def from_parts(cls, parts):
-        issued = cls.__new__(cls)
-        issued._cert = None
-        (issued.der, issued.pem, issued.ca_path, issued.fields, issued.serial,
-         issued.not_after, issued.subject_oneline) = parts
-        return issued
-
-    def replace_signature(self, signature):
-        """Put ``signature`` in place of the certificate's placeholder one
-        (a batch worker signed with a DeferredSigner); the fields derived
-        from the to-be-signed part stay as they are."""
-        self._cert = None
-        self.der = with_signature(self.der, signature)
-        self.pem = pem_armor(self.der, "CERTIFICATE")
-        self.fields["fingerprint"] = audit.sha256_hex(self.der)
-
-    def index_entry(self):
-        """Its ``index.txt`` line (an IndexEntry)."""
-        return valid_entry(self.serial, self.not_after, self.subject_oneline)
-
-    @property
-    def cert(self):
-        if self._cert is None:
-            self._cert = x509.load_der_x509_certificate(self.der)
-        return self._cert
-
-    def result(self, paths):
-        """The entry of a single ``cert issue`` result (without changed)."""
-        return {"serial": "%X" % self.serial, "subject": self.fields["subject"],
-                "not_after": self.fields["not_after"],
-                "fingerprint_sha256": self.fields["fingerprint"], "paths": paths}
-
-
 class Signing:
     """What every certificate of a batch shares, worked out once with the
     CA open and locked: the issuer checks per profile, the validity windows,
@@ -157,7 +73,7 @@ class Signing:
             check_issuer(authority, profile)
         self._windows = {}
         self.aki = authority_key_identifier(authority.key_id)
-        self._used = used_serials(authority.dir)
+        self._used = SerialsInUse(authority.store)
         self.certs_dir = str(authority.dir.certs_dir)
 
     def new_serials(self, count: int) -> list[int]:
@@ -199,16 +115,5 @@ def sign_and_record(authority, prepared, now=None):
     signing = Signing(authority, profiles, now)
     serials = signing.new_serials(len(prepared))
     issued = [signing.sign(item, serial) for item, serial in zip(prepared, serials, strict=False)]
-    record(authority, profiles, issued)
+    record_issued(authority, authority.store, profiles, issued)
     return issued
-
-
-def record(authority, profiles, issued, ca_files=None):
-    """Write the CA's copies (``ca_files`` when already staged), index lines
-    and serial, then the audit records of ``issued`` (signed with
-    ``profiles``, same order)."""
-    if ca_files is None:
-        ca_files = staged_files([(i.ca_path, i.pem) for i in issued])
-    records = audit.issue_records(authority, profiles, [i.fields for i in issued])
-    journaled(authority.dir.path, records, lambda: record_issued(
-        authority.dir, ca_files, [i.index_entry() for i in issued]))

@@ -12,6 +12,7 @@ from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
+from .ca_database import STORE_ENTRY, ensure_database
 from .ca_publish import cross_certificates
 from .ca_keys import KeyRequest, unprotected_key_files
 from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
@@ -91,7 +92,9 @@ def _create(target, profile, rendered, key, parent, now, urls=None):
             meta["parent"] = parent_reference(target.path, parent.dir.path)
         from .audit import log_ca_init  # audit.log exists from the start (ops/audit.py)
         log_ca_init(staging.path, cert, meta)
+        meta["store"] = dict(STORE_ENTRY)
         staging.write_meta(meta)
+        ensure_database(staging)
         _move_into_place(work, target.path)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -169,11 +172,11 @@ def ca_info(ca_dir):
 
 def _counters(ca, subject):
     """How many certificates the CA issued and revoked, and its current CRL."""
-    from ..store.index import index_serials, read_revoked
+    from ..store.cert_store import read_store
     from .crl_entries import previous_crl
 
-    issued = len(index_serials(ca.index)) if ca.index.exists() else 0
-    revoked = len(read_revoked(ca.index)) if ca.index.exists() else 0
+    with read_store(ca) as store:
+        issued, revoked = store.counts()
     counters = {"issued": issued, "revoked": revoked, "crl_number": None, "crl_next_update": None}
     current = previous_crl(ca, subject)
     if current is not None:

@@ -33,7 +33,8 @@ from ..store import audit as store_audit
 from ..store.atomic import ensure_dir, write_file
 from ..store.ca_versions import next_version_id, versioned_data, with_active, with_version
 from ..store.metafile import utc_text
-from ..store.serials import fresh_serials, used_serials
+from ..store.cert_store import SerialsInUse
+from ..store.serials import fresh_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from ..x509.keyid import key_identifier
 from .audit import audit_ready, key_refs
@@ -168,7 +169,7 @@ def ca_rotate(ca_dir: str | os.PathLike, profile=None, values: dict | None = Non
 
 def _cross_pair(old: Authority, cert, public_key, signer, alt_signer, now) -> dict[str, Any]:
     """Old key certifies the new one and the new key the old one: {path: cert}."""
-    used = used_serials(old.dir)
+    used = SerialsInUse(old.store)
     old_signs_new = cross_certificate(cert, public_key, old, fresh_serials(used)[0], now)
     new_issuer = _NewVersion(cert, signer, alt_signer)
     new_signs_old = cross_certificate(old.cert, old.public_key, new_issuer,

@@ -45,6 +45,7 @@ from .audit import audit_ready, install_record, log_ca_init
 from .audit_journal import journaled
 from .authority import Authority
 from .ca import ca_info, ca_init
+from .ca_database import ensure_database
 from .ca_keys import KeyRequest, resolve_config_path, unprotected_key_files
 from .hybrid import check_key_request, new_ca_keys, subject_algorithm
 from .ca_publish import install_version_files
@@ -427,6 +428,7 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
     if not read_optional(audit_path(ca_dir)):  # a retried install keeps its first record
         log_ca_init(ca_dir, cert, meta)  # the log starts with the CA's creation (ops/audit.py)
     target.write_meta(meta)
+    ensure_database(target)
     os.unlink(os.path.join(ca_dir, REQUEST_NAME))
     return ca_facts(ca_dir, changed=True)
 

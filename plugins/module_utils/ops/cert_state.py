@@ -27,7 +27,7 @@ from ..errors import InputError, StoreError
 from ..profiles.loader import as_profile
 from ..store.atomic import write_file
 from ..store.ca_dir import CaDir
-from ..store.index import read_index
+from ..store.cert_store import revoked_serials
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.parse import load_certificate, load_certificates, public_key_of_certificate
@@ -181,8 +181,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
         chain_pem = b"".join(pem(c) for c in authority.chain_certificates()).decode()
         for profile in {id(r.profile): r.profile for r in requests}.values():
             check_can_issue(authority, profile)  # what signing would refuse, also in check mode
-        revoked = {e.serial for e in read_index(authority.dir.index) if e.status == "R"} \
-            if authority.dir.index.exists() else set()
+        revoked = revoked_serials(authority.dir)
     plans = []
     for request in requests:
         plans.append((request,) + _plan(request, ca_cert, ca_public_key, revoked,

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from ..store.ca_dir import CaDir
-from ..store.index import REVOKED, find_entry
+from ..store.cert_store import find_certificate
+from ..store.index import REVOKED
 from ..store.metafile import utc_text
 from ..x509.parse import load_certificate_file
 from .ca_publish import version_public_keys
@@ -46,7 +47,7 @@ def certificate_status(ca_dir: str | os.PathLike, cert) -> CertificateStatus:
     ca_cert = load_certificate_file(ca.cert)
     if not issued_by(cert, ca_cert, version_public_keys(ca, ca_cert)):
         return CertificateStatus(UNKNOWN, serial, note=f"not issued by the CA in {ca.path}")
-    entry = find_entry(ca.index, cert.serial_number)
+    entry = find_certificate(ca, cert.serial_number)
     if entry is None:
         return CertificateStatus(UNKNOWN, serial, note="not in the CA's records")
     if entry.status != REVOKED:

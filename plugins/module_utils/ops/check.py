@@ -37,6 +37,9 @@ What a consistent CA directory looks like (the invariants):
 10. Every revocation reason in the index maps to an RFC 5280 reason, none
    is removeFromCRL (delta CRLs only), and the next CRL would list every
    serial the current CRL lists (``crl_entries``).
+11. With a CA database: no committed change waits for its files, and
+   ``index.txt`` is the file qpki last wrote; one changed outside qpki is
+   what the next change takes into the database (``--repair`` does it now).
 
 Everything runs under the CA lock, so it is safe next to running
 operations. Repairs never sign anything (no key, PIN or passphrase needed).
@@ -62,8 +65,8 @@ from ..store.atomic import is_temp_name, write_file
 from ..store.ca_dir import CaDir
 from ..store.dn_oneline import oneline
 from ..store.audit_pending import PENDING_NAME
-from ..store.index import append_entry, entry_for_certificate, read_index, read_revoked, \
-    serial_hex
+from ..store.cert_store import current_entries, has_database, read_store, write_store
+from ..store.index import append_entry, entry_for_certificate, read_index, serial_hex
 from ..store.lock import ca_lock
 from ..store.serials import _read_hex, record_serial
 from ..store.metafile import utc_text
@@ -72,6 +75,7 @@ from ..x509.parse import public_key_of_certificate
 from .ca_publish import version_public_keys
 from ..x509.signature import verify_certificate_signature, verify_crl_signature
 from . import audit, audit_journal
+from .ca_database import complete_store, take_index_file
 from .crl_entries import listed_entries, previous_crl
 
 STALE_AGE = 60.0
@@ -143,8 +147,9 @@ def _check_locked(ca, report, stale_age):
     except StoreError as exc:
         report.problem("%s; consider the key exposed" % exc)
     _pending(ca, report)  # first: completing an operation may add an index line
+    _committed(ca, report)
     try:
-        entries = read_index(ca.index)
+        entries = _entries(ca, report)
     except StoreError as exc:
         report.problem(str(exc))
         return
@@ -281,15 +286,56 @@ def _certificates(ca, ca_cert, ca_keys, entries, report):
             report.problem("%s has no index line and is not a certificate of this CA (%s)"
                            % (path, wrong), lambda p=path: os.replace(p, str(p) + ".rejected"))
             continue
-        entry = entry_for_certificate(cert)
         report.problem("issued but unrecorded certificate %s (serial %s, %s): no line in %s"
                        % (path, serial_hex(serial), cert.subject.rfc4514_string(),
                           ca.index.name),
-                       lambda e=entry: append_entry(ca.index, e))
+                       lambda c=cert: _record_found(ca, c))
     try:
-        return read_index(ca.index)
+        return current_entries(ca)
     except StoreError:
         return entries
+
+
+def _record_found(ca: CaDir, cert: x509.Certificate) -> None:
+    """Record a certificate file nothing recorded (its audit record is
+    the audit check's to add)."""
+    if not has_database(ca):
+        append_entry(ca.index, entry_for_certificate(cert))
+        return
+    from .issued import Issued
+
+    with write_store(ca) as store:
+        store.record_issued([Issued(cert, ca.certs_dir).row(None)], [])
+
+
+def _committed(ca: CaDir, report: _Report) -> None:
+    """Changes committed to the database whose files a crash left unwritten."""
+    if not has_database(ca):
+        return
+    with write_store(ca) as store:
+        box = store.outbox()
+    if box:
+        report.problem(f"{len(box.serials)} certificate change(s) and {len(box.records)} audit "
+                       "record(s) committed to the CA database wait for their files (the next "
+                       "operation on the CA writes them)",
+                       lambda: report.notes.extend(complete_store(ca)))
+
+
+def _entries(ca: CaDir, report: _Report) -> list:
+    """The certificates as the next change to the CA will find them: an
+    ``index.txt`` changed outside qpki is what it takes into the database
+    (``ca_database.take_index_file``), done now with --repair."""
+    if not has_database(ca):
+        return read_index(ca.index)
+    with write_store(ca) as store:
+        if store.index_changed():
+            if not report.repair:
+                entries = read_index(ca.index)
+                report.notes.append(f"{ca.index} was changed outside qpki: the next change to "
+                                    "the CA takes its lines into the CA database")
+                return entries
+            report.notes.append(take_index_file(ca, store))
+        return store.entries()
 
 
 def _serial_file(ca, entries, report):
@@ -345,7 +391,7 @@ def _crls(ca, ca_cert, ca_key, report):
     numbers = [number for dummy, number in loaded.values()]
     if numbers:
         try:
-            counter = _read_hex(ca.crlnumber)
+            counter = _next_crl_number(ca, report)
         except StoreError as exc:
             counter = None
             report.problem(str(exc), lambda: _write_hex_counter(ca.crlnumber, max(numbers) + 1))
@@ -361,7 +407,25 @@ def _write_crl_pair(ca, crl):
     write_file(ca.crl_path(), crl.public_bytes(serialization.Encoding.PEM))
 
 
+def _next_crl_number(ca: CaDir, report: _Report) -> int | None:
+    """The number the next CRL gets: the database's counter (crlnumber, made
+    from it, must say the same), else crlnumber's."""
+    in_file = _read_hex(ca.crlnumber)
+    if not has_database(ca):
+        return in_file
+    with write_store(ca) as store:
+        last = store.crl_number()
+    number = 1 if last is None else last + 1
+    if last is not None and in_file != number:
+        report.problem(f"{ca.crlnumber} holds {in_file}, not the CA database's next CRL number "
+                       f"{number}", lambda: _write_hex_counter(ca.crlnumber, number))
+    return number
+
+
 def _write_hex_counter(path, value):
+    if path.name == "crlnumber" and has_database(CaDir(path.parent)):
+        with write_store(CaDir(path.parent)) as store:
+            store.set_next_crl_number(value)
     write_file(path, (serial_hex(value) + "\n").encode("ascii"))
 
 
@@ -390,7 +454,9 @@ def _revocations(ca: CaDir, ca_cert: x509.Certificate, entries: list, report: _R
                            f"{entry.reason}, which only a delta CRL may carry (release it "
                            "from hold: qpki cert unhold, or released_serials of qpki_crl)")
     try:
-        listed_entries(ca, read_revoked(ca.index, naive=True),
+        with read_store(ca) as store:
+            revoked = store.revoked_entries(naive=True)
+        listed_entries(ca, revoked,
                        previous_crl(ca, ca_cert.subject), utcnow())
     except QpkiError as exc:
         report.problem(str(exc))

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..revocation import RevocationReason
 from ..store.ca_dir import CaDir
-from ..store.index import REVOKED, find_entry
+from ..store.cert_store import find_certificate
+from ..store.index import REVOKED
 from .credential_read import credential_certificate, open_credential
 from .revoke import cert_revoke, parse_serial
 from .revoke_target import serial_issued_here
@@ -41,9 +42,9 @@ def credential_revoke(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, c
     cert = credential_certificate(files)
     serial_issued_here(ca_dir, cert, f"credential {files.cred.id}")
     done = []
-    index = CaDir(ca_dir).index
+    ca = CaDir(ca_dir)
     for serial in [cert.serial_number] + _earlier_serials(files.meta, cert.serial_number):
-        entry = find_entry(index, serial)
+        entry = find_certificate(ca, serial)
         if entry is not None and entry.status != REVOKED:
             cert_revoke(ca_dir, serial, reason, invalidity_date=invalidity_date)
             done.append(f"{serial:X}")

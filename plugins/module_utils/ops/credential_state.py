@@ -18,7 +18,7 @@ from ..errors import InputError, QpkiError
 from ..profiles.loader import as_profile
 from ..store.ca_dir import CaDir
 from ..store.credential_dir import CredentialDir, list_credentials
-from ..store.index import read_index
+from ..store.cert_store import revoked_serials
 from ..store.metafile import parse_utc_text
 from ..x509.parse import load_certificate
 from .authority import Authority
@@ -162,8 +162,7 @@ class CredentialRequest:
 
 def _ca_facts(ca_dir):
     with Authority(ca_dir, need_signers=False) as authority:
-        revoked = {e.serial for e in read_index(authority.dir.index) if e.status == "R"} \
-            if authority.dir.index.exists() else set()
+        revoked = revoked_serials(authority.dir)
         return authority.cert, authority.issuer_keys(), revoked, authority.urls
 
 

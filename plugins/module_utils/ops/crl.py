@@ -59,9 +59,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
     earlier version of a rotated CA signs, with its key, a CRL of the
     revoked certificates it issued (``crl/<version>/``)."""
     from ..store.atomic import ensure_dir, write_file
-    from ..store.index import read_revoked
     from ..store.lock import ca_lock
-    from ..store.serials import next_crl_number
     from ..x509.certificate import utcnow
     from ..x509.crl import build_crl_der
     from .audit import audit_ready, crl_record
@@ -76,12 +74,12 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
         ca = authority.dir
         audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
         earlier = authority.version if authority.version != authority.ca_meta.active else None
-        entries = read_revoked(ca.index, naive=True, with_expiry=drop_expired)
+        entries = authority.store.revoked_entries(naive=True, with_expiry=drop_expired)
         if earlier:
             entries = issued_with_key(ca, entries, authority.key_id)
         revoked = listed_entries(ca, entries, previous_crl(ca, authority.cert.subject, earlier),
                                  now, drop_expired)
-        number = next_crl_number(ca.path)
+        number = authority.store.take_crl_number()
         # A catalyst CA (alt_signer) signs its CRL with both keys.
         crl, der = build_crl_der(
             signer=authority.signer, issuer=authority.cert.subject,

@@ -20,9 +20,7 @@ from ..der import pem_armor
 from ..errors import InputError
 from ..revocation import RevocationReason, RevokedEntry
 from ..store.atomic import write_file
-from ..store.index import read_revoked
 from ..store.lock import ca_lock
-from ..store.serials import next_crl_number
 from ..x509.certificate import utcnow
 from ..x509.crl import build_crl_der
 from .audit import audit_ready, crl_record
@@ -55,8 +53,8 @@ def crl_gen_delta(ca_dir: str | os.PathLike, days: int = 1, passphrase: bytes | 
         if base is None or base.number is None:
             raise InputError(f"CA {ca.path} has no full CRL to be the base of a delta CRL: "
                              "make one first (qpki crl gen)")
-        entries = delta_entries(read_revoked(ca.index, naive=True), base.serials, now)
-        number = next_crl_number(ca.path)
+        entries = delta_entries(authority.store.revoked_entries(naive=True), base.serials, now)
+        number = authority.store.take_crl_number()
         crl, der = build_crl_der(
             signer=authority.signer, issuer=authority.cert.subject,
             issuer_key_id=authority.key_id, crl_number=number, this_update=now,

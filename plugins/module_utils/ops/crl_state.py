@@ -22,7 +22,8 @@ from typing import Iterable
 from ..errors import InputError, StoreError
 from ..revocation import RevocationReason
 from ..store.ca_dir import CaDir
-from ..store.index import REVOKED, IndexEntry, read_index, read_revoked, serial_hex
+from ..store.cert_store import read_store
+from ..store.index import REVOKED, IndexEntry, serial_hex
 from ..x509.parse import load_crl
 from .authority import Authority
 from .crl import check_crl_days, crl_gen
@@ -149,17 +150,20 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
                     "paths": []}
         CaDir(ca_dir).require()
 
-    with Authority(ca_dir, need_signers=False) as authority:
-        index = read_index(authority.dir.index) if authority.dir.index.exists() else []
-        by_serial = {entry.serial: entry for entry in index}
+    with Authority(ca_dir, need_signers=False) as authority, \
+            read_store(authority.dir) as store:
+        asked = [r.serial for r in wanted] + list(release)
+        by_serial = {serial: entry for serial in asked
+                     if (entry := store.find(serial)) is not None}
         warnings: list[str] = []
         to_revoke = _to_revoke(wanted, by_serial, ca_dir, authority.dir.index, warnings)
         to_release = _to_release(release, by_serial, ca_dir, authority.dir.index)
-        before = {e.serial for e in index if e.status == REVOKED}
+        listed = store.revoked_entries(with_expiry=drop_expired)
+        before = {entry.serial for entry in listed}
         after = (before | {r.serial for r in to_revoke}) - set(to_release)
         if drop_expired:
-            after -= expired_to_drop(read_revoked(authority.dir.index, with_expiry=True),
-                                     previous_crl(authority.dir, authority.cert.subject), now)
+            after -= expired_to_drop(listed, previous_crl(authority.dir, authority.cert.subject),
+                                     now)
         reasons, current = _crl_reasons(ca_dir, authority, after, renew_before, now)
     if force and not reasons:
         reasons = ["force: true"]

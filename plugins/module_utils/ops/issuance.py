@@ -12,9 +12,8 @@ except ImportError:
     serialization = missing()
 
 from ..errors import InputError
-from ..store.atomic import staged_files
-from ..store.index import append_entries, entry_for_certificate
-from ..store.serials import fresh_serials, record_serial, used_serials
+from ..store.cert_store import SerialsInUse
+from ..store.serials import fresh_serials
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from ..x509.path_length import check_path_length
 from .ca_urls import with_ca_urls
@@ -98,14 +97,13 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     """
     window = validity_window(authority, rendered.validity, now)
     check_issuer(authority, profile)
-    serial, = fresh_serials(used_serials(authority.dir))
+    serial, = fresh_serials(SerialsInUse(authority.store))
     cert = sign_new(authority, profile, rendered, subject_public_key, serial, window,
                     alt_public_key)
-    from .audit import issue_record  # hash-chained audit.log, written ahead: ops/audit_journal.py
-    from .audit_journal import journaled
+    from .issued import Issued, record_issued
 
-    journaled(authority.dir.path, [issue_record(authority, profile, cert)],
-              lambda: record(authority.dir, cert))
+    record_issued(authority, authority.store, [profile],
+                  [Issued(cert, authority.dir.certs_dir, rendered.subject)])
     return cert
 
 
@@ -130,25 +128,6 @@ def sign_new(authority, profile, rendered, subject_public_key, serial, window,
     with signer.using_options(signature_options(signer.algorithm, profile)):
         return sign_certificate(builder, signer, subject_public_key,
                                 alt_signer=authority.alt_signer)
-
-
-def record(ca, cert):
-    """Write certs/<SERIAL>.crt, the index line and the serial file."""
-    record_issued(ca, staged_files([(ca.cert_path(cert.serial_number), pem(cert))]),
-                  [entry_for_certificate(cert)])
-
-
-def record_issued(ca, files, entries):
-    """Record certificates in the same order of durable steps as ``record``:
-    every certs/<SERIAL>.crt (``files``, a StagedFiles holding them, put in
-    place with one flush), then all index lines (one atomic rewrite), then
-    the serial file (the last one). ``entries``: each certificate's index
-    entry (``index.valid_entry``), in issuing order."""
-    if not entries:
-        return
-    files.commit()
-    append_entries(ca.index, entries)
-    record_serial(ca, entries[-1].serial)
 
 
 def pem(cert):

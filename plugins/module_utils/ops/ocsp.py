@@ -43,7 +43,8 @@ except ImportError:
 from ..algorithms.spki import spki_der, split_spki
 from ..errors import InputError, StoreError
 from ..store.ca_dir import CaDir
-from ..store.index import REVOKED, IndexLookup
+from ..store.cert_store import StatusLookup
+from ..store.index import REVOKED
 from ..x509.assemble import as_type_of, placeholder_key
 from ..x509.certificate import utcnow
 from ..x509.parse import load_certificate_file, public_key_of_certificate
@@ -69,7 +70,7 @@ def issuer_hashes(cert, algorithm: str) -> IssuerHashes:
     return IssuerHashes(digest(cert.subject.public_bytes()).digest(), digest(bits).digest())
 
 
-def _status_of(records: IndexLookup, serial: int):
+def _status_of(records: StatusLookup, serial: int):
     """(cryptography status, revocation time, reason) from the CA's records:
     the one place the responder reads certificate status."""
     entry = records.find(serial)
@@ -99,7 +100,7 @@ class OcspResponder:
                  passphrase: bytes | None = None, validity: datetime.timedelta | None = None):
         self.ca = CaDir(ca_dir).require()
         self._stand_in = None
-        self._records = IndexLookup(self.ca.index)
+        self._records = StatusLookup(self.ca)
         self._issuers_seen: tuple[tuple[int, int], list] | None = None
         self._hashes: dict[str, list[IssuerHashes]] = {}
         self._hashes_for: list | None = None
@@ -201,6 +202,7 @@ class OcspResponder:
         return self._stand_in
 
     def close(self) -> None:
+        self._records.close()
         self.signer.close()
 
     def __enter__(self) -> OcspResponder:

@@ -25,7 +25,8 @@ except ImportError:
 
 from ..errors import QpkiError, StoreError
 from ..store.ca_dir import CaDir
-from ..store.index import REVOKED, find_entry, serial_hex
+from ..store.cert_store import find_certificate
+from ..store.index import REVOKED, serial_hex
 from ..store.metafile import utc_text
 
 MAX_DEPTH = 16
@@ -70,7 +71,7 @@ def refuse_if_revoked(ca: CaDir, meta: dict, cert: x509.Certificate) -> None:
 
 def _revocation_in(parent: CaDir, cert: x509.Certificate) -> str | None:
     """Where ``parent`` records ``cert`` as revoked, or None."""
-    entry = find_entry(parent.index, cert.serial_number)
+    entry = find_certificate(parent, cert.serial_number)
     if entry is not None and entry.status == REVOKED:
         reason = entry.reason.value if entry.reason else "no reason given"
         return f"{parent.index.name}: {reason}, since {utc_text(entry.revoked_at)}"

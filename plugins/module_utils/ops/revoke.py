@@ -1,6 +1,6 @@
 """cert revoke and cert unhold: a certificate's revocation state in the
-CA's index, each change recorded in the audit log (written ahead of the
-index, see ``audit_journal``).
+CA's database, each change and its audit record in one transaction (see
+``store.cert_store``).
 
 Rules (RFC 5280 §5.3.1, §5.3.2):
 
@@ -23,12 +23,11 @@ from typing import Any
 from ..errors import InputError
 from ..revocation import RevocationReason
 from ..store.index import REVOKED, IndexEntry, serial_hex
-from ..store.index_update import plan_change, released, revoked
+from ..store.index_update import released, revoked
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from .audit import audit_ready, revoke_record, unhold_record
-from .audit_journal import journaled
 from .authority import Authority
 
 # What a hold release accepts: qpki's certificateHold, and removeFromCRL,
@@ -80,9 +79,9 @@ def cert_revoke(ca_dir: str | os.PathLike, serial: int | str,
     reason = revocation_request(reason, invalidity_date, when)
     with Authority(ca_dir, need_signers=False) as authority, ca_lock(authority.dir.path):
         audit_ready(authority.dir.path)
-        change = plan_change(authority.dir.index, number,
-                             lambda entry: revoked(entry, when, reason, invalidity_date))
-        entry = journaled(authority.dir.path, [revoke_record(change.entry)], change.write)
+        dummy, entry = authority.store.change(
+            number, lambda entry: revoked(entry, when, reason, invalidity_date),
+            lambda before, after: revoke_record(after))
     result = {"changed": True, "serial": f"{number:X}", "reason": reason.value,
               "revoked_at": utc_text(entry.revoked_at), "paths": [authority.dir.index]}
     if entry.invalidity_date is not None:
@@ -108,8 +107,8 @@ def cert_unhold(ca_dir: str | os.PathLike, serial: int | str) -> dict[str, Any]:
     number = parse_serial(serial)
     with Authority(ca_dir, need_signers=False) as authority, ca_lock(authority.dir.path):
         audit_ready(authority.dir.path)
-        change = plan_change(authority.dir.index, number, releasable)
-        held_since = change.before.revoked_at
-        journaled(authority.dir.path, [unhold_record(change.entry, held_since)], change.write)
+        before, dummy = authority.store.change(
+            number, releasable, lambda before, after: unhold_record(after, before.revoked_at))
+        held_since = before.revoked_at
     return {"changed": True, "serial": f"{number:X}", "status": "valid",
             "held_since": utc_text(held_since), "paths": [authority.dir.index]}

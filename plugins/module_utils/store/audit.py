@@ -205,6 +205,26 @@ def unsealed(record: dict) -> dict:
     return {k: v for k, v in record.items() if k not in ("seq", "prev", "hash")}
 
 
+def already_logged(records: list[dict], last: dict | None) -> int:
+    """How many of ``records`` (appended in one write, if at all) the log
+    already holds: its last line ``last`` is one of them, or none is."""
+    if last is None:
+        return 0
+    fields = unsealed(last)
+    for number, record in enumerate(records, 1):
+        if record == fields:
+            return number
+    return 0
+
+
+def append_unlogged(ca_dir, records: list[dict]) -> list[dict]:
+    """Append those of ``records`` that an interrupted append did not
+    write; returns the records appended."""
+    last, dummy = last_line(audit_path(ca_dir))
+    todo = records[already_logged(records, last):]
+    return append_records(ca_dir, todo) if todo else []
+
+
 def append_record(ca_dir, fields):
     """Append one record to ``<ca_dir>/audit.log`` (created if missing) and
     return it. The caller holds the CA lock."""

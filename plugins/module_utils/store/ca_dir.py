@@ -46,7 +46,8 @@ META_NAME = "ca.meta.json"
 REQUEST_NAME = "ca.request.json"
 CSR_NAME = "ca.csr"
 TOP_FILES = (META_NAME, "ca.crt", "chain.crt", "index.txt", "index.txt.attr", "serial",
-             "crlnumber", "audit.log", LOCK_NAME, CSR_NAME, REQUEST_NAME)
+             "crlnumber", "audit.log", LOCK_NAME, CSR_NAME, REQUEST_NAME, "ca.db", "ca.db-wal",
+             "ca.db-shm")
 
 
 def ca_dir_state(path: str | os.PathLike[str]) -> str:

@@ -17,6 +17,7 @@ next CRL gets, in hex. Callers hold the CA lock around these functions.
 
 import os
 import secrets
+from typing import Protocol
 
 from ..errors import StoreError
 from .atomic import write_text
@@ -35,7 +36,16 @@ def new_serial(used=()):
             return serial
 
 
-def fresh_serials(used: set, count: int = 1) -> list[int]:
+class UsedSerials(Protocol):
+    """A set of serials, or a view of the CA's database that answers the
+    same two questions (``cert_store.SerialsInUse``)."""
+
+    def __contains__(self, serial: object) -> bool: ...
+
+    def add(self, serial: int) -> None: ...
+
+
+def fresh_serials(used: UsedSerials, count: int = 1) -> list[int]:
     """``count`` new serials for certificates about to be signed; each is
     checked against ``used`` (the CA's used serials, ``used_serials``) and
     added to it. StoreError, before anything is signed or written, if the

@@ -91,6 +91,30 @@ def san_names(cert: x509.Certificate) -> list:
     return list(san.value) if san is not None else []
 
 
+_SAN_PREFIX = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
+               "UniformResourceIdentifier": "URI", "DirectoryName": "dirName",
+               "RegisteredID": "RID", "OtherName": "othername"}
+
+
+def general_name_text(name) -> str:
+    """``DNS:www.example.com``, ``IP:192.0.2.1``, ``email:a@example.com``...
+    (OpenSSL's prefixes)."""
+    kind = _SAN_PREFIX.get(type(name).__name__, type(name).__name__)
+    value = name.value
+    if isinstance(name, x509.DirectoryName):
+        value = value.rfc4514_string()
+    elif isinstance(name, x509.RegisteredID):
+        value = value.dotted_string
+    elif isinstance(name, x509.OtherName):
+        value = name.type_id.dotted_string
+    return f"{kind}:{value}"
+
+
+def san_texts(cert: x509.Certificate) -> list[str]:
+    """``general_name_text`` of each subjectAltName entry of ``cert``."""
+    return [general_name_text(name) for name in san_names(cert)]
+
+
 def leaf_name_failures(leaf: x509.Certificate, host: str | None, ip, email: str | None,
                        label: str) -> list[Failure]:
     """Does the leaf carry the host, IP address and e-mail address asked for?"""
