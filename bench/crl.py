@@ -1,8 +1,8 @@
 """CRL with 100,000 revoked entries (issue item 4).
 
-The index of a software-key P-256 issuing CA is filled with 100,000 revoked
-lines in index.txt format (written with qpki's own formatter; only the CRL
-is measured, so no certificate is issued for them). Then, each in its own
+The database of a software-key P-256 issuing CA is filled with 100,000
+revoked entries (recorded through qpki's store in one transaction; only the
+CRL is measured, so no certificate is issued for them). Then, each in its own
 process: ``qpki crl gen`` (wall time and peak RSS from wait4) and
 ``qpki crl info`` on the result. openssl checks the CRL's signature and
 ``crl info --json`` its entry count (not timed).
@@ -15,23 +15,30 @@ from pathlib import Path
 from . import common
 
 
-def fill_index(index, count):
+def fill_store(ca_dir, count):
+    """``count`` revoked entries recorded in the CA's database (and so in
+    its index.txt), as one transaction; no certificate file is made."""
     from qpki.revocation import RevocationReason
-    from qpki.store.index import IndexEntry, format_line
+    from qpki.store.ca_dir import CaDir
+    from qpki.store.cert_db import CertRow
+    from qpki.store.cert_store import write_store
+    from qpki.store.index import IndexEntry
+    from qpki.store.lock import ca_lock
     from qpki.store.serials import new_serial
 
     reasons = (None, RevocationReason.key_compromise, RevocationReason.superseded,
                RevocationReason.cessation_of_operation, RevocationReason.affiliation_changed)
 
     start = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
-    lines = []
+    rows = []
     for number in range(count):
         revoked = start + datetime.timedelta(seconds=317 * number)
-        lines.append(format_line(IndexEntry(
+        rows.append(CertRow(IndexEntry(
             "R", revoked + datetime.timedelta(days=365), revoked, reasons[number % 5],
             new_serial(), "/CN=revoked%06d.bench.example" % number)))
-    with open(index, "a", encoding="ascii") as handle:
-        handle.write("".join(lines))
+    ca = CaDir(ca_dir)
+    with ca_lock(ca.path), write_store(ca) as store:
+        store.record_issued(rows, [])
 
 
 def run(work, count=100_000, reps=2, log=print):
@@ -41,8 +48,8 @@ def run(work, count=100_000, reps=2, log=print):
                 "--ca-dir", root)
     common.qpki("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Bench CRL Issuing",
                 "--ca-dir", issuing, "--parent", root)
-    log("crl: writing %d revoked index lines (not timed)" % count)
-    fill_index(issuing / "index.txt", count)
+    log("crl: recording %d revoked entries (not timed)" % count)
+    fill_store(issuing, count)
 
     gen = []
     for dummy in range(reps):

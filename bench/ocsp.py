@@ -1,9 +1,10 @@
 """OCSP responder throughput and latency, qpki against openssl (issue 16, item 6).
 
-One EC issuing CA whose index holds ``--entries`` lines (written with
-qpki's formatter, like the CRL bench, plus one real certificate that is
-asked about) and one delegated responder credential. Both responders
-answer from that CA's index.txt on 127.0.0.1, one after the other, to the
+One EC issuing CA whose database holds ``--entries`` entries (recorded like
+the CRL bench's, plus one real certificate that is asked about) and one
+delegated responder credential. qpki answers from the CA's database,
+openssl from its index.txt (made from that database), on 127.0.0.1, one
+after the other, to the
 same client: ``--threads`` threads POSTing the same DER request
 ``--requests`` times in all. Printed: responses per second, median and
 p99 latency, and the ratios qpki / openssl.
@@ -12,8 +13,8 @@ p99 latency, and the ratios qpki / openssl.
 
 openssl ocsp answers one connection at a time in one process; qpki ocsp
 serve uses waitress with 4 threads (the GIL lets one of them run Python at
-a time). Both read the whole index.txt for every answer (openssl re-reads
-it when it changes; qpki on every request, so a revocation is seen at once).
+a time). openssl reads the index once (again when it changes); qpki looks
+each serial up in the database, so a revocation is seen at once.
 """
 
 import argparse
@@ -28,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 from . import common
-from .crl import fill_index
+from .crl import fill_store
 
 
 def _free_port():
@@ -109,8 +110,8 @@ def run(work, entries=100_000, requests=2000, threads=4, log=print):
     (work / "leaf.csr").write_bytes(common.csr_pem(key, "leaf.bench.example"))
     common.qpki("cert", "issue", "--ca-dir", ca, "--profile", "ec/tls-server", "--csr",
                 work / "leaf.csr", "--var", "cn=leaf.bench.example", "--out", work / "leaf.crt")
-    log("ocsp: writing %d index lines (not timed)" % entries)
-    fill_index(ca / "index.txt", entries)
+    log("ocsp: recording %d entries (not timed)" % entries)
+    fill_store(ca, entries)
     common.run(["openssl", "ocsp", "-issuer", ca / "ca.crt", "-cert", work / "leaf.crt",
                 "-no_nonce", "-reqout", work / "req.der"], check=True)
     request = (work / "req.der").read_bytes()

@@ -58,9 +58,16 @@ def read_input(path: str | os.PathLike[str], what: str, error: type = InputError
     try:
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            regular = stat.S_ISREG(info.st_mode)
+            if regular and info.st_size > limit:
                 raise _too_large(error, what, path, limit, info.st_size)
-            data = handle.read(limit + 1)
+            # A regular file is read at its size (plus one byte, to see it
+            # grow): a buffer of the whole cap, shrunk afterwards, would keep
+            # a memory mapping of its own per input, and a batch of 100,000
+            # CSRs would run out of mappings (vm.max_map_count).
+            data = handle.read(info.st_size + 1 if regular else limit + 1)
+            if regular and len(data) > info.st_size:
+                data += handle.read(limit + 1 - len(data))
     except FileNotFoundError:
         raise error(f"cannot read {what} {path}: file not found") from None
     except IsADirectoryError:
