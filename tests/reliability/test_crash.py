@@ -517,6 +517,37 @@ def _die_at_the_audit_append():
     store_audit.append_records = die
 
 
+def _serial_to_change(harness, kind):
+    """A valid certificate's serial (two are issued first); for ``unhold``,
+    one put on hold."""
+    for dummy in range(2):
+        code, err = _run_main(harness.command("issue"), harness.work)
+        assert code == 0, err
+    serial = harness.valid_serial()
+    if kind == "unhold":
+        code, err = _run_main(["cert", "revoke", serial, "--ca-dir", "ca", "--reason",
+                               "certificateHold"], harness.work)
+        assert code == 0, err
+    return serial
+
+
+def _assert_completed(harness, kind, logged):
+    """After the follow-up command: audit verify and ca check (no --repair)
+    are clean, and the log holds ``logged``, the killed change's records,
+    then the follow-up's."""
+    from qpki.ops.audit import audit_verify
+    from qpki.ops.check import ca_check
+
+    verdict = audit_verify(str(harness.ca))
+    assert verdict["valid"], verdict
+    checked = ca_check(str(harness.ca))
+    assert checked["valid"] and not checked["problems"], checked
+    ops = _audit_ops(harness.ca)
+    expected = {"issue": ["cert.issue"], "batch": ["cert.issue"] * 2,
+                "revoke": ["cert.revoke"], "unhold": ["cert.unhold"], "crl": ["crl.gen"]}[kind]
+    assert ops[:len(logged)] == logged and ops[len(logged):-1] == expected, ops
+
+
 def _audit_ops(ca):
     from qpki.store import audit as store_audit
 
@@ -530,17 +561,9 @@ def test_killed_between_its_files_and_its_audit_record(harness, kind):
     before the audit record is appended. The next ordinary command completes
     the record by itself: audit verify and ca check (no --repair) are clean."""
     from qpki.ops.audit import audit_verify, coverage_gaps, walk_chain
-    from qpki.ops.check import ca_check
     from qpki.store.ca_dir import CaDir
 
-    for dummy in range(2):  # certificates to revoke
-        code, err = _run_main(harness.command("issue"), harness.work)
-        assert code == 0, err
-    serial = harness.valid_serial()
-    if kind == "unhold":
-        code, err = _run_main(["cert", "revoke", serial, "--ca-dir", "ca", "--reason",
-                               "certificateHold"], harness.work)
-        assert code == 0, err
+    serial = _serial_to_change(harness, kind)
     argv = {"issue": harness.command("issue"),
             "batch": harness.command("issue") + ["--csr", harness.csr(), "--out-dir", "out"],
             "revoke": ["cert", "revoke", serial, "--ca-dir", "ca", "--reason", "keyCompromise"],
@@ -561,15 +584,8 @@ def test_killed_between_its_files_and_its_audit_record(harness, kind):
               harness.csr()] if kind == "crl" else ["crl", "gen", "--ca-dir", "ca"]
     code, err = _run_main(follow, harness.work)
     assert code == 0, err
-    verdict = audit_verify(str(harness.ca))
-    assert verdict["valid"], verdict
-    checked = ca_check(str(harness.ca))
-    assert checked["valid"] and not checked["problems"], checked
     # The record written ahead of the change completed the log, in place.
-    ops = _audit_ops(harness.ca)
-    expected = {"issue": ["cert.issue"], "batch": ["cert.issue"] * 2,
-                "revoke": ["cert.revoke"], "unhold": ["cert.unhold"], "crl": ["crl.gen"]}[kind]
-    assert ops[:len(logged)] == logged and ops[len(logged):-1] == expected, ops
+    _assert_completed(harness, kind, logged)
     from qpki.store.audit_pending import read_pending
 
     assert not read_pending(harness.ca)
@@ -583,17 +599,8 @@ def test_killed_right_after_the_database_commit(harness, kind):
     commit holds: the certificate file, its index line, the serial file and
     the audit record; then audit verify and ca check are clean with no
     --repair."""
-    from qpki.ops.audit import audit_verify
-    from qpki.ops.check import ca_check
 
-    for dummy in range(2):  # certificates to revoke
-        code, err = _run_main(harness.command("issue"), harness.work)
-        assert code == 0, err
-    serial = harness.valid_serial()
-    if kind == "unhold":
-        code, err = _run_main(["cert", "revoke", serial, "--ca-dir", "ca", "--reason",
-                               "certificateHold"], harness.work)
-        assert code == 0, err
+    serial = _serial_to_change(harness, kind)
 
     def argv():
         if kind == "batch":
@@ -621,13 +628,6 @@ def test_killed_right_after_the_database_commit(harness, kind):
     assert _audit_ops(harness.ca) == logged
     code, err = _run_main(["crl", "gen", "--ca-dir", "ca"], harness.work)
     assert code == 0, err
-    verdict = audit_verify(str(harness.ca))
-    assert verdict["valid"], verdict
-    checked = ca_check(str(harness.ca))
-    assert checked["valid"] and not checked["problems"], checked
-    ops = _audit_ops(harness.ca)
-    expected = {"issue": ["cert.issue"], "batch": ["cert.issue"] * 2,
-                "revoke": ["cert.revoke"], "unhold": ["cert.unhold"]}[kind]
-    assert ops[:len(logged)] == logged and ops[len(logged):-1] == expected, ops
+    _assert_completed(harness, kind, logged)
     facts = check_invariants(harness.ca)
     assert not facts["committed"] and not facts["gaps"], facts

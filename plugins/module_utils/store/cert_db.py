@@ -31,7 +31,7 @@ from datetime import datetime
 
 from ..errors import StoreError
 from ..revocation import RevocationReason, RevokedEntry
-from .index import REVOKED, IndexEntry, serial_hex
+from .index import IndexEntry, serial_hex
 from .metafile import utc_text
 
 DB_NAME = "ca.db"
@@ -205,11 +205,6 @@ class CertDatabase:
         return self._query("SELECT 1 FROM certificates WHERE serial = ?",
                            (serial_hex(serial),)).fetchone() is not None
 
-    def der(self, serial: int) -> bytes | None:
-        found = self._query("SELECT der FROM certificates WHERE serial = ?",
-                            (serial_hex(serial),)).fetchone()
-        return None if found is None else found[0]
-
     def revoked(self) -> list[tuple]:
         """(serial, revoked_at, reason, invalidity_date, not_after) text
         tuples of the revoked certificates, through the partial index."""
@@ -324,7 +319,3 @@ def revoked_entry(found: tuple, naive: bool, with_expiry: bool) -> RevokedEntry:
 def _naive(text: str | None) -> datetime | None:
     value = _time(text)
     return None if value is None else value.replace(tzinfo=None)
-
-
-def is_revoked(entry: IndexEntry | None) -> bool:
-    return entry is not None and entry.status == REVOKED

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Protocol
 
 from ..der import pem_armor
@@ -185,15 +184,15 @@ class CertStore:
         copies, already staged) or files made from the rows' DER."""
         if not rows:
             return
-        size = self._index_size()
-        placed, lines = [], []
-        for row in rows:
-            line = new_line(row.entry)
-            placed.append(row.placed(size, len(line)))
-            lines.append(line)
-            size += len(line)
         try:
             with self.db.transaction():
+                size = self._index_size()
+                placed, lines = [], []
+                for row in rows:
+                    line = new_line(row.entry)
+                    placed.append(row.placed(size, len(line)))
+                    lines.append(line)
+                    size += len(line)
                 self.db.insert(placed)
                 self.db.set_counter(INDEX_SIZE, str(size))
                 self.db.set_counter(LAST_SERIAL, serial_hex(rows[-1].serial))
@@ -213,15 +212,15 @@ class CertStore:
         """Replace the entry of ``serial`` by ``change(entry)`` (which raises
         to refuse), with the audit record ``record(before, after)``, in one
         transaction; then its index line. Returns (before, after)."""
-        found = self.db.placement(serial)
-        if found is None:
-            raise StoreError(f"serial {serial_hex(serial)} is not in the certificate index of "
-                             f"CA {self.ca.path}")
-        before, offset, width = found
-        after = change(before)
-        records = [record(before, after)]
-        line = fitted_line(after, width)
         with self.db.transaction():
+            found = self.db.placement(serial)
+            if found is None:
+                raise StoreError(f"serial {serial_hex(serial)} is not in the certificate index "
+                                 f"of CA {self.ca.path}")
+            before, offset, width = found
+            after = change(before)
+            records = [record(before, after)]
+            line = fitted_line(after, width)
             self.db.update_entry(after)
             self.db.add_outbox(records, [serial], rewrite_index=line is None)
         if line is None:
@@ -368,10 +367,3 @@ class SerialsInUse:
 
     def add(self, serial: int) -> None:
         self._drawn.add(serial)
-
-
-def certificate_row(entry: IndexEntry, der: bytes, fingerprint: str,
-                    not_before: datetime | None = None, sans: tuple[str, ...] = (),
-                    profile: str | None = None) -> CertRow:
-    """The database row of a certificate just signed."""
-    return CertRow(entry, not_before, sans, profile, fingerprint, der)
