@@ -14,7 +14,7 @@ EXAMPLES = {
                   "--var cn=www.example.com --out www.crt",
     "cert revoke": "qpki cert revoke --cert www.crt --ca-dir issuing --reason keyCompromise",
     "cert unhold": "qpki cert unhold 5A1F09 --ca-dir issuing",
-    "cert info": "qpki cert info www.crt  (or by serial: qpki cert info 5A1F09 --ca-dir issuing)",
+    "cert info": "qpki cert info 5A1F09 --ca-dir issuing",
     "cert list": "qpki cert list --ca-dir issuing --expiring 30d",
     "cert verify": "qpki cert verify www.crt --ca root.crt --untrusted issuing.crt "
                    "--host www.example.com",

@@ -68,7 +68,7 @@ def run_ca(args):
         return ca.ca_init(args.ca_dir, args.profile, _values(args), parent_dir=args.parent,
                           key=_key_request(args, _secret(args.ca_passphrase_env)),
                           parent_passphrase=_secret(args.parent_passphrase_env),
-                          urls=_ca_urls(args))
+                          urls=_ca_urls(args), store_dsn_env=args.store_dsn_env)
     if args.action == "set-urls":
         from ..ops.ca_urls import ca_urls_ensure
         return ca_urls_ensure(args.ca_dir, args.crl_url, args.ocsp_url, args.ca_issuers_url,

@@ -207,6 +207,11 @@ def build_parser():
     _ca_passphrase(p, "the new CA's key file")
     _unencrypted_key(p)
     _ca_urls(p)
+    p.add_argument("--store-dsn-env", metavar="VAR",
+                   help="keep the CA's certificates in a PostgreSQL database: the environment "
+                        "variable holding its connection string (which may hold a password; "
+                        "ca.meta.json records only the variable's name). Default: ca.db, an "
+                        "SQLite file in the CA directory")
     p = _command(ca, "set-urls", "change the CRL, OCSP and CA-issuers URLs that the CA's "
                  "certificates carry from now on (an empty value removes one)")
     _ca_dir(p, "CA directory")

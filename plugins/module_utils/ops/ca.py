@@ -12,7 +12,7 @@ from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
-from .ca_database import STORE_ENTRY, ensure_database
+from .ca_database import claim_database, store_entry_for
 from .ca_publish import cross_certificates
 from .ca_keys import KeyRequest, unprotected_key_files
 from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
@@ -20,10 +20,13 @@ from .issuance import check_can_issue, fingerprint, pem, signature_options, vali
 
 
 def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
-            passphrase=None, parent_passphrase=None, now=None, urls=None):
+            passphrase=None, parent_passphrase=None, now=None, urls=None,
+            store_dsn_env: str | None = None):
     """Create a root CA, or a subordinate CA signed by ``parent_dir``.
     ``urls`` (ops.ca_urls.CaUrls): the CRL / OCSP / CA-issuers URLs its
-    certificates will carry.
+    certificates will carry. ``store_dsn_env``: the environment variable
+    holding the connection string of a PostgreSQL database for the CA's
+    certificates (default: ``ca.db`` in the CA directory).
 
     ``key`` is a KeyRequest (HSM key); software keys are generated.
     Everything is built in a temporary directory beside ``ca_dir`` and
@@ -49,13 +52,13 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
     try:
         if parent is not None:  # refused before any key is made; issue() checks again, locked
             check_can_issue(parent, profile)
-        return _create(target, profile, rendered, key, parent, now, urls)
+        return _create(target, profile, rendered, key, parent, now, urls, store_dsn_env)
     finally:
         if parent is not None:
             parent.close()
 
 
-def _create(target, profile, rendered, key, parent, now, urls=None):
+def _create(target, profile, rendered, key, parent, now, urls=None, store_dsn_env=None):
     parent_dir = os.path.dirname(os.path.abspath(target.path)) or "."
     ensure_dir(parent_dir)
     work = tempfile.mkdtemp(prefix=".%s.init-" % os.path.basename(target.path), dir=parent_dir)
@@ -92,9 +95,9 @@ def _create(target, profile, rendered, key, parent, now, urls=None):
             meta["parent"] = parent_reference(target.path, parent.dir.path)
         from .audit import log_ca_init  # audit.log exists from the start (ops/audit.py)
         log_ca_init(staging.path, cert, meta)
-        meta["store"] = dict(STORE_ENTRY)
+        meta["store"] = store_entry_for(store_dsn_env)
         staging.write_meta(meta)
-        ensure_database(staging)
+        claim_database(staging, cert)
         _move_into_place(work, target.path)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

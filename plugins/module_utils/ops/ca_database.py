@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import replace
 
 from ..dependencies import missing
@@ -31,19 +32,85 @@ try:
 except ImportError:
     x509 = hashes = missing()
 
-from ..errors import StoreError
+from ..errors import InputError, StoreError
 from ..store import audit as store_audit
 from ..store.atomic import fsync_dir
 from ..store.metafile import dump_json, load_json_object
 from ..store.ca_dir import CaDir
 from ..store.cert_db import CRL_NUMBER, INDEX_SIZE, LAST_SERIAL, CertDatabase, CertRow
-from ..store.cert_store import INDEX_STAMP, CertStore, database_path, has_database, write_store
+from ..store.cert_store import INDEX_STAMP, CertStore, database_path, has_database, open_database, \
+    postgres_variable, write_store
 from ..store.index import parse_line, serial_hex
 from ..store.index_file import stamp
 from ..store.serials import _read_hex
 from ..x509.names import san_texts
 
 STORE_ENTRY = {"type": "sqlite", "path": "ca.db"}
+# The SHA-256 of the certificate of the CA whose database it is.
+CA_CERTIFICATE = "ca_certificate"
+# host:directory of the one working directory that changes a PostgreSQL database.
+WORKING_DIRECTORY = "working_directory"
+
+
+def store_entry_for(dsn_env: str | None) -> dict:
+    """The ``store`` entry of a new CA: ``ca.db``, or the PostgreSQL
+    database whose connection string is in the variable ``dsn_env``."""
+    if dsn_env is None:
+        return dict(STORE_ENTRY)
+    if not dsn_env.replace("_", "A").isalnum() or dsn_env[0].isdigit():
+        raise InputError(f"{dsn_env!r} is not an environment variable name (the one holding "
+                         "the CA database's connection string)")
+    return {"type": "postgresql", "dsn_env": dsn_env}
+
+
+def claim_database(ca: CaDir, cert: x509.Certificate) -> None:
+    """Make the new CA's database, which must hold no other CA: a
+    PostgreSQL database another CA uses is refused."""
+    if postgres_variable(ca) is None:
+        ensure_database(ca)
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex().upper()
+    # A PostgreSQL database gets its working directory at the CA's first
+    # change, from where the CA then is (not from this staging directory).
+    with write_store(ca) if has_database_tables(ca) else _created(ca) as store:
+        with store.db.transaction():
+            owner = store.db.counter(CA_CERTIFICATE)
+            if owner is not None and owner != fingerprint:
+                raise StoreError(f"the CA's {store.db.where} already holds the certificates of "
+                                 f"another CA (its certificate's SHA-256 is {owner[:16]}...)")
+            store.db.set_counter(CA_CERTIFICATE, fingerprint)
+
+
+def _created(ca: CaDir) -> CertStore:
+    return CertStore(ca, open_database(ca, create=True))
+
+
+def has_database_tables(ca: CaDir) -> bool:
+    """True unless the CA's PostgreSQL database is still empty."""
+    try:
+        open_database(ca).close()
+    except StoreError as err:
+        if "holds no CA database" in str(err):
+            return False
+        raise
+    return True
+
+
+def _working_directory() -> str:
+    return socket.gethostname()
+
+
+def _check_working_directory(ca: CaDir, store: CertStore) -> None:
+    """One working directory per PostgreSQL database: the files made from
+    the database (index.txt, certs/, audit.log) live in one directory, so a
+    second directory changing the same database is refused."""
+    here = f"{_working_directory()}:{os.path.realpath(ca.path)}"
+    with store.db.transaction():
+        user = store.db.counter(WORKING_DIRECTORY)
+        if user is None:
+            store.db.set_counter(WORKING_DIRECTORY, here)
+        elif user != here:
+            raise StoreError(f"the CA's {store.db.where} is changed from {user}; changing it "
+                             f"from a second working directory ({here}) is not supported yet")
 
 
 def complete_store(ca: CaDir) -> list[str]:
@@ -84,6 +151,10 @@ def take_index_file(ca: CaDir, store: CertStore) -> str:
 def ensure_database(ca: CaDir) -> bool:
     """Build the CA's database if it has none; True when one was built.
     The caller holds the CA lock."""
+    if postgres_variable(ca) is not None:
+        with write_store(ca) if has_database_tables(ca) else _created(ca) as store:
+            _check_working_directory(ca, store)
+        return False
     if has_database(ca):
         _record_store_entry(ca)
         return False

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from ..errors import StoreError
 from ..revocation import RevocationReason, RevokedEntry
@@ -135,9 +136,9 @@ class CertDatabase:
     """An open ``ca.db``. Writes happen inside ``transaction()``; callers
     hold the CA lock, so SQLite's own lock is never contended by writers."""
 
-    def __init__(self, path: str, connection: sqlite3.Connection) -> None:
+    def __init__(self, path: str, connection: Any) -> None:
         self.path = path
-        self._db = connection
+        self._db = connection  # sqlite3's, or psycopg's (cert_db_postgres)
 
     @classmethod
     def open(cls, path: str | os.PathLike, create: bool = False) -> CertDatabase:
@@ -167,11 +168,12 @@ class CertDatabase:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic change: every write inside is committed together, or
-        none is."""
+        none is. Writers wait for each other (``_begin``)."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as err:
-            raise StoreError(f"cannot write the CA database {self.path}: {err}") from None
+            self._begin()
+        except self.ERRORS as err:
+            raise StoreError(f"cannot write the CA database {self.where}: "
+                             f"{self._describe(err)}") from None
         try:
             yield
         except BaseException:
@@ -179,14 +181,35 @@ class CertDatabase:
             raise
         try:
             self._db.execute("COMMIT")
-        except sqlite3.Error as err:
-            raise StoreError(f"cannot commit to the CA database {self.path}: {err}") from None
+        except self.ERRORS as err:
+            raise StoreError(f"cannot commit to the CA database {self.where}: "
+                             f"{self._describe(err)}") from None
 
-    def _query(self, sql: str, params: Iterable = ()) -> sqlite3.Cursor:
+    # What a back end changes: how a write transaction starts, how a
+    # statement with ``?`` parameters runs, the errors it raises.
+    ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+
+    @property
+    def where(self) -> str:
+        return self.path
+
+    def _begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _describe(self, err: Exception) -> str:
+        return str(err)
+
+    def _query(self, sql: str, params: Iterable = ()):
         try:
             return self._db.execute(sql, tuple(params))
-        except sqlite3.Error as err:
-            raise StoreError(f"CA database {self.path}: {err}") from None
+        except self.ERRORS as err:
+            raise StoreError(f"CA database {self.where}: {self._describe(err)}") from None
+
+    def _many(self, sql: str, rows: Iterable[tuple]) -> None:
+        try:
+            self._db.executemany(sql, rows)
+        except self.ERRORS as err:
+            raise StoreError(f"CA database {self.where}: {self._describe(err)}") from None
 
     # ------------------------------------------------------------ reads
 
@@ -260,9 +283,8 @@ class CertDatabase:
     # ------------------------------------------------------------ writes
 
     def insert(self, rows: list[CertRow]) -> None:
-        self._db.executemany(
-            f"INSERT INTO certificates ({_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_row_values, rows))
+        self._many(f"INSERT INTO certificates ({_COLUMNS}) VALUES "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", map(_row_values, rows))
 
     def replace_all(self, rows: list[CertRow]) -> None:
         """Every row replaced by ``rows``."""
@@ -278,7 +300,7 @@ class CertDatabase:
 
     def move_lines(self, placements: list[tuple[int, int, int]]) -> None:
         """New (offset, width) of index lines: (serial, offset, width) each."""
-        self._db.executemany(
+        self._many(
             "UPDATE certificates SET index_offset = ?, index_width = ? WHERE serial = ?",
             [(offset, width, serial_hex(serial)) for serial, offset, width in placements])
 
@@ -292,7 +314,7 @@ class CertDatabase:
         items += [("cert", serial_hex(serial)) for serial in serials]
         if rewrite_index:
             items.append(("rewrite", ""))
-        self._db.executemany("INSERT INTO outbox (kind, body) VALUES (?, ?)", items)
+        self._many("INSERT INTO outbox (kind, body) VALUES (?, ?)", items)
 
     def clear_outbox(self) -> None:
         self._query("DELETE FROM outbox")

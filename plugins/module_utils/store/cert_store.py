@@ -19,6 +19,7 @@ Callers that change the store hold the CA lock.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -61,22 +62,53 @@ def database_path(ca: CaDir) -> str:
     return os.path.join(ca.path, DB_NAME)
 
 
+def store_entry(ca: CaDir) -> dict:
+    """The ``store`` entry of ``ca.meta.json`` ({} when there is none)."""
+    try:
+        with open(ca.meta, "rb") as handle:
+            entry = json.load(handle).get("store")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return entry if isinstance(entry, dict) else {}
+
+
+def postgres_variable(ca: CaDir) -> str | None:
+    """The environment variable of a CA whose database is on PostgreSQL."""
+    entry = store_entry(ca)
+    if entry.get("type") != "postgresql":
+        return None
+    if not isinstance(entry.get("dsn_env"), str) or not entry["dsn_env"]:
+        raise StoreError(f"invalid {ca.meta}: store.dsn_env must name an environment variable")
+    return entry["dsn_env"]
+
+
 def has_database(ca: CaDir) -> bool:
-    return os.path.exists(database_path(ca))
+    return postgres_variable(ca) is not None or os.path.exists(database_path(ca))
+
+
+def open_database(ca: CaDir, create: bool = False) -> CertDatabase:
+    """The CA's database: on the PostgreSQL server ``ca.meta.json`` names,
+    else ``ca.db``."""
+    variable = postgres_variable(ca)
+    if variable is not None:
+        from .cert_db_postgres import PostgresCertDatabase
+
+        return PostgresCertDatabase.connect(variable, create)
+    return CertDatabase.open(database_path(ca), create)
 
 
 def read_store(ca: CaDir) -> CertReader:
     """The CA's store for reading: its database, or its index file when it
     has none yet."""
     if has_database(ca):
-        return CertStore(ca, CertDatabase.open(database_path(ca)))
+        return CertStore(ca, open_database(ca))
     return IndexFileReader(ca)
 
 
 def write_store(ca: CaDir) -> CertStore:
     """The CA's database for a change (``ops.ca_database.ensure_database``
     made it at the operation's start)."""
-    return CertStore(ca, CertDatabase.open(database_path(ca)))
+    return CertStore(ca, open_database(ca))
 
 
 def current_entries(ca: CaDir) -> list[IndexEntry]:

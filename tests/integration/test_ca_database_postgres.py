@@ -1,0 +1,118 @@
+"""Issue 15, item 7 (first part): the CA database on a real PostgreSQL
+server started by the test (postgres_server), chosen at ``ca init`` with
+``--store-dsn-env``; the connection string, password included, is read
+from the environment only and never written or shown."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from batch_support import csr as make_csr
+from postgres_server import remove_server, start_server
+from test_ca_database import openssl_status
+
+VAR = "QPKI_TEST_DB"
+
+
+@pytest.fixture(scope="module")
+def server():
+    started = start_server()
+    yield started
+    remove_server(started)
+
+
+@pytest.fixture
+def pg_ca(server, qpki_cli, tmp_path, request):
+    name = "ca_" + request.node.name.split("[")[0][-40:].lower().replace("-", "_")
+    dsn = server.create_database(name)
+    env = {VAR: dsn}
+    made = qpki_cli("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=PG CA", "--ca-dir",
+                    "ca", "--unencrypted-key", "--store-dsn-env", VAR, env=env)
+    assert made.returncode == 0, made
+    return tmp_path / "ca", env, dsn
+
+
+def _rows(dsn: str) -> dict[str, tuple]:
+    import psycopg
+
+    with psycopg.connect(dsn) as connection:
+        return {serial: (status, reason, bytes(der) if der is not None else None)
+                for serial, status, reason, der in connection.execute(
+                    "SELECT serial, status, reason, der FROM certificates")}
+
+
+def _issue(qpki_cli, tmp_path: Path, env: dict, host: str) -> str:
+    (tmp_path / f"{host}.csr").write_bytes(make_csr(host))
+    result = qpki_cli("cert", "issue", "--ca-dir", "ca", "--profile", "ec/tls-server", "--csr",
+                      f"{host}.csr", "--var", f"cn={host}", "--out", f"{host}.crt", "--json",
+                      env=env)
+    assert result.returncode == 0, result
+    return result.json()["serial"]
+
+
+def test_a_ca_on_postgresql_issues_revokes_and_lists(pg_ca, server, qpki_cli, tmp_path):
+    ca, env, dsn = pg_ca
+    meta = (ca / "ca.meta.json").read_text()
+    assert f'"dsn_env": "{VAR}"' in meta and not (ca / "ca.db").exists()
+    serials = [_issue(qpki_cli, tmp_path, env, f"h{n}.example.com") for n in range(3)]
+    revoked = qpki_cli("cert", "revoke", serials[1], "--ca-dir", "ca", "--reason",
+                       "keyCompromise", env=env)
+    assert revoked.returncode == 0, revoked
+    rows = _rows(dsn)
+    assert sorted(rows) == sorted(serials)
+    assert rows[serials[1]][:2] == ("R", "keyCompromise")
+    der = subprocess.run(["openssl", "x509", "-in", str(tmp_path / "h0.example.com.crt"),
+                          "-outform", "DER"], capture_output=True, check=True).stdout
+    assert rows[serials[0]] == ("V", None, der)
+    assert openssl_status(ca, serials[1]) == "Revoked (R)"
+    assert openssl_status(ca, serials[2]) == "Valid (V)"
+    assert qpki_cli("crl", "gen", "--ca-dir", "ca", env=env).returncode == 0
+    crl = subprocess.run(["openssl", "crl", "-in", str(ca / "crl" / "ca.crl"), "-noout",
+                          "-text"], capture_output=True, text=True, check=True).stdout
+    assert serials[1] in crl and serials[0] not in crl
+    listed = qpki_cli("cert", "list", "--ca-dir", "ca", "--status", "revoked", "--json",
+                      env=env).json()
+    assert [c["serial"] for c in listed["certificates"]] == [serials[1]]
+    assert qpki_cli("audit", "verify", "--ca-dir", "ca", env=env).returncode == 0
+    checked = qpki_cli("ca", "check", "--ca-dir", "ca", "--json", env=env).json()
+    assert checked["valid"] and not checked["problems"], checked
+    # The connection string and its password are nowhere in the CA directory.
+    for path in ca.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert server.password.encode() not in data and b"postgresql://" not in data, path
+
+
+def test_a_wrong_or_missing_connection_gives_one_line_without_the_password(
+        pg_ca, server, qpki_cli, tmp_path, tree_snapshot, diff_snapshots):
+    ca, env, dsn = pg_ca
+    (tmp_path / "x.csr").write_bytes(make_csr("x.example.com"))
+    issue = ["cert", "issue", "--ca-dir", "ca", "--profile", "ec/tls-server", "--csr", "x.csr",
+             "--var", "cn=x.example.com"]
+    before = tree_snapshot(ca)
+    wrong = dsn.replace(server.password, "not-the-password-4711")
+    for bad_env in ({VAR: wrong}, {VAR: None}, {VAR: "host=127.0.0.1 port=notaport"}):
+        result = qpki_cli(*issue, env=bad_env)
+        assert result.returncode != 0 and result.stderr.count("\n") == 1, result
+        assert VAR in result.stderr and "not-the-password-4711" not in result.stderr
+        assert server.password not in result.stderr + result.stdout
+    server.stop()
+    try:
+        stopped = qpki_cli(*issue, env=env)
+    finally:
+        server.start()
+    assert stopped.returncode != 0 and stopped.stderr.count("\n") == 1, stopped
+    assert server.password not in stopped.stderr and "cannot connect" in stopped.stderr
+    assert diff_snapshots(before, tree_snapshot(ca)) == []
+    assert _issue(qpki_cli, tmp_path, env, "after.example.com") in _rows(dsn)
+
+
+def test_a_database_holding_another_ca_is_refused(pg_ca, qpki_cli, tmp_path):
+    dummy, env, dummy = pg_ca
+    second = qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Other", "--ca-dir",
+                      "other", "--unencrypted-key", "--store-dsn-env", VAR, env=env)
+    assert second.returncode != 0 and "another CA" in second.stderr, second
+    assert not (tmp_path / "other").exists()
