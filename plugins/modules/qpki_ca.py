@@ -131,6 +131,13 @@ options:
       - Where this CA's certificate is published (authorityInfoAccess caIssuers). Same rules as
         O(crl_url).
     type: str
+  store_dsn_env:
+    description:
+      - Keep the new CA's certificates in a PostgreSQL database: the name of the environment
+        variable (set it with the task's C(environment) keyword, from a vault) that holds the
+        connection string. Only the name is recorded in C(ca.meta.json).
+      - Default is C(ca.db), an SQLite file in the CA directory. Used when the CA is created.
+    type: str
   rotate_before:
     description:
       - Rotate the CA (new key, new version, made active) when its active certificate expires
@@ -362,6 +369,7 @@ def main():
             return_content=dict(type="bool", default=False),
             unencrypted_key=dict(type="bool", default=False),
             rotate_before=dict(type="str"),
+            store_dsn_env=dict(type="str"),
             crl_url=dict(type="str"),
             ocsp_url=dict(type="str"),
             ca_issuers_url=dict(type="str"),
@@ -414,6 +422,7 @@ def main():
         result = run_op(module, ca_ensure_rotated, ca_dir, params["profile"], values(module),
                         parent_dir=abs_path(params["parent_ca_dir"]), key=key,
                         rotate_before=params["rotate_before"],
+                        store_dsn_env=params["store_dsn_env"],
                         parent_passphrase=secret(module, "parent_passphrase",
                                                  "parent_passphrase_env"),
                         check_mode=check)

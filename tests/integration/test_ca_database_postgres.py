@@ -5,9 +5,13 @@ from the environment only and never written or shown."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import subprocess
+import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from batch_support import csr as make_csr
@@ -36,8 +40,6 @@ def pg_ca(server, qpki_cli, tmp_path, request):
 
 
 def _rows(dsn: str) -> dict[str, tuple]:
-    import psycopg
-
     with psycopg.connect(dsn) as connection:
         return {serial: (status, reason, bytes(der) if der is not None else None)
                 for serial, status, reason, der in connection.execute(
@@ -116,3 +118,51 @@ def test_a_database_holding_another_ca_is_refused(pg_ca, qpki_cli, tmp_path):
                       "other", "--unencrypted-key", "--store-dsn-env", VAR, env=env)
     assert second.returncode != 0 and "another CA" in second.stderr, second
     assert not (tmp_path / "other").exists()
+
+
+PLAY = """\
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: An issuing CA whose certificates live in PostgreSQL
+      qpki.pki.qpki_ca:
+        ca_dir: {ca}
+        profile: ec/root-ca
+        vars:
+          cn: Play PG Root
+        store_dsn_env: QPKI_PLAY_DB
+        unencrypted_key: true
+      environment:
+        QPKI_PLAY_DB: "{{{{ lookup('ansible.builtin.env', 'TEST_DB') }}}}"
+"""
+
+
+@pytest.mark.ansible
+def test_qpki_ca_provisions_a_ca_on_postgresql(server, tmp_path):
+    repo = Path(__file__).resolve().parents[2]
+    dsn = server.create_database("play")
+    collections = tmp_path / "collections" / "ansible_collections" / "qpki"
+    collections.mkdir(parents=True)
+    (collections / "pki").symlink_to(repo)
+    (tmp_path / "inventory").write_text(
+        f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    (tmp_path / "play.yml").write_text(PLAY.format(ca=tmp_path / "ca"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update(ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_HOME=str(tmp_path / "ansible-home"), TEST_DB=dsn, QPKI_IN_PROCESS="0",
+               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    runs = [subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-v", "-i",
+                            "inventory", "play.yml"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=600, check=False)
+            for dummy in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert server.password not in run.stdout + run.stderr
+    assert "changed=1" in runs[0].stdout and "changed=0" in runs[1].stdout
+    assert '"dsn_env": "QPKI_PLAY_DB"' in (tmp_path / "ca" / "ca.meta.json").read_text()
+    with psycopg.connect(dsn) as connection:
+        owner = connection.execute(
+            "SELECT value FROM counters WHERE name = 'ca_certificate'").fetchone()[0]
+    der = subprocess.run(["openssl", "x509", "-in", str(tmp_path / "ca" / "ca.crt"),
+                          "-outform", "DER"], capture_output=True, check=True).stdout
+    assert owner == hashlib.sha256(der).hexdigest().upper()

@@ -37,14 +37,16 @@ def ca_ensure_rotated(ca_dir: str | os.PathLike, profile, values: dict | None = 
                       key: KeyRequest | None = None,
                       rotate_before: str | datetime.timedelta | None = None,
                       parent_passphrase: bytes | None = None, check_mode: bool = False,
-                      now: datetime.datetime | None = None) -> dict[str, Any]:
+                      now: datetime.datetime | None = None,
+                      store_dsn_env: str | None = None) -> dict[str, Any]:
     """``ca_ensure``, plus a rotation to ``profile`` and ``key`` when the
     existing CA's active certificate expires within ``rotate_before``."""
     key = key or KeyRequest()
     window = parse_renew_before(rotate_before, "rotate_before")
     if window is None or not CaDir(ca_dir).exists():
         return ca_ensure(ca_dir, profile, values, parent_dir=parent_dir, key=key,
-                         parent_passphrase=parent_passphrase, check_mode=check_mode)
+                         parent_passphrase=parent_passphrase, check_mode=check_mode,
+                         store_dsn_env=store_dsn_env)
     due = rotation_due(ca_dir, window, now_utc(now))
     if due is None:
         return ca_ensure(ca_dir, profile, values, parent_dir=parent_dir, key=key,

@@ -224,7 +224,7 @@ def _requested(ca_dir, profile, values, key, parent_dir):
 
 
 def ca_ensure(ca_dir, profile, values=None, parent_dir=None, key=None, passphrase=None,
-              parent_passphrase=None, check_mode=False):
+              parent_passphrase=None, check_mode=False, store_dsn_env: str | None = None):
     """Create the CA when missing; return its facts (``changed`` false) when
     it matches; raise InputError naming every difference otherwise."""
     key = key or KeyRequest(passphrase=passphrase)
@@ -239,7 +239,8 @@ def ca_ensure(ca_dir, profile, values=None, parent_dir=None, key=None, passphras
     if check_mode:
         return _predict(ca_dir, profile, rendered, key, parent_dir, "complete")
     made = ca_init(ca_dir, profile, values or {}, parent_dir=parent_dir, key=resolve_generate(key),
-                   passphrase=passphrase, parent_passphrase=parent_passphrase)
+                   passphrase=passphrase, parent_passphrase=parent_passphrase,
+                   store_dsn_env=store_dsn_env)
     return dict(ca_facts(ca_dir, changed=True), unprotected_keys=made["unprotected_keys"])
 
 
