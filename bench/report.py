@@ -1,5 +1,6 @@
 """docs/PERFORMANCE.md, written from one bench run's results."""
 
+import json
 
 from .common import REPO
 
@@ -215,11 +216,51 @@ def render(results):
         out.append((playbook or {}).get("todo") or PLAYBOOK_TODO)
     per_worker = str((issuance or {}).get("min_per_worker", "?"))
     out += ["", NOTES.replace("{min_per_worker}", per_worker)]
+    out += ["", *store_scale_section()]
     out += ["", "## Other benchmarks", "",
             "The OCSP responder against `openssl ocsp` (responses per second, p99 latency, CA with"
             " 100,000 index entries) is measured by `python -m bench.ocsp`; its figures are in"
             " [OCSP.md](OCSP.md)."]
     return "\n".join(out) + "\n"
+
+
+STORE_TARGETS = {"cert issue": "<= 1.5x", "cert revoke": "<= 1.5x",
+                 "crl gen": "grows with revoked, not issued", "cert list --expiring 30d": "<= 2 s"}
+
+
+def store_scale_section(results_dir=None):
+    """The CA database at scale (``python -m bench.store_scale``), from its
+    newest results file: cost per command on a full CA against an empty
+    one, measured in turns in one run."""
+    from pathlib import Path
+
+    folder = Path(results_dir or Path(__file__).resolve().parent / "results")
+    files = sorted(folder.glob("store-scale-*.json"), key=lambda p: p.stat().st_mtime)
+    out = ["## The CA database at scale", ""]
+    runs = [json.loads(p.read_text()) for p in files]
+    runs = [run for run in runs if run.get("certs", 0) >= 100_000]
+    if not runs:
+        return out + ["Not measured yet: `python -m bench.store_scale --certs 1000000 --work DIR`."]
+    run = runs[-1]
+    medians, ratios = run["medians"], run["ratios"]
+    out += ["Two EC issuing CAs side by side, one empty, one that issued %d certificates with"
+            " the batch command (%.0f certificates/s, chunks of 100,000, on the disk); each"
+            " command in its own `qpki` process, the two CAs in turns, median of %d runs"
+            " (`python -m bench.store_scale`)." % (run["certs"], run["fill_rate"], run["reps"]),
+            "", "| Command | Empty CA | Full CA | Ratio | Target | Met |", "|---|---|---|---|---|---|"]
+    for command, ratio in ratios.items():
+        full = medians["full"][command]
+        target = STORE_TARGETS.get(command, "-")
+        met = ratio <= 1.5 and (command != "cert list --expiring 30d" or full <= 2)
+        out.append("| `%s` | %.3f s | %.3f s | %.2fx | %s | %s |"
+                   % (command, medians["empty"][command], full, ratio, target, _ok(met)))
+    out += ["", "`crl gen` lists the same revoked certificates in both CAs, so its ratio is what"
+            " the issued ones cost it. `cert list --status revoked` on the full CA: %.3f s."
+            % run["revoked_list_seconds"], "",
+            "Bytes on disk per certificate: " + ", ".join(
+                "%s %.0f" % (name, size) for name, size in run["bytes_per_cert"].items())
+            + " (a certificate file takes one 4 KiB block)."]
+    return out
 
 
 def _playbook_variants(playbook):
