@@ -71,3 +71,24 @@ def test_crl_gen_without_the_key_fails_clearly_and_writes_nothing(qpki_ca, qpki_
     assert done.stderr == ("qpki: error: private key file not found: "
                            f"{qpki_ca / 'ca/versions/v1/keys/ca.ecdsa-p384.key'}\n")
     assert tree_snapshot(qpki_ca, exclude=["*/.lock"]) == before
+
+
+def test_cert_list_reads_the_qpki_ca_as_it_is(qpki_ca, qpki_cli, tree_snapshot):
+    """QPKI's CA directory has no CA database: cert list and cert info by
+    serial answer from its index.txt and change nothing."""
+    before = tree_snapshot(qpki_ca)
+    listed = qpki_cli("cert", "list", "--ca-dir", qpki_ca / "ca", "--json", check=True).json()
+    files = sorted(path.stem for path in (qpki_ca / "ca/certs").glob("*.crt"))
+    assert sorted(c["serial"] for c in listed["certificates"]) == files
+    for cert in listed["certificates"]:
+        path = qpki_ca / f"ca/certs/{cert['serial']}.crt"
+        text = subprocess.run(["openssl", "x509", "-in", str(path), "-noout", "-serial",
+                               "-subject", "-nameopt", "RFC2253", "-checkend", "0"],
+                              capture_output=True, text=True, check=False).stdout
+        assert f"serial={cert['serial']}" in text and cert["subject"] in text
+        assert cert["status"] == ("valid" if "will not expire" in text else "expired")
+    info = qpki_cli("cert", "info", files[0], "--ca-dir", qpki_ca / "ca", "--json",
+                    check=True).json()
+    assert info["serial"].lstrip("0") == files[0].lstrip("0")
+    assert info["status"] == listed["certificates"][0]["status"]
+    assert tree_snapshot(qpki_ca) == before and not (qpki_ca / "ca/ca.db").exists()
