@@ -133,9 +133,9 @@ options:
     type: str
   store_dsn_env:
     description:
-      - Keep the new CA's certificates in a PostgreSQL database: the name of the environment
-        variable (set it with the task's C(environment) keyword, from a vault) that holds the
-        connection string. Only the name is recorded in C(ca.meta.json).
+      - Keep the new CA's certificates in a PostgreSQL database. The value is the name of the
+        environment variable (set it with the task's C(environment) keyword, from a vault) that
+        holds the connection string; only the name is recorded in C(ca.meta.json).
       - Default is C(ca.db), an SQLite file in the CA directory. Used when the CA is created.
     type: str
   rotate_before:
