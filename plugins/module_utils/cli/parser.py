@@ -138,8 +138,11 @@ class _AlgorithmChoices:
         from ..algorithms.registry import algorithms_by_family, hsm_algorithm_names
 
         in_hsm = set(hsm_algorithm_names())
-        return "; ".join(f"{family}: " + ", ".join(name + ("*" if name in in_hsm else "")
-                                                  for name in names)
+
+        def listed(names):
+            return ", ".join(name + ("*" if name in in_hsm else "") for name in names)
+
+        return "; ".join(f"{family}: {listed(names)}"
                          for family, names in algorithms_by_family(self.signing_only).items())
 
 

@@ -1,5 +1,7 @@
 """ca init, ca info, ca export."""
 
+from __future__ import annotations
+
 import os
 import shutil
 import tempfile

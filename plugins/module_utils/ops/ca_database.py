@@ -255,4 +255,3 @@ def _issued_profiles(ca: CaDir) -> dict[str, str]:
         if isinstance(record.get("serial"), str) and isinstance(record.get("profile"), str):
             profiles[record["serial"]] = record["profile"]
     return profiles
-
