@@ -186,12 +186,13 @@ def run_crl(args):
         from ..errors import UsageError
         from ..ops.crl_delta import crl_gen_delta
 
-        if args.ca_version or args.drop_expired:
-            raise UsageError("--delta goes with neither --version nor --drop-expired")
+        if args.ca_version or args.drop_expired or args.out:
+            raise UsageError("--delta goes with neither --version, --drop-expired nor --out")
         return crl_gen_delta(args.ca_dir, args.days, passphrase=_secret(args.ca_passphrase_env))
     if args.action == "gen":
         return crl.crl_gen(args.ca_dir, args.days, passphrase=_secret(args.ca_passphrase_env),
-                           drop_expired=args.drop_expired, version=args.ca_version)
+                           drop_expired=args.drop_expired, version=args.ca_version,
+                           out=args.out, out_format=args.format)
     if args.action == "info":
         return crl.crl_info(_read(args.crl, "CRL"), args.crl)
     return crl.crl_verify(_read(args.crl, "CRL"), _read(args.ca, "CA certificate"),

@@ -15,6 +15,7 @@ except ImportError:
 from ..der import pem_armor
 from ..errors import InputError
 from ..x509.parse import load_certificates, load_crl
+from .crl_copy import check_crl_format, crl_copy
 from .describe import describe_crl
 
 # crl gen needs the CA and its signers; they are imported in crl_gen so
@@ -52,8 +53,11 @@ def check_crl_days(days: object) -> None:
 
 def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None = None,
             now: datetime.datetime | None = None, drop_expired: bool = False,
-            version: str | None = None) -> dict:
-    """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``.
+            version: str | None = None, out: str | os.PathLike | None = None,
+            out_format: str = "pem") -> dict:
+    """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``
+    (and ``out``, when given: the same CRL at another path, in ``out_format``,
+    pem or der).
     ``drop_expired``: leave out expired certificates a CRL issued after
     their expiry already listed (default: keep them). ``version``: an
     earlier version of a rotated CA signs, with its key, a CRL of the
@@ -68,12 +72,15 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
     from .crl_entries import issued_with_key, listed_entries, previous_crl
 
     check_crl_days(days)
+    out_format = check_crl_format(out_format)
     now = now or utcnow()
     with Authority(ca_dir, passphrase, version=version) as authority, \
             ca_lock(authority.dir.path):
         ca = authority.dir
-        audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
         earlier = authority.version if authority.version != authority.ca_meta.active else None
+        pem_path, der_path = ca.crl_path(version=earlier), ca.crl_path(der=True, version=earlier)
+        copy = crl_copy(out, out_format, pem_path, der_path)
+        audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
         entries = authority.store.revoked_entries(naive=True, with_expiry=drop_expired)
         if earlier:
             entries = issued_with_key(ca, entries, authority.key_id)
@@ -87,7 +94,6 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
             this_update=now, next_update=now + datetime.timedelta(days=days),
             revoked=revoked, alt_signer=authority.alt_signer,
             freshest_url=None if earlier else authority.urls.delta_crl)
-        pem_path, der_path = ca.crl_path(version=earlier), ca.crl_path(der=True, version=earlier)
 
         def write() -> None:
             ensure_dir(der_path.parent, 0o755)
@@ -98,8 +104,13 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
         if earlier:
             record["version"] = earlier
         journaled(ca.path, [record], write)
+        if copy is not None:
+            copy.write(der)
     result = describe_crl(crl)
-    result.update(changed=True, paths=[pem_path, der_path])
+    result.update(changed=True, paths=[pem_path, der_path], format=out_format,
+                  path=pem_path if out_format == "pem" else der_path)
+    if copy is not None:
+        result.update(path=copy.path, paths=[copy.path, pem_path, der_path])
     return result
 
 
