@@ -138,9 +138,10 @@ class _AlgorithmChoices:
         from ..algorithms.registry import algorithms_by_family, hsm_algorithm_names
 
         in_hsm = set(hsm_algorithm_names())
-        return "; ".join(f"{family}: " + ", ".join(name + ("*" if name in in_hsm else "")
-                                                  for name in names)
-                         for family, names in algorithms_by_family(self.signing_only).items())
+        families = algorithms_by_family(self.signing_only).items()
+        return "; ".join(
+            f"{family}: " + ", ".join(name + ("*" if name in in_hsm else "") for name in names)
+            for family, names in families)
 
 
 def _algorithm(parser, option, text, signing_only=False, **kwargs):
