@@ -100,7 +100,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
             signer=authority.signer, issuer=authority.cert.subject,
             issuer_key_id=authority.key_id, crl_number=number,
             this_update=now, next_update=now + datetime.timedelta(days=days),
-            revoked=_entries_then_signing(revoked, tell),
+            revoked=_entries_then_signing(revoked, progress) if progress else revoked,
             alt_signer=authority.alt_signer,
             freshest_url=None if earlier else authority.urls.delta_crl)
         tell(SIGNING, 1, 1)
