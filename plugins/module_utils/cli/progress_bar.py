@@ -21,22 +21,22 @@ class TerminalProgress:
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
         self.stage: str | None = None
-        self.bar: Any = None
+        self.meter: Any = None
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         if stage != self.stage:
             self.close()
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, desc=stage, file=self.stream, leave=False,
+            self.meter = tqdm(total=total, desc=stage, file=self.stream, leave=False,
                             dynamic_ncols=True, unit="")
             self.stage = stage
-        self.bar.update(done - self.bar.n)
+        self.meter.update(done - self.meter.n)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        self.bar, self.stage = None, None
+        if self.meter is not None:
+            self.meter.close()
+        self.meter, self.stage = None, None
 
 
 @contextlib.contextmanager

@@ -24,6 +24,8 @@ workers start with it; they validate and sign their slices, a worker signs
 only once every slice is valid, and the guarantees above hold.
 """
 
+from __future__ import annotations
+
 import functools
 import gc
 import os

@@ -7,6 +7,8 @@ this process, as the workers' results arrive); the caller records them
 exactly as a single-process batch would.
 """
 
+from __future__ import annotations
+
 from ..errors import QpkiError
 from ..signer.deferred import DeferredSigner, sign_deferred
 from ..store.atomic import StagedFiles

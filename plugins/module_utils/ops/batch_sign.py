@@ -14,6 +14,8 @@ in one process (``batch``), ``cert_state.cert_ensure`` (the module's batch
 form) and ``credential_batch``.
 """
 
+from __future__ import annotations
+
 from ..errors import InputError
 from ..progress import ProgressCallback, counted
 from ..store.cert_store import SerialsInUse
