@@ -29,7 +29,7 @@ class TerminalProgress:
             from tqdm import tqdm
 
             self.meter = tqdm(total=total, desc=stage, file=self.stream, leave=False,
-                            dynamic_ncols=True, unit="")
+                              dynamic_ncols=True, unit="")
             self.stage = stage
         self.meter.update(done - self.meter.n)
 
