@@ -340,8 +340,12 @@ def _row(scenario, count, best, osl, note=None):
 def breakdown(work, ca_dir, csrs, log=print):
     """CPU milliseconds per certificate of each step of ``cert_issue_batch``,
     in this process (no start-up), measured by wrapping its steps."""
-    from qpki.ops import audit_journal, batch, batch_sign
+    from qpki.ops import batch, batch_sign
     from qpki.profiles.profile import Profile
+    from qpki.store import audit as store_audit
+    from qpki.store import cert_store
+    from qpki.store.atomic import StagedFiles
+    from qpki.store.cert_db import CertDatabase
 
     spent = {}
 
@@ -362,10 +366,10 @@ def breakdown(work, ca_dir, csrs, log=print):
              (Profile, "render", "profile rendering"),
              (batch_sign, "sign_new", "build + sign (the raw part)"),
              (batch_sign, "Issued", "PEM, fingerprint and record fields (once per certificate)"),
-             (batch_sign, "staged_files", "CA files + index + serial"),
-             (batch_sign, "record_issued", "CA files + index + serial"),
-             (audit_journal, "begin", "audit records"),
-             (audit_journal, "commit", "audit records"),
+             (CertDatabase, "insert", "database rows (one transaction)"),
+             (StagedFiles, "commit", "CA files (one flush, then renames)"),
+             (cert_store, "write_at", "index lines (one write)"),
+             (store_audit, "append_records", "audit records (one append)"),
              (batch, "write_files", "output copies")]
     saved = [(owner, name, wrap(owner, name, label)) for owner, name, label in steps]
     try:

@@ -118,3 +118,31 @@ def file_attributes_requested(module):
 
 def strip_none(mapping):
     return {k: v for k, v in mapping.items() if v is not None}
+
+
+def lists_given_as_text(argument_spec, load_params):
+    """The options of ``argument_spec`` declared as lists of mappings that
+    the task set to a string (``revoked_serials: "0A"``). Ansible would try
+    to read each comma-separated part as a mapping and fail with a message
+    that names no option, or take ``serial=0A`` for one. Their spec is
+    relaxed to ``raw`` so that AnsibleModule starts; the module then refuses
+    them with ``refuse_text_lists``. ``load_params``: Ansible's
+    ``_load_params`` (the task arguments before validation)."""
+    try:
+        given = load_params() or {}
+    except Exception:  # AnsibleModule reports unreadable arguments itself
+        return []
+    names = [name for name, spec in argument_spec.items()
+             if spec.get("type") == "list" and spec.get("elements") == "dict"
+             and isinstance(given.get(name), str)]
+    for name in names:
+        argument_spec[name] = dict(type="raw")
+    return names
+
+
+def refuse_text_lists(module, names, example):
+    """Fail naming the first list option given a string; ``example`` shows
+    its right form. The string is not repeated: a mapping may hold a secret."""
+    for name in names:
+        module.fail_json(msg="%s must be a list of mappings, not a string; write it as %s"
+                         % (name, example))

@@ -19,6 +19,10 @@ description:
   - Generates the CA's CRL (C(crl/ca.crl) PEM and C(crl/ca.crl.der)) only when there is none,
     when the revocations changed since the last CRL, or when its nextUpdate is within
     O(renew_before). A second run with the same input signs nothing.
+  - With O(path), the CRL is also written there in O(format). The CA's own C(crl/) files are
+    always written too (the OCSP responder and C(qpki ca check) read them). When only the file
+    at O(path) is missing or holds another CRL, the current CRL is written to it without
+    signing a new one.
 requirements:
   - python-pkcs11 when the CA key is in an HSM
 extends_documentation_fragment:
@@ -32,13 +36,29 @@ extends_documentation_fragment:
 attributes:
   diff_mode:
     support: full
-    details: Shows the revoked serials before and after.
+    details: Shows the revoked serials (one C(SERIAL reason) line each) before and after, as a
+      file diff.
 options:
   ca_dir:
     description:
       - Directory of the CA.
     type: path
     required: true
+  path:
+    description:
+      - Where to write the CRL, in O(format), besides the CA's own C(crl/ca.crl) and
+        C(crl/ca.crl.der).
+      - Default C(<ca_dir>/crl/ca.crl) for O(format=pem), C(<ca_dir>/crl/ca.crl.der) for
+        O(format=der). One of those two files with the other format is refused.
+      - The file attribute options (O(mode), O(owner)...) and O(backup) apply to this file; when
+        O(path) is not given, the attributes apply to both CRL files of the CA.
+    type: path
+  format:
+    description:
+      - Encoding of the CRL written to O(path).
+    type: str
+    choices: [pem, der]
+    default: pem
   days:
     description:
       - Lifetime of a new CRL (its nextUpdate), in days.
@@ -99,12 +119,13 @@ options:
     default: false
   backup:
     description:
-      - Keep a timestamped copy of the CRL file that is replaced.
+      - Keep a timestamped copy of the file at O(path) when it is replaced.
     type: bool
     default: false
   return_content:
     description:
-      - Return the CRL (PEM) in RV(crl).
+      - Return in RV(crl) the CRL written to O(path), as PEM text, or its DER in base64 when
+        O(format=der).
     type: bool
     default: false
 seealso:
@@ -134,15 +155,34 @@ EXAMPLES = r"""
     ca_dir: /srv/pki/issuing
     released_serials:
       - "{{ laptop_cert.serial }}"
+
+- name: Publish the CRL in DER on the web server's directory, and return it
+  qpki.pki.qpki_crl:
+    ca_dir: /srv/pki/issuing
+    path: /var/www/pki/issuing.crl
+    format: der
+    mode: "0644"
+    return_content: true
+  register: issuing_crl
 """
 
 RETURN = r"""
+path:
+  description: Path of the CRL written in O(format) (O(path), or its default).
+  returned: always
+  type: str
+  sample: /srv/pki/issuing/crl/ca.crl
+format:
+  description: Encoding of the CRL at RV(path).
+  returned: always
+  type: str
+  sample: pem
 crl_path:
-  description: Path of the PEM CRL.
+  description: Path of the CA's own PEM CRL.
   returned: always
   type: str
 crl_der_path:
-  description: Path of the DER CRL.
+  description: Path of the CA's own DER CRL.
   returned: always
   type: str
 crl_number:
@@ -172,13 +212,15 @@ released:
   type: list
   elements: str
 reasons:
-  description: Why a new CRL was (or would be) generated.
+  description:
+    - Why the task changed (or would change) the CRL. Every reason signs a new CRL except one
+      saying that RV(path) does not hold the current CRL, which only writes it there.
   returned: always
   type: list
   elements: str
 crl:
-  description: The CRL (PEM).
-  returned: when O(return_content=true) and a CRL exists
+  description: The CRL at RV(path) (PEM text, or base64 of the DER when O(format=der)).
+  returned: when O(return_content=true) and the file exists
   type: str
 backup_file:
   description: Copy of the replaced CRL.
@@ -188,62 +230,76 @@ backup_file:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, passphrase_options, run_op, secret)
+    abs_path, apply_file_attributes, check_dependencies, lists_given_as_text, passphrase_options,
+    refuse_text_lists, run_op, secret)
+from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_copy import crl_text
 from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
+
+REVOKED_EXAMPLE = "revoked_serials: [{serial: 0A, reason: keyCompromise}]"
 
 
 def main():
     disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
+    argument_spec = dict(
+        ca_dir=dict(type="path", required=True),
+        path=dict(type="path"),
+        format=dict(type="str", default="pem", choices=["pem", "der"]),
+        days=dict(type="int", default=7),
+        renew_before=dict(type="str", default="1d"),
+        revoked_serials=dict(type="list", elements="dict", default=[], options=dict(
+            serial=dict(type="str", required=True),
+            reason=dict(type="str", default="unspecified"),
+            invalidity_date=dict(type="str"),
+        )),
+        released_serials=dict(type="list", elements="str", default=[]),
+        drop_expired=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        return_content=dict(type="bool", default=False),
+        **passphrase_options("ca"),
+    )
+    text_lists = lists_given_as_text(argument_spec, _load_params)
     module = AnsibleModule(
-        argument_spec=dict(
-            ca_dir=dict(type="path", required=True),
-            days=dict(type="int", default=7),
-            renew_before=dict(type="str", default="1d"),
-            revoked_serials=dict(type="list", elements="dict", default=[], options=dict(
-                serial=dict(type="str", required=True),
-                reason=dict(type="str", default="unspecified"),
-                invalidity_date=dict(type="str"),
-            )),
-            released_serials=dict(type="list", elements="str", default=[]),
-            drop_expired=dict(type="bool", default=False),
-            force=dict(type="bool", default=False),
-            backup=dict(type="bool", default=False),
-            return_content=dict(type="bool", default=False),
-            **passphrase_options("ca"),
-        ),
+        argument_spec=argument_spec,
         mutually_exclusive=[["ca_passphrase", "ca_passphrase_env"]],
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    refuse_text_lists(module, text_lists, REVOKED_EXAMPLE)
     check_dependencies(module, missing_required_lib)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])
     crl_path = os.path.join(ca_dir, "crl", "ca.crl")
     der_path = os.path.join(ca_dir, "crl", "ca.crl.der")
+    target = abs_path(params["path"]) or (der_path if params["format"] == "der" else crl_path)
     backup_file = None
-    before_pem = None
-    if os.path.exists(crl_path):
-        with open(crl_path, "rb") as handle:
-            before_pem = handle.read()
+    before = None
+    if params["backup"] and os.path.isfile(target):
+        with open(target, "rb") as handle:
+            before = handle.read()
     result = run_op(module, crl_ensure, ca_dir, days=params["days"],
                     renew_before=params["renew_before"],
                     revocations=params["revoked_serials"], releases=params["released_serials"],
                     drop_expired=params["drop_expired"], force=params["force"],
-                    check_mode=module.check_mode,
+                    check_mode=module.check_mode, path=params["path"] and target,
+                    crl_format=params["format"],
                     passphrase=secret(module, "ca_passphrase", "ca_passphrase_env"))
     changed = result["changed"]
-    if params["backup"] and changed and not module.check_mode and before_pem is not None:
-        backup_file = _write_backup(module, crl_path, before_pem)
+    if changed and not module.check_mode and before is not None:
+        backup_file = _write_backup(module, target, before)
     if not module.check_mode:
-        changed = apply_file_attributes(module, [crl_path, der_path], changed)
+        changed = apply_file_attributes(module, [target] if params["path"] else [crl_path, der_path],
+                                        changed)
     for warning in result.get("warnings") or []:
         module.warn(warning)
     output = {
         "changed": changed,
+        "path": target,
+        "format": params["format"],
         "crl_path": crl_path,
         "crl_der_path": der_path,
         "crl_number": result.get("crl_number"),
@@ -256,20 +312,31 @@ def main():
     }
     if backup_file:
         output["backup_file"] = backup_file
-    if params["return_content"] and os.path.exists(crl_path):
-        with open(crl_path, "r") as handle:
-            output["crl"] = handle.read()
+    if params["return_content"] and os.path.isfile(target):
+        with open(target, "rb") as handle:
+            output["crl"] = crl_text(handle.read(), params["format"])
     if module._diff and result.get("diff"):
-        output["diff"] = result["diff"]
+        output["diff"] = _file_diff(target, result["diff"])
     module.exit_json(**output)
 
 
-def _write_backup(module, crl_path, data):
+def _file_diff(target, diff):
+    """The revoked serials before and after (one "SERIAL reason" line
+    each), shaped for Ansible's file diff."""
+    def text(lines):
+        return "".join(line + "\n" for line in lines)
+
+    header = "%s (revoked serials)" % target
+    return {"before_header": header, "after_header": header,
+            "before": text(diff["before"]), "after": text(diff["after"])}
+
+
+def _write_backup(module, path, data):
     """backup_local copies the file as it is now; the CRL was already
     replaced, so the previous bytes are written to the backup name."""
     import time
 
-    name = "%s.%s.%s~" % (crl_path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S"))
+    name = "%s.%s.%s~" % (path, os.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S"))
     try:
         with open(name, "wb") as handle:
             handle.write(data)

@@ -20,6 +20,9 @@
 #             (QPKI_IN_PROCESS=0: every qpki module through AnsiballZ): run 1 verifies, run 2 changed=0
 #             (the other steps run the modules in the worker process: local connection)
 #   rotation  qpki_ca rotate_before + qpki_ca_info: a root rotated, both populations verified
+#   crl       qpki_crl path/format/return_content on a software CA (tests/ansible/crl.yml): DER and
+#             PEM read by openssl, return_content = the file, a string revoked_serials refused naming
+#             the option, a file-style --diff; rerun without the probes changed=0, files identical
 #   hybrid    playbooks/hybrid_pki.yml (catalyst: ECDSA in the HSM + ML-DSA in files) twice:
 #             openssl verifies the classical chain, qpki cert verify the ML-DSA signatures too
 #   build     ansible-galaxy collection build + install; a module runs from the installed tarball
@@ -37,7 +40,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="$ROOT/.venv"
 export PATH="$VENV/bin:$PATH"
 PY="$VENV/bin/python"
-STEPS="${QPKI_ANSIBLE_STEPS:-doc check run1 run2 extra failures badinput concurrency ansiballz hybrid rotation build lint sanity}"
+STEPS="${QPKI_ANSIBLE_STEPS:-doc check run1 run2 extra failures badinput concurrency ansiballz hybrid rotation crl build lint sanity}"
 SANITY_MODE="${QPKI_SANITY:-venv}"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/qpki-ansible.XXXXXX")"
@@ -419,6 +422,32 @@ if step_on rotation; then
     else
         grep -E 'fatal|FAILED|"msg"' "$WORK/rotation1.log" "$WORK/rotation2.log" | tail -10 >&2
         fail rotation "rc=$rc1/$rc2 changed=$c1/$c2"
+    fi
+fi
+
+# ------------------------------------------------------------------ qpki_crl publication
+# tests/ansible/crl.yml once whole (--diff), then without its qpki_probe tasks (the ones that change
+# or try things on purpose): changed=0 and every file of its PKI identical.
+if step_on crl; then
+    t0=$SECONDS pki="$WORK/pki/crl-module"
+    "${PLAYBOOK[@]}" --diff -e "@$WORK/vars.yml" "$COLL/tests/ansible/crl.yml" > "$WORK/crl1.log" 2>&1
+    rc1=$?
+    snapshot "$pki" > "$WORK/crl-before.sum" 2>/dev/null
+    "${PLAYBOOK[@]}" --skip-tags qpki_probe -e "@$WORK/vars.yml" "$COLL/tests/ansible/crl.yml" > "$WORK/crl2.log" 2>&1
+    rc2=$?
+    snapshot "$pki" > "$WORK/crl-after.sum" 2>/dev/null
+    c1="$(recap_sum "$WORK/crl1.log" changed)" c2="$(recap_sum "$WORK/crl2.log" changed)"
+    der_ok=0 diff_ok=0
+    openssl crl -inform DER -in "$pki/pub/issuing.crl" -CAfile "$pki/ca/ca.crt" -noout 2>&1 | grep -q 'verify OK' && der_ok=1
+    grep -q "^+++ after: $pki/pub/issuing.crl (revoked serials)" "$WORK/crl1.log" &&
+        grep -qE '^\+[0-9A-F]+ superseded$' "$WORK/crl1.log" && diff_ok=1
+    if [[ $rc1 -eq 0 && $rc2 -eq 0 && $c1 -gt 0 && $c2 -eq 0 && $der_ok -eq 1 && $diff_ok -eq 1 ]] &&
+        cmp -s "$WORK/crl-before.sum" "$WORK/crl-after.sum"; then
+        pass crl "DER and PEM CRLs at path verified by openssl, return_content = file, string revoked_serials refused, file diff; rerun changed=0 ($((SECONDS - t0))s)"
+    else
+        grep -E 'fatal|FAILED|"msg"|assertion' "$WORK/crl1.log" "$WORK/crl2.log" | tail -10 >&2
+        diff "$WORK/crl-before.sum" "$WORK/crl-after.sum" | head >&2
+        fail crl "rc=$rc1/$rc2 changed=$c1/$c2 der_verified=$der_ok diff_shown=$diff_ok"
     fi
 fi
 

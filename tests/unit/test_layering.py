@@ -19,8 +19,9 @@ RANKS = {
     "display_text": -1,  # the escaping every error message goes through
     "errors": 0, "dependencies": 0, "version": 0,
     # shared leaves above the errors: DER helpers, plain value types, the capped
-    # input reader, process hygiene
+    # input reader, process hygiene, the progress callback type
     "der": 1, "revocation": 1, "input_file": 1, "process_hygiene": 1, "env_secret": 1,
+    "progress": 1,
     "safe_yaml": 2,  # the one YAML loader (HSM config, profiles, var files)
     "algorithms": 2,
     "hsm": 3,

@@ -18,7 +18,7 @@ EXAMPLES = {
     "cert list": "qpki cert list --ca-dir issuing --expiring 30d",
     "cert verify": "qpki cert verify www.crt --ca root.crt --untrusted issuing.crt "
                    "--host www.example.com",
-    "crl gen": "qpki crl gen --ca-dir issuing --days 7",
+    "crl gen": "qpki crl gen --ca-dir issuing --days 7 --out /var/www/issuing.crl --format der",
     "crl info": "qpki crl info issuing/crl/ca.crl",
     "crl verify": "qpki crl verify issuing/crl/ca.crl --ca issuing/ca.crt",
     "credential enroll": "qpki credential enroll --ca-dir issuing --cred-dir creds "

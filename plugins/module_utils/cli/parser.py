@@ -138,12 +138,10 @@ class _AlgorithmChoices:
         from ..algorithms.registry import algorithms_by_family, hsm_algorithm_names
 
         in_hsm = set(hsm_algorithm_names())
-
-        def listed(names):
-            return ", ".join(name + ("*" if name in in_hsm else "") for name in names)
-
-        return "; ".join(f"{family}: {listed(names)}"
-                         for family, names in algorithms_by_family(self.signing_only).items())
+        families = algorithms_by_family(self.signing_only).items()
+        return "; ".join(
+            f"{family}: " + ", ".join(name + ("*" if name in in_hsm else "") for name in names)
+            for family, names in families)
 
 
 def _algorithm(parser, option, text, signing_only=False, **kwargs):
@@ -339,6 +337,11 @@ def build_parser():
     p.add_argument("--delta", action="store_true",
                    help="a delta CRL (RFC 5280 5.2.4) against the current full CRL, written to "
                         "crl/ca-delta.crl: revocations since, and removeFromCRL for releases")
+    p.add_argument("--out", metavar="FILE",
+                   help="also write the CRL here (the CA's crl/ca.crl and crl/ca.crl.der are "
+                        "always written)")
+    p.add_argument("--format", choices=("pem", "der"), default="pem",
+                   help="encoding of the --out file (default pem)")
     _ca_passphrase(p)
     p = _command(crl, "info", "describe a CRL")
     p.add_argument("crl", metavar="CRL", help="CRL file (PEM or DER)")

@@ -24,18 +24,21 @@ workers start with it; they validate and sign their slices, a worker signs
 only once every slice is valid, and the guarantees above hold.
 """
 
+from __future__ import annotations
+
 import functools
 import gc
 import os
 
 from ..errors import InputError
+from ..progress import ProgressCallback
 from ..input_file import read_input
 from ..profiles.loader import as_profile
 from ..store.atomic import ensure_dir, write_files
 from ..store.lock import ca_lock
 from .authority import Authority
 from .batch_parallel import sign_in_workers, workers_can_sign
-from .batch_sign import prepare_all, sign_and_record
+from .batch_sign import RECORDING, prepare_all, sign_and_record
 from .issued import record_issued
 from .batch_workers import worker_count
 
@@ -139,7 +142,7 @@ def _cyclic_gc_paused(function):
 
 @_cyclic_gc_paused
 def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphrase=None,
-                     now=None, jobs=None):
+                     now=None, jobs=None, progress: ProgressCallback | None = None):
     """Issue one certificate per CSR from ``ca_dir`` with one CA opening.
 
     ``profile``: name, YAML path or Profile (default for every CSR).
@@ -155,6 +158,8 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
     Returns ``{"changed", "count", "workers", "certificates": [...], "paths": [...]}``
     where each certificate entry has the fields of a single ``cert issue``
     result plus ``csr``, and ``paths`` lists every file written.
+    ``progress``: told of the CSRs checked, the certificates signed and the
+    recording (``progress.ProgressCallback``).
     """
     default = as_profile(profile)
     inputs = _inputs(csrs)
@@ -173,7 +178,7 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
                 raise InputError("cannot write %s: directory %s does not exist" % (out, folder))
     todo = _work_list(inputs, outs, default, values)
     workers, issued, out_files, record_paths = _sign_and_record(
-        ca_dir, passphrase, todo, out_dir, worker_count(jobs, len(todo)), now)
+        ca_dir, passphrase, todo, out_dir, worker_count(jobs, len(todo)), now, progress)
     # The output copies: the same PEM bytes as the CA's copies, put in place
     # after the CA has recorded the certificates (an output never exists
     # for a certificate the CA does not list).
@@ -205,12 +210,12 @@ def _work_list(inputs, outs, default, values):
     return todo
 
 
-def _sign_and_record(ca_dir, passphrase, todo, out_dir, workers, now):
+def _sign_and_record(ca_dir, passphrase, todo, out_dir, workers, now, progress):
     """Phases 1-3 but the output copies: ``(workers used, Issued list, the
     output copies staged by the workers or None, paths of the CA's files
     written)``."""
     def validate_all():
-        validated = prepare_all(todo)
+        validated = prepare_all(todo, progress)
         if out_dir is not None:
             ensure_dir(out_dir)
         return validated
@@ -223,14 +228,19 @@ def _sign_and_record(ca_dir, passphrase, todo, out_dir, workers, now):
             prepared = validate_all()
         with ca_lock(authority.dir.path):
             if workers == 1:
-                issued, out_files = sign_and_record(authority, prepared, now), None
+                issued, out_files = sign_and_record(authority, prepared, now, progress), None
             else:
                 issued, ca_files, out_files = sign_in_workers(
                     authority, todo, workers, now,
-                    before_signing=lambda: out_dir is not None and ensure_dir(out_dir))
+                    before_signing=lambda: out_dir is not None and ensure_dir(out_dir),
+                    progress=progress)
                 try:
+                    if progress:
+                        progress(RECORDING, 0, 1)
                     record_issued(authority, authority.store, [item[0] for item in todo], issued,
                                   ca_files)
+                    if progress:
+                        progress(RECORDING, 1, 1)
                 except BaseException:
                     ca_files.discard()
                     out_files.discard()

@@ -7,10 +7,13 @@ this process, as the workers' results arrive); the caller records them
 exactly as a single-process batch would.
 """
 
+from __future__ import annotations
+
 from ..errors import QpkiError
 from ..signer.deferred import DeferredSigner, sign_deferred
 from ..store.atomic import StagedFiles
-from .batch_sign import Signing, prepare
+from ..progress import ProgressCallback
+from .batch_sign import SIGNING, Signing, prepare
 from .issued import Issued
 from .batch_workers import run_in_workers
 
@@ -25,7 +28,8 @@ def workers_can_sign(authority):
     return len(signers) == 1 or all(signer.fork_safe for signer in signers)
 
 
-def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
+def sign_in_workers(authority, todo, workers, now=None, before_signing=None,
+                    progress: ProgressCallback | None = None):
     """``prepare`` each ``todo`` item and sign it, in ``workers`` processes
     (see ``batch_workers``; ``before_signing()`` runs here once every item
     is valid). Returns ``(issued, ca_files, out_files)``: the Issued
@@ -36,7 +40,7 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
     An HSM key stays here: the workers sign with a DeferredSigner, which
     records the digest of each certificate, and this process signs the
     digests in its session as they arrive and puts the signatures in the
-    certificates."""
+    certificates. ``progress`` is told of the certificates received."""
     signing = Signing(authority, [item[0] for item in todo], now)
     serials = signing.new_serials(len(todo))
     held = None if authority.signer.fork_safe else authority.signer
@@ -55,8 +59,11 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
                 yield [(signing.sign(item, serial).parts(), authority.signer.take(), item.out)
                        for item, serial in numbered[first:first + PART]]
 
-    by_slice = [[] for dummy in range(workers)]
+    by_slice: list[list[Issued]] = [[] for dummy in range(workers)]
     ca_files, out_files = StagedFiles(), StagedFiles()
+    received = [0]
+    if progress:
+        progress(SIGNING, 0, len(todo))
 
     def receive(number, part):  # here, while the workers go on
         for entry in part:
@@ -71,6 +78,9 @@ def sign_in_workers(authority, todo, workers, now=None, before_signing=None):
             if out:
                 out_files.add(out, done.pem)
             by_slice[number].append(done)
+        received[0] += len(part)
+        if progress:
+            progress(SIGNING, received[0], len(todo))
 
     try:
         run_in_workers(todo, workers, lambda item: prepare(*item), sign, receive,

@@ -14,7 +14,10 @@ in one process (``batch``), ``cert_state.cert_ensure`` (the module's batch
 form) and ``credential_batch``.
 """
 
+from __future__ import annotations
+
 from ..errors import InputError
+from ..progress import ProgressCallback, counted
 from ..store.cert_store import SerialsInUse
 from ..store.serials import fresh_serials
 from ..x509.certificate import utcnow
@@ -23,6 +26,9 @@ from .cert import check_key_algorithm, csr_request, csr_sans
 from .hybrid import check_alt_key, csr_alt_public_key
 from .issuance import check_issuer, sign_new, validity_window
 from .issued import Issued, record_issued
+
+# The stages of a batch, as its progress callback is told them.
+CHECKING, SIGNING, RECORDING = "checking CSRs", "signing certificates", "recording"
 
 
 class Prepared:
@@ -54,11 +60,11 @@ def prepare(profile, csr_data, where="CSR", values=None, out=None):
     return Prepared(profile, rendered, public_key, alt_public_key, where, out)
 
 
-def prepare_all(items):
+def prepare_all(items, progress: ProgressCallback | None = None):
     """``prepare`` each ``(profile, data, where, values, out)`` of ``items``,
     in order; the first bad CSR raises its InputError (nothing is signed
     before every CSR has been validated)."""
-    return [prepare(*item) for item in items]
+    return [prepare(*item) for item in counted(items, progress, CHECKING, len(items))]
 
 
 class Signing:
@@ -105,15 +111,21 @@ def issue_many(authority, prepared, now=None):
     return [issued.cert for issued in sign_and_record(authority, prepared, now)]
 
 
-def sign_and_record(authority, prepared, now=None):
+def sign_and_record(authority, prepared, now=None, progress: ProgressCallback | None = None):
     """``issue_many`` returning ``Issued`` objects (the certificates with
-    their PEM bytes, CA path and record fields)."""
+    their PEM bytes, CA path and record fields). ``progress`` is told of
+    the certificates signed, then of the recording."""
     prepared = list(prepared)
     if not prepared:
         return []
     profiles = [item.profile for item in prepared]
     signing = Signing(authority, profiles, now)
     serials = signing.new_serials(len(prepared))
-    issued = [signing.sign(item, serial) for item, serial in zip(prepared, serials, strict=False)]
+    issued = [signing.sign(item, serial) for item, serial in counted(
+        zip(prepared, serials, strict=False), progress, SIGNING, len(prepared))]
+    if progress:
+        progress(RECORDING, 0, 1)
     record_issued(authority, authority.store, profiles, issued)
+    if progress:
+        progress(RECORDING, 1, 1)
     return issued

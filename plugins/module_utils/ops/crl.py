@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from typing import Iterator
 
 from ..dependencies import missing
 
@@ -14,7 +15,10 @@ except ImportError:
 
 from ..der import pem_armor
 from ..errors import InputError
+from ..progress import ProgressCallback, counted
+from ..revocation import RevokedEntry
 from ..x509.parse import load_certificates, load_crl
+from .crl_copy import check_crl_format, crl_copy
 from .describe import describe_crl
 
 # crl gen needs the CA and its signers; they are imported in crl_gen so
@@ -52,12 +56,17 @@ def check_crl_days(days: object) -> None:
 
 def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None = None,
             now: datetime.datetime | None = None, drop_expired: bool = False,
-            version: str | None = None) -> dict:
-    """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``.
+            version: str | None = None, out: str | os.PathLike | None = None,
+            out_format: str = "pem", progress: ProgressCallback | None = None) -> dict:
+    """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``
+    (and ``out``, when given: the same CRL at another path, in ``out_format``,
+    pem or der).
     ``drop_expired``: leave out expired certificates a CRL issued after
     their expiry already listed (default: keep them). ``version``: an
     earlier version of a rotated CA signs, with its key, a CRL of the
-    revoked certificates it issued (``crl/<version>/``)."""
+    revoked certificates it issued (``crl/<version>/``). ``progress``: told
+    of each stage (reading, entries, signing, writing) and of the entries
+    built."""
     from ..store.atomic import ensure_dir, write_file
     from ..store.lock import ca_lock
     from ..x509.certificate import utcnow
@@ -68,39 +77,69 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
     from .crl_entries import issued_with_key, listed_entries, previous_crl
 
     check_crl_days(days)
+    out_format = check_crl_format(out_format)
     now = now or utcnow()
     with Authority(ca_dir, passphrase, version=version) as authority, \
             ca_lock(authority.dir.path):
         ca = authority.dir
-        audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
         earlier = authority.version if authority.version != authority.ca_meta.active else None
+        pem_path, der_path = ca.crl_path(version=earlier), ca.crl_path(der=True, version=earlier)
+        copy = crl_copy(out, out_format, pem_path, der_path)
+        audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
+        tell = progress or _silent
+        tell(READING, 0, None)
         entries = authority.store.revoked_entries(naive=True, with_expiry=drop_expired)
         if earlier:
             entries = issued_with_key(ca, entries, authority.key_id)
         revoked = listed_entries(ca, entries, previous_crl(ca, authority.cert.subject, earlier),
                                  now, drop_expired)
+        tell(READING, len(revoked), len(revoked))
         number = authority.store.take_crl_number()
         # A catalyst CA (alt_signer) signs its CRL with both keys.
         crl, der = build_crl_der(
             signer=authority.signer, issuer=authority.cert.subject,
             issuer_key_id=authority.key_id, crl_number=number,
             this_update=now, next_update=now + datetime.timedelta(days=days),
-            revoked=revoked, alt_signer=authority.alt_signer,
+            revoked=_entries_then_signing(revoked, progress) if progress else revoked,
+            alt_signer=authority.alt_signer,
             freshest_url=None if earlier else authority.urls.delta_crl)
-        pem_path, der_path = ca.crl_path(version=earlier), ca.crl_path(der=True, version=earlier)
+        tell(SIGNING, 1, 1)
 
         def write() -> None:
             ensure_dir(der_path.parent, 0o755)
             write_file(der_path, der)
             write_file(pem_path, pem_armor(der, "X509 CRL"))
 
+        tell(WRITING, 0, 1)
         record = crl_record(authority, EncodedCrl(crl, der), number)
         if earlier:
             record["version"] = earlier
         journaled(ca.path, [record], write)
+        if copy is not None:
+            copy.write(der)
+        tell(WRITING, 1, 1)
     result = describe_crl(crl)
-    result.update(changed=True, paths=[pem_path, der_path])
+    result.update(changed=True, paths=[pem_path, der_path], format=out_format,
+                  path=pem_path if out_format == "pem" else der_path)
+    if copy is not None:
+        result.update(path=copy.path, paths=[copy.path, pem_path, der_path])
     return result
+
+
+READING, ENTRIES, SIGNING, WRITING = ("reading revocations", "CRL entries", "signing the CRL",
+                                      "writing the CRL")
+
+
+def _silent(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+def _entries_then_signing(revoked: list[RevokedEntry],
+                          tell: ProgressCallback) -> Iterator[RevokedEntry]:
+    """The entries, counted as the CRL builder takes them; once it has all
+    of them, it signs."""
+    yield from counted(revoked, tell, ENTRIES, len(revoked))
+    tell(SIGNING, 0, 1)
 
 
 def crl_info(crl_data, where):

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..errors import InputError, StoreError
-from ..revocation import RevocationReason
+from ..revocation import RevocationReason, RevokedEntry
 from ..store.ca_dir import CaDir
 from ..store.cert_store import read_store
 from ..store.index import REVOKED, IndexEntry, serial_hex
 from ..x509.parse import load_crl
 from .authority import Authority
 from .crl import check_crl_days, crl_gen
+from .crl_copy import check_crl_format, crl_copy
 from .crl_entries import expired_to_drop, previous_crl
 from .describe import describe_crl
 from .revoke import cert_revoke, cert_unhold, parse_serial, releasable, revocation_request
@@ -90,18 +91,20 @@ def _normalise_releases(releases: Iterable[str | int], wanted: list[Revocation])
 
 
 def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
-    """Why a new CRL is needed (empty list: the current one is fine), and
-    the description of the current CRL."""
+    """Why a new CRL is needed (empty list: the current one is fine), the
+    description of the current CRL and its DER."""
+    from cryptography.hazmat.primitives import serialization
+
     from ..x509.signature import verify_crl_signature
 
     path = authority.dir.crl_path()
     data = read_optional(path)
     if data is None:
-        return ["no CRL at %s" % path], None
+        return ["no CRL at %s" % path], None, None
     try:
         crl = load_crl(data, os.fspath(path))
     except InputError as exc:
-        return ["existing CRL cannot be read (%s)" % exc], None
+        return ["existing CRL cannot be read (%s)" % exc], None, None
     reasons = []
     if crl.issuer != authority.cert.subject:
         reasons.append("existing CRL was issued by %s" % crl.issuer.rfc4514_string())
@@ -122,33 +125,42 @@ def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
         if expiry:
             reasons.append(expiry.replace("expired on", "passed on").replace(
                 "expires on", "is on"))
-    return reasons, describe_crl(crl)
+    return reasons, describe_crl(crl), crl.public_bytes(serialization.Encoding.DER)
 
 
 def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | None = "1d",
                revocations: Iterable[dict | str] = (), force: bool = False,
                check_mode: bool = False, passphrase: bytes | str | None = None,
                now: datetime.datetime | None = None, releases: Iterable[str | int] = (),
-               drop_expired: bool = False) -> dict:
+               drop_expired: bool = False, path: str | os.PathLike | None = None,
+               crl_format: str = "pem") -> dict:
     """Apply ``revocations`` ([{serial, reason, invalidity_date}]) and
     ``releases`` (serials to take off hold), and (re)generate the CRL when
-    needed. Returns the CRL facts plus ``revoked`` (serials newly revoked),
-    ``released``, ``reasons`` and ``changed``."""
+    needed. ``path``: the CRL is also written there, in ``crl_format`` (pem
+    or der); when only that file is missing or stale, the current CRL is
+    written to it without signing. Returns the CRL facts plus ``revoked``
+    (serials newly revoked), ``released``, ``reasons``, ``path``, ``format``,
+    ``diff`` (the revoked serials before and after, one line each) and
+    ``changed``."""
     renew_before = parse_renew_before(renew_before)
     check_crl_days(days)
+    crl_format = check_crl_format(crl_format)
     if renew_before is not None and renew_before.days >= days:
         raise InputError(f"renew_before ({renew_before.days} days) must be shorter than the "
                          f"CRL lifetime (days: {days}), or every run would make a new CRL")
     now = now_utc(now)
     wanted = _normalise_revocations(revocations, now)
     release = _normalise_releases(releases, wanted)
-    if not CaDir(ca_dir).exists():
+    own = CaDir(ca_dir)
+    copy = crl_copy(path, crl_format, own.crl_path(), own.crl_path(der=True))
+    out_path = copy.path if copy else own.crl_path(der=crl_format == "der")
+    if not own.exists():
         if check_mode:
             return {"changed": True, "revoked": [serial_hex(r.serial) for r in wanted],
                     "released": [serial_hex(s) for s in release],
                     "reasons": ["CA does not exist yet (check mode)"], "crl_number": None,
-                    "paths": []}
-        CaDir(ca_dir).require()
+                    "paths": [], "path": out_path, "format": crl_format}
+        own.require()
 
     with Authority(ca_dir, need_signers=False) as authority, \
             read_store(authority.dir) as store:
@@ -164,19 +176,27 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
         if drop_expired:
             after -= expired_to_drop(listed, previous_crl(authority.dir, authority.cert.subject),
                                      now)
-        reasons, current = _crl_reasons(ca_dir, authority, after, renew_before, now)
+        reasons, current, current_der = _crl_reasons(ca_dir, authority, after, renew_before, now)
     if force and not reasons:
         reasons = ["force: true"]
-    changed = bool(to_revoke or to_release or reasons)
+    sign = bool(to_revoke or to_release or reasons)
+    stale_copy = not sign and copy is not None and not copy.is_current(current_der)
+    if stale_copy:
+        reasons = [f"{out_path} does not hold the current CRL (written without signing)"]
+    changed = sign or stale_copy
     result = dict(current or {})
     result.update(changed=changed, revoked=[serial_hex(r.serial) for r in to_revoke],
                   released=[serial_hex(s) for s in to_release], reasons=reasons,
-                  warnings=warnings,
-                  diff={"before": {"revoked_serials": sorted(map(serial_hex, before))},
-                        "after": {"revoked_serials": sorted(map(serial_hex, after))}})
+                  warnings=warnings, path=out_path, format=crl_format,
+                  diff={"before": _serial_lines(listed, before, {}),
+                        "after": _serial_lines(listed, after, {r.serial: r for r in to_revoke})})
     if check_mode or not changed:
         result.setdefault("paths", [os.fspath(authority.dir.crl_path()),
                                     os.fspath(authority.dir.crl_path(der=True))])
+        return result
+    if stale_copy:
+        copy.write(current_der)
+        result["paths"] = [os.fspath(out_path)]
         return result
     for item in to_revoke:
         try:
@@ -188,11 +208,24 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
     for serial in to_release:
         cert_unhold(ca_dir, serial)
     generated = crl_gen(ca_dir, days=days, passphrase=passphrase, now=now,
-                        drop_expired=drop_expired)
+                        drop_expired=drop_expired, out=path, out_format=crl_format)
     generated["paths"] = [os.fspath(p) for p in generated.get("paths", [])]
     result.update(generated)
     result.update(changed=True)
     return result
+
+
+def _serial_lines(listed: list[RevokedEntry], serials: set[int],
+                  new: dict[int, Revocation]) -> list[str]:
+    """``SERIAL reason`` for each serial, in serial order: the revoked list
+    as a file diff shows it."""
+    reasons = {entry.serial: entry.reason for entry in listed}
+    reasons.update({serial: item.reason for serial, item in new.items()})
+    lines = []
+    for serial in sorted(serials):
+        reason = reasons.get(serial)
+        lines.append(f"{serial_hex(serial)} {reason.value if reason else 'unspecified'}")
+    return lines
 
 
 def _not_issued(serial: int, ca_dir: str | os.PathLike, index_path: os.PathLike) -> InputError:
