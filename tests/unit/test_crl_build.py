@@ -8,10 +8,13 @@ import subprocess
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from qpki.errors import InputError
+from qpki.ops.crl import crl_verify
 from qpki.revocation import RevocationReason, RevokedEntry
 from qpki.signer.software import SoftwareSigner
 from qpki.x509.crl import build_crl_der
@@ -125,3 +128,38 @@ def test_full_crl_header(signer):
     plain, dummy = _build(signer, [])
     with pytest.raises(x509.ExtensionNotFound):
         plain.extensions.get_extension_for_class(x509.FreshestCRL)
+
+
+def _ca_certificate(signer) -> bytes:
+    key = signer.crypto_key()
+    cert = (x509.CertificateBuilder().subject_name(ISSUER).issuer_name(ISSUER)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(NOW - datetime.timedelta(days=30))
+            .not_valid_after(NOW + datetime.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                           True)
+            .add_extension(x509.SubjectKeyIdentifier(KEY_ID), False)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(Encoding.PEM)
+
+
+def test_crl_verify_checks_the_time_only_when_given(signer):
+    dummy, der = _build(signer, [RevokedEntry(1, NOW)])
+    ca_pem = _ca_certificate(signer)
+    now = crl_verify(der, ca_pem)
+    # Past its nextUpdate today, but no time asked for: not checked.
+    assert {key: now[key] for key in ("changed", "valid", "strict")} == {
+        "changed": False, "valid": True, "strict": False}
+    assert "reason" in now and "details" in now
+    assert crl_verify(der, ca_pem, at=NOW + datetime.timedelta(days=1))["valid"]
+    late = crl_verify(der, ca_pem, at=NOW + datetime.timedelta(days=4))
+    assert (late["valid"], late["changed"]) == (False, False)
+    assert "nextUpdate" in late["reason"] or "expired" in late["reason"].lower()
+    other = SoftwareSigner(ec.generate_private_key(ec.SECP256R1()), "ecdsa-p256")
+    wrong = crl_verify(der, _ca_certificate(other))
+    assert not wrong["valid"] and wrong["reason"]
+    with pytest.raises(InputError, match="^CRL"):
+        crl_verify(b"not a CRL", ca_pem)
+    with pytest.raises(InputError, match="^--ca"):
+        crl_verify(der, b"not a certificate")
