@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import subprocess
+import time
 
 import pytest
 from cryptography import x509
@@ -15,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from qpki.errors import InputError
 from qpki.ops.crl import crl_verify
+from qpki.ops.crl_entries import PreviousCrl, expired_to_drop
 from qpki.revocation import RevocationReason, RevokedEntry
 from qpki.signer.software import SoftwareSigner
 from qpki.x509.crl import build_crl_der
@@ -163,3 +165,24 @@ def test_crl_verify_checks_the_time_only_when_given(signer):
         crl_verify(b"not a CRL", ca_pem)
     with pytest.raises(InputError, match="^--ca"):
         crl_verify(der, b"not a certificate")
+
+
+def test_expired_entries_dropped_only_when_expired_before_the_previous_crl(monkeypatch):
+    previous = PreviousCrl(frozenset({1, 2, 3}), 4, NOW, "crl/ca.crl.der")
+    second = datetime.timedelta(seconds=1)
+    entries = [RevokedEntry(1, NOW, expires=NOW - second), RevokedEntry(2, NOW, expires=NOW),
+               RevokedEntry(3, NOW, expires=None), RevokedEntry(4, NOW, expires=NOW - second)]
+    later = NOW + datetime.timedelta(days=1)
+    # Expired at the very moment the previous CRL was issued: not yet listed after its expiry.
+    assert expired_to_drop(entries, previous, later) == {1}
+    assert expired_to_drop(entries, None, later) == set()
+    # An aware ``now`` is taken in UTC, whatever the machine's zone.
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        entry = RevokedEntry(1, NOW, expires=NOW.replace(tzinfo=UTC))
+        assert expired_to_drop([entry], PreviousCrl(frozenset({1}), 4, NOW + second, "p"),
+                               later.replace(tzinfo=UTC)) == {1}
+    finally:
+        monkeypatch.undo()
+        time.tzset()
