@@ -54,7 +54,8 @@ def test_serial_limits(signer):
     assert set(_parsed(der)) == {1, largest}
     assert f"Serial Number: {largest:X}" in _openssl_text(der)
     for serial in (0, -1, 2 ** 159, 2 ** 160, "1"):
-        with pytest.raises(InputError, match="cannot be listed in a CRL"):
+        with pytest.raises(InputError, match=r"cannot be listed in a CRL \(it must be positive "
+                                              r"and fit in 20 octets\)$"):
             _build(signer, [RevokedEntry(serial, NOW)])
 
 
@@ -73,9 +74,9 @@ def test_dates_from_1950_in_utc(signer):
     assert "Revocation Date: Jan  1 10:00:00 2026 GMT" in text
     assert "Invalidity Date: " in text
     early = datetime.datetime(1949, 12, 31, 23, 59, 59)
-    with pytest.raises(InputError, match="revocation date 1949-12-31T23:59:59 of serial 3 is before 1950"):
+    with pytest.raises(InputError, match="^revocation date 1949-12-31T23:59:59 of serial 3 is before 1950$"):
         _build(signer, [RevokedEntry(3, early)])
-    with pytest.raises(InputError, match="invalidity date .* of serial 4 is before 1950"):
+    with pytest.raises(InputError, match="^invalidity date 1949-12-31T23:59:59 of serial 4 is before 1950$"):
         _build(signer, [RevokedEntry(4, NOW, invalidity_date=early)])
 
 
@@ -99,7 +100,8 @@ def test_reasons_listed_and_unspecified_left_out(signer):
 
 def test_remove_from_crl_only_in_a_delta(signer):
     entry = RevokedEntry(9, NOW, RevocationReason.remove_from_crl)
-    with pytest.raises(InputError, match="serial 9 has reason removeFromCRL.*delta CRLs only"):
+    with pytest.raises(InputError, match=r"^serial 9 has reason removeFromCRL, which cannot appear in a full CRL \(RFC 5280 "
+                       r"§5.3.1: delta CRLs only\); release it from hold$"):
         _build(signer, [entry])
     crl, der = _build(signer, [entry], delta_of=5)
     indicator = crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
