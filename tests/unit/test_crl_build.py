@@ -100,8 +100,9 @@ def test_reasons_listed_and_unspecified_left_out(signer):
 
 def test_remove_from_crl_only_in_a_delta(signer):
     entry = RevokedEntry(9, NOW, RevocationReason.remove_from_crl)
-    with pytest.raises(InputError, match=r"^serial 9 has reason removeFromCRL, which cannot appear in a full CRL \(RFC 5280 "
-                       r"§5.3.1: delta CRLs only\); release it from hold$"):
+    message = (r"^serial 9 has reason removeFromCRL, which cannot appear in a full CRL \(RFC 5280 "
+               r"§5.3.1: delta CRLs only\); release it from hold$")
+    with pytest.raises(InputError, match=message):
         _build(signer, [entry])
     crl, der = _build(signer, [entry], delta_of=5)
     indicator = crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
