@@ -57,7 +57,7 @@ declare -A MUTATION_GROUPS=(
              tests/unit/test_store_serials.py tests/integration/test_cli_crl_reasons.py"
     [crl]="x509/crl.py ops/crl.py ops/crl_entries.py |
            tests/integration/test_cli_crl_reasons.py tests/unit/test_hybrid_ops.py
-           tests/unit/test_catalyst_independent.py
+           tests/unit/test_catalyst_independent.py tests/unit/test_crl_build.py
            tests/reliability/test_revocation_integrity.py tests/reliability/test_revocation_hold.py"
     [audit]="store/audit.py ops/audit.py |
              tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
