@@ -59,7 +59,17 @@ def test_serial_limits(signer):
             _build(signer, [RevokedEntry(serial, NOW)])
 
 
-def test_dates_from_1950_in_utc(signer):
+def test_dates_from_1950_in_utc(signer, monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")  # aware times must not go through the local zone
+    time.tzset()
+    try:
+        _dates_from_1950_in_utc(signer)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def _dates_from_1950_in_utc(signer):
     earliest = datetime.datetime(1950, 1, 1)
     aware = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
     dummy, der = _build(signer, [RevokedEntry(1, earliest),
