@@ -122,7 +122,7 @@ EOF
         (cd "$work" && "$MUTMUT" results) 2>/dev/null | sed -n 's/^ *\(.*\): survived$/\1/p' \
             | while read -r mutant; do
                 echo "---- $mutant"
-                (cd "$work" && "$MUTMUT" show "$mutant") 2>/dev/null | sed -n '3,$p'
+                (cd "$work" && "$MUTMUT" show "$mutant" </dev/null) 2>/dev/null | sed -n '3,$p'
             done
     } >"$report"
     sed -n '1,/^$/p' "$report"
