@@ -55,9 +55,10 @@ declare -A MUTATION_GROUPS=(
     [index]="store/index.py store/serials.py |
              tests/unit/test_store_index.py tests/unit/test_store_index_openssl.py
              tests/unit/test_store_serials.py tests/integration/test_cli_crl_reasons.py"
-    [crl]="x509/crl.py ops/crl.py |
+    [crl]="x509/crl.py ops/crl.py ops/crl_entries.py |
            tests/integration/test_cli_crl_reasons.py tests/unit/test_hybrid_ops.py
-           tests/unit/test_catalyst_independent.py"
+           tests/unit/test_catalyst_independent.py tests/unit/test_crl_build.py
+           tests/reliability/test_revocation_integrity.py tests/reliability/test_revocation_hold.py"
     [audit]="store/audit.py ops/audit.py |
              tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
     [issuance]="ops/issuance.py |
@@ -121,7 +122,7 @@ EOF
         (cd "$work" && "$MUTMUT" results) 2>/dev/null | sed -n 's/^ *\(.*\): survived$/\1/p' \
             | while read -r mutant; do
                 echo "---- $mutant"
-                (cd "$work" && "$MUTMUT" show "$mutant") 2>/dev/null | sed -n '3,$p'
+                (cd "$work" && "$MUTMUT" show "$mutant" </dev/null) 2>/dev/null | sed -n '3,$p'
             done
     } >"$report"
     sed -n '1,/^$/p' "$report"

@@ -85,6 +85,26 @@ def test_revocation_undone_by_editing_the_index(pki, qpki_cli, tree_snapshot, di
     _assert_crl_gen_refuses(qpki_cli, work, serials[0], tree_snapshot, diff_snapshots)
 
 
+def test_revoked_again_after_a_release_stays_revoked(pki, qpki_cli):
+    """Held, released, revoked again: the release is not the last record, so an
+    index edited back to valid does not take the serial off the next CRL."""
+    work, serials = pki
+    serial = serials[1]
+    qpki_cli("cert", "revoke", serial, "--ca-dir", "ca", "--reason", "certificateHold", cwd=work,
+             check=True)
+    qpki_cli("crl", "gen", "--ca-dir", "ca", cwd=work, check=True)
+    qpki_cli("cert", "unhold", serial, "--ca-dir", "ca", cwd=work, check=True)
+    qpki_cli("cert", "revoke", serial, "--ca-dir", "ca", "--reason", "keyCompromise", cwd=work,
+             check=True)
+    qpki_cli("crl", "gen", "--ca-dir", "ca", cwd=work, check=True)
+    _edit_index(work / "ca", serial, lambda f: "\t".join(["V", f[1], ""] + f[3:]))
+    crl_before = (work / "ca" / "crl" / "ca.crl.der").read_bytes()
+    gen = qpki_cli("crl", "gen", "--ca-dir", "ca", cwd=work)
+    assert gen.returncode == 1 and f"serial {serial} would drop off the next CRL" in gen.stderr, gen
+    assert (work / "ca" / "crl" / "ca.crl.der").read_bytes() == crl_before
+    assert int(serial, 16) in crl_text(work / "ca" / "crl" / "ca.crl")[1]
+
+
 def test_revocation_undone_by_deleting_line_and_file(pki, qpki_cli, tree_snapshot,
                                                      diff_snapshots):
     work, serials = pki
