@@ -53,9 +53,9 @@ def test_serial_limits(signer):
     dummy, der = _build(signer, [RevokedEntry(1, NOW), RevokedEntry(largest, NOW)])
     assert set(_parsed(der)) == {1, largest}
     assert f"Serial Number: {largest:X}" in _openssl_text(der)
+    refusal = r"cannot be listed in a CRL \(it must be positive and fit in 20 octets\)$"
     for serial in (0, -1, 2 ** 159, 2 ** 160, "1"):
-        with pytest.raises(InputError, match=r"cannot be listed in a CRL \(it must be positive "
-                                              r"and fit in 20 octets\)$"):
+        with pytest.raises(InputError, match=refusal):
             _build(signer, [RevokedEntry(serial, NOW)])
 
 
