@@ -71,7 +71,7 @@ def claim_database(ca: CaDir, cert: x509.Certificate) -> None:
     fingerprint = cert.fingerprint(hashes.SHA256()).hex().upper()
     # A PostgreSQL database gets its working directory at the CA's first
     # change, from where the CA then is (not from this staging directory).
-    with write_store(ca) if has_database_tables(ca) else _created(ca) as store:
+    with _created(ca) as store:
         with store.db.transaction():
             owner = store.db.counter(CA_CERTIFICATE)
             if owner is not None and owner != fingerprint:
@@ -81,18 +81,8 @@ def claim_database(ca: CaDir, cert: x509.Certificate) -> None:
 
 
 def _created(ca: CaDir) -> CertStore:
+    """The CA's store, its tables made if the database has none yet."""
     return CertStore(ca, open_database(ca, create=True))
-
-
-def has_database_tables(ca: CaDir) -> bool:
-    """True unless the CA's PostgreSQL database is still empty."""
-    try:
-        open_database(ca).close()
-    except StoreError as err:
-        if "holds no CA database" in str(err):
-            return False
-        raise
-    return True
 
 
 def _working_directory() -> str:
@@ -152,7 +142,7 @@ def ensure_database(ca: CaDir) -> bool:
     """Build the CA's database if it has none; True when one was built.
     The caller holds the CA lock."""
     if postgres_variable(ca) is not None:
-        with write_store(ca) if has_database_tables(ca) else _created(ca) as store:
+        with _created(ca) as store:
             _check_working_directory(ca, store)
         return False
     if has_database(ca):

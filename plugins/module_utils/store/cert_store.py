@@ -267,7 +267,7 @@ class CertStore:
         with self.db.transaction():
             number = int(self.db.counter(CRL_NUMBER) or "1", 16)
             self.db.set_counter(CRL_NUMBER, serial_hex(number + 1))
-        write_file(self.ca.crlnumber, (serial_hex(number + 1) + "\n").encode("ascii"))
+        self._write_counter_file(self.ca.crlnumber, serial_hex(number + 1))
         return number
 
     def set_next_crl_number(self, number: int) -> None:
