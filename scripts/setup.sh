@@ -34,7 +34,7 @@ VENV="$ROOT/.venv"
 STAMP="$VENV/.installed-stamp"
 # The HSM matrix (tests/tokens): openCryptoki's soft token, and tpm2-pkcs11 on a
 # software TPM reached through tpm2-abrmd on a private D-Bus session bus. PostgreSQL:
-# the tests start their own server (tests/integration/postgres_server.py).
+# the tests start their own server (tests/postgres_server.py).
 APT_PACKAGES=(softhsm2 opensc opensc-pkcs11 openssl podman runc debootstrap fuse-overlayfs
               opencryptoki swtpm swtpm-tools tpm2-abrmd libtss2-tcti-tabrmd0 tpm2-tools
               libtpm2-pkcs11-1 libtpm2-pkcs11-tools dbus

@@ -6,7 +6,7 @@ under test records, in a file of its own, every durable step it completes:
 each ``os.replace`` / ``os.rename`` that puts a file or directory in place,
 each ``os.fsync`` / ``os.fdatasync`` (the audit log's append, the audit
 journal, directory flushes, index lines written in place) and each commit
-of the CA database (``sqlite3``). A line is
+of the CA database (``sqlite3``, or a PostgreSQL server's). A line is
 written with one ``os.write`` after the step returns, to a file opened
 ``O_APPEND``, so a SIGKILL can never leave a step logged that did not
 happen. ``kill_before=N`` makes the process SIGKILL itself just before its
@@ -113,10 +113,30 @@ def install(log_path: str, kill_before: int | None = None,
         return connection
 
     sqlite3.connect = connect
+    _log_postgresql_commits(about_to_step, logged)
     os.replace = wrap_move("replace", os.replace)
     os.rename = wrap_move("rename", os.rename)
     os.fsync = wrap_flush(os.fsync)
     os.fdatasync = wrap_flush(os.fdatasync)  # the audit journal (audit.pending)
+
+
+def _log_postgresql_commits(about_to_step, logged) -> None:
+    """A commit sent to a PostgreSQL server (``commit postgresql``)."""
+    try:
+        import psycopg
+    except ImportError:
+        return
+    real_execute = psycopg.Connection.execute
+
+    def execute(self, query, *args, **kwargs):
+        if not isinstance(query, str) or query.strip().upper() != "COMMIT":
+            return real_execute(self, query, *args, **kwargs)
+        about_to_step()
+        result = real_execute(self, query, *args, **kwargs)
+        logged("commit", "postgresql")
+        return result
+
+    psycopg.Connection.execute = execute
 
 
 def install_from_environment() -> None:

@@ -136,7 +136,8 @@ options:
       - Keep the new CA's certificates in a PostgreSQL database. The value is the name of the
         environment variable (set it with the task's C(environment) keyword, from a vault) that
         holds the connection string; only the name is recorded in C(ca.meta.json).
-      - Default is C(ca.db), an SQLite file in the CA directory. Used when the CA is created.
+      - Default is C(ca.db), an SQLite file in the CA directory. Used when the CA is created
+        (for a CA signed elsewhere, O(csr_path), when its request is made).
     type: str
   rotate_before:
     description:
@@ -407,7 +408,8 @@ def main():
         cert_data = _content(module, "ca_cert_path", "ca_cert_content", "CA certificate")
         chain_data = _content(module, "chain_path", "chain_content", "CA chain")
         result = run_op(module, ca_request, ca_dir, params["profile"], values(module), key=key,
-                        csr_out=abs_path(params["csr_path"]), check_mode=check)
+                        csr_out=abs_path(params["csr_path"]), check_mode=check,
+                        store_dsn_env=params["store_dsn_env"])
         if cert_data is not None:
             installed = run_op(module, ca_install, ca_dir, cert_data, chain_data,
                                check_mode=check,

@@ -15,17 +15,10 @@ import psycopg
 import pytest
 
 from batch_support import csr as make_csr
-from postgres_server import remove_server, start_server
+from postgres_server import server  # noqa: F401 - the fixture
 from test_ca_database import openssl_status
 
 VAR = "QPKI_TEST_DB"
-
-
-@pytest.fixture(scope="module")
-def server():
-    started = start_server()
-    yield started
-    remove_server(started)
 
 
 @pytest.fixture
@@ -137,32 +130,91 @@ PLAY = """\
 """
 
 
-@pytest.mark.ansible
-def test_qpki_ca_provisions_a_ca_on_postgresql(server, tmp_path):
+def _play_twice(tmp_path: Path, play: str, **variables: str) -> list[subprocess.CompletedProcess]:
     repo = Path(__file__).resolve().parents[2]
-    dsn = server.create_database("play")
     collections = tmp_path / "collections" / "ansible_collections" / "qpki"
     collections.mkdir(parents=True)
     (collections / "pki").symlink_to(repo)
     (tmp_path / "inventory").write_text(
         f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
-    (tmp_path / "play.yml").write_text(PLAY.format(ca=tmp_path / "ca"))
+    (tmp_path / "play.yml").write_text(play)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_HOME=str(tmp_path / "ansible-home"), TEST_DB=dsn, QPKI_IN_PROCESS="0",
-               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    runs = [subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-v", "-i",
+               ANSIBLE_HOME=str(tmp_path / "ansible-home"), QPKI_IN_PROCESS="0",
+               PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}", **variables)
+    return [subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "-v", "-i",
                             "inventory", "play.yml"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=600, check=False)
             for dummy in range(2)]
+
+
+def _owner(dsn: str) -> str:
+    with psycopg.connect(dsn) as connection:
+        return connection.execute(
+            "SELECT value FROM counters WHERE name = 'ca_certificate'").fetchone()[0]
+
+
+def _der_sha256(cert: Path) -> str:
+    der = subprocess.run(["openssl", "x509", "-in", str(cert), "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest().upper()
+
+
+@pytest.mark.ansible
+def test_qpki_ca_provisions_a_ca_on_postgresql(server, tmp_path):
+    dsn = server.create_database("play")
+    runs = _play_twice(tmp_path, PLAY.format(ca=tmp_path / "ca"), TEST_DB=dsn)
     for run in runs:
         assert run.returncode == 0, run.stdout[-3000:]
         assert server.password not in run.stdout + run.stderr
     assert "changed=1" in runs[0].stdout and "changed=0" in runs[1].stdout
     assert '"dsn_env": "QPKI_PLAY_DB"' in (tmp_path / "ca" / "ca.meta.json").read_text()
-    with psycopg.connect(dsn) as connection:
-        owner = connection.execute(
-            "SELECT value FROM counters WHERE name = 'ca_certificate'").fetchone()[0]
-    der = subprocess.run(["openssl", "x509", "-in", str(tmp_path / "ca" / "ca.crt"),
-                          "-outform", "DER"], capture_output=True, check=True).stdout
-    assert owner == hashlib.sha256(der).hexdigest().upper()
+    assert _owner(dsn) == _der_sha256(tmp_path / "ca" / "ca.crt")
+
+
+ROLES_PLAY = """\
+- hosts: localhost
+  gather_facts: false
+  roles:
+    - role: qpki.pki.root_ca
+      vars:
+        root_ca_dir: {root}
+        root_ca_store_dsn_env: QPKI_ROOT_DB
+        root_ca_store_dsn: "{{{{ lookup('ansible.builtin.env', 'ROOT_DB') }}}}"
+    - role: qpki.pki.intermediate_ca
+      vars:
+        intermediate_ca_dir: {issuing}
+        intermediate_ca_parent_ca_dir: {root}
+        intermediate_ca_parent_environment:
+          QPKI_ROOT_DB: "{{{{ lookup('ansible.builtin.env', 'ROOT_DB') }}}}"
+        intermediate_ca_store_dsn_env: QPKI_ISSUING_DB
+        intermediate_ca_store_dsn: "{{{{ lookup('ansible.builtin.env', 'ISSUING_DB') }}}}"
+"""
+
+
+@pytest.mark.ansible
+def test_the_roles_provision_a_root_and_an_issuing_ca_on_postgresql(server, tmp_path):
+    root_dsn, issuing_dsn = server.create_database("roles_root"), \
+        server.create_database("roles_issuing")
+    root, issuing = tmp_path / "root", tmp_path / "issuing"
+    runs = _play_twice(tmp_path, ROLES_PLAY.format(root=root, issuing=issuing),
+                       ROOT_DB=root_dsn, ISSUING_DB=issuing_dsn)
+    for run in runs:
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert server.password not in run.stdout + run.stderr
+    assert "changed=0" in runs[1].stdout and "failed=0" in runs[1].stdout
+    for directory, variable, dsn in ((root, "QPKI_ROOT_DB", root_dsn),
+                                     (issuing, "QPKI_ISSUING_DB", issuing_dsn)):
+        meta = (directory / "ca.meta.json").read_text()
+        assert f'"dsn_env": "{variable}"' in meta and server.password not in meta
+        assert not (directory / "ca.db").exists()
+        assert _owner(dsn) == _der_sha256(directory / "ca.crt")
+    # The root's database holds the issuing CA's certificate; the chain verifies.
+    with psycopg.connect(root_dsn) as connection:
+        fingerprints = [row[0] for row in connection.execute(
+            "SELECT fingerprint FROM certificates")]
+    assert fingerprints == [_der_sha256(issuing / "ca.crt")]
+    verified = subprocess.run(["openssl", "verify", "-CAfile", str(root / "ca.crt"),
+                               str(issuing / "ca.crt")], capture_output=True, text=True,
+                              check=False)
+    assert verified.returncode == 0, verified.stderr

@@ -130,9 +130,18 @@ def check_invariants(ca_dir, allow_unrecorded=False):
 
 def committed_not_written(ca_dir):
     """How many changes the CA database committed whose files a kill left
-    unwritten (its outbox, read with sqlite3 directly)."""
+    unwritten (its outbox, read with sqlite3 directly; on PostgreSQL, the
+    working directories marked as interrupted)."""
+    import json
     import sqlite3
 
+    store = json.loads((Path(ca_dir) / "ca.meta.json").read_text()).get("store", {})
+    if store.get("type") == "postgresql":
+        import psycopg
+
+        with psycopg.connect(os.environ[store["dsn_env"]]) as connection:
+            return connection.execute("SELECT count(*) FROM counters WHERE name LIKE 'pending %' "
+                                      "AND value <> ''").fetchone()[0]
     path = Path(ca_dir) / "ca.db"
     if not path.exists():
         return 0

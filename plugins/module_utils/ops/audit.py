@@ -44,7 +44,7 @@ from ..errors import InputError, QpkiError, StoreError
 from ..store import audit as store_audit
 from ..store.audit import ACTIVATE, CRL, INIT, INSTALL, ISSUE, REVOKE, UNHOLD
 from ..store.ca_dir import CaDir
-from ..store.cert_store import current_entries
+from ..store.cert_store import current_entries, postgres_variable
 from ..store.index import IndexEntry, serial_hex
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
@@ -124,9 +124,15 @@ def audit_ready(ca_path: str | os.PathLike) -> None:
     of an operation that was killed (``audit_journal``), and unless the next
     record can be chained to the log's last line."""
     from .audit_journal import complete_pending
+    from .ca_database import complete_store
 
     ca = CaDir(ca_path)
     path = store_audit.audit_path(ca.path)
+    shared = postgres_variable(ca) is not None
+    if shared:
+        # The log of a working directory of a shared database is a copy of
+        # the database's chain: brought up to date before it is checked.
+        complete_store(ca)
     if not os.path.exists(path):
         raise StoreError(f"no audit log {path}: qpki signs and revokes nothing without the "
                          "CA's audit log (restore it from a backup; qpki ca check says more)")
@@ -135,9 +141,8 @@ def audit_ready(ca_path: str | os.PathLike) -> None:
         raise StoreError(f"audit log {path}: {problem}; qpki signs and revokes nothing until "
                          "the log is restored (qpki ca check says more)")
     complete_pending(ca)
-    from .ca_database import complete_store
-
-    complete_store(ca)
+    if not shared:
+        complete_store(ca)
     store_audit.last_record(path)
 
 
@@ -369,6 +374,21 @@ def parse_anchor(text):
     return int(match.group(1)), match.group(2).lower()
 
 
+def _caught_up(ca: CaDir) -> list[str]:
+    """A working directory of a shared database first copies what the
+    database's chain and rows hold beyond its files: its log is checked
+    as the database's chain."""
+    if postgres_variable(ca) is None:
+        return []
+    from .ca_database import complete_store
+
+    try:
+        complete_store(ca)
+    except QpkiError as exc:
+        return [f"cannot bring this working directory up to date with the CA database: {exc}"]
+    return []
+
+
 def audit_verify(ca_dir, anchor=None):
     """Check the audit log of ``ca_dir``; ``valid`` false names the first
     problem (a line number when the chain itself is broken)."""
@@ -376,8 +396,9 @@ def audit_verify(ca_dir, anchor=None):
     seq, digest = parse_anchor(anchor) if anchor else (None, None)
     path = store_audit.audit_path(ca.path)
     with ca_lock(ca.path):
+        problems = _caught_up(ca)
         report = walk_chain(path)
-        problems = [report.problem] if report.problem else []
+        problems += [report.problem] if report.problem else []
         if not problems and seq is not None:
             if seq > len(report.records) or seq < 1:
                 problems.append("anchor %s: the log has only %d lines (lines were removed "

@@ -49,6 +49,7 @@ from ..store import audit as store_audit
 from ..store.atomic import write_file
 from ..store.audit_pending import clear_pending, read_pending, write_pending
 from ..store.ca_dir import CaDir
+from ..store.cert_store import append_audit
 from ..store.index import REVOKED, append_entries, entry_for_certificate, find_entry, \
     index_serials
 from ..store.metafile import utc_text
@@ -78,7 +79,7 @@ def begin(ca_path: str | os.PathLike, records: list[dict[str, Any]]) -> None:
 
 
 def commit(ca_path: str | os.PathLike, records: list[dict[str, Any]]) -> None:
-    store_audit.append_records(os.fspath(ca_path), records)
+    append_audit(CaDir(ca_path), records)
     clear_pending(ca_path)
 
 
@@ -104,7 +105,7 @@ def complete_pending(ca: CaDir) -> list[str]:
     todo = pending[done:]
     made = _present(ca, todo)
     if made:
-        store_audit.append_records(os.fspath(ca.path), made)
+        append_audit(ca, made)
     notes += [f"completed the audit record of an interrupted {record.get('op')} "
               f"({_subject_of(record)})" for record in made]
     dropped = len(todo) - len(made)
@@ -120,9 +121,9 @@ def cut_torn_tail(ca: CaDir, note: str) -> bytes:
     (an ``audit.repair`` record saying ``note``). Returns the bytes cut."""
     removed = store_audit.drop_incomplete_tail(ca.path)
     if removed:
-        store_audit.append_record(ca.path, {
+        append_audit(ca, [{
             "time": utc_text(utcnow()), "op": store_audit.REPAIR, "dropped_bytes": len(removed),
-            "dropped_sha256": audit.sha256_hex(removed), "note": note})
+            "dropped_sha256": audit.sha256_hex(removed), "note": note}])
     return removed
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from dataclasses import replace
 
 from ..dependencies import missing
@@ -38,8 +37,9 @@ from ..store.atomic import fsync_dir
 from ..store.metafile import dump_json, load_json_object
 from ..store.ca_dir import CaDir
 from ..store.cert_db import CRL_NUMBER, INDEX_SIZE, LAST_SERIAL, CertDatabase, CertRow
-from ..store.cert_store import INDEX_STAMP, CertStore, database_path, has_database, open_database, \
+from ..store.cert_store import INDEX_STAMP, CertStore, database_path, has_database, \
     postgres_variable, write_store
+from ..store.shared_store import SharedCertStore
 from ..store.index import parse_line, serial_hex
 from ..store.index_file import stamp
 from ..store.serials import _read_hex
@@ -48,8 +48,6 @@ from ..x509.names import san_texts
 STORE_ENTRY = {"type": "sqlite", "path": "ca.db"}
 # The SHA-256 of the certificate of the CA whose database it is.
 CA_CERTIFICATE = "ca_certificate"
-# host:directory of the one working directory that changes a PostgreSQL database.
-WORKING_DIRECTORY = "working_directory"
 
 
 def store_entry_for(dsn_env: str | None) -> dict:
@@ -69,8 +67,6 @@ def claim_database(ca: CaDir, cert: x509.Certificate) -> None:
     if postgres_variable(ca) is None:
         ensure_database(ca)
     fingerprint = cert.fingerprint(hashes.SHA256()).hex().upper()
-    # A PostgreSQL database gets its working directory at the CA's first
-    # change, from where the CA then is (not from this staging directory).
     with _created(ca) as store:
         with store.db.transaction():
             owner = store.db.counter(CA_CERTIFICATE)
@@ -78,40 +74,28 @@ def claim_database(ca: CaDir, cert: x509.Certificate) -> None:
                 raise StoreError(f"the CA's {store.db.where} already holds the certificates of "
                                  f"another CA (its certificate's SHA-256 is {owner[:16]}...)")
             store.db.set_counter(CA_CERTIFICATE, fingerprint)
+            if isinstance(store, SharedCertStore):
+                store.start_chain()  # so that any working directory can be the first to issue
 
 
 def _created(ca: CaDir) -> CertStore:
     """The CA's store, its tables made if the database has none yet."""
-    return CertStore(ca, open_database(ca, create=True))
-
-
-def _working_directory() -> str:
-    return socket.gethostname()
-
-
-def _check_working_directory(ca: CaDir, store: CertStore) -> None:
-    """One working directory per PostgreSQL database: the files made from
-    the database (index.txt, certs/, audit.log) live in one directory, so a
-    second directory changing the same database is refused."""
-    here = f"{_working_directory()}:{os.path.realpath(ca.path)}"
-    with store.db.transaction():
-        user = store.db.counter(WORKING_DIRECTORY)
-        if user is None:
-            store.db.set_counter(WORKING_DIRECTORY, here)
-        elif user != here:
-            raise StoreError(f"the CA's {store.db.where} is changed from {user}; changing it "
-                             f"from a second working directory ({here}) is not supported yet")
+    return write_store(ca, create=True)
 
 
 def complete_store(ca: CaDir) -> list[str]:
     """The gate of every change to the CA's certificates (``audit_ready``,
     under the CA lock): the database is made if the CA has none, what a
     crash left undone after a commit is written, and ``index.txt`` must be
-    the file qpki last wrote. Returns notes on what was completed."""
+    the file qpki last wrote. A working directory of a shared database
+    also catches up with what the others changed. Returns notes on what
+    was completed."""
     from .audit_journal import cut_torn_tail
 
     notes = ["made the CA database ca.db from index.txt"] if ensure_database(ca) else []
     with write_store(ca) as store:
+        if isinstance(store, SharedCertStore):
+            return notes + _catch_up(ca, store)
         box = store.outbox()
         if box:
             if box.records and store_audit.last_line(store_audit.audit_path(ca.path))[1]:
@@ -122,6 +106,30 @@ def complete_store(ca: CaDir) -> list[str]:
     return notes
 
 
+def _catch_up(ca: CaDir, store: SharedCertStore) -> list[str]:
+    if store.interrupted():
+        return store.catch_up(after_crash=True)
+    if store.index_changed():
+        if ca.index.exists():
+            raise StoreError(f"{ca.index} was changed outside qpki; the certificates of a CA on "
+                             "a shared database change through qpki only (qpki ca check "
+                             "--repair writes the file again from the database)")
+        return store.catch_up(everything=True)  # a lost copy is made again
+    return store.catch_up()
+
+
+def copy_shared_changes(ca: CaDir) -> list[str]:
+    """Copy into a working directory of a shared database what the others
+    changed, nothing more: not after a crash here (the next change finishes
+    that), not over an index changed outside qpki (refused by the next
+    change). The caller holds the CA lock. Notes on what was copied."""
+    with write_store(ca) as store:
+        if not isinstance(store, SharedCertStore) or store.interrupted() \
+                or store.index_changed():
+            return []
+        return store.catch_up()
+
+
 def take_index_file(ca: CaDir, store: CertStore) -> str:
     """Make the database say what an ``index.txt`` changed outside qpki
     says (``openssl ca -revoke`` or ``-updatedb``, an operator's edit): a
@@ -129,7 +137,11 @@ def take_index_file(ca: CaDir, store: CertStore) -> str:
     row whose line is gone is removed. What the audit log recorded is
     compared with the result by ``audit verify`` and ``ca check``, as it
     would be with the file alone. StoreError naming a line that does not
-    parse, with nothing changed."""
+    parse, with nothing changed. A working directory of a shared database
+    takes nothing: its file is written again from the database."""
+    if isinstance(store, SharedCertStore):
+        store.catch_up(everything=True)
+        return f"wrote {ca.index.name}, changed outside qpki, again from the CA database"
     rows, size = _index_rows(ca, known=store)
     with store.db.transaction():
         store.db.replace_all(rows)
@@ -142,9 +154,7 @@ def ensure_database(ca: CaDir) -> bool:
     """Build the CA's database if it has none; True when one was built.
     The caller holds the CA lock."""
     if postgres_variable(ca) is not None:
-        with _created(ca) as store:
-            _check_working_directory(ca, store)
-        return False
+        return False  # made by ca init (claim_database)
     if has_database(ca):
         _record_store_entry(ca)
         return False

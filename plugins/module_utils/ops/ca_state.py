@@ -45,7 +45,7 @@ from .audit import audit_ready, install_record, log_ca_init
 from .audit_journal import journaled
 from .authority import Authority
 from .ca import ca_info, ca_init
-from .ca_database import ensure_database
+from .ca_database import claim_database, store_entry_for
 from .ca_keys import KeyRequest, resolve_config_path, unprotected_key_files
 from .hybrid import check_key_request, new_ca_keys, subject_algorithm
 from .ca_publish import install_version_files
@@ -294,13 +294,15 @@ def _compare_pending(ca_dir, request, profile, rendered, key):
 
 
 def ca_request(ca_dir, profile, values=None, key=None, passphrase=None, csr_out=None,
-               check_mode=False):
+               check_mode=False, store_dsn_env: str | None = None):
     """Step 1 of a subordinate CA signed elsewhere: key + CSR, CA pending.
 
     Idempotent: a pending request (or a completed CA) made with the same
     profile, subject and key storage is returned unchanged, with its CSR.
-    ``csr_out`` is an extra path to copy the CSR to.
+    ``csr_out`` is an extra path to copy the CSR to. ``store_dsn_env``: as
+    for ``ca_init``, where the CA will keep its certificates once installed.
     """
+    store = store_entry_for(store_dsn_env)
     key = key or KeyRequest(passphrase=passphrase)
     profile, rendered, existing = _requested(ca_dir, profile, values, key, None)
     if existing is not None:
@@ -323,7 +325,7 @@ def ca_request(ca_dir, profile, values=None, key=None, passphrase=None, csr_out=
         result = _predict(ca_dir, profile, rendered, key, "external", "pending")
         result["csr_path"] = csr_path
         return result
-    return _create_request(ca_dir, profile, rendered, resolve_generate(key), csr_out)
+    return _create_request(ca_dir, profile, rendered, resolve_generate(key), csr_out, store)
 
 
 def _copy_csr(csr_pem, csr_out, check_mode):
@@ -338,7 +340,7 @@ def _same_file_content(path, data):
     return read_optional(path) == data
 
 
-def _create_request(ca_dir, profile, rendered, key, csr_out):
+def _create_request(ca_dir, profile, rendered, key, csr_out, store: dict):
     from ..x509.csr import build_csr
 
     target = CaDir(ca_dir)
@@ -359,6 +361,7 @@ def _create_request(ca_dir, profile, rendered, key, csr_out):
             "created": utc_text(utcnow()),
             "subject": rendered.subject.rfc4514_string(),
             "keys": [k.meta() for k in keys],
+            "store": store,
         }
         dump_json(request_path, request)
     except BaseException:
@@ -428,8 +431,9 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
     meta = {k: v for k, v in request.items() if k != "subject"}
     if not read_optional(audit_path(ca_dir)):  # a retried install keeps its first record
         log_ca_init(ca_dir, cert, meta)  # the log starts with the CA's creation (ops/audit.py)
+    meta.setdefault("store", store_entry_for(None))  # a request made before the database
     target.write_meta(meta)
-    ensure_database(target)
+    claim_database(target, cert)
     os.unlink(os.path.join(ca_dir, REQUEST_NAME))
     return ca_facts(ca_dir, changed=True)
 

@@ -10,71 +10,17 @@ from __future__ import annotations
 
 import datetime
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError, StoreError
 from ..store.ca_dir import CaDir
 from ..store.cert_db import CertRow
+from ..store.cert_query import STATUSES, CertQuery, status_of
 from ..store.cert_store import CertStore, read_store
-from ..store.index import EXPIRED, REVOKED, IndexEntry, serial_hex
+from ..store.index import IndexEntry, serial_hex
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from .state import parse_renew_before
-
-STATUSES = ("valid", "revoked", "expired")
-
-
-@dataclass(frozen=True)
-class CertQuery:
-    """Which certificates to list: ``status`` (valid, revoked, expired),
-    those that stop being valid within ``expiring`` of ``now``, and those
-    whose one-line subject contains ``subject`` (any case)."""
-
-    status: str | None = None
-    expiring: datetime.timedelta | None = None
-    subject: str | None = None
-    now: datetime.datetime | None = None
-
-    def sql(self) -> tuple[str, tuple, str]:
-        """(condition, parameters, order) for ``CertStore.rows``."""
-        now = utc_text(self.now or utcnow())
-        clauses, params = [], []
-        if self.status == "revoked":
-            clauses.append("status = 'R'")
-        elif self.status == "valid":
-            clauses.append("status <> 'R' AND status <> 'E' AND not_after >= ?")
-            params.append(now)
-        elif self.status == "expired":
-            clauses.append("status <> 'R' AND (status = 'E' OR not_after < ?)")
-            params.append(now)
-        if self.expiring is not None:
-            clauses.append("status <> 'R' AND not_after >= ? AND not_after < ?")
-            params += [now, utc_text((self.now or utcnow()) + self.expiring)]
-        if self.subject:
-            escaped = self.subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append("subject LIKE ? ESCAPE '\\'")
-            params.append(f"%{escaped}%")
-        order = "not_after" if self.expiring is not None else "index_offset"
-        return " AND ".join(clauses), tuple(params), order
-
-    def matches(self, entry: IndexEntry) -> bool:
-        """The same test for an index entry (a CA without a database)."""
-        now = self.now or utcnow()
-        state = status_of(entry, now)
-        if self.status is not None and state != self.status:
-            return False
-        if self.expiring is not None and (state != "valid" or entry.expires >= now + self.expiring):
-            return False
-        return not self.subject or self.subject.lower() in entry.subject.lower()
-
-
-def status_of(entry: IndexEntry, now: datetime.datetime) -> str:
-    if entry.status == REVOKED:
-        return "revoked"
-    if entry.status == EXPIRED or entry.expires < now:
-        return "expired"
-    return "valid"
 
 
 def cert_query(status: str | None = None, expiring: str | None = None,
@@ -105,8 +51,7 @@ def cert_list(ca_dir: str | os.PathLike, query: CertQuery | None = None) -> dict
     ca = CaDir(ca_dir).require()
     with read_store(ca) as store:
         if isinstance(store, CertStore):
-            where, params, order = query.sql()
-            found = [_listed(row.entry, now, row) for row in store.rows(where, params, order)]
+            found = [_listed(row.entry, now, row) for row in store.select(query)]
         else:
             entries = [entry for entry in store.entries() if query.matches(entry)]
             if query.expiring is not None:

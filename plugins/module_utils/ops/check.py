@@ -65,7 +65,8 @@ from ..store.atomic import is_temp_name, write_file
 from ..store.ca_dir import CaDir
 from ..store.dn_oneline import oneline
 from ..store.audit_pending import PENDING_NAME
-from ..store.cert_store import current_entries, has_database, read_store, write_store
+from ..store.cert_store import append_audit, current_entries, has_database, postgres_variable, \
+    read_store, write_store
 from ..store.index import append_entry, entry_for_certificate, read_index, serial_hex
 from ..store.lock import ca_lock
 from ..store.serials import _read_hex, record_serial
@@ -75,7 +76,8 @@ from ..x509.parse import public_key_of_certificate
 from .ca_publish import version_public_keys
 from ..x509.signature import verify_certificate_signature, verify_crl_signature
 from . import audit, audit_journal
-from .ca_database import complete_store, take_index_file
+from .ca_database import complete_store, copy_shared_changes, take_index_file
+from ..store.shared_store import SharedCertStore
 from .crl_entries import listed_entries, previous_crl
 
 STALE_AGE = 60.0
@@ -146,6 +148,7 @@ def _check_locked(ca, report, stale_age):
         ca.check_private_key_modes()
     except StoreError as exc:
         report.problem("%s; consider the key exposed" % exc)
+    _shared_directory(ca, report)  # the log a pending record is compared with is the database's
     _pending(ca, report)  # first: completing an operation may add an index line
     _committed(ca, report)
     try:
@@ -321,6 +324,22 @@ def _committed(ca: CaDir, report: _Report) -> None:
                        lambda: report.notes.extend(complete_store(ca)))
 
 
+def _shared_directory(ca: CaDir, report: _Report) -> None:
+    """A working directory of a shared database, first: a process that died
+    here before the files of its commit were complete is a problem; the
+    changes made from other directories are copied (that is not one)."""
+    if postgres_variable(ca) is None:
+        return
+    with write_store(ca) as store:
+        interrupted = store.interrupted() if isinstance(store, SharedCertStore) else False
+    if interrupted:
+        report.problem("a process died in this working directory before the files of its "
+                       "committed change were complete (the next operation on the CA writes "
+                       "them)", lambda: report.notes.extend(complete_store(ca)))
+    else:
+        report.notes.extend(copy_shared_changes(ca))
+
+
 def _entries(ca: CaDir, report: _Report) -> list:
     """The certificates as the next change to the CA will find them: an
     ``index.txt`` changed outside qpki is what it takes into the database
@@ -328,6 +347,10 @@ def _entries(ca: CaDir, report: _Report) -> list:
     if not has_database(ca):
         return read_index(ca.index)
     with write_store(ca) as store:
+        if isinstance(store, SharedCertStore) and store.index_changed():
+            report.problem(f"{ca.index} was changed outside qpki (on a shared CA database it "
+                           "is only a copy)", lambda: report.notes.append(take_index_file(ca, store)))
+            return store.entries()
         if store.index_changed():
             if not report.repair:
                 entries = read_index(ca.index)
@@ -543,4 +566,4 @@ def _recover(ca, kind, value):
     else:
         fields.update(recovered=store_audit.CRL, crl_number=value)
     fields["note"] = "state found on disk without its audit record (qpki ca check --repair)"
-    store_audit.append_record(ca.path, fields)
+    append_audit(ca, [fields])

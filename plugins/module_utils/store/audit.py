@@ -246,12 +246,19 @@ def append_records(ca_dir, field_list):
         except (TypeError, ValueError) as err:
             raise StoreError("cannot write audit record to %s: %s" % (path, err)) from err
         records.append(record)
+    append_lines(path, b"".join(chunks))
+    return records
+
+
+def append_lines(path: str, data: bytes) -> None:
+    """Append complete lines (``data`` ends with a newline) with one write
+    and fsync; the log is made if missing."""
     created = not os.path.exists(path)
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         fd = os.open(path, flags, 0o644)
         try:
-            view = memoryview(b"".join(chunks))
+            view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
@@ -261,7 +268,6 @@ def append_records(ca_dir, field_list):
             fsync_dir(os.path.dirname(path) or ".")
     except OSError as err:
         raise StoreError("cannot append to audit log %s: %s" % (path, err.strerror or err)) from err
-    return records
 
 
 def read_lines(path):

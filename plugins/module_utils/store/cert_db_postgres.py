@@ -8,16 +8,25 @@ A write transaction first takes a transaction-level advisory lock, so
 issuers on several machines that share the database change it one at a
 time, as the CA lock does on one machine.
 
+Two more tables let several working directories share one CA
+(``shared_store``): ``audit_log`` holds the sealed audit chain (each
+directory's ``audit.log`` is a copy of it) and ``changes`` numbers every
+change to a certificate row, so that each directory can bring its files up
+to date from where it last stopped.
+
 Error messages name the variable, never the connection string.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import StoreError
-from .cert_db import SCHEMA_VERSION, CertDatabase
+from .cert_db import SCHEMA_VERSION, CertDatabase, CertRow
+from .index import serial_hex
 
 _SCHEMA = (
     """CREATE TABLE certificates (
@@ -32,6 +41,12 @@ _SCHEMA = (
     "CREATE TABLE counters (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE outbox (id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL)",
     "CREATE TABLE qpki_schema (version INTEGER NOT NULL)",
+)
+# Added after the first schema: made when missing, in databases of either age.
+_SHARING = (
+    "CREATE TABLE IF NOT EXISTS audit_log (seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, "
+    "line TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS changes (seq BIGSERIAL PRIMARY KEY, serial TEXT NOT NULL)",
 )
 # pg_advisory_xact_lock key of every write transaction ("qpki").
 _WRITE_LOCK = 0x71706B69
@@ -84,12 +99,13 @@ class PostgresCertDatabase(CertDatabase):
         return database
 
     def _check_schema(self, create: bool) -> None:
-        found = self._query("SELECT to_regclass('qpki_schema')").fetchone()[0]
-        if found is None:
+        schema, sharing = self._query("SELECT to_regclass('qpki_schema'), "
+                                      "to_regclass('changes')").fetchone()
+        if schema is None:
             if not create:
                 raise StoreError(f"the {self.where} holds no CA database (no qpki tables)")
             with self.transaction():
-                for statement in _SCHEMA:
+                for statement in _SCHEMA + _SHARING:
                     self._query(statement)
                 self._query("INSERT INTO qpki_schema (version) VALUES (?)", (SCHEMA_VERSION,))
             return
@@ -97,6 +113,50 @@ class PostgresCertDatabase(CertDatabase):
         if version != SCHEMA_VERSION:
             raise StoreError(f"the {self.where} has schema version {version}; this qpki reads "
                              f"version {SCHEMA_VERSION}")
+        if sharing is None:
+            with self.transaction():
+                for statement in _SHARING:
+                    self._query(statement)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads that all see the same committed state."""
+        self._query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield
+        finally:
+            self._query("COMMIT")
+
+    # ------------------------------------------------ sharing between directories
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the chain's last record; (0, "") when it is empty."""
+        found = self._query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        return (0, "") if found is None else (found[0], found[1])
+
+    def audit_hash(self, seq: int) -> str | None:
+        found = self._query("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        return None if found is None else found[0]
+
+    def audit_lines(self, after: int) -> list[str]:
+        """The sealed lines after record ``after``, in order."""
+        return [line for (line,) in self._query(
+            "SELECT line FROM audit_log WHERE seq > ? ORDER BY seq", (after,))]
+
+    def add_audit_lines(self, sealed: list[tuple[int, str, str]]) -> None:
+        """(seq, hash, line) each."""
+        self._many("INSERT INTO audit_log (seq, hash, line) VALUES (?, ?, ?)", sealed)
+
+    def add_changes(self, serials: Iterable[int]) -> None:
+        self._many("INSERT INTO changes (serial) VALUES (?)",
+                   [(serial_hex(serial),) for serial in serials])
+
+    def last_change(self) -> int:
+        return self._query("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+
+    def changed_rows(self, after: int) -> Iterator[CertRow]:
+        """The rows changed by the changes numbered above ``after``."""
+        return self.rows("serial IN (SELECT serial FROM changes WHERE seq > ?)", (after,))
 
     @property
     def where(self) -> str:

@@ -31,6 +31,7 @@ from ..revocation import RevokedEntry
 from . import audit as store_audit
 from .atomic import StagedFiles, remove_stale_temps, staged_files, write_file
 from .ca_dir import CaDir
+from .cert_query import CertQuery
 from .cert_db import CRL_NUMBER, DB_NAME, INDEX_SIZE, LAST_SERIAL, CertDatabase, CertRow, \
     Outbox, revoked_entry
 from .index import IndexEntry, IndexLookup, find_entry, index_serials, read_index, read_revoked, serial_hex
@@ -86,29 +87,36 @@ def has_database(ca: CaDir) -> bool:
     return postgres_variable(ca) is not None or os.path.exists(database_path(ca))
 
 
-def open_database(ca: CaDir, create: bool = False) -> CertDatabase:
-    """The CA's database: on the PostgreSQL server ``ca.meta.json`` names,
-    else ``ca.db``."""
-    variable = postgres_variable(ca)
-    if variable is not None:
-        from .cert_db_postgres import PostgresCertDatabase
-
-        return PostgresCertDatabase.connect(variable, create)
-    return CertDatabase.open(database_path(ca), create)
-
-
 def read_store(ca: CaDir) -> CertReader:
     """The CA's store for reading: its database, or its index file when it
     has none yet."""
     if has_database(ca):
-        return CertStore(ca, open_database(ca))
+        return write_store(ca)
     return IndexFileReader(ca)
 
 
-def write_store(ca: CaDir) -> CertStore:
+def write_store(ca: CaDir, create: bool = False) -> CertStore:
     """The CA's database for a change (``ops.ca_database.ensure_database``
-    made it at the operation's start)."""
-    return CertStore(ca, open_database(ca))
+    made it at the operation's start): ``ca.db``, or a PostgreSQL database
+    that working directories may share (``shared_store``)."""
+    variable = postgres_variable(ca)
+    if variable is not None:
+        from .cert_db_postgres import PostgresCertDatabase
+        from .shared_store import SharedCertStore
+
+        return SharedCertStore(ca, PostgresCertDatabase.connect(variable, create))
+    return CertStore(ca, CertDatabase.open(database_path(ca), create))
+
+
+def append_audit(ca: CaDir, records: list[dict]) -> None:
+    """Append audit records of a change made outside a store transaction
+    (a CRL, a rotation, a repair): to ``audit.log``, or first to the chain
+    a shared database keeps. The caller holds the CA lock."""
+    if postgres_variable(ca) is None:
+        store_audit.append_records(ca.path, records)
+        return
+    with write_store(ca) as store:
+        store.append_audit(records)
 
 
 def current_entries(ca: CaDir) -> list[IndexEntry]:
@@ -172,6 +180,7 @@ class CertStore:
     def __init__(self, ca: CaDir, db: CertDatabase) -> None:
         self.ca = ca
         self.db = db
+        self.stamp_counter = INDEX_STAMP
 
     def close(self) -> None:
         self.db.close()
@@ -207,6 +216,11 @@ class CertStore:
              limit: int | None = None) -> Iterator[CertRow]:
         return self.db.rows(where, params, order, limit)
 
+    def select(self, query: CertQuery) -> Iterator[CertRow]:
+        """The rows ``query`` selects, in its order."""
+        where, params, order = query.sql()
+        return self.db.rows(where, params, order)
+
     # ------------------------------------------------------------ changes
 
     def record_issued(self, rows: list[CertRow], records: list[dict],
@@ -228,15 +242,25 @@ class CertStore:
                 self.db.insert(placed)
                 self.db.set_counter(INDEX_SIZE, str(size))
                 self.db.set_counter(LAST_SERIAL, serial_hex(rows[-1].serial))
-                self.db.add_outbox(records, [row.serial for row in rows])
+                self._log_change(records, [row.serial for row in rows])
         except BaseException:
             if files is not None:
                 files.discard()
             raise
+        self._write_issued(placed, b"".join(lines), files, records)
+
+    def _log_change(self, records: list[dict], serials: list[int],
+                    rewrite_index: bool = False) -> None:
+        """Inside a change's transaction: what its files will need."""
+        self.db.add_outbox(records, serials, rewrite_index)
+
+    def _write_issued(self, placed: list[CertRow], lines: bytes, files: StagedFiles | None,
+                      records: list[dict]) -> None:
+        """After the commit of new certificates: their files."""
         if files is None:
             files = self._cert_files(placed)
         files.commit()
-        write_at(self.ca.index, placed[0].index_offset, b"".join(lines))
+        write_at(self.ca.index, placed[0].index_offset, lines)
         self._finish_files(records)
 
     def change(self, serial: int, change: Callable[[IndexEntry], IndexEntry],
@@ -254,13 +278,17 @@ class CertStore:
             records = [record(before, after)]
             line = fitted_line(after, width)
             self.db.update_entry(after)
-            self.db.add_outbox(records, [serial], rewrite_index=line is None)
+            self._log_change(records, [serial], rewrite_index=line is None)
+        self._write_changed(offset, line, records)
+        return before, after
+
+    def _write_changed(self, offset: int, line: bytes | None, records: list[dict]) -> None:
+        """After the commit of a changed row: its index line."""
         if line is None:
             self._rewrite_index()
         else:
             write_at(self.ca.index, offset, line)
         self._finish_files(records)
-        return before, after
 
     def take_crl_number(self) -> int:
         """The number of the next CRL (1, 2, 3...), taken for good."""
@@ -283,6 +311,9 @@ class CertStore:
 
     def outbox(self) -> Outbox:
         return self.db.outbox()
+
+    def append_audit(self, records: list[dict]) -> None:
+        store_audit.append_records(self.ca.path, records)
 
     def finish(self, box: Outbox) -> list[str]:
         """Write the files of committed changes a crash left behind (the
@@ -319,7 +350,7 @@ class CertStore:
 
     def index_changed(self) -> bool:
         """True when ``index.txt`` is not the file qpki last wrote."""
-        return self.db.counter(INDEX_STAMP) != stamp(self.ca.index)
+        return self.db.counter(self.stamp_counter) != stamp(self.ca.index)
 
     def _index_size(self) -> int:
         return int(self.db.counter(INDEX_SIZE) or "0")
@@ -344,7 +375,7 @@ class CertStore:
             store_audit.append_records(self.ca.path, records)
         with self.db.transaction():
             self.db.clear_outbox()
-            self.db.set_counter(INDEX_STAMP, stamp(self.ca.index))
+            self.db.set_counter(self.stamp_counter, stamp(self.ca.index))
 
     @staticmethod
     def _write_counter_file(path, value: str | None) -> None:

@@ -54,14 +54,21 @@ def _error(path: str, err: OSError) -> StoreError:
 def write_at(path: str | os.PathLike, offset: int, data: bytes) -> None:
     """Put ``data`` at byte ``offset`` of the file (created if missing) and
     flush it to disk."""
+    write_lines(path, [(offset, data)])
+
+
+def write_lines(path: str | os.PathLike, lines: Iterable[tuple[int, bytes]]) -> None:
+    """Put each (offset, bytes) in place in the file (created if missing),
+    then flush it to disk once."""
     path = os.fspath(path)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                written = os.pwrite(fd, view, offset)
-                view, offset = view[written:], offset + written
+            for offset, data in lines:
+                view = memoryview(data)
+                while view:
+                    written = os.pwrite(fd, view, offset)
+                    view, offset = view[written:], offset + written
             os.fdatasync(fd)
         finally:
             os.close(fd)
