@@ -331,7 +331,7 @@ def _shared_directory(ca: CaDir, report: _Report) -> None:
     if postgres_variable(ca) is None:
         return
     with write_store(ca) as store:
-        interrupted = store.interrupted() if isinstance(store, SharedCertStore) else False
+        interrupted = isinstance(store, SharedCertStore) and store.interrupted()
     if interrupted:
         report.problem("a process died in this working directory before the files of its "
                        "committed change were complete (the next operation on the CA writes "

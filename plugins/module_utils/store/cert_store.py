@@ -115,7 +115,10 @@ def append_audit(ca: CaDir, records: list[dict]) -> None:
     if postgres_variable(ca) is None:
         store_audit.append_records(ca.path, records)
         return
+    from .shared_store import SharedCertStore
+
     with write_store(ca) as store:
+        assert isinstance(store, SharedCertStore)
         store.append_audit(records)
 
 
@@ -311,9 +314,6 @@ class CertStore:
 
     def outbox(self) -> Outbox:
         return self.db.outbox()
-
-    def append_audit(self, records: list[dict]) -> None:
-        store_audit.append_records(self.ca.path, records)
 
     def finish(self, box: Outbox) -> list[str]:
         """Write the files of committed changes a crash left behind (the

@@ -22,8 +22,8 @@ files made from the database (``certs/``, ``index.txt``, ``serial``,
   the next command means a process died there before its files were
   complete, so its temporary files are removed and the catch-up done again.
   Without the mark, an ``index.txt`` that is not the file qpki last wrote
-  was changed outside qpki and is refused: on a shared database the
-  certificates change through qpki only.
+  was changed outside qpki and is refused (on a shared database the
+  certificates change through qpki only); a missing one is written again.
 """
 
 from __future__ import annotations
