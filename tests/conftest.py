@@ -628,3 +628,13 @@ def assert_no_secret(text: str, *secret_values: str) -> None:
 def assert_no_secret_fixture() -> Callable[..., None]:
     """The :func:`assert_no_secret` function, as a fixture."""
     return assert_no_secret
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Any:
+    """A real PostgreSQL server (postgres_server) for the tests of one module."""
+    from postgres_server import remove_server, start_server
+
+    started = start_server()
+    yield started
+    remove_server(started)

@@ -16,8 +16,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 
 def _bin_dir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
@@ -95,11 +93,3 @@ def start_server() -> PostgresServer:
 def remove_server(server: PostgresServer) -> None:
     server.pg_ctl("-m", "immediate", "-w", "stop")
     shutil.rmtree(server.base, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def server():
-    """A PostgreSQL server for the tests of one module (import this name)."""
-    started = start_server()
-    yield started
-    remove_server(started)

@@ -15,16 +15,15 @@ import psycopg
 import pytest
 
 from batch_support import csr as make_csr
-from postgres_server import server  # noqa: F401 - the fixture
 from test_ca_database import openssl_status
 
 VAR = "QPKI_TEST_DB"
 
 
 @pytest.fixture
-def pg_ca(server, qpki_cli, tmp_path, request):
+def pg_ca(pg_server, qpki_cli, tmp_path, request):
     name = "ca_" + request.node.name.split("[")[0][-40:].lower().replace("-", "_")
-    dsn = server.create_database(name)
+    dsn = pg_server.create_database(name)
     env = {VAR: dsn}
     made = qpki_cli("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=PG CA", "--ca-dir",
                     "ca", "--unencrypted-key", "--store-dsn-env", VAR, env=env)
@@ -48,7 +47,7 @@ def _issue(qpki_cli, tmp_path: Path, env: dict, host: str) -> str:
     return result.json()["serial"]
 
 
-def test_a_ca_on_postgresql_issues_revokes_and_lists(pg_ca, server, qpki_cli, tmp_path):
+def test_a_ca_on_postgresql_issues_revokes_and_lists(pg_ca, pg_server, qpki_cli, tmp_path):
     ca, env, dsn = pg_ca
     meta = (ca / "ca.meta.json").read_text()
     assert f'"dsn_env": "{VAR}"' in meta and not (ca / "ca.db").exists()
@@ -78,29 +77,29 @@ def test_a_ca_on_postgresql_issues_revokes_and_lists(pg_ca, server, qpki_cli, tm
     for path in ca.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
-            assert server.password.encode() not in data and b"postgresql://" not in data, path
+            assert pg_server.password.encode() not in data and b"postgresql://" not in data, path
 
 
 def test_a_wrong_or_missing_connection_gives_one_line_without_the_password(
-        pg_ca, server, qpki_cli, tmp_path, tree_snapshot, diff_snapshots):
+        pg_ca, pg_server, qpki_cli, tmp_path, tree_snapshot, diff_snapshots):
     ca, env, dsn = pg_ca
     (tmp_path / "x.csr").write_bytes(make_csr("x.example.com"))
     issue = ["cert", "issue", "--ca-dir", "ca", "--profile", "ec/tls-server", "--csr", "x.csr",
              "--var", "cn=x.example.com"]
     before = tree_snapshot(ca)
-    wrong = dsn.replace(server.password, "not-the-password-4711")
+    wrong = dsn.replace(pg_server.password, "not-the-password-4711")
     for bad_env in ({VAR: wrong}, {VAR: None}, {VAR: "host=127.0.0.1 port=notaport"}):
         result = qpki_cli(*issue, env=bad_env)
         assert result.returncode != 0 and result.stderr.count("\n") == 1, result
         assert VAR in result.stderr and "not-the-password-4711" not in result.stderr
-        assert server.password not in result.stderr + result.stdout
-    server.stop()
+        assert pg_server.password not in result.stderr + result.stdout
+    pg_server.stop()
     try:
         stopped = qpki_cli(*issue, env=env)
     finally:
-        server.start()
+        pg_server.start()
     assert stopped.returncode != 0 and stopped.stderr.count("\n") == 1, stopped
-    assert server.password not in stopped.stderr and "cannot connect" in stopped.stderr
+    assert pg_server.password not in stopped.stderr and "cannot connect" in stopped.stderr
     assert diff_snapshots(before, tree_snapshot(ca)) == []
     assert _issue(qpki_cli, tmp_path, env, "after.example.com") in _rows(dsn)
 
@@ -161,12 +160,12 @@ def _der_sha256(cert: Path) -> str:
 
 
 @pytest.mark.ansible
-def test_qpki_ca_provisions_a_ca_on_postgresql(server, tmp_path):
-    dsn = server.create_database("play")
+def test_qpki_ca_provisions_a_ca_on_postgresql(pg_server, tmp_path):
+    dsn = pg_server.create_database("play")
     runs = _play_twice(tmp_path, PLAY.format(ca=tmp_path / "ca"), TEST_DB=dsn)
     for run in runs:
         assert run.returncode == 0, run.stdout[-3000:]
-        assert server.password not in run.stdout + run.stderr
+        assert pg_server.password not in run.stdout + run.stderr
     assert "changed=1" in runs[0].stdout and "changed=0" in runs[1].stdout
     assert '"dsn_env": "QPKI_PLAY_DB"' in (tmp_path / "ca" / "ca.meta.json").read_text()
     assert _owner(dsn) == _der_sha256(tmp_path / "ca" / "ca.crt")
@@ -193,20 +192,20 @@ ROLES_PLAY = """\
 
 
 @pytest.mark.ansible
-def test_the_roles_provision_a_root_and_an_issuing_ca_on_postgresql(server, tmp_path):
-    root_dsn, issuing_dsn = server.create_database("roles_root"), \
-        server.create_database("roles_issuing")
+def test_the_roles_provision_a_root_and_an_issuing_ca_on_postgresql(pg_server, tmp_path):
+    root_dsn, issuing_dsn = pg_server.create_database("roles_root"), \
+        pg_server.create_database("roles_issuing")
     root, issuing = tmp_path / "root", tmp_path / "issuing"
     runs = _play_twice(tmp_path, ROLES_PLAY.format(root=root, issuing=issuing),
                        ROOT_DB=root_dsn, ISSUING_DB=issuing_dsn)
     for run in runs:
         assert run.returncode == 0, run.stdout[-3000:]
-        assert server.password not in run.stdout + run.stderr
+        assert pg_server.password not in run.stdout + run.stderr
     assert "changed=0" in runs[1].stdout and "failed=0" in runs[1].stdout
     for directory, variable, dsn in ((root, "QPKI_ROOT_DB", root_dsn),
                                      (issuing, "QPKI_ISSUING_DB", issuing_dsn)):
         meta = (directory / "ca.meta.json").read_text()
-        assert f'"dsn_env": "{variable}"' in meta and server.password not in meta
+        assert f'"dsn_env": "{variable}"' in meta and pg_server.password not in meta
         assert not (directory / "ca.db").exists()
         assert _owner(dsn) == _der_sha256(directory / "ca.crt")
     # The root's database holds the issuing CA's certificate; the chain verifies.

@@ -19,7 +19,6 @@ import pytest
 
 from batch_support import ec_csr_dir
 from conftest import qpki_command
-from postgres_server import server  # noqa: F401 - the fixture
 from test_ca_database import openssl_status
 
 VAR = "QPKI_SHARED_DB"
@@ -28,10 +27,10 @@ PER_ISSUER = 500
 
 
 @pytest.fixture
-def shared(server, softhsm_token, qpki_cli, tmp_path):  # noqa: F811 - the imported fixture
+def shared(pg_server, softhsm_token, qpki_cli, tmp_path):
     """Working directory a (made by ca init) and b (given only ca.meta.json
     and ca.crt, as an operator copies them to a second host)."""
-    dsn = server.create_database("shared_" + uuid.uuid4().hex[:12])
+    dsn = pg_server.create_database("shared_" + uuid.uuid4().hex[:12])
     env = {VAR: dsn}
     softhsm_token.write_config(tmp_path / "hsm.yaml")
     softhsm_token.keygen(label="issuing-key", key_id="01")
@@ -206,8 +205,7 @@ def test_an_issuer_killed_before_its_commit_leaves_nothing(shared, qpki_cli, tmp
     assert sorted(p.stem for p in (a / "certs").iterdir()) == sorted(serials)
 
 
-def test_an_edited_index_in_a_working_directory_is_refused_then_rewritten(shared, qpki_cli,
-                                                                         tmp_path):
+def test_an_edited_index_is_refused_then_written_again(shared, qpki_cli, tmp_path):
     a, b, env, dsn = shared
     assert _start_batch(tmp_path, "a", env, 3).wait(timeout=300) == 0
     serial = _db_serials(dsn)[0]

@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 
-from postgres_server import server  # noqa: F401 - the fixture
 from test_crash import SEED, Harness, _run_main, sigkill_at_random_points, \
     sigkill_before_each_durable_step
 
@@ -23,10 +22,10 @@ RUNS = int(os.environ.get("QPKI_CRASH_PG_RUNS", "80"))
 
 
 @pytest.fixture
-def pg_harness(server, tmp_path, monkeypatch):  # noqa: F811 - the imported fixture
+def pg_harness(pg_server, tmp_path, monkeypatch):
     from qpki.ops.ca import ca_init
 
-    monkeypatch.setenv(VAR, server.create_database("crash_" + uuid.uuid4().hex[:12]))
+    monkeypatch.setenv(VAR, pg_server.create_database("crash_" + uuid.uuid4().hex[:12]))
     (tmp_path / "csr").mkdir()
     ca_init(str(tmp_path / "ca"), "ec/root-ca", {"cn": "Crash Test Root"}, store_dsn_env=VAR)
     harness = Harness(tmp_path, random.Random(SEED), kinds=KINDS)

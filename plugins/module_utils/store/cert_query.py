@@ -69,5 +69,3 @@ def status_of(entry: IndexEntry, now: datetime.datetime) -> str:
     if entry.status == EXPIRED or entry.expires < now:
         return "expired"
     return "valid"
-
-

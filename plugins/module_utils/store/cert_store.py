@@ -118,7 +118,9 @@ def append_audit(ca: CaDir, records: list[dict]) -> None:
     from .shared_store import SharedCertStore
 
     with write_store(ca) as store:
-        assert isinstance(store, SharedCertStore)
+        if not isinstance(store, SharedCertStore):
+            raise StoreError(f"internal error: CA {ca.path} names a PostgreSQL database but "
+                             "opened another")
         store.append_audit(records)
 
 
