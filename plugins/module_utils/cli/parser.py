@@ -484,7 +484,12 @@ def build_parser():
 
     audit = groups.add_parser("audit", help="the CA audit log").add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    p = _command(audit, "verify", "verify the hash chain of a CA's audit.log (exit 1 if broken)")
-    _ca_dir(p)
+    p = _command(audit, "verify", "verify the hash chain of a CA's or a credential's audit.log "
+                 "(exit 1 if broken)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--ca-dir", "--dir", dest="ca_dir", metavar="DIR", help="the CA directory")
+    where.add_argument("--cred-dir", metavar="DIR",
+                       help="directory holding the credentials (with --credential)")
+    p.add_argument("--credential", metavar="ID", help="the credential whose log to verify")
     p.add_argument("--anchor", metavar="SEQ:HASH", help="a head recorded earlier that must still be there")
     return parser
