@@ -229,3 +229,34 @@ def test_batch_enrolment_starts_each_log(tmp_path, qpki_cli):
             ("credential.enroll", name, "v1")]
         assert qpki_cli("audit", "verify", "--cred-dir", "creds", "--credential", name
                         ).returncode == 0
+
+
+def test_a_refused_renewal_or_export_names_no_secret(tmp_path, qpki_cli):
+    """Wrong passphrases make renew, rotate and export fail; their messages
+    (text and JSON) hold none of the secrets, and nothing is recorded."""
+    qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Audit Root", "--ca-dir", "root",
+             "--ca-passphrase-env", "CA_PASS", env=ENV, check=True)
+    qpki_cli("credential", "enroll", "app", "--ca-dir", "root", "--cred-dir", "creds",
+             "--profile", "ec/tls-server", "--var", "cn=app.example.com",
+             "--ca-passphrase-env", "CA_PASS", "--key-passphrase-env", "KEY_PASS", env=ENV,
+             check=True)
+    wrong = dict(ENV, CA_PASS=KEY_PASS, KEY_PASS=CA_PASS)
+    runs = []
+    for form in ((), ("--json",)):
+        runs.append(qpki_cli("credential", "renew", "app", "--cred-dir", "creds", "--ca-dir", "root",
+                             "--ca-passphrase-env", "CA_PASS", *form, env=wrong))
+        runs.append(qpki_cli("credential", "rotate", "app", "--cred-dir", "creds", "--ca-dir", "root",
+                             "--ca-passphrase-env", "CA_PASS", "--key-passphrase-env", "NEW_PASS",
+                             *form, env=wrong))
+        runs.append(qpki_cli("credential", "export", "app", "--cred-dir", "creds", "--out", "a.p12",
+                             "--export-passphrase-env", "P12_PASS", "--key-passphrase-env",
+                             "KEY_PASS", *form, env=wrong))
+    for run in runs:
+        assert run.returncode == 1, run
+        assert not any(secret.decode() in run.stdout + run.stderr for secret in SECRETS), run
+    assert [r["op"] for r in records(tmp_path / "creds" / "app" / "audit.log")] == [
+        "credential.enroll"]
+    assert not (tmp_path / "a.p12").exists()
+    # The refused rotations left no key file behind.
+    assert sorted(p.name for p in (tmp_path / "creds" / "app").glob("*.key")) == [
+        "signature.ecdsa-p256.key"]

@@ -1,6 +1,8 @@
 """credential revoke: revoke every certificate of a credential at its CA (the
 current one and those of its earlier versions that the CA still lists as
-valid) and mark the credential revoked. Each revocation is audited by ``cert_revoke``.
+valid) and mark the credential revoked. Each certificate's revocation is a
+``cert.revoke`` record in the CA's log (``cert_revoke``), the credential's a
+``credential.revoke`` record in its own (``credential_audit``).
 
 Re-running after a run that was cut short revokes only what is still valid
 and then marks the credential, so the command converges.

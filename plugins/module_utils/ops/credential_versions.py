@@ -122,15 +122,28 @@ def _renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str
     version = _next_id(known)
     storages = copy.deepcopy(files.storage)
     public_key, alt_public = public_key_of_certificate(cert), alt_public_key(cert)
-    if new_key:
-        public_key, storages[0] = _rotated_key(files, key, version)
-        if len(storages) > 1:  # catalyst: a new PQC key too
-            alt_algorithm = meta["certificates"][0]["alt_algorithm"]
-            alt_public, storages[1] = _new_software_key(files, alt_algorithm, version,
-                                                        key.passphrase)
-    with Authority(ca_dir, ca_passphrase) as authority, ca_lock(authority.dir.path):
-        issued = issue(authority, profile, rendered, public_key, now, alt_public_key=alt_public)
-        ca_head = credential_audit.ca_audit_head(authority.dir.path)
+    # The CA is opened (its passphrase checked) before a new key is made, and
+    # a new key file is removed again if the CA does not certify it.
+    with Authority(ca_dir, ca_passphrase) as authority:
+        made: list[Path] = []
+        try:
+            if new_key:
+                public_key, storages[0] = _rotated_key(files, key, version)
+                if storages[0].get("type") == "software":
+                    made.append(files.cred.resolve(storages[0]["path"]))
+                if len(storages) > 1:  # catalyst: a new PQC key too
+                    alt_algorithm = meta["certificates"][0]["alt_algorithm"]
+                    alt_public, storages[1] = _new_software_key(files, alt_algorithm, version,
+                                                                key.passphrase)
+                    made.append(files.cred.resolve(storages[1]["path"]))
+            with ca_lock(authority.dir.path):
+                issued = issue(authority, profile, rendered, public_key, now,
+                               alt_public_key=alt_public)
+                ca_head = credential_audit.ca_audit_head(authority.dir.path)
+        except BaseException:
+            for path in made:
+                path.unlink(missing_ok=True)
+            raise
         ca_subject = issued.issuer.rfc4514_string()
         chain = pem(issued) + b"".join(pem(c) for c in authority.chain_certificates())
     stamp = utc_text(now or utcnow())
