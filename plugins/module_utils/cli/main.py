@@ -319,6 +319,10 @@ def run_profile(args):
 
 
 def run_audit(args):
+    if args.action == "start":
+        from ..ops.audit_start import audit_start
+
+        return audit_start(args.ca_dir)
     if args.cred_dir is not None or args.credential is not None:
         if args.cred_dir is None or args.credential is None:
             from ..errors import UsageError

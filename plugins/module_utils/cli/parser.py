@@ -492,4 +492,7 @@ def build_parser():
                        help="directory holding the credentials (with --credential)")
     p.add_argument("--credential", metavar="ID", help="the credential whose log to verify")
     p.add_argument("--anchor", metavar="SEQ:HASH", help="a head recorded earlier that must still be there")
+    p = _command(audit, "start", "start the audit log of a CA directory another tool made (QPKI): "
+                 "records the CA and what its index and CRL show, once")
+    _ca_dir(p)
     return parser

@@ -528,6 +528,12 @@ def _record_creation(ca: CaDir, note: str) -> None:
 
 
 def _recover(ca, kind, value):
+    store_audit.append_record(ca.path, recover_record(ca, kind, value))
+
+
+def recover_record(ca: CaDir, kind: str, value) -> dict:
+    """The ``audit.recover`` record of state found on disk without its
+    record (one of ``audit.coverage_gaps``)."""
     fields = {"time": utc_text(utcnow()), "op": store_audit.RECOVER}
     if kind == "issue":
         fields["recovered"] = store_audit.ISSUE
@@ -543,4 +549,4 @@ def _recover(ca, kind, value):
     else:
         fields.update(recovered=store_audit.CRL, crl_number=value)
     fields["note"] = "state found on disk without its audit record (qpki ca check --repair)"
-    store_audit.append_record(ca.path, fields)
+    return fields
