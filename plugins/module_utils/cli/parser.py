@@ -102,7 +102,9 @@ def _generate_key(parser):
 
 def _ca_urls(parser):
     parser.add_argument("--crl-url", metavar="URL",
-                        help="CRL distribution point put in every certificate the CA issues")
+                        help="CRL distribution point put in every certificate the CA issues; "
+                             "{version} in it names the signing version (its CRL is then also "
+                             "written at crl/<version>/ca.crl)")
     parser.add_argument("--ocsp-url", metavar="URL",
                         help="OCSP responder URL put in every certificate the CA issues")
     parser.add_argument("--ca-issuers-url", metavar="URL",
