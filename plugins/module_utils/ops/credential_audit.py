@@ -231,4 +231,3 @@ def credential_audit_verify(cred_root: str | os.PathLike, cred_id: str,
     return {"changed": False, "valid": not problems, "reason": reason,
             "line": report.broken_line, "records": len(report.records), "head": head,
             "problems": problems, "path": path}
-
