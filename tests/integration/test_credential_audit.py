@@ -260,3 +260,36 @@ def test_a_refused_renewal_or_export_names_no_secret(tmp_path, qpki_cli):
     # The refused rotations left no key file behind.
     assert sorted(p.name for p in (tmp_path / "creds" / "app").glob("*.key")) == [
         "signature.ecdsa-p256.key"]
+
+
+def test_a_token_held_credential_s_records_name_labels_never_the_pin(softhsm_token, tmp_path,
+                                                                     qpki_cli):
+    """Rotation to a new token key, and an export that can only hold the
+    chain: one record each, the key named by its label, the PIN nowhere."""
+    config = softhsm_token.write_config()
+    env = {"HSM_PIN": softhsm_token.pin}
+    outputs = []
+
+    def run(*args):
+        result = qpki_cli(*args, env=env, check=True)
+        outputs.append(result.stdout + result.stderr)
+        return result
+
+    run("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Audit Root", "--ca-dir", "root",
+        "--unencrypted-key")
+    run("credential", "enroll", "tok", "--ca-dir", "root", "--cred-dir", "creds", "--profile",
+        "ec/tls-server", "--var", "cn=tok.example.com", "--hsm-config", config,
+        "--key-label", "tok-v1")
+    run("credential", "rotate", "tok", "--cred-dir", "creds", "--ca-dir", "root",
+        "--hsm-config", config, "--key-label", "tok-v2", "--json")
+    run("credential", "export", "tok", "--cred-dir", "creds", "--out", "tok.p12", "--json")
+    log = records(tmp_path / "creds" / "tok" / "audit.log")
+    assert [r["op"] for r in log] == ["credential.enroll", "credential.rotate", "credential.export"]
+    assert [k.get("label") for k in log[1]["keys"]] == ["tok-v2"]
+    assert log[2]["key_exported"] is False
+    run("audit", "verify", "--cred-dir", "creds", "--credential", "tok")
+    pin = softhsm_token.pin.encode()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert pin not in path.read_bytes(), path
+    assert not any(softhsm_token.pin in text for text in outputs)
