@@ -120,6 +120,9 @@ options:
       - CRL distribution point that every certificate this CA issues carries (unless its profile
         or its variables give one). An empty string removes it; not given, it is left as it is.
       - Recorded in C(ca.meta.json); changing it changes the certificates issued from then on.
+      - It may name the signing CA version, C({version}) (for example
+        C(http://pki.example/crl/{version}/ca.crl)), so that after a rotation each version's
+        certificates point at the CRL that version signs (C(crl/<version>/ca.crl)).
     type: str
   ocsp_url:
     description:

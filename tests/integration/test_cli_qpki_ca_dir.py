@@ -92,3 +92,76 @@ def test_cert_list_reads_the_qpki_ca_as_it_is(qpki_ca, qpki_cli, tree_snapshot):
     assert info["serial"].lstrip("0") == files[0].lstrip("0")
     assert info["status"] == listed["certificates"][0]["status"]
     assert tree_snapshot(qpki_ca) == before and not (qpki_ca / "ca/ca.db").exists()
+
+
+def _pair_with_a_key_we_make(ca_dir):
+    """Give the copy of QPKI's CA a key: a P-384 key and a CA certificate
+    for it with the same subject, where QPKI keeps them (versions/v1/)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    theirs = x509.load_pem_x509_certificate((ca_dir / "ca.crt").read_bytes())
+    key = ec.generate_private_key(ec.SECP384R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(theirs.subject).issuer_name(theirs.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                           critical=False)
+            .sign(key, hashes.SHA384()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    (ca_dir / "ca.crt").write_bytes(pem)
+    (ca_dir / "versions/v1/certs/ca.ecdsa-p384.pem").write_bytes(pem)
+    (ca_dir / "versions/v1/keys").mkdir(mode=0o700)
+    key_path = ca_dir / "versions/v1/keys/ca.ecdsa-p384.key"
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+
+
+def test_crl_gen_signs_for_a_qpki_ca_dir_given_its_key(qpki_ca, qpki_cli):
+    """QPKI writes no audit log, and qpki signs nothing without one: the log
+    is started once (audit start), then crl gen, issuance and revocation
+    work on QPKI's layout, and openssl checks the CRL."""
+    ca = qpki_ca / "ca"
+    _pair_with_a_key_we_make(ca)
+    refused = qpki_cli("crl", "gen", "--ca-dir", ca)
+    assert refused.returncode == 1 and "no audit log" in refused.stderr
+    started = qpki_cli("audit", "start", "--ca-dir", ca, "--json", check=True).json()
+    assert started["recovered"] == 6  # 5 certificates and QPKI's CRL number 1
+    again = qpki_cli("audit", "start", "--ca-dir", ca)
+    assert again.returncode == 1 and "started only once" in again.stderr
+
+    made = qpki_cli("credential", "enroll", "--ca-dir", ca, "--cred-dir", "creds",
+                    "--profile", "ec/tls-server", "--var", "cn=new.example.com", "--json",
+                    check=True).json()
+    kept = qpki_cli("credential", "enroll", "--ca-dir", ca, "--cred-dir", "creds",
+                    "--profile", "ec/tls-server", "--var", "cn=kept.example.com", "--json",
+                    check=True).json()
+    qpki_cli("cert", "revoke", "--cert", made["cert_path"], "--ca-dir", ca,
+             "--reason", "keyCompromise", check=True)
+    qpki_cli("cert", "revoke", "04", "--ca-dir", ca, "--reason", "superseded", check=True)
+    qpki_cli("crl", "gen", "--ca-dir", ca, check=True)
+
+    def openssl(*args):
+        return subprocess.run(["openssl", *map(str, args)], capture_output=True, text=True,
+                              check=False)
+
+    crl = openssl("crl", "-in", ca / "crl/ca.crl", "-CAfile", ca / "ca.crt", "-noout", "-text")
+    assert crl.returncode == 0 and "verify OK" in crl.stderr + crl.stdout, crl
+    listed = [e.split()[0] for e in crl.stdout.split("Serial Number: ")[1:]]
+    assert sorted(listed) == sorted([made["serial"], "04"])
+    assert "CRL Number: \n                2" in crl.stdout
+    check = ("verify", "-crl_check", "-CAfile", ca / "ca.crt", "-CRLfile", ca / "crl/ca.crl")
+    revoked = openssl(*check, qpki_ca.parent / made["cert_path"])
+    assert revoked.returncode != 0 and "certificate revoked" in revoked.stdout + revoked.stderr
+    assert openssl(*check, qpki_ca.parent / kept["cert_path"]).returncode == 0
+    assert qpki_cli("audit", "verify", "--ca-dir", ca).returncode == 0

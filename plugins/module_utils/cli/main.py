@@ -319,6 +319,17 @@ def run_profile(args):
 
 
 def run_audit(args):
+    if args.action == "start":
+        from ..ops.audit_start import audit_start
+
+        return audit_start(args.ca_dir)
+    if args.cred_dir is not None or args.credential is not None:
+        if args.cred_dir is None or args.credential is None:
+            from ..errors import UsageError
+            raise UsageError("audit verify: a credential's log needs both --cred-dir and --credential")
+        from ..ops.credential_audit import credential_audit_verify
+
+        return credential_audit_verify(args.cred_dir, args.credential, anchor=args.anchor)
     from ..ops.audit import audit_verify
 
     return audit_verify(args.ca_dir, anchor=args.anchor)

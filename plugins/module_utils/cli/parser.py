@@ -102,7 +102,9 @@ def _generate_key(parser):
 
 def _ca_urls(parser):
     parser.add_argument("--crl-url", metavar="URL",
-                        help="CRL distribution point put in every certificate the CA issues")
+                        help="CRL distribution point put in every certificate the CA issues; "
+                             "{version} in it names the signing version (its CRL is then also "
+                             "written at crl/<version>/ca.crl)")
     parser.add_argument("--ocsp-url", metavar="URL",
                         help="OCSP responder URL put in every certificate the CA issues")
     parser.add_argument("--ca-issuers-url", metavar="URL",
@@ -484,7 +486,15 @@ def build_parser():
 
     audit = groups.add_parser("audit", help="the CA audit log").add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    p = _command(audit, "verify", "verify the hash chain of a CA's audit.log (exit 1 if broken)")
-    _ca_dir(p)
+    p = _command(audit, "verify", "verify the hash chain of a CA's or a credential's audit.log "
+                 "(exit 1 if broken)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--ca-dir", "--dir", dest="ca_dir", metavar="DIR", help="the CA directory")
+    where.add_argument("--cred-dir", metavar="DIR",
+                       help="directory holding the credentials (with --credential)")
+    p.add_argument("--credential", metavar="ID", help="the credential whose log to verify")
     p.add_argument("--anchor", metavar="SEQ:HASH", help="a head recorded earlier that must still be there")
+    p = _command(audit, "start", "start the audit log of a CA directory another tool made (QPKI): "
+                 "records the CA and what its index and CRL show, once")
+    _ca_dir(p)
     return parser

@@ -95,11 +95,12 @@ class Authority:
 
     @property
     def urls(self):
-        """The CA-level CRL, OCSP and CA-issuers URLs (ops.ca_urls)."""
+        """The CA-level CRL, OCSP and CA-issuers URLs (ops.ca_urls), as
+        this version's certificates carry them."""
         from .ca_urls import CaUrls
 
         if self._urls is None:
-            self._urls = CaUrls.from_meta(self.meta)
+            self._urls = CaUrls.from_meta(self.meta).for_version(self.version)
         return self._urls
 
     @property

@@ -16,6 +16,7 @@ from ..x509.certificate import certificate_builder, sign_certificate, utcnow
 from .authority import Authority
 from .ca_database import claim_database, store_entry_for
 from .ca_publish import cross_certificates
+from .ca_urls import CaUrls
 from .ca_keys import KeyRequest, unprotected_key_files
 from .hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
 from .issuance import check_can_issue, fingerprint, pem, signature_options, validity_window
@@ -166,7 +167,7 @@ def ca_info(ca_dir):
         result = _ca_result(authority.dir, authority.cert, authority.meta, changed=False)
         remaining = authority.cert.not_valid_after_utc - utcnow()
         result["expires_in_seconds"] = max(0, int(remaining.total_seconds()))
-        result["urls"] = authority.urls.to_meta()
+        result["urls"] = CaUrls.from_meta(authority.meta).to_meta()  # as recorded ({version} kept)
         result["counters"] = _counters(authority.dir, authority.cert.subject)
         from ..version import __version__
 

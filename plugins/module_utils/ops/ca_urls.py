@@ -4,7 +4,13 @@ certificate (authorityInfoAccess).
 
 They are recorded once per CA, in ``ca.meta.json`` (``urls``, a CA-wide
 member kept across rotations), and every certificate the CA issues carries
-them unless the profile or the call already gives that extension. An
+them unless the profile or the call already gives that extension.
+
+The CRL URL may name the signing version, ``{version}``
+(``http://pki.example/crl/{version}/ca.crl``): each version's certificates
+then point at the CRL that version signs, which ``crl gen`` also writes at
+``crl/<version>/ca.crl``, so the URL keeps working after a rotation (a
+relying party checks a CRL with the key of the certificate's issuer). An
 OCSP-responder certificate (one with id-pkix-ocsp-nocheck) gets none of
 them (CA/Browser Forum BR 7.1.2.8): a client must not have to check the
 responder's own status.
@@ -13,7 +19,7 @@ responder's own status.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..dependencies import missing
@@ -30,6 +36,7 @@ from ..store.ca_dir import CaDir
 from ..store.lock import ca_lock
 
 SCHEMES = ("http", "https", "ldap")
+VERSION = "{version}"
 FIELDS = ("crl", "ocsp", "ca_issuers", "delta_crl")
 
 
@@ -51,13 +58,30 @@ class CaUrls:
     def __bool__(self) -> bool:
         return any(getattr(self, name) for name in FIELDS)
 
+    @property
+    def per_version_crl(self) -> bool:
+        """The CRL URL names the signing version."""
+        return bool(self.crl and VERSION in self.crl)
 
-def checked_url(value: str | None, what: str) -> str | None:
-    """``value`` if it is an http, https or ldap URL; InputError naming ``what``."""
+    def for_version(self, version: str) -> CaUrls:
+        """The URLs a certificate signed by ``version`` carries."""
+        if not self.per_version_crl:
+            return self
+        return replace(self, crl=self.crl.replace(VERSION, version) if self.crl else None)
+
+
+def checked_url(value: str | None, what: str, version_placeholder: bool = False) -> str | None:
+    """``value`` if it is an http, https or ldap URL (naming ``{version}``
+    where ``version_placeholder`` allows it); InputError naming ``what``."""
     if value is None or value == "":
         return None
+    plain = value.replace(VERSION, "v1") if version_placeholder else value
+    if "{" in plain or "}" in plain:
+        rule = (f"the only placeholder is {VERSION}" if version_placeholder
+                else f"{VERSION} may be named only in the CRL URL")
+        raise InputError(f"{what}: {value[:80]!r}: {rule}")
     try:
-        uri(value)
+        uri(plain)
     except Invalid as exc:
         raise InputError(f"{what}: {exc}") from None
     if value.split(":", 1)[0].lower() not in SCHEMES:
@@ -67,7 +91,7 @@ def checked_url(value: str | None, what: str) -> str | None:
 
 def requested_urls(crl: str | None = None, ocsp: str | None = None,
                    ca_issuers: str | None = None, delta_crl: str | None = None) -> CaUrls:
-    return CaUrls(checked_url(crl, "CRL URL"), checked_url(ocsp, "OCSP URL"),
+    return CaUrls(checked_url(crl, "CRL URL", version_placeholder=True), checked_url(ocsp, "OCSP URL"),
                   checked_url(ca_issuers, "CA issuers URL"),
                   checked_url(delta_crl, "delta CRL URL"))
 

@@ -551,6 +551,12 @@ def _record_creation(ca: CaDir, note: str) -> None:
 
 
 def _recover(ca, kind, value):
+    append_audit(ca, [recover_record(ca, kind, value)])
+
+
+def recover_record(ca: CaDir, kind: str, value) -> dict:
+    """The ``audit.recover`` record of state found on disk without its
+    record (one of ``audit.coverage_gaps``)."""
     fields = {"time": utc_text(utcnow()), "op": store_audit.RECOVER}
     if kind == "issue":
         fields["recovered"] = store_audit.ISSUE
@@ -566,4 +572,4 @@ def _recover(ca, kind, value):
     else:
         fields.update(recovered=store_audit.CRL, crl_number=value)
     fields["note"] = "state found on disk without its audit record (qpki ca check --repair)"
-    append_audit(ca, [fields])
+    return fields

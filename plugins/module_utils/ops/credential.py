@@ -16,10 +16,12 @@ from ..errors import InputError
 from ..profiles.loader import as_profile
 from ..store.private_key import write_private_key
 from ..store.atomic import write_file
+from ..store.audit import audit_path
 from ..store.credential_dir import CredentialDir, make_credential_id, prepare_root
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
+from . import credential_audit
 from .authority import Authority
 from .ca_keys import KeyRequest, open_hsm_key
 from .credential_read import storage_view
@@ -57,6 +59,19 @@ def credential_meta(cred_id, cert, profile, role, algorithm, alt, storages, now=
         # first); the PQC algorithm is recorded too.
         meta["certificates"][0]["alt_algorithm"] = alt.name
     return meta
+
+
+def enroll_record(cred_id, cert, profile, storages, ca_head):
+    """The first line of a new credential's audit log."""
+    return credential_audit.event(
+        credential_audit.ENROLL, cred_id, version="v1", serial=f"{cert.serial_number:X}",
+        profile=profile.name, not_after=utc_text(cert.not_valid_after_utc),
+        ca=cert.issuer.rfc4514_string(), ca_audit=ca_head,
+        keys=[credential_audit.key_reference(item) for item in storages])
+
+
+def staging_log(staging):
+    return audit_path(staging.path)
 
 
 def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None,
@@ -105,10 +120,13 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
             with ca_lock(authority.dir.path):
                 cert = issue(authority, profile, rendered, public_key,
                              alt_public_key=alt_public_key)
+                ca_head = credential_audit.ca_audit_head(authority.dir.path)
             write_file(staging.cert_path(role, algorithm.name), pem(cert))
             write_file(staging.chain, b"".join(pem(c) for c in authority.chain_certificates()))
             staging.write_meta(credential_meta(cred_id, cert, profile, role, algorithm, alt,
                                                storages))
+            write_file(staging_log(staging), credential_audit.first_line(
+                enroll_record(cred_id, cert, profile, storages, ca_head)))
             os.rename(staging.path, target.path)
             os.rmdir(work)
         except BaseException:

@@ -29,10 +29,11 @@ from ..store.credential_dir import CredentialDir, make_credential_id, prepare_ro
 from ..store.lock import ca_lock
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
+from . import credential_audit
 from .authority import Authority
 from .batch_sign import Prepared, issue_many
 from .ca_keys import KeyRequest, open_hsm_key
-from .credential import _common_name, _role, credential_meta
+from .credential import _common_name, _role, credential_meta, enroll_record, staging_log
 from .credential_read import storage_view
 from .hybrid import alt_algorithm, subject_algorithm
 from .issuance import pem
@@ -136,6 +137,7 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
                                  w.alt_public_key, w.item.where) for w in works]
             with ca_lock(authority.dir.path):
                 certs = issue_many(authority, prepared, now)
+                ca_head = credential_audit.ca_audit_head(authority.dir.path)
             chain = b"".join(pem(c) for c in authority.chain_certificates())
         write_files([entry for w in works for entry in w.key_files], mode=0o600)
         files = []
@@ -145,6 +147,8 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
                                         work.algorithm, work.alt, work.storages, now)
             files.append((work.staging.cert_path(work.role, work.algorithm.name), pem(cert)))
             files.append((work.staging.chain, chain))
+            files.append((staging_log(work.staging), credential_audit.first_line(enroll_record(
+                work.id, cert, work.item.profile, work.storages, ca_head))))
         write_files(files)
         for work in works:
             work.staging.write_meta(work.meta)

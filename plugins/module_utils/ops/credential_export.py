@@ -8,6 +8,7 @@ the export passphrase, and the file is then mode 0600.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -23,7 +24,9 @@ except ImportError:
 from ..errors import InputError
 from ..signer.keyfile import encode_private_key, read_private_key
 from ..store.atomic import write_file
+from ..store.credential_dir import CredentialDir
 from ..x509.parse import load_certificates_file
+from . import credential_audit
 from .credential_read import CredentialFiles, credential_certificate, open_credential
 from .issuance import pem
 
@@ -57,6 +60,13 @@ def credential_export(cred_root: str | os.PathLike, cred_id: str, out: str | os.
     """Write the credential to ``out``; return what went into it."""
     if fmt not in FORMATS:
         raise InputError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
+    with credential_audit.locked(CredentialDir(cred_root, cred_id)):
+        return _export(cred_root, cred_id, out, fmt, export_passphrase, key_passphrase, include_key)
+
+
+def _export(cred_root: str | os.PathLike, cred_id: str, out: str | os.PathLike, fmt: str,
+            export_passphrase: bytes | None, key_passphrase: bytes | None,
+            include_key: bool) -> dict[str, Any]:
     files = open_credential(cred_root, cred_id)
     cert, chain = credential_certificate(files), _chain(files)
     key = _software_key(files, key_passphrase) if include_key else None
@@ -76,7 +86,13 @@ def credential_export(cred_root: str | os.PathLike, cred_id: str, out: str | os.
         data = pem(cert) + b"".join(pem(item) for item in chain)
         if key is not None:
             data += encode_private_key(key, export_passphrase)
-    write_file(out, data, mode=0o600 if key is not None else 0o644)
+    record = credential_audit.event(
+        credential_audit.EXPORT, files.cred.id, version=files.meta.get("active") or "v1",
+        serial=f"{cert.serial_number:X}", format=fmt, path=os.path.abspath(out),
+        sha256=hashlib.sha256(data).hexdigest().upper(), key_exported=key is not None,
+        certificates=1 + len(chain))
+    credential_audit.recorded(files.cred, record, lambda: write_file(
+        out, data, mode=0o600 if key is not None else 0o644))
     result: dict[str, Any] = {
         "changed": True, "id": files.cred.id, "format": fmt, "path": os.fspath(out),
         "certificates": 1 + len(chain), "key_exported": key is not None}

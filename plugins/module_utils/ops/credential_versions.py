@@ -38,6 +38,7 @@ from ..store.private_key import write_private_key
 from ..x509.catalyst_verify import alt_public_key
 from ..x509.certificate import utcnow
 from ..x509.parse import load_certificates_file, public_key_of_certificate
+from . import credential_audit
 from .authority import Authority
 from .ca_keys import KeyRequest, open_hsm_key
 from .cert import csr_sans
@@ -102,7 +103,13 @@ def credential_renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cr
                      now: datetime.datetime | None = None) -> dict[str, Any]:
     """A new version of the credential: its key again (renew) or a new key
     (``new_key``: rotate), certified by the CA at ``ca_dir``."""
-    key = key or KeyRequest()
+    with credential_audit.locked(CredentialDir(cred_root, cred_id)):
+        return _renew(ca_dir, cred_root, cred_id, new_key, key or KeyRequest(), ca_passphrase, now)
+
+
+def _renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str, new_key: bool,
+           key: KeyRequest, ca_passphrase: bytes | None,
+           now: datetime.datetime | None) -> dict[str, Any]:
     files = open_credential(cred_root, cred_id)
     meta = files.meta
     if meta.get("status") == "revoked":
@@ -115,14 +122,29 @@ def credential_renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cr
     version = _next_id(known)
     storages = copy.deepcopy(files.storage)
     public_key, alt_public = public_key_of_certificate(cert), alt_public_key(cert)
-    if new_key:
-        public_key, storages[0] = _rotated_key(files, key, version)
-        if len(storages) > 1:  # catalyst: a new PQC key too
-            alt_algorithm = meta["certificates"][0]["alt_algorithm"]
-            alt_public, storages[1] = _new_software_key(files, alt_algorithm, version,
-                                                        key.passphrase)
-    with Authority(ca_dir, ca_passphrase) as authority, ca_lock(authority.dir.path):
-        issued = issue(authority, profile, rendered, public_key, now, alt_public_key=alt_public)
+    # The CA is opened (its passphrase checked) before a new key is made, and
+    # a new key file is removed again if the CA does not certify it.
+    with Authority(ca_dir, ca_passphrase) as authority:
+        made: list[Path] = []
+        try:
+            if new_key:
+                public_key, storages[0] = _rotated_key(files, key, version)
+                if storages[0].get("type") == "software":
+                    made.append(files.cred.resolve(storages[0]["path"]))
+                if len(storages) > 1:  # catalyst: a new PQC key too
+                    alt_algorithm = meta["certificates"][0]["alt_algorithm"]
+                    alt_public, storages[1] = _new_software_key(files, alt_algorithm, version,
+                                                                key.passphrase)
+                    made.append(files.cred.resolve(storages[1]["path"]))
+            with ca_lock(authority.dir.path):
+                issued = issue(authority, profile, rendered, public_key, now,
+                               alt_public_key=alt_public)
+                ca_head = credential_audit.ca_audit_head(authority.dir.path)
+        except BaseException:
+            for path in made:
+                path.unlink(missing_ok=True)
+            raise
+        ca_subject = issued.issuer.rfc4514_string()
         chain = pem(issued) + b"".join(pem(c) for c in authority.chain_certificates())
     stamp = utc_text(now or utcnow())
     versions = _archive_current(files, meta, active, stamp)
@@ -138,8 +160,17 @@ def credential_renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cr
     name = os.path.basename(files.cert_path)
     write_file(folder / name, pem(issued))
     write_file(folder / "chain.crt", chain)
-    files.cred.write_meta(new_meta)  # the commit point: the copies below follow it
-    _publish(files, folder)
+    record = credential_audit.event(
+        credential_audit.ROTATE if new_key else credential_audit.RENEW, files.cred.id,
+        version=version, previous_version=active, serial=f"{issued.serial_number:X}",
+        not_after=new_meta["not_after"], ca=ca_subject, ca_audit=ca_head,
+        keys=[credential_audit.key_reference(item) for item in storages])
+
+    def commit() -> None:
+        files.cred.write_meta(new_meta)  # the commit point: the copies below follow it
+        _publish(files, folder)
+
+    credential_audit.recorded(files.cred, record, commit)
     return {"changed": True, "id": files.cred.id, "version": version, "previous_version": active,
             "rotated": new_key, "serial": f"{issued.serial_number:X}",
             "not_after": new_meta["not_after"], "cert_path": files.cert_path,
@@ -179,6 +210,12 @@ def _publish(files: CredentialFiles, folder) -> None:
 def credential_activate(cred_root: str | os.PathLike, cred_id: str, version: str,
                         key_passphrase: bytes | None = None) -> dict[str, Any]:
     """Make ``version`` the credential's certificate and key again."""
+    with credential_audit.locked(CredentialDir(cred_root, cred_id)):
+        return _activate(cred_root, cred_id, version, key_passphrase)
+
+
+def _activate(cred_root: str | os.PathLike, cred_id: str, version: str,
+              key_passphrase: bytes | None) -> dict[str, Any]:
     files = open_credential(cred_root, cred_id)
     meta = files.meta
     active, known = _version_ids(meta)
@@ -207,7 +244,13 @@ def credential_activate(cred_root: str | os.PathLike, cred_id: str, version: str
     new_meta = dict(meta, active=version, versions=versions,
                     **{k: copy.deepcopy(v) for k, v in chosen.items()
                        if k in ("profiles", "status", "not_before", "not_after", "certificates")})
-    files.cred.write_meta(new_meta)
-    _publish(files, folder)
+    record = credential_audit.event(credential_audit.ACTIVATE, files.cred.id, version=version,
+                                    previous_version=active, serial=f"{cert.serial_number:X}")
+
+    def commit() -> None:
+        files.cred.write_meta(new_meta)
+        _publish(files, folder)
+
+    credential_audit.recorded(files.cred, record, commit)
     return {"changed": True, "id": files.cred.id, "version": version, "previous_version": active,
             "serial": f"{cert.serial_number:X}"}

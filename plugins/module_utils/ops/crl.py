@@ -74,6 +74,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
     from .audit import audit_ready, crl_record
     from .audit_journal import journaled
     from .authority import Authority
+    from .ca_urls import CaUrls
     from .crl_entries import issued_with_key, listed_entries, previous_crl
 
     check_crl_days(days)
@@ -85,6 +86,9 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
         earlier = authority.version if authority.version != authority.ca_meta.active else None
         pem_path, der_path = ca.crl_path(version=earlier), ca.crl_path(der=True, version=earlier)
         copy = crl_copy(out, out_format, pem_path, der_path)
+        # A CRL URL naming the version points this version's certificates at crl/<version>/.
+        own = [] if earlier or not CaUrls.from_meta(authority.meta).per_version_crl else [
+            ca.crl_path(version=authority.version), ca.crl_path(der=True, version=authority.version)]
         audit_ready(ca.path)  # refuse before anything changes if audit.log is missing or damaged
         tell = progress or _silent
         tell(READING, 0, None)
@@ -109,6 +113,10 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
             ensure_dir(der_path.parent, 0o755)
             write_file(der_path, der)
             write_file(pem_path, pem_armor(der, "X509 CRL"))
+            if own:
+                ensure_dir(own[0].parent, 0o755)
+                write_file(own[1], der)
+                write_file(own[0], pem_armor(der, "X509 CRL"))
 
         tell(WRITING, 0, 1)
         record = crl_record(authority, EncodedCrl(crl, der), number)
@@ -119,7 +127,7 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
             copy.write(der)
         tell(WRITING, 1, 1)
     result = describe_crl(crl)
-    result.update(changed=True, paths=[pem_path, der_path], format=out_format,
+    result.update(changed=True, paths=[pem_path, der_path, *own], format=out_format,
                   path=pem_path if out_format == "pem" else der_path)
     if copy is not None:
         result.update(path=copy.path, paths=[copy.path, pem_path, der_path])
