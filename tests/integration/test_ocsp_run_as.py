@@ -44,7 +44,7 @@ def test_serve_as_a_user_gives_up_root_and_still_follows_the_store(world_readabl
     if os.geteuid() != 0:
         refused = subprocess.run(
             [os.path.join(os.path.dirname(os.sys.executable), "qpki"), "ocsp", "serve",
-             "--listen", "127.0.0.1:1", *args], cwd=work, capture_output=True, text=True)
+             "--listen", "127.0.0.1:1", *args], cwd=work, capture_output=True, text=True, check=False)
         assert refused.returncode != 0 and "needs the responder to be started by root" \
             in refused.stderr, refused.stderr
         return
