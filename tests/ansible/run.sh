@@ -138,10 +138,10 @@ if step_on doc; then
         fi
         ansible-doc -j "qpki.pki.$m" >/dev/null 2>&1 || bad+=" $m(json)"
     done
-    for r in root_ca intermediate_ca softhsm_token; do
+    for r in root_ca intermediate_ca ocsp_responder softhsm_token; do
         ansible-doc -t role "qpki.pki.$r" >/dev/null 2>&1 || bad+=" role:$r"
     done
-    if [[ -z "$bad" ]]; then pass doc "8 modules, 3 roles ($((SECONDS - t0))s)"; else fail doc "did not render:$bad"; fi
+    if [[ -z "$bad" ]]; then pass doc "8 modules, 4 roles ($((SECONDS - t0))s)"; else fail doc "did not render:$bad"; fi
 fi
 
 # ------------------------------------------------------------------ token

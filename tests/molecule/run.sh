@@ -2,17 +2,18 @@
 # tests/molecule/run.sh - the molecule stage of scripts/test.sh.
 #
 # Builds localhost/qpki-debian:bookworm with debootstrap (tests/molecule/image/build.sh; no
-# registry is used), then runs `molecule test` for the root_ca and intermediate_ca scenarios
-# (podman driver: destroy, create, prepare, converge, idempotence, verify, destroy).
+# registry is used), then runs `molecule test` for the scenarios (podman driver: destroy,
+# create, prepare, converge, idempotence, verify, destroy).
 #
 # Environment:
-#   QPKI_MOLECULE_SCENARIOS   scenarios to run (default: "root_ca intermediate_ca root_rotation")
+#   QPKI_MOLECULE_SCENARIOS   scenarios to run (default: "root_ca intermediate_ca root_rotation
+#                             ocsp_responder")
 #   QPKI_MOLECULE_IMAGE       image name (default: localhost/qpki-debian:bookworm)
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export PATH="$ROOT/.venv/bin:$PATH"
-SCENARIOS="${QPKI_MOLECULE_SCENARIOS:-root_ca intermediate_ca root_rotation}"
+SCENARIOS="${QPKI_MOLECULE_SCENARIOS:-root_ca intermediate_ca root_rotation ocsp_responder}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/qpki-molecule.XXXXXX")"
 trap 'if [[ "${KEEP:-0}" == 1 ]]; then echo "kept $WORK"; else rm -rf "$WORK"; fi' EXIT
 
@@ -44,7 +45,10 @@ QPKI_ULIMIT_NPROC=$((hard_nproc < 32768 ? hard_nproc / 2 : 32768))
 export QPKI_ULIMIT_NOFILE QPKI_ULIMIT_NPROC
 QPKI_MOLECULE_PIN="m-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 QPKI_MOLECULE_SO_PIN="so-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-export QPKI_VENV_ROOT QPKI_PYTHON_HOME QPKI_MOLECULE_PIN QPKI_MOLECULE_SO_PIN
+# The venv's qpki console script (run by the ocsp_responder scenario's service) imports qpki
+# from the source tree it was installed from in editable mode.
+QPKI_SOURCE_ROOT="$ROOT"
+export QPKI_VENV_ROOT QPKI_PYTHON_HOME QPKI_MOLECULE_PIN QPKI_MOLECULE_SO_PIN QPKI_SOURCE_ROOT
 
 failed=0
 declare -a RESULTS=()

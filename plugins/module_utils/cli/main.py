@@ -265,7 +265,7 @@ def run_ocsp(args):
                          args.responder, _ocsp_passphrase(args), args.validity_minutes)
     from ..ops.ocsp_server import ocsp_serve
     return ocsp_serve(args.ca_dir, args.listen, args.responder, _ocsp_passphrase(args),
-                      args.validity_minutes, args.threads, args.crl_prefix or None)
+                      args.validity_minutes, args.threads, args.crl_prefix or None, args.user)
 
 
 def run_key(args):

@@ -427,6 +427,9 @@ def build_parser():
     p.add_argument("--crl-prefix", default="/crl/", metavar="PATH",
                    help="URL path under which the files of the CA's crl/ directory are served "
                         "(default /crl/; empty: none)")
+    p.add_argument("--user", metavar="NAME",
+                   help="started by root: open the key, the CA's records and the socket, then "
+                        "run as this user")
     _ocsp_signing(p)
 
     key = groups.add_parser("key", help="keys in files or in an HSM").add_subparsers(

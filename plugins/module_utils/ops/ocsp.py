@@ -35,10 +35,10 @@ from ..dependencies import missing
 
 try:
     from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.x509 import ocsp
 except ImportError:
-    x509 = serialization = ocsp = missing()
+    x509 = hashes = serialization = ocsp = missing()
 
 from ..algorithms.spki import spki_der, split_spki
 from ..errors import InputError, StoreError
@@ -200,6 +200,16 @@ class OcspResponder:
             except Exception:  # noqa: BLE001 - a key type cryptography does not know
                 self._stand_in = _stand_in_certificate(self.cert)
         return self._stand_in
+
+    def prepare(self) -> None:
+        """Answer one request (about serial 0) now rather than wait for the
+        first client: the CA's records are opened (SQLite makes ca.db-wal and
+        ca.db-shm beside ca.db) and every module an answer needs is loaded,
+        which a server that then gives up root might no longer be able to do."""
+        known = self._known_hashes("sha1")[0]
+        request = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
+            known.name_hash, known.key_hash, 0, hashes.SHA1()).build()
+        self.respond(request.public_bytes(serialization.Encoding.DER))
 
     def close(self) -> None:
         self._records.close()

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 
 from ..errors import InputError
 from .ocsp import MAX_REQUEST, OcspResponder, internal_error
+from .run_as import account_to_run_as, become
 
 _CRL_NAME = re.compile(r"^(?:v[0-9]{1,6}/)?ca(?:-delta)?(?:\.[A-Za-z0-9-]+)?\.crl(?:\.der)?$")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -101,8 +102,11 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def ocsp_serve(ca_dir: str | os.PathLike, listen: str, responder_dir: str | None = None,
                passphrase: bytes | None = None, validity_minutes: int = 60,
-               threads: int = 4, crl_prefix: str | None = "/crl/") -> dict[str, Any]:
-    """Serve until stopped (SIGINT / SIGTERM)."""
+               threads: int = 4, crl_prefix: str | None = "/crl/",
+               run_as: str | None = None) -> dict[str, Any]:
+    """Serve until stopped (SIGINT / SIGTERM). With ``run_as``, a server
+    started by root opens the key, the CA's records and the socket, then
+    runs as that user."""
     import datetime
 
     try:
@@ -111,13 +115,18 @@ def ocsp_serve(ca_dir: str | os.PathLike, listen: str, responder_dir: str | None
         raise InputError("qpki ocsp serve needs the waitress library (pip install waitress)") \
             from None
     host, port = parse_listen(listen)
+    account = account_to_run_as(run_as) if run_as is not None else None
     with OcspResponder(ca_dir, responder_dir, passphrase,
                        datetime.timedelta(minutes=validity_minutes)) as responder:
+        server = waitress.create_server(
+            ocsp_application(responder, crl_prefix), host=host, port=port, threads=threads,
+            max_request_body_size=MAX_REQUEST, max_request_header_size=16 * 1024,
+            connection_limit=64, channel_timeout=30, ident="")
+        if account is not None:
+            responder.prepare()
+            become(account)
         sys.stderr.write(f"qpki ocsp: answering for {responder.cert.subject.rfc4514_string()} "
                          f"on http://{host}:{port}/\n")
         sys.stderr.flush()
-        waitress.serve(ocsp_application(responder, crl_prefix), host=host, port=port,
-                       threads=threads, max_request_body_size=MAX_REQUEST,
-                       max_request_header_size=16 * 1024, connection_limit=64,
-                       channel_timeout=30, ident="", _quiet=True)
+        server.run()
     return {"changed": False, "stopped": True}
