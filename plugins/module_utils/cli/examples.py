@@ -47,4 +47,5 @@ EXAMPLES = {
     "profile list": "qpki profile list",
     "profile show": "qpki profile show ec/tls-server",
     "audit verify": "qpki audit verify --ca-dir issuing",
+    "audit start": "qpki audit start --ca-dir qpki-made-ca",
 }
