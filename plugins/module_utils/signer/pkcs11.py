@@ -7,15 +7,28 @@ must be exactly what the profile's algorithm needs. The algorithm always
 comes from the profile, never from the key.
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import HsmError, UsageError
 from .base import Signer
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
+    from cryptography.hazmat.primitives.hashes import HashAlgorithm
+
+    from ..algorithms.base import Algorithm
+    from ..algorithms.key_types import PrivateKey, PublicKey
+    from ..hsm.config import HsmConfig
+    from ..hsm.session import HsmSession
+    from .base import SignatureOptions
+
 _PQC_FAMILIES = ("ml-dsa", "slh-dsa", "ml-kem")
 
 
-def _article(text):
+def _article(text: str) -> str:
     """``a`` or ``an`` before a key description (``an EC ...``, ``an RSA-...``)."""
     first = text[:1]
     if first.isupper():
@@ -23,15 +36,17 @@ def _article(text):
     return "an" if first in "aeiou" else "a"
 
 
-def _needed_key(algorithm):
-    if algorithm.family == "ec":
+def _needed_key(algorithm: Algorithm) -> str:
+    from ..algorithms.classical import EcdsaAlgorithm, RsaAlgorithm
+
+    if isinstance(algorithm, EcdsaAlgorithm):
         return "EC %s key" % algorithm.curve.name
-    if algorithm.family == "rsa":
+    if isinstance(algorithm, RsaAlgorithm):
         return "RSA-%d key" % algorithm.key_size
     return "%s key" % algorithm.name
 
 
-def require_hsm_capable(algorithm):
+def require_hsm_capable(algorithm: Algorithm) -> None:
     """Refuse algorithms that have no HSM implementation."""
     if getattr(algorithm, "hsm_capable", False):
         return
@@ -53,8 +68,9 @@ class Pkcs11Signer(Signer):
 
     fork_safe = False  # the session is this process's: a fork must not use it
 
-    def __init__(self, config, algorithm, label=None, key_id=None, options=None,
-                 session=None):
+    def __init__(self, config: HsmConfig | str | os.PathLike[str], algorithm: str, label: str | None = None,
+                 key_id: str | None = None, options: SignatureOptions | None = None,
+                 session: HsmSession | None = None) -> None:
         super().__init__(algorithm, options)
         require_hsm_capable(self.algorithm)
         self.algorithm.check_options(self.options)
@@ -68,9 +84,9 @@ class Pkcs11Signer(Signer):
         self.label = label or None
         self.key_id = key_id
         self._owns_session = session is None
-        self._session = None
-        self._private_key = None
-        self._crypto_key = None
+        self._session: HsmSession | None = None
+        self._private_key: object | None = None  # the token's key object
+        self._crypto_key: PrivateKey | None = None
         if session is None:
             from ..hsm.session import connect
 
@@ -86,7 +102,7 @@ class Pkcs11Signer(Signer):
 
     # ----------------------------------------------------------------- set-up
 
-    def _bind_key(self):
+    def _bind_key(self) -> None:
         from ..hsm.keys import find_private_key, public_key_of
         from ..hsm.lookup import key_name
 
@@ -102,9 +118,9 @@ class Pkcs11Signer(Signer):
                    _article(needed), needed))
         self._private_key = private_key
         self._public_key = public_key
-        self._mechanisms = {}
+        self._mechanisms: dict[tuple[str, bool], str] = {}
 
-    def _mechanism(self, hash_algorithm, pss):
+    def _mechanism(self, hash_algorithm: HashAlgorithm, pss: bool) -> str:
         """The token mechanism for this hash and scheme, chosen once per
         session from what the token offers (raw over our digest first)."""
         key = (hash_algorithm.name, pss)
@@ -118,13 +134,13 @@ class Pkcs11Signer(Signer):
     # --------------------------------------------------------------- Signer
 
     @property
-    def session(self):
+    def session(self) -> HsmSession | None:
         return self._session
 
-    def public_key(self):
+    def public_key(self) -> PublicKey:
         return self._public_key
 
-    def sign(self, data):
+    def sign(self, data: bytes) -> bytes:
         """Signature of ``data`` with the profile's hash and scheme."""
         from ..hsm.signing import digest_of
 
@@ -132,18 +148,19 @@ class Pkcs11Signer(Signer):
         data = bytes(data)
         return self.sign_digest(digest_of(data, hash_algorithm), hash_algorithm, pad, data)
 
-    def hash_and_padding(self):
+    def hash_and_padding(self) -> tuple[HashAlgorithm, AsymmetricPadding | None]:
         """The hash and (RSA only, else None) the padding the options ask for."""
         pad = self.algorithm.padding(self.options) if self.algorithm.family == "rsa" else None
         return self.algorithm.hash_algorithm(self.options), pad
 
     @staticmethod
-    def _is_pss(pad):
+    def _is_pss(pad: AsymmetricPadding | None) -> bool:
         from cryptography.hazmat.primitives.asymmetric import padding
 
         return isinstance(pad, padding.PSS)
 
-    def sign_digest(self, digest, hash_algorithm, pad=None, data=None):
+    def sign_digest(self, digest: bytes, hash_algorithm: HashAlgorithm, pad: AsymmetricPadding | None = None,
+                    data: bytes | None = None) -> bytes:
         """Sign an already computed ``digest``; ``pad`` is a ``cryptography``
         padding object for RSA (PKCS1v15 or PSS); ``data``, the message, is
         needed only on a token that hashes and signs by itself."""
@@ -169,7 +186,7 @@ class Pkcs11Signer(Signer):
         return signing.rsa_pkcs1_sign_digest(self._private_key, digest, hash_algorithm,
                                              self.key_name)
 
-    def crypto_key(self):
+    def crypto_key(self) -> PrivateKey | None:
         """The token key as a ``cryptography`` private key for X.509 builders
         (made once per signer: a batch asks for it for every certificate;
         each signature still checks that the signer is open)."""
@@ -181,7 +198,7 @@ class Pkcs11Signer(Signer):
                                                  self.sign_digest, self.key_name)
         return self._crypto_key
 
-    def close(self):
+    def close(self) -> None:
         """Close the session when this signer opened it (logging out)."""
         session, self._session = self._session, None
         self._private_key = None
@@ -189,11 +206,11 @@ class Pkcs11Signer(Signer):
         if session is not None and self._owns_session:
             session.close()
 
-    def _check_open(self):
+    def _check_open(self) -> None:
         if self._session is None or self._session.closed or self._private_key is None:
             raise HsmError("the signer for token key %s is closed"
                            % getattr(self, "key_name", self.label))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<Pkcs11Signer %s key %s>" % (self.algorithm.name,
                                              getattr(self, "key_name", self.label))
