@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Type-hint coverage of the qpki core: functions fully annotated / all functions, per package.
 
-Usage: python scripts/type_coverage.py [PACKAGE ...]   (default: every package of plugins/module_utils)
+Usage: .venv/bin/python scripts/type_coverage.py [PACKAGE ...]   (default: every package of plugins/module_utils)
 
 A function counts as annotated when mypy's disallow_untyped_defs accepts it: every parameter
 but a method's self/cls has a type, and so does the return value (``__init__`` may leave the

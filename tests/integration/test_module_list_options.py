@@ -78,7 +78,7 @@ def _play(tmp_path: Path, in_process: bool) -> dict[str, dict]:
                ANSIBLE_REMOTE_TEMP=str(tmp_path / "remote-tmp"), ANSIBLE_STDOUT_CALLBACK="json",
                ANSIBLE_DEPRECATION_WARNINGS="0", PATH=f"{BIN}:{os.environ['PATH']}")
     done = subprocess.run([str(BIN / "ansible-playbook"), "-i", "inventory", "play.yml"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=600)
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     return {task["task"]["name"]: task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]}

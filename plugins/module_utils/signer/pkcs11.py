@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from ..algorithms.base import Algorithm
     from ..algorithms.key_types import PrivateKey, PublicKey
     from ..hsm.config import HsmConfig
+    from ..hsm.pubkey import TokenPublicKey
     from ..hsm.session import HsmSession
+    import pkcs11
     from .base import SignatureOptions
 
 _PQC_FAMILIES = ("ml-dsa", "slh-dsa", "ml-kem")
@@ -85,7 +87,7 @@ class Pkcs11Signer(Signer):
         self.key_id = key_id
         self._owns_session = session is None
         self._session: HsmSession | None = None
-        self._private_key: object | None = None  # the token's key object
+        self._private_key: pkcs11.SignMixin | None = None
         self._crypto_key: PrivateKey | None = None
         if session is None:
             from ..hsm.session import connect
@@ -93,7 +95,7 @@ class Pkcs11Signer(Signer):
             session = connect(config)
         self._session = session
         try:
-            self._bind_key()
+            self._bind_key(session)
             hash_algorithm, pad = self.hash_and_padding()
             self._mechanism(hash_algorithm, self._is_pss(pad))
         except BaseException:
@@ -102,13 +104,13 @@ class Pkcs11Signer(Signer):
 
     # ----------------------------------------------------------------- set-up
 
-    def _bind_key(self) -> None:
+    def _bind_key(self, session: HsmSession) -> None:
         from ..hsm.keys import find_private_key, public_key_of
         from ..hsm.lookup import key_name
 
-        private_key = find_private_key(self._session, self.label, self.key_id)
+        private_key = find_private_key(session, self.label, self.key_id)
         self.key_name = key_name(private_key)
-        public_key = public_key_of(self._session, private_key)
+        public_key = public_key_of(session, private_key)
         if not self.algorithm.matches_public_key(public_key):
             found = self.algorithm.describe_public_key(public_key)
             needed = _needed_key(self.algorithm)
@@ -117,7 +119,7 @@ class Pkcs11Signer(Signer):
                 % (self.key_name, _article(found), found, self.algorithm.name,
                    _article(needed), needed))
         self._private_key = private_key
-        self._public_key = public_key
+        self._public_key: TokenPublicKey = public_key
         self._mechanisms: dict[tuple[str, bool], str] = {}
 
     def _mechanism(self, hash_algorithm: HashAlgorithm, pss: bool) -> str:
@@ -127,7 +129,8 @@ class Pkcs11Signer(Signer):
         if key not in self._mechanisms:
             from ..hsm.capabilities import require_signing
 
-            self._mechanisms[key] = require_signing(self._session, self.algorithm,
+            session, dummy = self._check_open()
+            self._mechanisms[key] = require_signing(session, self.algorithm,
                                                     hash_algorithm.name, pss)
         return self._mechanisms[key]
 
@@ -164,26 +167,26 @@ class Pkcs11Signer(Signer):
         """Sign an already computed ``digest``; ``pad`` is a ``cryptography``
         padding object for RSA (PKCS1v15 or PSS); ``data``, the message, is
         needed only on a token that hashes and signs by itself."""
-        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
 
         from ..hsm import signing
 
-        self._check_open()
+        dummy, private_key = self._check_open()
+        public_key = self._public_key
         mechanism = self._mechanism(hash_algorithm, isinstance(pad, padding.PSS))
         needs = self.algorithm.hsm_mechanisms
         if mechanism not in (needs.sign_raw, needs.pss_raw):
-            return signing.hash_and_sign(self._private_key, data, mechanism, self.algorithm,
+            return signing.hash_and_sign(private_key, data, mechanism, self.algorithm,
                                          hash_algorithm, pad, self.key_name)
-        if self.algorithm.family == "ec":
-            return signing.ecdsa_sign_digest(self._private_key, digest,
-                                             self._public_key.curve.key_size, self.key_name)
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            return signing.ecdsa_sign_digest(private_key, digest, public_key.curve.key_size, self.key_name)
         if isinstance(pad, padding.PSS):
             mgf_hash = getattr(pad.mgf, "_algorithm", hash_algorithm)
             salt = signing.pss_salt_length(pad._salt_length, hash_algorithm,
-                                           self._public_key.key_size)
-            return signing.rsa_pss_sign_digest(self._private_key, digest, hash_algorithm,
+                                           public_key.key_size)
+            return signing.rsa_pss_sign_digest(private_key, digest, hash_algorithm,
                                                mgf_hash, salt, self.key_name)
-        return signing.rsa_pkcs1_sign_digest(self._private_key, digest, hash_algorithm,
+        return signing.rsa_pkcs1_sign_digest(private_key, digest, hash_algorithm,
                                              self.key_name)
 
     def crypto_key(self) -> PrivateKey | None:
@@ -206,10 +209,12 @@ class Pkcs11Signer(Signer):
         if session is not None and self._owns_session:
             session.close()
 
-    def _check_open(self) -> None:
+    def _check_open(self) -> tuple[HsmSession, pkcs11.SignMixin]:
+        """The session and the token key, when the signer is still open."""
         if self._session is None or self._session.closed or self._private_key is None:
             raise HsmError("the signer for token key %s is closed"
                            % getattr(self, "key_name", self.label))
+        return self._session, self._private_key
 
     def __repr__(self) -> str:
         return "<Pkcs11Signer %s key %s>" % (self.algorithm.name,
