@@ -20,8 +20,8 @@ import secrets
 from typing import Protocol
 
 from ..errors import StoreError
-from .atomic import write_text
 from .ca_dir import CaDir
+from .counter_file import write_counter_file
 from .index import index_serials, serial_hex
 
 SERIAL_BITS = 159
@@ -108,13 +108,9 @@ def _read_hex(path):
     return value
 
 
-def _write_hex(path, value):
-    write_text(path, serial_hex(value) + "\n")
-
-
 def record_serial(ca_dir, serial):
     """Write ``serial`` to the ``serial`` file as the last one issued."""
-    _write_hex(_as_ca_dir(ca_dir).serial, serial)
+    write_counter_file(_as_ca_dir(ca_dir).serial, serial)
 
 
 def last_serial(ca_dir):
@@ -132,7 +128,7 @@ def next_crl_number(ca_dir):
     number = _read_hex(path)
     if number is None:
         number = 1
-    _write_hex(path, number + 1)
+    write_counter_file(path, number + 1)
     return number
 
 
