@@ -13,7 +13,7 @@ is refused: it never leaves the HSM.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional, Union
 
 from ..dependencies import missing
 
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from cryptography.utils import Buffer
 
     # sign_digest(digest, hash algorithm, RSA padding or None, the message when known)
-    SignDigest = Callable[[bytes, hashes.HashAlgorithm, AsymmetricPadding | None, bytes | None], bytes]
-    HashChoice = hashes.HashAlgorithm | utils.Prehashed | utils.NoDigestInfo
+    SignDigest = Callable[[bytes, hashes.HashAlgorithm, Optional[AsymmetricPadding], Optional[bytes]], bytes]
+    HashChoice = Union[hashes.HashAlgorithm, utils.Prehashed, utils.NoDigestInfo]
 
 
 def _digest_and_hash(data: Buffer, algorithm: HashChoice) -> tuple[bytes, hashes.HashAlgorithm]:
@@ -148,8 +148,8 @@ def token_private_key(family: str, public_key: object, sign_digest: SignDigest,
                       name: str) -> TokenEcPrivateKey | TokenRsaPrivateKey:
     """The token key of ``family`` (``ec`` or ``rsa``) as a cryptography
     private key whose signatures go to ``sign_digest``."""
-    if family == "ec":
-        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    if family == "ec" and isinstance(public_key, ec.EllipticCurvePublicKey):
         return TokenEcPrivateKey(public_key, sign_digest, name)
-    assert isinstance(public_key, rsa.RSAPublicKey)
-    return TokenRsaPrivateKey(public_key, sign_digest, name)
+    if family == "rsa" and isinstance(public_key, rsa.RSAPublicKey):
+        return TokenRsaPrivateKey(public_key, sign_digest, name)
+    raise HsmError("token key %s: its public key is not a %s key" % (name, family))

@@ -101,8 +101,7 @@ def find_key(hsm: HsmSession, object_class: pkcs11.ObjectClass, kind: str, label
         raise HsmError("no %s with id %s %s" % (kind, id_text, where))
 
     if by_label is None:
-        assert by_id is not None  # a label or an id was given
-        return _single(by_id, kind, "id %s" % id_text, where, "label")
+        return _single(by_id or [], kind, "id %s" % id_text, where, "label")
     if by_id is None:
         return _single(by_label, kind, "label '%s'" % label, where, "id")
     id_handles = {obj.handle for obj in by_id}

@@ -9,7 +9,7 @@ the same id (or, failing that, the same label).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 
 from ..errors import HsmError
 from .lookup import key_name, object_id, object_label, search
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .session import HsmSession
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    TokenPublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+    TokenPublicKey = Union[ec.EllipticCurvePublicKey, rsa.RSAPublicKey]
 
 
 def public_key_of(hsm: HsmSession, private_key: pkcs11.Object) -> TokenPublicKey:

@@ -102,7 +102,8 @@ def hash_and_sign(private_key: pkcs11.SignMixin, data: bytes | None, mechanism_n
     mechanism = getattr(pkcs11.Mechanism, mechanism_name)
     param = None
     if isinstance(pad, padding.PSS):
-        assert isinstance(algorithm, RsaAlgorithm)  # only RSA signs with PSS
+        if not isinstance(algorithm, RsaAlgorithm):
+            raise HsmError("token key %s: PSS signatures need an RSA key, not %s" % (name, algorithm.name))
         salt = pss_salt_length(pad._salt_length, hash_algorithm, algorithm.key_size)  # noqa: SLF001
         mgf_hash = getattr(pad.mgf, "_algorithm", hash_algorithm)
         param = (_hash_mechanism(hash_algorithm), _mgf(mgf_hash), salt)

@@ -19,12 +19,13 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterable
+from typing import Union
 
 from ..errors import StoreError
 
 # A file system path, as os.fspath takes it.
-StrPath = str | os.PathLike[str]
-FileData = bytes | bytearray | memoryview
+StrPath = Union[str, "os.PathLike[str]"]
+FileData = Union[bytes, bytearray, memoryview]
 
 _TEMP_MARK = ".tmp-"
 _TEMP_NAME = re.compile(r"\..+\.tmp-[0-9a-f]{12}")
