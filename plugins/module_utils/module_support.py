@@ -55,23 +55,6 @@ def secret(module, value_option, env_option):
                   f"named by {env_option}; set it with the task's environment: keyword")
 
 
-# The release after which the former option names (passphrase, passphrase_env) go.
-OLD_PASSPHRASE_NAMES_UNTIL = "0.2.0"
-
-
-def passphrase_options(prefix):
-    """The argument spec of ``<prefix>_passphrase`` (no_log) and
-    ``<prefix>_passphrase_env``, named for the key they protect, with the
-    former names ``passphrase`` / ``passphrase_env`` as deprecated aliases."""
-    def option(suffix, no_log):
-        old = "passphrase" + suffix
-        return dict(type="str", no_log=no_log, aliases=[old], deprecated_aliases=[dict(
-            name=old, version=OLD_PASSPHRASE_NAMES_UNTIL, collection_name="qpki.pki")])
-
-    return {f"{prefix}_passphrase": option("", True),
-            f"{prefix}_passphrase_env": option("_env", False)}
-
-
 def key_request(module, passphrase=None):
     """The KeyRequest described by hsm_config / key_label / key_id / generate_key."""
     from .ops.ca_keys import KeyRequest
@@ -118,31 +101,3 @@ def file_attributes_requested(module):
 
 def strip_none(mapping):
     return {k: v for k, v in mapping.items() if v is not None}
-
-
-def lists_given_as_text(argument_spec, load_params):
-    """The options of ``argument_spec`` declared as lists of mappings that
-    the task set to a string (``revoked_serials: "0A"``). Ansible would try
-    to read each comma-separated part as a mapping and fail with a message
-    that names no option, or take ``serial=0A`` for one. Their spec is
-    relaxed to ``raw`` so that AnsibleModule starts; the module then refuses
-    them with ``refuse_text_lists``. ``load_params``: Ansible's
-    ``_load_params`` (the task arguments before validation)."""
-    try:
-        given = load_params() or {}
-    except Exception:  # AnsibleModule reports unreadable arguments itself
-        return []
-    names = [name for name, spec in argument_spec.items()
-             if spec.get("type") == "list" and spec.get("elements") == "dict"
-             and isinstance(given.get(name), str)]
-    for name in names:
-        argument_spec[name] = dict(type="raw")
-    return names
-
-
-def refuse_text_lists(module, names, example):
-    """Fail naming the first list option given a string; ``example`` shows
-    its right form. The string is not repeated: a mapping may hold a secret."""
-    for name in names:
-        module.fail_json(msg="%s must be a list of mappings, not a string; write it as %s"
-                         % (name, example))

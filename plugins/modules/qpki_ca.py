@@ -324,11 +324,12 @@ urls:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
+from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module, passphrase_options
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, key_request, passphrase_options, run_op, secret,
+    abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret,
     values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_rotation_state import ca_ensure_rotated
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_urls import ca_urls_ensure, requested_urls
@@ -351,7 +352,8 @@ def _content(module, path_option, content_option, what):
 
 def main():
     disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
-    module = AnsibleModule(
+    module = create_module(
+        AnsibleModule, _load_params,
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present"]),
             ca_dir=dict(type="path", required=True),

@@ -118,15 +118,17 @@ chain_path:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
+from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca import ca_info
 
 
 def main():
-    module = AnsibleModule(
+    module = create_module(
+        AnsibleModule, _load_params,
         argument_spec=dict(ca_dir=dict(type="path", required=True)),
         supports_check_mode=True,
     )

@@ -216,10 +216,11 @@ signed:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
+from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module, passphrase_options
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, passphrase_options, run_op, secret)
+    abs_path, apply_file_attributes, check_dependencies, run_op, secret)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.batch import read_csr
 from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
     CertRequest, cert_ensure)
@@ -240,7 +241,8 @@ def _csr(module, item, where):
 
 def main():
     disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
-    module = AnsibleModule(
+    module = create_module(
+        AnsibleModule, _load_params,
         argument_spec=dict(
             ca_dir=dict(type="path", required=True),
             profile=dict(type="str", required=True),

@@ -311,9 +311,10 @@ revocation:
   sample: {status: revoked, serial: 5A1F, revoked_at: "2026-12-01T10:00:00Z", reason: keyCompromise}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
+from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_details import (
@@ -330,7 +331,8 @@ def _read(module, path, what):
 
 def main():
     disable_core_dumps()
-    module = AnsibleModule(
+    module = create_module(
+        AnsibleModule, _load_params,
         argument_spec=dict(
             path=dict(type="path"),
             content=dict(type="str"),

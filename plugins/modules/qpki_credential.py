@@ -258,11 +258,12 @@ enrolled:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
 from ansible_collections.qpki.pki.plugins.module_utils.errors import QpkiError
+from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module, passphrase_options
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, key_request, passphrase_options, run_op, secret,
+    abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret,
     values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_keys import KeyRequest
 from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
@@ -345,7 +346,8 @@ def _batch(module, passphrase, ca_passphrase):
 
 def main():
     disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
-    module = AnsibleModule(
+    module = create_module(
+        AnsibleModule, _load_params,
         argument_spec=dict(
             state=dict(type="str", default="present", choices=["present"]),
             ca_dir=dict(type="path", required=True),

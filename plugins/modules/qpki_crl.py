@@ -232,14 +232,12 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
+from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module, passphrase_options
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
-    abs_path, apply_file_attributes, check_dependencies, lists_given_as_text, passphrase_options,
-    refuse_text_lists, run_op, secret)
+    abs_path, apply_file_attributes, check_dependencies, run_op, secret)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_copy import crl_text
 from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
-
-REVOKED_EXAMPLE = "revoked_serials: [{serial: 0A, reason: keyCompromise}]"
 
 
 def main():
@@ -262,14 +260,13 @@ def main():
         return_content=dict(type="bool", default=False),
         **passphrase_options("ca"),
     )
-    text_lists = lists_given_as_text(argument_spec, _load_params)
-    module = AnsibleModule(
+    module = create_module(
+        AnsibleModule, _load_params,
         argument_spec=argument_spec,
         mutually_exclusive=[["ca_passphrase", "ca_passphrase_env"]],
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    refuse_text_lists(module, text_lists, REVOKED_EXAMPLE)
     check_dependencies(module, missing_required_lib)
     params = module.params
     ca_dir = abs_path(params["ca_dir"])

@@ -103,8 +103,9 @@ login:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
+from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_info
@@ -113,7 +114,8 @@ from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import di
 
 def main():
     disable_core_dumps()  # before the arguments (passphrases) and the PIN are read
-    module = AnsibleModule(
+    module = create_module(
+        AnsibleModule, _load_params,
         argument_spec=dict(
             lib=dict(type="path"),
             hsm_config=dict(type="path"),

@@ -28,7 +28,7 @@ RANKS = {
     "signer": 4,
     "x509": 5, "profiles": 5, "store": 5,
     "ops": 6,
-    "cli": 7, "module_support": 7,
+    "cli": 7, "module_support": 7, "module_argspec": 7,
 }
 
 

@@ -1,6 +1,11 @@
 """What every algorithm of the registry provides."""
 
+from typing import TYPE_CHECKING
+
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from .hsm_mechanisms import HsmMechanisms
 
 
 class Algorithm:
@@ -15,7 +20,7 @@ class Algorithm:
     can_sign = True
     hsm_capable = False
     # An HsmMechanisms (hsm_mechanisms.py) on the algorithms a token may hold.
-    hsm_mechanisms = None
+    hsm_mechanisms: "HsmMechanisms | None" = None
 
     def __init__(self, name, key_oid):
         self.name = name

@@ -8,10 +8,19 @@ write anything, so a token that cannot do something is told in one line
 instead of a PKCS#11 return code half-way through.
 """
 
+from __future__ import annotations
+
 import dataclasses
+from typing import TYPE_CHECKING
 
 from ..errors import HsmError
 from .library import describe_pkcs11_error
+
+if TYPE_CHECKING:
+    from ..algorithms.base import Algorithm
+    from .session import HsmSession
+
+    MechanismTable = dict[str, "TokenMechanism"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,47 +39,47 @@ class AlgorithmSupport:
     sign_mechanism: str
     reason: str
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, str | bool]:
         return dataclasses.asdict(self)
 
 
 @dataclasses.dataclass(frozen=True)
-class _Mechanism:
+class TokenMechanism:
     flags: int
     min_bits: int
     max_bits: int
 
 
-def mechanism_table(hsm):
-    """{python-pkcs11 mechanism name: _Mechanism} of the session's token,
+def mechanism_table(hsm: HsmSession) -> MechanismTable:
+    """{python-pkcs11 mechanism name: TokenMechanism} of the session's token,
     read once per session."""
-    table = getattr(hsm, "_mechanism_table", None)
+    table = hsm._mechanism_table
     if table is None:
         table = _read_mechanisms(hsm)
         hsm._mechanism_table = table
     return table
 
 
-def _read_mechanisms(hsm):
+def _read_mechanisms(hsm: HsmSession) -> MechanismTable:
     import pkcs11
 
     slot = hsm.token.slot
-    table = {}
+    table: MechanismTable = {}
     try:
         for mechanism in slot.get_mechanisms():
             name = getattr(mechanism, "name", None)
             if not name:
                 continue  # vendor-defined: nothing of ours uses it
             info = slot.get_mechanism_info(mechanism)
-            table[name] = _Mechanism(int(info.flags), int(info.min_key_length),
-                                     int(info.max_key_length))
+            table[name] = TokenMechanism(int(info.flags), int(info.min_key_length or 0),
+                                         int(info.max_key_length or 0))
     except pkcs11.PKCS11Error as exc:
         raise HsmError("cannot read the mechanisms of token '%s': %s"
                        % (hsm.label, describe_pkcs11_error(exc))) from None
     return table
 
 
-def _fits(mechanism, bits):
+def _fits(mechanism: TokenMechanism, bits: int) -> bool:
     """Whether the mechanism's advertised key sizes admit ``bits``. Some
     tokens give EC sizes in bytes, or nothing: only a plausible range in
     bits is held against the key."""
@@ -79,22 +88,24 @@ def _fits(mechanism, bits):
     return mechanism.min_bits <= bits <= mechanism.max_bits
 
 
-def _usable(table, name, flag, bits):
+def _usable(table: MechanismTable, name: str, flag: int, bits: int) -> bool:
     mechanism = table.get(name)
     return mechanism is not None and bool(mechanism.flags & flag) and _fits(mechanism, bits)
 
 
-def _flag(name):
+def _flag(name: str) -> int:
     import pkcs11
 
     return int(getattr(pkcs11.MechanismFlag, name))
 
 
-def signing_mechanism(hsm, algorithm, hash_name, pss=False):
+def signing_mechanism(hsm: HsmSession, algorithm: Algorithm, hash_name: str, pss: bool = False) -> str | None:
     """The mechanism name that signs with ``algorithm`` on this token: the
     raw one (over qpki's digest) when offered, else the token's
     hash-and-sign one for ``hash_name``, else None."""
     needs = algorithm.hsm_mechanisms
+    if needs is None:
+        return None
     table = mechanism_table(hsm)
     sign = _flag("SIGN")
     raw = needs.pss_raw if pss else needs.sign_raw
@@ -106,27 +117,27 @@ def signing_mechanism(hsm, algorithm, hash_name, pss=False):
     return None
 
 
-def algorithm_support(hsm, algorithm):
+def algorithm_support(hsm: HsmSession, algorithm: str | Algorithm) -> AlgorithmSupport:
     """The :class:`AlgorithmSupport` of one registry algorithm on this token."""
     from ..algorithms.registry import get_algorithm
 
-    algorithm = get_algorithm(algorithm)
-    if not algorithm.hsm_capable:
-        return AlgorithmSupport(algorithm.name, False, False, "", "not an HSM algorithm")
-    needs = algorithm.hsm_mechanisms
+    found = get_algorithm(algorithm)
+    if not found.hsm_capable:
+        return AlgorithmSupport(found.name, False, False, "", "not an HSM algorithm")
+    needs = found.hsm_mechanisms
     table = mechanism_table(hsm)
     generate = _usable(table, needs.keygen, _flag("GENERATE_KEY_PAIR"), needs.key_bits)
-    mechanism = signing_mechanism(hsm, algorithm, algorithm.default_hash)
-    reasons = []
+    mechanism = signing_mechanism(hsm, found, found.default_hash)
+    reasons: list[str] = []
     if not generate:
         reasons.append(_missing(table, needs.keygen, needs.key_bits, "generation"))
     if mechanism is None:
         reasons.append(_missing(table, needs.sign_raw, needs.key_bits, "signing"))
-    return AlgorithmSupport(algorithm.name, generate, mechanism is not None,
+    return AlgorithmSupport(found.name, generate, mechanism is not None,
                             "CKM_" + mechanism if mechanism else "", "; ".join(reasons))
 
 
-def _missing(table, name, bits, what):
+def _missing(table: MechanismTable, name: str, bits: int, what: str) -> str:
     mechanism = table.get(name)
     if mechanism is None:
         return "no CKM_%s for %s" % (name, what)
@@ -136,14 +147,14 @@ def _missing(table, name, bits, what):
     return "CKM_%s is not offered for %s" % (name, what)
 
 
-def token_support(hsm):
+def token_support(hsm: HsmSession) -> list[AlgorithmSupport]:
     """:class:`AlgorithmSupport` of every HSM algorithm of the registry."""
     from ..algorithms.registry import hsm_algorithm_names
 
     return [algorithm_support(hsm, name) for name in hsm_algorithm_names()]
 
 
-def require_generation(hsm, algorithm):
+def require_generation(hsm: HsmSession, algorithm: str | Algorithm) -> None:
     """Refuse, before anything is written, an algorithm this token cannot
     generate or sign with."""
     support = algorithm_support(hsm, algorithm)
@@ -152,11 +163,13 @@ def require_generation(hsm, algorithm):
                        % (hsm.label, support.algorithm, support.reason))
 
 
-def require_signing(hsm, algorithm, hash_name, pss=False):
+def require_signing(hsm: HsmSession, algorithm: Algorithm, hash_name: str, pss: bool = False) -> str:
     """The mechanism name to sign with; refuses when the token has none."""
     mechanism = signing_mechanism(hsm, algorithm, hash_name, pss)
     if mechanism is None:
         needs = algorithm.hsm_mechanisms
+        if needs is None:
+            raise HsmError("algorithm %s is not available in HSM mode" % algorithm.name)
         raw = needs.pss_raw if pss else needs.sign_raw
         raise HsmError("token '%s' cannot sign with %s%s (%s)"
                        % (hsm.label, algorithm.name, " (PSS)" if pss else "",

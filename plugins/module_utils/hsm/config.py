@@ -14,9 +14,12 @@ The PIN itself is never accepted from this file: any PIN-like key anywhere in
 it is refused without echoing its value.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import os
 import re
+from typing import Any
 
 from ..errors import HsmError
 
@@ -35,47 +38,47 @@ class HsmConfig:
 
     path: str
     lib: str
-    token: str = None
-    token_serial: str = None
-    slot: int = None
-    pin_env: str = None
+    token: str | None = None
+    token_serial: str | None = None
+    slot: int | None = None
+    pin_env: str | None = None
     logout_after_use: bool = True
 
-    def token_selector(self):
+    def token_selector(self) -> str:
         """How the token is chosen, for messages: ``token 'CA-Token'``,
         ``token with serial '...'`` or ``slot 0``."""
         if self.token is not None:
             return "token '%s'" % self.token
         if self.token_serial is not None:
             return "token with serial '%s'" % self.token_serial
-        return "slot %d" % self.slot
+        return "slot %s" % self.slot
 
 
-def load_hsm_config(path, check_lib=True):
+def load_hsm_config(path: str | os.PathLike[str], check_lib: bool = True) -> HsmConfig:
     """Read and validate the HSM YAML file at ``path``.
 
     ``check_lib=False`` skips the check that the PKCS#11 library exists (for
     validating vendor examples on a machine without the vendor client).
     """
-    path = os.path.abspath(os.fspath(path))
-    data = _read_yaml(path)
-    _refuse_pins(data, path)
-    return _parse(data, path, check_lib)
+    absolute = os.path.abspath(os.fspath(path))
+    data = _read_yaml(absolute)
+    _refuse_pins(data, absolute)
+    return _parse(data, absolute, check_lib)
 
 
-def hsm_config_from_dict(data, path, check_lib=True):
+def hsm_config_from_dict(data: object, path: str | os.PathLike[str], check_lib: bool = True) -> HsmConfig:
     """Validate an already-parsed configuration mapping (``path`` names where
     it came from, for messages and to resolve a relative ``lib``)."""
-    path = os.path.abspath(os.fspath(path))
-    _refuse_pins(data, path)
-    return _parse(data, path, check_lib)
+    absolute = os.path.abspath(os.fspath(path))
+    _refuse_pins(data, absolute)
+    return _parse(data, absolute, check_lib)
 
 
-def _fail(path, text):
+def _fail(path: str, text: str) -> HsmError:
     return HsmError("HSM config %s: %s" % (path, text))
 
 
-def _read_yaml(path):
+def _read_yaml(path: str) -> object:
     from ..input_file import read_input
     from ..safe_yaml import parse_yaml
 
@@ -83,11 +86,11 @@ def _read_yaml(path):
     return parse_yaml(data, f"HSM config {path}", HsmError, column=True)
 
 
-def _normal_key(key):
+def _normal_key(key: object) -> str:
     return str(key).strip().lower().replace("-", "_")
 
 
-def _refuse_pins(node, path):
+def _refuse_pins(node: object, path: str) -> None:
     """Refuse a PIN-like key at any depth, naming the key, never the value."""
     if isinstance(node, dict):
         for key, value in node.items():
@@ -102,7 +105,7 @@ def _refuse_pins(node, path):
             _refuse_pins(item, path)
 
 
-def _unknown(mapping, allowed, prefix, path):
+def _unknown(mapping: dict[Any, Any], allowed: tuple[str, ...], prefix: str, path: str) -> None:
     unknown = [str(k) for k in mapping if k not in allowed]
     if unknown:
         raise _fail(
@@ -113,7 +116,7 @@ def _unknown(mapping, allowed, prefix, path):
         )
 
 
-def _string(section, key, path):
+def _string(section: dict[Any, Any], key: str, path: str) -> str | None:
     value = section.get(key)
     if value is None:
         return None
@@ -125,7 +128,7 @@ def _string(section, key, path):
     return value
 
 
-def _parse(data, path, check_lib):
+def _parse(data: object, path: str, check_lib: bool) -> HsmConfig:
     if data is None:
         raise _fail(path, "file is empty (expected 'type: pkcs11' and a 'pkcs11:' mapping)")
     if not isinstance(data, dict):
@@ -176,7 +179,7 @@ def _parse(data, path, check_lib):
                      slot=slot, pin_env=pin_env, logout_after_use=logout)
 
 
-def _slot(value, path):
+def _slot(value: object, path: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):

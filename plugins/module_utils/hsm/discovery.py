@@ -1,12 +1,21 @@
 """Diagnostics: list a library's slots (no PIN needed) and test a
 configuration end to end (open, log in, list mechanisms, log out)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ..errors import HsmError
 from .library import describe_pkcs11_error, load_library
 from .token import token_serial
 
+if TYPE_CHECKING:
+    import pkcs11
 
-def list_slots(lib_path):
+    from .config import HsmConfig
+
+
+def list_slots(lib_path: str) -> list[dict[str, Any]]:
     """One dict per slot: ``slot``, ``description``, ``token_present`` and,
     when a token is present, ``label``, ``serial``, ``manufacturer``,
     ``model``, ``initialized``, ``login_required`` and ``flags`` (names)."""
@@ -21,10 +30,10 @@ def list_slots(lib_path):
     return [_describe_slot(slot) for slot in slots]
 
 
-def _describe_slot(slot):
+def _describe_slot(slot: pkcs11.Slot) -> dict[str, Any]:
     import pkcs11
 
-    entry = {
+    entry: dict[str, Any] = {
         "slot": slot.slot_id,
         "description": (slot.slot_description or "").strip(),
         "token_present": bool(slot.flags & pkcs11.SlotFlag.TOKEN_PRESENT),
@@ -57,7 +66,7 @@ def _describe_slot(slot):
     return entry
 
 
-def mechanism_name(mechanism):
+def mechanism_name(mechanism: pkcs11.Mechanism | int) -> str:
     """``CKM_ECDSA`` for a known mechanism, hex for a vendor-defined one."""
     name = getattr(mechanism, "name", None)
     if name:
@@ -65,7 +74,7 @@ def mechanism_name(mechanism):
     return "0x%08x" % int(mechanism)
 
 
-def test_connection(config):
+def test_connection(config: HsmConfig) -> dict[str, Any]:
     """Open a session on ``config``'s token, log in, list its mechanisms and
     what it can do with each HSM algorithm of the registry, and log out.
     Returns ``{token, serial, slot, logged_in, mechanisms, algorithms}``."""
@@ -92,4 +101,4 @@ def test_connection(config):
         }
 
 
-test_connection.__test__ = False  # a diagnostic, not a pytest test function
+test_connection.__test__ = False  # type: ignore[attr-defined]  # a diagnostic, not a pytest test function

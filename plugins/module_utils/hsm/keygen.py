@@ -17,7 +17,10 @@ encrypt/decrypt left to the token (still private, sensitive, never
 extractable).
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import HsmError, UsageError
 from .capabilities import require_generation
@@ -26,12 +29,17 @@ from .library import describe_pkcs11_error
 from .lookup import check_label, search
 from .pubkey import named_curve_params
 
+if TYPE_CHECKING:
+    from ..algorithms.base import Algorithm
+    from .session import HsmSession
+
 PQC_FAMILIES = ("ml-dsa", "slh-dsa", "ml-kem")
 # What a token says when it will not honour the usage attributes we ask for.
 _TEMPLATE_REFUSALS = ("GeneralError", "TemplateInconsistent", "AttributeValueInvalid")
 
 
-def generate_key(hsm, algorithm, label, key_id=None):
+def generate_key(hsm: HsmSession, algorithm: str | Algorithm, label: str | None,
+                 key_id: str | bytes | None = None) -> str:
     """Generate a key pair for ``algorithm`` in the token and return its id
     as hex text (a random 8-byte id is made when ``key_id`` is None).
 
@@ -41,40 +49,40 @@ def generate_key(hsm, algorithm, label, key_id=None):
 
     from ..algorithms.registry import get_algorithm, hsm_algorithm_names
 
-    algorithm = get_algorithm(algorithm)
-    if not algorithm.hsm_capable:
-        if algorithm.family in PQC_FAMILIES:
+    found = get_algorithm(algorithm)
+    if not found.hsm_capable:
+        if found.family in PQC_FAMILIES:
             reason = "PQC keys are software-only"
         else:
             reason = "HSM keys are %s" % ", ".join(hsm_algorithm_names())
         raise HsmError("algorithm %s cannot be generated in an HSM (%s)"
-                       % (algorithm.name, reason))
+                       % (found.name, reason))
     if not label:
         raise UsageError("a key label is required to generate a key in token '%s'" % hsm.label)
     check_label(label)
-    raw_id = parse_key_id(key_id) if key_id not in (None, "") else os.urandom(8)
+    raw_id = (parse_key_id(key_id) if key_id not in (None, "") else None) or os.urandom(8)
     if not hsm.logged_in:
         raise HsmError("generating a key in token '%s' needs a logged-in session" % hsm.label)
     if not hsm.session.rw:
         raise HsmError("token '%s' is write-protected: cannot generate key '%s'"
                        % (hsm.label, label))
-    require_generation(hsm, algorithm)
+    require_generation(hsm, found)
     _refuse_existing(hsm, label, raw_id)
     try:
         try:
-            _generate(hsm, algorithm, label, raw_id, signing_only=True)
+            _generate(hsm, found, label, raw_id, signing_only=True)
         except pkcs11.PKCS11Error as exc:
             if type(exc).__name__ not in _TEMPLATE_REFUSALS:
                 raise
-            _generate(hsm, algorithm, label, raw_id, signing_only=False)
+            _generate(hsm, found, label, raw_id, signing_only=False)
     except pkcs11.PKCS11Error as exc:
         raise HsmError("token '%s' refused to generate %s key '%s': %s"
-                       % (hsm.label, algorithm.name, label, describe_pkcs11_error(exc))) from None
-    _check_stored(hsm, algorithm, label, raw_id)
+                       % (hsm.label, found.name, label, describe_pkcs11_error(exc))) from None
+    _check_stored(hsm, found, label, raw_id)
     return format_key_id(raw_id)
 
 
-def _check_stored(hsm, algorithm, label, raw_id):
+def _check_stored(hsm: HsmSession, algorithm: Algorithm, label: str, raw_id: bytes) -> None:
     """Success only when the pair is there as token objects under its label
     and id, the private key sensitive and never extractable: "generated"
     must not mean a session object that vanishes with the session."""
@@ -96,33 +104,35 @@ def _check_stored(hsm, algorithm, label, raw_id):
                        % (hsm.label, algorithm.name, label))
 
 
-def _generate(hsm, algorithm, label, raw_id, signing_only):
+def _generate(hsm: HsmSession, algorithm: Algorithm, label: str, raw_id: bytes, signing_only: bool) -> None:
     import pkcs11
+
+    from ..algorithms.classical import EcdsaAlgorithm, RsaAlgorithm
 
     attr = pkcs11.Attribute
     key_type = pkcs11.KeyType.EC if algorithm.family == "ec" else pkcs11.KeyType.RSA
     # DEFAULT leaves an attribute out of the template (the token decides).
     off = False if signing_only else pkcs11.DEFAULT
-    private_template = {
+    private_template: dict[pkcs11.Attribute, object] = {
         attr.KEY_TYPE: key_type, attr.TOKEN: True, attr.PRIVATE: True, attr.SENSITIVE: True,
         attr.EXTRACTABLE: False, attr.SIGN: True, attr.DECRYPT: off, attr.UNWRAP: False,
         attr.DERIVE: False,
     }
-    public_template = {
+    public_template: dict[pkcs11.Attribute, object] = {
         attr.KEY_TYPE: key_type, attr.TOKEN: True, attr.PRIVATE: False, attr.VERIFY: True,
         attr.ENCRYPT: off, attr.WRAP: False,
     }
-    common = dict(label=label, id=raw_id, store=True,
-                  capabilities=pkcs11.MechanismFlag.SIGN | pkcs11.MechanismFlag.VERIFY,
-                  private_template=private_template, public_template=public_template)
-    if algorithm.family == "ec":
+    key_length = None
+    if isinstance(algorithm, EcdsaAlgorithm):
         public_template[attr.EC_PARAMS] = named_curve_params(algorithm.curve)
-        hsm.session.generate_keypair(key_type, **common)
-    else:
-        hsm.session.generate_keypair(key_type, algorithm.key_size, **common)
+    elif isinstance(algorithm, RsaAlgorithm):
+        key_length = algorithm.key_size
+    hsm.session.generate_keypair(key_type, key_length, label=label, id=raw_id, store=True,
+                                 capabilities=pkcs11.MechanismFlag.SIGN | pkcs11.MechanismFlag.VERIFY,
+                                 private_template=private_template, public_template=public_template)
 
 
-def _refuse_existing(hsm, label, raw_id):
+def _refuse_existing(hsm: HsmSession, label: str, raw_id: bytes) -> None:
     import pkcs11
 
     classes = (pkcs11.ObjectClass.PRIVATE_KEY, pkcs11.ObjectClass.PUBLIC_KEY)

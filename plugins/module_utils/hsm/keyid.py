@@ -1,11 +1,13 @@
 """Key ids (CKA_ID): hex text on the command line, bytes in the token."""
 
+from __future__ import annotations
+
 import binascii
 
 from ..errors import UsageError
 
 
-def parse_key_id(key_id):
+def parse_key_id(key_id: str | bytes | None) -> bytes | None:
     """Bytes of a key id given as hex text (``0102``, ``01:02``, ``0x0102``)
     or as bytes; None stays None."""
     if key_id is None or isinstance(key_id, bytes):
@@ -24,6 +26,6 @@ def parse_key_id(key_id):
         raise UsageError("key id %r is not hexadecimal (expected e.g. 0102)" % key_id) from None
 
 
-def format_key_id(raw):
+def format_key_id(raw: bytes | None) -> str:
     """Lowercase hex text of a key id (empty string when there is none)."""
     return binascii.hexlify(raw or b"").decode("ascii")

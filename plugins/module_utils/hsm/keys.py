@@ -4,6 +4,10 @@ Every function takes an open :class:`~.session.HsmSession`. Key ids are hex
 text (``"0102"``) or bytes.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
 from ..errors import HsmError
 from .keygen import generate_key  # noqa: F401 - API  # pylint: disable=unused-import
 from .keyid import format_key_id, parse_key_id  # noqa: F401 - API  # pylint: disable=unused-import
@@ -11,22 +15,32 @@ from .library import describe_pkcs11_error
 from .lookup import find_key, object_id, object_label, search
 from .pubkey import ec_curve_of, key_type_name, public_key_of  # noqa: F401 - API  # pylint: disable=unused-import
 
+if TYPE_CHECKING:
+    import pkcs11
 
-def find_private_key(hsm, label=None, key_id=None):
+    from .session import HsmSession
+
+# {label, id, type, size, curve, class} of one key object
+KeyDescription = dict[str, Any]
+
+
+def find_private_key(hsm: HsmSession, label: str | None = None,
+                     key_id: str | bytes | None = None) -> pkcs11.SignMixin:
     """The one private key named by ``label`` and/or ``key_id``."""
     import pkcs11
 
-    return find_key(hsm, pkcs11.ObjectClass.PRIVATE_KEY, "private key", label, key_id)
+    return cast("pkcs11.SignMixin", find_key(hsm, pkcs11.ObjectClass.PRIVATE_KEY, "private key", label, key_id))
 
 
-def find_public_key(hsm, label=None, key_id=None):
+def find_public_key(hsm: HsmSession, label: str | None = None,
+                    key_id: str | bytes | None = None) -> pkcs11.Object:
     """The one public-key object named by ``label`` and/or ``key_id``."""
     import pkcs11
 
     return find_key(hsm, pkcs11.ObjectClass.PUBLIC_KEY, "public key", label, key_id)
 
 
-def describe_key_object(obj):
+def describe_key_object(obj: pkcs11.Object) -> KeyDescription:
     """``{label, id, type, size, curve, class}`` for one key object."""
     import pkcs11
 
@@ -52,18 +66,19 @@ def describe_key_object(obj):
     }
 
 
-def list_keys(hsm):
+def list_keys(hsm: HsmSession) -> list[KeyDescription]:
     """Every private and public key object the session can see, sorted by
     label, id and class."""
     import pkcs11
 
-    found = []
+    found: list[KeyDescription] = []
     for cls in (pkcs11.ObjectClass.PRIVATE_KEY, pkcs11.ObjectClass.PUBLIC_KEY):
         found.extend(describe_key_object(obj) for obj in search(hsm, cls))
     return sorted(found, key=lambda k: (k["label"], k["id"], k["class"]))
 
 
-def delete_key(hsm, label=None, key_id=None):
+def delete_key(hsm: HsmSession, label: str | None = None,
+               key_id: str | bytes | None = None) -> list[KeyDescription]:
     """Destroy the private key named by ``label`` and/or ``key_id`` together
     with its public-key object(s). Returns the descriptions of the destroyed
     objects (empty when nothing matched: deleting is idempotent)."""
@@ -93,7 +108,7 @@ def delete_key(hsm, label=None, key_id=None):
     return described
 
 
-def _rsa_bits(obj):
+def _rsa_bits(obj: pkcs11.Object) -> int | None:
     import pkcs11
 
     try:

@@ -7,17 +7,25 @@ initialises it again, which makes libraries such as SoftHSM2 re-read their
 configuration and see tokens created by other processes since.
 """
 
+from __future__ import annotations
+
 import os
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..errors import HsmError
 
-_LIBS = {}
+if TYPE_CHECKING:
+    # pkcs11.lib is a function returning one of these
+    from pkcs11._pkcs11 import lib as Pkcs11Library
+
+_LIBS: dict[str, Pkcs11Library] = {}
 _LOCK = threading.RLock()
-_FINALIZE_HOOKS = []
+_FINALIZE_HOOKS: list[Callable[[str], None]] = []
 
 
-def load_library(path):
+def load_library(path: str | os.PathLike[str]) -> Pkcs11Library:
     """The initialised ``pkcs11.lib`` for the library at ``path``."""
     path = os.path.abspath(os.fspath(path))
     with _LOCK:
@@ -41,7 +49,7 @@ def load_library(path):
         return lib
 
 
-def finalize_library(path):
+def finalize_library(path: str | os.PathLike[str]) -> None:
     """``C_Finalize`` the library at ``path`` if this process loaded it.
 
     Sessions kept for reuse are dropped first. Harmless when the library was
@@ -64,12 +72,12 @@ def finalize_library(path):
                 pass
 
 
-def on_finalize(hook):
+def on_finalize(hook: Callable[[str], None]) -> None:
     """Register ``hook(path)``, called before a library is finalised."""
     _FINALIZE_HOOKS.append(hook)
 
 
-def _initialize(lib, path):
+def _initialize(lib: Pkcs11Library, path: str) -> None:
     import pkcs11
 
     try:
@@ -79,7 +87,7 @@ def _initialize(lib, path):
                        % (path, describe_pkcs11_error(exc))) from None
 
 
-def _load_reason(exc, path):
+def _load_reason(exc: Exception, path: str) -> str:
     text = str(exc) or type(exc).__name__
     # python-pkcs11 says "OS exception while loading <path>: <dlerror>".
     prefix = "OS exception while loading %s: " % path
@@ -88,12 +96,12 @@ def _load_reason(exc, path):
     return text
 
 
-def describe_pkcs11_error(exc):
+def describe_pkcs11_error(exc: Exception) -> str:
     """Readable name of a python-pkcs11 exception: ``PinIncorrect`` becomes
     ``pin incorrect (PinIncorrect)``; the message text is kept when the
     library gave one."""
     name = type(exc).__name__
-    words = []
+    words: list[str] = []
     for char in name:
         if char.isupper() and words:
             words.append(" ")

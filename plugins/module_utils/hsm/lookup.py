@@ -4,11 +4,20 @@ When both are given they must designate the same object (double
 verification, as in ``--key-label x --key-id 01``).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ..errors import HsmError, UsageError
 from .keyid import format_key_id, parse_key_id
 
+if TYPE_CHECKING:
+    import pkcs11
 
-def object_label(obj):
+    from .session import HsmSession
+
+
+def object_label(obj: pkcs11.Object) -> str:
     import pkcs11
 
     try:
@@ -17,7 +26,7 @@ def object_label(obj):
         return ""
 
 
-def object_id(obj):
+def object_id(obj: pkcs11.Object) -> bytes:
     import pkcs11
 
     try:
@@ -26,7 +35,7 @@ def object_id(obj):
         return b""
 
 
-def key_name(obj):
+def key_name(obj: pkcs11.Object) -> str:
     """How messages name a token key: ``'label'`` or ``with id 0102``."""
     label = object_label(obj)
     if label:
@@ -34,12 +43,13 @@ def key_name(obj):
     return "with id %s" % format_key_id(object_id(obj))
 
 
-def search(hsm, object_class, label=None, key_id=None):
+def search(hsm: HsmSession, object_class: pkcs11.ObjectClass, label: str | None = None,
+           key_id: bytes | None = None) -> list[pkcs11.Object]:
     """Objects of ``object_class`` whose label and/or id equal the given
     ones (either may be None)."""
     import pkcs11
 
-    template = {pkcs11.Attribute.CLASS: object_class}
+    template: dict[pkcs11.Attribute, object] = {pkcs11.Attribute.CLASS: object_class}
     if label is not None:
         template[pkcs11.Attribute.LABEL] = label
     if key_id is not None:
@@ -56,7 +66,7 @@ def search(hsm, object_class, label=None, key_id=None):
 MAX_LABEL = 255
 
 
-def check_label(label):
+def check_label(label: str | None) -> str | None:
     """UsageError for a key label qpki does not accept: control characters
     (they garble one-line messages and terminals) or more than 255
     characters. Labels are names in the token only, never file paths, so
@@ -71,7 +81,8 @@ def check_label(label):
     return label
 
 
-def find_key(hsm, object_class, kind, label=None, key_id=None):
+def find_key(hsm: HsmSession, object_class: pkcs11.ObjectClass, kind: str, label: str | None = None,
+             key_id: str | bytes | None = None) -> pkcs11.Object:
     """The one object of ``object_class`` named by ``label`` and/or
     ``key_id``; ``kind`` (``private key``...) is for messages."""
     label = check_label(label or None)
@@ -90,7 +101,7 @@ def find_key(hsm, object_class, kind, label=None, key_id=None):
         raise HsmError("no %s with id %s %s" % (kind, id_text, where))
 
     if by_label is None:
-        return _single(by_id, kind, "id %s" % id_text, where, "label")
+        return _single(by_id or [], kind, "id %s" % id_text, where, "label")
     if by_id is None:
         return _single(by_label, kind, "label '%s'" % label, where, "id")
     id_handles = {obj.handle for obj in by_id}
@@ -101,7 +112,8 @@ def find_key(hsm, object_class, kind, label=None, key_id=None):
     return _single(both, kind, "label '%s' and id %s" % (label, id_text), where, None)
 
 
-def _single(matches, kind, what, where, other):
+def _single(matches: list[pkcs11.Object], kind: str, what: str, where: str,
+            other: str | None) -> pkcs11.Object:
     if len(matches) == 1:
         return matches[0]
     hint = "; give the key %s as well to pick one" % other if other else ""

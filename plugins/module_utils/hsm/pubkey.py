@@ -7,11 +7,23 @@ does not carry these attributes is completed from the public-key object with
 the same id (or, failing that, the same label).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Union
+
 from ..errors import HsmError
 from .lookup import key_name, object_id, object_label, search
 
+if TYPE_CHECKING:
+    import pkcs11
 
-def public_key_of(hsm, private_key):
+    from .session import HsmSession
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    TokenPublicKey = Union[ec.EllipticCurvePublicKey, rsa.RSAPublicKey]
+
+
+def public_key_of(hsm: HsmSession, private_key: pkcs11.Object) -> TokenPublicKey:
     """The ``cryptography`` public key of a token private key."""
     found = _from_object(private_key)
     if found is None:
@@ -26,7 +38,7 @@ def public_key_of(hsm, private_key):
     return found
 
 
-def public_key_from_object(hsm, obj):
+def public_key_from_object(hsm: HsmSession, obj: pkcs11.Object) -> TokenPublicKey:
     """The ``cryptography`` public key of a token public-key object."""
     found = _from_object(obj)
     if found is None:
@@ -34,7 +46,7 @@ def public_key_from_object(hsm, obj):
     return found
 
 
-def key_type_name(obj):
+def key_type_name(obj: pkcs11.Object) -> str:
     """``EC``, ``RSA`` or the PKCS#11 key type name."""
     import pkcs11
 
@@ -45,7 +57,7 @@ def key_type_name(obj):
     return getattr(key_type, "name", str(key_type))
 
 
-def ec_curve_of(obj):
+def ec_curve_of(obj: pkcs11.Object) -> ec.EllipticCurve | None:
     """The ``cryptography`` curve of an EC key object, from CKA_EC_PARAMS."""
     import pkcs11
 
@@ -55,7 +67,7 @@ def ec_curve_of(obj):
     return curve_from_params(params)
 
 
-def curve_from_params(params):
+def curve_from_params(params: bytes) -> ec.EllipticCurve:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
     from pyasn1.codec.der import decoder
@@ -75,7 +87,7 @@ def curve_from_params(params):
         raise HsmError("EC curve %s is not supported" % oid) from None
 
 
-def named_curve_params(curve):
+def named_curve_params(curve: ec.EllipticCurve) -> bytes:
     """CKA_EC_PARAMS (DER namedCurve OID) for a ``cryptography`` curve."""
     from pyasn1.codec.der import encoder
     from pyasn1.type import univ
@@ -90,7 +102,7 @@ _CURVE_OIDS = {
 }
 
 
-def unwrap_ec_point(data, curve):
+def unwrap_ec_point(data: bytes, curve: ec.EllipticCurve) -> bytes:
     """The encoded point inside CKA_EC_POINT, whether the token wrapped it
     in a DER OCTET STRING (the standard) or returned it raw."""
     from pyasn1.codec.der import decoder
@@ -110,7 +122,8 @@ def unwrap_ec_point(data, curve):
     return bytes(point)
 
 
-def _attribute(obj, attribute):
+def _attribute(obj: pkcs11.Object, attribute: pkcs11.Attribute) -> bytes | None:
+    """The value of a byte-string attribute, None when the object has none."""
     import pkcs11
 
     try:
@@ -122,7 +135,7 @@ def _attribute(obj, attribute):
     return value
 
 
-def _from_object(obj):
+def _from_object(obj: pkcs11.Object) -> TokenPublicKey | None:
     """A public key from the attributes of ``obj``, or None when missing."""
     import pkcs11
 
@@ -135,7 +148,7 @@ def _from_object(obj):
                    % (key_name(obj), getattr(key_type, "name", key_type)))
 
 
-def _ec_public(obj):
+def _ec_public(obj: pkcs11.Object) -> ec.EllipticCurvePublicKey | None:
     import pkcs11
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -149,7 +162,7 @@ def _ec_public(obj):
         raise HsmError("token key %s has an invalid EC public point" % key_name(obj)) from None
 
 
-def _rsa_public(obj):
+def _rsa_public(obj: pkcs11.Object) -> rsa.RSAPublicKey | None:
     import pkcs11
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -161,13 +174,13 @@ def _rsa_public(obj):
     return numbers.public_key()
 
 
-def _int(value):
+def _int(value: bytes | int) -> int:
     if isinstance(value, int):
         return value
     return int.from_bytes(bytes(value), "big")
 
 
-def _partner_public_key(hsm, private_key):
+def _partner_public_key(hsm: HsmSession, private_key: pkcs11.Object) -> pkcs11.Object | None:
     """The public-key object paired with ``private_key`` (same id, else same
     label), or None when there is not exactly one."""
     import pkcs11

@@ -13,9 +13,13 @@ While a login is in use, the process holds the token's lock
 (``token_lock``): qpki processes of one user take turns on a token.
 """
 
+from __future__ import annotations
+
 import atexit
 import contextlib
 import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Literal
 
 from ..errors import HsmError
 from . import token_lock
@@ -23,7 +27,14 @@ from .library import describe_pkcs11_error, load_library, on_finalize
 from .pin import resolve_pin
 from .token import select_token, token_serial
 
-_LOGINS = {}  # (lib path, slot id) -> _Login
+if TYPE_CHECKING:
+    import pkcs11
+
+    from .capabilities import TokenMechanism
+    from .library import Pkcs11Library
+    from .config import HsmConfig
+
+_LOGINS: dict[tuple[str, int], _Login] = {}  # (lib path, slot id) -> _Login
 _LOCK = threading.RLock()
 
 _LOGIN_FAILURES = {
@@ -39,7 +50,7 @@ _LOGIN_FAILURES = {
 class _Login:
     """A logged-in session shared by the users of one token."""
 
-    def __init__(self, session, owns_login):
+    def __init__(self, session: pkcs11.Session, owns_login: bool) -> None:
         self.session = session
         self.owns_login = owns_login
         self.users = 0
@@ -53,44 +64,46 @@ class HsmSession:
     label; ``logged_in`` tells whether the user is logged in.
     """
 
-    def __init__(self, config, lib, token, session, logged_in, release):
+    def __init__(self, config: HsmConfig, lib: Pkcs11Library, token: pkcs11.Token, session: pkcs11.Session,
+                 logged_in: bool, release: Callable[[], None]) -> None:
         self.config = config
         self.lib = lib
         self.token = token
         self.session = session
         self.logged_in = logged_in
-        self._release = release
+        self._release: Callable[[], None] | None = release
+        self._mechanism_table: dict[str, TokenMechanism] | None = None  # read by capabilities, once
 
     @property
-    def label(self):
+    def label(self) -> str:
         return self.token.label
 
     @property
-    def serial(self):
+    def serial(self) -> str:
         return token_serial(self.token)
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         return self._release is None
 
-    def close(self):
+    def close(self) -> None:
         """Give the session back; idempotent."""
         release, self._release = self._release, None
         if release is not None:
             release()
 
-    def __enter__(self):
+    def __enter__(self) -> HsmSession:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.close()
         return False
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<HsmSession token=%r logged_in=%s>" % (self.label, self.logged_in)
 
 
-def connect(config, login=True):
+def connect(config: HsmConfig, login: bool = True) -> HsmSession:
     """Open a session on ``config``'s token (and log in once when ``login``).
 
     The caller must ``close()`` the returned :class:`HsmSession`.
@@ -117,7 +130,7 @@ def connect(config, login=True):
         unlock()
         raise
 
-    def release():
+    def release() -> None:
         try:
             _release(key, entry, config.logout_after_use)
         finally:
@@ -127,7 +140,7 @@ def connect(config, login=True):
 
 
 @contextlib.contextmanager
-def open_session(config, login=True):
+def open_session(config: HsmConfig, login: bool = True) -> Iterator[HsmSession]:
     """Context manager around :func:`connect`; closes (and, by default, logs
     out) when the block ends."""
     hsm = connect(config, login=login)
@@ -137,7 +150,7 @@ def open_session(config, login=True):
         hsm.close()
 
 
-def _select(lib, config):
+def _select(lib: Pkcs11Library, config: HsmConfig) -> pkcs11.Token:
     import pkcs11
 
     try:
@@ -147,13 +160,13 @@ def _select(lib, config):
                        % (config.lib, describe_pkcs11_error(exc))) from None
 
 
-def _writable(token):
+def _writable(token: pkcs11.Token) -> bool:
     import pkcs11
 
     return not token.flags & pkcs11.TokenFlag.WRITE_PROTECTED
 
 
-def _open(token, config, rw):
+def _open(token: pkcs11.Token, config: HsmConfig, rw: bool) -> pkcs11.Session:
     import pkcs11
 
     try:
@@ -163,7 +176,7 @@ def _open(token, config, rw):
                        % (token.label, config.lib, describe_pkcs11_error(exc))) from None
 
 
-def _log_in(token, config, rw):
+def _log_in(token: pkcs11.Token, config: HsmConfig, rw: bool) -> _Login:
     import pkcs11
 
     pin = resolve_pin(config, token.label)
@@ -180,13 +193,13 @@ def _log_in(token, config, rw):
         del pin
 
 
-def user_login(token, pin, rw):
+def user_login(token: pkcs11.Token, pin: str, rw: bool) -> pkcs11.Session:
     """Open a session and ``C_Login`` as the user: the one place this
     package logs in (tests count calls here)."""
     return token.open(rw=rw, user_pin=pin)
 
 
-def _release(key, entry, logout):
+def _release(key: tuple[str, int], entry: _Login, logout: bool) -> None:
     with _LOCK:
         entry.users -= 1
         if entry.users > 0 or not logout:
@@ -196,7 +209,7 @@ def _release(key, entry, logout):
     _end(entry)
 
 
-def _end(entry):
+def _end(entry: _Login) -> None:
     """Log out (when the login is ours) and close the session."""
     import pkcs11
 
@@ -215,7 +228,7 @@ def _end(entry):
                        % (session.token.label, describe_pkcs11_error(exc))) from None
 
 
-def _close_quietly(session):
+def _close_quietly(session: pkcs11.Session) -> None:
     """Close a session we did not log in with: no ``C_Logout`` (another user
     may hold the login)."""
     import pkcs11
@@ -226,7 +239,7 @@ def _close_quietly(session):
         pass  # best effort: the session is gone either way
 
 
-def drop_sessions(lib_path=None):
+def drop_sessions(lib_path: str | None = None) -> None:
     """Log out and forget kept sessions (of one library, or all)."""
     with _LOCK:
         keys = [k for k in _LOGINS if lib_path is None or k[0] == lib_path]
@@ -238,7 +251,7 @@ def drop_sessions(lib_path=None):
             pass
 
 
-def active_logins():
+def active_logins() -> int:
     """How many logged-in sessions this process currently holds."""
     with _LOCK:
         return len(_LOGINS)

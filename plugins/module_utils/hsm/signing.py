@@ -15,8 +15,20 @@ instead (:func:`hash_and_sign`); ``hsm.capabilities`` decides which.
 Every token signature goes through :func:`token_sign`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from ..errors import HsmError
 from .library import describe_pkcs11_error
+
+if TYPE_CHECKING:
+    import pkcs11
+    from cryptography.hazmat.primitives.asymmetric.padding import AsymmetricPadding
+    from cryptography.hazmat.primitives.hashes import HashAlgorithm
+
+    from ..algorithms.base import Algorithm
 
 _HASH_OIDS = {
     "sha256": "2.16.840.1.101.3.4.2.1",
@@ -25,13 +37,14 @@ _HASH_OIDS = {
 }
 
 
-def token_sign(private_key, data, mechanism, mechanism_param=None):
+def token_sign(private_key: pkcs11.SignMixin, data: bytes, mechanism: pkcs11.Mechanism,
+               mechanism_param: object = None) -> bytes:
     """One ``C_Sign`` with the token key (the single place this package
     signs with a token)."""
     return private_key.sign(data, mechanism=mechanism, mechanism_param=mechanism_param)
 
 
-def digest_of(data, hash_algorithm):
+def digest_of(data: bytes, hash_algorithm: HashAlgorithm) -> bytes:
     from cryptography.hazmat.primitives import hashes
 
     context = hashes.Hash(hash_algorithm)
@@ -39,7 +52,7 @@ def digest_of(data, hash_algorithm):
     return context.finalize()
 
 
-def ecdsa_sign_digest(private_key, digest, key_size, name="key"):
+def ecdsa_sign_digest(private_key: pkcs11.SignMixin, digest: bytes, key_size: int, name: str = "key") -> bytes:
     """DER ECDSA signature of ``digest`` (``key_size``: curve bits)."""
     import pkcs11
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -54,7 +67,8 @@ def ecdsa_sign_digest(private_key, digest, key_size, name="key"):
     return encode_dss_signature(r, s)
 
 
-def rsa_pkcs1_sign_digest(private_key, digest, hash_algorithm, name="key"):
+def rsa_pkcs1_sign_digest(private_key: pkcs11.SignMixin, digest: bytes, hash_algorithm: HashAlgorithm,
+                          name: str = "key") -> bytes:
     """RSASSA-PKCS1-v1_5 signature of ``digest``."""
     import pkcs11
 
@@ -62,8 +76,8 @@ def rsa_pkcs1_sign_digest(private_key, digest, hash_algorithm, name="key"):
     return _call(name, token_sign, private_key, info, pkcs11.Mechanism.RSA_PKCS)
 
 
-def rsa_pss_sign_digest(private_key, digest, hash_algorithm, mgf_hash, salt_length,
-                        name="key"):
+def rsa_pss_sign_digest(private_key: pkcs11.SignMixin, digest: bytes, hash_algorithm: HashAlgorithm,
+                        mgf_hash: HashAlgorithm, salt_length: int, name: str = "key") -> bytes:
     """RSASSA-PSS signature of ``digest``."""
     import pkcs11
 
@@ -72,19 +86,24 @@ def rsa_pss_sign_digest(private_key, digest, hash_algorithm, mgf_hash, salt_leng
                  pkcs11.Mechanism.RSA_PKCS_PSS, param)
 
 
-def hash_and_sign(private_key, data, mechanism_name, algorithm, hash_algorithm, pad,
-                  name="key"):
+def hash_and_sign(private_key: pkcs11.SignMixin, data: bytes | None, mechanism_name: str, algorithm: Algorithm,
+                  hash_algorithm: HashAlgorithm, pad: AsymmetricPadding | None, name: str = "key") -> bytes:
     """Signature of the message ``data`` by a mechanism that hashes inside
     the token (its name from ``capabilities.signing_mechanism``)."""
     import pkcs11
+    from cryptography.hazmat.primitives.asymmetric import padding
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    from ..algorithms.classical import RsaAlgorithm
 
     if data is None:
         raise HsmError("token key %s signs whole messages only (%s), not a precomputed digest"
                        % (name, mechanism_name))
     mechanism = getattr(pkcs11.Mechanism, mechanism_name)
     param = None
-    if pad is not None and type(pad).__name__ == "PSS":
+    if isinstance(pad, padding.PSS):
+        if not isinstance(algorithm, RsaAlgorithm):
+            raise HsmError("token key %s: PSS signatures need an RSA key, not %s" % (name, algorithm.name))
         salt = pss_salt_length(pad._salt_length, hash_algorithm, algorithm.key_size)  # noqa: SLF001
         mgf_hash = getattr(pad.mgf, "_algorithm", hash_algorithm)
         param = (_hash_mechanism(hash_algorithm), _mgf(mgf_hash), salt)
@@ -95,7 +114,7 @@ def hash_and_sign(private_key, data, mechanism_name, algorithm, hash_algorithm, 
     return encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))
 
 
-def digest_info(digest, hash_algorithm):
+def digest_info(digest: bytes, hash_algorithm: HashAlgorithm) -> bytes:
     """DER ``DigestInfo`` (RFC 8017 section 9.2) for ``digest``."""
     from pyasn1.codec.der import encoder
     from pyasn1.type import univ
@@ -111,7 +130,7 @@ def digest_info(digest, hash_algorithm):
     return encoder.encode(info)
 
 
-def pss_salt_length(salt_length, hash_algorithm, key_size):
+def pss_salt_length(salt_length: object, hash_algorithm: HashAlgorithm, key_size: int) -> int:
     """Resolve ``cryptography``'s PSS salt length markers to a number."""
     from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -125,7 +144,7 @@ def pss_salt_length(salt_length, hash_algorithm, key_size):
     raise HsmError("PSS salt length %r cannot be used for signing" % (salt_length,))
 
 
-def _hash_mechanism(hash_algorithm):
+def _hash_mechanism(hash_algorithm: HashAlgorithm) -> pkcs11.Mechanism:
     import pkcs11
 
     table = {"sha256": pkcs11.Mechanism.SHA256, "sha384": pkcs11.Mechanism.SHA384,
@@ -137,7 +156,7 @@ def _hash_mechanism(hash_algorithm):
                        % hash_algorithm.name) from None
 
 
-def _mgf(hash_algorithm):
+def _mgf(hash_algorithm: HashAlgorithm) -> pkcs11.MGF:
     import pkcs11
 
     table = {"sha256": pkcs11.MGF.SHA256, "sha384": pkcs11.MGF.SHA384,
@@ -149,7 +168,7 @@ def _mgf(hash_algorithm):
                        % hash_algorithm.name) from None
 
 
-def _call(name, function, *args):
+def _call(name: str, function: Callable[..., bytes], *args: object) -> bytes:
     import pkcs11
 
     try:

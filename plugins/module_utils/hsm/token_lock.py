@@ -14,6 +14,8 @@ nobody else can hold them, and processes of different users are not
 serialised (their token stores are usually their own anyway).
 """
 
+from __future__ import annotations
+
 import fcntl
 import hashlib
 import os
@@ -22,7 +24,13 @@ import tempfile
 import threading
 import time
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from ..errors import HsmError
+
+if TYPE_CHECKING:
+    from .config import HsmConfig
 
 _HELD: dict[str, list[int]] = {}  # lock file path -> [fd, users]
 _GUARD = threading.Lock()
@@ -30,7 +38,7 @@ WAIT_SECONDS = 600
 _POLL = 0.05
 
 
-def _lock_dir():
+def _lock_dir() -> str:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isdir(runtime):
         path = os.path.join(runtime, "qpki-locks")
@@ -49,14 +57,14 @@ def _lock_dir():
     return path
 
 
-def lock_path(config):
+def lock_path(config: HsmConfig) -> str:
     """The lock file of ``config``'s token (library path and selector)."""
     ident = "\0".join((os.path.realpath(config.lib), config.token or "",
                        config.token_serial or "", "" if config.slot is None else str(config.slot)))
     return os.path.join(_lock_dir(), "token-%s.lock" % hashlib.sha256(ident.encode()).hexdigest()[:24])
 
 
-def acquire(config, wait=WAIT_SECONDS):
+def acquire(config: HsmConfig, wait: float = WAIT_SECONDS) -> Callable[[], None]:
     """Take the token's lock (waiting up to ``wait`` seconds) and return the
     function that gives it back."""
     path = lock_path(config)
@@ -75,7 +83,7 @@ def acquire(config, wait=WAIT_SECONDS):
     return lambda: _release(path)
 
 
-def _lock(fd, config, wait):
+def _lock(fd: int, config: HsmConfig, wait: float) -> None:
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -88,7 +96,7 @@ def _lock(fd, config, wait):
             time.sleep(_POLL)
 
 
-def _release(path):
+def _release(path: str) -> None:
     with _GUARD:
         held = _HELD.get(path)
         if held is None:

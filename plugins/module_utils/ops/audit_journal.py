@@ -33,6 +33,7 @@ line of the log is the killed append itself: it is cut off and an
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from ..dependencies import missing
@@ -211,14 +212,14 @@ def _issues_present(ca: CaDir, records: list[dict]) -> set[int]:
     return present
 
 
-def _load(path) -> x509.Certificate | None:
+def _load(path: Path) -> x509.Certificate | None:
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
         return None
 
 
-def _sha256_of(path) -> str | None:
+def _sha256_of(path: Path) -> str | None:
     """The recorded fingerprint of the certificate in ``path`` (None if none)."""
     cert = _load(path)
     return None if cert is None else audit.sha256_hex(
@@ -244,7 +245,7 @@ def _index_state_present(ca: CaDir, record: dict) -> bool:
         and utc_text(entry.revoked_at) == record.get("revoked_at")
 
 
-def _crl_paths(ca: CaDir, record: dict):
+def _crl_paths(ca: CaDir, record: dict) -> tuple[Path, Path]:
     """(DER, PEM) paths of the CRL a record describes: full, delta, or an
     earlier version's."""
     if record.get("delta_of") is not None:

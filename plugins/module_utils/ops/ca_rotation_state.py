@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..store.ca_dir import CaDir
@@ -17,6 +17,9 @@ from .ca_keys import KeyRequest
 from .ca_rotate import ca_rotate
 from .ca_state import ca_ensure, ca_facts, resolve_generate
 from .state import now_utc, parse_renew_before
+
+if TYPE_CHECKING:
+    from ..profiles.profile import Profile
 
 
 def rotation_due(ca_dir: str | os.PathLike, rotate_before: datetime.timedelta,
@@ -32,7 +35,7 @@ def rotation_due(ca_dir: str | os.PathLike, rotate_before: datetime.timedelta,
             f"rotate_before ({rotate_before.days} days)"), current_key
 
 
-def ca_ensure_rotated(ca_dir: str | os.PathLike, profile, values: dict | None = None,
+def ca_ensure_rotated(ca_dir: str | os.PathLike, profile: str | Profile, values: dict | None = None,
                       parent_dir: str | os.PathLike | None = None,
                       key: KeyRequest | None = None,
                       rotate_before: str | datetime.timedelta | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..store.ca_dir import CaDir
 from ..store.cert_store import find_certificate
@@ -15,6 +15,9 @@ from ..store.metafile import utc_text
 from ..x509.parse import load_certificate_file
 from .ca_publish import version_public_keys
 from .state import issued_by
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 GOOD, REVOKED_STATUS, UNKNOWN = "good", "revoked", "unknown"
 
@@ -40,7 +43,7 @@ class CertificateStatus:
         return data
 
 
-def certificate_status(ca_dir: str | os.PathLike, cert) -> CertificateStatus:
+def certificate_status(ca_dir: str | os.PathLike, cert: x509.Certificate) -> CertificateStatus:
     """The status of ``cert`` in the records of the CA at ``ca_dir``."""
     ca = CaDir(ca_dir).require()
     serial = f"{cert.serial_number:X}"

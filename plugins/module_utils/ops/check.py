@@ -50,6 +50,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 from ..dependencies import missing
 
@@ -63,6 +64,7 @@ from ..errors import QpkiError, StoreError
 from ..store import audit as store_audit
 from ..store.atomic import is_temp_name, write_file
 from ..store.ca_dir import CaDir
+from ..store.counter_file import write_counter_file
 from ..store.dn_oneline import oneline
 from ..store.audit_pending import PENDING_NAME
 from ..store.cert_store import append_audit, current_entries, has_database, postgres_variable, \
@@ -445,11 +447,11 @@ def _next_crl_number(ca: CaDir, report: _Report) -> int | None:
     return number
 
 
-def _write_hex_counter(path, value):
+def _write_hex_counter(path: Path, value: int) -> None:
     if path.name == "crlnumber" and has_database(CaDir(path.parent)):
         with write_store(CaDir(path.parent)) as store:
             store.set_next_crl_number(value)
-    write_file(path, (serial_hex(value) + "\n").encode("ascii"))
+    write_counter_file(path, value)
 
 
 # ------------------------------------------------------------------- audit

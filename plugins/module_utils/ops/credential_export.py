@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ..dependencies import missing
 
@@ -30,10 +30,15 @@ from . import credential_audit
 from .credential_read import CredentialFiles, credential_certificate, open_credential
 from .issuance import pem
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12PrivateKeyTypes
+
+    from ..algorithms.key_types import PrivateKey
+
 FORMATS = ("pkcs12", "pem")
 
 
-def _pkcs12_capable(key: Any) -> bool:
+def _pkcs12_capable(key: object) -> TypeGuard[PKCS12PrivateKeyTypes]:
     """PKCS#12 as cryptography writes it holds RSA, EC and EdDSA keys only."""
     return isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey,
                             ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey))
@@ -45,7 +50,7 @@ def _chain(files: CredentialFiles) -> list:
     return load_certificates_file(files.chain_path)
 
 
-def _software_key(files: CredentialFiles, key_passphrase: bytes | None):
+def _software_key(files: CredentialFiles, key_passphrase: bytes | None) -> PrivateKey | None:
     """The credential's first key when it is a file; None when it is in a token."""
     first = files.storage[0] if files.storage else {}
     if first.get("type") != "software":
@@ -75,13 +80,16 @@ def _export(cred_root: str | os.PathLike, cred_id: str, out: str | os.PathLike, 
         raise InputError(f"credential {files.cred.id}: exporting its private key needs an "
                          "export passphrase (or leave the key out)")
     if fmt == "pkcs12":
-        if key is not None and not _pkcs12_capable(key):
-            raise InputError(f"credential {files.cred.id}: a {files.algorithm} key cannot go "
-                             "into PKCS#12 with this cryptography build; export as pem")
+        pkcs12_key = None
+        if key is not None:
+            if not _pkcs12_capable(key):
+                raise InputError(f"credential {files.cred.id}: a {files.algorithm} key cannot go "
+                                 "into PKCS#12 with this cryptography build; export as pem")
+            pkcs12_key = key
         encryption = (serialization.BestAvailableEncryption(export_passphrase)
                       if export_passphrase else serialization.NoEncryption())
         data = pkcs12.serialize_key_and_certificates(
-            files.cred.id.encode(), key, cert, chain or None, encryption)
+            files.cred.id.encode(), pkcs12_key, cert, chain or None, encryption)
     else:
         data = pem(cert) + b"".join(pem(item) for item in chain)
         if key is not None:

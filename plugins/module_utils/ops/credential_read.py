@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from ..store.credential_dir import CredentialDir, list_credentials
 from ..store.metafile import utc_text
 from ..x509.certificate import utcnow
 from ..x509.parse import load_certificates_file
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def open_credential(cred_root: str | os.PathLike, cred_id: str) -> CredentialFil
                            os.fspath(cred.chain), list(storage), role, algorithm)
 
 
-def credential_certificate(files: CredentialFiles):
+def credential_certificate(files: CredentialFiles) -> x509.Certificate:
     return load_certificates_file(files.cert_path)[0]
 
 

@@ -23,7 +23,7 @@ import copy
 import datetime
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError
@@ -48,6 +48,9 @@ from .issuance import fingerprint, issue, pem
 from .revoke_target import serial_issued_here
 from .state import same_public_key
 
+if TYPE_CHECKING:
+    from ..algorithms.key_types import PublicKey
+
 
 def _version_ids(meta: dict[str, Any]) -> tuple[str, list[str]]:
     active = meta.get("active") or "v1"
@@ -60,7 +63,7 @@ def _next_id(known: list[str]) -> str:
     return f"v{max(numbers, default=0) + 1}"
 
 
-def _version_dir(cred: CredentialDir, version: str):
+def _version_dir(cred: CredentialDir, version: str) -> Path:
     return cred.path / "versions" / safe_component(version, "version")
 
 
@@ -177,7 +180,7 @@ def _renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str
             "key_storage": storage_view(files.cred, storages)[0]}
 
 
-def _rotated_key(files: CredentialFiles, key: KeyRequest, version: str):
+def _rotated_key(files: CredentialFiles, key: KeyRequest, version: str) -> tuple[PublicKey, dict[str, Any]]:
     current = files.storage[0] if files.storage else {}
     if current.get("type") == "pkcs11":
         if not key.in_hsm or not key.key_label:
@@ -196,7 +199,7 @@ def _rotated_key(files: CredentialFiles, key: KeyRequest, version: str):
     return _new_software_key(files, files.algorithm, version, key.passphrase)
 
 
-def _publish(files: CredentialFiles, folder) -> None:
+def _publish(files: CredentialFiles, folder: Path) -> None:
     """The top-level certificate and chain: copies of the active version's."""
     name = os.path.basename(files.cert_path)
     for source, target in ((folder / name, files.cred.path / name),

@@ -130,7 +130,7 @@ def released_serials(ca: CaDir, serials: set[int] | frozenset[int]) -> set[int]:
                 records.append(store_audit.parse_line(raw))
             except (ValueError, UnicodeDecodeError):
                 continue
-    states, dummy = replay(records)
+    states = replay(records)[0]
     return {serial for serial in serials if serial in states and not states[serial].revoked}
 
 

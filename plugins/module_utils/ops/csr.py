@@ -7,8 +7,15 @@ checks the self-signature and, for a catalyst request, the alternative
 proof of possession, and names everything that is not standard.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ..errors import QpkiError, VerificationError
 from ..x509.parse import load_csr, public_key_of_csr
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 _ATTRIBUTE_NAMES = {
     "1.2.840.113549.1.9.14": "extensionRequest",
@@ -28,7 +35,7 @@ def _attribute_name(oid: str) -> str:
     return _ATTRIBUTE_NAMES.get(oid, oid)
 
 
-def _catalyst_fields(csr) -> dict:
+def _catalyst_fields(csr: x509.CertificateSigningRequest) -> dict:
     """Convention and attribute OIDs of a catalyst request (not verified)."""
     from ..x509 import catalyst
     from ..x509.signature import signature_algorithm_name
@@ -57,7 +64,7 @@ def _catalyst_fields(csr) -> dict:
     return out
 
 
-def _non_standard(csr, catalyst_fields: dict) -> "list[str]":
+def _non_standard(csr: x509.CertificateSigningRequest, catalyst_fields: dict) -> list[str]:
     """What in ``csr`` is not standard, apart from the legacy composite form."""
     from ..x509.csr_reencoded import NOT_DER_NOTE
     from ..x509.legacy import describe
@@ -71,7 +78,7 @@ def _non_standard(csr, catalyst_fields: dict) -> "list[str]":
     return found
 
 
-def describe_csr(csr) -> dict:
+def describe_csr(csr: x509.CertificateSigningRequest) -> dict:
     from ..x509.signature import signature_algorithm_name
     from .describe import _public_key_name, add_composite_form
     from .describe_extensions import describe_extensions

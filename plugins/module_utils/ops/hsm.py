@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
 
-def hsm_list(lib):
+
+def hsm_list(lib: str) -> dict[str, Any]:
     from ..hsm.discovery import list_slots
 
     return {"changed": False, "lib": lib, "slots": list_slots(lib)}

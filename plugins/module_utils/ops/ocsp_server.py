@@ -31,6 +31,7 @@ from .run_as import account_to_run_as, become
 
 _CRL_NAME = re.compile(r"^(?:v[0-9]{1,6}/)?ca(?:-delta)?(?:\.[A-Za-z0-9-]+)?\.crl(?:\.der)?$")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+WsgiApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def _reply(start_response: StartResponse, status: str, body: bytes,
@@ -40,7 +41,7 @@ def _reply(start_response: StartResponse, status: str, body: bytes,
     return [body]
 
 
-def ocsp_application(responder: OcspResponder, crl_prefix: str | None = "/crl/"):
+def ocsp_application(responder: OcspResponder, crl_prefix: str | None = "/crl/") -> WsgiApplication:
     """The WSGI application answering OCSP requests (and CRL downloads)."""
     crl_dir = os.fspath(responder.ca.crl_dir)
 

@@ -6,6 +6,7 @@ an unrelated certificate that happens to share its serial."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..store.ca_dir import CaDir
@@ -13,8 +14,11 @@ from ..x509.parse import load_certificate_file
 from .ca_publish import version_public_keys
 from .state import issued_by
 
+if TYPE_CHECKING:
+    from cryptography import x509
 
-def serial_issued_here(ca_dir: str | os.PathLike, cert, where: str) -> int:
+
+def serial_issued_here(ca_dir: str | os.PathLike, cert: x509.Certificate, where: str) -> int:
     ca = CaDir(ca_dir).require()
     ca_cert = load_certificate_file(ca.cert)
     if not issued_by(cert, ca_cert, version_public_keys(ca, ca_cert)):

@@ -9,17 +9,23 @@ host, IP address, e-mail) and returns the typed x509.verify_result.VerifyResult;
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..store.metafile import utc_text
 from ..x509.verify_policy import DEFAULT_MAX_DEPTH
 
+if TYPE_CHECKING:
+    from ..x509.verify_result import VerifyResult
 
-def verify_chain(cert_data, ca_data, untrusted_data=None, crl_data=(), *,
+
+def verify_chain(cert_data: bytes, ca_data: bytes, untrusted_data: bytes | None = None,
+                 crl_data: Iterable[bytes] = (), *,
                  at: datetime.datetime | None = None, purpose: str | None = None,
                  host: str | None = None, ip: str | None = None, email: str | None = None,
                  max_depth: int = DEFAULT_MAX_DEPTH, web_pki: bool = False,
                  engine: str = "auto", classical_only: bool = False,
-                 where: str = "certificate"):
+                 where: str = "certificate") -> VerifyResult:
     """A VerifyResult for the certificate in ``cert_data`` against the
     anchors in ``ca_data`` (one or more certificates, PEM or DER), with the
     intermediates in ``untrusted_data`` and the CRLs in ``crl_data`` (a list
@@ -38,7 +44,7 @@ def verify_chain(cert_data, ca_data, untrusted_data=None, crl_data=(), *,
                               engine=engine)
 
 
-def verify_summary(result, at: datetime.datetime | None = None, **asked) -> dict:
+def verify_summary(result: VerifyResult, at: datetime.datetime | None = None, **asked: object) -> dict:
     """The result as front ends show it; ``asked`` echoes what was checked
     (purpose, host, ...), leaving out what was not given."""
     summary = {"changed": False, **result.as_dict()}

@@ -1,7 +1,10 @@
 """Private key files: PKCS#8 PEM, optionally passphrase-encrypted, mode 0600."""
 
+from __future__ import annotations
+
 import os
 import stat
+from typing import TYPE_CHECKING, cast
 
 from ..dependencies import missing
 
@@ -14,11 +17,14 @@ except ImportError:
 from ..algorithms.registry import get_algorithm
 from ..errors import InputError, StoreError
 
+if TYPE_CHECKING:
+    from ..algorithms.key_types import PrivateKey, RawPrivateKey
+
 _PLAIN = "PRIVATE KEY"
 _ENCRYPTED = "ENCRYPTED PRIVATE KEY"
 
 
-def _pem(label, der):
+def _pem(label: str, der: bytes) -> bytes:
     import base64
     body = base64.encodebytes(der).decode().replace("\n", "")
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
@@ -26,7 +32,7 @@ def _pem(label, der):
             % (label, "\n".join(lines), label)).encode()
 
 
-def _unpem(data, where):
+def _unpem(data: bytes, where: str) -> tuple[str, bytes]:
     import base64
     import binascii
     text = data.decode("ascii", "replace")
@@ -41,7 +47,7 @@ def _unpem(data, where):
     raise InputError("%s: not a PKCS#8 PEM private key" % where)
 
 
-def encode_private_key(key, passphrase=None):
+def encode_private_key(key: PrivateKey, passphrase: bytes | None = None) -> bytes:
     """PKCS#8 PEM bytes of ``key``; encrypted when a passphrase is given."""
     if hasattr(key, "private_bytes") and not hasattr(key, "private_bytes_raw_pkcs8"):
         try:
@@ -54,20 +60,20 @@ def encode_private_key(key, passphrase=None):
     from . import pkcs8  # pyasn1's PKCS#8 modules: only for keys cryptography cannot write
 
     oid = _oid_of(key)
-    der = pkcs8.encode_private_key_info(oid, key.private_bytes_raw())
+    der = pkcs8.encode_private_key_info(oid, cast("RawPrivateKey", key).private_bytes_raw())
     if passphrase:
         return _pem(_ENCRYPTED, pkcs8.encrypt_private_key_info(der, passphrase))
     return _pem(_PLAIN, der)
 
 
-def _oid_of(key):
+def _oid_of(key: PrivateKey) -> str:
     name = getattr(key, "algorithm_name", None)
     if name is None and hasattr(key, "params"):
         return key.params.oid
     return get_algorithm(name).key_oid
 
 
-def decode_private_key(data, passphrase=None, where="private key"):
+def decode_private_key(data: bytes, passphrase: bytes | None = None, where: str = "private key") -> PrivateKey:
     """A private key object from PKCS#8 PEM bytes."""
     try:
         return serialization.load_pem_private_key(data, password=passphrase)
@@ -97,7 +103,7 @@ def decode_private_key(data, passphrase=None, where="private key"):
     return key
 
 
-def _raw_private_key(oid, raw):
+def _raw_private_key(oid: str, raw: bytes) -> PrivateKey | None:
     from ..algorithms.registry import algorithm_for_oid
 
     algorithm = algorithm_for_oid(oid)
@@ -106,7 +112,7 @@ def _raw_private_key(oid, raw):
     return None
 
 
-def check_key_file_mode(path):
+def check_key_file_mode(path: str | os.PathLike[str]) -> None:
     mode = stat.S_IMODE(os.stat(path).st_mode)
     if mode & 0o077:
         raise StoreError(
@@ -114,7 +120,7 @@ def check_key_file_mode(path):
             % (path, mode))
 
 
-def read_private_key(path, passphrase=None):
+def read_private_key(path: str | os.PathLike[str], passphrase: bytes | None = None) -> PrivateKey:
     try:
         check_key_file_mode(path)
         with open(path, "rb") as handle:
@@ -123,4 +129,4 @@ def read_private_key(path, passphrase=None):
         raise InputError("private key file not found: %s" % path) from None
     except OSError as exc:
         raise InputError("cannot read private key %s: %s" % (path, exc.strerror)) from None
-    return decode_private_key(data, passphrase, where=path)
+    return decode_private_key(data, passphrase, where=os.fspath(path))

@@ -6,6 +6,8 @@ SLH-DSA). Encrypted files use PBES2 (RFC 8018): PBKDF2-HMAC-SHA256 and
 AES-256-CBC, the same scheme OpenSSL writes for ``-aes256``.
 """
 
+from __future__ import annotations
+
 import os
 
 from ..dependencies import missing
@@ -28,7 +30,7 @@ _AES256_CBC = univ.ObjectIdentifier("2.16.840.1.101.3.4.1.42")
 _PBKDF2_ITERATIONS = 600000
 
 
-def encode_private_key_info(oid, raw_private_key):
+def encode_private_key_info(oid: str, raw_private_key: bytes) -> bytes:
     info = rfc5958.OneAsymmetricKey()
     info["version"] = 0
     info["privateKeyAlgorithm"]["algorithm"] = univ.ObjectIdentifier(oid)
@@ -36,7 +38,7 @@ def encode_private_key_info(oid, raw_private_key):
     return encoder.encode(info)
 
 
-def decode_private_key_info(der):
+def decode_private_key_info(der: bytes) -> tuple[str, bytes]:
     """(oid, raw private key) from an unencrypted PKCS#8 structure."""
     try:
         info, rest = decoder.decode(der, asn1Spec=rfc5958.OneAsymmetricKey())
@@ -47,12 +49,12 @@ def decode_private_key_info(der):
     return str(info["privateKeyAlgorithm"]["algorithm"]), bytes(info["privateKey"])
 
 
-def _kdf(passphrase, salt, iterations):
+def _kdf(passphrase: bytes, salt: bytes, iterations: int) -> bytes:
     return PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt,
                       iterations=iterations).derive(passphrase)
 
 
-def encrypt_private_key_info(der, passphrase):
+def encrypt_private_key_info(der: bytes, passphrase: bytes) -> bytes:
     salt, iv = os.urandom(16), os.urandom(16)
     key = _kdf(passphrase, salt, _PBKDF2_ITERATIONS)
     padder = sym_padding.PKCS7(128).padder()
@@ -78,7 +80,7 @@ def encrypt_private_key_info(der, passphrase):
     return encoder.encode(out)
 
 
-def decrypt_private_key_info(der, passphrase, where):
+def decrypt_private_key_info(der: bytes, passphrase: bytes, where: str) -> bytes:
     try:
         info, dummy = decoder.decode(der, asn1Spec=rfc5208.EncryptedPrivateKeyInfo())
         if info["encryptionAlgorithm"]["algorithm"] != rfc8018.id_PBES2:

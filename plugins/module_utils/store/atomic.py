@@ -11,33 +11,41 @@ never following a planted file or symlink), so a 0600 key file is never
 readable by anyone else, not even while it is being written.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import secrets
 import stat
 import time
+from collections.abc import Callable, Iterable
+from typing import Union
 
 from ..errors import StoreError
+
+# A file system path, as os.fspath takes it.
+StrPath = Union[str, "os.PathLike[str]"]
+FileData = Union[bytes, bytearray, memoryview]
 
 _TEMP_MARK = ".tmp-"
 _TEMP_NAME = re.compile(r"\..+\.tmp-[0-9a-f]{12}")
 
 
-def _describe(err):
+def _describe(err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def _temp_path(directory, name):
+def _temp_path(directory: str, name: str) -> str:
     # Keep the temporary name within the usual 255-byte limit.
     return os.path.join(directory, f".{name[:200]}{_TEMP_MARK}{secrets.token_hex(6)}")
 
 
-def is_temp_name(name):
+def is_temp_name(name: str) -> bool:
     """True for names made by ``write_file`` for its temporary files."""
     return _TEMP_NAME.fullmatch(name) is not None
 
 
-def fsync_dir(directory):
+def fsync_dir(directory: StrPath) -> None:
     """Flush a directory entry change (create, rename) to disk."""
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
@@ -46,14 +54,14 @@ def fsync_dir(directory):
         os.close(fd)
 
 
-def _remove_quietly(path):
+def _remove_quietly(path: str) -> None:
     try:
         os.unlink(path)
     except OSError:
         pass
 
 
-def _write_temp(path, data, mode, sync):
+def _write_temp(path: str, data: FileData, mode: int, sync: bool) -> str:
     """Write ``data`` to a new temporary file beside ``path`` (created
     exclusively, mode exact, fsync'ed when ``sync``) and return its name.
     On failure the temporary file is removed and the error raised."""
@@ -86,7 +94,7 @@ def _write_temp(path, data, mode, sync):
     return temp
 
 
-def write_file(path, data, mode=0o644):
+def write_file(path: StrPath, data: FileData, mode: int = 0o644) -> None:
     """Atomically replace ``path`` with ``data`` (bytes), file mode ``mode``.
 
     The mode is exact (the umask does not apply). Raises StoreError naming
@@ -95,21 +103,21 @@ def write_file(path, data, mode=0o644):
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError("write_file expects bytes")
-    path = os.fspath(path)
+    target = os.fspath(path)
     temp = None
     try:
-        temp = _write_temp(path, data, mode, sync=True)
-        os.replace(temp, path)
+        temp = _write_temp(target, data, mode, sync=True)
+        os.replace(temp, target)
         temp = None
-        fsync_dir(os.path.dirname(os.path.abspath(path)))
+        fsync_dir(os.path.dirname(os.path.abspath(target)))
     except OSError as err:
-        raise StoreError(f"cannot write {path}: {_describe(err)}") from err
+        raise StoreError(f"cannot write {target}: {_describe(err)}") from err
     finally:
         if temp is not None:
             _remove_quietly(temp)
 
 
-def _load_syncfs():
+def _load_syncfs() -> Callable[[int], int] | None:
     """libc's ``syncfs`` (Linux), or None."""
     try:
         import ctypes
@@ -125,22 +133,23 @@ def _load_syncfs():
 # libc's syncfs once looked up (on the first flush, not at import: ctypes
 # costs a couple of ms of start-up to commands that write nothing); False
 # until then.
-_syncfs = False
+_syncfs: Callable[[int], int] | None | bool = False
 
 
-def _flush_files(paths, directories):
+def _flush_files(paths: Iterable[str], directories: Iterable[str]) -> None:
     """Make the content of the closed files ``paths`` (in ``directories``)
     durable: one ``syncfs`` per directory on Linux (one journal commit for
     the whole set instead of one per file), else one ``fsync`` per file."""
     global _syncfs
     if _syncfs is False:
         _syncfs = _load_syncfs()
-    if _syncfs is not None:
+    syncfs = _syncfs
+    if callable(syncfs):
         ok = True
         for directory in directories:
             fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
             try:
-                ok = ok and _syncfs(fd) == 0
+                ok = ok and syncfs(fd) == 0
             finally:
                 os.close(fd)
         if ok:
@@ -159,23 +168,23 @@ class StagedFiles:
     ``discard``). A batch writes its files while it is still signing, and
     puts them in place once everything is signed."""
 
-    def __init__(self, mode=0o644):
+    def __init__(self, mode: int = 0o644) -> None:
         self.mode = mode
-        self.pairs = []  # (temporary path, target) not renamed yet
+        self.pairs: list[tuple[str, str]] = []  # (temporary path, target) not renamed yet
 
-    def add(self, path, data):
-        path = os.fspath(path)
+    def add(self, path: StrPath, data: FileData) -> None:
+        target = os.fspath(path)
         try:
-            self.pairs.append((_write_temp(path, data, self.mode, sync=False), path))
+            self.pairs.append((_write_temp(target, data, self.mode, sync=False), target))
         except OSError as err:
             self.discard()
-            raise StoreError(f"cannot write {path}: {_describe(err)}") from err
+            raise StoreError(f"cannot write {target}: {_describe(err)}") from err
 
-    def commit(self):
+    def commit(self) -> None:
         """Flush every file to disk once, rename them into place and flush
         each directory involved once. On failure the files not yet renamed
         are removed and StoreError names the one that failed."""
-        current = None
+        current: str | None = None
         try:
             temps = [temp for temp, _target in self.pairs]
             directories = dict.fromkeys(os.path.dirname(temp) for temp in temps)
@@ -195,14 +204,14 @@ class StagedFiles:
         finally:
             self.discard()
 
-    def discard(self):
+    def discard(self) -> None:
         """Remove the temporary files not yet put in place."""
         for temp, _target in self.pairs:
             _remove_quietly(temp)
         self.pairs = []
 
 
-def write_files(items, mode=0o644):
+def write_files(items: Iterable[tuple[StrPath, FileData]], mode: int = 0o644) -> None:
     """Atomically create or replace several files, each as ``write_file``
     would, with one flush to disk for the whole set.
 
@@ -217,7 +226,7 @@ def write_files(items, mode=0o644):
     staged_files(items, mode).commit()
 
 
-def staged_files(items, mode=0o644):
+def staged_files(items: Iterable[tuple[StrPath, FileData]], mode: int = 0o644) -> StagedFiles:
     """A StagedFiles holding each (path, bytes) of ``items``."""
     staged = StagedFiles(mode)
     for path, data in items:
@@ -225,12 +234,12 @@ def staged_files(items, mode=0o644):
     return staged
 
 
-def write_text(path, text, mode=0o644):
+def write_text(path: StrPath, text: str, mode: int = 0o644) -> None:
     """Atomically replace ``path`` with ``text`` encoded as UTF-8."""
     write_file(path, text.encode("utf-8"), mode)
 
 
-def ensure_dir(path, mode=0o755):
+def ensure_dir(path: StrPath, mode: int = 0o755) -> str:
     """Create directory ``path`` (and missing parents) if it does not exist.
 
     A directory created here gets exactly ``mode``, and a missing parent
@@ -238,31 +247,31 @@ def ensure_dir(path, mode=0o755):
     000); an existing directory is left as it is. Raises StoreError if
     ``path`` exists but is not a directory, or cannot be created.
     """
-    path = os.path.abspath(os.fspath(path))
-    if os.path.isdir(path):
-        return path
-    parent = os.path.dirname(path)
-    if parent != path and not os.path.isdir(parent):
+    target = os.path.abspath(os.fspath(path))
+    if os.path.isdir(target):
+        return target
+    parent = os.path.dirname(target)
+    if parent != target and not os.path.isdir(parent):
         ensure_dir(parent, 0o755)
     try:
-        os.mkdir(path, mode & 0o777)
+        os.mkdir(target, mode & 0o777)
     except FileExistsError:
-        if not os.path.isdir(path):
+        if not os.path.isdir(target):
             raise StoreError(
-                f"cannot create directory {path}: a file is in the way"
+                f"cannot create directory {target}: a file is in the way"
             ) from None
-        return path
+        return target
     except OSError as err:
-        raise StoreError(f"cannot create directory {path}: {_describe(err)}") from err
+        raise StoreError(f"cannot create directory {target}: {_describe(err)}") from err
     try:
-        os.chmod(path, mode & 0o7777)
+        os.chmod(target, mode & 0o7777)
         fsync_dir(parent)
     except OSError as err:
-        raise StoreError(f"cannot set up directory {path}: {_describe(err)}") from err
-    return path
+        raise StoreError(f"cannot set up directory {target}: {_describe(err)}") from err
+    return target
 
 
-def remove_stale_temps(directory, min_age=60.0):
+def remove_stale_temps(directory: StrPath, min_age: float = 60.0) -> list[str]:
     """Delete orphan temporary files left in ``directory`` by a crash.
 
     Only names made by ``write_file`` are considered, and only those older
@@ -270,19 +279,19 @@ def remove_stale_temps(directory, min_age=60.0):
     not disturbed (pass ``min_age=0`` when holding the directory's lock and
     every writer takes it). Returns the removed paths; not recursive.
     """
-    directory = os.fspath(directory)
-    removed = []
+    folder = os.fspath(directory)
+    removed: list[str] = []
     limit = time.time() - min_age
     try:
-        names = os.listdir(directory)
+        names = os.listdir(folder)
     except FileNotFoundError:
         return removed
     except OSError as err:
-        raise StoreError(f"cannot list {directory}: {_describe(err)}") from err
+        raise StoreError(f"cannot list {folder}: {_describe(err)}") from err
     for name in sorted(names):
         if not is_temp_name(name):
             continue
-        full = os.path.join(directory, name)
+        full = os.path.join(folder, name)
         try:
             info = os.lstat(full)
             if not stat.S_ISREG(info.st_mode) or info.st_mtime > limit:

@@ -29,9 +29,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Mapping
 
 from ..errors import StoreError
-from .atomic import fsync_dir
+from .atomic import StrPath, fsync_dir
 
 AUDIT_NAME = "audit.log"
 # The operations a record names in its "op" member.
@@ -43,7 +44,7 @@ GENESIS = "0" * 64
 TAIL_CHUNK = 65536
 
 
-def audit_path(ca_dir):
+def audit_path(ca_dir: StrPath) -> str:
     return os.path.join(os.fspath(ca_dir), AUDIT_NAME)
 
 
@@ -54,29 +55,29 @@ _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
 _LINE_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def canonical_bytes(record):
+def canonical_bytes(record: Mapping[str, object]) -> bytes:
     """The bytes that are hashed: sorted keys, no whitespace, UTF-8."""
     body = {k: v for k, v in record.items() if k != "hash"} if "hash" in record else record
     return _CANONICAL_JSON.encode(body).encode("utf-8")
 
 
-def record_hash(record):
+def record_hash(record: Mapping[str, object]) -> str:
     return hashlib.sha256(canonical_bytes(record)).hexdigest()
 
 
-def line_bytes(record):
+def line_bytes(record: Mapping[str, object]) -> bytes:
     """The line written for ``record`` (which already holds prev and hash)."""
     return (_LINE_JSON.encode(record) + "\n").encode("utf-8")
 
 
-def _no_duplicates(pairs):
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
     keys = [k for k, dummy in pairs]
     if len(keys) != len(set(keys)):
         raise ValueError("duplicate key")
     return dict(pairs)
 
 
-def parse_line(raw):
+def parse_line(raw: bytes) -> dict:
     """The record of one line (bytes without its newline); ValueError if it
     is not a JSON object."""
     record = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
@@ -85,16 +86,16 @@ def parse_line(raw):
     return record
 
 
-def seal(fields, seq, prev):
+def seal(fields: Mapping[str, object], seq: int, prev: str) -> dict:
     """A complete record: ``seq`` first, the fields, then prev and hash."""
-    record = {"seq": seq}
+    record: dict = {"seq": seq}
     record.update((k, v) for k, v in fields.items() if k not in ("seq", "prev", "hash"))
     record["prev"] = prev
     record["hash"] = record_hash(record)
     return record
 
 
-def _read_tail(fd, size):
+def _read_tail(fd: int, size: int) -> bytes:
     """The bytes after the second-to-last newline (the last complete line and
     anything after it)."""
     start = size
@@ -117,7 +118,7 @@ def _open_log(path: str) -> int:
         raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
 
 
-def last_record(path):
+def last_record(path: str) -> tuple[int, str]:
     """(seq, hash) of the last line of the log, (0, GENESIS) for a missing or
     empty log. StoreError if the file ends in an incomplete line or its last
     line is not a sealed record."""
@@ -217,7 +218,7 @@ def already_logged(records: list[dict], last: dict | None) -> int:
     return 0
 
 
-def append_unlogged(ca_dir, records: list[dict]) -> list[dict]:
+def append_unlogged(ca_dir: StrPath, records: list[dict]) -> list[dict]:
     """Append those of ``records`` that an interrupted append did not
     write; returns the records appended."""
     last, dummy = last_line(audit_path(ca_dir))
@@ -225,18 +226,19 @@ def append_unlogged(ca_dir, records: list[dict]) -> list[dict]:
     return append_records(ca_dir, todo) if todo else []
 
 
-def append_record(ca_dir, fields):
+def append_record(ca_dir: StrPath, fields: Mapping[str, object]) -> dict:
     """Append one record to ``<ca_dir>/audit.log`` (created if missing) and
     return it. The caller holds the CA lock."""
     return append_records(ca_dir, [fields])[0]
 
 
-def append_records(ca_dir, field_list):
+def append_records(ca_dir: StrPath, field_list: Iterable[Mapping[str, object]]) -> list[dict]:
     """Append one chained record per mapping in ``field_list`` with a single
     write and fsync, and return them. The caller holds the CA lock."""
     path = audit_path(ca_dir)
     seq, prev = last_record(path)
-    records, chunks = [], []
+    records: list[dict] = []
+    chunks: list[bytes] = []
     for fields in field_list:
         seq += 1
         record = seal(fields, seq, prev)
@@ -270,7 +272,7 @@ def append_lines(path: str, data: bytes) -> None:
         raise StoreError("cannot append to audit log %s: %s" % (path, err.strerror or err)) from err
 
 
-def read_lines(path):
+def read_lines(path: str) -> tuple[list[bytes], bytes]:
     """(complete lines without newline, incomplete tail bytes or b"").
     StoreError if the log is missing or unreadable."""
     try:
@@ -285,7 +287,7 @@ def read_lines(path):
     return lines, tail
 
 
-def drop_incomplete_tail(ca_dir):
+def drop_incomplete_tail(ca_dir: StrPath) -> bytes:
     """Cut an incomplete last line off the log (a repair step). Returns the
     removed bytes (b"" when the log ends cleanly)."""
     path = audit_path(ca_dir)

@@ -25,10 +25,11 @@ import os
 import stat
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import StoreError
-from .atomic import ensure_dir, write_file
-from .ca_meta import flat_ca_meta, is_versioned, versioned_ca_meta
+from .atomic import StrPath, ensure_dir, write_file
+from .ca_meta import CaMeta, flat_ca_meta, is_versioned, versioned_ca_meta
 from .index import attr_path, serial_hex, write_index
 from .lock import LOCK_NAME, create_lock_file
 from .metafile import dump_json, load_json_object, ordered, utc_text
@@ -60,11 +61,11 @@ def ca_dir_state(path: str | os.PathLike[str]) -> str:
     return "absent"
 
 
-def order_storage(storage):
+def order_storage(storage: object) -> object:
     return ordered(storage, STORAGE_ORDER) if isinstance(storage, dict) else storage
 
 
-def check_storage(storage, where, path):
+def check_storage(storage: object, where: str, path: object) -> None:
     """StoreError unless ``storage`` is a software or pkcs11 reference."""
     if not isinstance(storage, dict):
         raise StoreError(f"invalid {path}: {where} must be an object")
@@ -81,7 +82,7 @@ def check_storage(storage, where, path):
         raise StoreError(f"invalid {path}: {where} needs a label or a key_id")
 
 
-def check_ca_meta(meta, path):
+def check_ca_meta(meta: object, path: object) -> None:
     """StoreError naming ``path`` unless ``meta`` has the seed's shape."""
     if not isinstance(meta, dict):
         raise StoreError(f"invalid {path}: expected a JSON object")
@@ -94,10 +95,10 @@ def check_ca_meta(meta, path):
     check_keys(keys, path)
 
 
-def check_keys(keys, path, name="keys"):
+def check_keys(keys: list[Any], path: object, name: str = "keys") -> None:
     """StoreError naming ``path`` unless every entry of the list ``keys``
     is a key reference {id, algorithm, storage} with a unique id."""
-    seen = set()
+    seen: set[str] = set()
     for number, key in enumerate(keys):
         where = f"{name}[{number}]"
         if not isinstance(key, dict):
@@ -115,58 +116,58 @@ class CaDir:
     """Paths and metadata of one CA directory. Nothing is touched on disk
     until a method that says so is called."""
 
-    def __init__(self, path):
+    def __init__(self, path: StrPath) -> None:
         self.path = Path(os.fspath(path))
 
-    def __fspath__(self):
+    def __fspath__(self) -> str:
         return os.fspath(self.path)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"CaDir({os.fspath(self.path)!r})"
 
     # --- paths -----------------------------------------------------------
 
     @property
-    def meta(self):
+    def meta(self) -> Path:
         return self.path / META_NAME
 
     @property
-    def cert(self):
+    def cert(self) -> Path:
         return self.path / "ca.crt"
 
     @property
-    def chain(self):
+    def chain(self) -> Path:
         return self.path / "chain.crt"
 
     @property
-    def index(self):
+    def index(self) -> Path:
         return self.path / "index.txt"
 
     @property
-    def index_attr(self):
+    def index_attr(self) -> Path:
         return Path(attr_path(self.index))
 
     @property
-    def serial(self):
+    def serial(self) -> Path:
         return self.path / "serial"
 
     @property
-    def crlnumber(self):
+    def crlnumber(self) -> Path:
         return self.path / "crlnumber"
 
     @property
-    def certs_dir(self):
+    def certs_dir(self) -> Path:
         return self.path / "certs"
 
     @property
-    def crl_dir(self):
+    def crl_dir(self) -> Path:
         return self.path / "crl"
 
     @property
-    def private_dir(self):
+    def private_dir(self) -> Path:
         return self.path / "private"
 
-    def crl_path(self, algorithm=None, der=False, version=None):
+    def crl_path(self, algorithm: str | None = None, der: bool = False, version: str | None = None) -> Path:
         """``crl/ca.crl`` (``.crl.der`` with ``der``), or
         ``crl/ca.<algorithm>.crl`` for one key of a multi-key CA;
         ``crl/<version>/...`` for an earlier version of a rotated CA."""
@@ -178,23 +179,23 @@ class CaDir:
         folder = self.crl_dir / safe_component(version, "version") if version else self.crl_dir
         return folder / (stem + (".crl.der" if der else ".crl"))
 
-    def delta_crl_path(self, der=False):
+    def delta_crl_path(self, der: bool = False) -> Path:
         """``crl/ca-delta.crl`` (``.crl.der`` with ``der``): the current delta CRL."""
         return self.crl_dir / ("ca-delta.crl.der" if der else "ca-delta.crl")
 
-    def key_path(self, algorithm, version=None):
+    def key_path(self, algorithm: str, version: str | None = None) -> Path:
         """``private/ca.<algorithm>.key`` (``private/<version>/...`` for a
         rotated CA's later versions)."""
         return self.path / self.key_relpath(algorithm, version)
 
     @staticmethod
-    def key_relpath(algorithm, version=None):
+    def key_relpath(algorithm: str, version: str | None = None) -> str:
         """The key path as stored in the metadata: ``private/ca.<alg>.key``,
         or ``private/<version>/ca.<alg>.key``."""
         folder = f"private/{safe_component(version, 'version')}/" if version else "private/"
         return f"{folder}ca.{safe_component(algorithm, 'algorithm')}.key"
 
-    def cert_path(self, serial):
+    def cert_path(self, serial: int) -> Path:
         """``certs/<SERIAL>.crt``, serial in upper-case hex, even length."""
         if not isinstance(serial, int) or serial < 0:
             raise StoreError(
@@ -202,7 +203,7 @@ class CaDir:
             )
         return self.certs_dir / f"{serial_hex(serial)}.crt"
 
-    def resolve(self, relpath):
+    def resolve(self, relpath: str) -> Path:
         """An absolute path for a path stored in the metadata: relative ones
         are taken from the CA directory and may not leave it."""
         if os.path.isabs(relpath):
@@ -213,11 +214,11 @@ class CaDir:
 
     # --- state -----------------------------------------------------------
 
-    def exists(self):
+    def exists(self) -> bool:
         """True if the directory holds a CA (``ca.meta.json`` is present)."""
         return self.meta.is_file()
 
-    def require(self):
+    def require(self) -> CaDir:
         """Raise StoreError unless this is a CA directory that only its owner
         (or root) can change; return self."""
         if not self.exists():
@@ -225,7 +226,7 @@ class CaDir:
         check_secure_tree(self.path, SUBDIRS, TOP_FILES)
         return self
 
-    def create_layout(self):
+    def create_layout(self) -> CaDir:
         """Create the directory tree, an empty index and its ``.attr`` file.
 
         Refuses a directory that already holds a CA. Works on a missing or
@@ -250,12 +251,12 @@ class CaDir:
         create_lock_file(self.path)  # exists from the start: locking never adds a file
         return self
 
-    def load_meta(self):
+    def load_meta(self) -> dict[str, Any]:
         """The seed-shaped view of ``ca.meta.json`` (profile, created, keys)
         for the active version; StoreError if missing or malformed."""
         return self.load_ca_meta().active_meta()
 
-    def load_ca_meta(self):
+    def load_ca_meta(self) -> CaMeta:
         """The CaMeta model of ``ca.meta.json``, flat (seed) or versioned
         (QPKI) shape; StoreError if missing or malformed."""
         self.require()
@@ -265,15 +266,15 @@ class CaDir:
         check_ca_meta(meta, self.meta)
         return flat_ca_meta(meta)
 
-    def version_certs_dir(self, version_id):
+    def version_certs_dir(self, version_id: str) -> Path:
         """``versions/<id>/certs`` (QPKI's place for a version's certificates)."""
         return self.path / "versions" / safe_component(version_id, "version") / "certs"
 
-    def version_cert(self, version_id, algorithm):
+    def version_cert(self, version_id: str, algorithm: str) -> Path:
         """``versions/<id>/certs/ca.<algorithm>.pem``: a version's own CA certificate."""
         return self.version_certs_dir(version_id) / f"ca.{safe_component(algorithm, 'algorithm')}.pem"
 
-    def write_meta(self, meta):
+    def write_meta(self, meta: dict[str, Any]) -> None:
         """Atomically write ``ca.meta.json``: the seed's keys first, in the
         seed's order, then any extra keys (subject, parent...). A versioned
         (rotated) CA's metadata is checked as such and written as given."""
@@ -290,20 +291,20 @@ class CaDir:
         ]
         dump_json(self.meta, ordered(dict(meta, keys=keys), META_ORDER))
 
-    def read_cert_pem(self):
+    def read_cert_pem(self) -> bytes:
         """The bytes of ``ca.crt``."""
         return self._read(self.cert, "CA certificate")
 
-    def read_chain_pem(self):
+    def read_chain_pem(self) -> bytes | None:
         """The bytes of ``chain.crt``, or None for a root CA."""
         if not self.chain.exists():
             return None
         return self._read(self.chain, "CA chain")
 
-    def write_cert_pem(self, data):
+    def write_cert_pem(self, data: bytes) -> None:
         write_file(self.cert, data, 0o644)
 
-    def check_private_key_modes(self):
+    def check_private_key_modes(self) -> None:
         """StoreError if a file under ``private/`` is open to group/others,
         belongs to another user, or is a symbolic link."""
         if not self.private_dir.is_dir():
@@ -337,7 +338,7 @@ class CaDir:
                     )
                 check_owner_and_mode(full, info)
 
-    def _read(self, path, what):
+    def _read(self, path: Path, what: str) -> bytes:
         try:
             return path.read_bytes()
         except FileNotFoundError:

@@ -110,7 +110,7 @@ def flat_ca_meta(data: dict) -> CaMeta:
                   subject=data.get("subject"), raw=data)
 
 
-def _strings(value, where, path) -> "tuple[str, ...]":
+def _strings(value: object, where: str, path: object) -> "tuple[str, ...]":
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -118,13 +118,13 @@ def _strings(value, where, path) -> "tuple[str, ...]":
     return tuple(value)
 
 
-def _text(value, where, path) -> "str | None":
+def _text(value: object, where: str, path: object) -> "str | None":
     if value is not None and not isinstance(value, str):
         raise StoreError(f"invalid {path}: {where} must be a string")
     return value
 
 
-def _version(version_id, entry, active, path) -> CaVersion:
+def _version(version_id: str, entry: object, active: str, path: object) -> CaVersion:
     from .ca_dir import check_keys  # ca_dir reads this module's model
 
     where = f"versions.{version_id}"
@@ -151,13 +151,13 @@ def _version(version_id, entry, active, path) -> CaVersion:
         cross_signed_by=_strings(entry.get("cross_signed_by"), f"{where}.cross_signed_by", path))
 
 
-def _version_order(version_id: str):
+def _version_order(version_id: str) -> "tuple[int, int, str]":
     """v1, v2, ..., v10 in numeric order; other names after, by name."""
     number = version_id[1:]
     return (0, int(number), "") if version_id[:1] == "v" and number.isdigit() else (1, 0, version_id)
 
 
-def versioned_ca_meta(data: dict, path) -> CaMeta:
+def versioned_ca_meta(data: dict, path: object) -> CaMeta:
     """The model of QPKI's versioned ``ca.meta.json``; StoreError naming
     ``path`` when its shape is wrong."""
     active = data.get("active")

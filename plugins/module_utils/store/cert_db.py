@@ -199,7 +199,7 @@ class CertDatabase:
     def _describe(self, err: Exception) -> str:
         return str(err)
 
-    def _query(self, sql: str, params: Iterable = ()):
+    def _query(self, sql: str, params: Iterable = ()) -> Any:
         try:
             return self._db.execute(sql, tuple(params))
         except self.ERRORS as err:

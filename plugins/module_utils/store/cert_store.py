@@ -29,8 +29,9 @@ from ..der import pem_armor
 from ..errors import StoreError
 from ..revocation import RevokedEntry
 from . import audit as store_audit
-from .atomic import StagedFiles, remove_stale_temps, staged_files, write_file
+from .atomic import StagedFiles, remove_stale_temps, staged_files
 from .ca_dir import CaDir
+from .counter_file import write_counter_file
 from .cert_query import CertQuery
 from .cert_db import CRL_NUMBER, DB_NAME, INDEX_SIZE, LAST_SERIAL, CertDatabase, CertRow, \
     Outbox, revoked_entry
@@ -380,16 +381,10 @@ class CertStore:
             self.db.set_counter(self.stamp_counter, stamp(self.ca.index))
 
     @staticmethod
-    def _write_counter_file(path, value: str | None) -> None:
-        if value is None:
-            return
-        text = (value + "\n").encode("ascii")
-        try:
-            if path.read_bytes() == text:
-                return
-        except OSError:
-            pass
-        write_file(path, text)
+    def _write_counter_file(path: os.PathLike[str], value: str | None) -> None:
+        """A counter file from the database's hex text (nothing when unset)."""
+        if value is not None:
+            write_counter_file(path, int(value, 16))
 
 
 class StatusLookup:

@@ -14,13 +14,16 @@ Ids, roles and algorithm names are checked by ``names.safe_component`` before
 they become path components.
 """
 
+from __future__ import annotations
+
 import os
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, StoreError
-from .atomic import ensure_dir
+from .atomic import StrPath, ensure_dir
 from .ca_dir import order_storage
 from .metafile import dump_json, load_json_object, ordered, utc_text
 from .names import safe_component, safe_relative_path, slugify
@@ -42,7 +45,7 @@ CERTIFICATE_ORDER = ("serial", "role", "profile", "algorithm", "fingerprint", "s
 _TIME_FIELDS = ("created", "not_before", "not_after")
 
 
-def make_credential_id(common_name, now=None):
+def make_credential_id(common_name: str, now: datetime | None = None) -> str:
     """A fresh id ``<slug of CN>-<YYYYMMDD>-<6 random hex>``.
 
     ``server.example.com`` on 2025-01-02 gives e.g.
@@ -60,7 +63,7 @@ def make_credential_id(common_name, now=None):
     )
 
 
-def format_serial(serial):
+def format_serial(serial: object) -> str:
     """``0x1A2B3C4D``: how the metadata writes a serial."""
     if isinstance(serial, int) and serial >= 0:
         return "0x" + f"{serial:X}"
@@ -74,53 +77,53 @@ def format_serial(serial):
     )
 
 
-def _order_certificate(cert):
+def _order_certificate(cert: object) -> dict[str, Any]:
     if not isinstance(cert, dict):
         raise InputError(f"invalid certificate entry {cert!r}: expected an object")
-    cert = dict(cert)
-    if "serial" in cert:
-        cert["serial"] = format_serial(cert["serial"])
-    if isinstance(cert.get("storage"), list):
-        cert["storage"] = [order_storage(item) for item in cert["storage"]]
-    return ordered(cert, CERTIFICATE_ORDER)
+    entry = dict(cert)
+    if "serial" in entry:
+        entry["serial"] = format_serial(entry["serial"])
+    if isinstance(entry.get("storage"), list):
+        entry["storage"] = [order_storage(item) for item in entry["storage"]]
+    return ordered(entry, CERTIFICATE_ORDER)
 
 
 class CredentialDir:
     """Paths and metadata of one credential. Nothing is touched on disk
     until a method that says so is called."""
 
-    def __init__(self, cred_root, cred_id):
+    def __init__(self, cred_root: StrPath, cred_id: str) -> None:
         self.root = Path(os.fspath(cred_root))
         self.id = safe_component(cred_id, "credential id")
         self.path = self.root / self.id
 
-    def __fspath__(self):
+    def __fspath__(self) -> str:
         return os.fspath(self.path)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"CredentialDir({os.fspath(self.root)!r}, {self.id!r})"
 
     @property
-    def meta(self):
+    def meta(self) -> Path:
         return self.path / META_NAME
 
     @property
-    def chain(self):
+    def chain(self) -> Path:
         return self.path / "chain.crt"
 
-    def cert_path(self, role, algorithm):
+    def cert_path(self, role: str, algorithm: str) -> Path:
         """``<role>.<algorithm>.crt``."""
         return self.path / f"{self._stem(role, algorithm)}.crt"
 
-    def key_path(self, role, algorithm):
+    def key_path(self, role: str, algorithm: str) -> Path:
         """``<role>.<algorithm>.key``."""
         return self.path / self.key_relpath(role, algorithm)
 
-    def key_relpath(self, role, algorithm):
+    def key_relpath(self, role: str, algorithm: str) -> str:
         """The key path as the metadata stores it (relative)."""
         return f"{self._stem(role, algorithm)}.key"
 
-    def resolve(self, relpath):
+    def resolve(self, relpath: str) -> Path:
         """Absolute path of a path stored in the metadata (relative ones may
         not leave the credential directory)."""
         if os.path.isabs(relpath):
@@ -130,16 +133,16 @@ class CredentialDir:
         )
 
     @staticmethod
-    def _stem(role, algorithm):
+    def _stem(role: str, algorithm: str) -> str:
         return (
             f"{safe_component(role, 'role')}.{safe_component(algorithm, 'algorithm')}"
         )
 
-    def exists(self):
+    def exists(self) -> bool:
         """True if ``credential.meta.json`` is present."""
         return self.meta.is_file()
 
-    def require(self):
+    def require(self) -> CredentialDir:
         """Raise StoreError unless this is a credential directory that only
         its owner (or root) can change; return self."""
         if not self.exists():
@@ -150,14 +153,14 @@ class CredentialDir:
         check_secure_tree(self.path, files=os.listdir(self.path))
         return self
 
-    def create(self):
+    def create(self) -> CredentialDir:
         """Create the directory; StoreError if the credential exists."""
         if self.exists():
             raise StoreError(f"credential already exists: {self.path}")
         ensure_dir(self.path, 0o755)
         return self
 
-    def load_meta(self):
+    def load_meta(self) -> dict[str, Any]:
         self.require()
         meta = load_json_object(self.meta)
         if meta.get("id") != self.id:
@@ -168,36 +171,36 @@ class CredentialDir:
             raise StoreError(f"invalid {self.meta}: 'certificates' must be a list")
         return meta
 
-    def write_meta(self, meta):
+    def write_meta(self, meta: object) -> None:
         """Atomically write ``credential.meta.json`` in the seed's key order
         (extra keys follow). ``id`` defaults to this credential's id and
         must match it; datetimes become ``YYYY-MM-DDTHH:MM:SSZ``; integer
         serials become ``0x<HEX>``."""
         if not isinstance(meta, dict):
             raise InputError(f"invalid metadata for {self.meta}: expected an object")
-        meta = dict(meta)
-        meta.setdefault("id", self.id)
-        if meta["id"] != self.id:
+        data: dict[str, Any] = dict(meta)
+        data.setdefault("id", self.id)
+        if data["id"] != self.id:
             raise InputError(
-                f"credential id {meta['id']!r} does not match directory {self.path}"
+                f"credential id {data['id']!r} does not match directory {self.path}"
             )
         for field in _TIME_FIELDS:
-            if isinstance(meta.get(field), datetime):
-                meta[field] = utc_text(meta[field])
-        if isinstance(meta.get("subject"), dict):
-            meta["subject"] = ordered(meta["subject"], SUBJECT_ORDER)
-        if "certificates" in meta:
-            if not isinstance(meta["certificates"], list):
+            if isinstance(data.get(field), datetime):
+                data[field] = utc_text(data[field])
+        if isinstance(data.get("subject"), dict):
+            data["subject"] = ordered(data["subject"], SUBJECT_ORDER)
+        if "certificates" in data:
+            if not isinstance(data["certificates"], list):
                 raise InputError(
                     f"invalid metadata for {self.meta}: 'certificates' must be a list"
                 )
-            meta["certificates"] = [
-                _order_certificate(cert) for cert in meta["certificates"]
+            data["certificates"] = [
+                _order_certificate(cert) for cert in data["certificates"]
             ]
-        dump_json(self.meta, ordered(meta, META_ORDER))
+        dump_json(self.meta, ordered(data, META_ORDER))
 
 
-def prepare_root(cred_root):
+def prepare_root(cred_root: StrPath) -> StrPath:
     """Create the credential root (mode 0755) if it is missing and check that
     only its owner can change it, before keys are written under it."""
     ensure_dir(cred_root, 0o755)
@@ -205,7 +208,7 @@ def prepare_root(cred_root):
     return cred_root
 
 
-def list_credentials(cred_root):
+def list_credentials(cred_root: StrPath) -> list[str]:
     """Ids of the credentials under ``cred_root``, sorted (missing root: [])."""
     root = os.fspath(cred_root)
     try:
@@ -214,7 +217,7 @@ def list_credentials(cred_root):
         return []
     except OSError as err:
         raise StoreError(f"cannot list {root}: {err.strerror or err}") from err
-    ids = []
+    ids: list[str] = []
     for name in names:
         try:
             cred = CredentialDir(root, name)

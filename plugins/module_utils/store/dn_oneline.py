@@ -8,10 +8,16 @@ UTF-8 bytes, the zero bytes of a BMPString) written as ``\\xHH``. Values are
 the raw string octets, in the order the certificate encodes them.
 """
 
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING
 
 from ..dependencies import imported_later
 from ..der import content_bounds
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 # pyasn1 only decodes the names cryptography's attributes cannot give as is
 # (see oneline): imported there, not at start-up.
@@ -63,7 +69,7 @@ _STRING_TAGS = {12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 30}
 _GENERAL_STRING = 27
 
 
-def _value_octets(der):
+def _value_octets(der: bytes) -> bytes:
     tag = der[0]
     start, end = content_bounds(der)
     content = der[start:end]
@@ -80,7 +86,7 @@ def _value_octets(der):
 _PLAIN = re.compile(rb"[\x20-\x7e]*")
 
 
-def escape_octets(data, escape_separators):
+def escape_octets(data: bytes, escape_separators: bool) -> str:
     """Printable ASCII as is, anything else as ``\\xHH``; with
     ``escape_separators``, ``/`` and ``+`` become ``\\/`` and ``\\+``."""
     if _PLAIN.fullmatch(data) is not None:  # the common case, without a loop
@@ -88,7 +94,7 @@ def escape_octets(data, escape_separators):
         if escape_separators:
             text = text.replace("/", "\\/").replace("+", "\\+")
         return text
-    out = []
+    out: list[str] = []
     for byte in data:
         if byte < 0x20 or byte > 0x7E:
             out.append(f"\\x{byte:02X}")
@@ -99,7 +105,7 @@ def escape_octets(data, escape_separators):
     return "".join(out)
 
 
-def escape_text(text):
+def escape_text(text: str) -> str:
     """``text`` (an already formatted one-line name) with control and
     non-ASCII characters escaped as OpenSSL would have written them, so it
     fits in one tab-separated index field."""
@@ -108,10 +114,10 @@ def escape_text(text):
 
 # String types whose content octets are the UTF-8 (here: ASCII-compatible)
 # encoding of the value cryptography gives, so no ASN.1 decoding is needed.
-_DIRECT_TYPES = None
+_DIRECT_TYPES: set[object] | None = None
 
 
-def _direct_types():
+def _direct_types() -> set[object]:
     global _DIRECT_TYPES
     if _DIRECT_TYPES is None:
         from cryptography.x509.name import _ASN1Type
@@ -121,7 +127,7 @@ def _direct_types():
     return _DIRECT_TYPES
 
 
-def _oneline_direct(name):
+def _oneline_direct(name: x509.Name) -> str | None:
     """The one-line form read from cryptography's attributes, or None when
     an attribute needs the full decoding (multi-valued RDN, other string
     types, non-string values)."""
@@ -129,7 +135,7 @@ def _oneline_direct(name):
         direct = _direct_types()
     except ImportError:
         return None
-    parts = []
+    parts: list[str] = []
     for rdn in name.rdns:
         if len(rdn) != 1:
             return None
@@ -143,7 +149,7 @@ def _oneline_direct(name):
     return "".join(parts)
 
 
-def oneline(name):
+def oneline(name: x509.Name) -> str:
     """One-line form of a ``cryptography.x509.Name``."""
     text = _oneline_direct(name)
     if text is not None:
@@ -152,7 +158,7 @@ def oneline(name):
     from pyasn1_modules import rfc5280
 
     decoded, dummy = decoder.decode(name.public_bytes(), asn1Spec=rfc5280.Name())
-    parts = []
+    parts: list[str] = []
     for rdn in decoded["rdnSequence"]:
         for position, atv in enumerate(rdn):
             oid = str(atv["type"])

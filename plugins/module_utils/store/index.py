@@ -35,12 +35,19 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, StoreError
 from ..revocation import RevocationReason, RevokedEntry
 from .atomic import write_file, write_text
 from .dn_oneline import escape_text, oneline
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from .atomic import StrPath
 
 VALID, REVOKED, EXPIRED = "V", "R", "E"
 ATTR_TEXT = "unique_subject = no\n"
@@ -90,7 +97,7 @@ def index_reason(text: str) -> tuple[RevocationReason, bool]:
     return RevocationReason.parse(text), False
 
 
-def serial_hex(serial):
+def serial_hex(serial: int) -> str:
     """``1A2B`` for 0x1a2b: upper case, even number of digits (``00`` for 0)."""
     text = f"{serial:X}" if serial >= 0 else f"{-serial:X}"
     if len(text) % 2:
@@ -98,13 +105,13 @@ def serial_hex(serial):
     return text if serial >= 0 else "-" + text
 
 
-def format_time(value):
+def format_time(value: datetime) -> str:
     """ASN.1 time text as OpenSSL stores it: UTCTime for 1950..2049."""
     return _format_time(value)
 
 
 @lru_cache(maxsize=1024)
-def _format_time(value):
+def _format_time(value: datetime) -> str:
     # Cached: the certificates of a batch share their notAfter.
     value = to_utc(value)
     if 1950 <= value.year < 2050:
@@ -112,14 +119,14 @@ def _format_time(value):
     return f"{value.year:04d}" + value.strftime("%m%d%H%M%SZ")
 
 
-def to_utc(value):
+def to_utc(value: datetime) -> datetime:
     """``value`` as an aware UTC datetime to the second (naive means UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).replace(microsecond=0)
 
 
-def parse_time(text):
+def parse_time(text: str) -> datetime:
     """The aware UTC datetime of a UTCTime / GeneralizedTime text."""
     if len(text) == 13 and text.endswith("Z") and text[:12].isdigit():
         year = int(text[:2])
@@ -134,13 +141,13 @@ def parse_time(text):
                     int(rest[8:10]), tzinfo=timezone.utc)
 
 
-def entry_for_certificate(cert):
+def entry_for_certificate(cert: x509.Certificate) -> IndexEntry:
     """The ``V`` line ``openssl ca`` would add for ``cert`` (a
     ``cryptography.x509.Certificate``)."""
     return valid_entry(cert.serial_number, cert.not_valid_after_utc, oneline(cert.subject))
 
 
-def valid_entry(serial, expires, subject):
+def valid_entry(serial: int, expires: datetime, subject: str) -> IndexEntry:
     """The ``V`` line of a new certificate from its serial, notAfter and
     one-line subject (``oneline``): ``entry_for_certificate`` for a caller
     that already has them (a batch worker works them out, its parent
@@ -241,7 +248,7 @@ def parse_line(line: str, path: str, number: int) -> IndexEntry:
                       hold_instruction=revocation.hold_instruction)
 
 
-def _read_text(path, missing_ok):
+def _read_text(path: str, missing_ok: bool) -> str:
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -258,8 +265,8 @@ def _read_text(path, missing_ok):
         return raw.decode("latin-1")
 
 
-def _parse(text, path):
-    entries = []
+def _parse(text: str, path: str) -> list[IndexEntry]:
+    entries: list[IndexEntry] = []
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
         if not line or line.startswith("#"):
@@ -268,10 +275,10 @@ def _parse(text, path):
     return entries
 
 
-def read_index(path):
+def read_index(path: StrPath) -> list[IndexEntry]:
     """All entries of the index file at ``path``, in file order."""
-    path = os.fspath(path)
-    return _parse(_read_text(path, missing_ok=False), path)
+    name = os.fspath(path)
+    return _parse(_read_text(name, missing_ok=False), name)
 
 
 _ROW = re.compile(
@@ -279,12 +286,12 @@ _ROW = re.compile(
 _NOT_DATA = re.compile(r"^(?:#[^\n]*|\r?)$", re.M)  # comments and blank lines
 
 
-def _data_lines(text):
+def _data_lines(text: str) -> int:
     """How many lines of ``text`` _parse would read (not blank, not comments)."""
     return text.count("\n") + 1 - len(_NOT_DATA.findall(text))
 
 
-def _rows_cover(text, rows):
+def _rows_cover(text: str, rows: list[tuple[str, str, str, str]]) -> bool:
     """True when ``rows``, the _ROW matches of ``text``, are all its data
     lines (those _parse would read)."""
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
@@ -295,7 +302,7 @@ def _rows_cover(text, rows):
 _from_iso = datetime.fromisoformat
 
 
-def _time_of(text, tzinfo):
+def _time_of(text: str, tzinfo: timezone | None) -> datetime:
     """parse_time for a text _ROW already matched (13 or 15 characters),
     through fromisoformat: a few times faster, same ranges checked."""
     if len(text) == 13:
@@ -308,7 +315,7 @@ def _time_of(text, tzinfo):
     return value if tzinfo is None else value.replace(tzinfo=tzinfo)
 
 
-def _times_valid(texts):
+def _times_valid(texts: Iterable[str]) -> bool:
     """True when every time text of ``texts`` is one parse_time accepts."""
     for text in texts:
         if text:
@@ -322,23 +329,23 @@ def _times_valid(texts):
     return True
 
 
-def index_serials(path):
+def index_serials(path: StrPath) -> set[int]:
     """The set of serials listed in the index at ``path`` (missing file:
     empty). Accepts and refuses the same files as ``read_index`` but builds
     no entries: what issuance needs to draw a fresh serial."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
+    name = os.fspath(path)
+    if not os.path.exists(name):
         return set()
-    text = _read_text(path, missing_ok=False)
+    text = _read_text(name, missing_ok=False)
     rows = _ROW.findall(text)
-    times = set()
+    times: set[str] = set()
     for _status, expires, revoked, _serial in rows:
         times.add(expires)
         if revoked:
             times.add(revoked.partition(",")[0])
     if (not _rows_cover(text, rows) or not _times_valid(times)
             or any(status == REVOKED and not revoked for status, _e, revoked, _s in rows)):
-        return {entry.serial for entry in read_index(path)}  # raises, naming the line
+        return {entry.serial for entry in read_index(name)}  # raises, naming the line
     return {int(serial, 16) for _status, _expires, _revoked, serial in rows}
 
 
@@ -405,32 +412,36 @@ def _as_naive(value: datetime | None) -> datetime | None:
 
 def _revoked_entry(entry: IndexEntry, naive: bool, with_expiry: bool) -> RevokedEntry:
     convert = _as_naive if naive else (lambda value: value)
-    return RevokedEntry(entry.serial, convert(entry.revoked_at), entry.reason,
+    revoked_at = convert(entry.revoked_at)
+    if revoked_at is None:  # parse_line gives every revoked line its date
+        raise StoreError(f"serial {serial_hex(entry.serial)} is revoked without a revocation date")
+    return RevokedEntry(entry.serial, revoked_at, entry.reason,
                         convert(entry.invalidity_date),
                         convert(entry.expires) if with_expiry else None)
 
 
-def attr_path(path):
+def attr_path(path: StrPath) -> str:
     return os.fspath(path) + ".attr"
 
 
-def write_index(path, entries):
+def write_index(path: StrPath, entries: Iterable[IndexEntry]) -> None:
     """Atomically replace the index at ``path`` with ``entries``, and make
     sure ``index.txt.attr`` says ``unique_subject = no``. Serials must be
     unique (StoreError otherwise)."""
-    path = os.fspath(path)
-    seen = set()
+    name = os.fspath(path)
+    entries = list(entries)
+    seen: set[int] = set()
     for entry in entries:
         if entry.serial in seen:
             raise StoreError(
-                f"cannot write {path}: serial {serial_hex(entry.serial)} appears twice"
+                f"cannot write {name}: serial {serial_hex(entry.serial)} appears twice"
             )
         seen.add(entry.serial)
-    write_text(path, "".join(format_line(entry) for entry in entries))
-    _write_attr(attr_path(path))
+    write_text(name, "".join(format_line(entry) for entry in entries))
+    _write_attr(attr_path(name))
 
 
-def _write_attr(path):
+def _write_attr(path: str) -> None:
     try:
         with open(path, "r", encoding="utf-8") as handle:
             if handle.read() == ATTR_TEXT:
@@ -440,14 +451,14 @@ def _write_attr(path):
     write_text(path, ATTR_TEXT)
 
 
-def append_entry(path, entry):
+def append_entry(path: StrPath, entry: IndexEntry) -> IndexEntry:
     """Add ``entry`` at the end of the index (created if missing).
     StoreError if its serial is already listed."""
     append_entries(path, [entry])
     return entry
 
 
-def _read_bytes(path):
+def _read_bytes(path: str) -> bytes:
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -462,7 +473,7 @@ _ROW_BYTES = re.compile(
     rb"^([VRE])\t[^\t\n]*\t[^\t\n]*\t(-?[0-9A-Fa-f]+)\t[^\t\n]*\t[^\n]*$", re.M)
 
 
-def _listed_serials(data, path):
+def _listed_serials(data: bytes, path: str) -> dict[int, str]:
     """{serial: status} of the index bytes ``data``, checking each line's
     shape (six columns, known status, hex serial) but not parsing it."""
     rows = _ROW_BYTES.findall(data)
@@ -473,9 +484,9 @@ def _listed_serials(data, path):
     return _listed_serials_by_line(data, path)
 
 
-def _listed_serials_by_line(data, path):
+def _listed_serials_by_line(data: bytes, path: str) -> dict[int, str]:
     """_listed_serials, one line at a time."""
-    listed = {}
+    listed: dict[int, str] = {}
     for number, line in enumerate(data.split(b"\n"), start=1):
         if not line.strip(b"\r") or line.startswith(b"#"):
             continue
@@ -493,29 +504,30 @@ def _listed_serials_by_line(data, path):
     return listed
 
 
-def append_entries(path, entries):
+def append_entries(path: StrPath, entries: Iterable[IndexEntry]) -> list[IndexEntry]:
     """Add ``entries`` at the end of the index (created if missing), in one
     atomic replacement of the file. The lines already there are copied as
     they are. StoreError, before anything is written, if a serial is already
     listed or appears twice in ``entries``."""
-    path = os.fspath(path)
-    data = _read_bytes(path)
-    listed = _listed_serials(data, path)
+    name = os.fspath(path)
+    entries = list(entries)
+    data = _read_bytes(name)
+    listed = _listed_serials(data, name)
     for entry in entries:
         if entry.serial in listed:
             status = listed[entry.serial]
             raise StoreError(
-                f"serial {serial_hex(entry.serial)} is already in {path} (status {status})"
+                f"serial {serial_hex(entry.serial)} is already in {name} (status {status})"
                 if status != "new" else
-                f"cannot write {path}: serial {serial_hex(entry.serial)} appears twice"
+                f"cannot write {name}: serial {serial_hex(entry.serial)} appears twice"
             )
         listed[entry.serial] = "new"
     if data and not data.endswith(b"\n"):
         data += b"\n"
     added = "".join(format_line(entry) for entry in entries).encode("utf-8")
-    write_file(path, data + added)
-    _write_attr(attr_path(path))
-    return list(entries)
+    write_file(name, data + added)
+    _write_attr(attr_path(name))
+    return entries
 
 
 def find_entry(path: str | os.PathLike, serial: int) -> IndexEntry | None:

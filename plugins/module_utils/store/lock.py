@@ -113,7 +113,7 @@ def _locked(ca_dir: str, timeout: float | None) -> Iterator[None]:
         os.close(fd)
 
 
-def _acquire(fd, ca_dir, timeout):
+def _acquire(fd: int, ca_dir: str, timeout: float | None) -> None:
     deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
     pause = 0.005
     while True:

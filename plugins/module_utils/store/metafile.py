@@ -6,21 +6,25 @@ Datetimes anywhere in the data are written as RFC 3339 UTC strings
 (``2025-01-02T10:30:00Z``), the form the seed's examples use.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from ..errors import StoreError
-from .atomic import write_text
+from .atomic import StrPath, write_text
 
 
-def utc_text(value):
+def utc_text(value):  # type: ignore[no-untyped-def]  # ops passes Optional datetimes it knows are set
     """``2025-01-02T10:30:00Z`` for a datetime (naive means UTC)."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_utc_text(text):
+def parse_utc_text(text: str) -> datetime:
     """The aware UTC datetime for an RFC 3339 string such as ``utc_text`` writes."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if value.tzinfo is None:
@@ -28,7 +32,7 @@ def parse_utc_text(text):
     return value.astimezone(timezone.utc)
 
 
-def ordered(mapping, first):
+def ordered(mapping: Mapping[str, Any], first: Iterable[str]) -> dict[str, Any]:
     """A copy of ``mapping`` with the keys in ``first`` leading, in that
     order, followed by the other keys in their original order."""
     result = {key: mapping[key] for key in first if key in mapping}
@@ -38,13 +42,13 @@ def ordered(mapping, first):
     return result
 
 
-def _default(value):
+def _default(value: object) -> str:
     if isinstance(value, datetime):
         return utc_text(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def dump_json(path, data, mode=0o644):
+def dump_json(path: StrPath, data: object, mode: int = 0o644) -> None:
     """Atomically write ``data`` as indented JSON to ``path``."""
     try:
         text = json.dumps(data, indent=4, ensure_ascii=False, default=_default)
@@ -53,7 +57,7 @@ def dump_json(path, data, mode=0o644):
     write_text(path, text + "\n", mode)
 
 
-def load_json_object(path):
+def load_json_object(path: StrPath) -> dict[str, Any]:
     """The JSON object stored in ``path``; StoreError naming it otherwise."""
     try:
         with open(path, "rb") as handle:

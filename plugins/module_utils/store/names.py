@@ -6,6 +6,8 @@ can climb out of the directory (``..``), name a hidden file, or smuggle a
 separator or control character into a path.
 """
 
+from __future__ import annotations
+
 import re
 import unicodedata
 
@@ -16,7 +18,7 @@ _COMPONENT = re.compile(r"[A-Za-z0-9._-]+")
 MAX_COMPONENT = 128
 
 
-def safe_component(value, what):
+def safe_component(value: object, what: str) -> str:
     """Return ``value`` if it is usable as one path component, else raise.
 
     Allowed: 1..128 characters from ``[A-Za-z0-9._-]``, not starting with a
@@ -40,7 +42,7 @@ def safe_component(value, what):
     return value
 
 
-def safe_relative_path(value, what):
+def safe_relative_path(value: object, what: str) -> str:
     """Return ``value`` if it is a relative path that stays below its base.
 
     Used for paths read back from metadata (``private/ca.ecdsa-p384.key``):
@@ -58,7 +60,7 @@ def safe_relative_path(value, what):
     return value
 
 
-def slugify(text, max_length=64):
+def slugify(text: object, max_length: int = 64) -> str:
     """Lower-case ASCII slug of ``text``: runs of other characters become '-'."""
     ascii_text = (
         unicodedata.normalize("NFKD", str(text))

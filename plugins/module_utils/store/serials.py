@@ -15,19 +15,23 @@ The ``crlnumber`` file works as in ``openssl ca``: it holds the number the
 next CRL gets, in hex. Callers hold the CA lock around these functions.
 """
 
+from __future__ import annotations
+
 import os
 import secrets
+from collections.abc import Container
 from typing import Protocol
 
 from ..errors import StoreError
-from .atomic import write_text
+from .atomic import StrPath
 from .ca_dir import CaDir
+from .counter_file import write_counter_file
 from .index import index_serials, serial_hex
 
 SERIAL_BITS = 159
 
 
-def new_serial(used=()):
+def new_serial(used: Container[int] = ()) -> int:
     """A fresh random serial that is not in ``used``."""
     top = 1 << (SERIAL_BITS - 1)
     while True:
@@ -51,7 +55,7 @@ def fresh_serials(used: UsedSerials, count: int = 1) -> list[int]:
     added to it. StoreError, before anything is signed or written, if the
     serial source ever gives a used serial or one of the wrong size: two
     certificates with one serial would make revocation ambiguous."""
-    serials = []
+    serials: list[int] = []
     for dummy in range(count):
         serial = new_serial(used)
         if serial in used or serial.bit_length() != SERIAL_BITS:
@@ -63,18 +67,18 @@ def fresh_serials(used: UsedSerials, count: int = 1) -> list[int]:
     return serials
 
 
-def _as_ca_dir(ca_dir):
+def _as_ca_dir(ca_dir: CaDir | StrPath) -> CaDir:
     return ca_dir if isinstance(ca_dir, CaDir) else CaDir(ca_dir)
 
 
-def used_serials(ca_dir):
+def used_serials(ca_dir: CaDir | StrPath) -> set[int]:
     """Serials the CA has used: those in the index and those of the files
     in ``certs/`` (a crash between writing the certificate and the index
     must not let its serial be drawn again)."""
-    ca_dir = _as_ca_dir(ca_dir)
-    used = index_serials(ca_dir.index)  # the serial column only: no full parse
+    ca = _as_ca_dir(ca_dir)
+    used = index_serials(ca.index)  # the serial column only: no full parse
     try:
-        names = os.listdir(ca_dir.certs_dir)
+        names = os.listdir(ca.certs_dir)
     except FileNotFoundError:
         names = []
     for name in names:
@@ -87,7 +91,7 @@ def used_serials(ca_dir):
     return used
 
 
-def _read_hex(path):
+def _read_hex(path: StrPath) -> int | None:
     try:
         with open(path, "r", encoding="ascii") as handle:
             text = handle.read().strip()
@@ -108,21 +112,17 @@ def _read_hex(path):
     return value
 
 
-def _write_hex(path, value):
-    write_text(path, serial_hex(value) + "\n")
-
-
-def record_serial(ca_dir, serial):
+def record_serial(ca_dir: CaDir | StrPath, serial: int) -> None:
     """Write ``serial`` to the ``serial`` file as the last one issued."""
-    _write_hex(_as_ca_dir(ca_dir).serial, serial)
+    write_counter_file(_as_ca_dir(ca_dir).serial, serial)
 
 
-def last_serial(ca_dir):
+def last_serial(ca_dir: CaDir | StrPath) -> int | None:
     """The serial in the ``serial`` file, or None if there is none yet."""
     return _read_hex(_as_ca_dir(ca_dir).serial)
 
 
-def next_crl_number(ca_dir):
+def next_crl_number(ca_dir: CaDir | StrPath) -> int:
     """Take the next CRL number: 1 for the first CRL, then 2, 3...
 
     Reads ``crlnumber`` (the number to use now), stores the following one
@@ -132,11 +132,11 @@ def next_crl_number(ca_dir):
     number = _read_hex(path)
     if number is None:
         number = 1
-    _write_hex(path, number + 1)
+    write_counter_file(path, number + 1)
     return number
 
 
-def last_crl_number(ca_dir):
+def last_crl_number(ca_dir: CaDir | StrPath) -> int | None:
     """The number of the latest CRL taken, or None if none was."""
     number = _read_hex(_as_ca_dir(ca_dir).crlnumber)
     return None if number is None or number <= 1 else number - 1

@@ -33,7 +33,7 @@ import socket
 
 from ..errors import StoreError
 from . import audit as store_audit
-from .atomic import ensure_dir, remove_stale_temps
+from .atomic import StagedFiles, ensure_dir, remove_stale_temps
 from .ca_dir import CaDir
 from .cert_db import CRL_NUMBER, LAST_SERIAL, CertRow, Outbox
 from .cert_db_postgres import PostgresCertDatabase
@@ -73,7 +73,7 @@ class SharedCertStore(CertStore):
         self.db.add_changes(serials)
         self.db.set_counter(self._pending, "1")
 
-    def _write_issued(self, placed: list[CertRow], lines: bytes, files,
+    def _write_issued(self, placed: list[CertRow], lines: bytes, files: StagedFiles | None,
                       records: list[dict]) -> None:
         if files is not None:
             files.commit()
