@@ -27,6 +27,7 @@ import json
 import os
 import secrets
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -287,6 +288,29 @@ def _limit_measures(raw, csrs, count):
 
 
 @contextlib.contextmanager
+def _signer_on_its_own_lock(config):
+    """qpki's signer of the bench key, held for the whole measure. It takes
+    qpki's per-token lock (hsm/token_lock.py) in a lock directory of its
+    own, so the qpki processes measured beside it, as if on another host,
+    do not wait for it; the environment they inherit is left as it was."""
+    from qpki.signer.pkcs11 import Pkcs11Signer
+
+    saved = os.environ.get("XDG_RUNTIME_DIR")
+    os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="qpki-bench-run-")
+    try:
+        signer = Pkcs11Signer(str(config), "ecdsa-p256", label="bench-issuing").__enter__()
+    finally:
+        if saved is None:
+            del os.environ["XDG_RUNTIME_DIR"]
+        else:
+            os.environ["XDG_RUNTIME_DIR"] = saved
+    try:
+        yield signer
+    finally:
+        signer.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
 def _token_loops(hsm, config, count):
     """Measures on the bench's own held session of ``hsm``'s token: raw
     python-pkcs11 signing of a SHA-256 digest, and qpki's signer layer
@@ -296,13 +320,11 @@ def _token_loops(hsm, config, count):
     import pkcs11
 
     from qpki.hsm.library import load_library  # the same pkcs11.lib object qpki will use
-    from qpki.signer.pkcs11 import Pkcs11Signer
 
     digest = hashlib.sha256(b"bench").digest()
     tbs = secrets.token_bytes(400)  # about the size of a leaf's to-be-signed part
     token = load_library(hsm.lib).get_token(token_label=hsm.label)
-    with token.open(user_pin=hsm.pin) as session, \
-            Pkcs11Signer(str(config), "ecdsa-p256", label="bench-issuing") as signer:
+    with token.open(user_pin=hsm.pin) as session, _signer_on_its_own_lock(config) as signer:
         key = session.get_key(object_class=pkcs11.ObjectClass.PRIVATE_KEY, label="bench-issuing")
 
         def raw_pkcs11():
