@@ -223,3 +223,31 @@ def test_an_edited_index_is_refused_then_written_again(shared, qpki_cli, tmp_pat
     (b / "index.txt").unlink()
     assert qpki_cli("crl", "gen", "--ca-dir", b, env=env).returncode == 0
     assert (b / "index.txt").read_bytes() == index.read_bytes()
+
+
+def test_a_log_with_a_record_the_database_lacks_is_refused(shared, qpki_cli, tmp_path):
+    """A record appended to one directory's audit.log behind qpki's back is
+    not in the database's chain: that directory's next change and its audit
+    verify say so in one line, and nothing is signed there."""
+    import json
+
+    from qpki.store import audit as store_audit
+
+    a, b, env, dsn = shared
+    assert _start_batch(tmp_path, "b", env, 2).wait(timeout=300) == 0
+    lines = (b / "audit.log").read_text().splitlines()
+    last = json.loads(lines[-1])
+    forged = store_audit.seal({"time": last["time"], "op": "cert.revoke", "serial": "01"},
+                              last["seq"] + 1, last["hash"])
+    with open(b / "audit.log", "ab") as log:
+        log.write(store_audit.line_bytes(forged))
+    before = _db_serials(dsn)
+    refused = qpki_cli("crl", "gen", "--ca-dir", b, env=env)
+    assert refused.returncode != 0, refused
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "audit.log" in refused.stderr and "more than the CA database's chain" in refused.stderr
+    verdict = qpki_cli("audit", "verify", "--ca-dir", b, "--json", env=env).json()
+    assert not verdict["valid"] and "more than the CA database's chain" in verdict["reason"]
+    assert not (b / "crl" / "ca.crl").exists() and _db_serials(dsn) == before
+    # The other directory is not affected.
+    assert qpki_cli("crl", "gen", "--ca-dir", a, env=env).returncode == 0
