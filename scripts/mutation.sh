@@ -61,7 +61,8 @@ declare -A MUTATION_GROUPS=(
            tests/unit/test_catalyst_independent.py tests/unit/test_crl_build.py
            tests/reliability/test_revocation_integrity.py tests/reliability/test_revocation_hold.py
            tests/reliability/test_crl_fields.py tests/integration/test_ca_rotation.py
-           tests/integration/test_crl_delta.py tests/integration/test_cli_crl_out.py"
+           tests/integration/test_crl_delta.py tests/integration/test_cli_crl_out.py
+           tests/integration/test_crl_gen_paths.py"
     [audit]="store/audit.py ops/audit.py |
              tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
     [issuance]="ops/issuance.py |
