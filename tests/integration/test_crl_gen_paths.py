@@ -6,6 +6,8 @@ testing")."""
 
 from __future__ import annotations
 
+import datetime
+import stat
 import subprocess
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from qpki.errors import QpkiError
 from qpki.ops.ca import ca_init
 from qpki.ops.ca_rotate import ca_rotate
+from qpki.ops.ca_urls import CaUrls
 from qpki.ops.cert import cert_issue
 from qpki.ops.crl import crl_gen
 from qpki.ops.crl_entries import issued_with_key
@@ -62,6 +65,24 @@ def test_a_ca_key_under_a_passphrase_signs_its_crl(tmp_path):
     crl_gen(str(ca), passphrase=PASSPHRASE)
     assert listed(ca / "crl" / "ca.crl") == [serial]
     assert openssl_accepts(ca / "crl" / "ca.crl", ca / "ca.crt")
+    crl = x509.load_pem_x509_crl((ca / "crl" / "ca.crl").read_bytes())
+    assert crl.next_update_utc - crl.last_update_utc == datetime.timedelta(days=7)  # the default
+
+
+def test_progress_is_told_each_stage_and_the_crl_lists_every_entry(tmp_path):
+    ca = tmp_path / "ca"
+    ca_init(str(ca), "ec/issuing-ca", {"cn": "Progress CA"})
+    serials = sorted(issue(ca, f"p{n}.example.com") for n in range(3))
+    for serial in serials:
+        cert_revoke(str(ca), serial, "superseded")
+    calls: list[tuple[str, int, int | None]] = []
+    crl_gen(str(ca), progress=lambda stage, done, total: calls.append((stage, done, total)))
+    assert listed(ca / "crl" / "ca.crl") == serials
+    assert openssl_accepts(ca / "crl" / "ca.crl", ca / "ca.crt")
+    assert calls == [("reading revocations", 0, None), ("reading revocations", 3, 3),
+                     ("CRL entries", 0, 3), ("CRL entries", 3, 3),
+                     ("signing the CRL", 0, 1), ("signing the CRL", 1, 1),
+                     ("writing the CRL", 0, 1), ("writing the CRL", 1, 1)]
 
 
 @pytest.fixture
@@ -69,7 +90,8 @@ def rotated(tmp_path):
     """An EC root that issued ``before``, rotated to v2, then issued
     ``after``; both revoked."""
     root = tmp_path / "root"
-    ca_init(str(root), "ec/root-ca", {"cn": "Rotated Root"})
+    ca_init(str(root), "ec/root-ca", {"cn": "Rotated Root"},
+            urls=CaUrls(delta_crl="http://pki.test/root-delta.crl"))
     before = issue(root, "before.example.com")
     ca_rotate(str(root))
     after = issue(root, "after.example.com")
@@ -85,8 +107,16 @@ def test_an_earlier_version_compares_with_its_own_previous_crl(rotated):
     for dummy in range(2):  # the second run reads v1's own CRL as the previous one
         crl_gen(str(root), version="v1")
         assert listed(root / "crl" / "v1" / "ca.crl") == [before]
+    assert stat.S_IMODE((root / "crl" / "v1").stat().st_mode) == 0o755
     assert openssl_accepts(root / "crl" / "v1" / "ca.crl",
                            root / "versions" / "v1" / "certs" / "ca.ecdsa-p384.pem")
+    # Delta CRLs follow the active version only: its CRL points to them, v1's does not.
+    active, v1_crl = (x509.load_pem_x509_crl((root / "crl" / path).read_bytes())
+                      for path in ("ca.crl", "v1/ca.crl"))
+    freshest = active.extensions.get_extension_for_class(x509.FreshestCRL).value
+    assert freshest[0].full_name[0].value == "http://pki.test/root-delta.crl"
+    with pytest.raises(x509.ExtensionNotFound):
+        v1_crl.extensions.get_extension_for_class(x509.FreshestCRL)
 
 
 def test_a_missing_certificate_does_not_hide_the_rest_of_a_version(rotated):
