@@ -7,6 +7,7 @@ testing")."""
 from __future__ import annotations
 
 import datetime
+import json
 import stat
 import subprocess
 from pathlib import Path
@@ -23,9 +24,10 @@ from qpki.ops.ca_rotate import ca_rotate
 from qpki.ops.ca_urls import CaUrls
 from qpki.ops.cert import cert_issue
 from qpki.ops.crl import crl_gen
-from qpki.ops.crl_entries import issued_with_key
+from qpki.ops.crl_entries import issued_with_key, previous_crl
 from qpki.ops.revoke import cert_revoke
 from qpki.revocation import RevokedEntry
+from qpki.store.audit import read_lines
 from qpki.store.ca_dir import CaDir
 
 PASSPHRASE = b"crl-gen-passphrase"
@@ -85,6 +87,40 @@ def test_progress_is_told_each_stage_and_the_crl_lists_every_entry(tmp_path):
                      ("writing the CRL", 0, 1), ("writing the CRL", 1, 1)]
 
 
+def test_the_result_names_the_files_written(tmp_path):
+    ca = tmp_path / "ca"
+    ca_init(str(ca), "ec/issuing-ca", {"cn": "Result CA"})
+    pem, der = ca / "crl" / "ca.crl", ca / "crl" / "ca.crl.der"
+    result = crl_gen(str(ca))
+    assert (result["changed"], result["format"], result["path"], result["paths"]) == (True, "pem", pem, [pem, der])
+    result = crl_gen(str(ca), out_format="der")
+    assert (result["changed"], result["format"], result["path"], result["paths"]) == (True, "der", der, [pem, der])
+    copy = tmp_path / "copy.crl.der"
+    result = crl_gen(str(ca), out=copy, out_format="der")
+    assert (result["path"], result["paths"]) == (copy, [copy, pem, der])
+    assert copy.read_bytes() == der.read_bytes()
+
+
+def test_the_previous_crl_is_read_from_the_pem_copy_when_the_der_is_unreadable(tmp_path):
+    ca = tmp_path / "ca"
+    ca_init(str(ca), "ec/issuing-ca", {"cn": "Previous CA"})
+    serial = issue(ca, "prev.example.com")
+    cert_revoke(str(ca), serial, "superseded")
+    crl_gen(str(ca))
+    crl = x509.load_pem_x509_crl((ca / "crl" / "ca.crl").read_bytes())
+    number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    times = (crl.last_update_utc.replace(tzinfo=None), crl.next_update_utc.replace(tzinfo=None))
+    for damage, path in ((None, "ca.crl.der"), (b"not a CRL", "ca.crl"), ("delete", "ca.crl")):
+        if damage == "delete":
+            (ca / "crl" / "ca.crl.der").unlink()
+        elif damage is not None:
+            (ca / "crl" / "ca.crl.der").write_bytes(damage)
+        found = previous_crl(CaDir(str(ca)), crl.issuer)
+        assert found is not None, damage
+        assert (found.serials, found.number, (found.this_update, found.next_update), found.path) == \
+            (frozenset([serial]), number, times, str(ca / "crl" / path))
+
+
 @pytest.fixture
 def rotated(tmp_path):
     """An EC root that issued ``before``, rotated to v2, then issued
@@ -108,6 +144,12 @@ def test_an_earlier_version_compares_with_its_own_previous_crl(rotated):
         crl_gen(str(root), version="v1")
         assert listed(root / "crl" / "v1" / "ca.crl") == [before]
     assert stat.S_IMODE((root / "crl" / "v1").stat().st_mode) == 0o755
+    lines, dummy = read_lines(str(root / "audit.log"))
+    assert [json.loads(line).get("version") for line in lines[-3:]] == [None, "v1", "v1"]
+    ca = CaDir(str(root))
+    (root / "crl" / "v1" / "ca.crl.der").unlink()  # the PEM copy of v1's own CRL, not the active one
+    found = previous_crl(ca, x509.load_pem_x509_crl((root / "crl" / "ca.crl").read_bytes()).issuer, "v1")
+    assert found is not None and (found.serials, found.path) == ({before}, str(root / "crl" / "v1" / "ca.crl"))
     assert openssl_accepts(root / "crl" / "v1" / "ca.crl",
                            root / "versions" / "v1" / "certs" / "ca.ecdsa-p384.pem")
     # Delta CRLs follow the active version only: its CRL points to them, v1's does not.
