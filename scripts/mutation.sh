@@ -5,6 +5,9 @@
 #   bash scripts/mutation.sh                 # every group below
 #   bash scripts/mutation.sh csr crl         # some groups
 #   KEEP=1 bash scripts/mutation.sh audit    # keep the work folder (mutmut show/browse there)
+#   MUTANTS="qpki.ops.crl.x_crl_gen__mutmut_1*" bash scripts/mutation.sh crl
+#                                            # only those mutants (mutmut names, globs; the others
+#                                            # count as "not checked"): re-check survivors
 #
 # Each group mutates a few modules and runs a focused test selection: mutmut
 # first records which tests reach which function, then runs, for each mutant,
@@ -114,7 +117,10 @@ EOF
     local t0=$SECONDS log="$OUT/$name.log" report="$OUT/$name.txt"
     # No PYTHONPATH to mutants/src: set before mutmut creates it, Python would
     # cache that entry as empty and import the original qpki instead.
-    (cd "$work" && QPKI_CLI_IN_PROCESS=1 "$MUTMUT" run --max-children "${MAX_CHILDREN:-2}") >"$log" 2>&1
+    local names=()
+    read -r -a names <<<"${MUTANTS:-}"
+    (cd "$work" && QPKI_CLI_IN_PROCESS=1 "$MUTMUT" run --max-children "${MAX_CHILDREN:-2}" "${names[@]}") \
+        >"$log" 2>&1
     local rc=$?
     {
         echo "group $name: ${modules[*]}"
