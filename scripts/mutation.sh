@@ -58,7 +58,8 @@ declare -A MUTATION_GROUPS=(
     [index]="store/cert_db.py store/cert_store.py store/index_file.py store/serials.py |
              tests/unit/test_store_index.py tests/unit/test_store_index_openssl.py
              tests/unit/test_store_serials.py tests/integration/test_ca_database.py
-             tests/reliability/test_serial_uniqueness.py tests/integration/test_cli_crl_reasons.py"
+             tests/reliability/test_serial_uniqueness.py tests/integration/test_cli_crl_reasons.py
+             tests/integration/test_store_records.py"
     [crl]="x509/crl.py ops/crl.py ops/crl_entries.py |
            tests/integration/test_cli_crl_reasons.py tests/unit/test_hybrid_ops.py
            tests/unit/test_catalyst_independent.py tests/unit/test_crl_build.py
