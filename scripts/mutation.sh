@@ -5,6 +5,9 @@
 #   bash scripts/mutation.sh                 # every group below
 #   bash scripts/mutation.sh csr crl         # some groups
 #   KEEP=1 bash scripts/mutation.sh audit    # keep the work folder (mutmut show/browse there)
+#   MUTANTS="qpki.ops.crl.x_crl_gen__mutmut_1*" bash scripts/mutation.sh crl
+#                                            # only those mutants (mutmut names, globs; the others
+#                                            # count as "not checked"): re-check survivors
 #
 # Each group mutates a few modules and runs a focused test selection: mutmut
 # first records which tests reach which function, then runs, for each mutant,
@@ -52,13 +55,18 @@ declare -A MUTATION_GROUPS=(
                 algorithms/slhdsa.py profiles/algorithm_rules.py |
                 $REQUESTS tests/unit/test_key_rules.py tests/unit/test_profiles_custom.py
                 tests/unit/test_profiles_builtin.py tests/unit/test_verify_signature.py"
-    [index]="store/index.py store/serials.py |
+    [index]="store/cert_db.py store/cert_store.py store/index_file.py store/serials.py |
              tests/unit/test_store_index.py tests/unit/test_store_index_openssl.py
-             tests/unit/test_store_serials.py tests/integration/test_cli_crl_reasons.py"
+             tests/unit/test_store_serials.py tests/integration/test_ca_database.py
+             tests/reliability/test_serial_uniqueness.py tests/integration/test_cli_crl_reasons.py
+             tests/integration/test_store_records.py"
     [crl]="x509/crl.py ops/crl.py ops/crl_entries.py |
            tests/integration/test_cli_crl_reasons.py tests/unit/test_hybrid_ops.py
            tests/unit/test_catalyst_independent.py tests/unit/test_crl_build.py
-           tests/reliability/test_revocation_integrity.py tests/reliability/test_revocation_hold.py"
+           tests/reliability/test_revocation_integrity.py tests/reliability/test_revocation_hold.py
+           tests/reliability/test_crl_fields.py tests/integration/test_ca_rotation.py
+           tests/integration/test_crl_delta.py tests/integration/test_cli_crl_out.py
+           tests/integration/test_crl_gen_paths.py"
     [audit]="store/audit.py ops/audit.py |
              tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
     [issuance]="ops/issuance.py |
@@ -110,7 +118,10 @@ EOF
     local t0=$SECONDS log="$OUT/$name.log" report="$OUT/$name.txt"
     # No PYTHONPATH to mutants/src: set before mutmut creates it, Python would
     # cache that entry as empty and import the original qpki instead.
-    (cd "$work" && QPKI_CLI_IN_PROCESS=1 "$MUTMUT" run) >"$log" 2>&1
+    local names=()
+    read -r -a names <<<"${MUTANTS:-}"
+    (cd "$work" && QPKI_CLI_IN_PROCESS=1 "$MUTMUT" run --max-children "${MAX_CHILDREN:-2}" "${names[@]}") \
+        >"$log" 2>&1
     local rc=$?
     {
         echo "group $name: ${modules[*]}"

@@ -4,6 +4,7 @@ parser (survivors of the CRL mutation group, docs/DEVELOPMENT.md)."""
 from __future__ import annotations
 
 import datetime
+import re
 import subprocess
 import time
 
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from qpki.errors import InputError
-from qpki.ops.crl import crl_verify
+from qpki.ops.crl import check_crl_days, crl_verify
 from qpki.ops.crl_entries import PreviousCrl, expired_to_drop
 from qpki.revocation import RevocationReason, RevokedEntry
 from qpki.signer.software import SoftwareSigner
@@ -199,3 +200,15 @@ def test_expired_entries_dropped_only_when_expired_before_the_previous_crl(monke
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize("days", [1, 2, 3650])
+def test_crl_days_accepts_whole_positive_days(days):
+    check_crl_days(days)
+
+
+@pytest.mark.parametrize("days", [0, -1, True, False, 1.0, 7.5, "7", None])
+def test_crl_days_refuses_anything_else(days):
+    expected = f"the CRL validity must be a positive number of days (got {days!r})"
+    with pytest.raises(InputError, match=f"^{re.escape(expected)}$"):
+        check_crl_days(days)
