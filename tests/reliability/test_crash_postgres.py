@@ -38,12 +38,12 @@ def pg_harness(pg_server, tmp_path, monkeypatch):
 
 
 def _copy_shared_changes(ca) -> None:
-    from qpki.ops.ca_database import copy_shared_changes
     from qpki.store.ca_dir import CaDir
+    from qpki.store.cert_store import write_store
     from qpki.store.lock import ca_lock
 
-    with ca_lock(str(ca)):
-        copy_shared_changes(CaDir(str(ca)))
+    with ca_lock(str(ca)), write_store(CaDir(str(ca))) as store:
+        store.copy_changes()
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

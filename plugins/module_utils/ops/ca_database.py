@@ -118,18 +118,6 @@ def _catch_up(ca: CaDir, store: SharedCertStore) -> list[str]:
     return store.catch_up()
 
 
-def copy_shared_changes(ca: CaDir) -> list[str]:
-    """Copy into a working directory of a shared database what the others
-    changed, nothing more: not after a crash here (the next change finishes
-    that), not over an index changed outside qpki (refused by the next
-    change). The caller holds the CA lock. Notes on what was copied."""
-    with write_store(ca) as store:
-        if not isinstance(store, SharedCertStore) or store.interrupted() \
-                or store.index_changed():
-            return []
-        return store.catch_up()
-
-
 def take_index_file(ca: CaDir, store: CertStore) -> str:
     """Make the database say what an ``index.txt`` changed outside qpki
     says (``openssl ca -revoke`` or ``-updatedb``, an operator's edit): a

@@ -28,7 +28,8 @@ def cert_query(status: str | None = None, expiring: str | None = None,
     """A CertQuery from what a user typed; InputError naming what is wrong."""
     if status is not None and status not in STATUSES:
         raise InputError(f"status {status!r} is none of {', '.join(STATUSES)}")
-    return CertQuery(status, parse_renew_before(expiring, "expiring"), subject or None, now)
+    return CertQuery(now or utcnow(), status, parse_renew_before(expiring, "expiring"),
+                     subject or None)
 
 
 def _listed(entry: IndexEntry, now: datetime.datetime, row: CertRow | None = None) -> dict:
@@ -46,8 +47,8 @@ def _listed(entry: IndexEntry, now: datetime.datetime, row: CertRow | None = Non
 
 def cert_list(ca_dir: str | os.PathLike, query: CertQuery | None = None) -> dict[str, Any]:
     """The certificates of the CA at ``ca_dir`` that ``query`` selects."""
-    query = query or CertQuery()
-    now = query.now or utcnow()
+    query = query or cert_query()
+    now = query.now
     ca = CaDir(ca_dir).require()
     with read_store(ca) as store:
         if isinstance(store, CertStore):

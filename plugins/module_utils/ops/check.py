@@ -78,7 +78,7 @@ from ..x509.parse import public_key_of_certificate
 from .ca_publish import version_public_keys
 from ..x509.signature import verify_certificate_signature, verify_crl_signature
 from . import audit, audit_journal
-from .ca_database import complete_store, copy_shared_changes, take_index_file
+from .ca_database import complete_store, take_index_file
 from ..store.shared_store import SharedCertStore
 from .crl_entries import listed_entries, previous_crl
 
@@ -333,13 +333,14 @@ def _shared_directory(ca: CaDir, report: _Report) -> None:
     if postgres_variable(ca) is None:
         return
     with write_store(ca) as store:
-        interrupted = isinstance(store, SharedCertStore) and store.interrupted()
-    if interrupted:
-        report.problem("a process died in this working directory before the files of its "
-                       "committed change were complete (the next operation on the CA writes "
-                       "them)", lambda: report.notes.extend(complete_store(ca)))
-    else:
-        report.notes.extend(copy_shared_changes(ca))
+        if not isinstance(store, SharedCertStore):
+            return
+        if not store.interrupted():
+            report.notes.extend(store.copy_changes())
+            return
+    report.problem("a process died in this working directory before the files of its "
+                   "committed change were complete (the next operation on the CA writes "
+                   "them)", lambda: report.notes.extend(complete_store(ca)))
 
 
 def _entries(ca: CaDir, report: _Report) -> list:

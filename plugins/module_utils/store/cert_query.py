@@ -15,24 +15,20 @@ from .metafile import utc_text
 STATUSES = ("valid", "revoked", "expired")
 
 
-def utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-
-
 @dataclass(frozen=True)
 class CertQuery:
-    """Which certificates to list: ``status`` (valid, revoked, expired),
-    those that stop being valid within ``expiring`` of ``now``, and those
-    whose one-line subject contains ``subject`` (any case)."""
+    """Which certificates to list, as of ``now``: ``status`` (valid,
+    revoked, expired), those that stop being valid within ``expiring``, and
+    those whose one-line subject contains ``subject`` (any case)."""
 
+    now: datetime.datetime
     status: str | None = None
     expiring: datetime.timedelta | None = None
     subject: str | None = None
-    now: datetime.datetime | None = None
 
     def sql(self) -> tuple[str, tuple, str]:
         """(condition, parameters, order) for ``CertDatabase.rows``."""
-        now = utc_text(self.now or utcnow())
+        now = utc_text(self.now)
         clauses, params = [], []
         if self.status == "revoked":
             clauses.append("status = 'R'")
@@ -44,7 +40,7 @@ class CertQuery:
             params.append(now)
         if self.expiring is not None:
             clauses.append("status <> 'R' AND not_after >= ? AND not_after < ?")
-            params += [now, utc_text((self.now or utcnow()) + self.expiring)]
+            params += [now, utc_text(self.now + self.expiring)]
         if self.subject:
             escaped = self.subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             clauses.append("subject LIKE ? ESCAPE '\\'")
@@ -54,11 +50,11 @@ class CertQuery:
 
     def matches(self, entry: IndexEntry) -> bool:
         """The same test for an index entry (a CA without a database)."""
-        now = self.now or utcnow()
-        state = status_of(entry, now)
+        state = status_of(entry, self.now)
         if self.status is not None and state != self.status:
             return False
-        if self.expiring is not None and (state != "valid" or entry.expires >= now + self.expiring):
+        if self.expiring is not None and (state != "valid"
+                                          or entry.expires >= self.now + self.expiring):
             return False
         return not self.subject or self.subject.lower() in entry.subject.lower()
 

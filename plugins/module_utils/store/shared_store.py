@@ -138,6 +138,15 @@ class SharedCertStore(CertStore):
         """True when a process died here before its files were complete."""
         return bool(self.db.counter(self._pending))
 
+    def copy_changes(self) -> list[str]:
+        """Copy what the database holds beyond this directory's files,
+        nothing more: not after a crash here (the next change finishes
+        that), not over an index changed outside qpki (refused by the next
+        change). The caller holds the CA lock."""
+        if self.interrupted() or self.index_changed():
+            return []
+        return self.catch_up()
+
     def catch_up(self, after_crash: bool = False, everything: bool = False) -> list[str]:
         """Write what the database holds and this directory's files do not
         yet: ``after_crash`` also removes temporary files a killed process
