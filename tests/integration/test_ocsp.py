@@ -58,14 +58,16 @@ class Server:
             [os.path.join(os.path.dirname(os.sys.executable), "qpki"), "ocsp", "serve",
              "--listen", f"127.0.0.1:{self.port}", *args], cwd=work, stdout=self.log,
             stderr=subprocess.STDOUT)
+        # The socket listens before the server has given up root (--user), so
+        # the line it prints once it answers as itself is the signal to wait for.
+        log_path = work / f"server-{self.port}.log"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            assert self.proc.poll() is None, (work / f"server-{self.port}.log").read_text()
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            assert self.proc.poll() is None, log_path.read_text()
+            if "qpki ocsp: answering for" in log_path.read_text():
+                socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
                 return
-            except OSError:
-                time.sleep(0.1)
+            time.sleep(0.1)
         raise AssertionError("the OCSP server did not start")
 
     def stop(self):
