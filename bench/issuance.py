@@ -127,7 +127,7 @@ def _two_tier(work, family, issuing_args=(), env=None):
 
 
 def run(work, count=500, ml_count=200, openssl_count=40, log=print):
-    from qpki.ops.batch_workers import MIN_PER_WORKER
+    from qpki.ops.cert.batch_workers import MIN_PER_WORKER
 
     work = Path(work)
     results = {"rows": [], "hsm": None, "min_per_worker": MIN_PER_WORKER}
@@ -362,7 +362,8 @@ def _row(scenario, count, best, osl, note=None):
 def breakdown(work, ca_dir, csrs, log=print):
     """CPU milliseconds per certificate of each step of ``cert_issue_batch``,
     in this process (no start-up), measured by wrapping its steps."""
-    from qpki.ops import batch, batch_sign
+    from qpki.ops.cert import batch
+    from qpki.ops.cert import batch_sign
     from qpki.profiles.profile import Profile
     from qpki.store import audit as store_audit
     from qpki.store import cert_store

@@ -30,7 +30,7 @@ GOAL_SECONDS = 1.0
 
 
 def _judge(limbo_case: dict, engine: str) -> bool:
-    from qpki.ops.verify import verify_chain
+    from qpki.ops.cert.verify import verify_chain
 
     asked = question(limbo_case)
     return verify_chain(asked.leaf, asked.trusted, asked.untrusted or None, asked.crls,

@@ -282,7 +282,7 @@ PLAYBOOK_TODO = (
 NOTES = """## How the fast paths work, and why some targets are missed
 
 **Batch issuance** (`qpki cert issue --csr-dir DIR --out-dir OUT` or repeated `--csr`,
-`ops/batch.py`). Every CSR is parsed, its self-signature checked, its key matched against the
+`ops/cert/batch.py`). Every CSR is parsed, its self-signature checked, its key matched against the
 profile and the profile rendered before the CA is opened; the first bad CSR stops the batch
 with an error naming its file, and nothing is signed. Then the CA is opened once (one PKCS#11
 login), locked once, the issuer checked once per profile and all serials drawn against one
@@ -294,7 +294,7 @@ append (one write, one `fsync`) for all the records. The output copies are writt
 way. Before this, each certificate cost about 7 `fsync` calls and a parse and rewrite of the
 whole index.
 
-**Worker processes** (`ops/batch_parallel.py`, `ops/batch_workers.py`). From {min_per_worker} CSRs per
+**Worker processes** (`ops/cert/batch_parallel.py`, `ops/cert/batch_workers.py`). From {min_per_worker} CSRs per
 CPU, `qpki cert issue` opens the CA, takes its lock, draws every serial, then forks one worker
 per CPU, each with a contiguous slice of the CSRs. A worker checks its slice and reports; only
 when every slice is valid does the parent tell them to sign, so a bad CSR anywhere still means
@@ -364,7 +364,7 @@ CRL near the 3 s target: under it on an idle machine, over it when the CPUs are 
 
 **Playbook.** Two things make the collection's play fast. First, batch forms: one
 `qpki_credential` task with `credentials` generates the 50 keys and enrolls the 50 credentials
-(`ops/credential_batch.py`: one opening of the CA, one lock, the certificates signed through the
+(`ops/credential/batch.py`: one opening of the CA, one lock, the certificates signed through the
 same `issue_many` as batch issuance, the credential directories written with one flush per kind
 of file and renamed into place), and one `qpki_cert` task with `certificates` does the same from
 CSRs, where community.crypto runs one module per key, per CSR and per certificate. Second, no

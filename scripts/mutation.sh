@@ -5,7 +5,7 @@
 #   bash scripts/mutation.sh                 # every group below
 #   bash scripts/mutation.sh csr crl         # some groups
 #   KEEP=1 bash scripts/mutation.sh audit    # keep the work folder (mutmut show/browse there)
-#   MUTANTS="qpki.ops.crl.x_crl_gen__mutmut_1*" bash scripts/mutation.sh crl
+#   MUTANTS="qpki.ops.crl.commands.x_crl_gen__mutmut_1*" bash scripts/mutation.sh crl
 #                                            # only those mutants (mutmut names, globs; the others
 #                                            # count as "not checked"): re-check survivors
 #
@@ -48,7 +48,7 @@ REQUESTS+=" $R::test_a_batch_with_one_bad_request_issues_nothing[ed25519-1]"
 
 # group -> "modules (under plugins/module_utils) | test files or node ids"
 declare -A MUTATION_GROUPS=(
-    [csr]="ops/cert.py ops/hybrid.py x509/csr.py |
+    [csr]="ops/cert/commands.py ops/keys/hybrid.py x509/csr.py |
            $REQUESTS tests/unit/test_fuzz_parsers.py tests/unit/test_hybrid_ops.py
            tests/integration/test_cli_crl_reasons.py"
     [keyrules]="algorithms/classical.py algorithms/base.py algorithms/mldsa.py
@@ -60,16 +60,16 @@ declare -A MUTATION_GROUPS=(
              tests/unit/test_store_serials.py tests/integration/test_ca_database.py
              tests/reliability/test_serial_uniqueness.py tests/integration/test_cli_crl_reasons.py
              tests/integration/test_store_records.py"
-    [crl]="x509/crl.py ops/crl.py ops/crl_entries.py |
+    [crl]="x509/crl.py ops/crl/commands.py ops/crl/entries.py |
            tests/integration/test_cli_crl_reasons.py tests/unit/test_hybrid_ops.py
            tests/unit/test_catalyst_independent.py tests/unit/test_crl_build.py
            tests/reliability/test_revocation_integrity.py tests/reliability/test_revocation_hold.py
            tests/reliability/test_crl_fields.py tests/integration/test_ca_rotation.py
            tests/integration/test_crl_delta.py tests/integration/test_cli_crl_out.py
            tests/integration/test_crl_gen_paths.py"
-    [audit]="store/audit.py ops/audit.py |
+    [audit]="store/audit.py ops/audit/trail.py |
              tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
-    [issuance]="ops/issuance.py |
+    [issuance]="ops/cert/issuance.py |
                 $REQUESTS tests/integration/test_batch_fastpath.py tests/unit/test_hybrid_ops.py"
 )
 ORDER=(csr keyrules index crl audit issuance)

@@ -508,7 +508,7 @@ def reset_qpki_caches() -> None:
     loader = sys.modules.get("qpki.profiles.loader")
     if loader is not None:
         loader._CACHE.clear()
-    cert = sys.modules.get("qpki.ops.cert")
+    cert = sys.modules.get("qpki.ops.cert.commands")
     if cert is not None:
         cert._native_verifiers = None
 

@@ -57,7 +57,7 @@ def secret(module, value_option, env_option):
 
 def key_request(module, passphrase=None):
     """The KeyRequest described by hsm_config / key_label / key_id / generate_key."""
-    from .ops.ca_keys import KeyRequest
+    from .ops.ca.keys import KeyRequest
 
     params = module.params
     hsm_config = abs_path(params.get("hsm_config"))

@@ -123,7 +123,7 @@ from ansible.module_utils.basic import AnsibleModule, _load_params, missing_requ
 from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.ca import ca_info
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca.commands import ca_info
 
 
 def main():

@@ -221,8 +221,8 @@ from ansible.module_utils.basic import AnsibleModule, _load_params, missing_requ
 from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module, passphrase_options
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, run_op, secret)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.batch import read_csr
-from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_state import (
+from ansible_collections.qpki.pki.plugins.module_utils.ops.cert.batch import read_csr
+from ansible_collections.qpki.pki.plugins.module_utils.ops.cert.state import (
     CertRequest, cert_ensure)
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 

@@ -317,7 +317,7 @@ from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_in
 from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.cert_details import (
+from ansible_collections.qpki.pki.plugins.module_utils.ops.cert.details import (
     certificate_report)
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 

@@ -265,8 +265,8 @@ from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import cre
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret,
     values)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.ca_keys import KeyRequest
-from ansible_collections.qpki.pki.plugins.module_utils.ops.credential_state import (
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca.keys import KeyRequest
+from ansible_collections.qpki.pki.plugins.module_utils.ops.credential.state import (
     CredentialRequest, credential_ensure, credential_ensure_many)
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 

@@ -235,8 +235,8 @@ from ansible.module_utils.basic import AnsibleModule, _load_params, missing_requ
 from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module, passphrase_options
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, run_op, secret)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_copy import crl_text
-from ansible_collections.qpki.pki.plugins.module_utils.ops.crl_state import crl_ensure
+from ansible_collections.qpki.pki.plugins.module_utils.ops.crl.copy import crl_text
+from ansible_collections.qpki.pki.plugins.module_utils.ops.crl.state import crl_ensure
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 

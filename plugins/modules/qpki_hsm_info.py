@@ -108,7 +108,7 @@ from ansible.module_utils.basic import AnsibleModule, _load_params, missing_requ
 from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
-from ansible_collections.qpki.pki.plugins.module_utils.ops.hsm_state import hsm_info
+from ansible_collections.qpki.pki.plugins.module_utils.ops.keys.hsm_state import hsm_info
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 
 

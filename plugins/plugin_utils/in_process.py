@@ -78,7 +78,7 @@ SWITCH_ENV = "QPKI_IN_PROCESS"
 SWITCH_VAR = "qpki_in_process"
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local", "ansible.legacy.local")
 PROFILE = "legacy"  # the serialisation profile of modules without METADATA (ours)
-CORE_PROBE = "ansible_collections.qpki.pki.plugins.module_utils.ops.state"
+CORE_PROBE = "ansible_collections.qpki.pki.plugins.module_utils.ops.ensure"
 MODULES = ("qpki_ca", "qpki_cert", "qpki_crl", "qpki_credential", "qpki_hsm_key",
            "qpki_hsm_info", "qpki_cert_info")
 _CORE_STATE = {}

@@ -29,12 +29,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from hostile_inputs import (ALL_VARS_PROFILE, OLD_ROOT_PROFILE, SHORT_ROOT_PROFILE, csr_pem,  # noqa: E402
                             make_not_a_ca, nested_sequences, pem_block, profile_data)
-from qpki.ops.ca import ca_init  # noqa: E402
-from qpki.ops.ca_keys import KeyRequest  # noqa: E402
-from qpki.ops.cert import cert_issue  # noqa: E402
-from qpki.ops.revoke import cert_revoke  # noqa: E402
-from qpki.ops.credential import credential_enroll  # noqa: E402
-from qpki.ops.crl import crl_gen  # noqa: E402
+from qpki.ops.ca.commands import ca_init  # noqa: E402
+from qpki.ops.ca.keys import KeyRequest  # noqa: E402
+from qpki.ops.cert.commands import cert_issue  # noqa: E402
+from qpki.ops.cert.revoke import cert_revoke  # noqa: E402
+from qpki.ops.credential.enroll import credential_enroll  # noqa: E402
+from qpki.ops.crl.commands import crl_gen  # noqa: E402
 
 PASSPHRASE = b"correct horse battery staple"
 SOFTHSM_LIB = "/usr/lib/softhsm/libsofthsm2.so"

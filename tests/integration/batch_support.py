@@ -12,7 +12,7 @@ from cryptography.x509.oid import NameOID
 from pyasn1.codec.der import decoder
 from pyasn1_modules import rfc5280
 
-from qpki.ops.ca import ca_init
+from qpki.ops.ca.commands import ca_init
 
 
 def csr(cn, dns=(), key=None):

@@ -1,4 +1,4 @@
-"""The fast paths of batch issuance (ops/batch.py) keep every guarantee of
+"""The fast paths of batch issuance (ops/cert/batch.py) keep every guarantee of
 the single path:
 
 - a batch certificate equals the one ``cert issue`` makes from the same CSR
@@ -38,11 +38,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from qpki.errors import InputError
-from qpki.ops import batch
-from qpki.ops.audit import audit_verify
-from qpki.ops.ca import ca_init
-from qpki.ops.cert import cert_issue
-from qpki.ops.check import ca_check
+from qpki.ops.cert import batch
+from qpki.ops.audit.trail import audit_verify
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.cert.commands import cert_issue
+from qpki.ops.ca.check import ca_check
 from qpki.profiles.profile import Profile
 from qpki.store.index import read_index
 
@@ -138,8 +138,8 @@ def test_pqc_and_hybrid_batches_verify_with_code_we_did_not_write(family, tmp_pa
     draft-13 composite construction rebuilt from cryptography primitives,
     the catalyst PreTBS rebuilt from the X.509 ASN.1), and by openssl for
     the classical half of a catalyst chain."""
-    from qpki.ops.crl import crl_gen
-    from qpki.ops.key import csr_gen
+    from qpki.ops.crl.commands import crl_gen
+    from qpki.ops.keys.commands import csr_gen
 
     issuing_profile, root_profile, leaf_profile, algorithm, alt = FAMILIES[family]
     ca_init(str(tmp_path / "root"), root_profile, {"cn": f"{family} Root"})

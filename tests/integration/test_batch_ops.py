@@ -1,13 +1,14 @@
 """Batch issuance at the ops level (what the Ansible module calls):
-``ops.batch.cert_issue_batch`` and ``batch_sign.issue_many``, and the store helpers the
+``ops.cert.batch.cert_issue_batch`` and ``batch_sign.issue_many``, and the store helpers the
 batch relies on (``index.append_entries``, ``atomic.write_files``)."""
 
 import pytest
 from cryptography import x509
 
 from qpki.errors import InputError, StoreError
-from qpki.ops import batch, batch_sign
-from qpki.ops.check import ca_check
+from qpki.ops.cert import batch
+from qpki.ops.cert import batch_sign
+from qpki.ops.ca.check import ca_check
 from qpki.store.atomic import write_files
 from qpki.store.index import append_entries, entry_for_certificate, read_index
 
@@ -71,7 +72,7 @@ def test_nothing_is_written_when_signing_fails_midway(issuing, monkeypatch, tree
 
 
 def test_issue_many_with_an_open_authority(issuing):
-    from qpki.ops.authority import Authority
+    from qpki.ops.ca.authority import Authority
     from qpki.profiles.loader import load_profile
     from qpki.store.lock import ca_lock
 

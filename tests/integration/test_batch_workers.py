@@ -126,7 +126,9 @@ def test_first_bad_csr_in_input_order_stops_every_worker(tmp_path, qpki_cli, tre
 FAULT = textwrap.dedent("""
     import os, signal, sys
     from qpki.errors import QpkiError
-    from qpki.ops import batch, batch_parallel, batch_sign
+    from qpki.ops.cert import batch
+    from qpki.ops.cert import batch_parallel
+    from qpki.ops.cert import batch_sign
 
     real_prepare, real_sign = batch_parallel.prepare, batch_sign.Signing.sign
 

@@ -187,7 +187,7 @@ def test_subordinate_recertified_then_rotated_under_the_new_root(tmp_path, qpki_
 
 def test_rotate_before_rotates_only_when_due_and_check_mode_writes_nothing(tmp_path, qpki_cli):
     from conftest import tree_snapshot
-    from qpki.ops.ca_rotation_state import ca_ensure_rotated
+    from qpki.ops.ca.rotation_state import ca_ensure_rotated
 
     qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Due Root", "--ca-dir", "root",
              check=True)

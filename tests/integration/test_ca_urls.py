@@ -73,8 +73,8 @@ def test_every_certificate_carries_the_ca_urls_unless_told_otherwise(tmp_path, q
 
 
 def test_declarative_issuance_is_idempotent_with_ca_urls(tmp_path, qpki_cli):
-    from qpki.ops.cert_state import CertRequest, cert_ensure
-    from qpki.ops.credential_state import credential_ensure
+    from qpki.ops.cert.state import CertRequest, cert_ensure
+    from qpki.ops.credential.state import credential_ensure
 
     qpki_cli("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=URL Issuing",
              "--ca-dir", "issuing", "--crl-url", CRL, "--ocsp-url", OCSP, check=True)

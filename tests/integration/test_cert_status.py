@@ -1,4 +1,4 @@
-"""ops.cert_details.certificate_report(ca_dir=...): a certificate's status in
+"""ops.cert.details.certificate_report(ca_dir=...): a certificate's status in
 its CA's records (what qpki_cert_info returns as ``revocation``)."""
 
 from cryptography import x509
@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from qpki.ops.cert_details import certificate_report
+from qpki.ops.cert.details import certificate_report
 
 
 def csr(cn):

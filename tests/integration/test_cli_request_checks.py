@@ -211,7 +211,7 @@ def test_every_algorithm_a_profile_accepts_is_in_the_table():
 @pytest.fixture(scope="module")
 def ca(tmp_path_factory) -> Path:
     """An ECDSA root CA: it may sign a certificate for a key of any family."""
-    from qpki.ops.ca import ca_init
+    from qpki.ops.ca.commands import ca_init
 
     base = tmp_path_factory.mktemp("requests")
     ca_init(str(base / "ca"), "ec/root-ca", {"cn": "Request Checks Root"})
@@ -232,7 +232,7 @@ def profile_arg(family: Family, folder: Path) -> str:
 
 
 def expected_algorithm(profile: str) -> str:
-    from qpki.ops.hybrid import subject_algorithm
+    from qpki.ops.keys.hybrid import subject_algorithm
     from qpki.profiles.loader import load_profile
 
     return subject_algorithm(load_profile(profile))
@@ -277,7 +277,7 @@ def refuse(qpki_cli, ca: Path, profile: str, data: bytes, name: str, folder: Pat
 
 def issue_in_process(ca: Path, profile: str, data: bytes) -> bytes:
     """The DER of the certificate ``cert_issue`` makes from request ``data``."""
-    from qpki.ops.cert import cert_issue
+    from qpki.ops.cert.commands import cert_issue
 
     result = cert_issue(str(ca), profile, data, values={"cn": CN})
     return x509.load_pem_x509_certificate(Path(result["paths"][0]).read_bytes()).public_bytes(

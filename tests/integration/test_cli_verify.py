@@ -31,8 +31,8 @@ FAMILIES = {"ec": ["tls-server", "tls-client", "code-signing", "email", "timesta
 
 @pytest.fixture(scope="module", params=sorted(FAMILIES))
 def pki(request, tmp_path_factory):
-    from qpki.ops.ca import ca_init
-    from qpki.ops.credential import credential_enroll
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.credential.enroll import credential_enroll
 
     family = request.param
     base = tmp_path_factory.mktemp(f"verify-{family}")

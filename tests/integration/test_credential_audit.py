@@ -196,8 +196,8 @@ def _sha256(path: Path) -> str:
 
 
 def test_the_module_path_records_renewal_and_rotation(tmp_path, qpki_cli):
-    from qpki.ops.credential_audit import credential_audit_verify
-    from qpki.ops.credential_state import credential_ensure
+    from qpki.ops.credential.audit import credential_audit_verify
+    from qpki.ops.credential.state import credential_ensure
 
     qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Audit Root", "--ca-dir", "root",
              "--unencrypted-key", check=True)

@@ -208,7 +208,7 @@ def test_renew_keeps_the_key_rotate_replaces_it_activate_goes_back(tmp_path, qpk
 
 
 def test_named_credential_close_to_expiry_is_renewed_in_place(tmp_path, qpki_cli):
-    from qpki.ops.credential_state import credential_ensure
+    from qpki.ops.credential.state import credential_ensure
 
     qpki_cli("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Life Root",
              "--ca-dir", "root", check=True)

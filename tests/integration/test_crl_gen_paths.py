@@ -19,13 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from qpki.errors import QpkiError
-from qpki.ops.ca import ca_init
-from qpki.ops.ca_rotate import ca_rotate
-from qpki.ops.ca_urls import CaUrls
-from qpki.ops.cert import cert_issue
-from qpki.ops.crl import crl_gen
-from qpki.ops.crl_entries import issued_with_key, previous_crl
-from qpki.ops.revoke import cert_revoke
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.ca.rotate import ca_rotate
+from qpki.ops.ca.urls import CaUrls
+from qpki.ops.cert.commands import cert_issue
+from qpki.ops.crl.commands import crl_gen
+from qpki.ops.crl.entries import issued_with_key, previous_crl
+from qpki.ops.cert.revoke import cert_revoke
 from qpki.revocation import RevokedEntry
 from qpki.store.audit import read_lines
 from qpki.store.ca_dir import CaDir

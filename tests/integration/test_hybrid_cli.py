@@ -72,8 +72,8 @@ def test_cert_verify_names_a_bad_alternative_signature(tmp_path, qpki_cli, catal
     # Issue with the right classical key but a wrong ML-DSA key (the CLI
     # never does that; the core is used to forge it).
     from qpki.algorithms.registry import get_algorithm
-    from qpki.ops.authority import Authority
-    from qpki.ops.issuance import issue
+    from qpki.ops.ca.authority import Authority
+    from qpki.ops.cert.issuance import issue
     from qpki.profiles.loader import load_profile
     from qpki.signer.software import SoftwareSigner
     from qpki.store.lock import ca_lock

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from qpki.ops.ca import ca_init
-from qpki.ops.cert_state import CertRequest, cert_ensure
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.cert.state import CertRequest, cert_ensure
 
 EVIL_SUBJECT = "/O=Bank of Evil/L=Nowhere/CN=www.example.com"
 EVIL_SANS = "subjectAltName=DNS:www.example.com,DNS:*.google.com,IP:8.8.8.8,email:ceo@evil.example"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from qpki.errors import InputError
-from qpki.ops.ca_state import ca_install, ca_request
+from qpki.ops.ca.state import ca_install, ca_request
 
 UNLIMITED_CA = ("name: t/unlimited-ca\nalgorithm: ecdsa-p256\nvalidity: 30d\n"
                 "variables:\n  cn: {required: true}\nsubject: {cn: '{{ cn }}'}\n"

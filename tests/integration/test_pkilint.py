@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from pkilint.bin import lint_cabf_serverauth_cert, lint_crl, lint_pkix_cert
 
-from qpki.ops.ca import ca_init
-from qpki.ops.credential import credential_enroll
-from qpki.ops.crl import crl_gen
-from qpki.ops.revoke import cert_revoke
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.credential.enroll import credential_enroll
+from qpki.ops.crl.commands import crl_gen
+from qpki.ops.cert.revoke import cert_revoke
 from qpki.profiles import builtin
 
 URLS = {"crl_url": "http://pki.example.com/issuing.crl",

@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from qpki.ops.ca import ca_init
-from qpki.ops.cert import cert_issue
-from qpki.ops.crl import crl_gen
-from qpki.ops.revoke import cert_revoke
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.cert.commands import cert_issue
+from qpki.ops.crl.commands import crl_gen
+from qpki.ops.cert.revoke import cert_revoke
 from qpki.revocation import RevocationReason
 from qpki.store.ca_dir import CaDir
 from qpki.store.cert_store import read_store, write_store

@@ -57,7 +57,7 @@ def check_invariants(ca_dir, allow_unrecorded=False):
     was found, for statistics: unrecorded serials, temp files, crl pair
     mismatch, audit gaps.
     """
-    from qpki.ops import audit
+    from qpki.ops.audit import trail as audit
     from qpki.store import audit as store_audit
     from qpki.store.ca_dir import CaDir
     from qpki.store.index import read_index

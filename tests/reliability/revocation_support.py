@@ -21,7 +21,7 @@ OPENSSL_LABELS = {
 
 
 def make_ca(path: Path, profile: str = "ec/issuing-ca", parent: Path | None = None) -> Path:
-    from qpki.ops.ca import ca_init
+    from qpki.ops.ca.commands import ca_init
 
     ca_init(str(path), profile, {"cn": f"{path.name} CA"},
             parent_dir=str(parent) if parent else None)
@@ -30,7 +30,7 @@ def make_ca(path: Path, profile: str = "ec/issuing-ca", parent: Path | None = No
 
 def issue(ca: Path, count: int, prefix: str = "host") -> list[str]:
     """Serials (hex) of ``count`` new TLS certificates of ``ca``."""
-    from qpki.ops.cert import cert_issue
+    from qpki.ops.cert.commands import cert_issue
 
     return [cert_issue(str(ca), "ec/tls-server", make_csr(f"{prefix}{n}.example.com"))["serial"]
             for n in range(count)]

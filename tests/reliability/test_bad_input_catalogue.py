@@ -44,11 +44,11 @@ PASSPHRASE = "correct horse battery staple"
 def pristine(tmp_path_factory):
     """Built once: ca (issuing, pathLen 0, one valid + one revoked cert, a
     CRL), root, expired, notca, enc (passphrase key), creds, inputs."""
-    from qpki.ops.ca import ca_init
-    from qpki.ops.cert import cert_issue
-    from qpki.ops.revoke import cert_revoke
-    from qpki.ops.credential import credential_enroll
-    from qpki.ops.crl import crl_gen
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.cert.commands import cert_issue
+    from qpki.ops.cert.revoke import cert_revoke
+    from qpki.ops.credential.enroll import credential_enroll
+    from qpki.ops.crl.commands import crl_gen
 
     base = tmp_path_factory.mktemp("catalogue")
     (base / "allvars.yaml").write_text(yaml.safe_dump(ALL_VARS_PROFILE))
@@ -515,37 +515,37 @@ def dict_profile(w):
 
 OPS_CASES = {
     "cert_issue with empty CSR bytes": (
-        op("ops.cert.cert_issue", at("ca"), "ec/tls-server", b""),
+        op("ops.cert.commands.cert_issue", at("ca"), "ec/tls-server", b""),
         "not a PEM or DER certificate request"),
     "cert_issue with a str of garbage": (
-        op("ops.cert.cert_issue", at("ca"), "ec/tls-server", "\x00garbage\u2028"),
+        op("ops.cert.commands.cert_issue", at("ca"), "ec/tls-server", "\x00garbage\u2028"),
         "certificate request"),
     "cert_issue with a CSR that is not bytes": (
-        op("ops.cert.cert_issue", at("ca"), "ec/tls-server", 12345), "certificate request"),
+        op("ops.cert.commands.cert_issue", at("ca"), "ec/tls-server", 12345), "certificate request"),
     "cert_info on 100k nested SEQUENCEs": (
-        op("ops.cert.cert_info", nested_sequences(100_000), "deep"), "deep"),
+        op("ops.cert.commands.cert_info", nested_sequences(100_000), "deep"), "deep"),
     "crl_info on a truncated CRL": (
-        op("ops.crl.crl_info", lambda w: (w / "ca/crl/ca.crl.der").read_bytes()[:50], "cut"),
+        op("ops.crl.commands.crl_info", lambda w: (w / "ca/crl/ca.crl.der").read_bytes()[:50], "cut"),
         "cut"),
     "cert_revoke of an unknown serial": (
-        op("ops.revoke.cert_revoke", at("ca"), "0ABCDEF0"), "0ABCDEF0"),
+        op("ops.cert.revoke.cert_revoke", at("ca"), "0ABCDEF0"), "0ABCDEF0"),
     "cert_revoke with an unknown reason": (
-        op("ops.revoke.cert_revoke", at("ca"), "01", "because"), "because"),
+        op("ops.cert.revoke.cert_revoke", at("ca"), "01", "because"), "because"),
     "credential_enroll with a newline in the id": (
-        op("ops.credential.credential_enroll", at("ca"), at("creds"), "ec/tls-server",
+        op("ops.credential.enroll.credential_enroll", at("ca"), at("creds"), "ec/tls-server",
            {"cn": "a.example.com"}, credential_id="bad\nid"), "credential id"),
     "credential_enroll with a CA profile": (
-        op("ops.credential.credential_enroll", at("ca"), at("creds"), "ec/issuing-ca",
+        op("ops.credential.enroll.credential_enroll", at("ca"), at("creds"), "ec/issuing-ca",
            {"cn": "x"}), "CA profile"),
     "Profile from a dict with an unknown field": (
-        op("ops.ca.ca_init", at("new"), dict_profile), '"backdoor"'),
-    "crl_gen with days as a string": (op("ops.crl.crl_gen", at("ca"), days="7"), "CRL validity"),
+        op("ops.ca.commands.ca_init", at("new"), dict_profile), '"backdoor"'),
+    "crl_gen with days as a string": (op("ops.crl.commands.crl_gen", at("ca"), days="7"), "CRL validity"),
     "audit_verify with a garbage anchor": (
-        op("ops.audit.audit_verify", at("ca"), anchor="x"), "SEQ:HASH"),
-    "ca_check of a missing directory": (op("ops.check.ca_check", at("missing")),
+        op("ops.audit.trail.audit_verify", at("ca"), anchor="x"), "SEQ:HASH"),
+    "ca_check of a missing directory": (op("ops.ca.check.ca_check", at("missing")),
                                         "not a CA directory"),
     "key_gen with an unknown algorithm": (
-        op("ops.key.key_gen", "ecdsa-p999", at("k.pem")), "ecdsa-p999"),
+        op("ops.keys.commands.key_gen", "ecdsa-p999", at("k.pem")), "ecdsa-p999"),
     "load_csr on 10 MB of zeros": (
         op("x509.parse.load_csr", b"\0" * (10 << 20), "zeros"), "zeros"),
 }

@@ -14,10 +14,10 @@ from reliability_support import check_invariants, make_csr
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory):
-    from qpki.ops.ca import ca_init
-    from qpki.ops.cert import cert_issue
-    from qpki.ops.revoke import cert_revoke
-    from qpki.ops.crl import crl_gen
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.cert.commands import cert_issue
+    from qpki.ops.cert.revoke import cert_revoke
+    from qpki.ops.crl.commands import crl_gen
 
     base = tmp_path_factory.mktemp("check")
     ca = str(base / "ca")
@@ -45,7 +45,7 @@ def _check(qpki_cli, work, *extra):
 def _crash_after_certificate_file(work):
     """The state a process killed right after writing certs/<SERIAL>.crt
     leaves: no index line, the old serial file, no audit record."""
-    from qpki.ops.cert import cert_issue
+    from qpki.ops.cert.commands import cert_issue
 
     ca = work / "ca"
     saved = {name: (ca / name).read_bytes() for name in ("index.txt", "serial", "audit.log")}
@@ -105,7 +105,7 @@ def test_orphan_temporary_files(work, qpki_cli):
 
 
 def test_crl_pair_out_of_step(work, qpki_cli):
-    from qpki.ops.crl import crl_gen
+    from qpki.ops.crl.commands import crl_gen
 
     old_pem = (work / "ca" / "crl" / "ca.crl").read_bytes()
     crl_gen(str(work / "ca"))
@@ -154,7 +154,7 @@ def test_tampered_audit_log_is_not_repaired(work, qpki_cli):
 
 
 def test_foreign_and_corrupt_files_in_certs(work, qpki_cli):
-    from qpki.ops.cert import cert_issue
+    from qpki.ops.cert.commands import cert_issue
 
     other = cert_issue(str(work / "other"), "ec/tls-server", make_csr("x.example.com"))
     foreign = other["paths"][0]

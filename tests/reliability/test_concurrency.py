@@ -23,7 +23,7 @@ PER_WORKER = 250
 
 def _issue_many(args):
     ca_dir, csrs = args
-    from qpki.ops.cert import cert_issue
+    from qpki.ops.cert.commands import cert_issue
 
     serials = []
     started = time.monotonic()
@@ -33,7 +33,7 @@ def _issue_many(args):
 
 
 def _assert_consistent(ca_dir, expected):
-    from qpki.ops.audit import audit_verify
+    from qpki.ops.audit.trail import audit_verify
     from qpki.store.index import read_index
 
     entries = read_index(os.path.join(ca_dir, "index.txt"))
@@ -53,7 +53,7 @@ def _assert_consistent(ca_dir, expected):
 
 
 def test_four_processes_issue_1000_certificates(tmp_path, record_property):
-    from qpki.ops.ca import ca_init
+    from qpki.ops.ca.commands import ca_init
 
     ca_dir = str(tmp_path / "ca")
     ca_init(ca_dir, "ec/issuing-ca", {"cn": "Concurrency Issuing CA"})

@@ -251,8 +251,8 @@ class Harness:
 
     def check_and_repair(self):
         """ca check must see whatever a kill left; --repair must fix it."""
-        from qpki.ops.audit import audit_verify
-        from qpki.ops.check import ca_check
+        from qpki.ops.audit.trail import audit_verify
+        from qpki.ops.ca.check import ca_check
 
         self.settle()
         facts, stale, crl_mismatch = self.findings()
@@ -359,7 +359,7 @@ class Harness:
 
 @pytest.fixture
 def harness(tmp_path):
-    from qpki.ops.ca import ca_init
+    from qpki.ops.ca.commands import ca_init
 
     (tmp_path / "csr").mkdir()
     (tmp_path / "roots").mkdir()
@@ -385,8 +385,8 @@ def sigkill_at_random_points(harness, runs, record_property):
     for dummy in range(runs):
         harness.run_once()
     # Final state: clean after one more repair pass, and the log is whole.
-    from qpki.ops.audit import audit_verify
-    from qpki.ops.check import ca_check
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.ca.check import ca_check
 
     final = ca_check(str(harness.ca), repair=True)
     assert final["valid"], final
@@ -441,7 +441,7 @@ def test_ca_check_reports_and_removes_staging_leftovers(harness):
     leaves .<name>.init-* beside the target: the next ca init ignores it; ca
     check names it and --repair removes it once it is old enough not to
     belong to a running ca init."""
-    from qpki.ops.check import ca_check
+    from qpki.ops.ca.check import ca_check
 
     killed, code, dummy, dummy = harness.run_logged(harness.command("init-root"))
     assert not killed and code == 0
@@ -552,8 +552,8 @@ def _assert_completed(harness, kind, logged):
     """After the follow-up command: audit verify and ca check (no --repair)
     are clean, and the log holds ``logged``, the killed change's records,
     then the follow-up's."""
-    from qpki.ops.audit import audit_verify
-    from qpki.ops.check import ca_check
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.ca.check import ca_check
 
     verdict = audit_verify(str(harness.ca))
     assert verdict["valid"], verdict
@@ -577,7 +577,7 @@ def test_killed_between_its_files_and_its_audit_record(harness, kind):
     """Issue 13, item 18: SIGKILL after the index (or CRL) is written and
     before the audit record is appended. The next ordinary command completes
     the record by itself: audit verify and ca check (no --repair) are clean."""
-    from qpki.ops.audit import audit_verify, coverage_gaps, walk_chain
+    from qpki.ops.audit.trail import audit_verify, coverage_gaps, walk_chain
     from qpki.store.ca_dir import CaDir
 
     serial = _serial_to_change(harness, kind)

@@ -23,7 +23,7 @@ RUNS = int(os.environ.get("QPKI_CRASH_PG_RUNS", "80"))
 
 @pytest.fixture
 def pg_harness(pg_server, tmp_path, monkeypatch):
-    from qpki.ops.ca import ca_init
+    from qpki.ops.ca.commands import ca_init
 
     monkeypatch.setenv(VAR, pg_server.create_database("crash_" + uuid.uuid4().hex[:12]))
     (tmp_path / "csr").mkdir()

@@ -43,10 +43,10 @@ def revoked_ca(tmp_path_factory):
 
 
 def _make(family, base):
-    from qpki.ops.ca import ca_init
-    from qpki.ops.credential import credential_enroll
-    from qpki.ops.crl import crl_gen
-    from qpki.ops.crl_state import crl_ensure
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.credential.enroll import credential_enroll
+    from qpki.ops.crl.commands import crl_gen
+    from qpki.ops.crl.state import crl_ensure
 
     ca = base / "ca"
     ca_init(str(ca), f"{family}/issuing-ca", {"cn": f"{family} CRL CA"})

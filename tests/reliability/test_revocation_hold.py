@@ -77,7 +77,7 @@ def test_module_path_releases_and_is_idempotent(ca):
     hold off, a second run changes nothing, a serial revoked for another
     reason fails, check mode predicts without writing."""
     from qpki.errors import InputError
-    from qpki.ops.crl_state import crl_ensure
+    from qpki.ops.crl.state import crl_ensure
 
     held, compromised = issue(ca, 2)
     first = crl_ensure(str(ca), revocations=[{"serial": held, "reason": "CERTIFICATE_HOLD"},

@@ -33,7 +33,7 @@ LEGACY = Path(__file__).parent / "data" / "ca-0.1.0"
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory):
     """ca: three certificates, the first revoked (keyCompromise), a CRL."""
-    from qpki.ops.crl_state import crl_ensure
+    from qpki.ops.crl.state import crl_ensure
 
     base = tmp_path_factory.mktemp("integrity")
     ca = make_ca(base / "ca")
@@ -126,9 +126,9 @@ def test_reason_changed_in_the_index(pki, qpki_cli):
 def test_expired_entries_stay_unless_allowed(pki):
     from cryptography import x509
 
-    from qpki.ops.audit import audit_verify
-    from qpki.ops.crl import crl_gen
-    from qpki.ops.crl_state import crl_ensure
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.crl.commands import crl_gen
+    from qpki.ops.crl.state import crl_ensure
 
     work, serials = pki
     ca = work / "ca"

@@ -145,7 +145,7 @@ def test_passphrase_never_appears(qpki_cli, tmp_path):
     crash = _qpki_patched(
         "import qpki.x509.certificate as c\n"
         "def boom(*a, **k):\n    raise RuntimeError('signing exploded')\n"
-        "c.sign_certificate = boom\nimport qpki.ops.issuance as i\ni.sign_certificate = boom",
+        "c.sign_certificate = boom\nimport qpki.ops.cert.issuance as i\ni.sign_certificate = boom",
         ["cert", "issue", "--ca-dir", "sub", "--profile", "ec/tls-server", "--csr", "leaf.csr",
          "--ca-passphrase-env", "CA_PASS"], tmp_path, env)
     assert crash.returncode != 0 and "Traceback" in crash.stderr, crash.stderr

@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from qpki.errors import StoreError
-from qpki.ops import batch_sign, issuance
-from qpki.ops.batch import cert_issue_batch
-from qpki.ops.ca import ca_init
-from qpki.ops.cert import cert_issue
+from qpki.ops.cert import batch_sign
+from qpki.ops.cert import issuance
+from qpki.ops.cert.batch import cert_issue_batch
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.cert.commands import cert_issue
 from qpki.store import serials
 
 

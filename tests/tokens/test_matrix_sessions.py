@@ -74,7 +74,7 @@ ALREADY_LOGGED_IN = textwrap.dedent("""
     import sys
     import pkcs11
     from qpki.hsm.library import load_library
-    from qpki.ops.key import key_list
+    from qpki.ops.keys.commands import key_list
 
     lib_path, label, pin, config = sys.argv[1:5]
     token = load_library(lib_path).get_token(token_label=label)

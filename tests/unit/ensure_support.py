@@ -4,7 +4,7 @@ of a directory, to prove that a rerun signs and writes nothing."""
 
 import os
 
-from qpki.ops.ca_state import ca_ensure
+from qpki.ops.ca.state import ca_ensure
 
 
 def file_contents(root):

@@ -1,4 +1,4 @@
-"""How many worker processes a batch uses (``ops.batch_workers.worker_count``)
+"""How many worker processes a batch uses (``ops.cert.batch_workers.worker_count``)
 and how a batch is cut into slices."""
 
 import os
@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from qpki.ops import batch_workers
-from qpki.ops.batch_workers import MIN_PER_WORKER, worker_count
+from qpki.ops.cert import batch_workers
+from qpki.ops.cert.batch_workers import MIN_PER_WORKER, worker_count
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pyasn1.codec.der import encoder
 
 import hybrid_reference as ref
-from qpki.ops.ca import ca_init
-from qpki.ops.revoke import cert_revoke
-from qpki.ops.credential import credential_enroll
-from qpki.ops.crl import crl_gen
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.cert.revoke import cert_revoke
+from qpki.ops.credential.enroll import credential_enroll
+from qpki.ops.crl.commands import crl_gen
 
 
 def _der(path):
@@ -146,7 +146,7 @@ def test_ml_dsa_root_over_catalyst_issuing(pki):
 
 
 def test_catalyst_csr_proofs_of_possession(tmp_path):
-    from qpki.ops.key import csr_gen
+    from qpki.ops.keys.commands import csr_gen
 
     csr_gen(str(tmp_path / "req.csr"), "leaf.example.com", algorithm="ecdsa-p256",
             key_out=str(tmp_path / "k.key"), alt_algorithm="ml-dsa-65",

@@ -1,4 +1,4 @@
-"""ops.cert_details: what qpki_cert_info returns, on hybrid PKIs qpki built.
+"""ops.cert.details: what qpki_cert_info returns, on hybrid PKIs qpki built.
 
 A catalyst and a composite two-tier PKI (ops.ca_init, credential_enroll)
 give a TLS server certificate each; the details must show both algorithms,
@@ -13,9 +13,9 @@ import datetime
 import pytest
 
 from qpki.errors import InputError
-from qpki.ops.ca import ca_init
-from qpki.ops.cert_details import certificate_details, certificate_report, moment
-from qpki.ops.credential import credential_enroll
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.cert.details import certificate_details, certificate_report, moment
+from qpki.ops.credential.enroll import credential_enroll
 
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.timezone.utc)
 

@@ -13,8 +13,8 @@ import subprocess
 import pytest
 
 from qpki.errors import InputError
-from qpki.ops.ca_state import ca_ensure
-from qpki.ops.credential_state import (CredentialRequest, credential_ensure,
+from qpki.ops.ca.state import ca_ensure
+from qpki.ops.credential.state import (CredentialRequest, credential_ensure,
                                        credential_ensure_many)
 from qpki.store.index import read_index
 

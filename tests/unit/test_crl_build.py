@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from qpki.errors import InputError
-from qpki.ops.crl import check_crl_days, crl_verify
-from qpki.ops.crl_entries import PreviousCrl, expired_to_drop
+from qpki.ops.crl.commands import check_crl_days, crl_verify
+from qpki.ops.crl.entries import PreviousCrl, expired_to_drop
 from qpki.revocation import RevocationReason, RevokedEntry
 from qpki.signer.software import SoftwareSigner
 from qpki.x509.crl import build_crl_der

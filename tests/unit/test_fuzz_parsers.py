@@ -20,10 +20,10 @@ CSR_NAMES = ["ecdsa-p256", "rsa-2048", "ml-dsa-44", "slh-dsa-sha2-128f",
 
 
 def _check_csr_like_cert_issue(data):
-    """What ops.cert.cert_issue checks in a CSR before touching any CA: its
+    """What ops.cert.commands.cert_issue checks in a CSR before touching any CA: its
     self-signature(s), then its names. Returns the public key."""
-    from qpki.ops.cert import csr_request, csr_sans
-    from qpki.ops.hybrid import csr_alt_public_key
+    from qpki.ops.cert.commands import csr_request, csr_sans
+    from qpki.ops.keys.hybrid import csr_alt_public_key
 
     csr, public_key = csr_request(data, "fuzz.csr")
     csr_alt_public_key(csr, "fuzz.csr")
@@ -32,7 +32,7 @@ def _check_csr_like_cert_issue(data):
 
 
 def _key_against_a_profile(public_key):
-    from qpki.ops.cert import check_key_algorithm
+    from qpki.ops.cert.commands import check_key_algorithm
     from qpki.profiles.loader import load_profile
 
     check_key_algorithm(load_profile("ec/tls-server"), public_key, "fuzz.csr")
@@ -71,9 +71,9 @@ def _issued():
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    from qpki.ops.ca import ca_init
-    from qpki.ops.cert import cert_issue
-    from qpki.ops.crl import crl_gen
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.cert.commands import cert_issue
+    from qpki.ops.crl.commands import crl_gen
 
     folder = tempfile.mkdtemp(prefix="qpki-fuzz-ca-")
     out = {}
@@ -108,8 +108,8 @@ def _valid(outcome):
 @FAST
 @given(st.sampled_from(["ec", "ml"]), st.data())
 def test_mutated_certificates_and_crls_verify_or_refuse(kind, data):
-    from qpki.ops.cert import cert_info, cert_verify
-    from qpki.ops.crl import crl_info, crl_verify
+    from qpki.ops.cert.commands import cert_info, cert_verify
+    from qpki.ops.crl.commands import crl_info, crl_verify
 
     ca_der, leaf_der, crl_der = _issued()[kind]
     target = data.draw(st.sampled_from(["ca", "leaf", "crl"] if leaf_der else ["ca", "crl"]))
@@ -237,7 +237,7 @@ def test_regression_lazily_parsed_name_with_a_bad_string_tag():
     """A CN whose UTF8String tag became 0x0d loads in cryptography but fails
     when .subject is first read: now an InputError when the CSR is loaded."""
     from qpki.errors import InputError
-    from qpki.ops.cert import csr_request
+    from qpki.ops.cert.commands import csr_request
 
     der = sample_csrs()["ecdsa-p256"]
     bad = der.replace(b"\x0c\x10fuzz.example.com", b"\x0d\x10fuzz.example.com", 1)

@@ -18,12 +18,12 @@ from qpki.algorithms.composite_algorithm import composite_name_for
 from qpki.algorithms.registry import algorithm_for_oid, algorithm_names, get_algorithm
 from qpki.algorithms.spki import load_spki, spki_der
 from qpki.errors import HsmError, InputError
-from qpki.ops.ca import ca_init
-from qpki.ops.ca_keys import KeyRequest
-from qpki.ops.cert import cert_verify
-from qpki.ops.credential import credential_enroll
-from qpki.ops.crl import crl_gen, crl_verify
-from qpki.ops.describe import describe_certificate
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.ca.keys import KeyRequest
+from qpki.ops.cert.commands import cert_verify
+from qpki.ops.credential.enroll import credential_enroll
+from qpki.ops.crl.commands import crl_gen, crl_verify
+from qpki.ops.describe.objects import describe_certificate
 from qpki.profiles.builtin_roles import role_definition
 from qpki.profiles.profile import Profile
 from qpki.signer.keyfile import read_private_key

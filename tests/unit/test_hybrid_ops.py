@@ -16,14 +16,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from qpki.algorithms.registry import get_algorithm
 from qpki.errors import InputError
-from qpki.ops.authority import Authority
-from qpki.ops.ca import ca_init
-from qpki.ops.cert import cert_issue, cert_verify
-from qpki.ops.credential import credential_enroll
-from qpki.ops.crl import crl_gen, crl_verify
-from qpki.ops.describe import describe_certificate, describe_crl
-from qpki.ops.issuance import issue
-from qpki.ops.key import csr_gen
+from qpki.ops.ca.authority import Authority
+from qpki.ops.ca.commands import ca_init
+from qpki.ops.cert.commands import cert_issue, cert_verify
+from qpki.ops.credential.enroll import credential_enroll
+from qpki.ops.crl.commands import crl_gen, crl_verify
+from qpki.ops.describe.objects import describe_certificate, describe_crl
+from qpki.ops.cert.issuance import issue
+from qpki.ops.keys.commands import csr_gen
 from qpki.profiles.loader import load_profile
 from qpki.signer.software import SoftwareSigner
 from qpki.store.lock import ca_lock

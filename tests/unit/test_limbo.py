@@ -18,7 +18,7 @@ import warnings
 import pytest
 
 from limbo_cases import DISAGREEMENTS, REFUSED_BY_ANOTHER_RULE, case, cases, question
-from qpki.ops.verify import verify_chain
+from qpki.ops.cert.verify import verify_chain
 from qpki.x509.verify_rules import RULES
 
 IDS = [c["id"] for c in cases()]

@@ -13,13 +13,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from qpki.errors import HsmError, InputError, StoreError
-from qpki.ops.ca_keys import KeyRequest
-from qpki.ops.ca_state import ca_ensure, ca_install, ca_request
-from qpki.ops.cert_state import CertRequest, cert_ensure
-from qpki.ops.credential_state import credential_ensure
-from qpki.ops.crl_state import crl_ensure
-from qpki.ops.key import csr_gen
-from qpki.ops.state import parse_renew_before
+from qpki.ops.ca.keys import KeyRequest
+from qpki.ops.ca.state import ca_ensure, ca_install, ca_request
+from qpki.ops.cert.state import CertRequest, cert_ensure
+from qpki.ops.credential.state import credential_ensure
+from qpki.ops.crl.state import crl_ensure
+from qpki.ops.keys.commands import csr_gen
+from qpki.ops.ensure import parse_renew_before
 
 from ensure_support import file_contents, two_tier_pki
 

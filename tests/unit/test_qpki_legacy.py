@@ -296,8 +296,8 @@ def test_mixed_attribute_conventions_are_refused():
 # --------------------------------------------------------------------------
 
 def test_ca_issues_a_standard_catalyst_certificate_from_a_qpki_catalyst_csr(tmp_path):
-    from qpki.ops.ca import ca_init
-    from qpki.ops.cert import cert_issue
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.cert.commands import cert_issue
 
     ca_init(str(tmp_path / "root"), "hybrid/catalyst/root-ca", {"cn": "Catalyst Root"})
     issued = cert_issue(str(tmp_path / "root"), "hybrid/catalyst/tls-server",
@@ -315,10 +315,10 @@ def test_ca_issues_a_standard_catalyst_certificate_from_a_qpki_catalyst_csr(tmp_
 
 
 def test_what_qpki_writes_is_draft13_composite(tmp_path):
-    from qpki.ops.ca import ca_init
-    from qpki.ops.credential import credential_enroll
-    from qpki.ops.crl import crl_gen
-    from qpki.ops.key import csr_gen
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.credential.enroll import credential_enroll
+    from qpki.ops.crl.commands import crl_gen
+    from qpki.ops.keys.commands import csr_gen
 
     ca_init(str(tmp_path / "root"), "hybrid/composite/root-ca", {"cn": "Composite Root"})
     leaf = credential_enroll(str(tmp_path / "root"), str(tmp_path / "creds"),

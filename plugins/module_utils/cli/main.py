@@ -51,7 +51,7 @@ def _when(text, option="--at"):
 
 
 def _key_request(args, passphrase=None):
-    from ..ops.ca_keys import KeyRequest
+    from ..ops.ca.keys import KeyRequest
 
     return KeyRequest(hsm_config=args.hsm_config, key_label=args.key_label,
                       key_id=args.key_id, generate_key=getattr(args, "generate_key", False),
@@ -59,7 +59,7 @@ def _key_request(args, passphrase=None):
 
 
 def run_ca(args):
-    from ..ops import ca
+    from ..ops.ca import commands as ca
 
     if args.action == "init":
         if args.generate_key and not args.hsm_config:
@@ -70,7 +70,7 @@ def run_ca(args):
                           parent_passphrase=_secret(args.parent_passphrase_env),
                           urls=_ca_urls(args), store_dsn_env=args.store_dsn_env)
     if args.action == "set-urls":
-        from ..ops.ca_urls import ca_urls_ensure
+        from ..ops.ca.urls import ca_urls_ensure
         return ca_urls_ensure(args.ca_dir, args.crl_url, args.ocsp_url, args.ca_issuers_url,
                               delta_crl=args.delta_crl_url)
     if args.action == "info":
@@ -78,19 +78,19 @@ def run_ca(args):
     if args.action in ("rotate", "versions", "activate", "recertify"):
         return _run_ca_rotation(args)
     if args.action == "check":
-        from ..ops.check import ca_check
+        from ..ops.ca.check import ca_check
         return ca_check(args.ca_dir, repair=args.repair)
     return ca.ca_export(args.ca_dir, args.bundle, args.out)
 
 
 def _ca_urls(args):
-    from ..ops.ca_urls import requested_urls
+    from ..ops.ca.urls import requested_urls
 
     return requested_urls(args.crl_url, args.ocsp_url, args.ca_issuers_url, args.delta_crl_url)
 
 
 def _run_ca_rotation(args):
-    from ..ops import ca_rotate
+    from ..ops.ca import rotate as ca_rotate
 
     if args.action == "versions":
         return ca_rotate.ca_versions_list(args.ca_dir)
@@ -111,7 +111,7 @@ def _run_ca_rotation(args):
 
 
 def run_cert(args: argparse.Namespace) -> dict:
-    from ..ops import cert
+    from ..ops.cert import commands as cert
 
     if args.action == "issue":
         if args.csr_dir or args.out_dir or len(args.csr) > 1:
@@ -123,15 +123,15 @@ def run_cert(args: argparse.Namespace) -> dict:
                                _values(args), csr_where=args.csr[0],
                                passphrase=_secret(args.ca_passphrase_env))
     if args.action in ("revoke", "unhold"):
-        from ..ops import revoke
+        from ..ops.cert import revoke
 
         if args.action == "unhold":
             return revoke.cert_unhold(args.ca_dir, args.serial)
         return revoke.cert_revoke(args.ca_dir, _revocation_serial(args), args.reason,
                                   invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
     if args.action == "info" and args.ca_dir:
-        from ..ops.cert_list import cert_record
-        from ..ops.revoke import parse_serial
+        from ..ops.cert.inventory import cert_record
+        from ..ops.cert.revoke import parse_serial
 
         der, listed = cert_record(args.ca_dir, parse_serial(args.cert))
         return dict(cert.cert_info(der, args.cert), **{"status": listed["status"]},
@@ -139,7 +139,7 @@ def run_cert(args: argparse.Namespace) -> dict:
     if args.action == "info":
         return cert.cert_info(_read(args.cert, "certificate"), args.cert)
     if args.action == "list":
-        from ..ops.cert_list import cert_list, cert_query
+        from ..ops.cert.inventory import cert_list, cert_query
 
         return cert_list(args.ca_dir, cert_query(args.status, args.expiring, args.subject))
     return cert.cert_verify(
@@ -158,14 +158,14 @@ def _revocation_serial(args):
         raise UsageError("cert revoke needs a serial or --cert FILE (one of them)")
     if args.serial is not None:
         return args.serial
-    from ..ops.revoke_target import serial_of_certificate_file
+    from ..ops.cert.revoke_target import serial_of_certificate_file
 
     return serial_of_certificate_file(args.ca_dir, _read(args.cert, "certificate"), args.cert)
 
 
 def _issue_batch(args):
     from ..errors import UsageError
-    from ..ops.batch import cert_issue_batch, csr_files
+    from ..ops.cert.batch import cert_issue_batch, csr_files
 
     if args.out:
         raise UsageError("--out names one certificate; a batch writes into --out-dir")
@@ -183,11 +183,11 @@ def _issue_batch(args):
 
 
 def run_crl(args):
-    from ..ops import crl
+    from ..ops.crl import commands as crl
 
     if args.action == "gen" and args.delta:
         from ..errors import UsageError
-        from ..ops.crl_delta import crl_gen_delta
+        from ..ops.crl.delta import crl_gen_delta
 
         if args.ca_version or args.drop_expired or args.out:
             raise UsageError("--delta goes with neither --version, --drop-expired nor --out")
@@ -208,36 +208,36 @@ def run_crl(args):
 
 def run_credential(args):
     if args.action == "list":
-        from ..ops.credential_read import credential_list
+        from ..ops.credential.read import credential_list
         return credential_list(args.cred_dir)
     if args.action == "info":
-        from ..ops.credential_read import credential_info
+        from ..ops.credential.read import credential_info
         return credential_info(args.cred_dir, args.credential_id)
     if args.action == "export":
-        from ..ops.credential_export import credential_export
+        from ..ops.credential.export import credential_export
         return credential_export(args.cred_dir, args.credential_id, args.out, args.format,
                                  export_passphrase=_secret(args.export_passphrase_env),
                                  key_passphrase=_secret(args.key_passphrase_env),
                                  include_key=not args.no_key)
     if args.action in ("renew", "rotate"):
-        from ..ops.credential_versions import credential_renew
+        from ..ops.credential.versions import credential_renew
         key = _key_request(args, _secret(args.key_passphrase_env)) if args.action == "rotate" else None
         return credential_renew(args.ca_dir, args.cred_dir, args.credential_id,
                                 new_key=args.action == "rotate", key=key,
                                 ca_passphrase=_secret(args.ca_passphrase_env))
     if args.action == "activate":
-        from ..ops.credential_versions import credential_activate
+        from ..ops.credential.versions import credential_activate
         return credential_activate(args.cred_dir, args.credential_id, args.cred_version,
                                    _secret(args.key_passphrase_env))
     if args.action == "revoke":
-        from ..ops.credential_revoke import credential_revoke
+        from ..ops.credential.revoke import credential_revoke
         return credential_revoke(args.ca_dir, args.cred_dir, args.credential_id, args.reason,
                                  invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
-    from ..ops.credential import credential_enroll
+    from ..ops.credential.enroll import credential_enroll
 
     if args.batch:
         from ..errors import UsageError
-        from ..ops.credential_batch import credential_enroll_batch, read_batch_file
+        from ..ops.credential.batch import credential_enroll_batch, read_batch_file
 
         if args.credential_id or args.key_label or args.key_id:
             raise UsageError("credential enroll --batch: give ids and key labels in the file")
@@ -260,17 +260,17 @@ def _ocsp_passphrase(args):
 
 def run_ocsp(args):
     if args.action == "sign":
-        from ..ops.ocsp import ocsp_sign
+        from ..ops.ocsp.responder import ocsp_sign
         return ocsp_sign(args.ca_dir, _read(args.request, "OCSP request"), args.out,
                          args.responder, _ocsp_passphrase(args), args.validity_minutes)
-    from ..ops.ocsp_server import ocsp_serve
+    from ..ops.ocsp.server import ocsp_serve
     return ocsp_serve(args.ca_dir, args.listen, args.responder, _ocsp_passphrase(args),
                       args.validity_minutes, args.threads, args.crl_prefix or None, args.user)
 
 
 def run_key(args):
     from ..errors import UsageError
-    from ..ops import key
+    from ..ops.keys import commands as key
 
     if args.action == "list":
         return key.key_list(args.hsm_config)
@@ -287,13 +287,13 @@ def run_key(args):
 
 def run_csr(args):
     if args.action in ("info", "verify"):
-        from ..ops import csr
+        from ..ops.cert import csr
 
         data = _read(args.csr, "CSR")
         if args.action == "info":
             return csr.csr_info(data, args.csr)
         return csr.csr_verify(data, args.csr, strict=args.strict)
-    from ..ops.key import csr_gen
+    from ..ops.keys.commands import csr_gen
 
     return csr_gen(args.out, args.cn, key_path=args.key, algorithm=args.algorithm,
                    key_out=args.key_out, passphrase=_secret(args.key_passphrase_env),
@@ -303,7 +303,7 @@ def run_csr(args):
 
 
 def run_hsm(args):
-    from ..ops import hsm
+    from ..ops.keys import hsm
 
     if args.action == "list":
         return hsm.hsm_list(args.lib)
@@ -320,17 +320,17 @@ def run_profile(args):
 
 def run_audit(args):
     if args.action == "start":
-        from ..ops.audit_start import audit_start
+        from ..ops.audit.start import audit_start
 
         return audit_start(args.ca_dir)
     if args.cred_dir is not None or args.credential is not None:
         if args.cred_dir is None or args.credential is None:
             from ..errors import UsageError
             raise UsageError("audit verify: a credential's log needs both --cred-dir and --credential")
-        from ..ops.credential_audit import credential_audit_verify
+        from ..ops.credential.audit import credential_audit_verify
 
         return credential_audit_verify(args.cred_dir, args.credential, anchor=args.anchor)
-    from ..ops.audit import audit_verify
+    from ..ops.audit.trail import audit_verify
 
     return audit_verify(args.ca_dir, anchor=args.anchor)
 

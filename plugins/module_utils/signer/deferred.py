@@ -1,7 +1,7 @@
 """A stand-in for a signer that a forked batch worker must not use.
 
 A PKCS#11 session belongs to the process that opened it. A batch worker
-(``ops.batch_workers``) signs with a ``DeferredSigner`` in its place: each
+(``ops.cert.batch_workers``) signs with a ``DeferredSigner`` in its place: each
 signature cryptography asks for is recorded (the digest, the signature
 options and the message, which a token that only hashes and signs by
 itself needs) and answered with a placeholder. The parent process then makes

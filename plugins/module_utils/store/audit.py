@@ -16,7 +16,7 @@ they were given, ``prev`` and ``hash`` last. Editing any line breaks its
 hash; deleting or inserting one breaks the ``seq``/``prev`` of the next.
 Removing lines at the end is only visible against something outside the
 log (the CA's index and CRL, or an anchor the operator kept): see
-``ops.audit``.
+``ops.audit.trail``.
 
 Appends happen under the CA lock (callers hold it), with ``O_APPEND`` and
 one ``write`` per record followed by ``fsync``. A record is never rewritten

@@ -6,7 +6,7 @@ out its audit records first, writes them here (``fdatasync``), changes its
 files, appends the records to ``audit.log`` and marks this file done. A
 process killed anywhere in between leaves the records here, marked open;
 the next operation on the CA (under the lock) appends those whose change
-reached the disk (``ops.audit_journal.complete_pending``), so the log needs
+reached the disk (``ops.audit.journal.complete_pending``), so the log needs
 no operator. Callers hold the CA lock. (Issue 15's single database
 transaction replaces all this.)
 

@@ -12,7 +12,7 @@ database alone.
 ``IndexFileReader`` answers the same questions from ``index.txt`` for a CA
 directory that has no database yet (made by an earlier qpki or by
 ``openssl ca``): reading never migrates; the first change does
-(``ops.ca_database``).
+(``ops.ca.database``).
 
 Callers that change the store hold the CA lock.
 """
@@ -97,7 +97,7 @@ def read_store(ca: CaDir) -> CertReader:
 
 
 def write_store(ca: CaDir, create: bool = False) -> CertStore:
-    """The CA's database for a change (``ops.ca_database.ensure_database``
+    """The CA's database for a change (``ops.ca.database.ensure_database``
     made it at the operation's start): ``ca.db``, or a PostgreSQL database
     that working directories may share (``shared_store``)."""
     variable = postgres_variable(ca)

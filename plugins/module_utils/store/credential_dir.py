@@ -6,7 +6,7 @@
     <role>.<algorithm>.crt      certificate (PEM), e.g. signature.ecdsa-p384.crt
     <role>.<algorithm>.key      software private key (PEM, mode 0600)
     chain.crt                   issuing CA chain (PEM)
-    audit.log, audit.pending    the credential's audit log (ops/credential_audit.py)
+    audit.log, audit.pending    the credential's audit log (ops/credential/audit.py)
 
 A software key's metadata ``storage`` entry is ``{"type": "software",
 "path": "<role>.<algorithm>.key"}``, relative to the credential directory.

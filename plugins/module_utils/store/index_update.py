@@ -1,6 +1,6 @@
 """Changing one entry of ``index.txt``: the whole index with the entry
 replaced (``plan_change``), written atomically when the caller is ready
-(after its audit records are written ahead, see ``ops.audit_journal``).
+(after its audit records are written ahead, see ``ops.audit.journal``).
 Callers hold the CA lock."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ qpki reads QPKI's pre-draft-13 composite construction (see
 algorithms/composite_legacy.py) and never writes it. Whatever reads such an
 object says so: ``legacy_findings`` gives one line per object naming the
 parts (public key, signature) in that form, for ``info`` output and for the
-notes of a verification (ops/legacy.py turns them into a strict failure).
+notes of a verification (ops/describe/legacy.py turns them into a strict failure).
 """
 
 from ..errors import QpkiError

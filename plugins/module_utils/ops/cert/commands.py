@@ -1,0 +1,207 @@
+"""cert issue, cert info, cert verify (cert revoke and unhold: ops/cert/revoke.py)."""
+
+from __future__ import annotations
+
+import functools
+
+from ...dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
+
+from ...errors import InputError, VerificationError
+from ...store.metafile import utc_text
+from ...x509.parse import load_certificate, load_csr, public_key_of_csr
+from ..describe.legacy import legacy_verdict
+
+# Issuing and verifying need the CA, signer, profile and ASN.1
+# machinery; those modules are imported where they are used so that
+# ``qpki cert info`` starts without them.
+
+# Signature algorithms whose CSR check cryptography does natively with the
+# same outcome as x509.signature (no parameters to judge, key type checked):
+# ECDSA, PKCS#1 v1.5 RSA with SHA-2, EdDSA, ML-DSA. Anything else, and any
+# CSR cryptography does not accept, goes through verify_csr_signature.
+_native_verifiers = None  # {signature OID: verify(key, signature, data)}, made on first use
+
+
+def _make_native_verifiers():
+    """One verify function per signature OID checked natively (those this
+    cryptography has): each refuses a key of another type (TypeError)
+    and raises InvalidSignature on a bad signature."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+
+    def key_of(expected, verify):
+        def checked(key, signature, data):
+            if not isinstance(key, expected):
+                raise TypeError("key type does not match the signature algorithm")
+            verify(key, signature, data)
+        return checked
+
+    def ecdsa(hash_type):
+        return key_of(ec.EllipticCurvePublicKey,
+                      lambda key, sig, data: key.verify(sig, data, ec.ECDSA(hash_type())))
+
+    def pkcs1(hash_type):
+        return key_of(rsa.RSAPublicKey, lambda key, sig, data: key.verify(
+            sig, data, padding.PKCS1v15(), hash_type()))
+
+    def pure(key_type):  # EdDSA, ML-DSA: the key signs the data itself
+        return key_of(key_type, lambda key, sig, data: key.verify(sig, data))
+
+    verifiers = {
+        "1.2.840.10045.4.3.2": ecdsa(hashes.SHA256),
+        "1.2.840.10045.4.3.3": ecdsa(hashes.SHA384),
+        "1.2.840.10045.4.3.4": ecdsa(hashes.SHA512),
+        "1.2.840.113549.1.1.11": pkcs1(hashes.SHA256),
+        "1.2.840.113549.1.1.12": pkcs1(hashes.SHA384),
+        "1.2.840.113549.1.1.13": pkcs1(hashes.SHA512),
+        "1.3.101.112": pure(ed25519.Ed25519PublicKey),
+        "1.3.101.113": pure(ed448.Ed448PublicKey),
+    }
+    try:
+        from cryptography.hazmat.primitives.asymmetric import mldsa
+    except ImportError:  # older cryptography: ML-DSA CSRs take the full check
+        return verifiers
+    verifiers.update({"2.16.840.1.101.3.4.3.17": pure(mldsa.MLDSA44PublicKey),
+                      "2.16.840.1.101.3.4.3.18": pure(mldsa.MLDSA65PublicKey),
+                      "2.16.840.1.101.3.4.3.19": pure(mldsa.MLDSA87PublicKey)})
+    return verifiers
+
+
+def _natively_verified_key(csr):
+    """The CSR's public key when cryptography verifies its self-signature
+    natively, else None (the full check decides and explains). The key is
+    loaded once, for the check and for the caller (is_signature_valid
+    would load it a second time)."""
+    global _native_verifiers
+    if _native_verifiers is None:
+        _native_verifiers = _make_native_verifiers()
+    try:
+        verify = _native_verifiers.get(csr.signature_algorithm_oid.dotted_string)
+        if verify is None:
+            return None
+        key = csr.public_key()
+        verify(key, csr.signature, csr.tbs_certrequest_bytes)
+        return key
+    except Exception:  # noqa: BLE001 - whatever cryptography refuses, the full check explains
+        return None
+
+
+def csr_request(csr_data, where):
+    """(csr, public key) after checking the CSR's own signature."""
+    csr = load_csr(csr_data, where)
+    public_key = _natively_verified_key(csr)
+    if public_key is not None:
+        return csr, public_key
+    from ...x509.signature import verify_csr_signature
+
+    try:
+        verify_csr_signature(csr)
+    except VerificationError as exc:
+        raise InputError("%s: CSR signature does not verify (%s)" % (where, exc)) from None
+    return csr, public_key_of_csr(csr)
+
+
+def csr_sans(csr):
+    try:
+        return list(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        return []
+
+
+@functools.lru_cache(maxsize=64)
+def _subject_key_algorithm(profile):
+    # Once per profile (immutable), not once per CSR of a batch.
+    from ...algorithms.registry import get_algorithm
+    from ..keys.hybrid import subject_algorithm
+
+    return get_algorithm(subject_algorithm(profile))
+
+
+def check_key_algorithm(profile, public_key, where):
+    expected = _subject_key_algorithm(profile)
+    if not expected.matches_public_key(public_key):
+        raise InputError("%s: key is a %s but profile %s expects %s"
+                         % (where, expected.describe_public_key(public_key), profile.name,
+                            expected.name))
+
+
+def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR",
+               passphrase=None):
+    from ...profiles.loader import as_profile
+    from ...store.atomic import write_file
+    from ...store.lock import ca_lock
+    from ..ca.authority import Authority
+    from ..keys.hybrid import check_alt_key, csr_alt_public_key
+    from .issuance import issue, pem
+
+    profile = as_profile(profile)
+    if out:  # a bad --out must fail before the certificate is issued and recorded
+        import os
+
+        folder = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(folder) or os.path.isdir(out):
+            raise InputError("cannot write %s: %s" % (out, "it is a directory" if os.path.isdir(
+                out) else "directory %s does not exist" % folder))
+    csr, public_key = csr_request(csr_data, csr_where)
+    check_key_algorithm(profile, public_key, csr_where)
+    # A catalyst CSR proves possession of its PQC key too (checked here);
+    # a catalyst profile needs that key.
+    alt_public_key = check_alt_key(profile, csr_alt_public_key(csr, csr_where), csr_where)
+    rendered = profile.render(values or {}, csr_subject=csr.subject, csr_sans=csr_sans(csr))
+    with Authority(ca_dir, passphrase) as authority:
+        with ca_lock(authority.dir.path):
+            cert = issue(authority, profile, rendered, public_key,
+                         alt_public_key=alt_public_key)
+        path = authority.dir.cert_path(cert.serial_number)
+    paths = [path]
+    if out:
+        write_file(out, pem(cert))
+        paths.append(out)
+    return issued_result(cert, paths)
+
+
+def issued_result(cert, paths):
+    from .issuance import fingerprint
+
+    return {
+        "changed": True,
+        "serial": "%X" % cert.serial_number,
+        "subject": cert.subject.rfc4514_string(),
+        "not_after": utc_text(cert.not_valid_after_utc),
+        "fingerprint_sha256": fingerprint(cert),
+        "paths": paths,
+    }
+
+
+def cert_info(cert_data, where):
+    from ..describe.objects import describe_certificate
+
+    return describe_certificate(load_certificate(cert_data, where))
+
+
+def cert_verify(cert_data: bytes, ca_data: bytes, untrusted_data: bytes | None = None,
+                crl_data: bytes | None = None, at=None, where: str = "certificate",
+                classical_only: bool = False, *, crls=(), purpose: str | None = None,
+                host: str | None = None, ip: str | None = None, email: str | None = None,
+                max_depth: int | None = None, web_pki: bool = False,
+                engine: str = "auto", strict: bool = False) -> dict:
+    """Validate a certificate (ops.cert.verify.verify_chain) and summarise the
+    result for the front ends; catalyst alternative signatures are checked
+    too unless ``classical_only`` (verify like a legacy client). ``strict``
+    refuses the legacy (pre-draft-13) composite form anywhere on the path."""
+    from .verify import verify_chain, verify_summary
+    from ...x509.verify_policy import DEFAULT_MAX_DEPTH
+
+    crls = ([crl_data] if crl_data else []) + list(crls)
+    result = verify_chain(cert_data, ca_data, untrusted_data, crls, at=at, purpose=purpose,
+                          host=host, ip=ip, email=email, web_pki=web_pki, engine=engine,
+                          max_depth=DEFAULT_MAX_DEPTH if max_depth is None else max_depth,
+                          classical_only=classical_only, where=where)
+    summary = verify_summary(result, at, classical_only=classical_only, web_pki=web_pki,
+                             purpose=purpose, host=host, ip=ip, email=email)
+    return legacy_verdict(summary, summary.pop("legacy"), strict)

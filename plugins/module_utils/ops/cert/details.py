@@ -1,0 +1,153 @@
+"""What a certificate says, as plain data for the qpki_cert_info module.
+
+``certificate_details`` adds to ops.describe.objects.describe_certificate (names,
+dates, algorithms incl. PQC and hybrid, extensions, fingerprint) the fields
+a playbook tests: the subject and issuer attribute by attribute, the
+subjectAltName entries, keyUsage / extendedKeyUsage / basicConstraints /
+nameConstraints as values, the key identifiers, whether it has expired and
+how many seconds are left, and whether it is valid at given moments.
+``certificate_report`` adds, when trust anchors are given, a verification
+(ops.cert.verify) against them, a host, a purpose...
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from ...dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
+
+from ...errors import InputError
+
+_KEY_USAGES = {"digital_signature": "digitalSignature", "content_commitment": "nonRepudiation",
+               "key_encipherment": "keyEncipherment", "data_encipherment": "dataEncipherment",
+               "key_agreement": "keyAgreement", "key_cert_sign": "keyCertSign",
+               "crl_sign": "cRLSign"}
+_RELATIVE = re.compile(r"([+-])((?:\d+[wdhms])+)\Z")
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def moment(text: str, now: datetime.datetime, what: str) -> datetime.datetime:
+    """An ISO 8601 time (naive means UTC) or a time relative to now:
+    "+30d", "-1w2d", "+12h"."""
+    relative = _RELATIVE.match(text.strip())
+    if relative:
+        parts = re.findall(r"(\d+)([wdhms])", relative.group(2))
+        seconds = sum(int(number) * _UNITS[unit] for number, unit in parts)
+        return now + datetime.timedelta(seconds=seconds if relative.group(1) == "+" else -seconds)
+    try:
+        value = datetime.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{what}: {text!r} is neither an ISO 8601 time nor relative "
+                         "(+30d, -1w, +12h)") from None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def _name_pairs(name: x509.Name) -> list[list[str]]:
+    return [[attribute.rfc4514_attribute_name, str(attribute.value)] for attribute in name]
+
+
+def _oid_text(oid: x509.ObjectIdentifier) -> str:
+    name = getattr(oid, "_name", "Unknown OID")
+    return oid.dotted_string if name == "Unknown OID" else name
+
+
+_PREFIXES = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
+             "UniformResourceIdentifier": "URI"}
+
+
+def _general_name(name) -> str:
+    """A subjectAltName or name constraint entry as OpenSSL writes it."""
+    prefix = _PREFIXES.get(type(name).__name__)
+    if prefix is not None:
+        return f"{prefix}:{name.value}"
+    if isinstance(name, x509.DirectoryName):
+        return f"dirName:{name.value.rfc4514_string()}"
+    if isinstance(name, x509.RegisteredID):
+        return f"RID:{name.value.dotted_string}"
+    return f"otherName:{name.type_id.dotted_string}"
+
+
+def _extension_fields(cert: x509.Certificate) -> dict:
+    from ...x509.chain import find_extension
+
+    fields: dict = {}
+    san = find_extension(cert, x509.SubjectAlternativeName)
+    fields["subject_alt_name"] = [_general_name(n) for n in san.value] if san else []
+    fields["subject_alt_name_critical"] = bool(san and san.critical)
+    usage = find_extension(cert, x509.KeyUsage)
+    fields["key_usage"] = ([name for attr, name in _KEY_USAGES.items()
+                            if getattr(usage.value, attr)] if usage else None)
+    eku = find_extension(cert, x509.ExtendedKeyUsage)
+    fields["extended_key_usage"] = [_oid_text(oid) for oid in eku.value] if eku else None
+    constraints = find_extension(cert, x509.BasicConstraints)
+    fields["basic_constraints"] = ({"ca": constraints.value.ca,
+                                    "path_length": constraints.value.path_length,
+                                    "critical": constraints.critical} if constraints else None)
+    names = find_extension(cert, x509.NameConstraints)
+    fields["name_constraints"] = ({
+        "permitted": [_general_name(n) for n in names.value.permitted_subtrees or []],
+        "excluded": [_general_name(n) for n in names.value.excluded_subtrees or []],
+        "critical": names.critical} if names else None)
+    ski = find_extension(cert, x509.SubjectKeyIdentifier)
+    fields["subject_key_identifier"] = ski.value.digest.hex() if ski else None
+    aki = find_extension(cert, x509.AuthorityKeyIdentifier)
+    fields["authority_key_identifier"] = (aki.value.key_identifier.hex()
+                                          if aki and aki.value.key_identifier else None)
+    return fields
+
+
+def certificate_details(cert_data, where: str, now: datetime.datetime | None = None,
+                        valid_at: dict[str, str] | None = None) -> dict:
+    from ...x509.parse import load_certificate
+    from ..describe.objects import describe_certificate
+
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    cert = load_certificate(cert_data, where)
+    details = describe_certificate(cert)
+    left = cert.not_valid_after_utc - now
+    details.update({
+        "version": cert.version.value + 1,
+        "serial_number": cert.serial_number,
+        "subject_ordered": _name_pairs(cert.subject),
+        "issuer_ordered": _name_pairs(cert.issuer),
+        **_extension_fields(cert),
+        "expired": left.total_seconds() < 0,
+        "expires_in_seconds": int(left.total_seconds()),
+        "valid_at": {name: cert.not_valid_before_utc <= moment(text, now, f"valid_at.{name}")
+                     <= cert.not_valid_after_utc for name, text in (valid_at or {}).items()},
+    })
+    return details
+
+
+def certificate_report(cert_data, where: str, *, valid_at: dict[str, str] | None = None,
+                       ca_data: bytes | None = None, untrusted_data: bytes | None = None,
+                       crl_data: tuple = (), verify_at: str | None = None,
+                       ca_dir: str | None = None, **asked) -> dict:
+    """certificate_details, plus ``verification`` (ops.cert.verify.verify_summary)
+    when ``ca_data`` is given and ``revocation`` (ops.cert.status) when the
+    issuing CA's directory ``ca_dir`` is; ``asked`` are verify_chain's
+    purpose, host, ip, email, max_depth, web_pki, engine and classical_only."""
+    from .verify import verify_chain, verify_summary
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    report = certificate_details(cert_data, where, now, valid_at)
+    if ca_data is not None:
+        at = moment(verify_at, now, "verify_at") if verify_at else now
+        result = verify_chain(cert_data, ca_data, untrusted_data, crl_data, at=at, where=where,
+                              **asked)
+        report["verification"] = verify_summary(result, at, **{
+            k: v for k, v in asked.items() if k in ("purpose", "host", "ip", "email")})
+        del report["verification"]["changed"]
+    if ca_dir is not None:
+        from ...x509.parse import load_certificate
+        from .status import certificate_status
+
+        report["revocation"] = certificate_status(
+            ca_dir, load_certificate(cert_data, where)).to_dict()
+    return report
