@@ -132,7 +132,7 @@ def main():
     params = module.params
     result = run_op(module, hsm_info, lib=abs_path(params["lib"]),
                     hsm_config=abs_path(params["hsm_config"]), mechanisms=params["mechanisms"],
-                    keys=params["keys"], login_test=params["login_test"])
+                    keys=params["keys"], login_test=params["login_test"]).to_dict()
     module.exit_json(**result)
 
 

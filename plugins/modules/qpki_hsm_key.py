@@ -171,7 +171,7 @@ def main():
     result = run_op(module, hsm_key_ensure, abs_path(params["hsm_config"]),
                     label=params["key_label"], key_id=params["key_id"],
                     algorithm=params["algorithm"], state=params["state"],
-                    confirm_delete=params["confirm_delete"], check_mode=module.check_mode)
+                    confirm_delete=params["confirm_delete"], check_mode=module.check_mode).to_dict()
     if module._diff:
         present = {"state": "present", "label": result.get("label"),
                    "algorithm": result.get("algorithm")}
