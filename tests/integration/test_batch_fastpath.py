@@ -156,7 +156,7 @@ def test_pqc_and_hybrid_batches_verify_with_code_we_did_not_write(family, tmp_pa
                            out_dir=str(tmp_path / "out"))
     cert_issue(str(tmp_path / "issuing"), leaf_profile, items[2][1],
                out=str(tmp_path / "out" / "r2.crt"))
-    crl = crl_gen(str(tmp_path / "issuing"))
+    crl = crl_gen(str(tmp_path / "issuing")).to_dict()
 
     def der(path):
         data = path.read_bytes()
@@ -289,7 +289,7 @@ def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path
     result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
                                     out_dir=str(tmp_path / "out"))
     verdict = audit_verify(str(issuing))
-    assert verdict["valid"], verdict
+    assert verdict.valid, verdict
     lines = [json.loads(line) for line in (issuing / "audit.log").read_text().splitlines()]
     issued = [r for r in lines if r["op"] == "cert.issue"]
     assert len(issued) == 12
@@ -306,7 +306,7 @@ def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path
     assert len({r["time"] for r in issued}) == 1  # one batch, one time
     # A second batch chains on.
     batch.cert_issue_batch(str(issuing), "ec/tls-server", items[:3])
-    assert audit_verify(str(issuing))["valid"]
+    assert audit_verify(str(issuing)).valid
 
 
 def _kill_batch_at(ca_dir, csr_dir, out_dir, log, delay=None, kill_before=None):
@@ -380,7 +380,7 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
             fixed = ca_check(str(issuing), repair=True)
             assert fixed["valid"] and fixed["repaired"], fixed
             outcomes["repaired"] += 1
-        assert audit_verify(str(issuing))["valid"]
+        assert audit_verify(str(issuing)).valid
         listed = {e.serial for e in read_index(issuing / "index.txt")}
         files = {int(p.stem, 16) for p in (issuing / "certs").glob("*.crt")}
         assert listed == files

@@ -278,7 +278,7 @@ class Harness:
             facts = check_invariants(self.ca)
             assert not facts["temps"] and not facts["gaps"] and not facts["committed"], facts
             verdict = audit_verify(str(self.ca))
-            assert verdict["valid"], verdict
+            assert verdict.valid, verdict
         self.staging.update(staging)
         self.stats["staging"] = len(self.staging)
 
@@ -390,7 +390,7 @@ def sigkill_at_random_points(harness, runs, record_property):
 
     final = ca_check(str(harness.ca), repair=True)
     assert final["valid"], final
-    assert audit_verify(str(harness.ca))["valid"]
+    assert audit_verify(str(harness.ca)).valid
     stats = dict(harness.stats, seconds=round(time.monotonic() - started, 1),
                  durations_ms={k: round(v * 1000, 1) for k, v in harness.durations.items()})
     record_property("crash_stats", stats)
@@ -556,7 +556,7 @@ def _assert_completed(harness, kind, logged):
     from qpki.ops.ca.check import ca_check
 
     verdict = audit_verify(str(harness.ca))
-    assert verdict["valid"], verdict
+    assert verdict.valid, verdict
     checked = ca_check(str(harness.ca))
     assert checked["valid"] and not checked["problems"], checked
     ops = _audit_ops(harness.ca)
@@ -593,7 +593,7 @@ def test_killed_between_its_files_and_its_audit_record(harness, kind):
     assert _audit_ops(harness.ca) == logged
     chain = walk_chain(str(harness.ca / "audit.log"))
     if kind == "unhold":  # index valid again, the log still says held
-        assert "undone" in audit_verify(str(harness.ca))["reason"]
+        assert "undone" in audit_verify(str(harness.ca)).reason
     else:
         assert coverage_gaps(CaDir(harness.ca), chain.records)
 

@@ -37,7 +37,7 @@ def pki(tmp_path_factory):
     plain = credential_enroll(str(base / "issuing"), str(base / "creds"), "ec/tls-server",
                               {"cn": "plain.example.com"})
     cert_revoke(str(base / "issuing"), plain["serial"], "keyCompromise")
-    crl = crl_gen(str(base / "issuing"))
+    crl = crl_gen(str(base / "issuing")).to_dict()
     ca_init(str(base / "mlroot"), "ml/root-ca", {"cn": "ML Root"})
     ca_init(str(base / "mlcat"), "hybrid/catalyst/issuing-ca", {"cn": "Catalyst under ML"},
             parent_dir=str(base / "mlroot"))

@@ -122,7 +122,7 @@ def chain(tmp_path_factory):
             parent_dir=str(base / "root"))
     leaf = credential_enroll(str(base / "issuing"), str(base / "creds"),
                              "hybrid/composite/tls-server", {"cn": "c.example.com"})
-    crl = crl_gen(str(base / "issuing"))
+    crl = crl_gen(str(base / "issuing")).to_dict()
     return {"base": base, "root": _der(base / "root/ca.crt"),
             "issuing": _der(base / "issuing/ca.crt"), "leaf": _der(leaf["cert_path"]),
             "crl": _der(crl["paths"][0]), "enroll": leaf}
@@ -179,7 +179,7 @@ def test_flips_break_the_right_component(chain):
 
 def test_our_crl_verify_and_description(chain):
     issuing_pem = (chain["base"] / "issuing/ca.crt").read_bytes()
-    assert crl_verify(chain["crl"], issuing_pem)["valid"]
+    assert crl_verify(chain["crl"], issuing_pem).to_dict()["valid"]
     info = describe_certificate(x509.load_der_x509_certificate(chain["leaf"]))
     assert info["public_key_algorithm"] == "composite-mldsa65-ecdsa-p256"
     assert info["signature_algorithm"] == "composite-mldsa65-ecdsa-p256"

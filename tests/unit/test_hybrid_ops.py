@@ -161,10 +161,10 @@ def test_bad_classical_signature_is_named(pki):
 
 def test_crl_alternative_signature(pki):
     issuing_dir = str(pki["base"] / "issuing")
-    result = crl_gen(issuing_dir)
+    result = crl_gen(issuing_dir).to_dict()
     crl_pem = open(result["paths"][0], "rb").read()
     assert result["alt_signature_algorithm"] == "ML-DSA-65"
-    checked = crl_verify(crl_pem, pki["issuing"])
+    checked = crl_verify(crl_pem, pki["issuing"]).to_dict()
     assert checked["valid"]
     assert "alternative signature (ML-DSA-65) verified" in checked["details"][0]
     issuing = der_of(pki["issuing"])
@@ -290,6 +290,6 @@ def test_ml_dsa_root_over_catalyst_issuing(tmp_path):
     assert ref.mldsa_ok(der_of(cat), der_of(root))
     assert ref.classical_ok(der_of(leaf), der_of(cat))
     assert ref.catalyst_alt_ok(der_of(leaf), der_of(cat))
-    crl = crl_gen(str(tmp_path / "cat"))
+    crl = crl_gen(str(tmp_path / "cat")).to_dict()
     assert describe_crl(x509.load_pem_x509_crl(open(crl["paths"][0], "rb").read()))[
         "hybrid"] == "catalyst"

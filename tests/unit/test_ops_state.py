@@ -178,7 +178,7 @@ def test_revoked_certificate_is_not_certified_again_for_the_same_key(pki):
     path = str(tmp_path / "www.crt")
     issued = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
     serial = issued["results"][0]["serial"]
-    revoked = crl_ensure(issuing, revocations=[{"serial": serial, "reason": "keyCompromise"}])
+    revoked = crl_ensure(issuing, revocations=[{"serial": serial, "reason": "keyCompromise"}]).to_dict()
     assert revoked["revoked"] == [serial] and revoked["revoked_count"] == 1
     with pytest.raises(InputError, match="is revoked and the CSR is for the same key"):
         cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
@@ -188,14 +188,14 @@ def test_revoked_certificate_is_not_certified_again_for_the_same_key(pki):
 
 def test_crl_ensure_generates_only_when_needed(pki):
     tmp_path, _root, issuing = pki
-    first = crl_ensure(issuing, days=7, renew_before="1d")
+    first = crl_ensure(issuing, days=7, renew_before="1d").to_dict()
     assert first["changed"] and first["crl_number"] == 1
     state = file_contents(issuing)
-    assert crl_ensure(issuing, days=7, renew_before="1d")["changed"] is False
+    assert crl_ensure(issuing, days=7, renew_before="1d").to_dict()["changed"] is False
     assert file_contents(issuing) == state
     soon = crl_ensure(issuing, days=7, renew_before="1d",
                       now=datetime.datetime.now(datetime.timezone.utc)
-                      + datetime.timedelta(days=6, hours=12), check_mode=True)
+                      + datetime.timedelta(days=6, hours=12), check_mode=True).to_dict()
     assert soon["changed"] and any("nextUpdate" in r for r in soon["reasons"])
     assert file_contents(issuing) == state
     with pytest.raises(InputError, match="must be shorter than the CRL lifetime"):

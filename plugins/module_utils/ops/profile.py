@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..profiles.loader import list_profiles, load_profile
-from .result import Result, spread
+from .result import Result, SPREAD
 
 
 @dataclass
@@ -19,7 +19,7 @@ class ProfileList(Result):
 class ProfileShow(Result):
     """A profile as its YAML form has it."""
 
-    profile: dict[str, Any] = spread()
+    profile: dict[str, Any] = field(metadata=SPREAD)
     changed: bool = False
 
 

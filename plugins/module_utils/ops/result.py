@@ -6,7 +6,7 @@ the field names. Two kinds of field shape that dict:
 
 - :func:`optional` fields are left out while they are None (the key is
   absent, rather than null, when the thing does not apply);
-- :func:`spread` fields hold an open-ended description (a token's report, a
+- ``SPREAD`` fields hold an open-ended description (a token's report, a
   profile, an OCSP response) whose keys go to the top level, where the field
   stands.
 """
@@ -19,15 +19,14 @@ from typing import Any
 _OMIT_NONE = "omit_none"
 _SPREAD = "spread"
 
+# ``field(metadata=SPREAD)``: a mapping field whose items ``to_dict`` puts at
+# the top level, where the field stands.
+SPREAD = {_SPREAD: True}
+
 
 def optional(default: Any = None) -> Any:
     """A field that ``to_dict`` leaves out while it is None."""
     return dataclasses.field(default=default, metadata={_OMIT_NONE: True})
-
-
-def spread() -> Any:
-    """A mapping field whose items ``to_dict`` puts at the top level."""
-    return dataclasses.field(default_factory=dict, metadata={_SPREAD: True})
 
 
 def plain(value: Any) -> Any:

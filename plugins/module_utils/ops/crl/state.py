@@ -28,6 +28,7 @@ from ...x509.parse import load_crl
 from ..ca.authority import Authority
 from .commands import check_crl_days, crl_gen
 from .copy import check_crl_format, crl_copy
+from .results import CrlState
 from .entries import expired_to_drop, previous_crl
 from ..describe.objects import describe_crl
 from ..cert.revoke import cert_revoke, cert_unhold, parse_serial, releasable, revocation_request
@@ -133,7 +134,7 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
                check_mode: bool = False, passphrase: bytes | str | None = None,
                now: datetime.datetime | None = None, releases: Iterable[str | int] = (),
                drop_expired: bool = False, path: str | os.PathLike | None = None,
-               crl_format: str = "pem") -> dict:
+               crl_format: str = "pem") -> CrlState:
     """Apply ``revocations`` ([{serial, reason, invalidity_date}]) and
     ``releases`` (serials to take off hold), and (re)generate the CRL when
     needed. ``path``: the CRL is also written there, in ``crl_format`` (pem
@@ -156,10 +157,11 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
     out_path = copy.path if copy else own.crl_path(der=crl_format == "der")
     if not own.exists():
         if check_mode:
-            return {"changed": True, "revoked": [serial_hex(r.serial) for r in wanted],
-                    "released": [serial_hex(s) for s in release],
-                    "reasons": ["CA does not exist yet (check mode)"], "crl_number": None,
-                    "paths": [], "path": out_path, "format": crl_format}
+            return CrlState({"crl_number": None}, changed=True,
+                            revoked=[serial_hex(r.serial) for r in wanted],
+                            released=[serial_hex(s) for s in release],
+                            reasons=["CA does not exist yet (check mode)"],
+                            path=out_path, format=crl_format, paths=[])
         own.require()
 
     with Authority(ca_dir, need_signers=False) as authority, \
@@ -184,19 +186,19 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
     if stale_copy:
         reasons = [f"{out_path} does not hold the current CRL (written without signing)"]
     changed = sign or stale_copy
-    result = dict(current or {})
-    result.update(changed=changed, revoked=[serial_hex(r.serial) for r in to_revoke],
-                  released=[serial_hex(s) for s in to_release], reasons=reasons,
-                  warnings=warnings, path=out_path, format=crl_format,
-                  diff={"before": _serial_lines(listed, before, {}),
-                        "after": _serial_lines(listed, after, {r.serial: r for r in to_revoke})})
+    result = CrlState(
+        dict(current or {}), changed=changed, revoked=[serial_hex(r.serial) for r in to_revoke],
+        released=[serial_hex(s) for s in to_release], reasons=reasons, warnings=warnings,
+        path=out_path, format=crl_format,
+        diff={"before": _serial_lines(listed, before, {}),
+              "after": _serial_lines(listed, after, {r.serial: r for r in to_revoke})})
     if check_mode or not changed:
-        result.setdefault("paths", [os.fspath(authority.dir.crl_path()),
-                                    os.fspath(authority.dir.crl_path(der=True))])
+        result.paths = [os.fspath(authority.dir.crl_path()),
+                        os.fspath(authority.dir.crl_path(der=True))]
         return result
     if stale_copy:
         copy.write(current_der)
-        result["paths"] = [os.fspath(out_path)]
+        result.paths = [os.fspath(out_path)]
         return result
     for item in to_revoke:
         try:
@@ -209,9 +211,10 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
         cert_unhold(ca_dir, serial)
     generated = crl_gen(ca_dir, days=days, passphrase=passphrase, now=now,
                         drop_expired=drop_expired, out=path, out_format=crl_format)
-    generated["paths"] = [os.fspath(p) for p in generated.get("paths", [])]
-    result.update(generated)
-    result.update(changed=True)
+    result.description = {**result.description, **generated.description}
+    result.changed = True
+    result.paths = [os.fspath(p) for p in generated.paths]
+    result.format, result.path = generated.format, generated.path
     return result
 
 

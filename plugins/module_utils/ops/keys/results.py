@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..result import Result, optional, spread
+from ..result import Result, optional, SPREAD
 
 
 @dataclass
@@ -64,7 +64,7 @@ class HsmTest(Result):
     """A login test: the token's report, how many mechanisms it has and
     those asked for."""
 
-    report: dict[str, Any] = spread()
+    report: dict[str, Any] = field(metadata=SPREAD)
     mechanism_count: int = 0
     mechanisms: list[str] | None = optional()
     changed: bool = False

@@ -51,6 +51,7 @@ from ...x509.parse import load_certificate_file, public_key_of_certificate
 from ..ca.keys import open_signer
 from ..ca.publish import version_certificates
 from ..credential.read import credential_certificate, open_credential
+from .results import OcspSigned
 
 MAX_REQUEST = 64 * 1024
 _HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384,
@@ -289,7 +290,7 @@ def _resign(builder, signer, real_cert=None) -> bytes:
 
 def ocsp_sign(ca_dir: str | os.PathLike, request_der: bytes, out: str | os.PathLike,
               responder_dir: str | os.PathLike | None = None, passphrase: bytes | None = None,
-              validity_minutes: int = 60) -> dict[str, Any]:
+              validity_minutes: int = 60) -> OcspSigned:
     """One response for one request, written to ``out`` (offline use)."""
     from ...store.atomic import write_file
 
@@ -297,7 +298,7 @@ def ocsp_sign(ca_dir: str | os.PathLike, request_der: bytes, out: str | os.PathL
                        datetime.timedelta(minutes=validity_minutes)) as responder:
         der = responder.respond(request_der)
     write_file(out, der)
-    return {"changed": True, "path": os.fspath(out), **describe_response(der)}
+    return OcspSigned(changed=True, path=os.fspath(out), response=describe_response(der))
 
 
 def describe_response(der: bytes) -> dict[str, Any]:
