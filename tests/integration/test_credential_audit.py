@@ -205,9 +205,9 @@ def test_the_module_path_records_renewal_and_rotation(tmp_path, qpki_cli):
     values = {"cn": "app.example.com"}
     credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
     renewed = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
-                                renew_before="400d")
+                                renew_before="400d").to_dict()
     rotated = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
-                                renew_before="400d", rotate=True)
+                                renew_before="400d", rotate=True).to_dict()
     credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
     log = records(tmp_path / "creds" / "app" / "audit.log")
     assert [(r["op"], r["version"], r["serial"]) for r in log[1:]] == [

@@ -121,7 +121,7 @@ def chain(tmp_path_factory):
     ca_init(str(base / "issuing"), "hybrid/composite/issuing-ca", {"cn": "Composite Issuing"},
             parent_dir=str(base / "root"))
     leaf = credential_enroll(str(base / "issuing"), str(base / "creds"),
-                             "hybrid/composite/tls-server", {"cn": "c.example.com"})
+                             "hybrid/composite/tls-server", {"cn": "c.example.com"}).to_dict()
     crl = crl_gen(str(base / "issuing")).to_dict()
     return {"base": base, "root": _der(base / "root/ca.crt"),
             "issuing": _der(base / "issuing/ca.crt"), "leaf": _der(leaf["cert_path"]),

@@ -208,19 +208,19 @@ def test_credential_ensure(pki):
     tmp_path, _root, issuing = pki
     creds = str(tmp_path / "creds")
     values = {"cn": "www.example.com", "dns_names": ["www.example.com"]}
-    made = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www")
+    made = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www").to_dict()
     assert made["changed"] and made["id"] == "www"
     state = file_contents(creds)
-    again = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www")
+    again = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www").to_dict()
     assert again["changed"] is False and file_contents(creds) == state
     with pytest.raises(InputError, match="never rewritten"):
         credential_ensure(issuing, creds, "ec/tls-server",
                           dict(values, dns_names=["www.example.com", "x.example.com"]),
                           credential_id="www")
     # Without an id: looked up by profile + CN; a change enrolls a new credential.
-    assert credential_ensure(issuing, creds, "ec/tls-server", values)["changed"] is False
+    assert credential_ensure(issuing, creds, "ec/tls-server", values).to_dict()["changed"] is False
     newer = credential_ensure(issuing, creds, "ec/tls-server",
-                              dict(values, dns_names=["www.example.com", "x.example.com"]))
+                              dict(values, dns_names=["www.example.com", "x.example.com"])).to_dict()
     assert newer["changed"] and newer["id"] != "www"
 
 

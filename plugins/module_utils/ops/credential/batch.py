@@ -17,9 +17,12 @@ issued certificates without a credential (visible in the CA's index), never
 a credential whose certificate the CA does not know.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import tempfile
+from typing import Any, NamedTuple
 
 from ...algorithms.registry import get_algorithm
 from ...errors import InputError
@@ -27,14 +30,14 @@ from ...signer.keyfile import encode_private_key
 from ...store.atomic import fsync_dir, write_files
 from ...store.credential_dir import CredentialDir, make_credential_id, prepare_root
 from ...store.lock import ca_lock
-from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
 from . import audit as credential_audit
 from ..ca.authority import Authority
 from ..cert.batch_sign import Prepared, issue_many
 from ..ca.keys import KeyRequest, open_hsm_key
-from .enroll import _common_name, _role, credential_meta, enroll_record, staging_log
-from .read import storage_view
+from .enroll import (_common_name, _role, credential_meta, enrolled_credential, enroll_record,
+                     staging_log)
+from .results import EnrolledBatch, EnrolledCredential
 from ..keys.hybrid import alt_algorithm, subject_algorithm
 from ..cert.issuance import pem
 
@@ -52,6 +55,15 @@ class EnrollItem:
         self.credential_id = credential_id
         self.key = key or KeyRequest()
         self.where = where
+
+
+class BatchEnrolled(NamedTuple):
+    """One credential enrolled by ``credential_enroll_many``, with its
+    metadata and certificate (for the caller's description)."""
+
+    credential: EnrolledCredential
+    meta: dict[str, Any]
+    cert: Any
 
 
 class _Work:
@@ -116,9 +128,8 @@ def _make_keys(work):
 
 
 def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None):
-    """Enroll one credential per EnrollItem; returns one result per item, in
-    order, with the fields of ``credential_enroll`` plus ``meta`` and
-    ``certificate_object`` (for the caller's description)."""
+    """Enroll one credential per EnrollItem; returns one BatchEnrolled per
+    item, in order."""
     items = list(items)
     if not items:
         return []
@@ -163,28 +174,9 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
         for work in works:
             if work.signer is not None:
                 work.signer.close()
-    return [_result(cred_dir, work) for work in works]
-
-
-def _result(cred_dir, work):
-    target = CredentialDir(cred_dir, work.id)
-    cert = work.cert
-    files = [target.meta, target.cert_path(work.role, work.algorithm.name), target.chain]
-    storage = work.storages[0]
-    if storage["type"] == "software":
-        files.append(target.key_path(work.role, work.algorithm.name))
-    result = {"changed": True, "id": work.id, "serial": "%X" % cert.serial_number,
-              "subject": cert.subject.rfc4514_string(),
-              "not_after": utc_text(cert.not_valid_after_utc),
-              "cert_path": str(target.cert_path(work.role, work.algorithm.name)),
-              "key_storage": storage_view(target, [storage])[0], "meta": work.meta,
-              "certificate_object": cert}
-    if work.alt is not None:
-        files.append(target.key_path(work.role, work.alt.name))
-        result.update(alt_algorithm=work.alt.name,
-                      alt_key_storage=storage_view(target, work.storages[1:])[0])
-    result["paths"] = [str(p) for p in files]
-    return result
+    return [BatchEnrolled(enrolled_credential(CredentialDir(cred_dir, work.id), work.cert,
+                                              work.role, work.algorithm, work.alt, work.storages),
+                          work.meta, work.cert) for work in works]
 
 
 _ITEM_KEYS = ("credential_id", "vars", "profile", "key_label", "key_id")
@@ -250,8 +242,5 @@ def credential_enroll_batch(ca_dir, cred_dir, profile, items, values=None, key=N
         enroll.append(EnrollItem(item_profile, rendered, entry.get("credential_id") or None,
                                  item_key, label))
     results = credential_enroll_many(ca_dir, cred_dir, enroll, ca_passphrase)
-    for result in results:
-        result.pop("meta")
-        result.pop("certificate_object")
-        result.pop("changed")
-    return {"changed": True, "count": len(results), "credentials": results}
+    return EnrolledBatch(changed=True, count=len(results),
+                         credentials=[result.credential for result in results])

@@ -1,5 +1,7 @@
 """credential enroll: a key (file or token) and its certificate, in one go."""
 
+from __future__ import annotations
+
 import os
 import shutil
 import tempfile
@@ -27,6 +29,7 @@ from ..ca.keys import KeyRequest, open_hsm_key
 from .read import storage_view
 from ..keys.hybrid import alt_algorithm, check_key_request, subject_algorithm
 from ..cert.issuance import fingerprint, issue, pem
+from .results import Enrolled, EnrolledCredential
 
 
 def _role(algorithm):
@@ -135,16 +138,22 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
         finally:
             if signer is not None:
                 signer.close()
+    return Enrolled(changed=True, credential=enrolled_credential(
+        target, cert, role, algorithm, alt, storages))
+
+
+def enrolled_credential(target, cert, role, algorithm, alt, storages) -> EnrolledCredential:
+    """What an enrolment made: the certificate, where the keys are, the files written."""
     files = [target.meta, target.cert_path(role, algorithm.name), target.chain]
-    if storage["type"] == "software":
+    if storages[0]["type"] == "software":
         files.append(target.key_path(role, algorithm.name))
-    result = {"changed": True, "id": cred_id, "serial": "%X" % cert.serial_number,
-              "subject": cert.subject.rfc4514_string(),
-              "not_after": utc_text(cert.not_valid_after_utc),
-              "cert_path": str(target.cert_path(role, algorithm.name)),
-              "key_storage": storage_view(target, [storage])[0]}
     if alt is not None:
         files.append(target.key_path(role, alt.name))
-        result.update(alt_algorithm=alt.name, alt_key_storage=storage_view(target, storages[1:])[0])
-    result["paths"] = [str(p) for p in files]
-    return result
+    return EnrolledCredential(
+        id=target.id, serial="%X" % cert.serial_number, subject=cert.subject.rfc4514_string(),
+        not_after=utc_text(cert.not_valid_after_utc),
+        cert_path=str(target.cert_path(role, algorithm.name)),
+        key_storage=storage_view(target, storages[:1])[0],
+        alt_algorithm=alt.name if alt is not None else None,
+        alt_key_storage=storage_view(target, storages[1:])[0] if alt is not None else None,
+        paths=[str(p) for p in files])

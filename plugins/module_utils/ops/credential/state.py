@@ -12,7 +12,10 @@ a new enrollment (new id); with an explicit ``credential_id`` a mismatch is
 an error (a credential directory is never rewritten).
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any
 
 from ...errors import InputError, QpkiError
 from ...profiles.loader import as_profile
@@ -26,6 +29,8 @@ from ..ca.keys import KeyRequest
 from ..keys.hybrid import check_key_request
 from .enroll import _common_name, credential_enroll
 from .read import storage_view
+from .results import (CredentialPredicted, CredentialState, CredentialsState,
+                      CredentialWithoutCa)
 from ..cert.issuance import fingerprint, pem
 from ..ca.urls import CaUrls, with_ca_urls
 from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
@@ -64,31 +69,32 @@ def _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
                                      ignore_alt_key=True)
 
 
-def _describe(cred, meta, cert, cert_path, changed, reasons):
-    storage = []
+def _describe(cred: CredentialDir, meta: dict[str, Any], cert: Any, cert_path: Any,
+              changed: bool, reasons: list[str]) -> CredentialState:
+    storage: list[dict[str, Any]] = []
     for entry in meta.get("certificates") or []:
         storage.extend(entry.get("storage") or [])
     key_path = None
     for item in storage:
         if item.get("type") == "software":
             key_path = os.fspath(cred.resolve(item["path"]))
-    return {
-        "changed": changed,
-        "id": cred.id,
-        "cred_path": os.fspath(cred.path),
-        "profile": (meta.get("profiles") or [None])[0],
-        "serial": "%X" % cert.serial_number if cert is not None else None,
-        "subject": cert.subject.rfc4514_string() if cert is not None else None,
-        "sans": san_list(cert.extensions) if cert is not None else [],
-        "not_after": meta.get("not_after"),
-        "fingerprint_sha256": fingerprint(cert) if cert is not None else None,
-        "cert_path": os.fspath(cert_path) if cert_path else None,
-        "chain_path": os.fspath(cred.chain),
-        "key_path": key_path,
-        "key_storage": storage_view(cred, storage)[0] if storage else None,
-        "certificate": pem(cert).decode() if cert is not None else None,
-        "reasons": reasons,
-    }
+    return CredentialState(
+        changed=changed,
+        id=cred.id,
+        cred_path=os.fspath(cred.path),
+        profile=(meta.get("profiles") or [None])[0],
+        serial="%X" % cert.serial_number if cert is not None else None,
+        subject=cert.subject.rfc4514_string() if cert is not None else None,
+        sans=san_list(cert.extensions) if cert is not None else [],
+        not_after=meta.get("not_after"),
+        fingerprint_sha256=fingerprint(cert) if cert is not None else None,
+        cert_path=os.fspath(cert_path) if cert_path else None,
+        chain_path=os.fspath(cred.chain),
+        key_path=key_path,
+        key_storage=storage_view(cred, storage)[0] if storage else None,
+        certificate=pem(cert).decode() if cert is not None else None,
+        reasons=reasons,
+    )
 
 
 class _Scan:
@@ -196,12 +202,11 @@ def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
     return None, reasons, False
 
 
-def _predicted(request, reasons):
-    return {"changed": True, "id": request.credential_id,
-            "subject": request.rendered.subject.rfc4514_string(),
-            "profile": request.profile.name, "reasons": reasons, "cred_path": None,
-            "cert_path": None, "key_path": None, "certificate": None,
-            "sans": san_list(request.rendered.extensions)}
+def _predicted(request: CredentialRequest, reasons: list[str]) -> CredentialPredicted:
+    return CredentialPredicted(changed=True, id=request.credential_id,
+                               subject=request.rendered.subject.rfc4514_string(),
+                               profile=request.profile.name, reasons=reasons,
+                               sans=san_list(request.rendered.extensions))
 
 
 def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None, key=None,
@@ -214,9 +219,10 @@ def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None
 
     if not CaDir(ca_dir).exists():
         if check_mode:
-            return {"changed": True, "id": credential_id, "subject":
-                    request.rendered.subject.rfc4514_string(), "profile": request.profile.name,
-                    "reasons": ["CA does not exist yet (check mode)"]}
+            return CredentialWithoutCa(changed=True, id=credential_id,
+                                       subject=request.rendered.subject.rfc4514_string(),
+                                       profile=request.profile.name,
+                                       reasons=["CA does not exist yet (check mode)"])
         CaDir(ca_dir).require()
     kept, reasons, in_place = _decide(request, cred_dir, _ca_facts(ca_dir), renew_before, now,
                                       _Scan(cred_dir))
@@ -231,11 +237,11 @@ def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None
     result = credential_enroll(ca_dir, cred_dir, request.profile, request.values,
                                credential_id=credential_id, key=resolve_generate(request.key),
                                ca_passphrase=ca_passphrase)
-    cred = CredentialDir(cred_dir, result["id"])
+    cred = CredentialDir(cred_dir, result.credential.id)
     meta, cert, cert_path = _load(cred)
     described = _describe(cred, meta, cert, cert_path, True, reasons)
-    described["paths"] = [os.fspath(p) for p in result.get("paths", [])]
-    described["cred_path"] = abspath(described["cred_path"])
+    described.paths = [os.fspath(p) for p in result.credential.paths]
+    described.cred_path = abspath(described.cred_path)
     return described
 
 
@@ -249,8 +255,8 @@ def _renew_in_place(ca_dir, cred_dir, request, reasons, rotate, ca_passphrase, n
     cred = CredentialDir(cred_dir, request.credential_id)
     meta, cert, cert_path = _load(cred)
     described = _describe(cred, meta, cert, cert_path, True, reasons)
-    described.update(version=result["version"], rotated=rotate,
-                     cred_path=abspath(described["cred_path"]))
+    described.version, described.rotated = result.version, rotate
+    described.cred_path = abspath(described.cred_path)
     return described
 
 
@@ -286,8 +292,8 @@ def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew
 
     if not CaDir(ca_dir).exists():
         if check_mode:
-            return {"changed": True, "enrolled": 0, "results": [
-                _predicted(r, ["CA does not exist yet (check mode)"]) for r in requests]}
+            return CredentialsState(changed=True, enrolled=0, results=[
+                _predicted(r, ["CA does not exist yet (check mode)"]) for r in requests])
         CaDir(ca_dir).require()
     facts, scan = _ca_facts(ca_dir), _Scan(cred_dir)
     results, todo, renewals = [], [], []
@@ -311,15 +317,16 @@ def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew
         items = [EnrollItem(requests[n].profile, requests[n].rendered, requests[n].credential_id,
                             resolve_generate(requests[n].key), requests[n].where) for n in todo]
         enrolled = credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase, now)
-        for number, result in zip(todo, enrolled, strict=False):
-            cred = CredentialDir(cred_dir, result["id"])
-            described = _describe(cred, result["meta"], result["certificate_object"],
-                                  result["cert_path"], True, results[number])
-            described["paths"] = list(result["paths"])
-            described["cred_path"] = abspath(described["cred_path"])
+        for number, done in zip(todo, enrolled, strict=False):
+            cred = CredentialDir(cred_dir, done.credential.id)
+            described = _describe(cred, done.meta, done.cert, done.credential.cert_path, True,
+                                  results[number])
+            described.paths = list(done.credential.paths)
+            described.cred_path = abspath(described.cred_path)
             results[number] = described
-    return {"changed": bool(todo or renewals), "enrolled": 0 if check_mode else len(todo),
-            "renewed": 0 if check_mode else len(renewals), "results": results}
+    return CredentialsState(changed=bool(todo or renewals),
+                            enrolled=0 if check_mode else len(todo),
+                            renewed=0 if check_mode else len(renewals), results=results)
 
 
 def _check_duplicates(requests):
