@@ -133,7 +133,7 @@ def main():
         supports_check_mode=True,
     )
     check_dependencies(module, missing_required_lib)
-    result = run_op(module, ca_info, abs_path(module.params["ca_dir"]))
+    result = run_op(module, ca_info, abs_path(module.params["ca_dir"])).to_dict()
     result.pop("paths", None)
     result["changed"] = False
     module.exit_json(**result)

@@ -196,7 +196,7 @@ def test_catalyst_and_ml_dsa_batches_equal_the_single_path(tmp_path):
     one = x509.load_pem_x509_certificate((tmp_path / "one.crt").read_bytes())
     many = x509.load_pem_x509_certificate((tmp_path / "out" / "ml.crt").read_bytes())
     assert comparable(one) == comparable(many)
-    assert ca_check(str(tmp_path / "ml"))["valid"]
+    assert ca_check(str(tmp_path / "ml")).to_dict()["valid"]
 
 
 def test_static_extensions_are_built_once_templated_ones_per_certificate():
@@ -247,7 +247,7 @@ def test_a_batch_gives_the_certificates_of_its_csrs(issuing, tmp_path, csrs):
         assert cert.public_key() == request.public_key()
     openssl_verify(tmp_path, *("out/h%03d.crt" % n for n in range(len(csrs))))
     assert len(read_index(issuing / "index.txt")) == len(csrs)
-    assert ca_check(str(issuing))["valid"]
+    assert ca_check(str(issuing)).to_dict()["valid"]
 
 
 @pytest.mark.parametrize("bad_at", [0, 17, 39])
@@ -375,9 +375,9 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
             path = issuing / "certs" / ("%040X.crt" % entry.serial)
             assert x509.load_pem_x509_certificate(path.read_bytes()).serial_number == \
                 entry.serial
-        state = ca_check(str(issuing))
+        state = ca_check(str(issuing)).to_dict()
         if not state["valid"]:
-            fixed = ca_check(str(issuing), repair=True)
+            fixed = ca_check(str(issuing), repair=True).to_dict()
             assert fixed["valid"] and fixed["repaired"], fixed
             outcomes["repaired"] += 1
         assert audit_verify(str(issuing)).valid

@@ -265,14 +265,14 @@ class Harness:
         self.stats["stale_serial"] += int(stale)
         self.stats["crl_mismatch"] += int(crl_mismatch)
         if dirty:
-            seen = ca_check(str(self.ca))
+            seen = ca_check(str(self.ca)).to_dict()
             assert not seen["valid"], (facts, seen)
             text = " ".join(seen["problems"])
             for serial in facts["unrecorded"]:
                 assert "%X" % serial in text.upper(), (serial, seen)
             for temp in facts["temps"]:
                 assert temp in text, (temp, seen)
-            fixed = ca_check(str(self.ca), repair=True)
+            fixed = ca_check(str(self.ca), repair=True).to_dict()
             assert fixed["valid"] and fixed["repaired"], fixed
             self.stats["repairs"] += 1
             facts = check_invariants(self.ca)
@@ -388,7 +388,7 @@ def sigkill_at_random_points(harness, runs, record_property):
     from qpki.ops.audit.trail import audit_verify
     from qpki.ops.ca.check import ca_check
 
-    final = ca_check(str(harness.ca), repair=True)
+    final = ca_check(str(harness.ca), repair=True).to_dict()
     assert final["valid"], final
     assert audit_verify(str(harness.ca)).valid
     stats = dict(harness.stats, seconds=round(time.monotonic() - started, 1),
@@ -455,12 +455,12 @@ def test_ca_check_reports_and_removes_staging_leftovers(harness):
     target = harness.work / "roots" / "left"
     leftover = list(target.parent.glob(".left.init-*"))
     assert len(leftover) == 1 and not (target / "ca.meta.json").exists()
-    young = ca_check(str(target), repair=True)
+    young = ca_check(str(target), repair=True).to_dict()
     assert not young["valid"] and "younger" in young["problems"][0]
     assert leftover[0].exists()
     old = time.time() - 3600
     os.utime(leftover[0], (old, old))
-    fixed = ca_check(str(target), repair=True)
+    fixed = ca_check(str(target), repair=True).to_dict()
     assert fixed["valid"] and fixed["repaired"], fixed
     assert not leftover[0].exists()
 
@@ -557,7 +557,7 @@ def _assert_completed(harness, kind, logged):
 
     verdict = audit_verify(str(harness.ca))
     assert verdict.valid, verdict
-    checked = ca_check(str(harness.ca))
+    checked = ca_check(str(harness.ca)).to_dict()
     assert checked["valid"] and not checked["problems"], checked
     ops = _audit_ops(harness.ca)
     expected = {"issue": ["cert.issue"], "batch": ["cert.issue"] * 2,

@@ -83,7 +83,7 @@ def test_rsa_pss_composite_ca(tmp_path):
     data = role_definition("root-ca", "hybrid")
     data.update(name="test/composite-rsa", validity="30d", algorithms=["rsa-2048", "ml-dsa-44"],
                 mode="composite", signature={"scheme": "pss"})
-    result = ca_init(str(tmp_path / "ca"), Profile(data), {"cn": "RSA composite"})
+    result = ca_init(str(tmp_path / "ca"), Profile(data), {"cn": "RSA composite"}).to_dict()
     assert result["keys"][0]["algorithm"] == "composite-mldsa44-rsa2048-pss"
     cert = x509.load_pem_x509_certificate((tmp_path / "ca/ca.crt").read_bytes())
     assert cert.signature_algorithm_oid.dotted_string == "1.3.6.1.5.5.7.6.37"

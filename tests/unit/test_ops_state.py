@@ -51,7 +51,7 @@ def test_renew_before_parsing():
 def test_ca_ensure_is_idempotent_and_refuses_differences(pki):
     tmp_path, root, _issuing = pki
     before = file_contents(root)
-    again = ca_ensure(root, "ec/root-ca", {"cn": "Root"})
+    again = ca_ensure(root, "ec/root-ca", {"cn": "Root"}).to_dict()
     assert again["changed"] is False and again["state"] == "complete"
     assert file_contents(root) == before
     with pytest.raises(InputError) as failure:
@@ -67,7 +67,7 @@ def test_ca_ensure_is_idempotent_and_refuses_differences(pki):
 
 
 def test_ca_ensure_check_mode_writes_nothing(tmp_path):
-    result = ca_ensure(str(tmp_path / "new"), "ec/root-ca", {"cn": "New"}, check_mode=True)
+    result = ca_ensure(str(tmp_path / "new"), "ec/root-ca", {"cn": "New"}, check_mode=True).to_dict()
     assert result["changed"] is True and result["subject"] == "CN=New"
     assert not (tmp_path / "new").exists()
 
@@ -228,19 +228,19 @@ def test_subordinate_ca_through_a_csr(pki):
     tmp_path, root, _issuing = pki
     remote = str(tmp_path / "remote")
     request = ca_request(remote, "ec/issuing-ca", {"cn": "Remote"},
-                         csr_out=str(tmp_path / "remote.csr"))
+                         csr_out=str(tmp_path / "remote.csr")).to_dict()
     assert request["changed"] and request["state"] == "pending"
     assert ca_request(remote, "ec/issuing-ca", {"cn": "Remote"},
-                      csr_out=str(tmp_path / "remote.csr"))["changed"] is False
+                      csr_out=str(tmp_path / "remote.csr")).to_dict()["changed"] is False
     with pytest.raises(StoreError, match="not a CA directory"):
         cert_ensure(remote, [CertRequest("ec/tls-server", _csr(tmp_path, "x"), None)])
     signed = cert_ensure(root, [CertRequest("ec/issuing-ca", request["csr"],
                                             str(tmp_path / "remote.crt"), {"cn": "Remote"})])
     result = signed["results"][0]
-    installed = ca_install(remote, result["certificate"], result["chain"])
+    installed = ca_install(remote, result["certificate"], result["chain"]).to_dict()
     assert installed["changed"] and installed["state"] == "complete"
     assert installed["issuer"] == "CN=Root"
-    again = ca_install(remote, result["certificate"], result["chain"])
+    again = ca_install(remote, result["certificate"], result["chain"]).to_dict()
     assert again["changed"] is False
     # The completed CA issues, and its chain verifies.
     leaf = cert_ensure(remote, [CertRequest("ec/tls-server", _csr(tmp_path, "leaf.example"),

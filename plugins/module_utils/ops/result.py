@@ -40,6 +40,12 @@ def plain(value: Any) -> Any:
     return value
 
 
+def fields_of(result: Result) -> dict[str, Any]:
+    """The fields of ``result`` by name (not converted): to build a result
+    of a subclass from it."""
+    return {field.name: getattr(result, field.name) for field in dataclasses.fields(result)}
+
+
 @dataclasses.dataclass
 class Result:
     """Base of every ops result."""

@@ -76,6 +76,7 @@ from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
 from ...x509.parse import public_key_of_certificate
 from .publish import version_public_keys
+from .results import CaCheck
 from ...x509.signature import verify_certificate_signature, verify_crl_signature
 from ..audit import trail as audit
 from ..audit import journal as audit_journal
@@ -105,7 +106,7 @@ class _Report:
         else:
             self.problems.append(message + (" [repairable]" if fix is not None else ""))
 
-    def result(self, ca_path):
+    def result(self, ca_path: str | os.PathLike) -> CaCheck:
         valid = not self.problems
         if not valid:
             reason = self.problems[0]
@@ -115,12 +116,12 @@ class _Report:
             reason = "ok after %d repair(s)" % len(self.repaired)
         else:
             reason = "ok"
-        return {"changed": bool(self.repaired), "valid": valid, "reason": reason,
-                "ca_dir": os.fspath(ca_path), "problems": self.problems,
-                "repaired": self.repaired, "notes": self.notes}
+        return CaCheck(changed=bool(self.repaired), valid=valid, reason=reason,
+                       ca_dir=os.fspath(ca_path), problems=self.problems,
+                       repaired=self.repaired, notes=self.notes)
 
 
-def ca_check(ca_dir, repair=False, stale_age=STALE_AGE):
+def ca_check(ca_dir: str | os.PathLike, repair: bool = False, stale_age: float = STALE_AGE) -> CaCheck:
     """Check (and with ``repair`` fix) the CA directory ``ca_dir``."""
     ca = CaDir(ca_dir)
     report = _Report(repair)

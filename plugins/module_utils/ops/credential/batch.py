@@ -22,7 +22,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from typing import Any, NamedTuple
+import datetime
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
 from ...algorithms.registry import get_algorithm
 from ...errors import InputError
@@ -38,6 +39,9 @@ from ..ca.keys import KeyRequest, open_hsm_key
 from .enroll import (_common_name, _role, credential_meta, enrolled_credential, enroll_record,
                      staging_log)
 from .results import EnrolledBatch, EnrolledCredential
+
+if TYPE_CHECKING:
+    from ...profiles.profile import Profile
 from ..keys.hybrid import alt_algorithm, subject_algorithm
 from ..cert.issuance import pem
 
@@ -49,7 +53,8 @@ class EnrollItem:
 
     __slots__ = ("profile", "rendered", "credential_id", "key", "where")
 
-    def __init__(self, profile, rendered, credential_id=None, key=None, where="credential"):
+    def __init__(self, profile: Profile, rendered: Any, credential_id: str | None = None,
+                 key: KeyRequest | None = None, where: str | None = "credential") -> None:
         self.profile = profile
         self.rendered = rendered
         self.credential_id = credential_id
@@ -69,7 +74,7 @@ class BatchEnrolled(NamedTuple):
 class _Work:
     """An item being enrolled: its keys, files and certificate."""
 
-    def __init__(self, item, cred_id, staging):
+    def __init__(self, item: EnrollItem, cred_id: str, staging: CredentialDir) -> None:
         self.item = item
         self.id = cred_id
         self.staging = staging
@@ -77,15 +82,18 @@ class _Work:
         alt = alt_algorithm(item.profile)
         self.alt = get_algorithm(alt) if alt else None
         self.role = _role(self.algorithm)
-        self.key_files = []  # (path, PEM bytes), written 0600
-        self.storages = []
-        self.public_key = self.alt_public_key = None
-        self.signer = None
-        self.cert = None
+        self.key_files: list[tuple[Any, bytes]] = []  # (path, PEM bytes), written 0600
+        self.storages: list[dict[str, Any]] = []
+        self.public_key: Any = None
+        self.alt_public_key: Any = None
+        self.signer: Any = None
+        self.cert: Any = None
+        self.meta: dict[str, Any] = {}
 
 
-def _ids(items, cred_dir):
-    ids, seen = [], {}
+def _ids(items: list[EnrollItem], cred_dir: str | os.PathLike) -> list[str]:
+    ids: list[str] = []
+    seen: dict[str, str | None] = {}
     for item in items:
         cred_id = item.credential_id or make_credential_id(_common_name(item.rendered.subject))
         if cred_id in seen:
@@ -99,7 +107,7 @@ def _ids(items, cred_dir):
     return ids
 
 
-def _make_keys(work):
+def _make_keys(work: _Work) -> None:
     """Generate the item's key(s): a software key in memory (written later),
     or a key generated in the token (one session for it)."""
     key = work.item.key
@@ -127,7 +135,9 @@ def _make_keys(work):
                               "path": staging.key_relpath(work.role, work.alt.name)})
 
 
-def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None):
+def credential_enroll_many(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                           items: Iterable[EnrollItem], ca_passphrase: bytes | None = None,
+                           now: datetime.datetime | None = None) -> list[BatchEnrolled]:
     """Enroll one credential per EnrollItem; returns one BatchEnrolled per
     item, in order."""
     items = list(items)
@@ -151,7 +161,7 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
                 ca_head = credential_audit.ca_audit_head(authority.dir.path)
             chain = b"".join(pem(c) for c in authority.chain_certificates())
         write_files([entry for w in works for entry in w.key_files], mode=0o600)
-        files = []
+        files: list[tuple[Any, bytes]] = []
         for work, cert in zip(works, certs, strict=False):
             work.cert = cert
             work.meta = credential_meta(work.id, cert, work.item.profile, work.role,
@@ -182,7 +192,7 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
 _ITEM_KEYS = ("credential_id", "vars", "profile", "key_label", "key_id")
 
 
-def read_batch_file(path):
+def read_batch_file(path: str) -> list[dict[str, Any]]:
     """The items of a ``--batch`` file: a YAML (or JSON) list of mappings with
     ``credential_id``, ``vars``, ``profile``, ``key_label``, ``key_id``."""
     from ...safe_yaml import read_yaml
@@ -202,8 +212,11 @@ def read_batch_file(path):
     return data
 
 
-def credential_enroll_batch(ca_dir, cred_dir, profile, items, values=None, key=None,
-                            ca_passphrase=None, where="credentials"):
+def credential_enroll_batch(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                            profile: str, items: list[dict[str, Any]],
+                            values: dict[str, Any] | None = None, key: KeyRequest | None = None,
+                            ca_passphrase: bytes | None = None,
+                            where: str = "credentials") -> EnrolledBatch:
     """``qpki credential enroll --batch FILE``: enroll every item (dicts as
     ``read_batch_file`` returns them) under one opening of the CA. Unlike the
     module's batch form this is not declarative: an item whose credential
@@ -218,7 +231,8 @@ def credential_enroll_batch(ca_dir, cred_dir, profile, items, values=None, key=N
     from ..keys.hybrid import check_key_request
 
     key = key or KeyRequest()
-    profiles, enroll = {}, []
+    profiles: dict[str, Profile] = {}
+    enroll: list[EnrollItem] = []
     for number, entry in enumerate(items):
         label = "%s[%d]" % (where, number)
         merged = dict(values or {})

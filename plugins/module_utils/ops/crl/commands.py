@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator, cast
 
 from ...dependencies import missing
 
@@ -20,6 +20,9 @@ from ...revocation import RevokedEntry
 from ...x509.parse import load_certificates, load_crl
 from .copy import check_crl_format, crl_copy
 from ..describe.objects import describe_crl
+
+if TYPE_CHECKING:
+    from cryptography import x509
 from .results import CrlInfo, CrlSigned, CrlVerdict
 
 # crl gen needs the CA and its signers; they are imported in crl_gen so
@@ -30,22 +33,22 @@ class EncodedCrl:
     """A CRL plus the DER it was signed as: ``public_bytes(DER)`` returns
     those bytes instead of encoding a large CRL again (for the audit hook)."""
 
-    def __init__(self, crl, der):
+    def __init__(self, crl: x509.CertificateRevocationList, der: bytes) -> None:
         self._crl = crl
         self._der = der
 
-    def public_bytes(self, encoding):
+    def public_bytes(self, encoding: serialization.Encoding) -> bytes:
         if encoding == serialization.Encoding.DER:
             return self._der
         return self._crl.public_bytes(encoding)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._crl)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[x509.RevokedCertificate]:
         return iter(self._crl)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._crl, name)
 
 
@@ -120,7 +123,8 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
                 write_file(own[0], pem_armor(der, "X509 CRL"))
 
         tell(WRITING, 0, 1)
-        record = crl_record(authority, EncodedCrl(crl, der), number)
+        # EncodedCrl stands in for the CRL (same attributes, DER not re-encoded).
+        record = crl_record(authority, cast(Any, EncodedCrl(crl, der)), number)
         if earlier:
             record["version"] = earlier
         journaled(ca.path, [record], write)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from ...errors import InputError, StoreError
 from ...revocation import RevocationReason, RevokedEntry
@@ -91,7 +91,9 @@ def _normalise_releases(releases: Iterable[str | int], wanted: list[Revocation])
     return serials
 
 
-def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
+def _crl_reasons(ca_dir: str | os.PathLike, authority: Authority, revoked_serials: set[int],
+                 renew_before: datetime.timedelta | None, now: datetime.datetime
+                 ) -> tuple[list[str], dict[str, Any] | None, bytes | None]:
     """Why a new CRL is needed (empty list: the current one is fine), the
     description of the current CRL and its DER."""
     from cryptography.hazmat.primitives import serialization
@@ -106,7 +108,7 @@ def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
         crl = load_crl(data, os.fspath(path))
     except InputError as exc:
         return ["existing CRL cannot be read (%s)" % exc], None, None
-    reasons = []
+    reasons: list[str] = []
     if crl.issuer != authority.cert.subject:
         reasons.append("existing CRL was issued by %s" % crl.issuer.rfc4514_string())
     else:
@@ -131,7 +133,7 @@ def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
 
 def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | None = "1d",
                revocations: Iterable[dict | str] = (), force: bool = False,
-               check_mode: bool = False, passphrase: bytes | str | None = None,
+               check_mode: bool = False, passphrase: bytes | None = None,
                now: datetime.datetime | None = None, releases: Iterable[str | int] = (),
                drop_expired: bool = False, path: str | os.PathLike | None = None,
                crl_format: str = "pem") -> CrlState:
@@ -143,11 +145,11 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
     (serials newly revoked), ``released``, ``reasons``, ``path``, ``format``,
     ``diff`` (the revoked serials before and after, one line each) and
     ``changed``."""
-    renew_before = parse_renew_before(renew_before)
+    window = parse_renew_before(renew_before)
     check_crl_days(days)
     crl_format = check_crl_format(crl_format)
-    if renew_before is not None and renew_before.days >= days:
-        raise InputError(f"renew_before ({renew_before.days} days) must be shorter than the "
+    if window is not None and window.days >= days:
+        raise InputError(f"renew_before ({window.days} days) must be shorter than the "
                          f"CRL lifetime (days: {days}), or every run would make a new CRL")
     now = now_utc(now)
     wanted = _normalise_revocations(revocations, now)
@@ -178,14 +180,16 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
         if drop_expired:
             after -= expired_to_drop(listed, previous_crl(authority.dir, authority.cert.subject),
                                      now)
-        reasons, current, current_der = _crl_reasons(ca_dir, authority, after, renew_before, now)
+        reasons, current, current_der = _crl_reasons(ca_dir, authority, after, window, now)
     if force and not reasons:
         reasons = ["force: true"]
     sign = bool(to_revoke or to_release or reasons)
-    stale_copy = not sign and copy is not None and not copy.is_current(current_der)
-    if stale_copy:
+    # The copy at ``path`` alone is out of date: written again, not signed.
+    stale = None if sign or copy is None or current_der is None \
+        or copy.is_current(current_der) else (copy, current_der)
+    if stale is not None:
         reasons = [f"{out_path} does not hold the current CRL (written without signing)"]
-    changed = sign or stale_copy
+    changed = sign or stale is not None
     result = CrlState(
         dict(current or {}), changed=changed, revoked=[serial_hex(r.serial) for r in to_revoke],
         released=[serial_hex(s) for s in to_release], reasons=reasons, warnings=warnings,
@@ -196,8 +200,9 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
         result.paths = [os.fspath(authority.dir.crl_path()),
                         os.fspath(authority.dir.crl_path(der=True))]
         return result
-    if stale_copy:
-        copy.write(current_der)
+    if stale is not None:
+        stale_copy, der = stale
+        stale_copy.write(der)
         result.paths = [os.fspath(out_path)]
         return result
     for item in to_revoke:
@@ -236,8 +241,9 @@ def _not_issued(serial: int, ca_dir: str | os.PathLike, index_path: os.PathLike)
                       f"(not in {index_path})")
 
 
-def _to_revoke(wanted: list[Revocation], by_serial: dict[int, IndexEntry], ca_dir,
-               index_path, warnings: list[str]) -> list[Revocation]:
+def _to_revoke(wanted: list[Revocation], by_serial: dict[int, IndexEntry],
+               ca_dir: str | os.PathLike, index_path: os.PathLike, warnings: list[str]
+               ) -> list[Revocation]:
     """The requested revocations not made yet (a different reason for a
     serial already revoked is a warning: a revocation is never rewritten)."""
     todo = []
@@ -254,8 +260,8 @@ def _to_revoke(wanted: list[Revocation], by_serial: dict[int, IndexEntry], ca_di
     return todo
 
 
-def _to_release(serials: list[int], by_serial: dict[int, IndexEntry], ca_dir,
-                index_path) -> list[int]:
+def _to_release(serials: list[int], by_serial: dict[int, IndexEntry],
+                ca_dir: str | os.PathLike, index_path: os.PathLike) -> list[int]:
     """The serials to take off hold now (valid ones are left as they are;
     one revoked for another reason than a hold fails)."""
     todo = []

@@ -26,7 +26,7 @@ cert_revoke("issuing", serials[0], "keyCompromise")
 cert_revoke("issuing", serials[1], "certificateHold")
 crl_gen("issuing")
 for name in ("installed", "installed-unused"):
-    request = ca_request(name, "ec/issuing-ca", {"cn": f"Legacy {name}"})
+    request = ca_request(name, "ec/issuing-ca", {"cn": f"Legacy {name}"}).to_dict()
     signed = cert_ensure("root", [CertRequest("ec/issuing-ca", request["csr"], None,
                                               {"cn": f"Legacy {name}"})])["results"][0]
     ca_install(name, signed["certificate"], signed["chain"])
