@@ -389,4 +389,4 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
     assert outcomes["chosen step"] == 6 and outcomes["repaired"] >= 1, outcomes
     killed, dummy, dummy = _kill_batch_at(issuing, csr_dir, tmp_path / "after",
                                           logs / "after.log")
-    assert not killed and ca_check(str(issuing))["valid"]
+    assert not killed and ca_check(str(issuing)).valid
