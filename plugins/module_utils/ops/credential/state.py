@@ -35,7 +35,7 @@ from .results import (CredentialPredicted, CredentialState, CredentialsState,
 from ..cert.issuance import fingerprint, pem
 from ..ca.urls import CaUrls, with_ca_urls
 from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
-                    san_list)
+                      san_list)
 
 if TYPE_CHECKING:
     from cryptography import x509
