@@ -26,6 +26,7 @@ SPREAD = {_SPREAD: True}
 
 def optional(default: Any = None) -> Any:
     """A field that ``to_dict`` leaves out while it is None."""
+    # pylint: disable-next=invalid-field-call  # returned to a dataclass body, where it is used
     return dataclasses.field(default=default, metadata={_OMIT_NONE: True})
 
 

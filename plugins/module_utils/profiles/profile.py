@@ -44,7 +44,7 @@ class Profile:
     mode: str
     source: str
     is_ca: bool
-    path_len: int | None
+    path_len: "int | None"
 
     def __init__(self, data, name=None, source="builtin"):
         label = name or "<unnamed>"

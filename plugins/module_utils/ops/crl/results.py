@@ -12,7 +12,7 @@ from typing import Any, Union
 
 from ..result import Result, Verdict, optional, SPREAD
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, os.PathLike]
 
 
 @dataclass
