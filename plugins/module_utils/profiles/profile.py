@@ -41,6 +41,7 @@ class Profile:
     # Set once in __init__ (object.__setattr__: the class refuses assignment).
     name: str
     description: str
+    algorithms: "tuple[str, ...]"
     mode: str
     source: str
     is_ca: bool
