@@ -208,7 +208,7 @@ def hsm_info(lib: str | None = None, hsm_config: str | None = None, mechanisms: 
 
         tested = test_connection(config)
         result.login = {"ok": bool(tested.get("logged_in")), "token": tested.get("token"),
-                           "serial": tested.get("serial"), "slot": tested.get("slot")}
+                        "serial": tested.get("serial"), "slot": tested.get("slot")}
     if keys:
         from ...hsm.keys import list_keys
         from ...hsm.session import open_session
