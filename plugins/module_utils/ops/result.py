@@ -24,10 +24,10 @@ _SPREAD = "spread"
 SPREAD = {_SPREAD: True}
 
 
-def optional(default: Any = None) -> Any:
-    """A field that ``to_dict`` leaves out while it is None."""
+def optional() -> Any:
+    """A field (None by default) that ``to_dict`` leaves out while it is None."""
     # pylint: disable-next=invalid-field-call  # returned to a dataclass body, where it is used
-    return dataclasses.field(default=default, metadata={_OMIT_NONE: True})
+    return dataclasses.field(default=None, metadata={_OMIT_NONE: True})
 
 
 def plain(value: Any) -> Any:
