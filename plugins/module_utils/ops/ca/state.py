@@ -107,7 +107,7 @@ def key_differences(meta_keys: list[dict[str, Any]], key: KeyRequest,
                            % (kind, storage.get("label") or storage.get("key_id")))
     elif key.in_hsm:
         stored_config = resolve_config_path(storage.get("config", ""), os.fspath(ca_path))
-        if not _same_file(stored_config, key.hsm_config):
+        if not _same_file(stored_config, key.token_config()):
             differences.append("HSM config is %s (requested %s)"
                                % (storage.get("config"), key.hsm_config))
         if key.key_label and storage.get("label") != key.key_label:
@@ -196,7 +196,7 @@ def _key_in_token(key: KeyRequest) -> bool:
     from ...hsm.keys import find_private_key
     from ...hsm.session import open_session
 
-    with open_session(load_hsm_config(key.hsm_config)) as session:
+    with open_session(load_hsm_config(key.token_config())) as session:
         try:
             find_private_key(session, key.key_label, key.key_id)
         except HsmError as exc:
@@ -273,7 +273,7 @@ def pending_request(ca_dir: str | os.PathLike) -> dict[str, Any] | None:
     return load_json_object(path)
 
 
-def _pending_result(ca_dir: str | os.PathLike, request: dict[str, Any], csr_pem: bytes | str,
+def _pending_result(ca_dir: str | os.PathLike, request: dict[str, Any], csr_pem: bytes | str | None,
                     changed: bool, csr_copy: str | None = None) -> CaPlanned:
     paths = list(_request_paths(abspath(ca_dir)))
     if csr_copy:
