@@ -369,7 +369,7 @@ def main():
         ip=params["ip"], email=params["email"], max_depth=params["max_depth"],
         web_pki=params["web_pki"], classical_only=params["classical_only"],
         engine=params["engine"], ca_dir=abs_path(params["ca_dir"]))
-    module.exit_json(**result)
+    module.exit_json(**result.to_dict())
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ import json
 import os
 import signal
 import sys
+from typing import TYPE_CHECKING
 
 from .parser import build_parser
+
+if TYPE_CHECKING:
+    from ..ops.result import Result
 
 
 def _read(path, what):
@@ -110,7 +114,7 @@ def _run_ca_rotation(args):
                                activate=not args.no_activate)
 
 
-def run_cert(args: argparse.Namespace) -> dict:
+def run_cert(args: argparse.Namespace) -> "Result | dict":
     from ..ops.cert import commands as cert
 
     if args.action == "issue":
@@ -130,12 +134,10 @@ def run_cert(args: argparse.Namespace) -> dict:
         return revoke.cert_revoke(args.ca_dir, _revocation_serial(args), args.reason,
                                   invalidity_date=_when(args.invalidity_date, "--invalidity-date"))
     if args.action == "info" and args.ca_dir:
-        from ..ops.cert.inventory import cert_record
+        from ..ops.cert.inventory import cert_record_info
         from ..ops.cert.revoke import parse_serial
 
-        der, listed = cert_record(args.ca_dir, parse_serial(args.cert))
-        return dict(cert.cert_info(der, args.cert), **{"status": listed["status"]},
-                    **{key: listed[key] for key in ("revoked_at", "reason") if key in listed})
+        return cert_record_info(args.ca_dir, parse_serial(args.cert), args.cert)
     if args.action == "info":
         return cert.cert_info(_read(args.cert, "certificate"), args.cert)
     if args.action == "list":
@@ -359,7 +361,7 @@ def _read_only(args) -> bool:
 
 
 def _as_dict(result) -> dict:
-    """The result's keys and values (ops/cert still returns dicts)."""
+    """The result's keys and values (cert issue and cert info still return dicts)."""
     from ..ops.result import Result
 
     return result.to_dict() if isinstance(result, Result) else result
@@ -369,8 +371,6 @@ def _fails(result) -> bool:
     """Whether the result is a verdict that failed (exit code 1)."""
     from ..ops.result import Verdict
 
-    if isinstance(result, dict):  # ops/cert
-        return result.get("valid") is False
     return isinstance(result, Verdict) and not result.valid
 
 
@@ -443,7 +443,7 @@ def main(argv=None):
             data.pop("changed", None)
         emit(json.dumps(data, indent=2, default=str))
     else:
-        render(args, result)
+        render(result)
     return 1 if _fails(result) else 0
 
 

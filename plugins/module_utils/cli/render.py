@@ -11,6 +11,7 @@ import sys
 from typing import Any, Iterator
 
 from ..display_text import escape_text
+from ..ops.cert.results import CertList
 from ..ops.result import Pem, Result, Verdict
 
 HIDDEN = ("changed", "pem")
@@ -79,10 +80,12 @@ def _block(value: Any, indent: str) -> Iterator[str]:
             yield f"{indent}- {_scalar(item)}"
 
 
-def render(args: Any, result: Result | dict) -> None:
-    """Print ``result``: by its type; the dicts ops/cert still returns, by their keys."""
-    if isinstance(result, dict):  # ops/cert: the part still to convert to typed results
-        _render_dict(args, result)
+def render(result: Result | dict) -> None:
+    """Print ``result`` by its type (cert issue and cert info still return dicts)."""
+    if isinstance(result, dict):  # the part of ops/cert still to convert to typed results
+        _fields(result)
+    elif isinstance(result, CertList):
+        _cert_list(result)
     elif isinstance(result, Pem) and not result.paths:
         sys.stdout.write(result.pem)
     elif isinstance(result, Verdict):
@@ -112,15 +115,8 @@ def _verdict(result: dict) -> None:
         emit(f"  {'repaired' if item in repaired else 'problem'}: {_scalar(item)}")
 
 
-def _render_dict(args: Any, result: dict) -> None:
-    if "pem" in result and not result.get("paths"):
-        sys.stdout.write(result["pem"])
-    elif "valid" in result:
-        _verdict(result)
-    elif (getattr(args, "group", None), getattr(args, "action", None)) == ("cert", "list"):
-        for item in result["certificates"]:
-            emit(f"{item['serial']}  {item['status']:<7}  {item['not_after']}  "
-                 f"{_scalar(item['subject'])}")
-        emit(f"{result['count']} certificate(s)")
-    else:
-        _fields(result)
+def _cert_list(result: CertList) -> None:
+    """One line per certificate (serial, status, expiry, subject), then the count."""
+    for item in result.certificates:
+        emit(f"{item.serial}  {item.status:<7}  {item.not_after}  {_scalar(item.subject)}")
+    emit(f"{result.count} certificate(s)")

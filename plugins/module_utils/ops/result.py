@@ -7,8 +7,8 @@ the field names. Two kinds of field shape that dict:
 - :func:`optional` fields are left out while they are None (the key is
   absent, rather than null, when the thing does not apply);
 - ``SPREAD`` fields hold an open-ended description (a token's report, a
-  profile, an OCSP response) whose keys go to the top level, where the field
-  stands.
+  profile, an OCSP response) or a result whose keys go to the top level,
+  where the field stands; a SPREAD field that is None adds no key.
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ from typing import Any
 _OMIT_NONE = "omit_none"
 _SPREAD = "spread"
 
-# ``field(metadata=SPREAD)``: a mapping field whose items ``to_dict`` puts at
-# the top level, where the field stands.
+# ``field(metadata=SPREAD)``: a mapping (or result) field whose items
+# ``to_dict`` puts at the top level, where the field stands.
 SPREAD = {_SPREAD: True}
+
+
+def optional_spread() -> Any:
+    """A SPREAD field (None by default) that adds no key while it is None:
+    keys that come and go together."""
+    # pylint: disable-next=invalid-field-call  # returned to a dataclass body, where it is used
+    return dataclasses.field(default=None, metadata=SPREAD)
 
 
 def optional() -> Any:
@@ -56,7 +63,7 @@ class Result:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if field.metadata.get(_SPREAD):
-                out.update(plain(value))
+                out.update(plain(value) if value is not None else {})
             elif value is not None or not field.metadata.get(_OMIT_NONE):
                 out[field.name] = plain(value)
         return out

@@ -14,7 +14,7 @@ except ImportError:
 from ...errors import InputError, VerificationError
 from ...store.metafile import utc_text
 from ...x509.parse import load_certificate, load_csr, public_key_of_csr
-from ..describe.legacy import legacy_verdict
+from .results import CertVerdict
 
 # Issuing and verifying need the CA, signer, profile and ASN.1
 # machinery; those modules are imported where they are used so that
@@ -189,12 +189,12 @@ def cert_verify(cert_data: bytes, ca_data: bytes, untrusted_data: bytes | None =
                 classical_only: bool = False, *, crls=(), purpose: str | None = None,
                 host: str | None = None, ip: str | None = None, email: str | None = None,
                 max_depth: int | None = None, web_pki: bool = False,
-                engine: str = "auto", strict: bool = False) -> dict:
+                engine: str = "auto", strict: bool = False) -> CertVerdict:
     """Validate a certificate (ops.cert.verify.verify_chain) and summarise the
     result for the front ends; catalyst alternative signatures are checked
     too unless ``classical_only`` (verify like a legacy client). ``strict``
     refuses the legacy (pre-draft-13) composite form anywhere on the path."""
-    from .verify import verify_chain, verify_summary
+    from .verify import cert_verdict, verify_chain
     from ...x509.verify_policy import DEFAULT_MAX_DEPTH
 
     crls = ([crl_data] if crl_data else []) + list(crls)
@@ -202,6 +202,5 @@ def cert_verify(cert_data: bytes, ca_data: bytes, untrusted_data: bytes | None =
                           host=host, ip=ip, email=email, web_pki=web_pki, engine=engine,
                           max_depth=DEFAULT_MAX_DEPTH if max_depth is None else max_depth,
                           classical_only=classical_only, where=where)
-    summary = verify_summary(result, at, classical_only=classical_only, web_pki=web_pki,
-                             purpose=purpose, host=host, ip=ip, email=email)
-    return legacy_verdict(summary, summary.pop("legacy"), strict)
+    return cert_verdict(result, at, strict, classical_only=classical_only, web_pki=web_pki,
+                        purpose=purpose, host=host, ip=ip, email=email)

@@ -9,10 +9,11 @@ proof of possession, and names everything that is not standard.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...errors import QpkiError, VerificationError
 from ...x509.parse import load_csr, public_key_of_csr
+from .results import CsrInfo, CsrVerdict
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -35,8 +36,9 @@ def _attribute_name(oid: str) -> str:
     return _ATTRIBUTE_NAMES.get(oid, oid)
 
 
-def _catalyst_fields(csr: x509.CertificateSigningRequest) -> dict:
-    """Convention and attribute OIDs of a catalyst request (not verified)."""
+def _catalyst_fields(csr: x509.CertificateSigningRequest) -> dict[str, Any]:
+    """Convention and attribute OIDs of a catalyst request (not verified),
+    by the names of CsrInfo's fields."""
     from ...x509 import catalyst
     from ...x509.signature import signature_algorithm_name
 
@@ -46,7 +48,7 @@ def _catalyst_fields(csr: x509.CertificateSigningRequest) -> dict:
         return {"hybrid": "catalyst", "catalyst_problem": str(exc)}
     if found is None:
         return {}
-    out = {"hybrid": "catalyst", "catalyst_convention": found.convention.name,
+    out: dict[str, Any] = {"hybrid": "catalyst", "catalyst_convention": found.convention.name,
            "catalyst_standard": found.convention.standard,
            "catalyst_attribute_oids": [oid for oid in found.convention.oids
                                        if found.convention.oids[oid] in found.values]}
@@ -64,7 +66,8 @@ def _catalyst_fields(csr: x509.CertificateSigningRequest) -> dict:
     return out
 
 
-def _non_standard(csr: x509.CertificateSigningRequest, catalyst_fields: dict) -> list[str]:
+def _non_standard(csr: x509.CertificateSigningRequest,
+                  catalyst_fields: dict[str, Any]) -> list[str]:
     """What in ``csr`` is not standard, apart from the legacy composite form."""
     from ...x509.csr_reencoded import NOT_DER_NOTE
     from ...x509.legacy import describe
@@ -78,9 +81,10 @@ def _non_standard(csr: x509.CertificateSigningRequest, catalyst_fields: dict) ->
     return found
 
 
-def describe_csr(csr: x509.CertificateSigningRequest) -> dict:
+def describe_csr(csr: x509.CertificateSigningRequest) -> CsrInfo:
+    from ...x509.legacy import composite_form, legacy_findings
     from ...x509.signature import signature_algorithm_name
-    from ..describe.objects import _public_key_name, add_composite_form
+    from ..describe.objects import _public_key_name
     from ..describe.extensions import describe_extensions
 
     try:
@@ -88,28 +92,30 @@ def describe_csr(csr: x509.CertificateSigningRequest) -> dict:
     except ValueError as exc:
         extensions = [{"name": "malformed", "oid": None, "critical": False, "value": str(exc)}]
     catalyst_fields = _catalyst_fields(csr)
-    result = {
-        "changed": False,
-        "subject": csr.subject.rfc4514_string(),
-        "public_key_algorithm": _public_key_name(csr, public_key_of_csr),
-        "signature_algorithm": signature_algorithm_name(csr.signature_algorithm_oid.dotted_string),
-        "extensions": extensions,
-        "attributes": [{"oid": a.oid.dotted_string, "name": _attribute_name(a.oid.dotted_string)}
-                       for a in csr.attributes],
-        "encoding": "BER (not DER)" if getattr(csr, "reencoded", False) else "DER",
+    result = CsrInfo(
+        changed=False,
+        subject=csr.subject.rfc4514_string(),
+        public_key_algorithm=_public_key_name(csr, public_key_of_csr),
+        signature_algorithm=signature_algorithm_name(csr.signature_algorithm_oid.dotted_string),
+        extensions=extensions,
+        attributes=[{"oid": a.oid.dotted_string, "name": _attribute_name(a.oid.dotted_string)}
+                    for a in csr.attributes],
+        encoding="BER (not DER)" if getattr(csr, "reencoded", False) else "DER",
         **catalyst_fields,
-    }
-    add_composite_form(result, csr)
-    result["non_standard"] = _non_standard(csr, catalyst_fields)
+        non_standard=_non_standard(csr, catalyst_fields))
+    result.composite_form = composite_form(csr)
+    if result.composite_form is not None:
+        result.hybrid = result.hybrid or "composite"
+        result.legacy_composite = legacy_findings(csr)
     return result
 
 
-def csr_info(csr_data: bytes, where: str) -> dict:
+def csr_info(csr_data: bytes, where: str) -> CsrInfo:
     """What a request holds (no signature is checked)."""
     return describe_csr(load_csr(csr_data, where))
 
 
-def csr_verify(csr_data: bytes, where: str, strict: bool = False) -> dict:
+def csr_verify(csr_data: bytes, where: str, strict: bool = False) -> CsrVerdict:
     """Check a request's self-signature and, for a catalyst request, its
     alternative proof of possession. ``strict`` refuses what is not
     standard: the legacy composite form, QPKI's catalyst attributes, BER."""
@@ -119,7 +125,8 @@ def csr_verify(csr_data: bytes, where: str, strict: bool = False) -> dict:
     from ..describe.legacy import legacy_verdict
 
     csr = load_csr(csr_data, where)
-    failures, details = [], []
+    failures: list[str] = []
+    details: list[str] = []
     try:
         verify_csr_signature(csr)
         details.append("self-signature (%s) verified"
@@ -134,8 +141,10 @@ def csr_verify(csr_data: bytes, where: str, strict: bool = False) -> dict:
                            % (found.alt_signature_algorithm, found.convention.name))
     except VerificationError as exc:
         failures.append(str(exc))
-    result = {"changed": False, "valid": not failures,
-              "reason": failures[0] if failures else "ok",
-              "subject": csr.subject.rfc4514_string(), "details": failures + details}
     non_standard = _non_standard(csr, _catalyst_fields(csr))
-    return legacy_verdict(result, legacy_findings(csr), strict, non_standard)
+    verdict = legacy_verdict(not failures, failures[0] if failures else "ok",
+                             legacy_findings(csr), strict, non_standard)
+    return CsrVerdict(changed=False, valid=verdict.valid, reason=verdict.reason,
+                      subject=csr.subject.rfc4514_string(), details=failures + details,
+                      legacy_composite=verdict.legacy_composite, strict=strict,
+                      non_standard=non_standard)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from ...dependencies import missing
 
@@ -23,6 +25,7 @@ except ImportError:
     x509 = missing()
 
 from ...errors import InputError
+from .results import CertDetails, ExtensionFields
 
 _KEY_USAGES = {"digital_signature": "digitalSignature", "content_commitment": "nonRepudiation",
                "key_encipherment": "keyEncipherment", "data_encipherment": "dataEncipherment",
@@ -61,7 +64,7 @@ _PREFIXES = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
              "UniformResourceIdentifier": "URI"}
 
 
-def _general_name(name) -> str:
+def _general_name(name: x509.GeneralName) -> str:
     """A subjectAltName or name constraint entry as OpenSSL writes it."""
     prefix = _PREFIXES.get(type(name).__name__)
     if prefix is not None:
@@ -70,69 +73,71 @@ def _general_name(name) -> str:
         return f"dirName:{name.value.rfc4514_string()}"
     if isinstance(name, x509.RegisteredID):
         return f"RID:{name.value.dotted_string}"
-    return f"otherName:{name.type_id.dotted_string}"
+    if isinstance(name, x509.OtherName):
+        return f"otherName:{name.type_id.dotted_string}"
+    return f"{type(name).__name__}:{name.value}"
 
 
-def _extension_fields(cert: x509.Certificate) -> dict:
+def _extension_fields(cert: x509.Certificate) -> ExtensionFields:
     from ...x509.chain import find_extension
 
-    fields: dict = {}
     san = find_extension(cert, x509.SubjectAlternativeName)
-    fields["subject_alt_name"] = [_general_name(n) for n in san.value] if san else []
-    fields["subject_alt_name_critical"] = bool(san and san.critical)
     usage = find_extension(cert, x509.KeyUsage)
-    fields["key_usage"] = ([name for attr, name in _KEY_USAGES.items()
-                            if getattr(usage.value, attr)] if usage else None)
     eku = find_extension(cert, x509.ExtendedKeyUsage)
-    fields["extended_key_usage"] = [_oid_text(oid) for oid in eku.value] if eku else None
     constraints = find_extension(cert, x509.BasicConstraints)
-    fields["basic_constraints"] = ({"ca": constraints.value.ca,
-                                    "path_length": constraints.value.path_length,
-                                    "critical": constraints.critical} if constraints else None)
     names = find_extension(cert, x509.NameConstraints)
-    fields["name_constraints"] = ({
-        "permitted": [_general_name(n) for n in names.value.permitted_subtrees or []],
-        "excluded": [_general_name(n) for n in names.value.excluded_subtrees or []],
-        "critical": names.critical} if names else None)
     ski = find_extension(cert, x509.SubjectKeyIdentifier)
-    fields["subject_key_identifier"] = ski.value.digest.hex() if ski else None
     aki = find_extension(cert, x509.AuthorityKeyIdentifier)
-    fields["authority_key_identifier"] = (aki.value.key_identifier.hex()
-                                          if aki and aki.value.key_identifier else None)
-    return fields
+    return ExtensionFields(
+        subject_alt_name=[_general_name(n) for n in san.value] if san else [],
+        subject_alt_name_critical=bool(san and san.critical),
+        key_usage=([name for attr, name in _KEY_USAGES.items() if getattr(usage.value, attr)]
+                   if usage else None),
+        extended_key_usage=[_oid_text(oid) for oid in eku.value] if eku else None,
+        basic_constraints=({"ca": constraints.value.ca,
+                            "path_length": constraints.value.path_length,
+                            "critical": constraints.critical} if constraints else None),
+        name_constraints=({
+            "permitted": [_general_name(n) for n in names.value.permitted_subtrees or []],
+            "excluded": [_general_name(n) for n in names.value.excluded_subtrees or []],
+            "critical": names.critical} if names else None),
+        subject_key_identifier=ski.value.digest.hex() if ski else None,
+        authority_key_identifier=(aki.value.key_identifier.hex()
+                                  if aki and aki.value.key_identifier else None))
 
 
-def certificate_details(cert_data, where: str, now: datetime.datetime | None = None,
-                        valid_at: dict[str, str] | None = None) -> dict:
+def certificate_details(cert_data: bytes, where: str, now: datetime.datetime | None = None,
+                        valid_at: dict[str, str] | None = None) -> CertDetails:
     from ...x509.parse import load_certificate
     from ..describe.objects import describe_certificate
 
     now = now or datetime.datetime.now(datetime.timezone.utc)
     cert = load_certificate(cert_data, where)
-    details = describe_certificate(cert)
     left = cert.not_valid_after_utc - now
-    details.update({
-        "version": cert.version.value + 1,
-        "serial_number": cert.serial_number,
-        "subject_ordered": _name_pairs(cert.subject),
-        "issuer_ordered": _name_pairs(cert.issuer),
-        **_extension_fields(cert),
-        "expired": left.total_seconds() < 0,
-        "expires_in_seconds": int(left.total_seconds()),
-        "valid_at": {name: cert.not_valid_before_utc <= moment(text, now, f"valid_at.{name}")
-                     <= cert.not_valid_after_utc for name, text in (valid_at or {}).items()},
-    })
-    return details
+    return CertDetails(
+        description=describe_certificate(cert),
+        version=cert.version.value + 1,
+        serial_number=cert.serial_number,
+        subject_ordered=_name_pairs(cert.subject),
+        issuer_ordered=_name_pairs(cert.issuer),
+        extension_fields=_extension_fields(cert),
+        expired=left.total_seconds() < 0,
+        expires_in_seconds=int(left.total_seconds()),
+        valid_at={name: cert.not_valid_before_utc <= moment(text, now, f"valid_at.{name}")
+                  <= cert.not_valid_after_utc for name, text in (valid_at or {}).items()})
 
 
-def certificate_report(cert_data, where: str, *, valid_at: dict[str, str] | None = None,
+def certificate_report(cert_data: bytes, where: str, *, valid_at: dict[str, str] | None = None,
                        ca_data: bytes | None = None, untrusted_data: bytes | None = None,
-                       crl_data: tuple = (), verify_at: str | None = None,
-                       ca_dir: str | None = None, **asked) -> dict:
+                       crl_data: Iterable[bytes] = (), verify_at: str | None = None,
+                       ca_dir: str | None = None, purpose: str | None = None,
+                       host: str | None = None, ip: str | None = None,
+                       email: str | None = None, **options: Any) -> CertDetails:
     """certificate_details, plus ``verification`` (ops.cert.verify.verify_summary)
     when ``ca_data`` is given and ``revocation`` (ops.cert.status) when the
-    issuing CA's directory ``ca_dir`` is; ``asked`` are verify_chain's
-    purpose, host, ip, email, max_depth, web_pki, engine and classical_only."""
+    issuing CA's directory ``ca_dir`` is; ``purpose``, ``host``, ``ip``,
+    ``email`` and the ``options`` (max_depth, web_pki, engine,
+    classical_only) go to verify_chain."""
     from .verify import verify_chain, verify_summary
 
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -140,14 +145,12 @@ def certificate_report(cert_data, where: str, *, valid_at: dict[str, str] | None
     if ca_data is not None:
         at = moment(verify_at, now, "verify_at") if verify_at else now
         result = verify_chain(cert_data, ca_data, untrusted_data, crl_data, at=at, where=where,
-                              **asked)
-        report["verification"] = verify_summary(result, at, **{
-            k: v for k, v in asked.items() if k in ("purpose", "host", "ip", "email")})
-        del report["verification"]["changed"]
+                              purpose=purpose, host=host, ip=ip, email=email, **options)
+        report.verification = verify_summary(result, at, purpose=purpose, host=host, ip=ip,
+                                             email=email)
     if ca_dir is not None:
         from ...x509.parse import load_certificate
         from .status import certificate_status
 
-        report["revocation"] = certificate_status(
-            ca_dir, load_certificate(cert_data, where)).to_dict()
+        report.revocation = certificate_status(ca_dir, load_certificate(cert_data, where))
     return report

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
 
 from ...errors import InputError, StoreError
 from ...store.ca_dir import CaDir
@@ -21,6 +20,7 @@ from ...store.index import IndexEntry, serial_hex
 from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
 from ..ensure import parse_renew_before
+from .results import CertList, CertListed, CertRecordInfo, Revocation, StoredFields
 
 
 def cert_query(status: str | None = None, expiring: str | None = None,
@@ -32,20 +32,19 @@ def cert_query(status: str | None = None, expiring: str | None = None,
                      subject or None)
 
 
-def _listed(entry: IndexEntry, now: datetime.datetime, row: CertRow | None = None) -> dict:
-    item: dict[str, Any] = {"serial": serial_hex(entry.serial), "status": status_of(entry, now),
-                            "subject": entry.subject, "not_after": utc_text(entry.expires)}
+def _listed(entry: IndexEntry, now: datetime.datetime, row: CertRow | None = None) -> CertListed:
+    revocation = stored = None
     if entry.revoked_at is not None:
-        item["revoked_at"] = utc_text(entry.revoked_at)
-        item["reason"] = entry.reason.value if entry.reason else None
+        revocation = Revocation(utc_text(entry.revoked_at),
+                                entry.reason.value if entry.reason else None)
     if row is not None:
-        item.update(not_before=utc_text(row.not_before) if row.not_before else None,
-                    sans=list(row.sans), profile=row.profile,
-                    fingerprint_sha256=row.fingerprint)
-    return item
+        stored = StoredFields(utc_text(row.not_before) if row.not_before else None,
+                              list(row.sans), row.profile, row.fingerprint)
+    return CertListed(serial_hex(entry.serial), status_of(entry, now), entry.subject,
+                      utc_text(entry.expires), revocation, stored)
 
 
-def cert_list(ca_dir: str | os.PathLike, query: CertQuery | None = None) -> dict[str, Any]:
+def cert_list(ca_dir: str | os.PathLike, query: CertQuery | None = None) -> CertList:
     """The certificates of the CA at ``ca_dir`` that ``query`` selects."""
     query = query or cert_query()
     now = query.now
@@ -58,10 +57,10 @@ def cert_list(ca_dir: str | os.PathLike, query: CertQuery | None = None) -> dict
             if query.expiring is not None:
                 entries.sort(key=lambda entry: entry.expires)
             found = [_listed(entry, now) for entry in entries]
-    return {"ca_dir": os.fspath(ca_dir), "certificates": found, "count": len(found)}
+    return CertList(os.fspath(ca_dir), found, len(found))
 
 
-def cert_record(ca_dir: str | os.PathLike, serial: int) -> tuple[bytes, dict[str, Any]]:
+def cert_record(ca_dir: str | os.PathLike, serial: int) -> tuple[bytes, CertListed]:
     """(the DER of certificate ``serial`` of the CA, its listing entry):
     from the database, the DER from ``certs/<SERIAL>.crt`` when the
     database has none. StoreError when the CA never issued it."""
@@ -80,3 +79,14 @@ def cert_record(ca_dir: str | os.PathLike, serial: int) -> tuple[bytes, dict[str
         except OSError as err:
             raise StoreError(f"cannot read {ca.cert_path(serial)}: {err.strerror or err}") from None
     return der, _listed(entry, now, row)
+
+
+def cert_record_info(ca_dir: str | os.PathLike, serial: int, where: str) -> CertRecordInfo:
+    """cert info --ca-dir: certificate ``serial`` of the CA at ``ca_dir``
+    described, with its status in the CA's records."""
+    from ...x509.parse import load_certificate
+    from ..describe.objects import describe_certificate
+
+    der, listed = cert_record(ca_dir, serial)
+    return CertRecordInfo(describe_certificate(load_certificate(der, where)), listed.status,
+                          listed.revocation)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
 
 from ...errors import InputError
 from ...revocation import RevocationReason
@@ -29,6 +28,7 @@ from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
 from ..audit.trail import audit_ready, revoke_record, unhold_record
 from ..ca.authority import Authority
+from .results import CertReleased, CertRevoked
 
 # What a hold release accepts: qpki's certificateHold, and removeFromCRL,
 # with which an ``openssl ca`` user marks a hold to be lifted.
@@ -72,7 +72,7 @@ def revocation_request(reason: RevocationReason | str,
 def cert_revoke(ca_dir: str | os.PathLike, serial: int | str,
                 reason: RevocationReason | str = RevocationReason.unspecified,
                 when: datetime.datetime | None = None,
-                invalidity_date: datetime.datetime | None = None) -> dict[str, Any]:
+                invalidity_date: datetime.datetime | None = None) -> CertRevoked:
     """Revoke certificate ``serial`` of the CA at ``ca_dir``."""
     number = parse_serial(serial)
     when = when or utcnow()
@@ -82,11 +82,9 @@ def cert_revoke(ca_dir: str | os.PathLike, serial: int | str,
         dummy, entry = authority.store.change(
             number, lambda entry: revoked(entry, when, reason, invalidity_date),
             lambda before, after: revoke_record(after))
-    result = {"changed": True, "serial": f"{number:X}", "reason": reason.value,
-              "revoked_at": utc_text(entry.revoked_at), "paths": [authority.dir.index]}
-    if entry.invalidity_date is not None:
-        result["invalidity_date"] = utc_text(entry.invalidity_date)
-    return result
+    return CertRevoked(True, f"{number:X}", reason.value, utc_text(entry.revoked_at),
+                       [authority.dir.index],
+                       utc_text(entry.invalidity_date) if entry.invalidity_date else None)
 
 
 def releasable(entry: IndexEntry) -> IndexEntry:
@@ -101,7 +99,7 @@ def releasable(entry: IndexEntry) -> IndexEntry:
     return released(entry)
 
 
-def cert_unhold(ca_dir: str | os.PathLike, serial: int | str) -> dict[str, Any]:
+def cert_unhold(ca_dir: str | os.PathLike, serial: int | str) -> CertReleased:
     """Take certificate ``serial`` of the CA at ``ca_dir`` off hold: valid
     again, recorded, and left out of the next CRL."""
     number = parse_serial(serial)
@@ -110,5 +108,5 @@ def cert_unhold(ca_dir: str | os.PathLike, serial: int | str) -> dict[str, Any]:
         before, dummy = authority.store.change(
             number, releasable, lambda before, after: unhold_record(after, before.revoked_at))
         held_since = before.revoked_at
-    return {"changed": True, "serial": f"{number:X}", "status": "valid",
-            "held_since": utc_text(held_since), "paths": [authority.dir.index]}
+    return CertReleased(True, f"{number:X}", "valid", utc_text(held_since),
+                        [authority.dir.index])

@@ -4,9 +4,7 @@ why) or unknown (not this CA's, or not in its records)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...store.ca_dir import CaDir
 from ...store.cert_store import find_certificate
@@ -15,32 +13,12 @@ from ...store.metafile import utc_text
 from ...x509.parse import load_certificate_file
 from ..ca.publish import version_public_keys
 from ..ensure import issued_by
+from .results import CertificateStatus, Revocation
 
 if TYPE_CHECKING:
     from cryptography import x509
 
 GOOD, REVOKED_STATUS, UNKNOWN = "good", "revoked", "unknown"
-
-
-@dataclass(frozen=True)
-class CertificateStatus:
-    status: str  # good, revoked or unknown
-    serial: str
-    revoked_at: datetime | None = None
-    reason: str | None = None
-    invalidity_date: datetime | None = None
-    note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"status": self.status, "serial": self.serial}
-        if self.status == REVOKED_STATUS:
-            data["revoked_at"] = utc_text(self.revoked_at) if self.revoked_at else None
-            data["reason"] = self.reason
-            if self.invalidity_date is not None:
-                data["invalidity_date"] = utc_text(self.invalidity_date)
-        if self.note:
-            data["note"] = self.note
-        return data
 
 
 def certificate_status(ca_dir: str | os.PathLike, cert: x509.Certificate) -> CertificateStatus:
@@ -55,5 +33,7 @@ def certificate_status(ca_dir: str | os.PathLike, cert: x509.Certificate) -> Cer
         return CertificateStatus(UNKNOWN, serial, note="not in the CA's records")
     if entry.status != REVOKED:
         return CertificateStatus(GOOD, serial)
-    return CertificateStatus(REVOKED_STATUS, serial, entry.revoked_at,
-                             entry.reason.value if entry.reason else None, entry.invalidity_date)
+    return CertificateStatus(REVOKED_STATUS, serial, Revocation(
+        utc_text(entry.revoked_at) if entry.revoked_at else None,
+        entry.reason.value if entry.reason else None,
+        utc_text(entry.invalidity_date) if entry.invalidity_date is not None else None))

@@ -169,6 +169,7 @@ def crl_verify(crl_data: bytes, ca_data: bytes, at: datetime.datetime | None = N
     issuers = load_certificates(ca_data, "--ca")
     result = verify_crl(crl, issuers[0], at=at, check_time=at is not None,
                         classical_only=classical_only)
-    return CrlVerdict(**legacy_verdict({"changed": False, "valid": result.valid,
-                                        "reason": result.reason, "details": result.details},
-                                       result.legacy, strict))
+    verdict = legacy_verdict(result.valid, result.reason, result.legacy, strict)
+    return CrlVerdict(changed=False, valid=verdict.valid, reason=verdict.reason,
+                      details=result.details, legacy_composite=verdict.legacy_composite,
+                      strict=strict)

@@ -9,16 +9,29 @@ named there; with ``strict`` any of them makes the verification fail
 (exit code 1).
 """
 
+from __future__ import annotations
 
-def legacy_verdict(result: dict, legacy: "list[str]", strict: bool,
-                   non_standard: "list[str] | None" = None) -> dict:
-    """``result`` (a verify result) with the findings and, under
-    ``strict``, a failure when there are any."""
-    legacy = list(dict.fromkeys(legacy))
-    result.update(legacy_composite=legacy, strict=strict)
-    if non_standard is not None:
-        result["non_standard"] = non_standard
-    refused = legacy + (non_standard or [])
-    if strict and refused and result.get("valid"):
-        result.update(valid=False, reason="refused by --strict: %s" % refused[0])
-    return result
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LegacyVerdict:
+    """A verification's outcome once the findings are judged: ``valid`` and
+    ``reason`` as the result reports them, ``legacy_composite`` the legacy
+    findings without repeats."""
+
+    valid: bool
+    reason: str
+    legacy_composite: list[str]
+
+
+def legacy_verdict(valid: bool, reason: str, legacy: Sequence[str], strict: bool,
+                   non_standard: Sequence[str] = ()) -> LegacyVerdict:
+    """The outcome of a verification (``valid``, ``reason``) with its
+    findings and, under ``strict``, a failure when there are any."""
+    found = list(dict.fromkeys(legacy))
+    refused = found + list(non_standard)
+    if strict and refused and valid:
+        return LegacyVerdict(False, f"refused by --strict: {refused[0]}", found)
+    return LegacyVerdict(valid, reason, found)
