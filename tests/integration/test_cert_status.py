@@ -25,13 +25,16 @@ def test_good_revoked_and_foreign(tmp_path, qpki_cli):
              "--var", "cn=a.example.com", "--out", "a.crt", check=True)
     data = (tmp_path / "a.crt").read_bytes()
     serial = f"{x509.load_pem_x509_certificate(data).serial_number:X}"
-    good = certificate_report(data, "a.crt", ca_dir=str(tmp_path / "ca"))["revocation"]
-    assert good == {"status": "good", "serial": serial}
+    good = certificate_report(data, "a.crt", ca_dir=str(tmp_path / "ca")).revocation
+    assert good is not None and good.to_dict() == {"status": "good", "serial": serial}
     qpki_cli("cert", "revoke", serial, "--ca-dir", "ca", "--reason", "keyCompromise",
              "--invalidity-date", "2026-01-01T00:00:00Z", check=True)
-    revoked = certificate_report(data, "a.crt", ca_dir=str(tmp_path / "ca"))["revocation"]
-    assert revoked["status"] == "revoked" and revoked["reason"] == "keyCompromise"
-    assert revoked["invalidity_date"] == "2026-01-01T00:00:00Z" and revoked["revoked_at"]
-    foreign = certificate_report(data, "a.crt", ca_dir=str(tmp_path / "other"))["revocation"]
-    assert foreign["status"] == "unknown" and "not issued by" in foreign["note"]
-    assert "revocation" not in certificate_report(data, "a.crt")
+    revoked = certificate_report(data, "a.crt", ca_dir=str(tmp_path / "ca")).revocation
+    assert revoked is not None and revoked.status == "revoked" and revoked.revocation
+    assert revoked.revocation.reason == "keyCompromise"
+    assert revoked.revocation.invalidity_date == "2026-01-01T00:00:00Z"
+    assert revoked.revocation.revoked_at
+    foreign = certificate_report(data, "a.crt", ca_dir=str(tmp_path / "other")).revocation
+    assert foreign is not None and foreign.status == "unknown"
+    assert "not issued by" in (foreign.note or "")
+    assert "revocation" not in certificate_report(data, "a.crt").to_dict()

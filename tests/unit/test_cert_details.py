@@ -40,37 +40,39 @@ def test_details_show_both_algorithms_names_and_time_left(hybrid):
     details = certificate_details(pem["leaf"], "leaf", datetime.datetime.now(
         datetime.timezone.utc), {"tomorrow": "+1d", "in_ten_years": "+3650d",
                                  "long_ago": "2000-01-01T00:00:00Z"})
-    assert details["hybrid"] == mode and details["version"] == 3
-    assert details["subject_ordered"] == [["CN", "www.example.com"]]
-    assert set(details["subject_alt_name"]) == {"DNS:www.example.com", "DNS:api.example.com"}
-    assert details["extended_key_usage"] == ["serverAuth"]
-    assert details["key_usage"] == ["digitalSignature"]
-    assert details["basic_constraints"] == {"ca": False, "path_length": None, "critical": True}
-    assert details["valid_at"] == {"tomorrow": True, "in_ten_years": False, "long_ago": False}
-    assert 0 < details["expires_in_seconds"] <= 366 * 86400 and not details["expired"]
-    assert len(details["subject_key_identifier"]) == 40 and details["authority_key_identifier"]
+    described, extensions = details.description, details.extension_fields
+    assert described["hybrid"] == mode and details.version == 3
+    assert details.subject_ordered == [["CN", "www.example.com"]]
+    assert set(extensions.subject_alt_name) == {"DNS:www.example.com", "DNS:api.example.com"}
+    assert extensions.extended_key_usage == ["serverAuth"]
+    assert extensions.key_usage == ["digitalSignature"]
+    assert extensions.basic_constraints == {"ca": False, "path_length": None, "critical": True}
+    assert details.valid_at == {"tomorrow": True, "in_ten_years": False, "long_ago": False}
+    assert 0 < details.expires_in_seconds <= 366 * 86400 and not details.expired
+    assert len(extensions.subject_key_identifier or "") == 40
+    assert extensions.authority_key_identifier
     if mode == "catalyst":
-        assert details["public_key_algorithm"] == "ecdsa-p256"
-        assert details["alt_public_key_algorithm"] == "ml-dsa-65"
-        assert details["alt_signature_algorithm"] == "ML-DSA-65"
+        assert described["public_key_algorithm"] == "ecdsa-p256"
+        assert described["alt_public_key_algorithm"] == "ml-dsa-65"
+        assert described["alt_signature_algorithm"] == "ML-DSA-65"
     else:
-        assert details["public_key_algorithm"] == "composite-mldsa65-ecdsa-p256"
-        assert details["composite_components"][0] == "ml-dsa-65"
+        assert described["public_key_algorithm"] == "composite-mldsa65-ecdsa-p256"
+        assert described["composite_components"][0] == "ml-dsa-65"
 
 
 def test_report_verifies_with_the_anchors_and_names_the_failed_rule(hybrid):
     mode, pem = hybrid
     good = certificate_report(pem["leaf"], "leaf", ca_data=pem["root"],
                               untrusted_data=pem["issuing"], host="api.example.com",
-                              purpose="serverAuth")["verification"]
-    assert good["valid"] and good["rule"] == "ok" and good["engine"] == "qpki"
-    assert good["host"] == "api.example.com" and "changed" not in good
+                              purpose="serverAuth").verification
+    assert good is not None and good.valid and good.rule == "ok" and good.engine == "qpki"
+    assert good.host == "api.example.com" and "changed" not in good.to_dict()
     late = certificate_report(pem["leaf"], "leaf", ca_data=pem["root"],
-                              untrusted_data=pem["issuing"], verify_at="+800d")["verification"]
-    assert not late["valid"] and late["rule"] == "validity.expired"
-    alone = certificate_report(pem["leaf"], "leaf", ca_data=pem["root"])["verification"]
-    assert not alone["valid"] and alone["rule"] == "chain.no_path"
-    assert "verification" not in certificate_report(pem["leaf"], "leaf")
+                              untrusted_data=pem["issuing"], verify_at="+800d").verification
+    assert late is not None and not late.valid and late.rule == "validity.expired"
+    alone = certificate_report(pem["leaf"], "leaf", ca_data=pem["root"]).verification
+    assert alone is not None and not alone.valid and alone.rule == "chain.no_path"
+    assert "verification" not in certificate_report(pem["leaf"], "leaf").to_dict()
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -102,7 +102,7 @@ def _issued():
 
 
 def _valid(outcome):
-    return not outcome.refused and outcome.value["valid"] is True
+    return not outcome.refused and outcome.value.valid is True
 
 
 @FAST

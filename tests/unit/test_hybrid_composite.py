@@ -170,11 +170,11 @@ def test_flips_break_the_right_component(chain):
     # Our own verification agrees and names the broken component.
     root_pem = (chain["base"] / "root/ca.crt").read_bytes()
     issuing_pem = (chain["base"] / "issuing/ca.crt").read_bytes()
-    assert cert_verify(leaf, root_pem, issuing_pem)["valid"]
+    assert cert_verify(leaf, root_pem, issuing_pem).valid
     result = cert_verify(mldsa_flip, root_pem, issuing_pem)
-    assert not result["valid"] and "ML-DSA component does not verify" in result["reason"]
+    assert not result.valid and "ML-DSA component does not verify" in result.reason
     result = cert_verify(bytes(trad_flip), root_pem, issuing_pem)
-    assert not result["valid"] and "ECDSA component does not verify" in result["reason"]
+    assert not result.valid and "ECDSA component does not verify" in result.reason
 
 
 def test_our_crl_verify_and_description(chain):

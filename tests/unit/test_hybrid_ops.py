@@ -114,10 +114,10 @@ def test_credential_lists_both_keys(pki):
 
 def test_full_and_classical_only_verification(pki, tmp_path):
     result = cert_verify(pki["leaf"], pki["root"], pki["issuing"])
-    assert result["valid"], result
-    assert any("alternative signature (ML-DSA-65) verified" in d for d in result["details"])
-    assert any("alternative signature (ML-DSA-87) verified" in d for d in result["details"])
-    assert cert_verify(pki["leaf"], pki["root"], pki["issuing"], classical_only=True)["valid"]
+    assert result.valid, result
+    assert any("alternative signature (ML-DSA-65) verified" in d for d in result.details)
+    assert any("alternative signature (ML-DSA-87) verified" in d for d in result.details)
+    assert cert_verify(pki["leaf"], pki["root"], pki["issuing"], classical_only=True).valid
     # The same verdicts from code we did not write.
     root, issuing, leaf = (der_of(pki[k]) for k in ("root", "issuing", "leaf"))
     for signed, issuer in ((root, root), (issuing, root), (leaf, issuing)):
@@ -140,11 +140,11 @@ def test_bad_alternative_signature_is_named(pki, tmp_path):
         with ca_lock(issuing_dir):
             cert = issue(authority, profile, rendered, key.public_key())
     result = cert_verify(pem_of(cert), pki["root"], pki["issuing"])
-    assert not result["valid"]
-    assert "alternative signature (ML-DSA-65) does not verify" in result["reason"]
-    assert "the classical signature verified" in result["reason"]
+    assert not result.valid
+    assert "alternative signature (ML-DSA-65) does not verify" in result.reason
+    assert "the classical signature verified" in result.reason
     # A legacy client sees a good certificate.
-    assert cert_verify(pem_of(cert), pki["root"], pki["issuing"], classical_only=True)["valid"]
+    assert cert_verify(pem_of(cert), pki["root"], pki["issuing"], classical_only=True).valid
     issuing = der_of(pki["issuing"])
     der = cert.public_bytes(Encoding.DER)
     assert ref.classical_ok(der, issuing) and not ref.catalyst_alt_ok(der, issuing)
@@ -155,7 +155,7 @@ def test_bad_classical_signature_is_named(pki):
     der = bytearray(x509.load_pem_x509_certificate(pki["leaf"]).public_bytes(Encoding.DER))
     der[-1] ^= 0x01
     result = cert_verify(bytes(der), pki["root"], pki["issuing"])
-    assert not result["valid"] and result["reason"].endswith("(ecdsa-with-SHA256)")
+    assert not result.valid and result.reason.endswith("(ecdsa-with-SHA256)")
     assert not ref.classical_ok(bytes(der), der_of(pki["issuing"]))
 
 
@@ -198,7 +198,7 @@ def test_catalyst_ca_signs_plain_profiles_too(pki):
     info = describe_certificate(cert)
     assert info["alt_signature_algorithm"] == "ML-DSA-65"
     assert "alt_public_key_algorithm" not in info
-    assert cert_verify(pem_of(cert), pki["root"], pki["issuing"])["valid"]
+    assert cert_verify(pem_of(cert), pki["root"], pki["issuing"]).valid
     der, issuing = cert.public_bytes(Encoding.DER), der_of(pki["issuing"])
     assert ref.classical_ok(der, issuing) and ref.catalyst_alt_ok(der, issuing)
 
@@ -226,7 +226,7 @@ def test_cert_issue_from_catalyst_csr(pki, tmp_path):
     from qpki.x509.catalyst_verify import verify_catalyst_csr
 
     assert alt_public_key(cert) == verify_catalyst_csr(csr)
-    assert cert_verify(out.read_bytes(), pki["root"], pki["issuing"])["valid"]
+    assert cert_verify(out.read_bytes(), pki["root"], pki["issuing"]).valid
     # The request's alternative proof of possession and the certificate's
     # two signatures, checked independently.
     assert ref.catalyst_csr_alt_ok(csr.public_bytes(Encoding.DER))
@@ -284,8 +284,8 @@ def test_ml_dsa_root_over_catalyst_issuing(tmp_path):
     assert "alt_signature_algorithm" not in info
     leaf = open(cred["cert_path"], "rb").read()
     result = cert_verify(leaf, root, cat)
-    assert result["valid"], result
-    assert result["details"] == ["CN=m.example.com: alternative signature (ML-DSA-65) verified"]
+    assert result.valid, result
+    assert result.details == ["CN=m.example.com: alternative signature (ML-DSA-65) verified"]
     # ML-DSA-87 root signature and the catalyst leaf's two, independently.
     assert ref.mldsa_ok(der_of(cat), der_of(root))
     assert ref.classical_ok(der_of(leaf), der_of(cat))

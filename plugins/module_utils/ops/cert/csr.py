@@ -48,10 +48,11 @@ def _catalyst_fields(csr: x509.CertificateSigningRequest) -> dict[str, Any]:
         return {"hybrid": "catalyst", "catalyst_problem": str(exc)}
     if found is None:
         return {}
-    out: dict[str, Any] = {"hybrid": "catalyst", "catalyst_convention": found.convention.name,
-           "catalyst_standard": found.convention.standard,
-           "catalyst_attribute_oids": [oid for oid in found.convention.oids
-                                       if found.convention.oids[oid] in found.values]}
+    out: dict[str, Any] = {
+        "hybrid": "catalyst", "catalyst_convention": found.convention.name,
+        "catalyst_standard": found.convention.standard,
+        "catalyst_attribute_oids": [oid for oid in found.convention.oids
+                                    if found.convention.oids[oid] in found.values]}
     try:
         algorithm = found.values.get(catalyst.ALT_SIGNATURE_ALGORITHM)
         if algorithm is not None:
