@@ -32,13 +32,9 @@ requirements:
   - python-pkcs11 and a PKCS#11 library for HSM keys
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
   - qpki.pki.qpki.hsm_key
   - qpki.pki.qpki.passphrase
   - ansible.builtin.files
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     details: Nothing is created, signed or written; the result predicts the CA.

@@ -19,10 +19,6 @@ description:
   - Reads only; never changes anything, never opens a key or a token.
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: none

@@ -30,12 +30,8 @@ requirements:
   - python-pkcs11 for HSM keys
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
   - qpki.pki.qpki.hsm_key
   - ansible.builtin.files
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: full

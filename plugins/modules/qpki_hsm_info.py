@@ -19,10 +19,6 @@ requirements:
   - python-pkcs11 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: none

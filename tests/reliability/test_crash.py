@@ -370,7 +370,8 @@ def harness(tmp_path):
     for kind in ("issue", "revoke", "crl", "init-root", "init-sub"):
         code, err = _run_main(h.command(kind), tmp_path)
         assert code == 0, err
-    from qpki.ops import audit, check  # noqa: F401
+    from qpki.ops.audit import trail  # noqa: F401
+    from qpki.ops.ca import check  # noqa: F401
     return h
 
 

@@ -39,7 +39,7 @@ from ...store.lock import ca_lock
 from ...store.metafile import dump_json, load_json_object, utc_text
 from ...x509.certificate import utcnow
 from ...x509.parse import (load_certificate, load_certificates, load_csr,
-                          public_key_of_certificate, public_key_of_csr)
+                           public_key_of_certificate, public_key_of_csr)
 from ...x509.path_length import check_path_length
 from ..audit.trail import audit_ready, install_record, log_ca_init
 from ..audit.journal import journaled

@@ -29,7 +29,7 @@ from .read import storage_view
 from ..cert.issuance import fingerprint, pem
 from ..ca.urls import CaUrls, with_ca_urls
 from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
-                    san_list)
+                      san_list)
 
 
 def _load(cred):

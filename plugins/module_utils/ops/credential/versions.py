@@ -43,7 +43,7 @@ from ..ca.authority import Authority
 from ..ca.keys import KeyRequest, open_hsm_key
 from ..cert.commands import csr_sans
 from .read import (CredentialFiles, credential_certificate, open_credential,
-                              storage_view)
+                   storage_view)
 from ..cert.issuance import fingerprint, issue, pem
 from ..cert.revoke_target import serial_issued_here
 from ..ensure import same_public_key
