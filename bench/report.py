@@ -360,21 +360,24 @@ and drawing the serials; start-up (interpreter, imports, opening the CA) adds ab
 run. None of these can be left out, and none is large on its own. One process thus stays near a
 third of the floor; worker processes can double that only when two CPUs are free for them: the
 "raw loop in 2 processes at once" row shows what the CPUs gave during the run. On this shared
-machine (other sessions' test runs, load average 2.5 to 5 on 2 CPUs) they gave 0.9 to 1.5 times
+machine (other sessions' test runs, load average 2.5 to 7 on 2 CPUs) they gave 0.9 to 1.5 times
 one thread, and the target is not met; ML-DSA-65 meets it because its signature dominates both
 figures. With a key in SoftHSM2 the token's signature, made in the one process that holds the
 session, comes on top of the floor's software signature.
 
 **The disk.** This machine's disk is ext4 without a journal. There a new file is not given the
 inode of a file deleted in the last seconds (in the last minutes while that inode's table block
-is not written out yet): the kernel reads every such inode of the directory's block group before
-it takes a free one, for every file it creates. Until 2026-12-04 the bench removed each batch's
-2000 output files just before the next timed batch, and every file that batch created cost 0.3
-to 0.9 ms of kernel time: 0.87 ms per certificate for the output copies alone, against 0.04 to
-0.05 ms once the bench stopped removing files while it measures (`bench/limits.py`,
-`KEEP_FILES`). Any program removing many files on the same disk shortly before a batch raises
-that cost the same way; the Machine table gives what creating a file cost in the work directory
-during the run.
+is not written out yet): the kernel reads each such inode it meets in the block group's bitmap
+before it takes a free one, for every file it creates. Until 2026-12-04 the bench removed files
+while it measured (each batch's 2000 outputs just before the next batch, the scratch files of its
+file-creation figure between rounds), and where the kernel had put them decided what that cost:
+in the last run before the change, creating a small file in the work directory measured 357 us
+and the step table's output copies 0.87 ms per certificate; with nothing removed until the end
+(`bench/limits.py`, `KEEP_FILES`) they measure 27 to 56 us and 0.04 to 0.05 ms. The timed
+batches of that run happened to escape it (0.66 ms of CPU per certificate, as after the change).
+Any program removing many files on the same disk shortly before a batch can raise its cost the
+same way; the Machine table gives what creating a file cost in the work directory during the
+run.
 
 **Why the SoftHSM2 path stays below 75 % of raw PKCS#11 signing.** SoftHSM2 signs a digest
 in about a tenth of a millisecond. 75 % of its raw rate leaves less time per certificate than
