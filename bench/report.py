@@ -349,8 +349,8 @@ use.
 
 **Batch issuance against the floor (issue 15 item 6).** The floor is what no batch can skip:
 parse each CSR, check its self-signature, build the certificate and sign it, in one thread,
-without a file; for a P-256 leaf it costs about 0.2 ms of CPU here. A `qpki` batch costs about
-three times that per certificate (the "CPU ms per certificate" of the floor rows: every process of
+without a file; for a P-256 leaf it costs about 0.2 ms of CPU here. A `qpki` batch costs three
+to four times that per certificate (the "CPU ms per certificate" of the floor rows: every process of
 the batch counted, start-up included). Beyond the floor, in one process (the table above):
 rendering the profile (subject and subjectAltName taken from the CSR and checked), the fields of
 the record (DER, PEM, fingerprint, one-line subject), two new files per certificate (the CA's copy
@@ -373,7 +373,7 @@ while it measured (each batch's 2000 outputs just before the next batch, the scr
 file-creation figure between rounds), and where the kernel had put them decided what that cost:
 in the last run before the change, creating a small file in the work directory measured 357 us
 and the step table's output copies 0.87 ms per certificate; with nothing removed until the end
-(`bench/limits.py`, `KEEP_FILES`) they measure 27 to 56 us and 0.04 to 0.05 ms. The timed
+(`bench/limits.py`, `KEEP_FILES`) they measure 27 to 56 us and 0.04 to 0.06 ms. The timed
 batches of that run happened to escape it (0.66 ms of CPU per certificate, as after the change).
 Any program removing many files on the same disk shortly before a batch can raise its cost the
 same way; the Machine table gives what creating a file cost in the work directory during the
