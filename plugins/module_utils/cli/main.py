@@ -361,7 +361,7 @@ def _read_only(args) -> bool:
 
 
 def _as_dict(result) -> dict:
-    """The result's keys and values (cert issue and cert info still return dicts)."""
+    """The result's keys and values (cert issue still returns a dict)."""
     from ..ops.result import Result
 
     return result.to_dict() if isinstance(result, Result) else result

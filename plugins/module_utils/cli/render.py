@@ -81,8 +81,8 @@ def _block(value: Any, indent: str) -> Iterator[str]:
 
 
 def render(result: Result | dict) -> None:
-    """Print ``result`` by its type (cert issue and cert info still return dicts)."""
-    if isinstance(result, dict):  # the part of ops/cert still to convert to typed results
+    """Print ``result`` by its type (cert issue still returns a dict)."""
+    if isinstance(result, dict):  # cert issue: still to convert to a typed result
         _fields(result)
     elif isinstance(result, CertList):
         _cert_list(result)

@@ -13,7 +13,7 @@ except ImportError:
 
 from ...errors import InputError, VerificationError
 from ...x509.parse import load_certificate, load_csr, public_key_of_csr
-from .results import CertVerdict
+from .results import CertInfo, CertVerdict
 
 # Issuing and verifying need the CA, signer, profile and ASN.1
 # machinery; those modules are imported where they are used so that
@@ -144,10 +144,10 @@ def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR"
     return {"changed": True, **entry}
 
 
-def cert_info(cert_data, where):
+def cert_info(cert_data: bytes, where: str) -> CertInfo:
     from ..describe.objects import describe_certificate
 
-    return describe_certificate(load_certificate(cert_data, where))
+    return CertInfo(describe_certificate(load_certificate(cert_data, where)))
 
 
 def cert_verify(cert_data: bytes, ca_data: bytes, untrusted_data: bytes | None = None,

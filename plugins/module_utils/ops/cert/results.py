@@ -68,6 +68,13 @@ class CertList(Result):
 
 
 @dataclass
+class CertInfo(Result):
+    """cert info: the certificate's description."""
+
+    description: dict[str, Any] = field(metadata=SPREAD)
+
+
+@dataclass
 class CertRecordInfo(Result):
     """cert info --ca-dir: the certificate's description and its status in
     the CA's records."""
