@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from qpki.ops.result import SPREAD, Result, Verdict, fields_of, optional
+from qpki.ops.result import SPREAD, Result, Verdict, fields_of, optional, optional_spread
 
 
 @dataclass
@@ -27,6 +27,19 @@ class _Described(Result):
     described: dict[str, Any] = field(metadata=SPREAD)
     changed: bool = False
     path: str = "crl/ca.crl"
+
+
+@dataclass
+class _Revoked(Result):
+    revoked_at: str | None
+    reason: str | None
+
+
+@dataclass
+class _Status(Result):
+    status: str
+    revocation: _Revoked | None = optional_spread()
+    note: str | None = optional()
 
 
 @dataclass
@@ -63,3 +76,11 @@ def test_fields_of_gives_the_fields_unconverted_and_a_verdict_is_a_result():
     assert fields_of(outer)["items"][0] is inner
     judged = _Judged(changed=False, valid=False, reason="line 2: hash mismatch")
     assert isinstance(judged, Result) and judged.to_dict()["valid"] is False
+
+
+def test_an_optional_spread_result_adds_its_keys_together_or_none_of_them():
+    revoked = _Status("revoked", _Revoked("2026-01-01T00:00:00Z", None), note="held")
+    assert list(revoked.to_dict().items()) == [
+        ("status", "revoked"), ("revoked_at", "2026-01-01T00:00:00Z"), ("reason", None),
+        ("note", "held")]
+    assert _Status("good").to_dict() == {"status": "good"}
