@@ -106,11 +106,12 @@ class CertReleased(Result):
 
 
 @dataclass(kw_only=True)  # fields that may be absent stand between others
-class ChainVerification(Verdict):
-    """A certificate checked against trust anchors, as qpki_cert_info reports
-    it: x509.verify_result.VerifyResult, when (``at``) and for what it was
-    checked (``purpose``, ``host``, ``ip``, ``email`` when asked)."""
+class PathVerdict(Verdict):
+    """A certificate checked against trust anchors
+    (x509.verify_result.VerifyResult) as the front ends show it; ``changed``
+    is left out (None) where the verification is part of a report."""
 
+    changed: bool | None = optional()
     valid: bool
     reason: str
     rule: str
@@ -121,6 +122,14 @@ class ChainVerification(Verdict):
     details: list[str]
     revocation_reason: str | None = optional()
     revocation_date: str | None = optional()
+
+
+@dataclass(kw_only=True)
+class ChainVerification(PathVerdict):
+    """The verification of qpki_cert_info's report: the legacy findings, when
+    (``at``) and for what it was checked (``purpose``, ``host``, ``ip``,
+    ``email`` when asked)."""
+
     legacy: list[str]
     at: str
     purpose: str | None = optional()
@@ -130,21 +139,10 @@ class ChainVerification(Verdict):
 
 
 @dataclass(kw_only=True)
-class CertVerdict(Verdict):
+class CertVerdict(PathVerdict):
     """cert verify: the verification, how it was made (``classical_only``,
     ``web_pki``) and, under ``strict``, the legacy composite form refused."""
 
-    changed: bool
-    valid: bool
-    reason: str
-    rule: str
-    failures: list[dict[str, str]]
-    path: list[str]
-    engine: str
-    revoked: bool
-    details: list[str]
-    revocation_reason: str | None = optional()
-    revocation_date: str | None = optional()
     at: str
     classical_only: bool
     web_pki: bool
