@@ -70,7 +70,8 @@ declare -A MUTATION_GROUPS=(
                 $REQUESTS tests/unit/test_key_rules.py tests/unit/test_profiles_custom.py
                 tests/unit/test_profiles_builtin.py tests/unit/test_verify_signature.py
                 tests/hsm/test_hsm_capabilities.py tests/hsm/test_hsm_signer.py
-                tests/integration/test_cli_pqc.py::test_slh_dsa_root_and_leaf"
+                tests/integration/test_cli_pqc.py::test_slh_dsa_root_and_leaf
+                tests/unit/test_ops_state.py::test_cert_ensure_sees_a_new_slh_dsa_key_of_the_same_set"
     [index]="store/cert_db.py store/cert_store.py store/index_file.py store/serials.py |
              tests/unit/test_store_index.py tests/unit/test_store_index_openssl.py
              tests/unit/test_store_serials.py tests/integration/test_ca_database.py
