@@ -23,18 +23,17 @@ def _expected_hash(record):
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def pristine_pki(tmp_path_factory):
+def _make_pki(base):
     """root -> issuing; one leaf issued, revoked (with an invalidity date), a
     CRL, a credential. Made by the ops the CLI calls, in this process (so
-    that scripts/mutation.sh sees the code that writes the records)."""
+    that scripts/mutation.sh sees the code that writes the records).
+    Returns the leaf's serial, its certificate file and the time window."""
     from qpki.ops.ca.commands import ca_init
     from qpki.ops.cert.commands import cert_issue
     from qpki.ops.cert.revoke import cert_revoke
     from qpki.ops.credential.enroll import credential_enroll
     from qpki.ops.crl.commands import crl_gen
 
-    base = tmp_path_factory.mktemp("audit")
     started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     ca_init(str(base / "root"), "ec/root-ca", {"cn": "Audit Root"})
     ca_init(str(base / "iss"), "ec/issuing-ca", {"cn": "Audit Issuing"},
@@ -47,7 +46,13 @@ def pristine_pki(tmp_path_factory):
     credential_enroll(str(base / "iss"), str(base / "creds"), "ec/tls-server",
                       {"cn": "c1.example.com"}, credential_id="c1")
     ended = datetime.datetime.now(datetime.timezone.utc)
-    return base, leaf["serial"], Path(leaf["paths"][0]), (started, ended)
+    return leaf["serial"], Path(leaf["paths"][0]), (started, ended)
+
+
+@pytest.fixture(scope="module")
+def pristine_pki(tmp_path_factory):
+    base = tmp_path_factory.mktemp("audit")
+    return (base, *_make_pki(base))
 
 
 @pytest.fixture
@@ -93,13 +98,16 @@ def _sealed(record, *fields):
     assert sorted(record) == sorted(("seq", "time", "op", *fields, "prev", "hash")), record
 
 
-def test_each_record_holds_what_the_certificate_or_crl_says(pristine_pki):
+def test_each_record_holds_what_the_certificate_or_crl_says(tmp_path):
     """Every field of the issuing CA's records, against the certificate or
-    CRL it describes as cryptography reads it, and the CA's own files."""
+    CRL it describes as cryptography reads it, and the CA's own files. (Its
+    own PKI, not the module's: mutmut runs, for a mutant of the code that
+    writes records, the tests during which that code ran.)"""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    base, _serial, leaf_path, (started, ended) = pristine_pki
+    base = tmp_path
+    _serial, leaf_path, (started, ended) = _make_pki(base)
     iss = base / "iss"
     init, issue, revoke, crl_gen = _records(iss)[:4]
     ca = x509.load_pem_x509_certificate((iss / "ca.crt").read_bytes())
