@@ -54,6 +54,7 @@ CSR_NAMES="$N::test_names_given_by_the_operator_replace_the_csr_names
            $N::test_csr_names_fill_only_the_places_the_profile_has"
 CSR_MORE="tests/reliability/test_bad_input_catalogue.py::test_cli_bad_input
           tests/reliability/test_secrets.py::test_passphrase_never_appears
+          tests/reliability/test_secrets.py::test_both_keys_of_a_catalyst_ca_are_encrypted
           tests/reliability/test_audit.py tests/integration/test_hybrid_cli.py
           tests/unit/test_hybrid_composite.py::test_composite_keys_stay_out_of_the_hsm
           tests/integration/test_cli_hsm.py::test_hsm_root_chain_and_crl
