@@ -305,3 +305,25 @@ def test_hsm_ca_records_the_token_key_and_never_the_pin(softhsm_token, qpki_cli,
                                    "storage": "pkcs11", "label": "root-ca-key", "key_id": "01"}]
     assert softhsm_token.pin not in (tmp_path / "ca" / "audit.log").read_text()
     assert qpki_cli("audit", "verify", "--ca-dir", "ca").returncode == 0
+
+
+@pytest.mark.parametrize("key, value", [("prev", "1" * 64), ("seq", 2)])
+def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, pki, qpki_cli,
+                                                          tree_snapshot, diff_snapshots):
+    """Line 1 with another prev (or seq) and a hash recomputed to match: it
+    no longer starts a chain, and qpki signs nothing until that is fixed."""
+    work, dummy = pki
+
+    def reseal(line):
+        record = json.loads(line)
+        record[key] = value
+        record["hash"] = _expected_hash(record)
+        return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+    _tamper(work / "iss" / "audit.log", lambda ls: [reseal(ls[0])] + ls[1:])
+    before = tree_snapshot(work / "iss")
+    result = qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
+                      "--csr", "leaf.csr", cwd=work)
+    assert result.returncode == 1 and "line 1 is not the first record of a chain" in \
+        result.stderr, result
+    assert diff_snapshots(before, tree_snapshot(work / "iss")) == []
