@@ -9,10 +9,9 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     """Documentation shared by the qpki.pki modules.
 
-    qpki.pki.qpki             author, base requirement, the note on the HSM PIN (every module)
-    qpki.pki.qpki.attributes  the attributes every module shares (list it before the
-                              ansible.builtin.action_common_attributes fragments: when two
-                              fragments set the same attribute field, the first one listed wins)
+    qpki.pki.qpki             author, base requirement, the note on the HSM PIN and the
+                              attributes every module shares, each described here (every module
+                              lists this one; a module sets only what differs, such as diff_mode)
     qpki.pki.qpki.hsm_key     hsm_config / key_label / key_id of a key in a PKCS#11 token
     qpki.pki.qpki.passphrase  ca_passphrase / ca_passphrase_env of the CA's software key
     """
@@ -30,24 +29,30 @@ notes:
     collection's action plugin sends environment values on the module's standard input, never on
     a command line or in a file, so the PIN does not appear in C(-vvv) output or in the process
     list. A connection that cannot pipeline fails the task unless C(qpki_environment_file=true).
-"""
-
-    ATTRIBUTES = r"""
 attributes:
   check_mode:
+    description: Whether a run with C(--check) predicts the change without making it.
     support: full
+  diff_mode:
+    description: Whether a run with C(--diff) shows what changes (or would change in check mode).
   platform:
+    description: The target systems the module runs on.
+    support: N/A
     platforms: posix
   action_group:
-    support: full
+    description: The action groups the module belongs to, for C(module_defaults).
+    support: N/A
     membership: [qpki.pki.qpki]
   action:
+    description: Whether an action plugin on the controller runs part of the task.
     support: full
     details: The action plugin passes the task's environment (the HSM PIN) to the module in a
       private temporary file instead of the command line.
   async:
+    description: Whether the task can run with the C(async) keyword.
     support: none
   bypass_host_loop:
+    description: Whether the task runs once for all hosts instead of once per host.
     support: none
 """
 

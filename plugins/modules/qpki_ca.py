@@ -32,13 +32,9 @@ requirements:
   - python-pkcs11 and a PKCS#11 library for HSM keys
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
   - qpki.pki.qpki.hsm_key
   - qpki.pki.qpki.passphrase
   - ansible.builtin.files
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     details: Nothing is created, signed or written; the result predicts the CA.
@@ -414,12 +410,12 @@ def main():
         chain_data = _content(module, "chain_path", "chain_content", "CA chain")
         result = run_op(module, ca_request, ca_dir, params["profile"], values(module), key=key,
                         csr_out=abs_path(params["csr_path"]), check_mode=check,
-                        store_dsn_env=params["store_dsn_env"])
+                        store_dsn_env=params["store_dsn_env"]).to_dict()
         if cert_data is not None:
             installed = run_op(module, ca_install, ca_dir, cert_data, chain_data,
                                check_mode=check,
                                cert_where=params["ca_cert_path"] or "ca_cert_content",
-                               chain_where=params["chain_path"] or "chain_content")
+                               chain_where=params["chain_path"] or "chain_content").to_dict()
             installed["changed"] = installed["changed"] or result["changed"]
             if not installed.get("csr"):
                 installed["csr"] = result.get("csr")
@@ -432,11 +428,11 @@ def main():
                         store_dsn_env=params["store_dsn_env"],
                         parent_passphrase=secret(module, "parent_passphrase",
                                                  "parent_passphrase_env"),
-                        check_mode=check)
+                        check_mode=check).to_dict()
 
     urls = [params[name] for name in ("crl_url", "ocsp_url", "ca_issuers_url")]
     if any(url is not None for url in urls) and os.path.exists(os.path.join(ca_dir, "ca.meta.json")):
-        recorded = run_op(module, ca_urls_ensure, ca_dir, *urls, check_mode=check)
+        recorded = run_op(module, ca_urls_ensure, ca_dir, *urls, check_mode=check).to_dict()
         result["changed"] = result["changed"] or recorded["changed"]
         result["urls"] = recorded["urls"]
     elif any(url is not None for url in urls):  # check mode on a CA still to be made

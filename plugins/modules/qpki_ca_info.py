@@ -19,10 +19,6 @@ description:
   - Reads only; never changes anything, never opens a key or a token.
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: none
@@ -133,7 +129,7 @@ def main():
         supports_check_mode=True,
     )
     check_dependencies(module, missing_required_lib)
-    result = run_op(module, ca_info, abs_path(module.params["ca_dir"]))
+    result = run_op(module, ca_info, abs_path(module.params["ca_dir"])).to_dict()
     result.pop("paths", None)
     result["changed"] = False
     module.exit_json(**result)

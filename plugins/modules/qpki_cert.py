@@ -26,12 +26,8 @@ requirements:
   - python-pkcs11 when the CA key is in an HSM
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
   - qpki.pki.qpki.passphrase
   - ansible.builtin.files
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     details: Decides exactly as a real run, signs and writes nothing.

@@ -21,10 +21,6 @@ description:
   - Reads only; never changes anything.
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: none

@@ -30,12 +30,8 @@ requirements:
   - python-pkcs11 for HSM keys
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
   - qpki.pki.qpki.hsm_key
   - ansible.builtin.files
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: full
@@ -322,7 +318,7 @@ def _batch(module, passphrase, ca_passphrase):
     outcome = run_op(module, credential_ensure_many, abs_path(params["ca_dir"]),
                      abs_path(params["cred_dir"]), requests, ca_passphrase=ca_passphrase,
                      renew_before=params["renew_before"], check_mode=module.check_mode,
-                     rotate=params["rotate"])
+                     rotate=params["rotate"]).to_dict()
     changed = outcome["changed"]
     results = []
     for result in outcome["results"]:
@@ -396,7 +392,7 @@ def main():
                     credential_id=params["credential_id"], key=key,
                     ca_passphrase=ca_passphrase,
                     renew_before=params["renew_before"], check_mode=module.check_mode,
-                    rotate=params["rotate"])
+                    rotate=params["rotate"]).to_dict()
     changed = result["changed"]
     if not module.check_mode:
         changed = _apply_attributes(module, result, changed)

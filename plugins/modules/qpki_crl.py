@@ -27,12 +27,8 @@ requirements:
   - python-pkcs11 when the CA key is in an HSM
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
   - qpki.pki.qpki.passphrase
   - ansible.builtin.files
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: full
@@ -284,7 +280,7 @@ def main():
                     drop_expired=params["drop_expired"], force=params["force"],
                     check_mode=module.check_mode, path=params["path"] and target,
                     crl_format=params["format"],
-                    passphrase=secret(module, "ca_passphrase", "ca_passphrase_env"))
+                    passphrase=secret(module, "ca_passphrase", "ca_passphrase_env")).to_dict()
     changed = result["changed"]
     if changed and not module.check_mode and before is not None:
         backup_file = _write_backup(module, target, before)

@@ -19,10 +19,6 @@ requirements:
   - python-pkcs11 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   diff_mode:
     support: none
@@ -132,7 +128,7 @@ def main():
     params = module.params
     result = run_op(module, hsm_info, lib=abs_path(params["lib"]),
                     hsm_config=abs_path(params["hsm_config"]), mechanisms=params["mechanisms"],
-                    keys=params["keys"], login_test=params["login_test"])
+                    keys=params["keys"], login_test=params["login_test"]).to_dict()
     module.exit_json(**result)
 
 

@@ -23,10 +23,6 @@ requirements:
   - python-pkcs11 and a PKCS#11 library (for example SoftHSM2)
 extends_documentation_fragment:
   - qpki.pki.qpki
-  - qpki.pki.qpki.attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.actiongroups
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     details: Logs in to look for the key, generates or deletes nothing.
@@ -171,7 +167,7 @@ def main():
     result = run_op(module, hsm_key_ensure, abs_path(params["hsm_config"]),
                     label=params["key_label"], key_id=params["key_id"],
                     algorithm=params["algorithm"], state=params["state"],
-                    confirm_delete=params["confirm_delete"], check_mode=module.check_mode)
+                    confirm_delete=params["confirm_delete"], check_mode=module.check_mode).to_dict()
     if module._diff:
         present = {"state": "present", "label": result.get("label"),
                    "algorithm": result.get("algorithm")}

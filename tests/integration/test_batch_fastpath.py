@@ -156,7 +156,7 @@ def test_pqc_and_hybrid_batches_verify_with_code_we_did_not_write(family, tmp_pa
                            out_dir=str(tmp_path / "out"))
     cert_issue(str(tmp_path / "issuing"), leaf_profile, items[2][1],
                out=str(tmp_path / "out" / "r2.crt"))
-    crl = crl_gen(str(tmp_path / "issuing"))
+    crl = crl_gen(str(tmp_path / "issuing")).to_dict()
 
     def der(path):
         data = path.read_bytes()
@@ -196,7 +196,7 @@ def test_catalyst_and_ml_dsa_batches_equal_the_single_path(tmp_path):
     one = x509.load_pem_x509_certificate((tmp_path / "one.crt").read_bytes())
     many = x509.load_pem_x509_certificate((tmp_path / "out" / "ml.crt").read_bytes())
     assert comparable(one) == comparable(many)
-    assert ca_check(str(tmp_path / "ml"))["valid"]
+    assert ca_check(str(tmp_path / "ml")).to_dict()["valid"]
 
 
 def test_static_extensions_are_built_once_templated_ones_per_certificate():
@@ -247,7 +247,7 @@ def test_a_batch_gives_the_certificates_of_its_csrs(issuing, tmp_path, csrs):
         assert cert.public_key() == request.public_key()
     openssl_verify(tmp_path, *("out/h%03d.crt" % n for n in range(len(csrs))))
     assert len(read_index(issuing / "index.txt")) == len(csrs)
-    assert ca_check(str(issuing))["valid"]
+    assert ca_check(str(issuing)).to_dict()["valid"]
 
 
 @pytest.mark.parametrize("bad_at", [0, 17, 39])
@@ -289,7 +289,7 @@ def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path
     result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
                                     out_dir=str(tmp_path / "out"))
     verdict = audit_verify(str(issuing))
-    assert verdict["valid"], verdict
+    assert verdict.valid, verdict
     lines = [json.loads(line) for line in (issuing / "audit.log").read_text().splitlines()]
     issued = [r for r in lines if r["op"] == "cert.issue"]
     assert len(issued) == 12
@@ -306,7 +306,7 @@ def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path
     assert len({r["time"] for r in issued}) == 1  # one batch, one time
     # A second batch chains on.
     batch.cert_issue_batch(str(issuing), "ec/tls-server", items[:3])
-    assert audit_verify(str(issuing))["valid"]
+    assert audit_verify(str(issuing)).valid
 
 
 def _kill_batch_at(ca_dir, csr_dir, out_dir, log, delay=None, kill_before=None):
@@ -375,12 +375,12 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
             path = issuing / "certs" / ("%040X.crt" % entry.serial)
             assert x509.load_pem_x509_certificate(path.read_bytes()).serial_number == \
                 entry.serial
-        state = ca_check(str(issuing))
+        state = ca_check(str(issuing)).to_dict()
         if not state["valid"]:
-            fixed = ca_check(str(issuing), repair=True)
+            fixed = ca_check(str(issuing), repair=True).to_dict()
             assert fixed["valid"] and fixed["repaired"], fixed
             outcomes["repaired"] += 1
-        assert audit_verify(str(issuing))["valid"]
+        assert audit_verify(str(issuing)).valid
         listed = {e.serial for e in read_index(issuing / "index.txt")}
         files = {int(p.stem, 16) for p in (issuing / "certs").glob("*.crt")}
         assert listed == files
@@ -389,4 +389,4 @@ def test_a_killed_batch_leaves_a_state_ca_check_repairs(issuing, tmp_path):
     assert outcomes["chosen step"] == 6 and outcomes["repaired"] >= 1, outcomes
     killed, dummy, dummy = _kill_batch_at(issuing, csr_dir, tmp_path / "after",
                                           logs / "after.log")
-    assert not killed and ca_check(str(issuing))["valid"]
+    assert not killed and ca_check(str(issuing)).valid

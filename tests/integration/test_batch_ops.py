@@ -42,7 +42,7 @@ def test_per_item_outputs_profiles_and_values(issuing, tmp_path):
     assert [e.serial for e in read_index(issuing / "index.txt")] == [
         a.serial_number, b.serial_number, c.serial_number]
     assert (issuing / "serial").read_text().strip() == "%040X" % c.serial_number
-    assert ca_check(str(issuing))["valid"] is True
+    assert ca_check(str(issuing)).to_dict()["valid"] is True
 
 
 def test_a_variable_from_one_csr_breaking_the_profile_names_that_csr(issuing, tmp_path):

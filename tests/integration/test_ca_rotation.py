@@ -193,13 +193,13 @@ def test_rotate_before_rotates_only_when_due_and_check_mode_writes_nothing(tmp_p
              check=True)
     root = str(tmp_path / "root")
     before = tree_snapshot(tmp_path / "root")
-    kept = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="365d")
+    kept = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="365d").to_dict()
     assert kept["changed"] is False and kept.get("rotated") is None
     predicted = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="7400d",
-                                  check_mode=True)
+                                  check_mode=True).to_dict()
     assert predicted["changed"] is True and "within rotate_before" in predicted["rotation_reason"]
     assert tree_snapshot(tmp_path / "root") == before
-    done = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="7400d")
+    done = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="7400d").to_dict()
     assert done["changed"] is True and done["rotated"] == "v2" and done["active_version"] == "v2"
     clean(qpki_cli, "root")
 

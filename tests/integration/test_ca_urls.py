@@ -92,7 +92,7 @@ def test_declarative_issuance_is_idempotent_with_ca_urls(tmp_path, qpki_cli):
     assert [a.access_location.value for a in access
             if a.access_method == AuthorityInformationAccessOID.OCSP] == [OCSP]
     made = credential_ensure(ca, str(tmp_path / "creds"), "ec/tls-server", {"cn": "b.example.com"},
-                             credential_id="b")
+                             credential_id="b").to_dict()
     kept = credential_ensure(ca, str(tmp_path / "creds"), "ec/tls-server",
-                             {"cn": "b.example.com"}, credential_id="b")
+                             {"cn": "b.example.com"}, credential_id="b").to_dict()
     assert made["changed"] is True and kept["changed"] is False

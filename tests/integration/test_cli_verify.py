@@ -47,7 +47,7 @@ def pki(request, tmp_path_factory):
         values = {k: v.split(",") if k in ("dns_names", "ip_addresses") else v
                   for k, v in values.items()}
         enrolled = credential_enroll(str(base / "issuing"), str(base / "creds"),
-                                     f"{family}/{kind}", values)
+                                     f"{family}/{kind}", values).to_dict()
         certs[kind] = enrolled["cert_path"]
     return family, base, certs
 

@@ -205,14 +205,14 @@ def test_the_module_path_records_renewal_and_rotation(tmp_path, qpki_cli):
     values = {"cn": "app.example.com"}
     credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
     renewed = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
-                                renew_before="400d")
+                                renew_before="400d").to_dict()
     rotated = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
-                                renew_before="400d", rotate=True)
+                                renew_before="400d", rotate=True).to_dict()
     credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
     log = records(tmp_path / "creds" / "app" / "audit.log")
     assert [(r["op"], r["version"], r["serial"]) for r in log[1:]] == [
         ("credential.renew", "v2", renewed["serial"]), ("credential.rotate", "v3", rotated["serial"])]
-    assert credential_audit_verify(creds, "app")["valid"] is True
+    assert credential_audit_verify(creds, "app").valid is True
 
 
 def test_batch_enrolment_starts_each_log(tmp_path, qpki_cli):

@@ -214,21 +214,21 @@ def test_named_credential_close_to_expiry_is_renewed_in_place(tmp_path, qpki_cli
              "--ca-dir", "root", check=True)
     ca, creds = str(tmp_path / "root"), str(tmp_path / "creds")
     values = {"cn": "app.example.com"}
-    made = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
+    made = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app").to_dict()
     assert made["changed"] is True
-    kept = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app")
+    kept = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app").to_dict()
     assert kept["changed"] is False and kept["serial"] == made["serial"]
     predicted = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
-                                  renew_before="400d", check_mode=True)
+                                  renew_before="400d", check_mode=True).to_dict()
     assert predicted["changed"] is True and "within renew_before" in predicted["reasons"][0]
     assert credential_ensure(ca, creds, "ec/tls-server", values,
-                             credential_id="app")["serial"] == made["serial"]
+                             credential_id="app").to_dict()["serial"] == made["serial"]
     renewed = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
-                                renew_before="400d")
+                                renew_before="400d").to_dict()
     assert renewed["changed"] is True and renewed["version"] == "v2"
     assert renewed["serial"] != made["serial"] and renewed["key_path"] == made["key_path"]
     rotated = credential_ensure(ca, creds, "ec/tls-server", values, credential_id="app",
-                                renew_before="400d", rotate=True)
+                                renew_before="400d", rotate=True).to_dict()
     assert rotated["version"] == "v3" and rotated["key_path"] != made["key_path"]
     assert credential_ensure(ca, creds, "ec/tls-server", values,
-                             credential_id="app")["changed"] is False
+                             credential_id="app").to_dict()["changed"] is False

@@ -91,12 +91,12 @@ def test_the_result_names_the_files_written(tmp_path):
     ca = tmp_path / "ca"
     ca_init(str(ca), "ec/issuing-ca", {"cn": "Result CA"})
     pem, der = ca / "crl" / "ca.crl", ca / "crl" / "ca.crl.der"
-    result = crl_gen(str(ca))
+    result = crl_gen(str(ca)).to_dict()
     assert (result["changed"], result["format"], result["path"], result["paths"]) == (True, "pem", pem, [pem, der])
-    result = crl_gen(str(ca), out_format="der")
+    result = crl_gen(str(ca), out_format="der").to_dict()
     assert (result["changed"], result["format"], result["path"], result["paths"]) == (True, "der", der, [pem, der])
     copy = tmp_path / "copy.crl.der"
-    result = crl_gen(str(ca), out=copy, out_format="der")
+    result = crl_gen(str(ca), out=copy, out_format="der").to_dict()
     assert (result["path"], result["paths"]) == (copy, [copy, pem, der])
     assert copy.read_bytes() == der.read_bytes()
 

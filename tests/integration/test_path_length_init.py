@@ -146,7 +146,7 @@ def test_installing_a_subordinate_signed_elsewhere_checks_the_chain(tmp_path):
                          "keyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n")
     assert root.returncode == 0, root.stderr
     sign_with_openssl(tmp_path, "xmid.csr", "xroot.crt", "xroot.key", "xmid.crt", path_len=3)
-    pending = ca_request(str(tmp_path / "sub"), "ec/issuing-ca", {"cn": "Sub"})
+    pending = ca_request(str(tmp_path / "sub"), "ec/issuing-ca", {"cn": "Sub"}).to_dict()
     (tmp_path / "sub.csr").write_text(pending["csr"])
     sign_with_openssl(tmp_path, "sub.csr", "xmid.crt", "xmid.key", "sub.crt", path_len=0)
     chain = (tmp_path / "xmid.crt").read_bytes() + (tmp_path / "xroot.crt").read_bytes()

@@ -104,7 +104,7 @@ def pki(tmp_path_factory) -> dict:
             continue
         issuing = made[f"ca:{family_of(name)}"]
         result = credential_enroll(str(issuing), str(work / "creds"), name, leaf_vars(name),
-                                   credential_id=name.replace("/", "-"))
+                                   credential_id=name.replace("/", "-")).to_dict()
         made[name] = Path(result["cert_path"])
     for family in ("ec", "rsa"):
         issuing = made[f"ca:{family}"]

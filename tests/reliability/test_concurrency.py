@@ -48,8 +48,8 @@ def _assert_consistent(ca_dir, expected):
     facts = check_invariants(ca_dir)
     assert facts["temps"] == [] and facts["gaps"] == []
     verdict = audit_verify(ca_dir)
-    assert verdict["valid"], verdict
-    assert verdict["records"] == expected + 1  # + ca.init
+    assert verdict.valid, verdict
+    assert verdict.records == expected + 1  # + ca.init
 
 
 def test_four_processes_issue_1000_certificates(tmp_path, record_property):

@@ -265,20 +265,20 @@ class Harness:
         self.stats["stale_serial"] += int(stale)
         self.stats["crl_mismatch"] += int(crl_mismatch)
         if dirty:
-            seen = ca_check(str(self.ca))
+            seen = ca_check(str(self.ca)).to_dict()
             assert not seen["valid"], (facts, seen)
             text = " ".join(seen["problems"])
             for serial in facts["unrecorded"]:
                 assert "%X" % serial in text.upper(), (serial, seen)
             for temp in facts["temps"]:
                 assert temp in text, (temp, seen)
-            fixed = ca_check(str(self.ca), repair=True)
+            fixed = ca_check(str(self.ca), repair=True).to_dict()
             assert fixed["valid"] and fixed["repaired"], fixed
             self.stats["repairs"] += 1
             facts = check_invariants(self.ca)
             assert not facts["temps"] and not facts["gaps"] and not facts["committed"], facts
             verdict = audit_verify(str(self.ca))
-            assert verdict["valid"], verdict
+            assert verdict.valid, verdict
         self.staging.update(staging)
         self.stats["staging"] = len(self.staging)
 
@@ -370,7 +370,8 @@ def harness(tmp_path):
     for kind in ("issue", "revoke", "crl", "init-root", "init-sub"):
         code, err = _run_main(h.command(kind), tmp_path)
         assert code == 0, err
-    from qpki.ops import audit, check  # noqa: F401
+    from qpki.ops.audit import trail  # noqa: F401
+    from qpki.ops.ca import check  # noqa: F401
     return h
 
 
@@ -388,9 +389,9 @@ def sigkill_at_random_points(harness, runs, record_property):
     from qpki.ops.audit.trail import audit_verify
     from qpki.ops.ca.check import ca_check
 
-    final = ca_check(str(harness.ca), repair=True)
+    final = ca_check(str(harness.ca), repair=True).to_dict()
     assert final["valid"], final
-    assert audit_verify(str(harness.ca))["valid"]
+    assert audit_verify(str(harness.ca)).valid
     stats = dict(harness.stats, seconds=round(time.monotonic() - started, 1),
                  durations_ms={k: round(v * 1000, 1) for k, v in harness.durations.items()})
     record_property("crash_stats", stats)
@@ -455,12 +456,12 @@ def test_ca_check_reports_and_removes_staging_leftovers(harness):
     target = harness.work / "roots" / "left"
     leftover = list(target.parent.glob(".left.init-*"))
     assert len(leftover) == 1 and not (target / "ca.meta.json").exists()
-    young = ca_check(str(target), repair=True)
+    young = ca_check(str(target), repair=True).to_dict()
     assert not young["valid"] and "younger" in young["problems"][0]
     assert leftover[0].exists()
     old = time.time() - 3600
     os.utime(leftover[0], (old, old))
-    fixed = ca_check(str(target), repair=True)
+    fixed = ca_check(str(target), repair=True).to_dict()
     assert fixed["valid"] and fixed["repaired"], fixed
     assert not leftover[0].exists()
 
@@ -556,8 +557,8 @@ def _assert_completed(harness, kind, logged):
     from qpki.ops.ca.check import ca_check
 
     verdict = audit_verify(str(harness.ca))
-    assert verdict["valid"], verdict
-    checked = ca_check(str(harness.ca))
+    assert verdict.valid, verdict
+    checked = ca_check(str(harness.ca)).to_dict()
     assert checked["valid"] and not checked["problems"], checked
     ops = _audit_ops(harness.ca)
     expected = {"issue": ["cert.issue"], "batch": ["cert.issue"] * 2,
@@ -593,7 +594,7 @@ def test_killed_between_its_files_and_its_audit_record(harness, kind):
     assert _audit_ops(harness.ca) == logged
     chain = walk_chain(str(harness.ca / "audit.log"))
     if kind == "unhold":  # index valid again, the log still says held
-        assert "undone" in audit_verify(str(harness.ca))["reason"]
+        assert "undone" in audit_verify(str(harness.ca)).reason
     else:
         assert coverage_gaps(CaDir(harness.ca), chain.records)
 

@@ -33,7 +33,8 @@ def pg_harness(pg_server, tmp_path, monkeypatch):
     for kind in ("issue", "issue", "revoke", "crl"):  # warm up: children inherit the imports
         code, err = _run_main(harness.command(kind), tmp_path)
         assert code == 0, err
-    from qpki.ops import audit, check  # noqa: F401
+    from qpki.ops.audit import trail  # noqa: F401
+    from qpki.ops.ca import check  # noqa: F401
     return harness
 
 

@@ -55,7 +55,7 @@ def _make(family, base):
     wanted, done = [], []
     for number, (reason, invalid) in enumerate(REVOCATIONS):
         serial = credential_enroll(str(ca), str(base / f"c{number}"), f"{family}/tls-server",
-                                   {"cn": f"c{number}.example.com"})["serial"]
+                                   {"cn": f"c{number}.example.com"}).to_dict()["serial"]
         wanted.append({"serial": serial, "reason": reason,
                        "invalidity_date": invalid.isoformat() if invalid else None})
         done.append((int(serial, 16), reason, now, invalid))

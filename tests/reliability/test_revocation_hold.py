@@ -82,19 +82,19 @@ def test_module_path_releases_and_is_idempotent(ca):
     held, compromised = issue(ca, 2)
     first = crl_ensure(str(ca), revocations=[{"serial": held, "reason": "CERTIFICATE_HOLD"},
                                              {"serial": compromised, "reason": "keyCompromise",
-                                              "invalidity_date": "2026-02-03T04:05:06Z"}])
+                                              "invalidity_date": "2026-02-03T04:05:06Z"}]).to_dict()
     assert first["changed"] and sorted(first["revoked"]) == sorted([held, compromised])
-    predicted = crl_ensure(str(ca), releases=[held], check_mode=True)
+    predicted = crl_ensure(str(ca), releases=[held], check_mode=True).to_dict()
     assert predicted["changed"] and predicted["released"] == [held]
     assert predicted["diff"]["after"] == [f"{compromised} keyCompromise"]
     assert int(held, 16) in crl_text(ca / "crl" / "ca.crl")[1]  # check mode wrote nothing
-    done = crl_ensure(str(ca), releases=[held])
+    done = crl_ensure(str(ca), releases=[held]).to_dict()
     assert done["changed"] and done["released"] == [held] and done["revoked_count"] == 1
     entries = crl_text(ca / "crl" / "ca.crl")[1]
     assert list(entries) == [int(compromised, 16)]
     assert "Invalidity Date: \n                Feb  3 04:05:06 2026 GMT" in entries[
         int(compromised, 16)]
-    assert crl_ensure(str(ca), releases=[held])["changed"] is False
+    assert crl_ensure(str(ca), releases=[held]).to_dict()["changed"] is False
     with pytest.raises(InputError, match="only a certificate on hold"):
         crl_ensure(str(ca), releases=[compromised])
     with pytest.raises(InputError, match="delta CRLs only"):

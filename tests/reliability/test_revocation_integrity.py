@@ -146,7 +146,7 @@ def test_expired_entries_stay_unless_allowed(pki):
     assert int(serials[0], 16) in listed(now=expiry + 400 * day)
     # Allowed, and listed once after the expiry: it goes.
     assert int(serials[0], 16) not in listed(now=expiry + 401 * day, drop_expired=True)
-    assert audit_verify(str(ca))["valid"]
+    assert audit_verify(str(ca)).valid
     # A certificate revoked and listed before its expiry only stays.
     crl_ensure(str(ca), revocations=[{"serial": serials[1], "reason": "superseded"}],
                now=expiry - day)

@@ -79,7 +79,7 @@ ALREADY_LOGGED_IN = textwrap.dedent("""
     lib_path, label, pin, config = sys.argv[1:5]
     token = load_library(lib_path).get_token(token_label=label)
     held = token.open(user_pin=pin)  # another part of this process holds the login
-    keys = key_list(config)["keys"]
+    keys = key_list(config).keys
     assert any(key["label"] == "root-key" and key["class"] == "private" for key in keys), keys
     private = list(held.get_objects({pkcs11.Attribute.CLASS: pkcs11.ObjectClass.PRIVATE_KEY}))
     assert private, "qpki logged out a login it did not make"

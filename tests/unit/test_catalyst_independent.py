@@ -33,16 +33,16 @@ def pki(tmp_path_factory):
     ca_init(str(base / "issuing"), "hybrid/catalyst/issuing-ca", {"cn": "Catalyst Issuing"},
             parent_dir=str(base / "root"))
     leaf = credential_enroll(str(base / "issuing"), str(base / "creds"),
-                             "hybrid/catalyst/tls-server", {"cn": "www.example.com"})
+                             "hybrid/catalyst/tls-server", {"cn": "www.example.com"}).to_dict()
     plain = credential_enroll(str(base / "issuing"), str(base / "creds"), "ec/tls-server",
-                              {"cn": "plain.example.com"})
+                              {"cn": "plain.example.com"}).to_dict()
     cert_revoke(str(base / "issuing"), plain["serial"], "keyCompromise")
-    crl = crl_gen(str(base / "issuing"))
+    crl = crl_gen(str(base / "issuing")).to_dict()
     ca_init(str(base / "mlroot"), "ml/root-ca", {"cn": "ML Root"})
     ca_init(str(base / "mlcat"), "hybrid/catalyst/issuing-ca", {"cn": "Catalyst under ML"},
             parent_dir=str(base / "mlroot"))
     mlleaf = credential_enroll(str(base / "mlcat"), str(base / "creds"),
-                               "hybrid/catalyst/tls-client", {"cn": "client"})
+                               "hybrid/catalyst/tls-client", {"cn": "client"}).to_dict()
     return {
         "root": _der(base / "root/ca.crt"),
         "issuing": _der(base / "issuing/ca.crt"),

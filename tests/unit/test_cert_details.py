@@ -29,7 +29,7 @@ def hybrid(request, tmp_path_factory):
             parent_dir=str(base / "root"))
     leaf = credential_enroll(str(base / "issuing"), str(base / "creds"),
                              f"hybrid/{mode}/tls-server",
-                             {"cn": "www.example.com", "dns_names": ["api.example.com"]})
+                             {"cn": "www.example.com", "dns_names": ["api.example.com"]}).to_dict()
     return mode, {name: (base / path).read_bytes() for name, path in (
         ("root", "root/ca.crt"), ("issuing", "issuing/ca.crt"))} | {
         "leaf": open(leaf["cert_path"], "rb").read()}

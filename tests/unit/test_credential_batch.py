@@ -54,7 +54,7 @@ def test_batch_enrolls_verifies_and_is_idempotent(pki):
     creds = str(tmp_path / "creds")
     names = ["host%02d.example.net" % n for n in range(12)]
     index_before = len(read_index(os.path.join(issuing, "index.txt")))
-    made = credential_ensure_many(issuing, creds, _requests(names))
+    made = credential_ensure_many(issuing, creds, _requests(names)).to_dict()
     assert made["changed"] is True and made["enrolled"] == 12
     assert [r["id"] for r in made["results"]] == names
     assert len(read_index(os.path.join(issuing, "index.txt"))) == index_before + 12
@@ -80,7 +80,7 @@ def test_batch_enrolls_verifies_and_is_idempotent(pki):
     assert not [n for n in os.listdir(creds) if n.startswith(".")]  # no staging left
 
     before = file_contents(tmp_path)
-    again = credential_ensure_many(issuing, creds, _requests(names))
+    again = credential_ensure_many(issuing, creds, _requests(names)).to_dict()
     assert again["changed"] is False and again["enrolled"] == 0
     assert [r["serial"] for r in again["results"]] == [r["serial"] for r in made["results"]]
     assert file_contents(tmp_path) == before  # nothing signed, nothing written
@@ -88,7 +88,7 @@ def test_batch_enrolls_verifies_and_is_idempotent(pki):
     # the single form agrees with what the batch made
     single = credential_ensure(issuing, creds, "ec/tls-server",
                                {"cn": names[0], "dns_names": [names[0]]},
-                               credential_id=names[0])
+                               credential_id=names[0]).to_dict()
     assert single["changed"] is False
 
 
@@ -98,7 +98,7 @@ def test_batch_only_enrolls_what_is_missing(pki):
     credential_ensure_many(issuing, creds, _requests(["a.example", "b.example"]))
     shutil.rmtree(os.path.join(creds, "b.example"))
     result = credential_ensure_many(issuing, creds, _requests(["a.example", "b.example",
-                                                              "c.example"]))
+                                                              "c.example"])).to_dict()
     assert result["enrolled"] == 2
     assert [r["changed"] for r in result["results"]] == [False, True, True]
     for item in result["results"]:
@@ -109,7 +109,7 @@ def test_batch_check_mode_writes_nothing(a_example):
     tmp_path, issuing, creds = a_example
     before = file_contents(tmp_path)
     predicted = credential_ensure_many(issuing, creds, _requests(["a.example", "b.example"]),
-                                       check_mode=True)
+                                       check_mode=True).to_dict()
     assert predicted["changed"] is True and predicted["enrolled"] == 0
     assert [r["changed"] for r in predicted["results"]] == [False, True]
     assert predicted["results"][1]["subject"] == "CN=b.example"
@@ -118,7 +118,7 @@ def test_batch_check_mode_writes_nothing(a_example):
 
 def test_batch_check_mode_without_ca(tmp_path):
     predicted = credential_ensure_many(str(tmp_path / "none"), str(tmp_path / "creds"),
-                                       _requests(["a.example"]), check_mode=True)
+                                       _requests(["a.example"]), check_mode=True).to_dict()
     assert predicted["results"][0]["reasons"] == ["CA does not exist yet (check mode)"]
     assert not os.path.exists(tmp_path / "creds")
 
@@ -127,10 +127,10 @@ def test_batch_without_ids_looks_up_by_profile_and_cn(pki):
     tmp_path, root, issuing = pki
     creds = str(tmp_path / "creds")
     requests = [CredentialRequest("ec/tls-client", {"cn": "user%d" % n}) for n in range(3)]
-    made = credential_ensure_many(issuing, creds, requests)
+    made = credential_ensure_many(issuing, creds, requests).to_dict()
     assert made["enrolled"] == 3
     requests = [CredentialRequest("ec/tls-client", {"cn": "user%d" % n}) for n in range(3)]
-    again = credential_ensure_many(issuing, creds, requests)
+    again = credential_ensure_many(issuing, creds, requests).to_dict()
     assert again["enrolled"] == 0
     assert [r["id"] for r in again["results"]] == [r["id"] for r in made["results"]]
     for item in made["results"]:
@@ -172,14 +172,14 @@ def test_batch_catalyst_credentials(tmp_path):
     creds = str(tmp_path / "creds")
     requests = [CredentialRequest("hybrid/catalyst/tls-server", {"cn": n, "dns_names": [n]},
                                   credential_id=n) for n in ("a.example", "b.example")]
-    made = credential_ensure_many(issuing, creds, requests)
+    made = credential_ensure_many(issuing, creds, requests).to_dict()
     assert made["enrolled"] == 2
     for item in made["results"]:
         _openssl_verify(root, item)  # the classical chain
         assert len([p for p in item["paths"] if p.endswith(".key")]) == 2
     requests = [CredentialRequest("hybrid/catalyst/tls-server", {"cn": n, "dns_names": [n]},
                                   credential_id=n) for n in ("a.example", "b.example")]
-    assert credential_ensure_many(issuing, creds, requests)["changed"] is False
+    assert credential_ensure_many(issuing, creds, requests).to_dict()["changed"] is False
 
 
 def test_cli_enroll_batch(pki):

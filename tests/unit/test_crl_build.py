@@ -163,17 +163,17 @@ def _ca_certificate(signer) -> bytes:
 def test_crl_verify_checks_the_time_only_when_given(signer):
     dummy, der = _build(signer, [RevokedEntry(1, NOW)])
     ca_pem = _ca_certificate(signer)
-    now = crl_verify(der, ca_pem)
+    now = crl_verify(der, ca_pem).to_dict()
     # Past its nextUpdate today, but no time asked for: not checked.
     assert {key: now[key] for key in ("changed", "valid", "strict")} == {
         "changed": False, "valid": True, "strict": False}
     assert "reason" in now and "details" in now
-    assert crl_verify(der, ca_pem, at=NOW + datetime.timedelta(days=1))["valid"]
-    late = crl_verify(der, ca_pem, at=NOW + datetime.timedelta(days=4))
+    assert crl_verify(der, ca_pem, at=NOW + datetime.timedelta(days=1)).to_dict()["valid"]
+    late = crl_verify(der, ca_pem, at=NOW + datetime.timedelta(days=4)).to_dict()
     assert (late["valid"], late["changed"]) == (False, False)
     assert "nextUpdate" in late["reason"] or "expired" in late["reason"].lower()
     other = SoftwareSigner(ec.generate_private_key(ec.SECP256R1()), "ecdsa-p256")
-    wrong = crl_verify(der, _ca_certificate(other))
+    wrong = crl_verify(der, _ca_certificate(other)).to_dict()
     assert not wrong["valid"] and wrong["reason"]
     with pytest.raises(InputError, match="^CRL"):
         crl_verify(b"not a CRL", ca_pem)

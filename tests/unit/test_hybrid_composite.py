@@ -83,7 +83,7 @@ def test_rsa_pss_composite_ca(tmp_path):
     data = role_definition("root-ca", "hybrid")
     data.update(name="test/composite-rsa", validity="30d", algorithms=["rsa-2048", "ml-dsa-44"],
                 mode="composite", signature={"scheme": "pss"})
-    result = ca_init(str(tmp_path / "ca"), Profile(data), {"cn": "RSA composite"})
+    result = ca_init(str(tmp_path / "ca"), Profile(data), {"cn": "RSA composite"}).to_dict()
     assert result["keys"][0]["algorithm"] == "composite-mldsa44-rsa2048-pss"
     cert = x509.load_pem_x509_certificate((tmp_path / "ca/ca.crt").read_bytes())
     assert cert.signature_algorithm_oid.dotted_string == "1.3.6.1.5.5.7.6.37"
@@ -121,8 +121,8 @@ def chain(tmp_path_factory):
     ca_init(str(base / "issuing"), "hybrid/composite/issuing-ca", {"cn": "Composite Issuing"},
             parent_dir=str(base / "root"))
     leaf = credential_enroll(str(base / "issuing"), str(base / "creds"),
-                             "hybrid/composite/tls-server", {"cn": "c.example.com"})
-    crl = crl_gen(str(base / "issuing"))
+                             "hybrid/composite/tls-server", {"cn": "c.example.com"}).to_dict()
+    crl = crl_gen(str(base / "issuing")).to_dict()
     return {"base": base, "root": _der(base / "root/ca.crt"),
             "issuing": _der(base / "issuing/ca.crt"), "leaf": _der(leaf["cert_path"]),
             "crl": _der(crl["paths"][0]), "enroll": leaf}
@@ -179,7 +179,7 @@ def test_flips_break_the_right_component(chain):
 
 def test_our_crl_verify_and_description(chain):
     issuing_pem = (chain["base"] / "issuing/ca.crt").read_bytes()
-    assert crl_verify(chain["crl"], issuing_pem)["valid"]
+    assert crl_verify(chain["crl"], issuing_pem).to_dict()["valid"]
     info = describe_certificate(x509.load_der_x509_certificate(chain["leaf"]))
     assert info["public_key_algorithm"] == "composite-mldsa65-ecdsa-p256"
     assert info["signature_algorithm"] == "composite-mldsa65-ecdsa-p256"

@@ -64,7 +64,7 @@ def pki(tmp_path_factory):
     ca_init(str(base / "issuing"), "hybrid/catalyst/issuing-ca", {"cn": "Catalyst Issuing"},
             parent_dir=str(base / "root"))
     leaf = credential_enroll(str(base / "issuing"), str(base / "creds"),
-                             "hybrid/catalyst/tls-server", {"cn": "www.example.com"})
+                             "hybrid/catalyst/tls-server", {"cn": "www.example.com"}).to_dict()
 
     def read(path):
         with open(path, "rb") as handle:
@@ -161,10 +161,10 @@ def test_bad_classical_signature_is_named(pki):
 
 def test_crl_alternative_signature(pki):
     issuing_dir = str(pki["base"] / "issuing")
-    result = crl_gen(issuing_dir)
+    result = crl_gen(issuing_dir).to_dict()
     crl_pem = open(result["paths"][0], "rb").read()
     assert result["alt_signature_algorithm"] == "ML-DSA-65"
-    checked = crl_verify(crl_pem, pki["issuing"])
+    checked = crl_verify(crl_pem, pki["issuing"]).to_dict()
     assert checked["valid"]
     assert "alternative signature (ML-DSA-65) verified" in checked["details"][0]
     issuing = der_of(pki["issuing"])
@@ -193,7 +193,7 @@ def test_crl_alternative_signature(pki):
 
 def test_catalyst_ca_signs_plain_profiles_too(pki):
     cred = credential_enroll(str(pki["base"] / "issuing"), str(pki["base"] / "creds"),
-                             "ec/tls-client", {"cn": "plain client"})
+                             "ec/tls-client", {"cn": "plain client"}).to_dict()
     cert = x509.load_pem_x509_certificate(open(cred["cert_path"], "rb").read())
     info = describe_certificate(cert)
     assert info["alt_signature_algorithm"] == "ML-DSA-65"
@@ -275,7 +275,7 @@ def test_ml_dsa_root_over_catalyst_issuing(tmp_path):
     ca_init(str(tmp_path / "cat"), "hybrid/catalyst/issuing-ca", {"cn": "Catalyst"},
             parent_dir=str(tmp_path / "mlroot"))
     cred = credential_enroll(str(tmp_path / "cat"), str(tmp_path / "creds"),
-                             "hybrid/catalyst/tls-server", {"cn": "m.example.com"})
+                             "hybrid/catalyst/tls-server", {"cn": "m.example.com"}).to_dict()
     root = (tmp_path / "mlroot/ca.crt").read_bytes()
     cat = (tmp_path / "cat/ca.crt").read_bytes()
     info = describe_certificate(x509.load_pem_x509_certificate(cat))
@@ -290,6 +290,6 @@ def test_ml_dsa_root_over_catalyst_issuing(tmp_path):
     assert ref.mldsa_ok(der_of(cat), der_of(root))
     assert ref.classical_ok(der_of(leaf), der_of(cat))
     assert ref.catalyst_alt_ok(der_of(leaf), der_of(cat))
-    crl = crl_gen(str(tmp_path / "cat"))
+    crl = crl_gen(str(tmp_path / "cat")).to_dict()
     assert describe_crl(x509.load_pem_x509_crl(open(crl["paths"][0], "rb").read()))[
         "hybrid"] == "catalyst"

@@ -51,7 +51,7 @@ def test_renew_before_parsing():
 def test_ca_ensure_is_idempotent_and_refuses_differences(pki):
     tmp_path, root, _issuing = pki
     before = file_contents(root)
-    again = ca_ensure(root, "ec/root-ca", {"cn": "Root"})
+    again = ca_ensure(root, "ec/root-ca", {"cn": "Root"}).to_dict()
     assert again["changed"] is False and again["state"] == "complete"
     assert file_contents(root) == before
     with pytest.raises(InputError) as failure:
@@ -67,7 +67,7 @@ def test_ca_ensure_is_idempotent_and_refuses_differences(pki):
 
 
 def test_ca_ensure_check_mode_writes_nothing(tmp_path):
-    result = ca_ensure(str(tmp_path / "new"), "ec/root-ca", {"cn": "New"}, check_mode=True)
+    result = ca_ensure(str(tmp_path / "new"), "ec/root-ca", {"cn": "New"}, check_mode=True).to_dict()
     assert result["changed"] is True and result["subject"] == "CN=New"
     assert not (tmp_path / "new").exists()
 
@@ -200,7 +200,7 @@ def test_revoked_certificate_is_not_certified_again_for_the_same_key(pki):
     path = str(tmp_path / "www.crt")
     issued = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
     serial = issued["results"][0]["serial"]
-    revoked = crl_ensure(issuing, revocations=[{"serial": serial, "reason": "keyCompromise"}])
+    revoked = crl_ensure(issuing, revocations=[{"serial": serial, "reason": "keyCompromise"}]).to_dict()
     assert revoked["revoked"] == [serial] and revoked["revoked_count"] == 1
     with pytest.raises(InputError, match="is revoked and the CSR is for the same key"):
         cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
@@ -210,14 +210,14 @@ def test_revoked_certificate_is_not_certified_again_for_the_same_key(pki):
 
 def test_crl_ensure_generates_only_when_needed(pki):
     tmp_path, _root, issuing = pki
-    first = crl_ensure(issuing, days=7, renew_before="1d")
+    first = crl_ensure(issuing, days=7, renew_before="1d").to_dict()
     assert first["changed"] and first["crl_number"] == 1
     state = file_contents(issuing)
-    assert crl_ensure(issuing, days=7, renew_before="1d")["changed"] is False
+    assert crl_ensure(issuing, days=7, renew_before="1d").to_dict()["changed"] is False
     assert file_contents(issuing) == state
     soon = crl_ensure(issuing, days=7, renew_before="1d",
                       now=datetime.datetime.now(datetime.timezone.utc)
-                      + datetime.timedelta(days=6, hours=12), check_mode=True)
+                      + datetime.timedelta(days=6, hours=12), check_mode=True).to_dict()
     assert soon["changed"] and any("nextUpdate" in r for r in soon["reasons"])
     assert file_contents(issuing) == state
     with pytest.raises(InputError, match="must be shorter than the CRL lifetime"):
@@ -230,19 +230,19 @@ def test_credential_ensure(pki):
     tmp_path, _root, issuing = pki
     creds = str(tmp_path / "creds")
     values = {"cn": "www.example.com", "dns_names": ["www.example.com"]}
-    made = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www")
+    made = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www").to_dict()
     assert made["changed"] and made["id"] == "www"
     state = file_contents(creds)
-    again = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www")
+    again = credential_ensure(issuing, creds, "ec/tls-server", values, credential_id="www").to_dict()
     assert again["changed"] is False and file_contents(creds) == state
     with pytest.raises(InputError, match="never rewritten"):
         credential_ensure(issuing, creds, "ec/tls-server",
                           dict(values, dns_names=["www.example.com", "x.example.com"]),
                           credential_id="www")
     # Without an id: looked up by profile + CN; a change enrolls a new credential.
-    assert credential_ensure(issuing, creds, "ec/tls-server", values)["changed"] is False
+    assert credential_ensure(issuing, creds, "ec/tls-server", values).to_dict()["changed"] is False
     newer = credential_ensure(issuing, creds, "ec/tls-server",
-                              dict(values, dns_names=["www.example.com", "x.example.com"]))
+                              dict(values, dns_names=["www.example.com", "x.example.com"])).to_dict()
     assert newer["changed"] and newer["id"] != "www"
 
 
@@ -250,19 +250,19 @@ def test_subordinate_ca_through_a_csr(pki):
     tmp_path, root, _issuing = pki
     remote = str(tmp_path / "remote")
     request = ca_request(remote, "ec/issuing-ca", {"cn": "Remote"},
-                         csr_out=str(tmp_path / "remote.csr"))
+                         csr_out=str(tmp_path / "remote.csr")).to_dict()
     assert request["changed"] and request["state"] == "pending"
     assert ca_request(remote, "ec/issuing-ca", {"cn": "Remote"},
-                      csr_out=str(tmp_path / "remote.csr"))["changed"] is False
+                      csr_out=str(tmp_path / "remote.csr")).to_dict()["changed"] is False
     with pytest.raises(StoreError, match="not a CA directory"):
         cert_ensure(remote, [CertRequest("ec/tls-server", _csr(tmp_path, "x"), None)])
     signed = cert_ensure(root, [CertRequest("ec/issuing-ca", request["csr"],
                                             str(tmp_path / "remote.crt"), {"cn": "Remote"})])
     result = signed["results"][0]
-    installed = ca_install(remote, result["certificate"], result["chain"])
+    installed = ca_install(remote, result["certificate"], result["chain"]).to_dict()
     assert installed["changed"] and installed["state"] == "complete"
     assert installed["issuer"] == "CN=Root"
-    again = ca_install(remote, result["certificate"], result["chain"])
+    again = ca_install(remote, result["certificate"], result["chain"]).to_dict()
     assert again["changed"] is False
     # The completed CA issues, and its chain verifies.
     leaf = cert_ensure(remote, [CertRequest("ec/tls-server", _csr(tmp_path, "leaf.example"),

@@ -322,8 +322,8 @@ def test_what_qpki_writes_is_draft13_composite(tmp_path):
 
     ca_init(str(tmp_path / "root"), "hybrid/composite/root-ca", {"cn": "Composite Root"})
     leaf = credential_enroll(str(tmp_path / "root"), str(tmp_path / "creds"),
-                             "hybrid/composite/tls-server", {"cn": "c.example.com"})
-    crl = crl_gen(str(tmp_path / "root"))
+                             "hybrid/composite/tls-server", {"cn": "c.example.com"}).to_dict()
+    crl = crl_gen(str(tmp_path / "root")).to_dict()
     csr_gen(str(tmp_path / "c.csr"), "c.example.com", algorithm="composite-mldsa65-ecdsa-p256",
             key_out=str(tmp_path / "c.key"))
     root = der_of(tmp_path / "root/ca.crt")

@@ -358,6 +358,22 @@ def _read_only(args) -> bool:
     return (args.group, action) == ("ca", "export") and not args.out
 
 
+def _as_dict(result) -> dict:
+    """The result's keys and values (ops/cert still returns dicts)."""
+    from ..ops.result import Result
+
+    return result.to_dict() if isinstance(result, Result) else result
+
+
+def _fails(result) -> bool:
+    """Whether the result is a verdict that failed (exit code 1)."""
+    from ..ops.result import Verdict
+
+    if isinstance(result, dict):  # ops/cert
+        return result.get("valid") is False
+    return isinstance(result, Verdict) and not result.valid
+
+
 def _warn_unprotected(args, result: dict) -> None:
     """A CA key file written without a passphrase is named on standard error,
     unless --unencrypted-key said that this is meant."""
@@ -420,16 +436,15 @@ def main(argv=None):
         detail = escape_text(" ".join(str(exc).split()))
         return _failed(args, f"internal error: {type(exc).__name__}: {detail} "
                              "(set QPKI_DEBUG=1 for a traceback)", 1)
-    _warn_unprotected(args, result)
+    data = _as_dict(result)
+    _warn_unprotected(args, data)
     if args.json:
         if _read_only(args):
-            result.pop("changed", None)
-        emit(json.dumps(result, indent=2, default=str))
+            data.pop("changed", None)
+        emit(json.dumps(data, indent=2, default=str))
     else:
         render(args, result)
-    if result.get("valid") is False:
-        return 1
-    return 0
+    return 1 if _fails(result) else 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 from typing import Any, Iterator
 
 from ..display_text import escape_text
+from ..ops.result import Pem, Result, Verdict
 
 HIDDEN = ("changed", "pem")
 
@@ -78,29 +79,48 @@ def _block(value: Any, indent: str) -> Iterator[str]:
             yield f"{indent}- {_scalar(item)}"
 
 
-def render(args: Any, result: dict) -> None:
+def render(args: Any, result: Result | dict) -> None:
+    """Print ``result``: by its type; the dicts ops/cert still returns, by their keys."""
+    if isinstance(result, dict):  # ops/cert: the part still to convert to typed results
+        _render_dict(args, result)
+    elif isinstance(result, Pem) and not result.paths:
+        sys.stdout.write(result.pem)
+    elif isinstance(result, Verdict):
+        _verdict(result.to_dict())
+    else:
+        _fields(result.to_dict())
+
+
+def _fields(result: dict) -> None:
+    shown = {key: value for key, value in result.items() if key not in HIDDEN}
+    for line in _block(shown, ""):
+        emit(line)
+
+
+def _verdict(result: dict) -> None:
+    """OK or FAILED with the reason, then the findings."""
+    reason = result.get("reason") or ""
+    verdict = "OK" if result["valid"] else "FAILED"
+    emit(f"{verdict}: {_scalar(reason)}" if reason and reason not in ("ok", "valid")
+         else verdict)
+    for line in result.get("legacy_composite") or []:
+        emit(f"  legacy: {_scalar(line)}")
+    for line in result.get("non_standard") or []:
+        emit(f"  non-standard: {_scalar(line)}")
+    repaired, problems = result.get("repaired") or [], result.get("problems") or []
+    for item in repaired + (problems if len(problems) > 1 else []):  # ca check
+        emit(f"  {'repaired' if item in repaired else 'problem'}: {_scalar(item)}")
+
+
+def _render_dict(args: Any, result: dict) -> None:
     if "pem" in result and not result.get("paths"):
         sys.stdout.write(result["pem"])
-        return
-    if "valid" in result:
-        reason = result.get("reason") or ""
-        verdict = "OK" if result["valid"] else "FAILED"
-        emit(f"{verdict}: {_scalar(reason)}" if reason and reason not in ("ok", "valid")
-             else verdict)
-        for line in result.get("legacy_composite") or []:
-            emit(f"  legacy: {_scalar(line)}")
-        for line in result.get("non_standard") or []:
-            emit(f"  non-standard: {_scalar(line)}")
-        repaired, problems = result.get("repaired") or [], result.get("problems") or []
-        for item in repaired + (problems if len(problems) > 1 else []):  # ca check
-            emit(f"  {'repaired' if item in repaired else 'problem'}: {_scalar(item)}")
-        return
-    if (getattr(args, "group", None), getattr(args, "action", None)) == ("cert", "list"):
+    elif "valid" in result:
+        _verdict(result)
+    elif (getattr(args, "group", None), getattr(args, "action", None)) == ("cert", "list"):
         for item in result["certificates"]:
             emit(f"{item['serial']}  {item['status']:<7}  {item['not_after']}  "
                  f"{_scalar(item['subject'])}")
         emit(f"{result['count']} certificate(s)")
-        return
-    shown = {key: value for key, value in result.items() if key not in HIDDEN}
-    for line in _block(shown, ""):
-        emit(line)
+    else:
+        _fields(result)

@@ -6,8 +6,11 @@ what is asked?" before anything is signed or written. They are what makes the
 Ansible modules idempotent, and the CLI can call them the same way.
 """
 
+from __future__ import annotations
+
 import datetime
 import os
+from typing import Any, Iterable
 
 from ..dependencies import missing
 
@@ -32,7 +35,7 @@ _ALT_SIGNATURE_OIDS = ("2.5.29.73", "2.5.29.74")
 _ALT_PUBLIC_KEY_OID = "2.5.29.72"
 
 
-def parse_renew_before(value, what="renew_before"):
+def parse_renew_before(value: Any, what: str = "renew_before") -> datetime.timedelta | None:
     """A timedelta from ``30d``/``12h`` text, a number of days, or None."""
     if value is None or value == "":
         return None
@@ -55,11 +58,11 @@ def parse_renew_before(value, what="renew_before"):
         raise InputError("%s: %s" % (what, exc)) from None
 
 
-def now_utc(now=None):
+def now_utc(now: datetime.datetime | None = None) -> datetime.datetime:
     return now or utcnow()
 
 
-def read_optional(path):
+def read_optional(path: str | os.PathLike) -> bytes | None:
     """The bytes of ``path``, or None when it does not exist."""
     try:
         with open(path, "rb") as handle:
@@ -72,25 +75,26 @@ def read_optional(path):
         raise InputError("cannot read %s: %s" % (path, exc.strerror or exc)) from None
 
 
-def spki_der(public_key):
+def spki_der(public_key: Any) -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER,
                                    serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def same_public_key(a, b):
+def same_public_key(a: Any, b: Any) -> bool:
     try:
         return spki_der(a) == spki_der(b)
     except Exception:  # keys cryptography cannot serialise: compare objects
-        return a == b
+        return bool(a == b)
 
 
-def _extension_map(extensions, skip=()):
+def _extension_map(extensions: Iterable[x509.Extension], skip: Iterable[str] = ()
+                   ) -> dict[str, x509.Extension]:
     return {ext.oid.dotted_string: ext for ext in extensions
             if ext.oid not in (_SKI, _AKI) and ext.oid.dotted_string not in _ALT_SIGNATURE_OIDS
             and ext.oid.dotted_string not in skip}
 
 
-def _comparable(ext):
+def _comparable(ext: x509.Extension) -> tuple[bool, Any]:
     """(critical, value) with unrecognised extensions reduced to their DER value."""
     value = ext.value
     if isinstance(value, x509.UnrecognizedExtension):
@@ -98,12 +102,13 @@ def _comparable(ext):
     return ext.critical, value
 
 
-def _name_of(oid_text, ext):
+def _name_of(oid_text: str, ext: x509.Extension) -> str:
     name = getattr(ext.oid, "_name", None)
-    return name if name and name != "Unknown OID" else oid_text
+    return str(name) if name and name != "Unknown OID" else oid_text
 
 
-def extension_differences(wanted, cert, ignore_alt_key=False):
+def extension_differences(wanted: Iterable[x509.Extension], cert: x509.Certificate,
+                          ignore_alt_key: bool = False) -> list[str]:
     """Texts naming the extensions of ``cert`` that differ from ``wanted``
     (the profile's rendered extensions). SKI/AKI are not compared: they
     follow from the keys, which are compared on their own; nor are the
@@ -112,7 +117,7 @@ def extension_differences(wanted, cert, ignore_alt_key=False):
     skip = (_ALT_PUBLIC_KEY_OID,) if ignore_alt_key else ()
     want = _extension_map(wanted, skip)
     have = _extension_map(cert.extensions, skip)
-    differences = []
+    differences: list[str] = []
     for oid, ext in want.items():
         other = have.get(oid)
         name = _name_of(oid, ext)
@@ -126,14 +131,14 @@ def extension_differences(wanted, cert, ignore_alt_key=False):
     return differences
 
 
-def san_list(extensions):
+def san_list(extensions: Iterable[x509.Extension]) -> list[str]:
     for ext in extensions:
         if ext.oid == _SAN:
             return sorted(str(n.value) for n in ext.value)
     return []
 
 
-def issued_by(cert, ca_cert, ca_public_key):
+def issued_by(cert: x509.Certificate, ca_cert: x509.Certificate, ca_public_key: Any) -> bool:
     """True if ``cert`` names ``ca_cert`` as issuer and its signature
     verifies with the CA key (classical, PQC and hybrid alike).
     ``ca_public_key`` may also be a list: the keys of every version of a
@@ -153,7 +158,8 @@ def issued_by(cert, ca_cert, ca_public_key):
     return False
 
 
-def expiry_reason(not_after, renew_before, now, what="certificate"):
+def expiry_reason(not_after: datetime.datetime, renew_before: datetime.timedelta | None,
+                  now: datetime.datetime, what: str = "certificate") -> str | None:
     """A reason text when ``not_after`` is past or within ``renew_before``."""
     if not_after <= now:
         return "%s expired on %s" % (what, not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -163,7 +169,7 @@ def expiry_reason(not_after, renew_before, now, what="certificate"):
     return None
 
 
-def _human(delta):
+def _human(delta: datetime.timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds % 86400 == 0:
         return "%dd" % (seconds // 86400)
@@ -172,12 +178,15 @@ def _human(delta):
     return "%ds" % seconds
 
 
-def abspath(path):
+def abspath(path: Any) -> Any:
     return os.path.abspath(os.path.expanduser(os.fspath(path))) if path else path
 
 
-def reissue_reasons(cert, rendered, wanted, ca_cert, ca_public_key, revoked, renew_before, now,
-                    what="existing certificate", ignore_alt_key=False, key_differs=None):
+def reissue_reasons(cert: x509.Certificate, rendered: Any, wanted: Iterable[x509.Extension],
+                    ca_cert: x509.Certificate, ca_public_key: Any, revoked: set[int],
+                    renew_before: datetime.timedelta | None, now: datetime.datetime,
+                    what: str = "existing certificate", ignore_alt_key: bool = False,
+                    key_differs: str | None = None) -> list[str]:
     """Why ``cert`` no longer fits a request, as texts (empty: it fits).
 
     The checks shared by certificates (``cert_state``) and credentials
@@ -189,7 +198,7 @@ def reissue_reasons(cert, rendered, wanted, ca_cert, ca_public_key, revoked, ren
     ``renew_before`` of its notAfter. The public key is the caller's check:
     ``key_differs``, a reason text when it does not match, comes second.
     """
-    reasons = []
+    reasons: list[str] = []
     if not issued_by(cert, ca_cert, ca_public_key):
         reasons.append("%s was not issued by CA %s" % (what, ca_cert.subject.rfc4514_string()))
     if key_differs:

@@ -38,6 +38,15 @@ class Rendered:
 class Profile:
     """A validated, immutable certificate template."""
 
+    # Set once in __init__ (object.__setattr__: the class refuses assignment).
+    name: str
+    description: str
+    algorithms: "tuple[str, ...]"
+    mode: str
+    source: str
+    is_ca: bool
+    path_len: "int | None"
+
     def __init__(self, data, name=None, source="builtin"):
         label = name or "<unnamed>"
         if not isinstance(data, dict):

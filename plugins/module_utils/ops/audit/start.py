@@ -14,7 +14,6 @@ on every operation is recorded as for a CA qpki made.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from ...dependencies import missing
 
@@ -29,12 +28,13 @@ from ...store.ca_dir import CaDir
 from ...store.lock import ca_lock
 from . import trail as audit
 from ..ca.check import recover_record
+from .results import AuditStarted
 
 NOTE = ("log started by qpki audit start for a CA directory made by another tool; "
         "what happened before is not in it")
 
 
-def audit_start(ca_dir: str | os.PathLike) -> dict[str, Any]:
+def audit_start(ca_dir: str | os.PathLike) -> AuditStarted:
     """Start the log of ``ca_dir``; InputError if it has one."""
     ca = CaDir(ca_dir).require()
     path = store_audit.audit_path(ca.path)
@@ -49,5 +49,5 @@ def audit_start(ca_dir: str | os.PathLike) -> dict[str, Any]:
         recovered = [recover_record(ca, kind, key) for kind, key, dummy in gaps]
         if recovered:
             store_audit.append_records(ca.path, recovered)
-    return {"changed": True, "path": path, "records": 1 + len(recovered),
-            "recovered": len(recovered)}
+    return AuditStarted(changed=True, path=path, records=1 + len(recovered),
+                        recovered=len(recovered))

@@ -31,7 +31,7 @@ import hashlib
 import os
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...dependencies import missing
 
@@ -50,6 +50,7 @@ from ...store.lock import ca_lock
 from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
 from . import replay as audit_replay
+from .results import AuditVerdict
 
 if TYPE_CHECKING:  # annotations only: no import cycle, nothing loaded at run time
     from cryptography import x509
@@ -60,10 +61,10 @@ if TYPE_CHECKING:  # annotations only: no import cycle, nothing loaded at run ti
 
 # ---------------------------------------------------------------- record fields
 
-def key_refs(meta_keys):
+def key_refs(meta_keys: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """Which CA keys signed: id, algorithm and where the key lives (never a
     secret: a file path relative to the CA, or a token label / id)."""
-    refs = []
+    refs: list[dict[str, Any]] = []
     for entry in meta_keys or []:
         storage = entry.get("storage") or {}
         ref = {"id": entry.get("id"), "algorithm": entry.get("algorithm"),
@@ -78,16 +79,16 @@ def key_refs(meta_keys):
     return refs
 
 
-def _now():
+def _now() -> str:
     return utc_text(utcnow())
 
 
-def sha256_hex(data):
+def sha256_hex(data: bytes) -> str:
     """SHA-256 of ``data`` as the records hold it (upper-case hex)."""
     return hashlib.sha256(data).hexdigest().upper()
 
 
-def cert_fields(cert):
+def cert_fields(cert: x509.Certificate) -> dict[str, Any]:
     return issued_fields(cert.serial_number, cert.subject, cert.not_valid_after_utc,
                          cert.public_bytes(serialization.Encoding.DER))
 
@@ -96,7 +97,8 @@ def cert_fields(cert):
 _utc_text = functools.lru_cache(maxsize=16)(utc_text)
 
 
-def issued_fields(serial, subject, not_after, der):
+def issued_fields(serial: int, subject: x509.Name, not_after: datetime,
+                  der: bytes) -> dict[str, Any]:
     """``cert_fields`` from a certificate's serial, subject Name, notAfter
     and DER, for a caller that has them already (batch issuance)."""
     return {
@@ -107,14 +109,14 @@ def issued_fields(serial, subject, not_after, der):
     }
 
 
-def _authority_keys(authority):
+def _authority_keys(authority: Authority) -> dict[str, Any]:
     key_id = getattr(authority, "key_id", None)
     return {"keys": key_refs(authority.meta.get("keys")),
             "ca_key_id": key_id.hex().upper() if key_id else None}
 
 
-def profile_name(profile):
-    return getattr(profile, "name", profile)
+def profile_name(profile: Profile | str) -> str:
+    return str(getattr(profile, "name", profile))
 
 
 def audit_ready(ca_path: str | os.PathLike) -> None:
@@ -225,7 +227,7 @@ def crl_record(authority: Authority, crl: x509.CertificateRevocationList, number
 def ca_init_record(cert: x509.Certificate, meta: dict, **extra: object) -> dict:
     """The record of a CA's creation: its own certificate (self-signed, or
     signed by a parent, whose log records the issuance) and keys."""
-    fields = {"time": _now(), "op": INIT}
+    fields: dict[str, Any] = {"time": _now(), "op": INIT}
     fields.update(cert_fields(cert))
     fields.update(issuer=cert.issuer.rfc4514_string(),
                   self_signed=cert.issuer == cert.subject,
@@ -267,20 +269,20 @@ def unhold_record(entry: IndexEntry, held_since: datetime | None) -> dict:
 class ChainReport:
     """Outcome of walking the chain of one log file."""
 
-    def __init__(self):
-        self.records = []          # parsed records of the intact prefix
-        self.broken_line = None    # first bad line number, or None
-        self.problem = None        # one-line description of it
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []  # parsed records of the intact prefix
+        self.broken_line: int | None = None    # first bad line number, or None
+        self.problem: str | None = None        # one-line description of it
         self.incomplete_tail = b""  # bytes after the last newline
 
     @property
-    def head(self):
+    def head(self) -> dict[str, Any]:
         if not self.records:
             return {"seq": 0, "hash": store_audit.GENESIS}
         return {"seq": self.records[-1]["seq"], "hash": self.records[-1]["hash"]}
 
 
-def walk_chain(path):
+def walk_chain(path: str) -> ChainReport:
     """Check every line of the log at ``path``; stops at the first bad one."""
     report = ChainReport()
     lines, tail = store_audit.read_lines(path)
@@ -302,7 +304,7 @@ def walk_chain(path):
     return report
 
 
-def _line_problem(raw, number, prev):
+def _line_problem(raw: bytes, number: int, prev: str) -> str | None:
     try:
         record = store_audit.parse_line(raw)
     except (ValueError, UnicodeDecodeError):
@@ -344,7 +346,7 @@ def state_conflicts(ca: CaDir, records: list[dict]) -> list[str]:
     return audit_replay.conflicts(entries, audit_replay.replay(records)[0], ca.index.name)
 
 
-def current_crl_number(ca):
+def current_crl_number(ca: CaDir) -> int | None:
     """The number of the CRL in crl/ca.crl.der (else crl/ca.crl), or None."""
     from cryptography import x509
 
@@ -365,7 +367,7 @@ def current_crl_number(ca):
 _ANCHOR = re.compile(r"(\d+):([0-9a-fA-F]{64})")
 
 
-def parse_anchor(text):
+def parse_anchor(text: str) -> tuple[int, str]:
     """``SEQ:HASH`` -> (seq, hash)."""
     match = _ANCHOR.fullmatch(str(text).strip())
     if match is None:
@@ -389,14 +391,14 @@ def _caught_up(ca: CaDir) -> list[str]:
     return []
 
 
-def audit_verify(ca_dir, anchor=None):
+def audit_verify(ca_dir: str | os.PathLike, anchor: str | None = None) -> AuditVerdict:
     """Check the audit log of ``ca_dir``; ``valid`` false names the first
     problem (a line number when the chain itself is broken)."""
     ca = CaDir(ca_dir).require()
     seq, digest = parse_anchor(anchor) if anchor else (None, None)
     path = store_audit.audit_path(ca.path)
     with ca_lock(ca.path):
-        problems = _caught_up(ca)
+        problems: list[str] = _caught_up(ca)
         report = walk_chain(path)
         problems += [report.problem] if report.problem else []
         if not problems and seq is not None:
@@ -412,7 +414,7 @@ def audit_verify(ca_dir, anchor=None):
                 problems.append(problem)
             try:
                 problems += state_conflicts(ca, report.records)
-                problems += [message for dummy, dummy, message in coverage_gaps(ca, report.records)]
+                problems += [message for _kind, _key, message in coverage_gaps(ca, report.records)]
             except QpkiError as exc:
                 problems.append(f"cannot compare with the CA state: {exc}")
     head = report.head
@@ -422,6 +424,6 @@ def audit_verify(ca_dir, anchor=None):
             reason += " (and %d more)" % (len(problems) - 1)
     else:
         reason = "%d records, chain intact, head %d:%s" % (len(report.records), head["seq"], head["hash"])
-    return {"changed": False, "valid": not problems, "reason": reason,
-            "line": report.broken_line, "records": len(report.records), "head": head,
-            "problems": problems, "path": path}
+    return AuditVerdict(changed=False, valid=not problems, reason=reason,
+                        line=report.broken_line, records=len(report.records), head=head,
+                        problems=problems, path=path)

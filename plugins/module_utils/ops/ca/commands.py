@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import tempfile
+from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError, StoreError
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from ...profiles.profile import Profile
+
 from ...profiles.loader import as_profile
 from ...store.atomic import ensure_dir, write_file
 from ...store.ca_dir import CaDir
@@ -20,11 +28,14 @@ from .urls import CaUrls
 from .keys import KeyRequest, unprotected_key_files
 from ..keys.hybrid import alt_extensions, check_key_request, new_ca_keys, subject_algorithm
 from ..cert.issuance import check_can_issue, fingerprint, pem, signature_options, validity_window
+from .results import CaCreated, CaExport, CaInfo
 
 
-def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
-            passphrase=None, parent_passphrase=None, now=None, urls=None,
-            store_dsn_env: str | None = None):
+def ca_init(ca_dir: str | os.PathLike, profile: Profile | str,
+            values: dict[str, Any] | None = None, parent_dir: str | os.PathLike | None = None,
+            key: KeyRequest | None = None, passphrase: bytes | None = None,
+            parent_passphrase: bytes | None = None, now: datetime.datetime | None = None,
+            urls: CaUrls | None = None, store_dsn_env: str | None = None) -> CaCreated:
     """Create a root CA, or a subordinate CA signed by ``parent_dir``.
     ``urls`` (ops.ca.urls.CaUrls): the CRL / OCSP / CA-issuers URLs its
     certificates will carry. ``store_dsn_env``: the environment variable
@@ -61,7 +72,9 @@ def ca_init(ca_dir, profile, values=None, parent_dir=None, key=None,
             parent.close()
 
 
-def _create(target, profile, rendered, key, parent, now, urls=None, store_dsn_env=None):
+def _create(target: CaDir, profile: Profile, rendered: Any, key: KeyRequest,
+            parent: Authority | None, now: datetime.datetime | None, urls: CaUrls | None = None,
+            store_dsn_env: str | None = None) -> CaCreated:
     parent_dir = os.path.dirname(os.path.abspath(target.path)) or "."
     ensure_dir(parent_dir)
     work = tempfile.mkdtemp(prefix=".%s.init-" % os.path.basename(target.path), dir=parent_dir)
@@ -108,12 +121,13 @@ def _create(target, profile, rendered, key, parent, now, urls=None, store_dsn_en
     finally:
         for made in keys:
             made.signer.close()
-    result = _ca_result(target, cert, meta, changed=True)
-    result["unprotected_keys"] = unprotected_key_files(target.path, meta["keys"], key.passphrase)
-    return result
+    return CaCreated(**_summary(target, cert, meta, changed=True),
+                     unprotected_keys=unprotected_key_files(target.path, meta["keys"],
+                                                            key.passphrase))
 
 
-def self_sign(profile, rendered, signer, public_key, now, alt_signer=None):
+def self_sign(profile: Profile, rendered: Any, signer: Any, public_key: Any,
+              now: datetime.datetime | None, alt_signer: Any = None) -> x509.Certificate:
     not_before, not_after = validity_window(None, rendered.validity, now)
     from ...store.serials import fresh_serials
 
@@ -128,62 +142,64 @@ def self_sign(profile, rendered, signer, public_key, now, alt_signer=None):
     return sign_certificate(builder, signer, public_key, alt_signer=alt_signer)
 
 
-def parent_sign(parent, profile, rendered, public_key, now, alt_public_key=None):
+def parent_sign(parent: Authority, profile: Profile, rendered: Any, public_key: Any,
+                now: datetime.datetime | None, alt_public_key: Any = None) -> x509.Certificate:
     from ..cert.issuance import issue
 
     with ca_lock(parent.dir.path):
         return issue(parent, profile, rendered, public_key, now, alt_public_key=alt_public_key)
 
 
-def _move_into_place(work, final):
+def _move_into_place(work: str, final: str | os.PathLike) -> None:
     if os.path.isdir(final):
         os.rmdir(final)  # empty: checked before
     os.rename(work, final)
 
 
-def _ca_result(ca, cert, meta, changed):
+def _summary(ca: CaDir, cert: x509.Certificate, meta: dict[str, Any],
+             changed: bool) -> dict[str, Any]:
+    """The fields of CaSummary."""
     written = [ca.meta, ca.cert, ca.chain] + [
         ca.path / k["storage"]["path"] for k in meta.get("keys", [])
         if k["storage"].get("type") == "software"]
-    return {
-        "changed": changed,
-        "ca_dir": str(ca.path),
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "serial": "%X" % cert.serial_number,
-        "not_before": utc_text(cert.not_valid_before_utc),
-        "not_after": utc_text(cert.not_valid_after_utc),
-        "fingerprint_sha256": fingerprint(cert),
-        "profile": meta.get("profile"),
-        "keys": meta.get("keys", []),
-        "cert_path": str(ca.cert),
-        "chain_path": str(ca.chain) if ca.chain.exists() else None,
-        "paths": [str(p) for p in written if p.exists()],
-    }
+    return dict(
+        changed=changed,
+        ca_dir=str(ca.path),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        serial="%X" % cert.serial_number,
+        not_before=utc_text(cert.not_valid_before_utc),
+        not_after=utc_text(cert.not_valid_after_utc),
+        fingerprint_sha256=fingerprint(cert),
+        profile=meta.get("profile"),
+        keys=meta.get("keys", []),
+        cert_path=str(ca.cert),
+        chain_path=str(ca.chain) if ca.chain.exists() else None,
+        paths=[str(p) for p in written if p.exists()],
+    )
 
 
-def ca_info(ca_dir):
+def ca_info(ca_dir: str | os.PathLike) -> CaInfo:
+    from ...version import __version__
+
     with Authority(ca_dir, need_signers=False) as authority:
-        result = _ca_result(authority.dir, authority.cert, authority.meta, changed=False)
         remaining = authority.cert.not_valid_after_utc - utcnow()
-        result["expires_in_seconds"] = max(0, int(remaining.total_seconds()))
-        result["urls"] = CaUrls.from_meta(authority.meta).to_meta()  # as recorded ({version} kept)
-        result["counters"] = _counters(authority.dir, authority.cert.subject)
-        from ...version import __version__
-
-        result["qpki_version"] = __version__
-        result.update(ca_versions(authority))
-        return result
+        return CaInfo(
+            **_summary(authority.dir, authority.cert, authority.meta, changed=False),
+            expires_in_seconds=max(0, int(remaining.total_seconds())),
+            urls=CaUrls.from_meta(authority.meta).to_meta(),  # as recorded ({version} kept)
+            counters=_counters(authority.dir, authority.cert.subject),
+            qpki_version=__version__, **ca_versions(authority))
 
 
-def _counters(ca, subject):
+def _counters(ca: CaDir, subject: x509.Name) -> dict[str, Any]:
     """How many certificates the CA issued and revoked, and its current CRL."""
     from ...store.cert_store import read_store
     from ..crl.entries import previous_crl
 
     with read_store(ca) as store:
         issued, revoked = store.counts()
-    counters = {"issued": issued, "revoked": revoked, "crl_number": None, "crl_next_update": None}
+    counters: dict[str, Any] = {"issued": issued, "revoked": revoked, "crl_number": None, "crl_next_update": None}
     current = previous_crl(ca, subject)
     if current is not None:
         counters["crl_number"] = current.number
@@ -192,7 +208,7 @@ def _counters(ca, subject):
     return counters
 
 
-def ca_versions(authority):
+def ca_versions(authority: Authority) -> dict[str, Any]:
     """The metadata shape, the active version and every version (with its
     certificate files) of an opened CA: QPKI's versioned shape, or the
     seed's flat one read as a single version ``v1``."""
@@ -210,7 +226,8 @@ def ca_versions(authority):
     return {"metadata_shape": meta.shape, "active_version": meta.active, "versions": versions}
 
 
-def ca_export(ca_dir, bundle="ca", out=None):
+def ca_export(ca_dir: str | os.PathLike, bundle: str = "ca",
+              out: str | None = None) -> CaExport:
     """PEM of the CA certificate, its chain, or its root."""
     with Authority(ca_dir, need_signers=False) as authority:
         chain = authority.chain_certificates()
@@ -227,8 +244,7 @@ def ca_export(ca_dir, bundle="ca", out=None):
         else:
             raise InputError("unknown bundle %r (use ca, chain or root)" % bundle)
     data = b"".join(pem(c) for c in certs)
-    result = {"changed": False, "bundle": bundle, "count": len(certs), "pem": data.decode()}
-    if out:
-        write_file(out, data)
-        result.update(changed=True, paths=[out])
-    return result
+    if not out:
+        return CaExport(changed=False, bundle=bundle, count=len(certs), pem=data.decode())
+    write_file(out, data)
+    return CaExport(changed=True, bundle=bundle, count=len(certs), pem=data.decode(), paths=[out])

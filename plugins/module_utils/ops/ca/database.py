@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 from dataclasses import replace
 
 from ...dependencies import missing
@@ -40,7 +41,7 @@ from ...store.cert_db import CRL_NUMBER, INDEX_SIZE, LAST_SERIAL, CertDatabase, 
 from ...store.cert_store import INDEX_STAMP, CertStore, database_path, has_database, \
     postgres_variable, write_store
 from ...store.shared_store import SharedCertStore
-from ...store.index import parse_line, serial_hex
+from ...store.index import IndexEntry, parse_line, serial_hex
 from ...store.index_file import stamp
 from ...store.serials import _read_hex
 from ...x509.names import san_texts
@@ -210,7 +211,7 @@ def _index_rows(ca: CaDir, known: CertStore | None = None) -> tuple[list[CertRow
     return rows, offset
 
 
-def _row(ca: CaDir, entry, profile: str | None, offset: int, width: int) -> CertRow:
+def _row(ca: CaDir, entry: IndexEntry, profile: str | None, offset: int, width: int) -> CertRow:
     try:
         cert = x509.load_pem_x509_certificate(ca.cert_path(entry.serial).read_bytes())
     except (OSError, ValueError, StoreError):
@@ -220,7 +221,7 @@ def _row(ca: CaDir, entry, profile: str | None, offset: int, width: int) -> Cert
                    cert.fingerprint(hashes.SHA256()).hex().upper(), der, offset, width)
 
 
-def _der():
+def _der() -> Any:
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER

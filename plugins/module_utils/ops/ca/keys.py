@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ...algorithms.registry import get_algorithm
-from ...errors import HsmError, InputError, StoreError
+from ...errors import HsmError, InputError, StoreError, UsageError
 from ...store.private_key import write_private_key
 from ...signer.software import SoftwareSigner
+
+if TYPE_CHECKING:
+    from ...signer.base import Signer
+    from ...signer.pkcs11 import Pkcs11Signer
 
 
 class KeyRequest:
     """Where a new CA (or credential) key should live."""
 
-    def __init__(self, hsm_config=None, key_label=None, key_id=None,
-                 generate_key=False, passphrase=None):
+    def __init__(self, hsm_config: str | None = None, key_label: str | None = None,
+                 key_id: str | None = None, generate_key: bool = False,
+                 passphrase: bytes | None = None) -> None:
         self.hsm_config = hsm_config
         self.key_label = key_label
         self.key_id = key_id
@@ -31,11 +37,17 @@ class KeyRequest:
                              "configuration (hsm_config)")
 
     @property
-    def in_hsm(self):
+    def in_hsm(self) -> bool:
         return self.hsm_config is not None
 
+    def token_config(self) -> str:
+        """The HSM configuration of a key in a token (``in_hsm``)."""
+        if self.hsm_config is None:
+            raise UsageError("a key in a token needs an HSM configuration (hsm_config)")
+        return self.hsm_config
 
-def check_hsm_algorithm(algorithm_name, profile_name):
+
+def check_hsm_algorithm(algorithm_name: str, profile_name: str) -> None:
     algorithm = get_algorithm(algorithm_name)
     if not algorithm.hsm_capable:
         raise HsmError(
@@ -44,7 +56,8 @@ def check_hsm_algorithm(algorithm_name, profile_name):
             % (profile_name, algorithm.name))
 
 
-def hsm_signer(config_path, algorithm, label, key_id, options, generate):
+def hsm_signer(config_path: str, algorithm: str, label: str | None, key_id: str | None,
+               options: Any, generate: bool) -> Pkcs11Signer:
     from ...hsm.config import load_hsm_config
     from ...signer.pkcs11 import Pkcs11Signer
 
@@ -77,16 +90,20 @@ def hsm_storage(config_path: str, label: str | None, key_id: str | None) -> dict
     return storage
 
 
-def open_hsm_key(request, algorithm, options):
+def open_hsm_key(request: KeyRequest, algorithm: str,
+                 options: Any) -> tuple[Pkcs11Signer, dict[str, Any]]:
     """(signer, storage) for a key in the token named by ``request``."""
     if not request.key_label and not request.key_id:
         raise InputError("a key in a token needs a key label and/or id")
-    signer = hsm_signer(request.hsm_config, algorithm, request.key_label,
-                        request.key_id, options, request.generate_key)
-    return signer, hsm_storage(request.hsm_config, request.key_label, request.key_id)
+    config = request.token_config()
+    signer = hsm_signer(config, algorithm, request.key_label, request.key_id, options,
+                        request.generate_key)
+    return signer, hsm_storage(config, request.key_label, request.key_id)
 
 
-def new_software_key(algorithm, key_path, relative_path, passphrase, options):
+def new_software_key(algorithm: str, key_path: str | os.PathLike, relative_path: str,
+                     passphrase: bytes | None, options: Any
+                     ) -> tuple[SoftwareSigner, dict[str, Any]]:
     """Generate a key, write it (0600) and return (signer, storage)."""
     key = get_algorithm(algorithm).generate()
     write_private_key(key_path, key, passphrase)
@@ -139,7 +156,8 @@ def resolve_config_path(config: str, base_dir: str | os.PathLike[str],
                      f"taken from {base_dir}: {candidate})")
 
 
-def open_signer(storage, algorithm, base_dir, passphrase=None, options=None):
+def open_signer(storage: dict[str, Any], algorithm: str, base_dir: str | os.PathLike,
+                passphrase: bytes | None = None, options: Any = None) -> Signer:
     """Reopen the signer a stored key entry describes."""
     kind = storage.get("type")
     if kind == "software":

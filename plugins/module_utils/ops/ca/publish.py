@@ -10,6 +10,7 @@ the active version's certificate."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from ...dependencies import missing
@@ -27,12 +28,13 @@ from ...x509.parse import load_certificate_file, public_key_of_certificate
 from ..cert.issuance import pem
 
 
-def version_chain_path(ca: CaDir, version_id: str):
+def version_chain_path(ca: CaDir, version_id: str) -> Path:
     """``versions/<v>/chain.crt``: a subordinate version's chain up to the root."""
     return ca.version_certs_dir(version_id).parent / "chain.crt"
 
 
-def publish_version(ca: CaDir, meta: CaMeta, version_id: str, cert) -> list[str]:
+def publish_version(ca: CaDir, meta: CaMeta, version_id: str,
+                    cert: x509.Certificate) -> list[str]:
     """Write ca.crt (and chain.crt) of ``version_id`` where they differ, and
     move a CRL that another version signed out of ``crl/ca.crl`` into that
     version's ``crl/<v>/``; the paths written."""
@@ -55,7 +57,7 @@ def publish_version(ca: CaDir, meta: CaMeta, version_id: str, cert) -> list[str]
     return written
 
 
-def install_version_files(ca: CaDir, cert, chain_pem: bytes) -> None:
+def install_version_files(ca: CaDir, cert: x509.Certificate, chain_pem: bytes) -> None:
     """A renewed certificate of a rotated CA's active version replaces that
     version's certificate and chain (ca.crt follows them)."""
     meta = ca.load_ca_meta()
@@ -66,7 +68,7 @@ def install_version_files(ca: CaDir, cert, chain_pem: bytes) -> None:
     write_file(version_chain_path(ca, version.id), chain_pem)
 
 
-def version_public_keys(ca: CaDir, active_cert) -> list:
+def version_public_keys(ca: CaDir, active_cert: x509.Certificate) -> list:
     """The public keys of every version of the CA, the active one first:
     what a certificate or CRL it issued may be signed with."""
     keys = [public_key_of_certificate(active_cert)]
@@ -80,7 +82,7 @@ def version_public_keys(ca: CaDir, active_cert) -> list:
     return keys
 
 
-def _retire_current_crl(ca: CaDir, meta: CaMeta, active_cert) -> list[str]:
+def _retire_current_crl(ca: CaDir, meta: CaMeta, active_cert: x509.Certificate) -> list[str]:
     """``crl/ca.crl`` is the active version's CRL: one an earlier version
     signed (the CA was just rotated) becomes that version's own CRL."""
     der_path = ca.crl_path(der=True)

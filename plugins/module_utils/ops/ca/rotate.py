@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...dependencies import missing
 
@@ -43,20 +43,25 @@ from .authority import Authority
 from .commands import parent_sign, self_sign
 from .keys import KeyRequest, unprotected_key_files
 from .publish import publish_version, version_chain_path
+from .results import CaActivated, CaPlanned, CaRotated, CaState, CaVersions
 from ..keys.hybrid import check_key_request, new_ca_keys, subject_algorithm
 from ..cert.issuance import fingerprint, pem
+
+if TYPE_CHECKING:
+    from ...profiles.profile import Profile
 
 # A catalyst certificate's own alternative signature is not carried over
 # into a cross-certificate (which gets its issuer's, if any).
 _ALT_SIGNATURE_OIDS = ("2.5.29.73", "2.5.29.74")
 
 
-def _subject_record(name) -> dict[str, Any]:
+def _subject_record(name: x509.Name) -> dict[str, Any]:
     cn = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return {"common_name": cn[0].value if cn else ""}
 
 
-def _render_with_subject(profile, values, cert):
+def _render_with_subject(profile: Profile, values: dict[str, Any] | None,
+                         cert: x509.Certificate) -> Any:
     """The profile rendered for the CA's own subject: a rotation never
     renames the CA (its issued certificates and CRLs name it)."""
     values = dict(values or {})
@@ -68,20 +73,21 @@ def _render_with_subject(profile, values, cert):
     return rendered
 
 
-def _copied_extensions(cert) -> list:
+def _copied_extensions(cert: x509.Certificate) -> list:
     return [ext for ext in cert.extensions if ext.oid.dotted_string not in _ALT_SIGNATURE_OIDS]
 
 
 class _NewVersion:
     """The new version as an issuer of one cross-certificate."""
 
-    def __init__(self, cert, signer, alt_signer):
+    def __init__(self, cert: x509.Certificate, signer: Any, alt_signer: Any) -> None:
         self.cert, self.signer, self.alt_signer = cert, signer, alt_signer
         self.key_id = key_identifier(signer.public_key())
 
 
-def cross_certificate(subject_cert, subject_key, issuer: Authority | _NewVersion, serial: int,
-                      now: datetime.datetime):
+def cross_certificate(subject_cert: x509.Certificate, subject_key: Any,
+                      issuer: Authority | _NewVersion, serial: int,
+                      now: datetime.datetime) -> x509.Certificate:
     """``subject_cert``'s name, key and extensions certified by ``issuer``'s
     key, valid from now until the earlier of the two certificates' ends."""
     not_after = min(subject_cert.not_valid_after_utc, issuer.cert.not_valid_after_utc)
@@ -96,11 +102,12 @@ def _is_root(authority: Authority) -> bool:
     return authority.cert.issuer == authority.cert.subject
 
 
-def ca_rotate(ca_dir: str | os.PathLike, profile=None, values: dict | None = None,
+def ca_rotate(ca_dir: str | os.PathLike, profile: Profile | str | None = None,
+              values: dict | None = None,
               key: KeyRequest | None = None, passphrase: bytes | None = None,
               parent_dir: str | os.PathLike | None = None,
               parent_passphrase: bytes | None = None, activate: bool = True,
-              now: datetime.datetime | None = None) -> dict[str, Any]:
+              now: datetime.datetime | None = None) -> CaRotated:
     """Make a new version of the CA at ``ca_dir`` (and make it active)."""
     key = key or KeyRequest()
     now = now or utcnow()
@@ -157,17 +164,19 @@ def ca_rotate(ca_dir: str | os.PathLike, profile=None, values: dict | None = Non
                 publish_version(ca, ca.load_ca_meta(), version, cert)
 
         journaled(ca.path, records, commit)
-    return {"changed": True, "ca_dir": str(ca.path), "version": version,
-            "previous_version": old.version, "active_version": version if activate else old.version,
-            "profile": profile.name, "serial": f"{cert.serial_number:X}",
-            "not_after": utc_text(cert.not_valid_after_utc),
-            "cross_certificates": cross_paths,
-            "unprotected_keys": unprotected_key_files(ca.path, [k.meta() for k in keys],
-                                                      key.passphrase),
-            "paths": written + [str(ca.meta)] + ([str(ca.cert)] if activate else [])}
+    return CaRotated(changed=True, ca_dir=str(ca.path), version=version,
+                     previous_version=old.version,
+                     active_version=version if activate else old.version,
+                     profile=profile.name, serial=f"{cert.serial_number:X}",
+                     not_after=utc_text(cert.not_valid_after_utc),
+                     cross_certificates=cross_paths,
+                     unprotected_keys=unprotected_key_files(ca.path, [k.meta() for k in keys],
+                                                            key.passphrase),
+                     paths=written + [str(ca.meta)] + ([str(ca.cert)] if activate else []))
 
 
-def _cross_pair(old: Authority, cert, public_key, signer, alt_signer, now) -> dict[str, Any]:
+def _cross_pair(old: Authority, cert: x509.Certificate, public_key: Any, signer: Any,
+                alt_signer: Any, now: datetime.datetime) -> dict[str, Any]:
     """Old key certifies the new one and the new key the old one: {path: cert}."""
     used = SerialsInUse(old.store)
     old_signs_new = cross_certificate(cert, public_key, old, fresh_serials(used)[0], now)
@@ -177,7 +186,8 @@ def _cross_pair(old: Authority, cert, public_key, signer, alt_signer, now) -> di
     return {"old_signs_new": old_signs_new, "new_signs_old": new_signs_old}
 
 
-def _write_version_files(old: Authority, version: str, algorithm: str, cert, chain,
+def _write_version_files(old: Authority, version: str, algorithm: str, cert: x509.Certificate,
+                         chain: bytes | None,
                          crosses: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The version's certificate, chain and cross-certificates, and the
     previous version's certificate when the CA had none there (a flat CA's
@@ -204,7 +214,8 @@ def _write_version_files(old: Authority, version: str, algorithm: str, cert, cha
     return [str(p) for p in files], [str(p) for p in cross_files]
 
 
-def _rotate_record(version, previous, profile_name, cert, data) -> dict[str, Any]:
+def _rotate_record(version: str, previous: str, profile_name: str, cert: x509.Certificate,
+                   data: dict[str, Any]) -> dict[str, Any]:
     return {"time": utc_text(utcnow()), "op": store_audit.ROTATE, "version": version,
             "previous_version": previous, "profile": profile_name,
             "serial": f"{cert.serial_number:X}", "fingerprint": fingerprint(cert),
@@ -212,19 +223,19 @@ def _rotate_record(version, previous, profile_name, cert, data) -> dict[str, Any
             "keys": key_refs(data["versions"][version]["keys"])}
 
 
-def _activate_record(version, cert) -> dict[str, Any]:
+def _activate_record(version: str, cert: x509.Certificate) -> dict[str, Any]:
     return {"time": utc_text(utcnow()), "op": store_audit.ACTIVATE, "version": version,
             "fingerprint": fingerprint(cert)}
 
 
 def ca_activate(ca_dir: str | os.PathLike, version: str,
-                passphrase: bytes | None = None) -> dict[str, Any]:
+                passphrase: bytes | None = None) -> CaActivated:
     """Make ``version`` the one that signs (its key is opened and checked
     against its certificate first)."""
     with Authority(ca_dir, passphrase, version=version) as chosen:
         ca = chosen.dir
         if chosen.ca_meta.active == version:
-            return {"changed": False, "ca_dir": str(ca.path), "active_version": version}
+            return CaActivated(changed=False, ca_dir=str(ca.path), active_version=version)
         audit_ready(ca.path)
         data = with_active(versioned_data(chosen.ca_meta, _subject_record(chosen.cert.subject)),
                            version, utc_text(utcnow()))
@@ -234,21 +245,22 @@ def ca_activate(ca_dir: str | os.PathLike, version: str,
             publish_version(ca, ca.load_ca_meta(), version, chosen.cert)
 
         journaled(ca.path, [_activate_record(version, chosen.cert)], commit)
-    return {"changed": True, "ca_dir": str(ca.path), "active_version": version,
-            "previous_version": chosen.ca_meta.active, "paths": [str(ca.meta), str(ca.cert)]}
+    return CaActivated(changed=True, ca_dir=str(ca.path), active_version=version,
+                       previous_version=chosen.ca_meta.active,
+                       paths=[str(ca.meta), str(ca.cert)])
 
 
-def ca_versions_list(ca_dir: str | os.PathLike) -> dict[str, Any]:
+def ca_versions_list(ca_dir: str | os.PathLike) -> CaVersions:
     """Every version of the CA, the active one marked (read only)."""
     from .commands import ca_versions
 
     with Authority(ca_dir, need_signers=False) as authority:
-        return {"changed": False, **ca_versions(authority)}
+        return CaVersions(changed=False, **ca_versions(authority))
 
 
 def ca_recertify(ca_dir: str | os.PathLike, parent_dir: str | os.PathLike,
                  parent_passphrase: bytes | None = None, values: dict | None = None,
-                 now: datetime.datetime | None = None) -> dict[str, Any]:
+                 now: datetime.datetime | None = None) -> CaState | CaPlanned:
     """A new certificate for a subordinate CA's current key from its parent's
     active version (after the parent rotated): same key, same subject,
     installed as a renewal (``ca.install``)."""
@@ -266,5 +278,5 @@ def ca_recertify(ca_dir: str | os.PathLike, parent_dir: str | os.PathLike,
         chain = b"".join(pem(c) for c in parent.chain_certificates())
     result = ca_install(ca_dir, pem(cert), chain, cert_where="the new certificate",
                         chain_where=f"the chain of {parent_dir}")
-    result["serial"] = f"{cert.serial_number:X}"
+    result.serial = f"{cert.serial_number:X}"
     return result

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...errors import InputError
 from ...store.ca_dir import CaDir
 from ...store.metafile import utc_text
 from .authority import Authority
 from .keys import KeyRequest
+from .results import CaPlanned, CaState
 from .rotate import ca_rotate
 from .state import ca_ensure, ca_facts, resolve_generate
 from ..ensure import now_utc, parse_renew_before
@@ -41,7 +42,7 @@ def ca_ensure_rotated(ca_dir: str | os.PathLike, profile: str | Profile, values:
                       rotate_before: str | datetime.timedelta | None = None,
                       parent_passphrase: bytes | None = None, check_mode: bool = False,
                       now: datetime.datetime | None = None,
-                      store_dsn_env: str | None = None) -> dict[str, Any]:
+                      store_dsn_env: str | None = None) -> CaState | CaPlanned:
     """``ca_ensure``, plus a rotation to ``profile`` and ``key`` when the
     existing CA's active certificate expires within ``rotate_before``."""
     key = key or KeyRequest()
@@ -59,9 +60,13 @@ def ca_ensure_rotated(ca_dir: str | os.PathLike, profile: str | Profile, values:
         raise InputError(f"CA {ca_dir}: {reason}, and a rotation needs a new key: give a key "
                          f"label other than the active version's ({key.key_label!r})")
     if check_mode:
-        return dict(ca_facts(ca_dir), changed=True, rotated="(next version)", rotation_reason=reason)
+        facts = ca_facts(ca_dir, changed=True)
+        facts.rotated, facts.rotation_reason = "(next version)", reason
+        return facts
     rotated = ca_rotate(ca_dir, profile, values, key=resolve_generate(key),
                         passphrase=key.passphrase, parent_dir=parent_dir,
                         parent_passphrase=parent_passphrase, now=now)
-    return dict(ca_facts(ca_dir, changed=True), rotated=rotated["version"], rotation_reason=reason,
-                unprotected_keys=rotated["unprotected_keys"])
+    facts = ca_facts(ca_dir, changed=True)
+    facts.rotated, facts.rotation_reason = rotated.version, reason
+    facts.unprotected_keys = rotated.unprotected_keys
+    return facts

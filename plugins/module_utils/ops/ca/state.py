@@ -21,6 +21,7 @@ in two steps that never move a private key:
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ...dependencies import missing
 
@@ -39,7 +40,7 @@ from ...store.lock import ca_lock
 from ...store.metafile import dump_json, load_json_object, utc_text
 from ...x509.certificate import utcnow
 from ...x509.parse import (load_certificate, load_certificates, load_csr,
-                          public_key_of_certificate, public_key_of_csr)
+                           public_key_of_certificate, public_key_of_csr)
 from ...x509.path_length import check_path_length
 from ..audit.trail import audit_ready, install_record, log_ca_init
 from ..audit.journal import journaled
@@ -53,12 +54,17 @@ from ..cert.issuance import fingerprint, pem
 from ..ensure import abspath, issued_by, read_optional, same_public_key
 
 from ...store.ca_dir import CSR_NAME, REQUEST_NAME
+from ..result import fields_of
+from .results import CaPlanned, CaState
+
+if TYPE_CHECKING:
+    from ...profiles.profile import Profile
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def _check_profile(profile, key):
+def _check_profile(profile: Profile, key: KeyRequest) -> None:
     if not profile.is_ca:
         raise InputError("profile %s is not a CA profile (basicConstraints ca is not true)"
                          % profile.name)
@@ -66,7 +72,7 @@ def _check_profile(profile, key):
     check_key_request(profile, key)  # HSM: classical keys only (catalyst: the classical half)
 
 
-def _norm_id(key_id):
+def _norm_id(key_id: str | None) -> str | None:
     if key_id in (None, ""):
         return None
     from ...hsm.keyid import format_key_id, parse_key_id
@@ -74,18 +80,19 @@ def _norm_id(key_id):
     return format_key_id(parse_key_id(key_id))
 
 
-def _same_file(a, b):
+def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def key_differences(meta_keys, key, ca_path):
+def key_differences(meta_keys: list[dict[str, Any]], key: KeyRequest,
+                    ca_path: str | os.PathLike) -> list[str]:
     """Texts naming how the stored key(s) differ from the KeyRequest."""
     if not meta_keys:
         return ["ca.meta.json lists no key"]
-    differences = []
+    differences: list[str] = []
     entry = meta_keys[0]
     for candidate in meta_keys:  # the classical key of a hybrid CA goes to the HSM
         if candidate.get("id") in ("default", "classical"):
@@ -100,7 +107,7 @@ def key_differences(meta_keys, key, ca_path):
                            % (kind, storage.get("label") or storage.get("key_id")))
     elif key.in_hsm:
         stored_config = resolve_config_path(storage.get("config", ""), os.fspath(ca_path))
-        if not _same_file(stored_config, key.hsm_config):
+        if not _same_file(stored_config, key.token_config()):
             differences.append("HSM config is %s (requested %s)"
                                % (storage.get("config"), key.hsm_config))
         if key.key_label and storage.get("label") != key.key_label:
@@ -113,14 +120,16 @@ def key_differences(meta_keys, key, ca_path):
     return differences
 
 
-def _refuse(ca_dir, differences):
+def _refuse(ca_dir: str | os.PathLike, differences: list[str]) -> NoReturn:
     raise InputError(
         "existing CA in %s does not match the requested settings: %s; an existing CA is "
         "never changed or re-keyed (use another ca_dir, or remove this one deliberately)"
         % (ca_dir, "; ".join(differences)))
 
 
-def _compare_existing(ca_dir, profile, rendered, key, parent_dir, parent_cert=None):
+def _compare_existing(ca_dir: str | os.PathLike, profile: Profile, rendered: Any,
+                      key: KeyRequest, parent_dir: str | os.PathLike | None,
+                      parent_cert: x509.Certificate | None = None) -> list[str]:
     """Differences between the CA in ``ca_dir`` and the request, and its info."""
     with Authority(ca_dir, need_signers=False) as authority:
         meta, cert = authority.meta, authority.cert
@@ -145,51 +154,49 @@ def _compare_existing(ca_dir, profile, rendered, key, parent_dir, parent_cert=No
     return differences
 
 
-def _predict(ca_dir, profile, rendered, key, parent_dir, state):
+def _predict(ca_dir: str | os.PathLike, profile: Profile, rendered: Any, key: KeyRequest,
+             parent_dir: str | os.PathLike | None, state: str) -> CaPlanned:
     storage = ({"type": "pkcs11", "config": key.hsm_config, "label": key.key_label,
                 "key_id": key.key_id} if key.in_hsm
                else {"type": "software", "path": CaDir.key_relpath(subject_algorithm(profile))})
-    return {
-        "changed": True,
-        "state": state,
-        "ca_dir": abspath(ca_dir),
-        "subject": rendered.subject.rfc4514_string(),
-        "issuer": None if parent_dir else rendered.subject.rfc4514_string(),
-        "profile": profile.name,
-        "keys": [{"id": "classical" if profile.mode == "catalyst" else "default",
-                  "algorithm": subject_algorithm(profile), "storage": storage}],
-        "serial": None,
-        "not_before": None,
-        "not_after": None,
-        "fingerprint_sha256": None,
-        "cert_path": os.path.join(abspath(ca_dir), "ca.crt"),
-        "chain_path": None,
-        "csr": None,
-        "csr_path": None,
-        "paths": [],
-    }
+    return CaPlanned(
+        changed=True,
+        state=state,
+        ca_dir=abspath(ca_dir),
+        subject=rendered.subject.rfc4514_string(),
+        issuer=None if parent_dir else rendered.subject.rfc4514_string(),
+        profile=profile.name,
+        keys=[{"id": "classical" if profile.mode == "catalyst" else "default",
+               "algorithm": subject_algorithm(profile), "storage": storage}],
+        serial=None,
+        not_before=None,
+        not_after=None,
+        fingerprint_sha256=None,
+        cert_path=os.path.join(abspath(ca_dir), "ca.crt"),
+        chain_path=None,
+        csr=None,
+        csr_path=None,
+        paths=[],
+    )
 
 
-def ca_facts(ca_dir, changed=False):
-    result = ca_info(ca_dir)
-    result = dict(result, changed=changed, state="complete")
-    for name in ("ca_dir", "cert_path", "chain_path"):
-        if result.get(name) is not None:
-            result[name] = os.fspath(result[name])
-    result["paths"] = [os.fspath(p) for p in result.get("paths", [])]
+def ca_facts(ca_dir: str | os.PathLike, changed: bool = False) -> CaState:
+    """What ca info says of the CA, as a complete CA's state, with its CSR
+    when it was made from one."""
+    info = ca_info(ca_dir)
+    info.changed = changed
     csr = read_optional(os.path.join(ca_dir, CSR_NAME))
-    result["csr"] = csr.decode() if csr else None
-    result["csr_path"] = os.path.join(abspath(ca_dir), CSR_NAME) if csr else None
-    return result
+    return CaState(**fields_of(info), state="complete", csr=csr.decode() if csr else None,
+                   csr_path=os.path.join(abspath(ca_dir), CSR_NAME) if csr else None)
 
 
-def _key_in_token(key):
+def _key_in_token(key: KeyRequest) -> bool:
     """True when the KeyRequest's label/id already names a token key."""
     from ...hsm.config import load_hsm_config
     from ...hsm.keys import find_private_key
     from ...hsm.session import open_session
 
-    with open_session(load_hsm_config(key.hsm_config)) as session:
+    with open_session(load_hsm_config(key.token_config())) as session:
         try:
             find_private_key(session, key.key_label, key.key_id)
         except HsmError as exc:
@@ -199,7 +206,7 @@ def _key_in_token(key):
     return True
 
 
-def resolve_generate(key):
+def resolve_generate(key: KeyRequest) -> KeyRequest:
     """``generate_key`` means "generate when the token has no such key yet"."""
     if key.in_hsm and key.generate_key and _key_in_token(key):
         return KeyRequest(hsm_config=key.hsm_config, key_label=key.key_label,
@@ -209,7 +216,9 @@ def resolve_generate(key):
 
 # ---------------------------------------------------------------- ensure
 
-def _requested(ca_dir, profile, values, key, parent_dir):
+def _requested(ca_dir: str | os.PathLike, profile: Profile | str,
+               values: dict[str, Any] | None, key: KeyRequest,
+               parent_dir: str | os.PathLike | None) -> tuple[Profile, Any, CaState | None]:
     """(profile, rendered, facts of the existing CA or None); an existing CA
     that differs from the request is refused, naming every difference."""
     profile = as_profile(profile)
@@ -223,8 +232,12 @@ def _requested(ca_dir, profile, values, key, parent_dir):
     return profile, rendered, None
 
 
-def ca_ensure(ca_dir, profile, values=None, parent_dir=None, key=None, passphrase=None,
-              parent_passphrase=None, check_mode=False, store_dsn_env: str | None = None):
+def ca_ensure(ca_dir: str | os.PathLike, profile: Profile | str,
+              values: dict[str, Any] | None = None,
+              parent_dir: str | os.PathLike | None = None, key: KeyRequest | None = None,
+              passphrase: bytes | None = None, parent_passphrase: bytes | None = None,
+              check_mode: bool = False,
+              store_dsn_env: str | None = None) -> CaState | CaPlanned:
     """Create the CA when missing; return its facts (``changed`` false) when
     it matches; raise InputError naming every difference otherwise."""
     key = key or KeyRequest(passphrase=passphrase)
@@ -241,16 +254,18 @@ def ca_ensure(ca_dir, profile, values=None, parent_dir=None, key=None, passphras
     made = ca_init(ca_dir, profile, values or {}, parent_dir=parent_dir, key=resolve_generate(key),
                    passphrase=passphrase, parent_passphrase=parent_passphrase,
                    store_dsn_env=store_dsn_env)
-    return dict(ca_facts(ca_dir, changed=True), unprotected_keys=made["unprotected_keys"])
+    facts = ca_facts(ca_dir, changed=True)
+    facts.unprotected_keys = made.unprotected_keys
+    return facts
 
 
 # ---------------------------------------------------------------- CSR path
 
-def _request_paths(ca_dir):
+def _request_paths(ca_dir: str | os.PathLike) -> tuple[str, str]:
     return os.path.join(ca_dir, REQUEST_NAME), os.path.join(ca_dir, CSR_NAME)
 
 
-def pending_request(ca_dir):
+def pending_request(ca_dir: str | os.PathLike) -> dict[str, Any] | None:
     """The pending request metadata of ``ca_dir``, or None."""
     path, _csr = _request_paths(ca_dir)
     if not os.path.exists(path):
@@ -258,32 +273,34 @@ def pending_request(ca_dir):
     return load_json_object(path)
 
 
-def _pending_result(ca_dir, request, csr_pem, changed, csr_copy=None):
+def _pending_result(ca_dir: str | os.PathLike, request: dict[str, Any], csr_pem: bytes | str | None,
+                    changed: bool, csr_copy: str | None = None) -> CaPlanned:
     paths = list(_request_paths(abspath(ca_dir)))
     if csr_copy:
         paths.append(csr_copy)
-    return {
-        "changed": changed,
-        "state": "pending",
-        "ca_dir": abspath(ca_dir),
-        "subject": request.get("subject"),
-        "issuer": None,
-        "profile": request.get("profile"),
-        "keys": request.get("keys", []),
-        "serial": None,
-        "not_before": None,
-        "not_after": None,
-        "fingerprint_sha256": None,
-        "cert_path": None,
-        "chain_path": None,
-        "csr": csr_pem.decode() if isinstance(csr_pem, bytes) else csr_pem,
-        "csr_path": os.path.join(abspath(ca_dir), CSR_NAME),
-        "paths": paths,
-    }
+    return CaPlanned(
+        changed=changed,
+        state="pending",
+        ca_dir=abspath(ca_dir),
+        subject=request.get("subject"),
+        issuer=None,
+        profile=request.get("profile"),
+        keys=request.get("keys", []),
+        serial=None,
+        not_before=None,
+        not_after=None,
+        fingerprint_sha256=None,
+        cert_path=None,
+        chain_path=None,
+        csr=csr_pem.decode() if isinstance(csr_pem, bytes) else csr_pem,
+        csr_path=os.path.join(abspath(ca_dir), CSR_NAME),
+        paths=paths,
+    )
 
 
-def _compare_pending(ca_dir, request, profile, rendered, key):
-    differences = []
+def _compare_pending(ca_dir: str | os.PathLike, request: dict[str, Any], profile: Profile,
+                     rendered: Any, key: KeyRequest) -> list[str]:
+    differences: list[str] = []
     if request.get("profile") != profile.name:
         differences.append("profile is %s (requested %s)" % (request.get("profile"), profile.name))
     if request.get("subject") != rendered.subject.rfc4514_string():
@@ -293,8 +310,11 @@ def _compare_pending(ca_dir, request, profile, rendered, key):
     return differences
 
 
-def ca_request(ca_dir, profile, values=None, key=None, passphrase=None, csr_out=None,
-               check_mode=False, store_dsn_env: str | None = None):
+def ca_request(ca_dir: str | os.PathLike, profile: Profile | str,
+               values: dict[str, Any] | None = None, key: KeyRequest | None = None,
+               passphrase: bytes | None = None, csr_out: str | None = None,
+               check_mode: bool = False,
+               store_dsn_env: str | None = None) -> CaState | CaPlanned:
     """Step 1 of a subordinate CA signed elsewhere: key + CSR, CA pending.
 
     Idempotent: a pending request (or a completed CA) made with the same
@@ -323,12 +343,12 @@ def ca_request(ca_dir, profile, values=None, key=None, passphrase=None, csr_out=
         raise StoreError("directory %s is not empty and holds no CA" % ca_dir)
     if check_mode:
         result = _predict(ca_dir, profile, rendered, key, "external", "pending")
-        result["csr_path"] = csr_path
+        result.csr_path = csr_path
         return result
     return _create_request(ca_dir, profile, rendered, resolve_generate(key), csr_out, store)
 
 
-def _copy_csr(csr_pem, csr_out, check_mode):
+def _copy_csr(csr_pem: bytes, csr_out: str | None, check_mode: bool) -> bool:
     if not csr_out or _same_file_content(csr_out, csr_pem):
         return False
     if not check_mode:
@@ -336,11 +356,12 @@ def _copy_csr(csr_pem, csr_out, check_mode):
     return True
 
 
-def _same_file_content(path, data):
+def _same_file_content(path: str, data: bytes) -> bool:
     return read_optional(path) == data
 
 
-def _create_request(ca_dir, profile, rendered, key, csr_out, store: dict):
+def _create_request(ca_dir: str | os.PathLike, profile: Profile, rendered: Any,
+                    key: KeyRequest, csr_out: str | None, store: dict) -> CaPlanned:
     from ...x509.csr import build_csr
 
     target = CaDir(ca_dir)
@@ -372,19 +393,20 @@ def _create_request(ca_dir, profile, rendered, key, csr_out, store: dict):
             made.signer.close()
     _copy_csr(csr_pem, csr_out, False)
     result = _pending_result(ca_dir, request, csr_pem, True, csr_out)
-    result["unprotected_keys"] = unprotected_key_files(ca_dir, request["keys"], key.passphrase)
+    result.unprotected_keys = unprotected_key_files(ca_dir, request["keys"], key.passphrase)
     return result
 
 
-def _cleanup(target, created_dir):
+def _cleanup(target: CaDir, created_dir: bool) -> None:
     import shutil
 
     if created_dir:
         shutil.rmtree(target.path, ignore_errors=True)
 
 
-def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where="certificate",
-               chain_where="chain"):
+def ca_install(ca_dir: str | os.PathLike, cert_data: bytes, chain_data: bytes | None = None,
+               check_mode: bool = False, cert_where: str = "certificate",
+               chain_where: str = "chain") -> CaState | CaPlanned:
     """Step 3: install the certificate the parent issued for a pending CA.
 
     The certificate must be a CA certificate for the pending key; ``chain``
@@ -402,20 +424,20 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
         if not issued_by(cert, issuer, public_key_of_certificate(issuer)):
             raise InputError("%s was not issued by the first certificate of %s (%s)"
                              % (cert_where, chain_where, issuer.subject.rfc4514_string()))
-        check_path_length(chain, True, _path_len(cert), cert_where, ca_dir)
+        check_path_length(chain, True, _path_len(cert), cert_where, os.fspath(ca_dir))
     target = CaDir(ca_dir)
     if target.exists():
         return _reinstall(ca_dir, target, cert, chain, check_mode, cert_where)
     request = pending_request(ca_dir)
     if request is None:
         if check_mode:
-            return {"changed": True, "state": "complete", "ca_dir": abspath(ca_dir),
-                    "subject": cert.subject.rfc4514_string(),
-                    "issuer": cert.issuer.rfc4514_string(), "profile": None, "keys": [],
-                    "serial": "%X" % cert.serial_number, "not_before": None,
-                    "not_after": None, "fingerprint_sha256": fingerprint(cert),
-                    "cert_path": os.path.join(abspath(ca_dir), "ca.crt"), "chain_path": None,
-                    "csr": None, "csr_path": None, "paths": []}
+            return CaPlanned(changed=True, state="complete", ca_dir=abspath(ca_dir),
+                             subject=cert.subject.rfc4514_string(),
+                             issuer=cert.issuer.rfc4514_string(), profile=None, keys=[],
+                             serial="%X" % cert.serial_number, not_before=None,
+                             not_after=None, fingerprint_sha256=fingerprint(cert),
+                             cert_path=os.path.join(abspath(ca_dir), "ca.crt"),
+                             chain_path=None, csr=None, csr_path=None, paths=[])
         raise StoreError("%s holds no pending CA request: run the request step first" % ca_dir)
     csr_path = _request_paths(ca_dir)[1]
     csr = load_csr(read_optional(csr_path) or b"", csr_path)
@@ -424,7 +446,7 @@ def ca_install(ca_dir, cert_data, chain_data=None, check_mode=False, cert_where=
                          % (cert_where, ca_dir, csr_path))
     if check_mode:
         result = _pending_result(ca_dir, request, read_optional(csr_path), True)
-        result["state"] = "complete"
+        result.state = "complete"
         return result
     write_file(target.cert, pem(cert))
     write_file(target.chain, pem(cert) + b"".join(pem(c) for c in chain))
@@ -442,7 +464,7 @@ def _path_len(cert: "x509.Certificate") -> int | None:
     return cert.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length
 
 
-def _check_ca_certificate(cert, where):
+def _check_ca_certificate(cert: x509.Certificate, where: str) -> None:
     try:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
@@ -451,7 +473,8 @@ def _check_ca_certificate(cert, where):
         raise InputError("%s is not a CA certificate (basicConstraints ca is not true)" % where)
 
 
-def _reinstall(ca_dir, target, cert, chain, check_mode, cert_where):
+def _reinstall(ca_dir: str | os.PathLike, target: CaDir, cert: x509.Certificate,
+               chain: list[x509.Certificate], check_mode: bool, cert_where: str) -> CaState:
     current = load_certificate(target.read_cert_pem(), os.fspath(target.cert))
     if current == cert:
         wanted_chain = pem(cert) + b"".join(pem(c) for c in chain)
@@ -460,14 +483,14 @@ def _reinstall(ca_dir, target, cert, chain, check_mode, cert_where):
             return ca_facts(ca_dir)
         if not check_mode:
             write_file(target.chain, wanted_chain)
-        return dict(ca_facts(ca_dir), changed=True)
+        return ca_facts(ca_dir, changed=True)
     if not same_public_key(public_key_of_certificate(current), public_key_of_certificate(cert)) \
             or current.subject != cert.subject:
         raise InputError("CA %s already has a certificate for another key or subject (%s); "
                          "refusing to replace it with %s"
                          % (ca_dir, current.subject.rfc4514_string(), cert_where))
     if check_mode:
-        return dict(ca_facts(ca_dir), changed=True)
+        return ca_facts(ca_dir, changed=True)
 
     def replace() -> None:
         chain_pem = pem(cert) + b"".join(pem(c) for c in chain)

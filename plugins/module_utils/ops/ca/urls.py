@@ -34,6 +34,7 @@ from ...errors import InputError
 from ...profiles.validators import Invalid, uri
 from ...store.ca_dir import CaDir
 from ...store.lock import ca_lock
+from .results import CaUrlsSet
 
 SCHEMES = ("http", "https", "ldap")
 VERSION = "{version}"
@@ -124,7 +125,7 @@ def with_ca_urls(extensions: list, urls: CaUrls) -> list:
 
 
 def ca_set_urls(ca_dir: str | os.PathLike, urls: CaUrls, check_mode: bool = False
-                ) -> dict[str, Any]:
+                ) -> CaUrlsSet:
     """Record ``urls`` as the CA's (an empty field removes that URL);
     ``changed`` false when they already are."""
     ca = CaDir(ca_dir).require()
@@ -132,7 +133,7 @@ def ca_set_urls(ca_dir: str | os.PathLike, urls: CaUrls, check_mode: bool = Fals
         meta = ca.load_ca_meta()
         current = CaUrls.from_meta(meta.raw)
         if current == urls:
-            return {"changed": False, "ca_dir": str(ca.path), "urls": urls.to_meta()}
+            return CaUrlsSet(changed=False, ca_dir=str(ca.path), urls=urls.to_meta())
         if not check_mode:
             data = dict(meta.raw)
             if urls:
@@ -140,13 +141,13 @@ def ca_set_urls(ca_dir: str | os.PathLike, urls: CaUrls, check_mode: bool = Fals
             else:
                 data.pop("urls", None)
             ca.write_meta(data)
-    return {"changed": True, "ca_dir": str(ca.path), "urls": urls.to_meta(),
-            "previous_urls": current.to_meta()}
+    return CaUrlsSet(changed=True, ca_dir=str(ca.path), urls=urls.to_meta(),
+                     previous_urls=current.to_meta())
 
 
 def ca_urls_ensure(ca_dir: str | os.PathLike, crl: str | None = None, ocsp: str | None = None,
                    ca_issuers: str | None = None, check_mode: bool = False,
-                   delta_crl: str | None = None) -> dict[str, Any]:
+                   delta_crl: str | None = None) -> CaUrlsSet:
     """The declarative form (modules): each URL given is recorded, an empty
     one removed, one not given (None) left as it is."""
     ca = CaDir(ca_dir).require()

@@ -38,7 +38,7 @@ from .batch_sign import Prepared, sign_and_record
 from ..ca.urls import CaUrls, with_ca_urls
 from .issuance import check_can_issue, fingerprint, pem
 from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
-                    same_public_key, san_list)
+                      same_public_key, san_list)
 
 
 class CertRequest:

@@ -40,6 +40,7 @@ from ...store.credential_dir import CredentialDir
 from ...store.lock import ca_lock
 from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
+from ..audit.results import AuditVerdict
 from ..audit.trail import parse_anchor, walk_chain
 
 ENROLL, RENEW, ROTATE, ACTIVATE, REVOKE, EXPORT = (
@@ -196,7 +197,7 @@ def _state_problems(meta: dict[str, Any], records: list[dict[str, Any]]) -> list
 
 
 def credential_audit_verify(cred_root: str | os.PathLike, cred_id: str,
-                            anchor: str | None = None) -> dict[str, Any]:
+                            anchor: str | None = None) -> AuditVerdict:
     """Check the log of credential ``cred_id``: the chain line by line, the
     anchor if given, then the log against the credential's metadata."""
     cred = CredentialDir(cred_root, cred_id).require()
@@ -228,6 +229,6 @@ def credential_audit_verify(cred_root: str | os.PathLike, cred_id: str,
         reason = problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
     else:
         reason = f"{len(report.records)} records, chain intact, head {head['seq']}:{head['hash']}"
-    return {"changed": False, "valid": not problems, "reason": reason,
-            "line": report.broken_line, "records": len(report.records), "head": head,
-            "problems": problems, "path": path}
+    return AuditVerdict(changed=False, valid=not problems, reason=reason,
+                        line=report.broken_line, records=len(report.records), head=head,
+                        problems=problems, path=path)

@@ -17,9 +17,13 @@ issued certificates without a credential (visible in the CA's index), never
 a credential whose certificate the CA does not know.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import tempfile
+import datetime
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
 from ...algorithms.registry import get_algorithm
 from ...errors import InputError
@@ -27,14 +31,17 @@ from ...signer.keyfile import encode_private_key
 from ...store.atomic import fsync_dir, write_files
 from ...store.credential_dir import CredentialDir, make_credential_id, prepare_root
 from ...store.lock import ca_lock
-from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
 from . import audit as credential_audit
 from ..ca.authority import Authority
 from ..cert.batch_sign import Prepared, issue_many
 from ..ca.keys import KeyRequest, open_hsm_key
-from .enroll import _common_name, _role, credential_meta, enroll_record, staging_log
-from .read import storage_view
+from .enroll import (_common_name, _role, credential_meta, enrolled_credential, enroll_record,
+                     staging_log)
+from .results import EnrolledBatch, EnrolledCredential
+
+if TYPE_CHECKING:
+    from ...profiles.profile import Profile
 from ..keys.hybrid import alt_algorithm, subject_algorithm
 from ..cert.issuance import pem
 
@@ -46,7 +53,8 @@ class EnrollItem:
 
     __slots__ = ("profile", "rendered", "credential_id", "key", "where")
 
-    def __init__(self, profile, rendered, credential_id=None, key=None, where="credential"):
+    def __init__(self, profile: Profile, rendered: Any, credential_id: str | None = None,
+                 key: KeyRequest | None = None, where: str | None = "credential") -> None:
         self.profile = profile
         self.rendered = rendered
         self.credential_id = credential_id
@@ -54,10 +62,19 @@ class EnrollItem:
         self.where = where
 
 
+class BatchEnrolled(NamedTuple):
+    """One credential enrolled by ``credential_enroll_many``, with its
+    metadata and certificate (for the caller's description)."""
+
+    credential: EnrolledCredential
+    meta: dict[str, Any]
+    cert: Any
+
+
 class _Work:
     """An item being enrolled: its keys, files and certificate."""
 
-    def __init__(self, item, cred_id, staging):
+    def __init__(self, item: EnrollItem, cred_id: str, staging: CredentialDir) -> None:
         self.item = item
         self.id = cred_id
         self.staging = staging
@@ -65,15 +82,18 @@ class _Work:
         alt = alt_algorithm(item.profile)
         self.alt = get_algorithm(alt) if alt else None
         self.role = _role(self.algorithm)
-        self.key_files = []  # (path, PEM bytes), written 0600
-        self.storages = []
-        self.public_key = self.alt_public_key = None
-        self.signer = None
-        self.cert = None
+        self.key_files: list[tuple[Any, bytes]] = []  # (path, PEM bytes), written 0600
+        self.storages: list[dict[str, Any]] = []
+        self.public_key: Any = None
+        self.alt_public_key: Any = None
+        self.signer: Any = None
+        self.cert: Any = None
+        self.meta: dict[str, Any] = {}
 
 
-def _ids(items, cred_dir):
-    ids, seen = [], {}
+def _ids(items: list[EnrollItem], cred_dir: str | os.PathLike) -> list[str]:
+    ids: list[str] = []
+    seen: dict[str, str | None] = {}
     for item in items:
         cred_id = item.credential_id or make_credential_id(_common_name(item.rendered.subject))
         if cred_id in seen:
@@ -87,7 +107,7 @@ def _ids(items, cred_dir):
     return ids
 
 
-def _make_keys(work):
+def _make_keys(work: _Work) -> None:
     """Generate the item's key(s): a software key in memory (written later),
     or a key generated in the token (one session for it)."""
     key = work.item.key
@@ -115,10 +135,11 @@ def _make_keys(work):
                               "path": staging.key_relpath(work.role, work.alt.name)})
 
 
-def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None):
-    """Enroll one credential per EnrollItem; returns one result per item, in
-    order, with the fields of ``credential_enroll`` plus ``meta`` and
-    ``certificate_object`` (for the caller's description)."""
+def credential_enroll_many(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                           items: Iterable[EnrollItem], ca_passphrase: bytes | None = None,
+                           now: datetime.datetime | None = None) -> list[BatchEnrolled]:
+    """Enroll one credential per EnrollItem; returns one BatchEnrolled per
+    item, in order."""
     items = list(items)
     if not items:
         return []
@@ -140,7 +161,7 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
                 ca_head = credential_audit.ca_audit_head(authority.dir.path)
             chain = b"".join(pem(c) for c in authority.chain_certificates())
         write_files([entry for w in works for entry in w.key_files], mode=0o600)
-        files = []
+        files: list[tuple[Any, bytes]] = []
         for work, cert in zip(works, certs, strict=False):
             work.cert = cert
             work.meta = credential_meta(work.id, cert, work.item.profile, work.role,
@@ -163,34 +184,15 @@ def credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase=None, now=None
         for work in works:
             if work.signer is not None:
                 work.signer.close()
-    return [_result(cred_dir, work) for work in works]
-
-
-def _result(cred_dir, work):
-    target = CredentialDir(cred_dir, work.id)
-    cert = work.cert
-    files = [target.meta, target.cert_path(work.role, work.algorithm.name), target.chain]
-    storage = work.storages[0]
-    if storage["type"] == "software":
-        files.append(target.key_path(work.role, work.algorithm.name))
-    result = {"changed": True, "id": work.id, "serial": "%X" % cert.serial_number,
-              "subject": cert.subject.rfc4514_string(),
-              "not_after": utc_text(cert.not_valid_after_utc),
-              "cert_path": str(target.cert_path(work.role, work.algorithm.name)),
-              "key_storage": storage_view(target, [storage])[0], "meta": work.meta,
-              "certificate_object": cert}
-    if work.alt is not None:
-        files.append(target.key_path(work.role, work.alt.name))
-        result.update(alt_algorithm=work.alt.name,
-                      alt_key_storage=storage_view(target, work.storages[1:])[0])
-    result["paths"] = [str(p) for p in files]
-    return result
+    return [BatchEnrolled(enrolled_credential(CredentialDir(cred_dir, work.id), work.cert,
+                                              work.role, work.algorithm, work.alt, work.storages),
+                          work.meta, work.cert) for work in works]
 
 
 _ITEM_KEYS = ("credential_id", "vars", "profile", "key_label", "key_id")
 
 
-def read_batch_file(path):
+def read_batch_file(path: str) -> list[dict[str, Any]]:
     """The items of a ``--batch`` file: a YAML (or JSON) list of mappings with
     ``credential_id``, ``vars``, ``profile``, ``key_label``, ``key_id``."""
     from ...safe_yaml import read_yaml
@@ -210,8 +212,11 @@ def read_batch_file(path):
     return data
 
 
-def credential_enroll_batch(ca_dir, cred_dir, profile, items, values=None, key=None,
-                            ca_passphrase=None, where="credentials"):
+def credential_enroll_batch(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                            profile: str, items: list[dict[str, Any]],
+                            values: dict[str, Any] | None = None, key: KeyRequest | None = None,
+                            ca_passphrase: bytes | None = None,
+                            where: str = "credentials") -> EnrolledBatch:
     """``qpki credential enroll --batch FILE``: enroll every item (dicts as
     ``read_batch_file`` returns them) under one opening of the CA. Unlike the
     module's batch form this is not declarative: an item whose credential
@@ -226,7 +231,8 @@ def credential_enroll_batch(ca_dir, cred_dir, profile, items, values=None, key=N
     from ..keys.hybrid import check_key_request
 
     key = key or KeyRequest()
-    profiles, enroll = {}, []
+    profiles: dict[str, Profile] = {}
+    enroll: list[EnrollItem] = []
     for number, entry in enumerate(items):
         label = "%s[%d]" % (where, number)
         merged = dict(values or {})
@@ -250,8 +256,5 @@ def credential_enroll_batch(ca_dir, cred_dir, profile, items, values=None, key=N
         enroll.append(EnrollItem(item_profile, rendered, entry.get("credential_id") or None,
                                  item_key, label))
     results = credential_enroll_many(ca_dir, cred_dir, enroll, ca_passphrase)
-    for result in results:
-        result.pop("meta")
-        result.pop("certificate_object")
-        result.pop("changed")
-    return {"changed": True, "count": len(results), "credentials": results}
+    return EnrolledBatch(changed=True, count=len(results),
+                         credentials=[result.credential for result in results])

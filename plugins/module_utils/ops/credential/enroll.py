@@ -1,8 +1,12 @@
 """credential enroll: a key (file or token) and its certificate, in one go."""
 
+from __future__ import annotations
+
+import datetime
 import os
 import shutil
 import tempfile
+from typing import TYPE_CHECKING, Any
 
 from ...dependencies import missing
 
@@ -28,19 +32,28 @@ from .read import storage_view
 from ..keys.hybrid import alt_algorithm, check_key_request, subject_algorithm
 from ..cert.issuance import fingerprint, issue, pem
 
+if TYPE_CHECKING:
+    from cryptography import x509
 
-def _role(algorithm):
+    from ...algorithms.base import Algorithm
+    from ...profiles.profile import Profile
+from .results import Enrolled, EnrolledCredential
+
+
+def _role(algorithm: Algorithm) -> str:
     return "encryption" if not algorithm.can_sign else "signature"
 
 
-def _common_name(subject):
+def _common_name(subject: x509.Name) -> str:
     names = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return names[0].value if names else ""
+    return str(names[0].value) if names else ""
 
 
-def credential_meta(cred_id, cert, profile, role, algorithm, alt, storages, now=None):
+def credential_meta(cred_id: str, cert: x509.Certificate, profile: Profile, role: str,
+                    algorithm: Algorithm, alt: Algorithm | None, storages: list[dict[str, Any]],
+                    now: datetime.datetime | None = None) -> dict[str, Any]:
     """The ``credential.meta.json`` content of a new one-certificate credential."""
-    meta = {
+    meta: dict[str, Any] = {
         "id": cred_id,
         "subject": {"common_name": _common_name(cert.subject)},
         "profiles": [profile.name],
@@ -61,7 +74,8 @@ def credential_meta(cred_id, cert, profile, role, algorithm, alt, storages, now=
     return meta
 
 
-def enroll_record(cred_id, cert, profile, storages, ca_head):
+def enroll_record(cred_id: str, cert: x509.Certificate, profile: Profile,
+                  storages: list[dict[str, Any]], ca_head: str) -> dict[str, Any]:
     """The first line of a new credential's audit log."""
     return credential_audit.event(
         credential_audit.ENROLL, cred_id, version="v1", serial=f"{cert.serial_number:X}",
@@ -70,12 +84,14 @@ def enroll_record(cred_id, cert, profile, storages, ca_head):
         keys=[credential_audit.key_reference(item) for item in storages])
 
 
-def staging_log(staging):
+def staging_log(staging: CredentialDir) -> str:
     return audit_path(staging.path)
 
 
-def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None,
-                      key=None, ca_passphrase=None):
+def credential_enroll(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                      profile: Profile | str, values: dict[str, Any] | None = None,
+                      credential_id: str | None = None, key: KeyRequest | None = None,
+                      ca_passphrase: bytes | None = None) -> Enrolled:
     key = key or KeyRequest()
     profile = as_profile(profile)
     if profile.is_ca:
@@ -135,16 +151,24 @@ def credential_enroll(ca_dir, cred_dir, profile, values=None, credential_id=None
         finally:
             if signer is not None:
                 signer.close()
+    return Enrolled(changed=True, credential=enrolled_credential(
+        target, cert, role, algorithm, alt, storages))
+
+
+def enrolled_credential(target: CredentialDir, cert: x509.Certificate, role: str,
+                        algorithm: Algorithm, alt: Algorithm | None,
+                        storages: list[dict[str, Any]]) -> EnrolledCredential:
+    """What an enrolment made: the certificate, where the keys are, the files written."""
     files = [target.meta, target.cert_path(role, algorithm.name), target.chain]
-    if storage["type"] == "software":
+    if storages[0]["type"] == "software":
         files.append(target.key_path(role, algorithm.name))
-    result = {"changed": True, "id": cred_id, "serial": "%X" % cert.serial_number,
-              "subject": cert.subject.rfc4514_string(),
-              "not_after": utc_text(cert.not_valid_after_utc),
-              "cert_path": str(target.cert_path(role, algorithm.name)),
-              "key_storage": storage_view(target, [storage])[0]}
     if alt is not None:
         files.append(target.key_path(role, alt.name))
-        result.update(alt_algorithm=alt.name, alt_key_storage=storage_view(target, storages[1:])[0])
-    result["paths"] = [str(p) for p in files]
-    return result
+    return EnrolledCredential(
+        id=target.id, serial="%X" % cert.serial_number, subject=cert.subject.rfc4514_string(),
+        not_after=utc_text(cert.not_valid_after_utc),
+        cert_path=str(target.cert_path(role, algorithm.name)),
+        key_storage=storage_view(target, storages[:1])[0],
+        alt_algorithm=alt.name if alt is not None else None,
+        alt_key_storage=storage_view(target, storages[1:])[0] if alt is not None else None,
+        paths=[str(p) for p in files])

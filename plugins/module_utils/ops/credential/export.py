@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from ...dependencies import missing
 
@@ -29,6 +29,7 @@ from ...x509.parse import load_certificates_file
 from . import audit as credential_audit
 from .read import CredentialFiles, credential_certificate, open_credential
 from ..cert.issuance import pem
+from .results import CredentialExported
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12PrivateKeyTypes
@@ -61,7 +62,7 @@ def _software_key(files: CredentialFiles, key_passphrase: bytes | None) -> Priva
 def credential_export(cred_root: str | os.PathLike, cred_id: str, out: str | os.PathLike,
                       fmt: str = "pkcs12", export_passphrase: bytes | None = None,
                       key_passphrase: bytes | None = None,
-                      include_key: bool = True) -> dict[str, Any]:
+                      include_key: bool = True) -> CredentialExported:
     """Write the credential to ``out``; return what went into it."""
     if fmt not in FORMATS:
         raise InputError(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -71,7 +72,7 @@ def credential_export(cred_root: str | os.PathLike, cred_id: str, out: str | os.
 
 def _export(cred_root: str | os.PathLike, cred_id: str, out: str | os.PathLike, fmt: str,
             export_passphrase: bytes | None, key_passphrase: bytes | None,
-            include_key: bool) -> dict[str, Any]:
+            include_key: bool) -> CredentialExported:
     files = open_credential(cred_root, cred_id)
     cert, chain = credential_certificate(files), _chain(files)
     key = _software_key(files, key_passphrase) if include_key else None
@@ -101,14 +102,14 @@ def _export(cred_root: str | os.PathLike, cred_id: str, out: str | os.PathLike, 
         certificates=1 + len(chain))
     credential_audit.recorded(files.cred, record, lambda: write_file(
         out, data, mode=0o600 if key is not None else 0o644))
-    result: dict[str, Any] = {
-        "changed": True, "id": files.cred.id, "format": fmt, "path": os.fspath(out),
-        "certificates": 1 + len(chain), "key_exported": key is not None}
+    result = CredentialExported(
+        changed=True, id=files.cred.id, format=fmt, path=os.fspath(out),
+        certificates=1 + len(chain), key_exported=key is not None)
     if in_token:
-        result["note"] = ("the key is in the token and cannot leave it: "
-                          "exported the certificate chain only")
+        result.note = ("the key is in the token and cannot leave it: "
+                       "exported the certificate chain only")
     extra = len(files.storage) - 1
     if key is not None and extra > 0:
-        result["note"] = (f"{extra} further key file(s) of this credential (catalyst "
-                          "alternative key) were not exported")
+        result.note = (f"{extra} further key file(s) of this credential (catalyst "
+                       "alternative key) were not exported")
     return result

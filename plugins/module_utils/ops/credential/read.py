@@ -11,6 +11,7 @@ from ...store.credential_dir import CredentialDir, list_credentials
 from ...store.metafile import utc_text
 from ...x509.certificate import utcnow
 from ...x509.parse import load_certificates_file
+from .results import CredentialInfo, CredentialList
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -75,30 +76,30 @@ def version_summaries(meta: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def credential_info(cred_root: str | os.PathLike, cred_id: str) -> dict[str, Any]:
+def credential_info(cred_root: str | os.PathLike, cred_id: str) -> CredentialInfo:
     files = open_credential(cred_root, cred_id)
     cert = credential_certificate(files)
     remaining = cert.not_valid_after_utc - utcnow()
-    return {
-        "id": files.cred.id,
-        "status": files.meta.get("status", "valid"),
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "serial": f"{cert.serial_number:X}",
-        "profiles": files.meta.get("profiles", []),
-        "algorithm": files.algorithm,
-        "not_before": utc_text(cert.not_valid_before_utc),
-        "not_after": utc_text(cert.not_valid_after_utc),
-        "expires_in_seconds": max(0, int(remaining.total_seconds())),
-        "cert_path": files.cert_path,
-        "chain_path": files.chain_path,
-        "key_storage": storage_view(files.cred, files.storage),
-        "active_version": files.meta.get("active") or "v1",
-        "versions": version_summaries(files.meta),
-    }
+    return CredentialInfo(
+        id=files.cred.id,
+        status=files.meta.get("status", "valid"),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        serial=f"{cert.serial_number:X}",
+        profiles=files.meta.get("profiles", []),
+        algorithm=files.algorithm,
+        not_before=utc_text(cert.not_valid_before_utc),
+        not_after=utc_text(cert.not_valid_after_utc),
+        expires_in_seconds=max(0, int(remaining.total_seconds())),
+        cert_path=files.cert_path,
+        chain_path=files.chain_path,
+        key_storage=storage_view(files.cred, files.storage),
+        active_version=files.meta.get("active") or "v1",
+        versions=version_summaries(files.meta),
+    )
 
 
-def credential_list(cred_root: str | os.PathLike) -> dict[str, Any]:
+def credential_list(cred_root: str | os.PathLike) -> CredentialList:
     """One line per credential: id, status, subject CN, expiry, profile."""
     rows = []
     for cred_id in list_credentials(cred_root):
@@ -108,4 +109,4 @@ def credential_list(cred_root: str | os.PathLike) -> dict[str, Any]:
                      "not_after": files.meta.get("not_after"),
                      "profiles": files.meta.get("profiles", []),
                      "key_storage": [item.get("type") for item in files.storage]})
-    return {"credentials": rows, "count": len(rows)}
+    return CredentialList(credentials=rows, count=len(rows))

@@ -24,6 +24,7 @@ from . import audit as credential_audit
 from .read import credential_certificate, open_credential
 from ..cert.revoke import cert_revoke, parse_serial
 from ..cert.revoke_target import serial_issued_here
+from .results import CredentialRevoked
 
 
 def _earlier_serials(meta: dict[str, Any], current: int) -> list[int]:
@@ -40,17 +41,17 @@ def _earlier_serials(meta: dict[str, Any], current: int) -> list[int]:
 
 def credential_revoke(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str,
                       reason: RevocationReason | str = RevocationReason.unspecified,
-                      invalidity_date: datetime.datetime | None = None) -> dict[str, Any]:
+                      invalidity_date: datetime.datetime | None = None) -> CredentialRevoked:
     with credential_audit.locked(CredentialDir(cred_root, cred_id)):
         return _revoke(ca_dir, cred_root, cred_id, reason, invalidity_date)
 
 
 def _revoke(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str,
             reason: RevocationReason | str, invalidity_date: datetime.datetime | None
-            ) -> dict[str, Any]:
+            ) -> CredentialRevoked:
     files = open_credential(cred_root, cred_id)
     if files.meta.get("status") == "revoked":
-        return {"changed": False, "id": files.cred.id, "revoked": []}
+        return CredentialRevoked(changed=False, id=files.cred.id, revoked=[])
     cert = credential_certificate(files)
     serial_issued_here(ca_dir, cert, f"credential {files.cred.id}")
     reason_name = RevocationReason.parse(reason).value
@@ -70,5 +71,5 @@ def _revoke(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: st
         ca=cert.issuer.rfc4514_string(), ca_audit=ca_head)
     meta = dict(files.meta, status="revoked")
     credential_audit.recorded(files.cred, record, lambda: files.cred.write_meta(meta))
-    return {"changed": True, "id": files.cred.id, "revoked": done,
-            "paths": [os.fspath(files.cred.meta)]}
+    return CredentialRevoked(changed=True, id=files.cred.id, revoked=done,
+                             paths=[os.fspath(files.cred.meta)])

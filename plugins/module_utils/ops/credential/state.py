@@ -12,7 +12,11 @@ a new enrollment (new id); with an explicit ``credential_id`` a mismatch is
 an error (a credential directory is never rewritten).
 """
 
+from __future__ import annotations
+
+import datetime
 import os
+from typing import TYPE_CHECKING, Any, Iterable, Tuple, cast
 
 from ...errors import InputError, QpkiError
 from ...profiles.loader import as_profile
@@ -26,13 +30,24 @@ from ..ca.keys import KeyRequest
 from ..keys.hybrid import check_key_request
 from .enroll import _common_name, credential_enroll
 from .read import storage_view
+from .results import (CredentialPredicted, CredentialState, CredentialsState,
+                      CredentialWithoutCa)
 from ..cert.issuance import fingerprint, pem
 from ..ca.urls import CaUrls, with_ca_urls
 from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
-                    san_list)
+                      san_list)
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from ...profiles.profile import Profile
+
+# What _decide needs of the CA: its certificate, its keys (every version's),
+# the serials it revoked and its URLs.
+CaFacts = Tuple[Any, list, "set[int]", CaUrls]
 
 
-def _load(cred):
+def _load(cred: CredentialDir) -> tuple[dict[str, Any], x509.Certificate | None, Any]:
     """(meta, certificate, cert path) of a credential's first certificate."""
     meta = cred.load_meta()
     certificates = meta.get("certificates") or []
@@ -46,9 +61,11 @@ def _load(cred):
     return meta, load_certificate(data, os.fspath(path)), path
 
 
-def _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
-                 renew_before, now, urls=None):
-    reasons = []
+def _differences(meta: dict[str, Any], cert: x509.Certificate | None, profile: Profile,
+                 rendered: Any, ca_cert: x509.Certificate, ca_public_key: Any, revoked: set[int],
+                 renew_before: datetime.timedelta | None, now: datetime.datetime,
+                 urls: CaUrls | None = None) -> list[str]:
+    reasons: list[str] = []
     if profile.name not in (meta.get("profiles") or []):
         reasons.append("profiles are %s (requested %s)"
                        % (", ".join(meta.get("profiles") or []) or "none", profile.name))
@@ -64,42 +81,43 @@ def _differences(meta, cert, profile, rendered, ca_cert, ca_public_key, revoked,
                                      ignore_alt_key=True)
 
 
-def _describe(cred, meta, cert, cert_path, changed, reasons):
-    storage = []
+def _describe(cred: CredentialDir, meta: dict[str, Any], cert: Any, cert_path: Any,
+              changed: bool, reasons: list[str]) -> CredentialState:
+    storage: list[dict[str, Any]] = []
     for entry in meta.get("certificates") or []:
         storage.extend(entry.get("storage") or [])
     key_path = None
     for item in storage:
         if item.get("type") == "software":
             key_path = os.fspath(cred.resolve(item["path"]))
-    return {
-        "changed": changed,
-        "id": cred.id,
-        "cred_path": os.fspath(cred.path),
-        "profile": (meta.get("profiles") or [None])[0],
-        "serial": "%X" % cert.serial_number if cert is not None else None,
-        "subject": cert.subject.rfc4514_string() if cert is not None else None,
-        "sans": san_list(cert.extensions) if cert is not None else [],
-        "not_after": meta.get("not_after"),
-        "fingerprint_sha256": fingerprint(cert) if cert is not None else None,
-        "cert_path": os.fspath(cert_path) if cert_path else None,
-        "chain_path": os.fspath(cred.chain),
-        "key_path": key_path,
-        "key_storage": storage_view(cred, storage)[0] if storage else None,
-        "certificate": pem(cert).decode() if cert is not None else None,
-        "reasons": reasons,
-    }
+    return CredentialState(
+        changed=changed,
+        id=cred.id,
+        cred_path=os.fspath(cred.path),
+        profile=(meta.get("profiles") or [None])[0],
+        serial="%X" % cert.serial_number if cert is not None else None,
+        subject=cert.subject.rfc4514_string() if cert is not None else None,
+        sans=san_list(cert.extensions) if cert is not None else [],
+        not_after=meta.get("not_after"),
+        fingerprint_sha256=fingerprint(cert) if cert is not None else None,
+        cert_path=os.fspath(cert_path) if cert_path else None,
+        chain_path=os.fspath(cred.chain),
+        key_path=key_path,
+        key_storage=storage_view(cred, storage)[0] if storage else None,
+        certificate=pem(cert).decode() if cert is not None else None,
+        reasons=reasons,
+    )
 
 
 class _Scan:
     """The valid credentials of ``cred_dir`` by (profile, common name),
     newest first; the directory is read once however many requests ask."""
 
-    def __init__(self, cred_dir):
+    def __init__(self, cred_dir: str | os.PathLike) -> None:
         self.cred_dir = cred_dir
-        self.found = None
+        self.found: dict[tuple[str, str | None], list[tuple[datetime.datetime, str]]] | None = None
 
-    def candidates(self, profile, common_name):
+    def candidates(self, profile: Profile, common_name: str | None) -> list[CredentialDir]:
         if self.found is None:
             self.found = {}
             for cred_id in list_credentials(self.cred_dir):
@@ -122,7 +140,8 @@ class _Scan:
                 for _w, cred_id in sorted(found, reverse=True)]
 
 
-def _candidates(cred_dir, profile, common_name):
+def _candidates(cred_dir: str | os.PathLike, profile: Profile,
+                common_name: str | None) -> list[CredentialDir]:
     """Valid credentials of ``profile`` for ``common_name``, newest first."""
     return _Scan(cred_dir).candidates(profile, common_name)
 
@@ -132,16 +151,18 @@ class CredentialRequest:
     (name, YAML path or Profile), variables, optional id and KeyRequest, and
     the text naming it in errors (``credentials[3]``)."""
 
-    def __init__(self, profile, values=None, credential_id=None, key=None, where=None):
-        self.profile = profile
+    def __init__(self, profile: Profile | str, values: dict[str, Any] | None = None,
+                 credential_id: str | None = None, key: KeyRequest | None = None,
+                 where: str | None = None) -> None:
+        self.profile: Any = profile  # a Profile once prepare() has loaded it
         self.values = dict(values or {})
         self.credential_id = credential_id
         self.key = key or KeyRequest()
         self.where = where
-        self.rendered = None
-        self.common_name = None
+        self.rendered: Any = None
+        self.common_name: str | None = None
 
-    def prepare(self, profiles=None):
+    def prepare(self, profiles: dict[str, Profile] | None = None) -> CredentialRequest:
         """Load the profile (``profiles``: a cache by name), check the key
         request and render the subject; errors name the item."""
         try:
@@ -160,13 +181,15 @@ class CredentialRequest:
         return self
 
 
-def _ca_facts(ca_dir):
+def _ca_facts(ca_dir: str | os.PathLike) -> CaFacts:
     with Authority(ca_dir, need_signers=False) as authority:
         revoked = revoked_serials(authority.dir)
         return authority.cert, authority.issuer_keys(), revoked, authority.urls
 
 
-def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
+def _decide(request: CredentialRequest, cred_dir: str | os.PathLike, ca_facts: CaFacts,
+            renew_before: datetime.timedelta | None, now: datetime.datetime, scan: _Scan
+            ) -> tuple[CredentialState | None, list[str], bool]:
     """(result of the credential kept, or None; the reasons to enroll or
     renew; whether the named credential is to be renewed in place)."""
     ca_cert, ca_public_key, revoked, urls = ca_facts
@@ -196,29 +219,33 @@ def _decide(request, cred_dir, ca_facts, renew_before, now, scan):
     return None, reasons, False
 
 
-def _predicted(request, reasons):
-    return {"changed": True, "id": request.credential_id,
-            "subject": request.rendered.subject.rfc4514_string(),
-            "profile": request.profile.name, "reasons": reasons, "cred_path": None,
-            "cert_path": None, "key_path": None, "certificate": None,
-            "sans": san_list(request.rendered.extensions)}
+def _predicted(request: CredentialRequest, reasons: list[str]) -> CredentialPredicted:
+    return CredentialPredicted(changed=True, id=request.credential_id,
+                               subject=request.rendered.subject.rfc4514_string(),
+                               profile=request.profile.name, reasons=reasons,
+                               sans=san_list(request.rendered.extensions))
 
 
-def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None, key=None,
-                      ca_passphrase=None, renew_before="30d", check_mode=False, now=None,
-                      rotate=False):
+def credential_ensure(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                      profile: Profile | str, values: dict[str, Any] | None = None,
+                      credential_id: str | None = None, key: KeyRequest | None = None,
+                      ca_passphrase: bytes | None = None, renew_before: str | None = "30d",
+                      check_mode: bool = False, now: datetime.datetime | None = None,
+                      rotate: bool = False
+                      ) -> CredentialState | CredentialPredicted | CredentialWithoutCa:
     """Enroll a credential unless a matching one exists; see the module doc."""
     request = CredentialRequest(profile, values, credential_id, key).prepare()
-    renew_before = parse_renew_before(renew_before)
+    window = parse_renew_before(renew_before)
     now = now_utc(now)
 
     if not CaDir(ca_dir).exists():
         if check_mode:
-            return {"changed": True, "id": credential_id, "subject":
-                    request.rendered.subject.rfc4514_string(), "profile": request.profile.name,
-                    "reasons": ["CA does not exist yet (check mode)"]}
+            return CredentialWithoutCa(changed=True, id=credential_id,
+                                       subject=request.rendered.subject.rfc4514_string(),
+                                       profile=request.profile.name,
+                                       reasons=["CA does not exist yet (check mode)"])
         CaDir(ca_dir).require()
-    kept, reasons, in_place = _decide(request, cred_dir, _ca_facts(ca_dir), renew_before, now,
+    kept, reasons, in_place = _decide(request, cred_dir, _ca_facts(ca_dir), window, now,
                                       _Scan(cred_dir))
     if kept is not None:
         return kept
@@ -231,31 +258,37 @@ def credential_ensure(ca_dir, cred_dir, profile, values=None, credential_id=None
     result = credential_enroll(ca_dir, cred_dir, request.profile, request.values,
                                credential_id=credential_id, key=resolve_generate(request.key),
                                ca_passphrase=ca_passphrase)
-    cred = CredentialDir(cred_dir, result["id"])
+    cred = CredentialDir(cred_dir, result.credential.id)
     meta, cert, cert_path = _load(cred)
     described = _describe(cred, meta, cert, cert_path, True, reasons)
-    described["paths"] = [os.fspath(p) for p in result.get("paths", [])]
-    described["cred_path"] = abspath(described["cred_path"])
+    described.paths = [os.fspath(p) for p in result.credential.paths]
+    described.cred_path = abspath(described.cred_path)
     return described
 
 
-def _renew_in_place(ca_dir, cred_dir, request, reasons, rotate, ca_passphrase, now):
+def _renew_in_place(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                    request: CredentialRequest, reasons: list[str], rotate: bool,
+                    ca_passphrase: bytes | None, now: datetime.datetime) -> CredentialState:
     """A named credential close to expiry gets a new version: its key again,
     or a new key with ``rotate``."""
     from .versions import credential_renew
 
-    result = credential_renew(ca_dir, cred_dir, request.credential_id, new_key=rotate,
+    credential_id = cast(str, request.credential_id)  # _decide renews only a named credential
+    result = credential_renew(ca_dir, cred_dir, credential_id, new_key=rotate,
                               key=request.key, ca_passphrase=ca_passphrase, now=now)
-    cred = CredentialDir(cred_dir, request.credential_id)
+    cred = CredentialDir(cred_dir, credential_id)
     meta, cert, cert_path = _load(cred)
     described = _describe(cred, meta, cert, cert_path, True, reasons)
-    described.update(version=result["version"], rotated=rotate,
-                     cred_path=abspath(described["cred_path"]))
+    described.version, described.rotated = result.version, rotate
+    described.cred_path = abspath(described.cred_path)
     return described
 
 
-def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew_before="30d",
-                           check_mode=False, now=None, rotate=False):
+def credential_ensure_many(ca_dir: str | os.PathLike, cred_dir: str | os.PathLike,
+                           requests: Iterable[CredentialRequest],
+                           ca_passphrase: bytes | None = None, renew_before: str | None = "30d",
+                           check_mode: bool = False, now: datetime.datetime | None = None,
+                           rotate: bool = False) -> CredentialsState:
     """``credential_ensure`` for many CredentialRequest at once (the module's
     ``credentials`` batch form).
 
@@ -275,9 +308,9 @@ def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew
     requests = list(requests)
     if not requests:
         raise InputError("no credentials given")
-    renew_before = parse_renew_before(renew_before)
+    window = parse_renew_before(renew_before)
     now = now_utc(now)
-    profiles = {}
+    profiles: dict[str, Profile] = {}
     for number, request in enumerate(requests):
         if request.where is None:
             request.where = "credentials[%d]" % number
@@ -286,45 +319,51 @@ def credential_ensure_many(ca_dir, cred_dir, requests, ca_passphrase=None, renew
 
     if not CaDir(ca_dir).exists():
         if check_mode:
-            return {"changed": True, "enrolled": 0, "results": [
-                _predicted(r, ["CA does not exist yet (check mode)"]) for r in requests]}
+            return CredentialsState(changed=True, enrolled=0, results=[
+                _predicted(r, ["CA does not exist yet (check mode)"]) for r in requests])
         CaDir(ca_dir).require()
     facts, scan = _ca_facts(ca_dir), _Scan(cred_dir)
-    results, todo, renewals = [], [], []
+    results: list[CredentialState | CredentialPredicted | None] = []
+    reasons: list[list[str]] = []
+    todo: list[int] = []
+    renewals: list[int] = []
     for number, request in enumerate(requests):
-        kept, reasons, in_place = _decide(request, cred_dir, facts, renew_before, now, scan)
-        results.append(kept if kept is not None else reasons)
+        kept, why, in_place = _decide(request, cred_dir, facts, window, now, scan)
+        results.append(kept)
+        reasons.append(why)
         if in_place:
             renewals.append(number)
         elif kept is None:
             todo.append(number)
     for number in renewals:
-        results[number] = _predicted(requests[number], results[number]) if check_mode else \
-            _renew_in_place(ca_dir, cred_dir, requests[number], results[number], rotate,
+        results[number] = _predicted(requests[number], reasons[number]) if check_mode else \
+            _renew_in_place(ca_dir, cred_dir, requests[number], reasons[number], rotate,
                             ca_passphrase, now)
     if todo and check_mode:
         for number in todo:
-            results[number] = _predicted(requests[number], results[number])
+            results[number] = _predicted(requests[number], reasons[number])
     elif todo:
         from ..ca.state import resolve_generate
 
         items = [EnrollItem(requests[n].profile, requests[n].rendered, requests[n].credential_id,
                             resolve_generate(requests[n].key), requests[n].where) for n in todo]
         enrolled = credential_enroll_many(ca_dir, cred_dir, items, ca_passphrase, now)
-        for number, result in zip(todo, enrolled, strict=False):
-            cred = CredentialDir(cred_dir, result["id"])
-            described = _describe(cred, result["meta"], result["certificate_object"],
-                                  result["cert_path"], True, results[number])
-            described["paths"] = list(result["paths"])
-            described["cred_path"] = abspath(described["cred_path"])
+        for number, done in zip(todo, enrolled, strict=False):
+            cred = CredentialDir(cred_dir, done.credential.id)
+            described = _describe(cred, done.meta, done.cert, done.credential.cert_path, True,
+                                  reasons[number])
+            described.paths = list(done.credential.paths)
+            described.cred_path = abspath(described.cred_path)
             results[number] = described
-    return {"changed": bool(todo or renewals), "enrolled": 0 if check_mode else len(todo),
-            "renewed": 0 if check_mode else len(renewals), "results": results}
+    return CredentialsState(changed=bool(todo or renewals),
+                            enrolled=0 if check_mode else len(todo),
+                            renewed=0 if check_mode else len(renewals),
+                            results=[result for result in results if result is not None])
 
 
-def _check_duplicates(requests):
+def _check_duplicates(requests: list[CredentialRequest]) -> None:
     """Two items that would decide about the same credential are an error."""
-    seen = {}
+    seen: dict[tuple[Any, ...], str | None] = {}
     for request in requests:
         key = (("id", request.credential_id) if request.credential_id
                else ("cn", request.profile.name, request.common_name))

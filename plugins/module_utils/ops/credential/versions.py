@@ -43,10 +43,11 @@ from ..ca.authority import Authority
 from ..ca.keys import KeyRequest, open_hsm_key
 from ..cert.commands import csr_sans
 from .read import (CredentialFiles, credential_certificate, open_credential,
-                              storage_view)
+                   storage_view)
 from ..cert.issuance import fingerprint, issue, pem
 from ..cert.revoke_target import serial_issued_here
 from ..ensure import same_public_key
+from .results import CredentialActivated, CredentialRenewed
 
 if TYPE_CHECKING:
     from ...algorithms.key_types import PublicKey
@@ -103,7 +104,7 @@ def _new_software_key(files: CredentialFiles, algorithm: str, version: str,
 def credential_renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str,
                      new_key: bool = False, key: KeyRequest | None = None,
                      ca_passphrase: bytes | None = None,
-                     now: datetime.datetime | None = None) -> dict[str, Any]:
+                     now: datetime.datetime | None = None) -> CredentialRenewed:
     """A new version of the credential: its key again (renew) or a new key
     (``new_key``: rotate), certified by the CA at ``ca_dir``."""
     with credential_audit.locked(CredentialDir(cred_root, cred_id)):
@@ -112,7 +113,7 @@ def credential_renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cr
 
 def _renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str, new_key: bool,
            key: KeyRequest, ca_passphrase: bytes | None,
-           now: datetime.datetime | None) -> dict[str, Any]:
+           now: datetime.datetime | None) -> CredentialRenewed:
     files = open_credential(cred_root, cred_id)
     meta = files.meta
     if meta.get("status") == "revoked":
@@ -174,10 +175,11 @@ def _renew(ca_dir: str | os.PathLike, cred_root: str | os.PathLike, cred_id: str
         _publish(files, folder)
 
     credential_audit.recorded(files.cred, record, commit)
-    return {"changed": True, "id": files.cred.id, "version": version, "previous_version": active,
-            "rotated": new_key, "serial": f"{issued.serial_number:X}",
-            "not_after": new_meta["not_after"], "cert_path": files.cert_path,
-            "key_storage": storage_view(files.cred, storages)[0]}
+    return CredentialRenewed(changed=True, id=files.cred.id, version=version,
+                             previous_version=active, rotated=new_key,
+                             serial=f"{issued.serial_number:X}", not_after=new_meta["not_after"],
+                             cert_path=files.cert_path,
+                             key_storage=storage_view(files.cred, storages)[0])
 
 
 def _rotated_key(files: CredentialFiles, key: KeyRequest, version: str) -> tuple[PublicKey, dict[str, Any]]:
@@ -211,19 +213,19 @@ def _publish(files: CredentialFiles, folder: Path) -> None:
 
 
 def credential_activate(cred_root: str | os.PathLike, cred_id: str, version: str,
-                        key_passphrase: bytes | None = None) -> dict[str, Any]:
+                        key_passphrase: bytes | None = None) -> CredentialActivated:
     """Make ``version`` the credential's certificate and key again."""
     with credential_audit.locked(CredentialDir(cred_root, cred_id)):
         return _activate(cred_root, cred_id, version, key_passphrase)
 
 
 def _activate(cred_root: str | os.PathLike, cred_id: str, version: str,
-              key_passphrase: bytes | None) -> dict[str, Any]:
+              key_passphrase: bytes | None) -> CredentialActivated:
     files = open_credential(cred_root, cred_id)
     meta = files.meta
     active, known = _version_ids(meta)
     if version == active:
-        return {"changed": False, "id": files.cred.id, "version": version}
+        return CredentialActivated(changed=False, id=files.cred.id, version=version)
     versions = meta.get("versions") or {}
     if version not in versions:
         raise InputError(f"credential {files.cred.id} has no version {version!r} (versions: "
@@ -255,5 +257,5 @@ def _activate(cred_root: str | os.PathLike, cred_id: str, version: str,
         _publish(files, folder)
 
     credential_audit.recorded(files.cred, record, commit)
-    return {"changed": True, "id": files.cred.id, "version": version, "previous_version": active,
-            "serial": f"{cert.serial_number:X}"}
+    return CredentialActivated(changed=True, id=files.cred.id, version=version,
+                               previous_version=active, serial=f"{cert.serial_number:X}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Iterator, cast
 
 from ...dependencies import missing
 
@@ -21,6 +21,10 @@ from ...x509.parse import load_certificates, load_crl
 from .copy import check_crl_format, crl_copy
 from ..describe.objects import describe_crl
 
+if TYPE_CHECKING:
+    from cryptography import x509
+from .results import CrlInfo, CrlSigned, CrlVerdict
+
 # crl gen needs the CA and its signers; they are imported in crl_gen so
 # that ``qpki crl info`` starts without them.
 
@@ -29,22 +33,22 @@ class EncodedCrl:
     """A CRL plus the DER it was signed as: ``public_bytes(DER)`` returns
     those bytes instead of encoding a large CRL again (for the audit hook)."""
 
-    def __init__(self, crl, der):
+    def __init__(self, crl: x509.CertificateRevocationList, der: bytes) -> None:
         self._crl = crl
         self._der = der
 
-    def public_bytes(self, encoding):
+    def public_bytes(self, encoding: serialization.Encoding) -> bytes:
         if encoding == serialization.Encoding.DER:
             return self._der
         return self._crl.public_bytes(encoding)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._crl)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[x509.RevokedCertificate]:
         return iter(self._crl)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._crl, name)
 
 
@@ -57,7 +61,7 @@ def check_crl_days(days: object) -> None:
 def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None = None,
             now: datetime.datetime | None = None, drop_expired: bool = False,
             version: str | None = None, out: str | os.PathLike | None = None,
-            out_format: str = "pem", progress: ProgressCallback | None = None) -> dict:
+            out_format: str = "pem", progress: ProgressCallback | None = None) -> CrlSigned:
     """Sign the CA's next CRL and write ``crl/ca.crl`` and ``crl/ca.crl.der``
     (and ``out``, when given: the same CRL at another path, in ``out_format``,
     pem or der).
@@ -119,19 +123,19 @@ def crl_gen(ca_dir: str | os.PathLike, days: int = 7, passphrase: bytes | None =
                 write_file(own[0], pem_armor(der, "X509 CRL"))
 
         tell(WRITING, 0, 1)
-        record = crl_record(authority, EncodedCrl(crl, der), number)
+        # EncodedCrl stands in for the CRL (same attributes, DER not re-encoded).
+        record = crl_record(authority, cast(Any, EncodedCrl(crl, der)), number)
         if earlier:
             record["version"] = earlier
         journaled(ca.path, [record], write)
         if copy is not None:
             copy.write(der)
         tell(WRITING, 1, 1)
-    result = describe_crl(crl)
-    result.update(changed=True, paths=[pem_path, der_path, *own], format=out_format,
-                  path=pem_path if out_format == "pem" else der_path)
     if copy is not None:
-        result.update(path=copy.path, paths=[copy.path, pem_path, der_path])
-    return result
+        return CrlSigned(describe_crl(crl), changed=True, paths=[copy.path, pem_path, der_path],
+                         format=out_format, path=copy.path)
+    return CrlSigned(describe_crl(crl), changed=True, paths=[pem_path, der_path, *own],
+                     format=out_format, path=pem_path if out_format == "pem" else der_path)
 
 
 READING, ENTRIES, SIGNING, WRITING = ("reading revocations", "CRL entries", "signing the CRL",
@@ -150,11 +154,13 @@ def _entries_then_signing(revoked: list[RevokedEntry],
     tell(SIGNING, 0, 1)
 
 
-def crl_info(crl_data, where):
-    return describe_crl(load_crl(crl_data, where), entries=True)
+def crl_info(crl_data: bytes, where: str) -> CrlInfo:
+    return CrlInfo(describe_crl(load_crl(crl_data, where), entries=True))
 
 
-def crl_verify(crl_data, ca_data, at=None, where="CRL", classical_only=False, strict=False):
+def crl_verify(crl_data: bytes, ca_data: bytes, at: datetime.datetime | None = None,
+               where: str = "CRL", classical_only: bool = False,
+               strict: bool = False) -> CrlVerdict:
     """Check a CRL against its CA; ``strict`` refuses the legacy composite form."""
     from ...x509.verify import verify_crl
     from ..describe.legacy import legacy_verdict
@@ -163,5 +169,6 @@ def crl_verify(crl_data, ca_data, at=None, where="CRL", classical_only=False, st
     issuers = load_certificates(ca_data, "--ca")
     result = verify_crl(crl, issuers[0], at=at, check_time=at is not None,
                         classical_only=classical_only)
-    return legacy_verdict({"changed": False, "valid": result.valid, "reason": result.reason,
-                           "details": result.details}, result.legacy, strict)
+    return CrlVerdict(**legacy_verdict({"changed": False, "valid": result.valid,
+                                        "reason": result.reason, "details": result.details},
+                                       result.legacy, strict))

@@ -28,6 +28,7 @@ from ..audit.journal import journaled
 from ..ca.authority import Authority
 from .commands import EncodedCrl, check_crl_days
 from .entries import previous_crl
+from .results import DeltaCrlSigned
 from ..describe.objects import describe_crl
 
 
@@ -43,7 +44,7 @@ def delta_entries(current: list[RevokedEntry], base_serials: frozenset[int],
 
 
 def crl_gen_delta(ca_dir: str | os.PathLike, days: int = 1, passphrase: bytes | None = None,
-                  now: datetime.datetime | None = None) -> dict[str, Any]:
+                  now: datetime.datetime | None = None) -> DeltaCrlSigned:
     check_crl_days(days)
     now = now or utcnow()
     with Authority(ca_dir, passphrase) as authority, ca_lock(authority.dir.path):
@@ -70,6 +71,5 @@ def crl_gen_delta(ca_dir: str | os.PathLike, days: int = 1, passphrase: bytes | 
         record = crl_record(authority, cast(Any, EncodedCrl(crl, der)), number)
         record["delta_of"] = base.number
         journaled(ca.path, [record], write)
-    result = describe_crl(crl)
-    result.update(changed=True, base_crl_number=base.number, paths=[str(pem_path), str(der_path)])
-    return result
+    return DeltaCrlSigned(describe_crl(crl), changed=True, base_crl_number=base.number,
+                          paths=[str(pem_path), str(der_path)])

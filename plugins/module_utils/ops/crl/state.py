@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from ...errors import InputError, StoreError
 from ...revocation import RevocationReason, RevokedEntry
@@ -28,6 +28,7 @@ from ...x509.parse import load_crl
 from ..ca.authority import Authority
 from .commands import check_crl_days, crl_gen
 from .copy import check_crl_format, crl_copy
+from .results import CrlState
 from .entries import expired_to_drop, previous_crl
 from ..describe.objects import describe_crl
 from ..cert.revoke import cert_revoke, cert_unhold, parse_serial, releasable, revocation_request
@@ -90,7 +91,9 @@ def _normalise_releases(releases: Iterable[str | int], wanted: list[Revocation])
     return serials
 
 
-def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
+def _crl_reasons(ca_dir: str | os.PathLike, authority: Authority, revoked_serials: set[int],
+                 renew_before: datetime.timedelta | None, now: datetime.datetime
+                 ) -> tuple[list[str], dict[str, Any] | None, bytes | None]:
     """Why a new CRL is needed (empty list: the current one is fine), the
     description of the current CRL and its DER."""
     from cryptography.hazmat.primitives import serialization
@@ -105,7 +108,7 @@ def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
         crl = load_crl(data, os.fspath(path))
     except InputError as exc:
         return ["existing CRL cannot be read (%s)" % exc], None, None
-    reasons = []
+    reasons: list[str] = []
     if crl.issuer != authority.cert.subject:
         reasons.append("existing CRL was issued by %s" % crl.issuer.rfc4514_string())
     else:
@@ -130,10 +133,10 @@ def _crl_reasons(ca_dir, authority, revoked_serials, renew_before, now):
 
 def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | None = "1d",
                revocations: Iterable[dict | str] = (), force: bool = False,
-               check_mode: bool = False, passphrase: bytes | str | None = None,
+               check_mode: bool = False, passphrase: bytes | None = None,
                now: datetime.datetime | None = None, releases: Iterable[str | int] = (),
                drop_expired: bool = False, path: str | os.PathLike | None = None,
-               crl_format: str = "pem") -> dict:
+               crl_format: str = "pem") -> CrlState:
     """Apply ``revocations`` ([{serial, reason, invalidity_date}]) and
     ``releases`` (serials to take off hold), and (re)generate the CRL when
     needed. ``path``: the CRL is also written there, in ``crl_format`` (pem
@@ -142,11 +145,11 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
     (serials newly revoked), ``released``, ``reasons``, ``path``, ``format``,
     ``diff`` (the revoked serials before and after, one line each) and
     ``changed``."""
-    renew_before = parse_renew_before(renew_before)
+    window = parse_renew_before(renew_before)
     check_crl_days(days)
     crl_format = check_crl_format(crl_format)
-    if renew_before is not None and renew_before.days >= days:
-        raise InputError(f"renew_before ({renew_before.days} days) must be shorter than the "
+    if window is not None and window.days >= days:
+        raise InputError(f"renew_before ({window.days} days) must be shorter than the "
                          f"CRL lifetime (days: {days}), or every run would make a new CRL")
     now = now_utc(now)
     wanted = _normalise_revocations(revocations, now)
@@ -156,10 +159,11 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
     out_path = copy.path if copy else own.crl_path(der=crl_format == "der")
     if not own.exists():
         if check_mode:
-            return {"changed": True, "revoked": [serial_hex(r.serial) for r in wanted],
-                    "released": [serial_hex(s) for s in release],
-                    "reasons": ["CA does not exist yet (check mode)"], "crl_number": None,
-                    "paths": [], "path": out_path, "format": crl_format}
+            return CrlState({"crl_number": None}, changed=True,
+                            revoked=[serial_hex(r.serial) for r in wanted],
+                            released=[serial_hex(s) for s in release],
+                            reasons=["CA does not exist yet (check mode)"],
+                            path=out_path, format=crl_format, paths=[])
         own.require()
 
     with Authority(ca_dir, need_signers=False) as authority, \
@@ -176,27 +180,30 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
         if drop_expired:
             after -= expired_to_drop(listed, previous_crl(authority.dir, authority.cert.subject),
                                      now)
-        reasons, current, current_der = _crl_reasons(ca_dir, authority, after, renew_before, now)
+        reasons, current, current_der = _crl_reasons(ca_dir, authority, after, window, now)
     if force and not reasons:
         reasons = ["force: true"]
     sign = bool(to_revoke or to_release or reasons)
-    stale_copy = not sign and copy is not None and not copy.is_current(current_der)
-    if stale_copy:
+    # The copy at ``path`` alone is out of date: written again, not signed.
+    stale = None if sign or copy is None or current_der is None \
+        or copy.is_current(current_der) else (copy, current_der)
+    if stale is not None:
         reasons = [f"{out_path} does not hold the current CRL (written without signing)"]
-    changed = sign or stale_copy
-    result = dict(current or {})
-    result.update(changed=changed, revoked=[serial_hex(r.serial) for r in to_revoke],
-                  released=[serial_hex(s) for s in to_release], reasons=reasons,
-                  warnings=warnings, path=out_path, format=crl_format,
-                  diff={"before": _serial_lines(listed, before, {}),
-                        "after": _serial_lines(listed, after, {r.serial: r for r in to_revoke})})
+    changed = sign or stale is not None
+    result = CrlState(
+        dict(current or {}), changed=changed, revoked=[serial_hex(r.serial) for r in to_revoke],
+        released=[serial_hex(s) for s in to_release], reasons=reasons, warnings=warnings,
+        path=out_path, format=crl_format,
+        diff={"before": _serial_lines(listed, before, {}),
+              "after": _serial_lines(listed, after, {r.serial: r for r in to_revoke})})
     if check_mode or not changed:
-        result.setdefault("paths", [os.fspath(authority.dir.crl_path()),
-                                    os.fspath(authority.dir.crl_path(der=True))])
+        result.paths = [os.fspath(authority.dir.crl_path()),
+                        os.fspath(authority.dir.crl_path(der=True))]
         return result
-    if stale_copy:
-        copy.write(current_der)
-        result["paths"] = [os.fspath(out_path)]
+    if stale is not None:
+        stale_copy, der = stale
+        stale_copy.write(der)
+        result.paths = [os.fspath(out_path)]
         return result
     for item in to_revoke:
         try:
@@ -209,9 +216,10 @@ def crl_ensure(ca_dir: str | os.PathLike, days: int = 7, renew_before: str | Non
         cert_unhold(ca_dir, serial)
     generated = crl_gen(ca_dir, days=days, passphrase=passphrase, now=now,
                         drop_expired=drop_expired, out=path, out_format=crl_format)
-    generated["paths"] = [os.fspath(p) for p in generated.get("paths", [])]
-    result.update(generated)
-    result.update(changed=True)
+    result.description = {**result.description, **generated.description}
+    result.changed = True
+    result.paths = [os.fspath(p) for p in generated.paths]
+    result.format, result.path = generated.format, generated.path
     return result
 
 
@@ -233,8 +241,9 @@ def _not_issued(serial: int, ca_dir: str | os.PathLike, index_path: os.PathLike)
                       f"(not in {index_path})")
 
 
-def _to_revoke(wanted: list[Revocation], by_serial: dict[int, IndexEntry], ca_dir,
-               index_path, warnings: list[str]) -> list[Revocation]:
+def _to_revoke(wanted: list[Revocation], by_serial: dict[int, IndexEntry],
+               ca_dir: str | os.PathLike, index_path: os.PathLike, warnings: list[str]
+               ) -> list[Revocation]:
     """The requested revocations not made yet (a different reason for a
     serial already revoked is a warning: a revocation is never rewritten)."""
     todo = []
@@ -251,8 +260,8 @@ def _to_revoke(wanted: list[Revocation], by_serial: dict[int, IndexEntry], ca_di
     return todo
 
 
-def _to_release(serials: list[int], by_serial: dict[int, IndexEntry], ca_dir,
-                index_path) -> list[int]:
+def _to_release(serials: list[int], by_serial: dict[int, IndexEntry],
+                ca_dir: str | os.PathLike, index_path: os.PathLike) -> list[int]:
     """The serials to take off hold now (valid ones are left as they are;
     one revoked for another reason than a hold fails)."""
     todo = []

@@ -1,5 +1,9 @@
 """Plain-data descriptions of certificates and CRLs for `info` commands."""
 
+from __future__ import annotations
+
+from typing import Any, Callable
+
 from ...dependencies import missing
 
 try:
@@ -14,7 +18,7 @@ from ...x509.parse import public_key_of_certificate
 from .extensions import describe_extensions, oid_name
 
 
-def _public_key_name(cert, key_of=public_key_of_certificate):
+def _public_key_name(cert: Any, key_of: Callable[[Any], Any] = public_key_of_certificate) -> str:
     """Registry name of the key of a certificate (or, with ``key_of``, a CSR)."""
     try:
         key = key_of(cert)
@@ -27,7 +31,7 @@ def _public_key_name(cert, key_of=public_key_of_certificate):
     return params.name if params is not None else type(key).__name__
 
 
-def describe_certificate(cert):
+def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
     return {
         "changed": False,
         "subject": cert.subject.rfc4514_string(),
@@ -43,7 +47,7 @@ def describe_certificate(cert):
     }
 
 
-def _hybrid_fields(obj):
+def _hybrid_fields(obj: Any) -> dict[str, Any]:
     """Both keys / algorithms of a catalyst certificate or CRL (X.509 §9.8),
     the components of a composite key."""
     from ...x509.catalyst import ALT_SIGNATURE_ALGORITHM, extension_values
@@ -51,7 +55,7 @@ def _hybrid_fields(obj):
     from ...x509.catalyst_verify import alt_public_key
     from ...x509.signature import signature_algorithm_name
 
-    out = {}
+    out: dict[str, Any] = {}
     try:
         values = extension_values(obj)
     except Exception:  # described, not judged: verify reports malformed ones
@@ -86,7 +90,7 @@ def _hybrid_fields(obj):
     return out
 
 
-def add_composite_form(out, obj):
+def add_composite_form(out: dict[str, Any], obj: Any) -> None:
     """Add ``composite_form`` ("draft-13" or "legacy") and ``legacy_composite``
     (what is legacy, in words) to ``out`` for an object with a composite key
     or signature; nothing for any other object."""
@@ -98,7 +102,7 @@ def add_composite_form(out, obj):
         out.update(composite_form=form, legacy_composite=legacy_findings(obj))
 
 
-def describe_crl(crl, entries: bool = False) -> dict:
+def describe_crl(crl: x509.CertificateRevocationList, entries: bool = False) -> dict[str, Any]:
     """A CRL's fields and extensions; with ``entries``, every revoked
     certificate too (serial, date, reason, invalidity date, other entry
     extensions)."""
@@ -126,7 +130,7 @@ _ENTRY_FIELDS = {"CRLReason": "reason", "InvalidityDate": "invalidity_date",
                  "CertificateIssuer": "certificate_issuer"}
 
 
-def describe_crl_entry(entry) -> dict:
+def describe_crl_entry(entry: x509.RevokedCertificate) -> dict[str, Any]:
     """One revoked certificate of a CRL: ``serial``, ``revocation_date``,
     ``reason``, ``invalidity_date``, ``certificate_issuer`` when present,
     and any other entry extension."""

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from .results import HsmInfo, HsmTest
 
 
-def hsm_list(lib: str) -> dict[str, Any]:
+def hsm_list(lib: str) -> HsmInfo:
     from ...hsm.discovery import list_slots
 
-    return {"changed": False, "lib": lib, "slots": list_slots(lib)}
+    return HsmInfo(changed=False, lib=lib, slots=list_slots(lib))
 
 
-def hsm_test(hsm_config: str, mechanisms: str | None = None) -> dict:
+def hsm_test(hsm_config: str, mechanisms: str | None = None) -> HsmTest:
     """Log in to the token and report what it can do. The token's mechanism
     names (often 70 and more) are listed only when asked for: all of them
     with ``mechanisms=""``, those containing ``mechanisms`` (any case)
@@ -19,10 +19,8 @@ def hsm_test(hsm_config: str, mechanisms: str | None = None) -> dict:
     from ...hsm.config import load_hsm_config
     from ...hsm.discovery import test_connection
 
-    result = test_connection(load_hsm_config(hsm_config))
-    names = result.pop("mechanisms")
-    result["mechanism_count"] = len(names)
-    if mechanisms is not None:
-        result["mechanisms"] = [name for name in names if mechanisms.upper() in name.upper()]
-    result["changed"] = False
-    return result
+    report = test_connection(load_hsm_config(hsm_config))
+    names = report.pop("mechanisms")
+    return HsmTest(report=report, mechanism_count=len(names),
+                   mechanisms=None if mechanisms is None else
+                   [name for name in names if mechanisms.upper() in name.upper()])

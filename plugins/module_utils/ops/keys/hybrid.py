@@ -10,14 +10,22 @@ has one composite key of the draft-13 algorithm pairing the two; a
 composite CA keeps it as key id ``default``, in a file.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ...algorithms.composite_algorithm import composite_name_for
 from ...algorithms.registry import get_algorithm
 from ...errors import HsmError, InputError, VerificationError
 from ...x509.catalyst import alt_public_key_extension
-from ..ca.keys import check_hsm_algorithm, new_software_key, open_hsm_key
+from ..ca.keys import KeyRequest, check_hsm_algorithm, new_software_key, open_hsm_key
+
+if TYPE_CHECKING:
+    from ...profiles.profile import Profile
+    from ...store.ca_dir import CaDir
 
 
-def subject_algorithm(profile):
+def subject_algorithm(profile: Profile) -> str:
     """Registry name of the key in the certificate's SubjectPublicKeyInfo."""
     if profile.mode == "composite":
         classical, pqc = profile.algorithms
@@ -25,12 +33,12 @@ def subject_algorithm(profile):
     return profile.algorithms[0]
 
 
-def alt_algorithm(profile):
+def alt_algorithm(profile: Profile) -> str | None:
     """The catalyst alternative (PQC) algorithm of a profile, or None."""
     return profile.algorithms[1] if profile.mode == "catalyst" else None
 
 
-def check_key_request(profile, key):
+def check_key_request(profile: Profile, key: KeyRequest) -> None:
     """Refuse an HSM key where the profile's subject key cannot be one."""
     if not key.in_hsm:
         return
@@ -41,7 +49,7 @@ def check_key_request(profile, key):
     check_hsm_algorithm(profile.algorithms[0], profile.name)
 
 
-def alt_extensions(alt_public_key):
+def alt_extensions(alt_public_key: Any) -> list[Any]:
     """The subjectAltPublicKeyInfo extension for a catalyst subject, or none."""
     return [] if alt_public_key is None else [alt_public_key_extension(alt_public_key)]
 
@@ -49,29 +57,32 @@ def alt_extensions(alt_public_key):
 class CaKey:
     """One key of a new CA: its ``ca.meta.json`` entry and its open signer."""
 
-    def __init__(self, key_id, algorithm, signer, storage):
+    def __init__(self, key_id: str, algorithm: str, signer: Any,
+                 storage: dict[str, Any]) -> None:
         self.id = key_id
         self.algorithm = algorithm
         self.signer = signer
         self.storage = storage
 
-    def meta(self):
+    def meta(self) -> dict[str, Any]:
         return {"id": self.id, "algorithm": self.algorithm, "storage": self.storage}
 
 
-def _software_key(staging, algorithm, passphrase, version=None):
+def _software_key(staging: CaDir, algorithm: str, passphrase: bytes | None,
+                  version: str | None = None) -> tuple[Any, dict[str, Any]]:
     relative = staging.key_relpath(algorithm, version)
     return new_software_key(algorithm, staging.key_path(algorithm, version), relative,
                             passphrase, {})
 
 
-def new_ca_keys(staging, profile, key, version=None):
+def new_ca_keys(staging: CaDir, profile: Profile, key: KeyRequest,
+                version: str | None = None) -> list[CaKey]:
     """The keys of a new CA in ``staging`` (a CaDir): ``[default]``, or
     ``[classical, pqc]`` for a catalyst profile; key files of a later
     ``version`` of a rotated CA go under ``private/<version>/``."""
     algorithm = subject_algorithm(profile)
     alt = alt_algorithm(profile)
-    keys = []
+    keys: list[CaKey] = []
     try:
         if key.in_hsm:
             signer, storage = open_hsm_key(key, algorithm, profile.signature)
@@ -88,7 +99,7 @@ def new_ca_keys(staging, profile, key, version=None):
     return keys
 
 
-def csr_alt_public_key(csr, where):
+def csr_alt_public_key(csr: Any, where: str) -> Any:
     """The alternative public key of a catalyst CSR after checking its
     alternative proof of possession; None for an ordinary CSR."""
     from ...x509.catalyst_verify import verify_catalyst_csr
@@ -100,7 +111,7 @@ def csr_alt_public_key(csr, where):
                          % (where, exc)) from None
 
 
-def check_alt_key(profile, alt_public_key, where):
+def check_alt_key(profile: Profile, alt_public_key: Any, where: str) -> Any:
     """The alternative key a catalyst profile needs, checked; None otherwise."""
     alt = alt_algorithm(profile)
     if alt is None:

@@ -51,6 +51,7 @@ from ...x509.parse import load_certificate_file, public_key_of_certificate
 from ..ca.keys import open_signer
 from ..ca.publish import version_certificates
 from ..credential.read import credential_certificate, open_credential
+from .results import OcspSigned
 
 MAX_REQUEST = 64 * 1024
 _HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384,
@@ -63,14 +64,15 @@ class IssuerHashes:
     key_hash: bytes
 
 
-def issuer_hashes(cert, algorithm: str) -> IssuerHashes:
+def issuer_hashes(cert: x509.Certificate, algorithm: str) -> IssuerHashes:
     """The CertID hashes of an issuer: its name and its public key bits."""
     digest = _HASHES[algorithm]
     dummy, bits = split_spki(spki_der(public_key_of_certificate(cert)))
     return IssuerHashes(digest(cert.subject.public_bytes()).digest(), digest(bits).digest())
 
 
-def _status_of(records: StatusLookup, serial: int):
+def _status_of(records: StatusLookup, serial: int
+               ) -> tuple[ocsp.OCSPCertStatus, datetime.datetime | None, x509.ReasonFlags | None]:
     """(cryptography status, revocation time, reason) from the CA's records:
     the one place the responder reads certificate status."""
     entry = records.find(serial)
@@ -82,7 +84,7 @@ def _status_of(records: StatusLookup, serial: int):
     return ocsp.OCSPCertStatus.REVOKED, entry.revoked_at, reason
 
 
-def _unsuccessful(status) -> bytes:
+def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
     return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(
         serialization.Encoding.DER)
 
@@ -99,7 +101,7 @@ class OcspResponder:
     def __init__(self, ca_dir: str | os.PathLike, responder_dir: str | os.PathLike | None = None,
                  passphrase: bytes | None = None, validity: datetime.timedelta | None = None):
         self.ca = CaDir(ca_dir).require()
-        self._stand_in = None
+        self._stand_in: x509.Certificate | None = None
         self._records = StatusLookup(self.ca)
         self._issuers_seen: tuple[tuple[int, int], list] | None = None
         self._hashes: dict[str, list[IssuerHashes]] = {}
@@ -130,6 +132,7 @@ class OcspResponder:
         if not issued_by(self.cert, ca_cert, keys):
             raise InputError(f"the responder certificate was not issued by the CA in "
                              f"{self.ca.path}")
+        usage: Any
         try:
             usage = self.cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
@@ -188,7 +191,7 @@ class OcspResponder:
             self._hashes[algorithm] = [issuer_hashes(cert, algorithm) for dummy, cert in issuers]
         return self._hashes[algorithm]
 
-    def _named_by(self):
+    def _named_by(self) -> x509.Certificate:
         """The certificate the builder names the responder by: its own when
         ``cryptography`` can read its key (responder id by key hash), else a
         stand-in with the same subject (responder id by name), replaced by
@@ -222,14 +225,15 @@ class OcspResponder:
         self.close()
 
 
-def _nonce(request) -> bytes | None:
+def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
     try:
         return request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
     except x509.ExtensionNotFound:
         return None
 
 
-def _open_credential(responder_dir: str | os.PathLike, passphrase: bytes | None):
+def _open_credential(responder_dir: str | os.PathLike, passphrase: bytes | None
+                     ) -> tuple[x509.Certificate, Any]:
     """(certificate, signer) of a responder credential directory."""
     root, cred_id = os.path.split(os.path.normpath(os.fspath(responder_dir)))
     files = open_credential(root or ".", cred_id)
@@ -240,7 +244,7 @@ def _open_credential(responder_dir: str | os.PathLike, passphrase: bytes | None)
                              passphrase)
 
 
-def _stand_in_certificate(cert):
+def _stand_in_certificate(cert: x509.Certificate) -> x509.Certificate:
     now = utcnow()
     key = placeholder_key()
     return (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(cert.subject)
@@ -248,7 +252,8 @@ def _stand_in_certificate(cert):
             .public_key(key.public_key()).sign(key, None))
 
 
-def _sign(builder, signer, real_cert=None) -> bytes:
+def _sign(builder: ocsp.OCSPResponseBuilder, signer: Any,
+          real_cert: x509.Certificate | None = None) -> bytes:
     """The signed response; ``real_cert`` replaces a stand-in certificate
     in the response's certs (re-signed path only)."""
     key = signer.crypto_key()
@@ -261,7 +266,8 @@ def _sign(builder, signer, real_cert=None) -> bytes:
     return _resign(builder, signer, real_cert)
 
 
-def _resign(builder, signer, real_cert=None) -> bytes:
+def _resign(builder: ocsp.OCSPResponseBuilder, signer: Any,
+            real_cert: x509.Certificate | None = None) -> bytes:
     """A draft signed by a placeholder key, its BasicOCSPResponse re-signed
     by ``signer`` (SLH-DSA, composite: no AlgorithmIdentifier parameters)."""
     from pyasn1.codec.der import decoder, encoder
@@ -289,7 +295,7 @@ def _resign(builder, signer, real_cert=None) -> bytes:
 
 def ocsp_sign(ca_dir: str | os.PathLike, request_der: bytes, out: str | os.PathLike,
               responder_dir: str | os.PathLike | None = None, passphrase: bytes | None = None,
-              validity_minutes: int = 60) -> dict[str, Any]:
+              validity_minutes: int = 60) -> OcspSigned:
     """One response for one request, written to ``out`` (offline use)."""
     from ...store.atomic import write_file
 
@@ -297,7 +303,7 @@ def ocsp_sign(ca_dir: str | os.PathLike, request_der: bytes, out: str | os.PathL
                        datetime.timedelta(minutes=validity_minutes)) as responder:
         der = responder.respond(request_der)
     write_file(out, der)
-    return {"changed": True, "path": os.fspath(out), **describe_response(der)}
+    return OcspSigned(changed=True, path=os.fspath(out), response=describe_response(der))
 
 
 def describe_response(der: bytes) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from urllib.parse import unquote
 
 from ...errors import InputError
 from .responder import MAX_REQUEST, OcspResponder, internal_error
+from .results import OcspStopped
 from .run_as import account_to_run_as, become
 
 _CRL_NAME = re.compile(r"^(?:v[0-9]{1,6}/)?ca(?:-delta)?(?:\.[A-Za-z0-9-]+)?\.crl(?:\.der)?$")
@@ -104,7 +105,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 def ocsp_serve(ca_dir: str | os.PathLike, listen: str, responder_dir: str | None = None,
                passphrase: bytes | None = None, validity_minutes: int = 60,
                threads: int = 4, crl_prefix: str | None = "/crl/",
-               run_as: str | None = None) -> dict[str, Any]:
+               run_as: str | None = None) -> OcspStopped:
     """Serve until stopped (SIGINT / SIGTERM). With ``run_as``, a server
     started by root opens the key, the CA's records and the socket, then
     runs as that user."""
@@ -130,4 +131,4 @@ def ocsp_serve(ca_dir: str | os.PathLike, listen: str, responder_dir: str | None
                          f"on http://{host}:{port}/\n")
         sys.stderr.flush()
         server.run()
-    return {"changed": False, "stopped": True}
+    return OcspStopped(changed=False, stopped=True)
