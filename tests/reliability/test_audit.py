@@ -199,6 +199,12 @@ def _rehash(line, prev=None):
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
+def _drop_field(line, key):
+    record = json.loads(line)
+    del record[key]
+    return json.dumps(record, separators=(",", ":")) + "\n"
+
+
 TAMPERING = {
     "edited field": (lambda ls: ls[:2] + [_edit_field(ls[2], "reason", "superseded")] + ls[3:],
                      "line 3: hash mismatch"),
@@ -215,6 +221,8 @@ TAMPERING = {
     "reformatted line": (lambda ls: ls[:1] + [json.dumps(json.loads(ls[1]), indent=1).replace(
         "\n", " ") + "\n"] + ls[2:], "line 2: not byte-identical"),
     "emptied log": (lambda ls: [], "the log is empty"),
+    "prev dropped, hash recomputed": (lambda ls: ls[:1] + [_rehash(_drop_field(ls[1], "prev"))]
+                                      + ls[2:], "line 2: not a sealed record"),
 }
 
 
@@ -314,13 +322,8 @@ def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, pki, qpki_
     no longer starts a chain, and qpki signs nothing until that is fixed."""
     work, dummy = pki
 
-    def reseal(line):
-        record = json.loads(line)
-        record[key] = value
-        record["hash"] = _expected_hash(record)
-        return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
-
-    _tamper(work / "iss" / "audit.log", lambda ls: [reseal(ls[0])] + ls[1:])
+    _tamper(work / "iss" / "audit.log",
+            lambda ls: [_rehash(_edit_field(ls[0], key, value))] + ls[1:])
     before = tree_snapshot(work / "iss")
     result = qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
                       "--csr", "leaf.csr", cwd=work)
