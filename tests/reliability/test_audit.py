@@ -315,11 +315,15 @@ def test_hsm_ca_records_the_token_key_and_never_the_pin(softhsm_token, qpki_cli,
     assert qpki_cli("audit", "verify", "--ca-dir", "ca").returncode == 0
 
 
-@pytest.mark.parametrize("key, value", [("prev", "1" * 64), ("seq", 2)])
-def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, pki, qpki_cli,
+@pytest.mark.parametrize("key, value, problem", [
+    ("prev", "1" * 64, "line 1 is not the first record of a chain"),
+    ("seq", 2, "line 1 is not the first record of a chain"),
+    ("op", "cert.issue", "the log does not record the CA's creation")])
+def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, problem, pki, qpki_cli,
                                                           tree_snapshot, diff_snapshots):
-    """Line 1 with another prev (or seq) and a hash recomputed to match: it
-    no longer starts a chain, and qpki signs nothing until that is fixed."""
+    """Line 1 with another prev, seq or op and a hash recomputed to match:
+    it no longer starts this CA's chain (no record of its creation is left),
+    and qpki signs nothing until that is fixed."""
     work, dummy = pki
 
     _tamper(work / "iss" / "audit.log",
@@ -327,6 +331,5 @@ def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, pki, qpki_
     before = tree_snapshot(work / "iss")
     result = qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
                       "--csr", "leaf.csr", cwd=work)
-    assert result.returncode == 1 and "line 1 is not the first record of a chain" in \
-        result.stderr, result
+    assert result.returncode == 1 and problem in result.stderr, result
     assert diff_snapshots(before, tree_snapshot(work / "iss")) == []
