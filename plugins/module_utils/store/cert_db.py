@@ -26,7 +26,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -91,7 +91,10 @@ class CertRow:
         return self.entry.serial
 
     def placed(self, offset: int, width: int) -> CertRow:
-        return replace(self, index_offset=offset, index_width=width)
+        # Not dataclasses.replace, which looks up the fields every time: once
+        # per certificate of a batch, in the transaction.
+        return CertRow(self.entry, self.not_before, self.sans, self.profile, self.fingerprint,
+                       self.der, offset, width)
 
 
 @dataclass(frozen=True)

@@ -31,20 +31,23 @@ LINE_RESERVE = 39
 
 def new_line(entry: IndexEntry) -> bytes:
     """``entry``'s line with ``LINE_RESERVE`` bytes of room."""
-    line = format_line(entry).encode("utf-8")
-    return _padded(entry, len(line), len(line) + LINE_RESERVE)
+    return _padded(format_line(entry).encode("utf-8"), LINE_RESERVE)
 
 
 def fitted_line(entry: IndexEntry, width: int) -> bytes | None:
     """``entry``'s line padded to ``width`` bytes (newline included) in its
     filename column; None when it does not fit."""
-    length = len(format_line(entry).encode("utf-8"))
-    return None if length > width else _padded(entry, length, width)
+    line = format_line(entry).encode("utf-8")
+    return None if len(line) > width else _padded(line, width - len(line))
 
 
-def _padded(entry: IndexEntry, length: int, width: int) -> bytes:
-    filename = entry.filename + " " * (width - length)
-    return format_line(replace(entry, filename=filename)).encode("utf-8")
+def _padded(line: bytes, spaces: int) -> bytes:
+    """``line`` with ``spaces`` spaces after its filename (the fifth column):
+    the line of the same entry whose filename ends with them (a space is
+    written as it is; a tab inside a column never is)."""
+    columns = line.split(b"\t", 5)
+    columns[4] += b" " * spaces
+    return b"\t".join(columns)
 
 
 def _error(path: str, err: OSError) -> StoreError:

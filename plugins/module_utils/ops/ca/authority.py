@@ -97,9 +97,9 @@ class Authority:
     def urls(self):
         """The CA-level CRL, OCSP and CA-issuers URLs (ops.ca.urls), as
         this version's certificates carry them."""
-        from .urls import CaUrls
-
         if self._urls is None:
+            from .urls import CaUrls
+
             self._urls = CaUrls.from_meta(self.meta).for_version(self.version)
         return self._urls
 

@@ -16,6 +16,13 @@ form) and ``credential_batch``.
 
 from __future__ import annotations
 
+from ...dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
+
 from ...errors import InputError
 from ...progress import ProgressCallback, counted
 from ...store.cert_store import SerialsInUse
@@ -98,7 +105,18 @@ class Signing:
 
     def sign(self, item, serial):
         """``sign_cert`` as an Issued."""
-        return Issued(self.sign_cert(item, serial), self.certs_dir, item.rendered.subject)
+        return Issued(self.sign_cert(item, serial), self.certs_dir, item.rendered.subject,
+                      rendered_sans(item.rendered))
+
+
+def rendered_sans(rendered) -> list:
+    """The subjectAltName entries of a rendered profile: those of the
+    certificate ``sign_new`` builds from it (the CA's URLs and a catalyst
+    key's extensions add none)."""
+    for extension in rendered.extensions:
+        if isinstance(extension.value, x509.SubjectAlternativeName):
+            return list(extension.value)
+    return []
 
 
 def issue_many(authority, prepared, now=None):

@@ -12,7 +12,6 @@ except ImportError:
     x509 = missing()
 
 from ...errors import InputError, VerificationError
-from ...store.metafile import utc_text
 from ...x509.parse import load_certificate, load_csr, public_key_of_csr
 from ..describe.legacy import legacy_verdict
 
@@ -132,50 +131,17 @@ def check_key_algorithm(profile, public_key, where):
 
 def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR",
                passphrase=None):
-    from ...profiles.loader import as_profile
-    from ...store.atomic import write_file
-    from ...store.lock import ca_lock
-    from ..ca.authority import Authority
-    from ..keys.hybrid import check_alt_key, csr_alt_public_key
-    from .issuance import issue, pem
+    """``qpki cert issue --csr``: a batch of one (``batch.cert_issue_batch``
+    in this process), so that the checks of the CSR and of ``out``, the
+    signature, the records, the audit line and the output copy are those
+    of every batch. Returns the certificate's entry with ``changed``."""
+    from .batch import CsrInput, cert_issue_batch
 
-    profile = as_profile(profile)
-    if out:  # a bad --out must fail before the certificate is issued and recorded
-        import os
-
-        folder = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(folder) or os.path.isdir(out):
-            raise InputError("cannot write %s: %s" % (out, "it is a directory" if os.path.isdir(
-                out) else "directory %s does not exist" % folder))
-    csr, public_key = csr_request(csr_data, csr_where)
-    check_key_algorithm(profile, public_key, csr_where)
-    # A catalyst CSR proves possession of its PQC key too (checked here);
-    # a catalyst profile needs that key.
-    alt_public_key = check_alt_key(profile, csr_alt_public_key(csr, csr_where), csr_where)
-    rendered = profile.render(values or {}, csr_subject=csr.subject, csr_sans=csr_sans(csr))
-    with Authority(ca_dir, passphrase) as authority:
-        with ca_lock(authority.dir.path):
-            cert = issue(authority, profile, rendered, public_key,
-                         alt_public_key=alt_public_key)
-        path = authority.dir.cert_path(cert.serial_number)
-    paths = [path]
-    if out:
-        write_file(out, pem(cert))
-        paths.append(out)
-    return issued_result(cert, paths)
-
-
-def issued_result(cert, paths):
-    from .issuance import fingerprint
-
-    return {
-        "changed": True,
-        "serial": "%X" % cert.serial_number,
-        "subject": cert.subject.rfc4514_string(),
-        "not_after": utc_text(cert.not_valid_after_utc),
-        "fingerprint_sha256": fingerprint(cert),
-        "paths": paths,
-    }
+    done = cert_issue_batch(ca_dir, profile, [CsrInput(csr_data, csr_where, out, values=values)],
+                            passphrase=passphrase, jobs=1)
+    (entry,) = done["certificates"]
+    del entry["csr"]
+    return {"changed": True, **entry}
 
 
 def cert_info(cert_data, where):

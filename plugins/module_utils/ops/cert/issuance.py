@@ -12,8 +12,6 @@ except ImportError:
     serialization = missing()
 
 from ...errors import InputError
-from ...store.cert_store import SerialsInUse
-from ...store.serials import fresh_serials
 from ...x509.certificate import certificate_builder, sign_certificate, utcnow
 from ...x509.path_length import check_path_length
 from ..ca.urls import with_ca_urls
@@ -89,22 +87,19 @@ def check_can_issue(authority, profile) -> None:
 
 
 def issue(authority, profile, rendered, subject_public_key, now=None, alt_public_key=None):
-    """Sign, store and index a certificate; returns it.
+    """Sign, store and index a certificate; returns it. The caller holds the
+    CA lock. A batch of one (``batch_sign.sign_and_record``): the same
+    checks, record and audit line as every certificate of a batch.
 
     ``alt_public_key``: a catalyst subject's PQC key (subjectAltPublicKeyInfo).
     A catalyst CA (one with a ``pqc`` key) adds its alternative signature to
     whatever it issues.
     """
-    window = validity_window(authority, rendered.validity, now)
-    check_issuer(authority, profile)
-    serial, = fresh_serials(SerialsInUse(authority.store))
-    cert = sign_new(authority, profile, rendered, subject_public_key, serial, window,
-                    alt_public_key)
-    from .issued import Issued, record_issued
+    from .batch_sign import Prepared, sign_and_record  # it builds on this module
 
-    record_issued(authority, authority.store, [profile],
-                  [Issued(cert, authority.dir.certs_dir, rendered.subject)])
-    return cert
+    (issued,) = sign_and_record(authority, [Prepared(profile, rendered, subject_public_key,
+                                                     alt_public_key)], now)
+    return issued.cert
 
 
 def sign_new(authority, profile, rendered, subject_public_key, serial, window,

@@ -28,7 +28,7 @@ from ...store.cert_store import CertStore
 from ...store.dn_oneline import oneline
 from ...store.index import valid_entry
 from ...x509.certificate import with_signature
-from ...x509.names import san_texts
+from ...x509.names import general_name_text, san_texts
 from ..audit import trail as audit
 
 
@@ -45,9 +45,11 @@ class Issued:
                  "subject_oneline", "not_before", "sans")
 
     def __init__(self, cert: x509.Certificate, certs_dir: str | os.PathLike,
-                 subject: x509.Name | None = None) -> None:
-        """``subject``: the Name ``cert`` was built with, when the caller has
-        it (reading it back from the certificate parses it again)."""
+                 subject: x509.Name | None = None,
+                 sans: list[x509.GeneralName] | None = None) -> None:
+        """``subject`` and ``sans`` (subjectAltName entries): what ``cert``
+        was built with, when the caller has them (reading them back from
+        the certificate parses its extensions again)."""
         self._cert = cert
         self.der = cert.public_bytes(serialization.Encoding.DER)
         self.pem = pem_armor(self.der, "CERTIFICATE")
@@ -56,7 +58,8 @@ class Issued:
             subject = cert.subject
         self.not_after = cert.not_valid_after_utc
         self.not_before = cert.not_valid_before_utc
-        self.sans = tuple(san_texts(cert))
+        self.sans = tuple(san_texts(cert) if sans is None
+                          else (general_name_text(name) for name in sans))
         self.fields = audit.issued_fields(self.serial, subject, self.not_after, self.der)
         self.ca_path = os.path.join(certs_dir, self.fields["serial"] + ".crt")
         # For the index line: worked out here (in the worker for a parallel
