@@ -40,21 +40,39 @@ mkdir -p "$OUT"
 R=tests/integration/test_cli_request_checks.py
 REQUESTS="$R::test_every_algorithm_a_profile_accepts_is_in_the_table"
 for family in ecdsa-p256 ed25519 rsa-2048 rsa-pss ml-dsa-65 slh-dsa-sha2-128f \
-              composite-mldsa65-ecdsa-p256 catalyst-p256-mldsa65; do
+              composite-mldsa65-ecdsa-p256 composite-mldsa44-rsa2048-pss catalyst-p256-mldsa65; do
     REQUESTS+=" $R::test_tampered_and_wrong_requests_are_refused[$family]"
 done
 REQUESTS+=" $R::test_catalyst_requests_need_a_good_alternative_key[catalyst-p256-mldsa65]"
 REQUESTS+=" $R::test_a_batch_with_one_bad_request_issues_nothing[ed25519-1]"
+REQUESTS+=" $R::test_a_signature_algorithm_that_is_not_the_keys_is_refused"
+
+# cert issue's names, output path and passphrase; the CA keys it makes (ids,
+# HSM, rotation); and cert verify's options.
+N=tests/integration/test_issuance_names.py
+CSR_NAMES="$N::test_names_given_by_the_operator_replace_the_csr_names
+           $N::test_csr_names_fill_only_the_places_the_profile_has"
+CSR_MORE="tests/reliability/test_bad_input_catalogue.py::test_cli_bad_input
+          tests/reliability/test_secrets.py::test_passphrase_never_appears
+          tests/reliability/test_secrets.py::test_both_keys_of_a_catalyst_ca_are_encrypted
+          tests/reliability/test_audit.py tests/integration/test_hybrid_cli.py
+          tests/unit/test_hybrid_composite.py::test_composite_keys_stay_out_of_the_hsm
+          tests/integration/test_cli_hsm.py::test_hsm_root_chain_and_crl
+          tests/integration/test_ca_rotation.py tests/integration/test_cli_verify.py
+          tests/integration/test_cli_qpki_legacy.py tests/integration/test_cli_interop.py"
 
 # group -> "modules (under plugins/module_utils) | test files or node ids"
 declare -A MUTATION_GROUPS=(
     [csr]="ops/cert/commands.py ops/keys/hybrid.py x509/csr.py |
            $REQUESTS tests/unit/test_fuzz_parsers.py tests/unit/test_hybrid_ops.py
-           tests/integration/test_cli_crl_reasons.py"
+           tests/integration/test_cli_crl_reasons.py $CSR_NAMES $CSR_MORE"
     [keyrules]="algorithms/classical.py algorithms/base.py algorithms/mldsa.py
                 algorithms/slhdsa.py profiles/algorithm_rules.py |
                 $REQUESTS tests/unit/test_key_rules.py tests/unit/test_profiles_custom.py
-                tests/unit/test_profiles_builtin.py tests/unit/test_verify_signature.py"
+                tests/unit/test_profiles_builtin.py tests/unit/test_verify_signature.py
+                tests/hsm/test_hsm_capabilities.py tests/hsm/test_hsm_signer.py
+                tests/integration/test_cli_pqc.py::test_slh_dsa_root_and_leaf
+                tests/unit/test_ops_state.py::test_cert_ensure_sees_a_new_slh_dsa_key_of_the_same_set"
     [index]="store/cert_db.py store/cert_store.py store/index_file.py store/serials.py |
              tests/unit/test_store_index.py tests/unit/test_store_index_openssl.py
              tests/unit/test_store_serials.py tests/integration/test_ca_database.py

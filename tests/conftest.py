@@ -399,6 +399,12 @@ def softhsm_factory(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
             raise RuntimeError(f"token {label!r} not found after init:\n{shown}")
         slot = matches[-1]  # newest (labels may repeat in tests that want that)
         monkeypatch.setenv(pin_env, pin)
+        # SoftHSM2 reads SOFTHSM2_CONF in C_Initialize only: a library this
+        # process loaded for an earlier test (qpki_cli in-process, ops called
+        # directly) would still see that test's tokens, another CA-Token.
+        from qpki.hsm.library import finalize_library
+
+        finalize_library(lib)
         return SoftHsmToken(lib=lib, label=label, pin=pin, so_pin=so_pin, conf=conf,
                             tokendir=tokendir, serial=slot["serial"], slot=int(slot["slot"]),
                             workdir=workdir, pin_env=pin_env)

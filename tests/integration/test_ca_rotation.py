@@ -202,3 +202,21 @@ def test_rotate_before_rotates_only_when_due_and_check_mode_writes_nothing(tmp_p
     done = ca_ensure_rotated(root, "ec/root-ca", {"cn": "Due Root"}, rotate_before="7400d").to_dict()
     assert done["changed"] is True and done["rotated"] == "v2" and done["active_version"] == "v2"
     clean(qpki_cli, "root")
+
+
+def test_a_rotated_catalyst_root_keeps_each_versions_pqc_key(tmp_path, qpki_cli):
+    """Catalyst to catalyst: the new version's ML-DSA key is a new file, and
+    the earlier version still signs a CRL both of its signatures verify for."""
+    qpki_cli("ca", "init", "--profile", "hybrid/catalyst/root-ca", "--var", "cn=Cat Root",
+             "--ca-dir", "root", check=True)
+    qpki_cli("ca", "rotate", "--ca-dir", "root", "--profile", "hybrid/catalyst/root-ca",
+             check=True)
+    pqc = sorted(path.relative_to(tmp_path / "root") for path in
+                 (tmp_path / "root/private").rglob("ca.ml-dsa-87.key"))
+    assert len(pqc) == 2 and pqc[0].parent != pqc[1].parent, pqc
+    assert (tmp_path / "root" / pqc[0]).read_bytes() != (tmp_path / "root" / pqc[1]).read_bytes()
+    qpki_cli("crl", "gen", "--ca-dir", "root", "--version", "v1", check=True)
+    checked = qpki_cli("crl", "verify", "root/crl/v1/ca.crl", "--ca",
+                       "root/versions/v1/certs/ca.ecdsa-p384.pem", "--json", check=True).json()
+    assert checked["valid"] is True, checked
+    clean(qpki_cli, "root")

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from pyasn1.codec.der import decoder as der_decoder
 from pyasn1.codec.der import encoder as der_encoder
+from pyasn1.type import univ
 from pyasn1_modules import rfc2986, rfc5280
 
 from conftest import diff_snapshots, tree_snapshot
@@ -351,3 +352,28 @@ def test_a_batch_with_one_bad_request_issues_nothing(family, jobs, ca, qpki_cli,
                SIGNATURE_REFUSED if number == 0 else "but profile",
                "--csr", str(good), "--out-dir", str(tmp_path / "out"), "--jobs", jobs)
         assert not (tmp_path / "out").exists()
+
+
+def relabel_signature_algorithm(der: bytes, oid: str) -> bytes:
+    """``der`` with its signatureAlgorithm set to ``oid``. That field is
+    outside what the CSR signs, so the signature itself stays good."""
+    request, rest = der_decoder.decode(der, asn1Spec=rfc2986.CertificationRequest())
+    assert not rest
+    request["signatureAlgorithm"]["algorithm"] = univ.ObjectIdentifier(oid)
+    return der_encoder.encode(request)
+
+
+@pytest.mark.parametrize("algorithm, labelled_as", [
+    ("ml-dsa-44", "1.3.101.112"),  # an ML-DSA signature that calls itself Ed25519
+    ("ed25519", "2.16.840.1.101.3.4.3.17"),  # an Ed25519 one that calls itself ML-DSA-44
+    ("ml-dsa-65", "2.16.840.1.101.3.4.3.17"),  # another ML-DSA set than the key's
+])
+def test_a_signature_algorithm_that_is_not_the_keys_is_refused(algorithm, labelled_as, ca,
+                                                                qpki_cli, tmp_path):
+    """The key verifies its own signature, but the request names another
+    algorithm: refused, whichever verifier (cryptography's or ours) looks."""
+    profile = profile_arg(Family(algorithm, _single(algorithm), algorithm, ()), tmp_path)
+    good = csr_der(algorithm)
+    assert spki_of_certificate(issue_in_process(ca, profile, good)) == spki_of_request(good)
+    refuse(qpki_cli, ca, profile, relabel_signature_algorithm(good, labelled_as), "label.der",
+           tmp_path, "does not match subject key")

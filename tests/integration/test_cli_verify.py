@@ -95,6 +95,18 @@ def test_web_pki_rules_hold_for_a_qpki_tls_server(pki, qpki_cli):
     assert code == 0, answer["failures"]
 
 
+def test_web_pki_rules_refuse_what_rfc_5280_allows(pki, qpki_cli):
+    """The tls-client certificate's CN ("tls-client holder") is not among its
+    subjectAltName values (one email): fine for RFC 5280, refused by the
+    Baseline Requirements' rule that a subject CN repeats a SAN value."""
+    _family, base, certs = pki
+    code, answer = _verify(qpki_cli, base, certs["tls-client"], "--purpose", "clientAuth")
+    assert code == 0, answer["failures"]
+    code, answer = _verify(qpki_cli, base, certs["tls-client"], "--purpose", "clientAuth",
+                           "--web-pki")
+    assert code == 1 and answer["rule"] == "webpki.cn_not_in_san", answer
+
+
 def test_bad_requests_are_usage_errors(pki, qpki_cli, tmp_path):
     family, base, certs = pki
     cert = certs["tls-server"]

@@ -189,3 +189,30 @@ def test_catalyst_ca_with_classical_key_in_hsm(tmp_path, qpki_cli, softhsm_token
     refused = qpki_cli("ca", "init", "--profile", "hybrid/composite/root-ca", "--var", "cn=x",
                        "--ca-dir", "comp", "--hsm-config", str(config), "--key-label", "x")
     assert refused.returncode != 0 and "software-only" in refused.stderr
+
+
+def test_catalyst_ca_request_with_classical_key_in_hsm(tmp_path, softhsm_token):
+    """A catalyst CA signed elsewhere, its classical key made in the token:
+    the CSR carries the token's key (not a stand-in) with its signature, and
+    the PQC proof; openssl and qpki's own check both accept it."""
+    from cryptography.hazmat.primitives import serialization
+
+    from qpki.ops.ca.keys import KeyRequest
+    from qpki.ops.ca.state import ca_request
+    from qpki.ops.cert.commands import csr_request
+    from qpki.ops.keys.hybrid import csr_alt_public_key
+
+    config = softhsm_token.write_config(tmp_path / "hsm.yaml")
+    key = KeyRequest(hsm_config=str(config), key_label="sub-classical", generate_key=True)
+    ca_request(str(tmp_path / "sub"), "hybrid/catalyst/issuing-ca", {"cn": "HSM Catalyst Sub"},
+               key=key, csr_out=str(tmp_path / "sub.csr"))
+    assert openssl("req", "-in", "sub.csr", "-noout", "-verify",
+                   cwd=tmp_path).returncode == 0
+    exported = softhsm_token.pkcs11_tool("--read-object", "--type", "pubkey", "--label",
+                                         "sub-classical", "-o", str(tmp_path / "pub.der"))
+    assert exported.returncode == 0
+    token_public = serialization.load_der_public_key((tmp_path / "pub.der").read_bytes())
+    data = (tmp_path / "sub.csr").read_bytes()
+    csr, public_key = csr_request(data, "sub.csr")
+    assert public_key == token_public
+    assert csr_alt_public_key(csr, "sub.csr") is not None

@@ -111,3 +111,26 @@ def test_a_row_holds_the_certificate_and_its_index_line(tmp_path):
             assert line.endswith(b"\n") and f"{cert.serial_number:X}".encode() in line.upper()
         assert len(list(store.rows(limit=2))) == 2
         assert [row.serial for row in store.rows()] == [cert.serial_number for cert in certs]
+
+
+def test_a_revocation_longer_than_its_line_rewrites_the_index(tmp_path):
+    """An index.txt written without room for a revocation (as openssl and
+    older versions write it) and no database: the database is made from it,
+    and a revocation whose line no longer fits rewrites the file instead of
+    running over the next line."""
+    ca = new_ca(tmp_path)
+    first, second = issue(ca, "first.example.com"), issue(ca, "second.example.com")
+    tight = ["\t".join(field.rstrip(" ") for field in line.split("\t"))
+             for line in ca.index.read_text().splitlines()]
+    ca.index.write_text("\n".join(tight) + "\n")
+    (ca.path / "ca.db").unlink()
+    when = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    cert_revoke(str(ca.path), "%X" % first.serial_number, "keyCompromise",
+                invalidity_date=when)
+    lines = [line.split("\t") for line in ca.index.read_text().splitlines()]
+    assert [len(fields) for fields in lines] == [6, 6]
+    assert [(fields[0], int(fields[3], 16), fields[5].rstrip(" ")) for fields in lines] == [
+        ("R", first.serial_number, "/CN=first.example.com"),
+        ("V", second.serial_number, "/CN=second.example.com")]
+    # OpenSSL's form of keyCompromise with a compromise time.
+    assert lines[0][2].split(",")[1:] == ["keyTime", "20260102030405Z"]

@@ -1,9 +1,10 @@
 """The hash-chained audit log (issue 6, item 6)."""
 
+import datetime
 import hashlib
 import json
 import shutil
-import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -22,35 +23,41 @@ def _expected_hash(record):
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _make_pki(base):
+    """root -> issuing; one leaf issued, revoked (with an invalidity date), a
+    CRL, a credential. Made by the ops the CLI calls, in this process (so
+    that scripts/mutation.sh sees the code that writes the records).
+    Returns the leaf's serial, its certificate file and the time window."""
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.cert.commands import cert_issue
+    from qpki.ops.cert.revoke import cert_revoke
+    from qpki.ops.credential.enroll import credential_enroll
+    from qpki.ops.crl.commands import crl_gen
+
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    ca_init(str(base / "root"), "ec/root-ca", {"cn": "Audit Root"})
+    ca_init(str(base / "iss"), "ec/issuing-ca", {"cn": "Audit Issuing"},
+            parent_dir=str(base / "root"))
+    (base / "leaf.csr").write_bytes(make_csr("leaf.example.com"))
+    leaf = cert_issue(str(base / "iss"), "ec/tls-server", (base / "leaf.csr").read_bytes())
+    cert_revoke(str(base / "iss"), leaf["serial"], "keyCompromise",
+                invalidity_date=started - datetime.timedelta(days=2))
+    crl_gen(str(base / "iss"))
+    credential_enroll(str(base / "iss"), str(base / "creds"), "ec/tls-server",
+                      {"cn": "c1.example.com"}, credential_id="c1")
+    ended = datetime.datetime.now(datetime.timezone.utc)
+    return leaf["serial"], Path(leaf["paths"][0]), (started, ended)
+
+
 @pytest.fixture(scope="module")
 def pristine_pki(tmp_path_factory):
-    """root -> issuing; one leaf issued, revoked, a CRL, a credential."""
-    from conftest import qpki_command
-
     base = tmp_path_factory.mktemp("audit")
-
-    def run(*argv):
-        result = subprocess.run(qpki_command() + list(argv), cwd=base, capture_output=True,
-                                text=True, stdin=subprocess.DEVNULL, check=False)
-        assert result.returncode == 0, result.stderr
-        return result
-
-    run("ca", "init", "--profile", "ec/root-ca", "--var", "cn=Audit Root", "--ca-dir", "root")
-    run("ca", "init", "--profile", "ec/issuing-ca", "--var", "cn=Audit Issuing", "--ca-dir",
-        "iss", "--parent", "root")
-    (base / "leaf.csr").write_bytes(make_csr("leaf.example.com"))
-    leaf = json.loads(run("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
-                          "--csr", "leaf.csr", "--json").stdout)
-    run("cert", "revoke", leaf["serial"], "--ca-dir", "iss", "--reason", "keyCompromise")
-    run("crl", "gen", "--ca-dir", "iss")
-    run("credential", "enroll", "c1", "--ca-dir", "iss", "--cred-dir", "creds", "--profile",
-        "ec/tls-server", "--var", "cn=c1.example.com")
-    return base, leaf["serial"]
+    return (base, *_make_pki(base))
 
 
 @pytest.fixture
 def pki(pristine_pki, tmp_path):
-    base, serial = pristine_pki
+    base, serial, _leaf, _window = pristine_pki
     work = tmp_path / "w"
     shutil.copytree(base, work, symlinks=True)
     return work, serial
@@ -80,6 +87,86 @@ def test_every_signing_operation_is_recorded_and_chained(pki):
             assert record["seq"] == number and record["prev"] == prev
             assert record["hash"] == _expected_hash(record)
             prev = record["hash"]
+
+
+def _time(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+
+
+def _sealed(record, *fields):
+    assert sorted(record) == sorted(("seq", "time", "op", *fields, "prev", "hash")), record
+
+
+def test_each_record_holds_what_the_certificate_or_crl_says(tmp_path):
+    """Every field of the issuing CA's records, against the certificate or
+    CRL it describes as cryptography reads it, and the CA's own files. (Its
+    own PKI, not the module's: mutmut runs, for a mutant of the code that
+    writes records, the tests during which that code ran.)"""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    base = tmp_path
+    _serial, leaf_path, (started, ended) = _make_pki(base)
+    iss = base / "iss"
+    init, issue, revoke, crl_gen = _records(iss)[:4]
+    ca = x509.load_pem_x509_certificate((iss / "ca.crt").read_bytes())
+    leaf = x509.load_pem_x509_certificate(leaf_path.read_bytes())
+    crl = x509.load_der_x509_crl((iss / "crl" / "ca.crl.der").read_bytes())
+    for record in (init, issue, revoke, crl_gen):
+        assert started <= _time(record["time"]) <= ended, record
+
+    def described(cert):
+        der = cert.public_bytes(Encoding.DER)
+        return {"serial": cert.serial_number, "subject": cert.subject.rfc4514_string(),
+                "not_after": cert.not_valid_after_utc,
+                "fingerprint": hashlib.sha256(der).hexdigest().upper()}
+
+    def recorded(record):
+        return {"serial": int(record["serial"], 16), "subject": record["subject"],
+                "not_after": _time(record["not_after"]), "fingerprint": record["fingerprint"]}
+
+    ca_key = ca.public_key()
+    keys = [{"id": "default", "algorithm": f"ecdsa-p{ca_key.curve.key_size}",
+             "storage": "software", "path": f"private/ca.ecdsa-p{ca_key.curve.key_size}.key"}]
+    assert (iss / keys[0]["path"]).is_file()
+    ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+
+    _sealed(init, "serial", "subject", "not_after", "fingerprint", "issuer", "self_signed",
+            "profile", "keys")
+    assert recorded(init) == described(ca)
+    assert (init["issuer"], init["self_signed"]) == ("CN=Audit Root", False)
+    assert (init["profile"], init["keys"]) == ("ec/issuing-ca", keys)
+
+    _sealed(issue, "serial", "subject", "not_after", "fingerprint", "profile", "keys",
+            "ca_key_id")
+    assert recorded(issue) == described(leaf)
+    assert (issue["profile"], issue["keys"]) == ("ec/tls-server", keys)
+    assert issue["ca_key_id"] == ski.hex().upper()
+
+    entry = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
+    _sealed(revoke, "serial", "subject", "reason", "revoked_at", "invalidity_date")
+    assert int(revoke["serial"], 16) == leaf.serial_number
+    # The subject as the index lists it (OpenSSL's one-line form).
+    listed = [line.split("\t") for line in (iss / "index.txt").read_text().splitlines()]
+    assert [revoke["subject"]] == [fields[5] for fields in listed
+                                   if int(fields[3], 16) == leaf.serial_number]
+    assert revoke["reason"] == entry.extensions.get_extension_for_class(
+        x509.CRLReason).value.reason.value
+    assert _time(revoke["revoked_at"]) == entry.revocation_date_utc
+    assert _time(revoke["invalidity_date"]) == entry.extensions.get_extension_for_class(
+        x509.InvalidityDate).value.invalidity_date_utc
+
+    _sealed(crl_gen, "crl_number", "this_update", "next_update", "revoked", "fingerprint",
+            "keys", "ca_key_id")
+    assert crl_gen["crl_number"] == crl.extensions.get_extension_for_class(
+        x509.CRLNumber).value.crl_number
+    assert _time(crl_gen["this_update"]) == crl.last_update_utc
+    assert _time(crl_gen["next_update"]) == crl.next_update_utc
+    assert crl_gen["revoked"] == len(crl) == 1
+    assert crl_gen["fingerprint"] == hashlib.sha256(
+        crl.public_bytes(Encoding.DER)).hexdigest().upper()
+    assert (crl_gen["keys"], crl_gen["ca_key_id"]) == (keys, ski.hex().upper())
 
 
 def test_audit_verify_ok(pki, qpki_cli):
@@ -112,6 +199,12 @@ def _rehash(line, prev=None):
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
+def _drop_field(line, key):
+    record = json.loads(line)
+    del record[key]
+    return json.dumps(record, separators=(",", ":")) + "\n"
+
+
 TAMPERING = {
     "edited field": (lambda ls: ls[:2] + [_edit_field(ls[2], "reason", "superseded")] + ls[3:],
                      "line 3: hash mismatch"),
@@ -128,6 +221,8 @@ TAMPERING = {
     "reformatted line": (lambda ls: ls[:1] + [json.dumps(json.loads(ls[1]), indent=1).replace(
         "\n", " ") + "\n"] + ls[2:], "line 2: not byte-identical"),
     "emptied log": (lambda ls: [], "the log is empty"),
+    "prev dropped, hash recomputed": (lambda ls: ls[:1] + [_rehash(_drop_field(ls[1], "prev"))]
+                                      + ls[2:], "line 2: not a sealed record"),
 }
 
 
@@ -218,3 +313,23 @@ def test_hsm_ca_records_the_token_key_and_never_the_pin(softhsm_token, qpki_cli,
                                    "storage": "pkcs11", "label": "root-ca-key", "key_id": "01"}]
     assert softhsm_token.pin not in (tmp_path / "ca" / "audit.log").read_text()
     assert qpki_cli("audit", "verify", "--ca-dir", "ca").returncode == 0
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("prev", "1" * 64, "line 1 is not the first record of a chain"),
+    ("seq", 2, "line 1 is not the first record of a chain"),
+    ("op", "cert.issue", "the log does not record the CA's creation")])
+def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, problem, pki, qpki_cli,
+                                                          tree_snapshot, diff_snapshots):
+    """Line 1 with another prev, seq or op and a hash recomputed to match:
+    it no longer starts this CA's chain (no record of its creation is left),
+    and qpki signs nothing until that is fixed."""
+    work, dummy = pki
+
+    _tamper(work / "iss" / "audit.log",
+            lambda ls: [_rehash(_edit_field(ls[0], key, value))] + ls[1:])
+    before = tree_snapshot(work / "iss")
+    result = qpki_cli("cert", "issue", "--ca-dir", "iss", "--profile", "ec/tls-server",
+                      "--csr", "leaf.csr", cwd=work)
+    assert result.returncode == 1 and problem in result.stderr, result
+    assert diff_snapshots(before, tree_snapshot(work / "iss")) == []

@@ -238,3 +238,16 @@ def test_key_file_refused_for_csr_gen_when_world_readable(tmp_path, qpki_cli):
     result = qpki_cli("csr", "gen", "--out", "x.csr", "--cn", "x", "--key", "k.pem")
     assert result.returncode == 1 and "k.pem" in result.stderr and "0644" in result.stderr
     assert not (tmp_path / "x.csr").exists()
+
+
+def test_both_keys_of_a_catalyst_ca_are_encrypted(tmp_path):
+    """The classical and the PQC key of a catalyst CA made with a passphrase."""
+    from qpki.ops.ca.commands import ca_init
+
+    ca_init(str(tmp_path / "ca"), "hybrid/catalyst/root-ca", {"cn": "Catalyst Enc"},
+            passphrase=PASSPHRASE.encode())
+    keys = sorted((tmp_path / "ca" / "private").glob("*.key"))
+    assert [key.name for key in keys] == ["ca.ecdsa-p384.key", "ca.ml-dsa-87.key"]
+    for key in keys:
+        data = key.read_bytes()
+        assert b"ENCRYPTED PRIVATE KEY" in data and PASSPHRASE.encode() not in data, key

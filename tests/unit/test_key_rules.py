@@ -118,6 +118,22 @@ def test_ecdsa_signatures_use_the_curve_and_hash(name, curve, hash_cls):
     key.public_key().verify(signature, DATA, ec.ECDSA(hash_cls()))
 
 
+@pytest.mark.parametrize("name, hash_name, hash_cls", [
+    ("ecdsa-p256", "sha384", hashes.SHA384), ("ecdsa-p256", "sha512", hashes.SHA512),
+    ("ecdsa-p521", "sha256", hashes.SHA256)])
+def test_ecdsa_signs_with_the_hash_the_options_name(name, hash_name, hash_cls):
+    """A profile's ``signature: {hash: ...}`` on an ECDSA key: the signature
+    is made with that hash (the OID written says so), not the curve's."""
+    algorithm = get_algorithm(name)
+    key = algorithm.generate()
+    options = {"hash": hash_name}
+    signature = algorithm.sign(key, DATA, options)
+    key.public_key().verify(signature, DATA, ec.ECDSA(hash_cls()))
+    algorithm.verify(key.public_key(), signature, DATA, options)
+    with pytest.raises(VerificationError):
+        algorithm.verify(key.public_key(), signature, DATA)
+
+
 @pytest.mark.parametrize("name", ["rsa-2048", "ecdsa-p256", "ed25519", "ml-dsa-44",
                                   "slh-dsa-sha2-128f"])
 def test_verify_refuses_a_flipped_signature_with_one_line(name):
@@ -178,6 +194,8 @@ BASE = {"validity": "30d", "subject": {"cn": "x"}}
      'extensions.keyUsage: "keyAgreement" is not possible with a rsa-2048 key'),
     ({"algorithm": "rsa-2048", "extensions": {"keyUsage": ["decipherOnly", "keyAgreement"]}},
      'extensions.keyUsage: "decipherOnly" is not possible with a rsa-2048 key'),
+    ({"algorithm": "rsa-2048", "extensions": {"keyUsage": ["encipherOnly", "keyAgreement"]}},
+     'extensions.keyUsage: "encipherOnly" is not possible with a rsa-2048 key'),
     ({"algorithm": "ecdsa-p256", "extensions": {"keyUsage": ["keyEncipherment"]}},
      'extensions.keyUsage: "keyEncipherment" is not possible with a ecdsa-p256 key'),
     ({"algorithm": "ml-kem-768", "extensions": {"keyUsage": ["digitalSignature"]}},
@@ -210,6 +228,8 @@ def test_profile_key_rules_refuse(extra, message):
     ({"algorithms": ["ed25519", "ml-dsa-44"], "mode": "composite",
       "extensions": {"keyUsage": ["digitalSignature", "nonRepudiation"]}},
      ("ed25519", "ml-dsa-44"), "composite", {}),
+    # A list of one name and no mode: the form `qpki profile show` prints.
+    ({"algorithms": ["ecdsa-p256"]}, ("ecdsa-p256",), None, {}),
 ])
 def test_profile_key_rules_accept(extra, algorithms, mode, signature):
     profile = Profile(dict(BASE, **extra), name="t")

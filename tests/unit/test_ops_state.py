@@ -132,6 +132,28 @@ def test_cert_ensure_new_key_and_other_ca(pki):
     assert any("not issued by CA CN=Root" in r for r in other["results"][0]["reasons"])
 
 
+def test_cert_ensure_sees_a_new_slh_dsa_key_of_the_same_set(pki):
+    """SLH-DSA keys are compared as objects (cryptography cannot encode
+    them): a second key of the same parameter set is another key."""
+    tmp_path, _root, issuing = pki
+    path = str(tmp_path / "slh.crt")
+
+    def slh_csr(folder):
+        (tmp_path / folder).mkdir()
+        out = tmp_path / folder / "slh.csr"
+        csr_gen(str(out), "slh.example.com", algorithm="slh-dsa-sha2-128f",
+                key_out=str(tmp_path / folder / "slh.key"), dns_names=["slh.example.com"])
+        return out.read_bytes()
+
+    first = slh_csr("k1")
+    cert_ensure(issuing, [CertRequest("slh/tls-server", first, path)])
+    again = cert_ensure(issuing, [CertRequest("slh/tls-server", first, path)], check_mode=True)
+    assert again["changed"] is False
+    fresh = cert_ensure(issuing, [CertRequest("slh/tls-server", slh_csr("k2"), path)],
+                        check_mode=True)
+    assert "public key differs from the CSR's" in fresh["results"][0]["reasons"]
+
+
 def test_cert_ensure_batch_signs_only_what_is_missing(pki):
     tmp_path, _root, issuing = pki
     requests = [CertRequest("ec/tls-server", _csr(tmp_path, name), str(tmp_path / (name + ".crt")))
