@@ -369,7 +369,7 @@ def relabel_signature_algorithm(der: bytes, oid: str) -> bytes:
     ("ml-dsa-65", "2.16.840.1.101.3.4.3.17"),  # another ML-DSA set than the key's
 ])
 def test_a_signature_algorithm_that_is_not_the_keys_is_refused(algorithm, labelled_as, ca,
-                                                                qpki_cli, tmp_path):
+                                                               qpki_cli, tmp_path):
     """The key verifies its own signature, but the request names another
     algorithm: refused, whichever verifier (cryptography's or ours) looks."""
     profile = profile_arg(Family(algorithm, _single(algorithm), algorithm, ()), tmp_path)
