@@ -298,21 +298,22 @@ def main():
                      passphrase=secret(module, "ca_passphrase", "ca_passphrase_env"),
                      on_replace=on_replace)
     results = []
-    changed = outcome["changed"]
-    for result in outcome["results"]:
-        item = {k: result.get(k) for k in KEEP}
-        if not module.check_mode and result.get("path"):
-            item_changed = apply_file_attributes(module, [result["path"]], result["changed"])
+    changed = outcome.changed
+    for result in outcome.results:
+        facts = result.to_dict()
+        item = {k: facts.get(k) for k in KEEP}
+        if not module.check_mode and result.path:
+            item_changed = apply_file_attributes(module, [result.path], result.changed)
             changed = changed or item_changed
             item["changed"] = item_changed
-        if result.get("path") in backups:
-            item["backup_file"] = backups[result["path"]]
+        if result.path in backups:
+            item["backup_file"] = backups[result.path]
         if params["return_content"]:
-            item["certificate"] = result.get("certificate")
-            item["chain"] = result.get("chain")
+            item["certificate"] = result.certificate
+            item["chain"] = result.chain
         results.append(item)
 
-    output = {"changed": changed, "signed": outcome["signed"]}
+    output = {"changed": changed, "signed": outcome.signed}
     if batch:
         output["certificates"] = results
         output["reasons"] = [r for item in results for r in item.get("reasons") or []]

@@ -140,8 +140,8 @@ def authorities(base, good_config):
     ca_init(base + "/ca", "ec/issuing-ca", {"cn": "Bad Input Issuing CA"})
     cert_issue(base + "/ca", "ec/tls-server", csr_pem(cn="valid.example.com"))
     revoked = cert_issue(base + "/ca", "ec/tls-server", csr_pem(cn="revoked.example.com"))
-    cert_revoke(base + "/ca", revoked["serial"], "superseded")
-    write(base + "/in/revoked.serial", revoked["serial"])
+    cert_revoke(base + "/ca", revoked.serial, "superseded")
+    write(base + "/in/revoked.serial", revoked.serial)
     crl_gen(base + "/ca")
     ca_init(base + "/root", "ec/root-ca", {"cn": "Bad Input Root"})
     # Expired, with pathLen 1 so that expiry is the only reason to refuse a subordinate CA.

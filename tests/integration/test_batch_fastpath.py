@@ -109,14 +109,14 @@ def test_batch_certificate_equals_the_single_path_one(issuing, tmp_path):
     openssl_verify(tmp_path, "one.crt", "out/same.crt")
     assert one.serial_number != many.serial_number
     # The CA's copy and the output copy hold the same bytes.
-    entry = result["certificates"][0]
+    entry = result.certificates[0]
     ca_copy = issuing / "certs" / ("%040X.crt" % many.serial_number)
     assert ca_copy.read_bytes() == (tmp_path / "out" / "same.crt").read_bytes()
     # The result fields are those of a single issue.
-    assert set(entry) == set(single) - {"changed"} | {"csr"}
-    assert entry["fingerprint_sha256"] == many.fingerprint(hashes.SHA256()).hex().upper()
-    assert entry["subject"] == many.subject.rfc4514_string()
-    assert entry["serial"] == "%X" % many.serial_number
+    assert set(entry.to_dict()) == set(single.to_dict()) - {"changed"} | {"csr"}
+    assert entry.fingerprint_sha256 == many.fingerprint(hashes.SHA256()).hex().upper()
+    assert entry.subject == many.subject.rfc4514_string()
+    assert entry.serial == "%X" % many.serial_number
 
 
 # family -> (issuing CA profile, its root's profile, leaf profile, CSR key, catalyst alt key)
@@ -239,7 +239,7 @@ def test_a_batch_gives_the_certificates_of_its_csrs(issuing, tmp_path, csrs):
     items = [("h%03d.csr" % n, data) for n, data in enumerate(csrs)]
     result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
                                     out_dir=str(tmp_path / "out"))
-    assert result["count"] == len(csrs)
+    assert result.count == len(csrs)
     for n, data in enumerate(csrs):
         cert = x509.load_pem_x509_certificate((tmp_path / "out" / ("h%03d.crt" % n)).read_bytes())
         request = x509.load_pem_x509_csr(data)
@@ -294,13 +294,13 @@ def test_batch_audit_records_verify_and_match_the_certificates(issuing, tmp_path
     issued = [r for r in lines if r["op"] == "cert.issue"]
     assert len(issued) == 12
     assert [r["seq"] for r in lines] == list(range(1, len(lines) + 1))
-    for record, entry in zip(issued, result["certificates"], strict=False):
+    for record, entry in zip(issued, result.certificates, strict=False):
         cert = x509.load_pem_x509_certificate(
             (issuing / "certs" / (record["serial"] + ".crt")).read_bytes())
         assert record["fingerprint"] == hashlib.sha256(
             cert.public_bytes(Encoding.DER)).hexdigest().upper()
-        assert record["subject"] == cert.subject.rfc4514_string() == entry["subject"]
-        assert record["fingerprint"] == entry["fingerprint_sha256"]
+        assert record["subject"] == cert.subject.rfc4514_string() == entry.subject
+        assert record["fingerprint"] == entry.fingerprint_sha256
         assert record["profile"] == "ec/tls-server"
         assert record["keys"] and record["ca_key_id"]
     assert len({r["time"] for r in issued}) == 1  # one batch, one time

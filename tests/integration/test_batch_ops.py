@@ -30,15 +30,15 @@ def test_per_item_outputs_profiles_and_values(issuing, tmp_path):
     ]
     result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
                                     out_dir=str(tmp_path / "out"))
-    assert result["count"] == 3
-    by_csr = {entry["csr"]: entry for entry in result["certificates"]}
+    assert result.count == 3
+    by_csr = {entry.csr: entry for entry in result.certificates}
     a = x509.load_pem_x509_certificate((tmp_path / "a.pem").read_bytes())
     b = x509.load_pem_x509_certificate((tmp_path / "out/b.crt").read_bytes())
     c = x509.load_pem_x509_certificate((tmp_path / "out/c.crt").read_bytes())
     eku = x509.ExtendedKeyUsage
     assert x509.oid.ExtendedKeyUsageOID.SERVER_AUTH in a.extensions.get_extension_for_class(eku).value
     assert x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH in b.extensions.get_extension_for_class(eku).value
-    assert by_csr["c.csr"]["serial"] == "%X" % c.serial_number
+    assert by_csr["c.csr"].serial == "%X" % c.serial_number
     assert [e.serial for e in read_index(issuing / "index.txt")] == [
         a.serial_number, b.serial_number, c.serial_number]
     assert (issuing / "serial").read_text().strip() == "%040X" % c.serial_number

@@ -86,7 +86,7 @@ def test_declarative_issuance_is_idempotent_with_ca_urls(tmp_path, qpki_cli):
                                             {"cn": "a.example.com"})])
 
     first, again = ensure(), ensure()
-    assert first["changed"] is True and again["changed"] is False
+    assert first.changed is True and again.changed is False
     leaf = x509.load_pem_x509_certificate((tmp_path / "a.crt").read_bytes())
     access = leaf.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     assert [a.access_location.value for a in access

@@ -281,7 +281,7 @@ def issue_in_process(ca: Path, profile: str, data: bytes) -> bytes:
     from qpki.ops.cert.commands import cert_issue
 
     result = cert_issue(str(ca), profile, data, values={"cn": CN})
-    return x509.load_pem_x509_certificate(Path(result["paths"][0]).read_bytes()).public_bytes(
+    return x509.load_pem_x509_certificate(Path(result.paths[0]).read_bytes()).public_bytes(
         serialization.Encoding.DER)
 
 

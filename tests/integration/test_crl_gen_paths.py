@@ -43,7 +43,7 @@ def make_csr(cn: str) -> bytes:
 def issue(ca: Path, cn: str, passphrase: bytes | None = None) -> int:
     result = cert_issue(str(ca), "ec/tls-server", make_csr(cn),
                         values={"cn": cn, "dns_names": cn}, passphrase=passphrase)
-    return int(result["serial"], 16)
+    return int(result.serial, 16)
 
 
 def listed(path: Path) -> list[int]:

@@ -150,9 +150,9 @@ def test_the_module_path_drops_the_csr_names_too(ca, tmp_path):
     csr = (tmp_path / "evil.csr").read_bytes()
     request = CertRequest("ec/tls-server", csr, str(tmp_path / "mod.crt"),
                           {"cn": "api.example.com", "dns_names": ["api.example.com"]})
-    predicted = cert_ensure(str(ca), [request], check_mode=True)["results"][0]
-    assert predicted["subject"] == "CN=api.example.com"
-    assert predicted["sans"] == ["api.example.com"]
+    predicted = cert_ensure(str(ca), [request], check_mode=True).results[0]
+    assert predicted.subject == "CN=api.example.com"
+    assert predicted.sans == ["api.example.com"]
     cert_ensure(str(ca), [request])
     assert names_of(tmp_path, "mod.crt") == ("CN=api.example.com", "DNS:api.example.com")
 

@@ -39,7 +39,7 @@ def new_ca(tmp_path) -> CaDir:
 
 def issue(ca: CaDir, cn: str) -> x509.Certificate:
     result = cert_issue(str(ca.path), "ec/tls-server", make_csr(cn), values={"cn": cn, "dns_names": cn})
-    return x509.load_pem_x509_certificate(ca.cert_path(int(result["serial"], 16)).read_bytes())
+    return x509.load_pem_x509_certificate(ca.cert_path(int(result.serial, 16)).read_bytes())
 
 
 def crl_number(path) -> int:

@@ -32,7 +32,7 @@ def issue(ca: Path, count: int, prefix: str = "host") -> list[str]:
     """Serials (hex) of ``count`` new TLS certificates of ``ca``."""
     from qpki.ops.cert.commands import cert_issue
 
-    return [cert_issue(str(ca), "ec/tls-server", make_csr(f"{prefix}{n}.example.com"))["serial"]
+    return [cert_issue(str(ca), "ec/tls-server", make_csr(f"{prefix}{n}.example.com")).serial
             for n in range(count)]
 
 

@@ -40,13 +40,13 @@ def _make_pki(base):
             parent_dir=str(base / "root"))
     (base / "leaf.csr").write_bytes(make_csr("leaf.example.com"))
     leaf = cert_issue(str(base / "iss"), "ec/tls-server", (base / "leaf.csr").read_bytes())
-    cert_revoke(str(base / "iss"), leaf["serial"], "keyCompromise",
+    cert_revoke(str(base / "iss"), leaf.serial, "keyCompromise",
                 invalidity_date=started - datetime.timedelta(days=2))
     crl_gen(str(base / "iss"))
     credential_enroll(str(base / "iss"), str(base / "creds"), "ec/tls-server",
                       {"cn": "c1.example.com"}, credential_id="c1")
     ended = datetime.datetime.now(datetime.timezone.utc)
-    return leaf["serial"], Path(leaf["paths"][0]), (started, ended)
+    return leaf.serial, Path(leaf.paths[0]), (started, ended)
 
 
 @pytest.fixture(scope="module")

@@ -58,8 +58,8 @@ def pristine(tmp_path_factory):
     ca_init(str(base / "ca"), "ec/issuing-ca", {"cn": "Catalogue Issuing CA"})
     cert_issue(str(base / "ca"), "ec/tls-server", make_csr("valid.example.com"))
     revoked = cert_issue(str(base / "ca"), "ec/tls-server", make_csr("revoked.example.com"))
-    (base / "revoked.serial").write_text(revoked["serial"])
-    cert_revoke(str(base / "ca"), revoked["serial"], "superseded")
+    (base / "revoked.serial").write_text(revoked.serial)
+    cert_revoke(str(base / "ca"), revoked.serial, "superseded")
     crl_gen(str(base / "ca"))
     ca_init(str(base / "root"), "ec/root-ca", {"cn": "Catalogue Root"})
     past = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) \

@@ -52,7 +52,7 @@ def _crash_after_certificate_file(work):
     issued = cert_issue(str(ca), "ec/tls-server", make_csr("lost.example.com"))
     for name, data in saved.items():
         (ca / name).write_bytes(data)
-    return issued["serial"]
+    return issued.serial
 
 
 def _assert_clean(qpki_cli, work):
@@ -157,7 +157,7 @@ def test_foreign_and_corrupt_files_in_certs(work, qpki_cli):
     from qpki.ops.cert.commands import cert_issue
 
     other = cert_issue(str(work / "other"), "ec/tls-server", make_csr("x.example.com"))
-    foreign = other["paths"][0]
+    foreign = other.paths[0]
     shutil.copy(foreign, work / "ca" / "certs")
     (work / "ca" / "certs" / "0A0B.crt").write_bytes(b"")
     code, data = _check(qpki_cli, work)

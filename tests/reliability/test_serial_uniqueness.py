@@ -41,7 +41,7 @@ def ca(tmp_path: Path) -> tuple[str, int]:
     ca_dir = str(tmp_path / "ca")
     ca_init(ca_dir, "ec/issuing-ca", {"cn": "Serials CA"})
     issued = cert_issue(ca_dir, "ec/tls-server", csr_pem("first.example.com"))
-    return ca_dir, int(issued["serial"], 16)
+    return ca_dir, int(issued.serial, 16)
 
 
 def serial_source_returns(monkeypatch, serial: int) -> None:
@@ -68,7 +68,7 @@ def test_single_issue_refuses_a_used_serial(ca, monkeypatch, tree_snapshot):
 def test_batch_issue_refuses_a_used_serial(ca, monkeypatch, tree_snapshot, jobs):
     ca_dir, used = ca
     csrs = [(f"{n}.csr", csr_pem(f"host{n}.example.com")) for n in range(4)]
-    assert cert_issue_batch(ca_dir, "ec/tls-server", csrs, jobs=jobs)["workers"] == jobs
+    assert cert_issue_batch(ca_dir, "ec/tls-server", csrs, jobs=jobs).workers == jobs
     before = tree_snapshot(ca_dir)
     serial_source_returns(monkeypatch, used)
     with pytest.raises(StoreError, match="one this CA has already used; nothing was signed"):
@@ -103,12 +103,12 @@ def test_the_real_source_draws_again_when_it_hits_a_used_serial(ca, monkeypatch)
         return real(bits)
 
     monkeypatch.setattr(secrets, "randbits", randbits)
-    single = int(cert_issue(ca_dir, "ec/tls-server", csr_pem("again.example.com"))["serial"], 16)
+    single = int(cert_issue(ca_dir, "ec/tls-server", csr_pem("again.example.com")).serial, 16)
     repeats["left"] = 3
     batch = cert_issue_batch(ca_dir, "ec/tls-server", [("b.csr", csr_pem("b.example.com"))],
                              jobs=1)
     assert repeats["left"] == 0  # the used serial was drawn, and skipped
-    numbers = [used, single, int(batch["certificates"][0]["serial"], 16)]
+    numbers = [used, single, int(batch.certificates[0].serial, 16)]
     assert len(set(numbers)) == 3
     index = (Path(ca_dir) / "index.txt").read_text()
     assert all(serials.serial_hex(n) in index for n in numbers)

@@ -86,7 +86,7 @@ def _issued():
         if csr_name:
             csr_pem = x509.load_der_x509_csr(sample_csrs()[csr_name]).public_bytes(
                 serialization.Encoding.PEM)
-            leaf = cert_issue(ca_dir, leaf_profile, csr_pem)["paths"][0]
+            leaf = cert_issue(ca_dir, leaf_profile, csr_pem).paths[0]
         crl_gen(ca_dir)
         with open(ca_dir + "/ca.crt", "rb") as handle:
             ca_der = x509.load_pem_x509_certificate(handle.read()).public_bytes(

@@ -86,13 +86,13 @@ def test_cert_ensure_issues_once(pki):
     csr = _csr(tmp_path, "www.example.com")
     path = str(tmp_path / "www.crt")
     first = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
-    assert first["changed"] and first["signed"] == 1
-    assert first["results"][0]["reasons"] == ["no certificate at %s" % path]
+    assert first.changed and first.signed == 1
+    assert first.results[0].reasons == ["no certificate at %s" % path]
     state = file_contents(issuing)
     second = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
-    assert not second["changed"] and second["signed"] == 0
+    assert not second.changed and second.signed == 0
     assert file_contents(issuing) == state  # nothing signed, indexed or written
-    assert second["results"][0]["serial"] == first["results"][0]["serial"]
+    assert second.results[0].serial == first.results[0].serial
 
 
 @pytest.mark.parametrize("change, reason", [
@@ -112,12 +112,12 @@ def test_cert_ensure_reissues_when_something_changed(pki, change, reason):
                           change.get("values"))
     predicted = cert_ensure(issuing, [request], renew_before=change.get("renew_before", "30d"),
                             force=change.get("force", False), check_mode=True)
-    assert predicted["changed"] and predicted["signed"] == 0
-    assert any(reason in r for r in predicted["results"][0]["reasons"])
+    assert predicted.changed and predicted.signed == 0
+    assert any(reason in r for r in predicted.results[0].reasons)
     assert file_contents(issuing) == state  # check mode
     done = cert_ensure(issuing, [request], renew_before=change.get("renew_before", "30d"),
                        force=change.get("force", False))
-    assert done["signed"] == 1
+    assert done.signed == 1
 
 
 def test_cert_ensure_new_key_and_other_ca(pki):
@@ -127,9 +127,9 @@ def test_cert_ensure_new_key_and_other_ca(pki):
     (tmp_path / "k2").mkdir()
     fresh = _csr(tmp_path / "k2", "www.example.com")
     result = cert_ensure(issuing, [CertRequest("ec/tls-server", fresh, path)], check_mode=True)
-    assert "public key differs from the CSR's" in result["results"][0]["reasons"]
+    assert "public key differs from the CSR's" in result.results[0].reasons
     other = cert_ensure(root, [CertRequest("ec/tls-server", fresh, path)], check_mode=True)
-    assert any("not issued by CA CN=Root" in r for r in other["results"][0]["reasons"])
+    assert any("not issued by CA CN=Root" in r for r in other.results[0].reasons)
 
 
 def test_cert_ensure_sees_a_new_slh_dsa_key_of_the_same_set(pki):
@@ -148,20 +148,20 @@ def test_cert_ensure_sees_a_new_slh_dsa_key_of_the_same_set(pki):
     first = slh_csr("k1")
     cert_ensure(issuing, [CertRequest("slh/tls-server", first, path)])
     again = cert_ensure(issuing, [CertRequest("slh/tls-server", first, path)], check_mode=True)
-    assert again["changed"] is False
+    assert again.changed is False
     fresh = cert_ensure(issuing, [CertRequest("slh/tls-server", slh_csr("k2"), path)],
                         check_mode=True)
-    assert "public key differs from the CSR's" in fresh["results"][0]["reasons"]
+    assert "public key differs from the CSR's" in fresh.results[0].reasons
 
 
 def test_cert_ensure_batch_signs_only_what_is_missing(pki):
     tmp_path, _root, issuing = pki
     requests = [CertRequest("ec/tls-server", _csr(tmp_path, name), str(tmp_path / (name + ".crt")))
                 for name in ("a.example", "b.example", "c.example")]
-    assert cert_ensure(issuing, requests[:1])["signed"] == 1
+    assert cert_ensure(issuing, requests[:1]).signed == 1
     batch = cert_ensure(issuing, requests)
-    assert batch["signed"] == 2
-    assert [r["changed"] for r in batch["results"]] == [False, True, True]
+    assert batch.signed == 2
+    assert [r.changed for r in batch.results] == [False, True, True]
     with pytest.raises(InputError, match="same path"):
         cert_ensure(issuing, [requests[0], requests[0]])
 
@@ -199,13 +199,13 @@ def test_revoked_certificate_is_not_certified_again_for_the_same_key(pki):
     csr = _csr(tmp_path, "www.example.com")
     path = str(tmp_path / "www.crt")
     issued = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
-    serial = issued["results"][0]["serial"]
+    serial = issued.results[0].serial
     revoked = crl_ensure(issuing, revocations=[{"serial": serial, "reason": "keyCompromise"}]).to_dict()
     assert revoked["revoked"] == [serial] and revoked["revoked_count"] == 1
     with pytest.raises(InputError, match="is revoked and the CSR is for the same key"):
         cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)])
     forced = cert_ensure(issuing, [CertRequest("ec/tls-server", csr, path)], force=True)
-    assert forced["signed"] == 1
+    assert forced.signed == 1
 
 
 def test_crl_ensure_generates_only_when_needed(pki):
@@ -258,18 +258,18 @@ def test_subordinate_ca_through_a_csr(pki):
         cert_ensure(remote, [CertRequest("ec/tls-server", _csr(tmp_path, "x"), None)])
     signed = cert_ensure(root, [CertRequest("ec/issuing-ca", request["csr"],
                                             str(tmp_path / "remote.crt"), {"cn": "Remote"})])
-    result = signed["results"][0]
-    installed = ca_install(remote, result["certificate"], result["chain"]).to_dict()
+    result = signed.results[0]
+    installed = ca_install(remote, result.certificate, result.chain).to_dict()
     assert installed["changed"] and installed["state"] == "complete"
     assert installed["issuer"] == "CN=Root"
-    again = ca_install(remote, result["certificate"], result["chain"]).to_dict()
+    again = ca_install(remote, result.certificate, result.chain).to_dict()
     assert again["changed"] is False
     # The completed CA issues, and its chain verifies.
     leaf = cert_ensure(remote, [CertRequest("ec/tls-server", _csr(tmp_path, "leaf.example"),
                                             str(tmp_path / "leaf.crt"))])
-    assert leaf["signed"] == 1
-    cert = x509.load_pem_x509_certificate(leaf["results"][0]["certificate"].encode())
-    chain = x509.load_pem_x509_certificates(leaf["results"][0]["chain"].encode())
+    assert leaf.signed == 1
+    cert = x509.load_pem_x509_certificate(leaf.results[0].certificate.encode())
+    chain = x509.load_pem_x509_certificates(leaf.results[0].chain.encode())
     cert.verify_directly_issued_by(chain[0])
     chain[0].verify_directly_issued_by(chain[1])
     # A certificate for another key is refused.
@@ -277,4 +277,4 @@ def test_subordinate_ca_through_a_csr(pki):
                                    str(tmp_path / "intruder.crt"), {"cn": "Remote"})])
     foreign = x509.load_pem_x509_certificate((tmp_path / "intruder.crt").read_bytes())
     with pytest.raises(InputError, match="another key or subject"):
-        ca_install(remote, foreign.public_bytes(serialization.Encoding.PEM), result["chain"])
+        ca_install(remote, foreign.public_bytes(serialization.Encoding.PEM), result.chain)

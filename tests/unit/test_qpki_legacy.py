@@ -303,7 +303,7 @@ def test_ca_issues_a_standard_catalyst_certificate_from_a_qpki_catalyst_csr(tmp_
     issued = cert_issue(str(tmp_path / "root"), "hybrid/catalyst/tls-server",
                         QPKI_CSR_CATALYST.read_bytes(), str(tmp_path / "leaf.crt"),
                         {"cn": "csr.catalyst.test.local"}, csr_where="catalyst.csr")
-    assert issued["changed"]
+    assert issued.changed
     leaf, root = der_of(tmp_path / "leaf.crt"), der_of(tmp_path / "root/ca.crt")
     assert ref.classical_ok(leaf, root)
     assert ref.catalyst_alt_ok(leaf, root)  # X.509 §9.8 extensions, checked with dilithium-py

@@ -114,7 +114,7 @@ def _run_ca_rotation(args):
                                activate=not args.no_activate)
 
 
-def run_cert(args: argparse.Namespace) -> "Result | dict":
+def run_cert(args: argparse.Namespace) -> "Result":
     from ..ops.cert import commands as cert
 
     if args.action == "issue":
@@ -360,13 +360,6 @@ def _read_only(args) -> bool:
     return (args.group, action) == ("ca", "export") and not args.out
 
 
-def _as_dict(result) -> dict:
-    """The result's keys and values (cert issue still returns a dict)."""
-    from ..ops.result import Result
-
-    return result.to_dict() if isinstance(result, Result) else result
-
-
 def _fails(result) -> bool:
     """Whether the result is a verdict that failed (exit code 1)."""
     from ..ops.result import Verdict
@@ -436,7 +429,7 @@ def main(argv=None):
         detail = escape_text(" ".join(str(exc).split()))
         return _failed(args, f"internal error: {type(exc).__name__}: {detail} "
                              "(set QPKI_DEBUG=1 for a traceback)", 1)
-    data = _as_dict(result)
+    data = result.to_dict()
     _warn_unprotected(args, data)
     if args.json:
         if _read_only(args):

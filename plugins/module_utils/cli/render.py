@@ -80,11 +80,9 @@ def _block(value: Any, indent: str) -> Iterator[str]:
             yield f"{indent}- {_scalar(item)}"
 
 
-def render(result: Result | dict) -> None:
-    """Print ``result`` by its type (cert issue still returns a dict)."""
-    if isinstance(result, dict):  # cert issue: still to convert to a typed result
-        _fields(result)
-    elif isinstance(result, CertList):
+def render(result: Result) -> None:
+    """Print ``result`` by its type."""
+    if isinstance(result, CertList):
         _cert_list(result)
     elif isinstance(result, Pem) and not result.paths:
         sys.stdout.write(result.pem)

@@ -40,6 +40,7 @@ from ..ca.authority import Authority
 from .batch_parallel import sign_in_workers, workers_can_sign
 from .batch_sign import RECORDING, prepare_all, sign_and_record
 from .issued import record_issued
+from .results import BatchIssued
 from .batch_workers import worker_count
 
 CSR_SUFFIXES = (".csr", ".pem", ".der", ".req")
@@ -155,9 +156,9 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
 
     Every CSR is validated before anything is signed; any error is an
     InputError naming the CSR, and the CA directory is left as it was.
-    Returns ``{"changed", "count", "workers", "certificates": [...], "paths": [...]}``
-    where each certificate entry has the fields of a single ``cert issue``
-    result plus ``csr``, and ``paths`` lists every file written.
+    Returns a ``BatchIssued``: each certificate's ``IssuedEntry`` (the
+    fields of a single ``cert issue`` result plus ``csr``) and, in
+    ``paths``, every file written.
     ``progress``: told of the CSRs checked, the certificates signed and the
     recording (``progress.ProgressCallback``).
     """
@@ -187,14 +188,10 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
         write_files(copies)
     else:
         out_files.commit()
-    entries = []
-    for item, done in zip(todo, issued, strict=False):
-        entry = done.result([done.ca_path] + ([item[4]] if item[4] else []))
-        entry["csr"] = item[2]
-        entries.append(entry)
+    entries = [done.result([done.ca_path] + ([item[4]] if item[4] else []), item[2])
+               for item, done in zip(todo, issued, strict=False)]
     paths = [done.ca_path for done in issued] + [out for out, dummy in copies] + record_paths
-    return {"changed": True, "count": len(issued), "workers": workers, "certificates": entries,
-            "paths": paths}
+    return BatchIssued(True, len(issued), workers, entries, paths)
 
 
 def _work_list(inputs, outs, default, values):

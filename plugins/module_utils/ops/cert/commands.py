@@ -13,7 +13,7 @@ except ImportError:
 
 from ...errors import InputError, VerificationError
 from ...x509.parse import load_certificate, load_csr, public_key_of_csr
-from .results import CertInfo, CertVerdict
+from .results import CertInfo, CertIssued, CertVerdict
 
 # Issuing and verifying need the CA, signer, profile and ASN.1
 # machinery; those modules are imported where they are used so that
@@ -129,19 +129,20 @@ def check_key_algorithm(profile, public_key, where):
                             expected.name))
 
 
-def cert_issue(ca_dir, profile, csr_data, out=None, values=None, csr_where="CSR",
-               passphrase=None):
+def cert_issue(ca_dir: str, profile: object, csr_data: bytes, out: str | None = None,
+               values: dict | None = None, csr_where: str = "CSR",
+               passphrase: bytes | None = None) -> CertIssued:
     """``qpki cert issue --csr``: a batch of one (``batch.cert_issue_batch``
     in this process), so that the checks of the CSR and of ``out``, the
     signature, the records, the audit line and the output copy are those
-    of every batch. Returns the certificate's entry with ``changed``."""
+    of every batch."""
     from .batch import CsrInput, cert_issue_batch
 
     done = cert_issue_batch(ca_dir, profile, [CsrInput(csr_data, csr_where, out, values=values)],
                             passphrase=passphrase, jobs=1)
-    (entry,) = done["certificates"]
-    del entry["csr"]
-    return {"changed": True, **entry}
+    (entry,) = done.certificates
+    return CertIssued(entry.serial, entry.subject, entry.not_after, entry.fingerprint_sha256,
+                      entry.paths)
 
 
 def cert_info(cert_data: bytes, where: str) -> CertInfo:

@@ -30,6 +30,7 @@ from ...store.index import valid_entry
 from ...x509.certificate import with_signature
 from ...x509.names import general_name_text, san_texts
 from ..audit import trail as audit
+from .results import IssuedEntry
 
 
 class Issued:
@@ -99,11 +100,10 @@ class Issued:
             self._cert = x509.load_der_x509_certificate(self.der)
         return self._cert
 
-    def result(self, paths: list[str]) -> dict:
-        """The entry of a single ``cert issue`` result (without changed)."""
-        return {"serial": "%X" % self.serial, "subject": self.fields["subject"],
-                "not_after": self.fields["not_after"],
-                "fingerprint_sha256": self.fields["fingerprint"], "paths": paths}
+    def result(self, paths: list[str], csr: str | None = None) -> IssuedEntry:
+        """What a batch reports of this certificate, written at ``paths``."""
+        return IssuedEntry("%X" % self.serial, self.fields["subject"], self.fields["not_after"],
+                           self.fields["fingerprint"], paths, csr)
 
 
 def record_issued(authority, store: CertStore, profiles: list, issued: list[Issued],

@@ -224,3 +224,70 @@ class CsrVerdict(Verdict):
     legacy_composite: list[str]
     strict: bool
     non_standard: list[str]
+
+
+@dataclass
+class IssuedEntry(Result):
+    """One certificate a batch issued: its facts, the files written for it
+    (the CA's copy, then the output copy) and the CSR it came from."""
+
+    serial: str
+    subject: str
+    not_after: str
+    fingerprint_sha256: str
+    paths: list[str]
+    csr: str | None = optional()
+
+
+@dataclass
+class CertIssued(IssuedEntry):
+    """``cert issue --csr``: the one certificate issued (``changed`` first,
+    as in every changing command's result)."""
+
+    changed: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changed": self.changed, **{key: value for key, value in super().to_dict().items()
+                                            if key != "changed"}}
+
+
+@dataclass
+class BatchIssued(Result):
+    """A batch: how many certificates, the worker processes used, each
+    certificate and every file written."""
+
+    changed: bool
+    count: int
+    workers: int
+    certificates: list[IssuedEntry]
+    paths: list[str]
+
+
+@dataclass
+class CertEnsured(Result):
+    """The declarative form's answer for one request: the certificate now at
+    ``path`` (or, in check mode, what would be issued: the facts only known
+    once signed are None) and the ``reasons`` it was, or would be, issued."""
+
+    changed: bool
+    path: str | None
+    serial: str | None
+    subject: str | None
+    issuer: str | None
+    not_before: str | None
+    not_after: str | None
+    fingerprint_sha256: str | None
+    sans: list[str]
+    reasons: list[str]
+    certificate: str | None
+    chain: str | None
+
+
+@dataclass
+class CertsEnsured(Result):
+    """``cert_ensure``: one ``CertEnsured`` a request, in their order, and how
+    many certificates were signed."""
+
+    changed: bool
+    signed: int
+    results: list[CertEnsured]

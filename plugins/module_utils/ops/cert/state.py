@@ -37,6 +37,7 @@ from ..keys.hybrid import alt_extensions, check_alt_key, csr_alt_public_key
 from .batch_sign import Prepared, sign_and_record
 from ..ca.urls import CaUrls, with_ca_urls
 from .issuance import check_can_issue, fingerprint, pem
+from .results import CertEnsured, CertsEnsured
 from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
                       same_public_key, san_list)
 
@@ -111,47 +112,29 @@ def _differences(cert, public_key, rendered, wanted, ca_cert, ca_public_key, rev
                            now, key_differs=key_differs)
 
 
-def _describe(cert, path, changed, reasons, chain_pem):
-    return {
-        "changed": changed,
-        "path": path,
-        "serial": "%X" % cert.serial_number,
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "not_before": utc_text(cert.not_valid_before_utc),
-        "not_after": utc_text(cert.not_valid_after_utc),
-        "fingerprint_sha256": fingerprint(cert),
-        "sans": san_list(cert.extensions),
-        "reasons": reasons,
-        "certificate": pem(cert).decode(),
-        "chain": chain_pem,
-    }
+def _describe(cert, path, changed, reasons, chain_pem) -> CertEnsured:
+    return CertEnsured(
+        changed, path, "%X" % cert.serial_number, cert.subject.rfc4514_string(),
+        cert.issuer.rfc4514_string(), utc_text(cert.not_valid_before_utc),
+        utc_text(cert.not_valid_after_utc), fingerprint(cert), san_list(cert.extensions),
+        reasons, pem(cert).decode(), chain_pem)
 
 
-def _predicted(request, rendered, reasons, ca_present=True):
-    return {
-        "changed": True,
-        "path": request.path,
-        "serial": None,
-        "subject": rendered.subject.rfc4514_string() if rendered is not None else None,
-        "issuer": None,
-        "not_before": None,
-        "not_after": None,
-        "fingerprint_sha256": None,
-        "sans": san_list(rendered.extensions) if rendered is not None else [],
-        "reasons": reasons if ca_present else reasons + ["CA does not exist yet (check mode)"],
-        "certificate": None,
-        "chain": None,
-    }
+def _predicted(request, rendered, reasons, ca_present=True) -> CertEnsured:
+    return CertEnsured(
+        True, request.path, None,
+        rendered.subject.rfc4514_string() if rendered is not None else None, None, None, None,
+        None, san_list(rendered.extensions) if rendered is not None else [],
+        reasons if ca_present else reasons + ["CA does not exist yet (check mode)"], None, None)
 
 
 def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=False,
                 passphrase=None, on_replace=None, now=None):
     """Ensure every CertRequest in ``requests`` has a current certificate.
 
-    Returns ``{"changed", "results": [...], "signed": <count>}``; each result
-    has the certificate facts, ``changed`` and the ``reasons`` it was (or in
-    check mode would be) issued. ``on_replace(path)`` is called before an
+    Returns ``CertsEnsured``: one ``CertEnsured`` a request (the certificate
+    facts, ``changed`` and the ``reasons`` it was, or in check mode would
+    be, issued) and the number signed. ``on_replace(path)`` is called before an
     existing file is overwritten (backups).
     """
     renew_before = parse_renew_before(renew_before)
@@ -171,7 +154,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
                 rendered = request.profile.render(request.values, csr_subject=csr.subject,
                                                   csr_sans=csr_sans(csr))
                 results.append(_predicted(request, rendered, [], ca_present=False))
-            return {"changed": True, "signed": 0, "results": results}
+            return CertsEnsured(True, 0, results)
         CaDir(ca_dir).require()
 
     with Authority(ca_dir, need_signers=False) as authority:
@@ -216,7 +199,7 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
                                       or os.path.exists(request.path), on_replace)
                     results[number] = _describe(done.cert, request.path, True, reasons,
                                                 chain_pem)
-    return {"changed": bool(todo), "signed": 0 if check_mode else len(todo), "results": results}
+    return CertsEnsured(bool(todo), 0 if check_mode else len(todo), results)
 
 
 def _check_output(path):
