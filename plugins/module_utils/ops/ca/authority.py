@@ -1,6 +1,11 @@
 """An opened CA directory: metadata, certificate, chain and signers."""
 
+from __future__ import annotations
+
 import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from ...errors import InputError, StoreError
 from ...store.cert_store import CertStore, write_store
@@ -11,6 +16,10 @@ from ...x509.keyid import certificate_key_id
 from ...x509.parse import load_certificate, load_certificates, public_key_of_certificate
 from .keys import open_signer
 from ..ensure import same_public_key
+
+if TYPE_CHECKING:
+    from ...signer.base import Signer
+    from .urls import CaUrls
 
 
 class Authority:
@@ -23,7 +32,8 @@ class Authority:
     its subjectAltPublicKeyInfo) before the caller can sign or write.
     """
 
-    def __init__(self, ca_dir, passphrase=None, need_signers=True, version=None):
+    def __init__(self, ca_dir: str | os.PathLike, passphrase: bytes | None = None,
+                 need_signers: bool = True, version: str | None = None) -> None:
         self.dir = CaDir(ca_dir)
         self.dir.require()
         self.ca_meta = self.dir.load_ca_meta()  # every version; ``meta``: the one opened
@@ -37,9 +47,9 @@ class Authority:
         self.public_key = public_key_of_certificate(self.cert)
         self.key_id = certificate_key_id(self.cert, self.public_key)
         self._stack = contextlib.ExitStack()
-        self._urls = None
-        self._store = None
-        self.signers = {}
+        self._urls: CaUrls | None = None
+        self._store: CertStore | None = None
+        self.signers: dict[str, Signer] = {}
         if need_signers:
             try:
                 self._stack.enter_context(ca_lock(self.dir.path))
@@ -58,7 +68,7 @@ class Authority:
             if self.version == self.ca_meta.active:
                 self._publish_active()
 
-    def _certificate_path(self):
+    def _certificate_path(self) -> Path:
         """A rotated CA's version certificate (``versions/<v>/certs``); ca.crt
         for a flat CA, and for a versioned one whose version has no file
         there (QPKI's own directories keep ca.crt for the active one)."""
@@ -77,7 +87,7 @@ class Authority:
 
         publish_version(self.dir, self.ca_meta, self.version, self.cert)
 
-    def _check_key(self, entry: dict, signer) -> None:
+    def _check_key(self, entry: dict, signer: Signer) -> None:
         """StoreError naming the key and ca.crt unless the key is the one the
         certificate holds."""
         if entry["id"] == "pqc":
@@ -94,7 +104,7 @@ class Authority:
             "signed")
 
     @property
-    def urls(self):
+    def urls(self) -> CaUrls:
         """The CA-level CRL, OCSP and CA-issuers URLs (ops.ca.urls), as
         this version's certificates carry them."""
         if self._urls is None:
@@ -113,17 +123,17 @@ class Authority:
         return self._store
 
     @property
-    def profile(self):
+    def profile(self) -> Any:
         return self.meta.get("profile")
 
     @property
-    def signer(self):
+    def signer(self) -> Signer:
         """The signer of a single-key CA (``default``) or the classical one."""
         return self.signers.get("default") or self.signers.get("classical") \
             or next(iter(self.signers.values()))
 
     @property
-    def alt_signer(self):
+    def alt_signer(self) -> Signer | None:
         """The PQC signer of a catalyst CA (key id ``pqc``), else None."""
         return self.signers.get("pqc")
 
@@ -134,7 +144,7 @@ class Authority:
 
         return version_public_keys(self.dir, self.cert)
 
-    def chain_certificates(self):
+    def chain_certificates(self) -> list[Any]:
         """This CA's certificate followed by its parents up to the root (for
         an earlier version of a rotated CA, that version's chain)."""
         path = self.dir.chain
@@ -147,18 +157,18 @@ class Authority:
         except FileNotFoundError:
             return [self.cert]
 
-    def close(self):
+    def close(self) -> None:
         self._stack.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Authority:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.close()
         return False
 
 
-def _read(path):
+def _read(path: str | os.PathLike) -> bytes:
     with open(path, "rb") as handle:
         return handle.read()
 

@@ -134,7 +134,7 @@ def ca_rotate(ca_dir: str | os.PathLike, profile: Profile | str | None = None,
             alt_signer = keys[1].signer if len(keys) > 1 else None
             public_key = signer.public_key()
             crosses: dict[str, Any] = {}
-            if root:
+            if parent_dir is None:  # a root (checked above)
                 cert = self_sign(profile, rendered, signer, public_key, now, alt_signer)
                 chain = None
                 crosses = _cross_pair(old, cert, public_key, signer, alt_signer, now)

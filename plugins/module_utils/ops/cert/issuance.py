@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Any
 
 from ...dependencies import missing
 
@@ -16,6 +17,13 @@ from ...x509.certificate import certificate_builder, sign_certificate, utcnow
 from ...x509.path_length import check_path_length
 from ..ca.urls import with_ca_urls
 
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from ...algorithms.base import Algorithm
+    from ...profiles.profile import Profile, Rendered
+    from ..ca.authority import Authority
+
 
 # RFC 5280 §4.1.2.5: the validity period runs from notBefore to notAfter
 # *inclusive*, so a period of exactly ``validity`` ends one second (the
@@ -23,7 +31,7 @@ from ..ca.urls import with_ca_urls
 _LAST_SECOND = datetime.timedelta(seconds=1)
 
 
-def validity_window(authority, validity: datetime.timedelta,
+def validity_window(authority: Authority | None, validity: datetime.timedelta,
                     now: datetime.datetime | None = None
                     ) -> tuple[datetime.datetime, datetime.datetime]:
     """(notBefore, notAfter): a period of ``validity`` that starts now, never
@@ -39,7 +47,7 @@ def validity_window(authority, validity: datetime.timedelta,
     return now, not_after
 
 
-def signature_options(authority_algorithm, profile):
+def signature_options(authority_algorithm: Algorithm, profile: Profile) -> dict[str, Any]:
     """Signature options of the issuing profile that apply to the CA key."""
     options = dict(profile.signature or {})
     if authority_algorithm.family != "rsa":
@@ -49,7 +57,7 @@ def signature_options(authority_algorithm, profile):
     return options
 
 
-def check_issuer(authority, profile) -> None:
+def check_issuer(authority: Authority, profile: Profile) -> None:
     """``check_can_issue``, then the audit log's readiness: the gate of
     every signature, called under the CA lock."""
     check_can_issue(authority, profile)
@@ -57,14 +65,14 @@ def check_issuer(authority, profile) -> None:
     audit_ready(authority.dir.path)
 
 
-def check_can_issue(authority, profile) -> None:
+def check_can_issue(authority: Authority, profile: Profile) -> None:
     """Refuse to sign when the CA certificate is not a CA (basicConstraints,
     keyCertSign), when a certificate of ``profile`` would break a pathLen
     constraint of the CA's chain (x509.path_length), or when the CA's
     parent revoked it. Reads only."""
     from cryptography import x509
 
-    cert, where = authority.cert, authority.dir.path
+    cert, where = authority.cert, str(authority.dir.path)
     try:
         basic = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
@@ -86,7 +94,8 @@ def check_can_issue(authority, profile) -> None:
     refuse_if_revoked(authority.dir, authority.meta, cert)
 
 
-def issue(authority, profile, rendered, subject_public_key, now=None, alt_public_key=None):
+def issue(authority: Authority, profile: Profile, rendered: Rendered, subject_public_key: Any,
+          now: datetime.datetime | None = None, alt_public_key: Any = None) -> x509.Certificate:
     """Sign, store and index a certificate; returns it. The caller holds the
     CA lock. A batch of one (``batch_sign.sign_and_record``): the same
     checks, record and audit line as every certificate of a batch.
@@ -102,8 +111,10 @@ def issue(authority, profile, rendered, subject_public_key, now=None, alt_public
     return issued.cert
 
 
-def sign_new(authority, profile, rendered, subject_public_key, serial, window,
-             alt_public_key=None, issuer_key_id=None):
+def sign_new(authority: Authority, profile: Profile, rendered: Rendered,
+             subject_public_key: Any, serial: int,
+             window: tuple[datetime.datetime, datetime.datetime], alt_public_key: Any = None,
+             issuer_key_id: Any = None) -> x509.Certificate:
     """Build and sign one certificate (nothing is written). ``window`` is
     (notBefore, notAfter) from ``validity_window``. ``issuer_key_id``: the
     CA's AuthorityKeyIdentifier extension value when the caller built it
@@ -125,11 +136,11 @@ def sign_new(authority, profile, rendered, subject_public_key, serial, window,
                                 alt_signer=authority.alt_signer)
 
 
-def pem(cert):
+def pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def fingerprint(cert):
+def fingerprint(cert: x509.Certificate) -> str:
     from cryptography.hazmat.primitives import hashes
 
     return cert.fingerprint(hashes.SHA256()).hex().upper()

@@ -12,6 +12,7 @@ record through it.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ...dependencies import missing
 
@@ -31,6 +32,9 @@ from ...x509.certificate import with_signature
 from ...x509.names import general_name_text, san_texts
 from ..audit import trail as audit
 from .results import IssuedEntry
+
+if TYPE_CHECKING:
+    from ..ca.authority import Authority
 
 
 class Issued:
@@ -106,7 +110,7 @@ class Issued:
                            self.fields["fingerprint"], paths, csr)
 
 
-def record_issued(authority, store: CertStore, profiles: list, issued: list[Issued],
+def record_issued(authority: Authority, store: CertStore, profiles: list, issued: list[Issued],
                   ca_files: StagedFiles | None = None) -> None:
     """Commit ``issued`` (signed with ``profiles``, same order) with their
     audit records, then write the CA's copies (``ca_files`` when a batch
