@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ...dependencies import missing
 
@@ -15,6 +18,13 @@ from ...errors import InputError, VerificationError
 from ...x509.parse import load_certificate, load_csr, public_key_of_csr
 from .results import CertInfo, CertIssued, CertVerdict
 
+if TYPE_CHECKING:
+    from ...algorithms.base import Algorithm
+    from ...profiles.profile import Profile
+
+# verify(key, signature, data): raises on a bad signature or a key of another type
+Verify = Callable[[Any, bytes, bytes], None]
+
 # Issuing and verifying need the CA, signer, profile and ASN.1
 # machinery; those modules are imported where they are used so that
 # ``qpki cert info`` starts without them.
@@ -23,32 +33,32 @@ from .results import CertInfo, CertIssued, CertVerdict
 # same outcome as x509.signature (no parameters to judge, key type checked):
 # ECDSA, PKCS#1 v1.5 RSA with SHA-2, EdDSA, ML-DSA. Anything else, and any
 # CSR cryptography does not accept, goes through verify_csr_signature.
-_native_verifiers = None  # {signature OID: verify(key, signature, data)}, made on first use
+_native_verifiers: dict[str, Verify] | None = None  # {signature OID: verify(key, signature, data)}, made on first use
 
 
-def _make_native_verifiers():
+def _make_native_verifiers() -> dict[str, Verify]:
     """One verify function per signature OID checked natively (those this
     cryptography has): each refuses a key of another type (TypeError)
     and raises InvalidSignature on a bad signature."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
-    def key_of(expected, verify):
-        def checked(key, signature, data):
+    def key_of(expected: type, verify: Verify) -> Verify:
+        def checked(key: Any, signature: bytes, data: bytes) -> None:
             if not isinstance(key, expected):
                 raise TypeError("key type does not match the signature algorithm")
             verify(key, signature, data)
         return checked
 
-    def ecdsa(hash_type):
+    def ecdsa(hash_type: type[hashes.HashAlgorithm]) -> Verify:
         return key_of(ec.EllipticCurvePublicKey,
                       lambda key, sig, data: key.verify(sig, data, ec.ECDSA(hash_type())))
 
-    def pkcs1(hash_type):
+    def pkcs1(hash_type: type[hashes.HashAlgorithm]) -> Verify:
         return key_of(rsa.RSAPublicKey, lambda key, sig, data: key.verify(
             sig, data, padding.PKCS1v15(), hash_type()))
 
-    def pure(key_type):  # EdDSA, ML-DSA: the key signs the data itself
+    def pure(key_type: type) -> Verify:  # EdDSA, ML-DSA: the key signs the data itself
         return key_of(key_type, lambda key, sig, data: key.verify(sig, data))
 
     verifiers = {
@@ -71,7 +81,7 @@ def _make_native_verifiers():
     return verifiers
 
 
-def _natively_verified_key(csr):
+def _natively_verified_key(csr: x509.CertificateSigningRequest) -> Any:
     """The CSR's public key when cryptography verifies its self-signature
     natively, else None (the full check decides and explains). The key is
     loaded once, for the check and for the caller (is_signature_valid
@@ -90,7 +100,7 @@ def _natively_verified_key(csr):
         return None
 
 
-def csr_request(csr_data, where):
+def csr_request(csr_data: bytes, where: str) -> tuple[x509.CertificateSigningRequest, Any]:
     """(csr, public key) after checking the CSR's own signature."""
     csr = load_csr(csr_data, where)
     public_key = _natively_verified_key(csr)
@@ -105,7 +115,8 @@ def csr_request(csr_data, where):
     return csr, public_key_of_csr(csr)
 
 
-def csr_sans(csr):
+def csr_sans(csr: x509.CertificateSigningRequest | x509.Certificate) -> list[x509.GeneralName]:
+    """The subjectAltName entries of a request (or of a certificate renewed from its names)."""
     try:
         return list(csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
     except x509.ExtensionNotFound:
@@ -113,7 +124,7 @@ def csr_sans(csr):
 
 
 @functools.lru_cache(maxsize=64)
-def _subject_key_algorithm(profile):
+def _subject_key_algorithm(profile: Profile) -> Algorithm:
     # Once per profile (immutable), not once per CSR of a batch.
     from ...algorithms.registry import get_algorithm
     from ..keys.hybrid import subject_algorithm
@@ -121,7 +132,7 @@ def _subject_key_algorithm(profile):
     return get_algorithm(subject_algorithm(profile))
 
 
-def check_key_algorithm(profile, public_key, where):
+def check_key_algorithm(profile: Profile, public_key: Any, where: str) -> None:
     expected = _subject_key_algorithm(profile)
     if not expected.matches_public_key(public_key):
         raise InputError("%s: key is a %s but profile %s expects %s"
@@ -152,8 +163,9 @@ def cert_info(cert_data: bytes, where: str) -> CertInfo:
 
 
 def cert_verify(cert_data: bytes, ca_data: bytes, untrusted_data: bytes | None = None,
-                crl_data: bytes | None = None, at=None, where: str = "certificate",
-                classical_only: bool = False, *, crls=(), purpose: str | None = None,
+                crl_data: bytes | None = None, at: datetime.datetime | None = None,
+                where: str = "certificate", classical_only: bool = False, *,
+                crls: Iterable[bytes] = (), purpose: str | None = None,
                 host: str | None = None, ip: str | None = None, email: str | None = None,
                 max_depth: int | None = None, web_pki: bool = False,
                 engine: str = "auto", strict: bool = False) -> CertVerdict:

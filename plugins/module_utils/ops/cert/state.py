@@ -21,10 +21,24 @@ certificate of a subordinate CA whose key lives on another host is issued
 from its CSR (see ``ca_state.ca_request`` / ``ca_state.ca_install``).
 """
 
+from __future__ import annotations
+
+import datetime
 import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ...dependencies import missing
+
+try:
+    from cryptography import x509
+except ImportError:
+    x509 = missing()
+
 
 from ...errors import InputError, StoreError
 from ...profiles.loader import as_profile
+from ...profiles.profile import Profile, Rendered
 from ...store.atomic import write_file
 from ...store.ca_dir import CaDir
 from ...store.cert_store import revoked_serials
@@ -45,7 +59,8 @@ from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reiss
 class CertRequest:
     """One certificate to ensure: ``csr_data`` (PEM/DER bytes) for ``path``."""
 
-    def __init__(self, profile, csr_data, path=None, values=None, csr_where="CSR"):
+    def __init__(self, profile: Profile | str, csr_data: bytes | str, path: str | None = None,
+                 values: dict | None = None, csr_where: str = "CSR") -> None:
         if not csr_data:
             raise InputError("%s is empty (a CSR is required)" % csr_where)
         self.profile = as_profile(profile)
@@ -53,10 +68,13 @@ class CertRequest:
         self.path = abspath(path) if path else None
         self.values = dict(values or {})
         self.csr_where = csr_where
-        self.alt_public_key = None  # a catalyst subject's PQC key, set when planned
+        self.alt_public_key: Any = None  # a catalyst subject's PQC key, set when planned
 
 
-def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now, urls=None):
+def _plan(request: CertRequest, ca_cert: x509.Certificate, ca_public_key: Any, revoked: set[int],
+          renew_before: datetime.timedelta | None, force: bool, now: datetime.datetime,
+          urls: CaUrls | None = None
+          ) -> tuple[Any, Rendered, x509.Certificate | None, list[str]]:
     """(public key, rendered, existing cert or None, reasons to issue).
     ``urls``: the CA's CRL / OCSP URLs, which issuance adds (ops.ca.urls)."""
     profile = request.profile
@@ -67,7 +85,7 @@ def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now, ur
         profile, csr_alt_public_key(csr, request.csr_where), request.csr_where)
     rendered = profile.render(request.values, csr_subject=csr.subject, csr_sans=csr_sans(csr))
     existing = None
-    reasons = []
+    reasons: list[str] = []
     data = read_optional(request.path) if request.path else None
     if data is None:
         reasons.append("no certificate at %s" % request.path if request.path
@@ -92,15 +110,17 @@ def _plan(request, ca_cert, ca_public_key, revoked, renew_before, force, now, ur
     return public_key, rendered, existing, reasons
 
 
-def _same_key(cert, public_key):
+def _same_key(cert: x509.Certificate, public_key: Any) -> bool:
     try:
         return same_public_key(public_key_of_certificate(cert), public_key)
     except InputError:
         return False
 
 
-def _differences(cert, public_key, rendered, wanted, ca_cert, ca_public_key, revoked,
-                 renew_before, now):
+def _differences(cert: x509.Certificate, public_key: Any, rendered: Rendered,
+                 wanted: list[x509.Extension], ca_cert: x509.Certificate, ca_public_key: Any,
+                 revoked: set[int], renew_before: datetime.timedelta | None,
+                 now: datetime.datetime) -> list[str]:
     try:
         cert_key = public_key_of_certificate(cert)
     except InputError:
@@ -112,7 +132,8 @@ def _differences(cert, public_key, rendered, wanted, ca_cert, ca_public_key, rev
                            now, key_differs=key_differs)
 
 
-def _describe(cert, path, changed, reasons, chain_pem) -> CertEnsured:
+def _describe(cert: x509.Certificate, path: str | None, changed: bool, reasons: list[str],
+              chain_pem: str) -> CertEnsured:
     return CertEnsured(
         changed, path, "%X" % cert.serial_number, cert.subject.rfc4514_string(),
         cert.issuer.rfc4514_string(), utc_text(cert.not_valid_before_utc),
@@ -120,7 +141,8 @@ def _describe(cert, path, changed, reasons, chain_pem) -> CertEnsured:
         reasons, pem(cert).decode(), chain_pem)
 
 
-def _predicted(request, rendered, reasons, ca_present=True) -> CertEnsured:
+def _predicted(request: CertRequest, rendered: Rendered | None, reasons: list[str],
+               ca_present: bool = True) -> CertEnsured:
     return CertEnsured(
         True, request.path, None,
         rendered.subject.rfc4514_string() if rendered is not None else None, None, None, None,
@@ -128,8 +150,10 @@ def _predicted(request, rendered, reasons, ca_present=True) -> CertEnsured:
         reasons if ca_present else reasons + ["CA does not exist yet (check mode)"], None, None)
 
 
-def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=False,
-                passphrase=None, on_replace=None, now=None):
+def cert_ensure(ca_dir: str | os.PathLike, requests: Iterable[CertRequest],
+                renew_before: Any = "30d", force: bool = False, check_mode: bool = False,
+                passphrase: bytes | None = None, on_replace: Callable[[str], Any] | None = None,
+                now: datetime.datetime | None = None) -> CertsEnsured:
     """Ensure every CertRequest in ``requests`` has a current certificate.
 
     Returns ``CertsEnsured``: one ``CertEnsured`` a request (the certificate
@@ -148,13 +172,13 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
 
     if not CaDir(ca_dir).exists():
         if check_mode:
-            results = []
+            predicted = []
             for request in requests:
                 csr, public_key = csr_request(request.csr_data, request.csr_where)
                 rendered = request.profile.render(request.values, csr_subject=csr.subject,
                                                   csr_sans=csr_sans(csr))
-                results.append(_predicted(request, rendered, [], ca_present=False))
-            return CertsEnsured(True, 0, results)
+                predicted.append(_predicted(request, rendered, [], ca_present=False))
+            return CertsEnsured(True, 0, predicted)
         CaDir(ca_dir).require()
 
     with Authority(ca_dir, need_signers=False) as authority:
@@ -170,16 +194,17 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
         plans.append((request,) + _plan(request, ca_cert, ca_public_key, revoked,
                                         renew_before, force, now, urls))
 
-    results = [None] * len(plans)
+    results: dict[int, CertEnsured] = {}
     todo = []
     for number, (request, dummy_key, dummy_rendered, existing, reasons) in enumerate(plans):
-        if reasons:
+        if reasons or existing is None:  # (no certificate there is always a reason)
             todo.append(number)
         else:
             results[number] = _describe(existing, request.path, False, [], chain_pem)
     for number in todo if not check_mode else ():
-        if plans[number][0].path:  # a bad output path fails before anything is signed
-            _check_output(plans[number][0].path)
+        path = plans[number][0].path
+        if path:  # a bad output path fails before anything is signed
+            _check_output(path)
     if todo and check_mode:
         for number in todo:
             request, _key, rendered, _existing, reasons = plans[number]
@@ -199,10 +224,11 @@ def cert_ensure(ca_dir, requests, renew_before="30d", force=False, check_mode=Fa
                                       or os.path.exists(request.path), on_replace)
                     results[number] = _describe(done.cert, request.path, True, reasons,
                                                 chain_pem)
-    return CertsEnsured(bool(todo), 0 if check_mode else len(todo), results)
+    return CertsEnsured(bool(todo), 0 if check_mode else len(todo),
+                        [results[number] for number in range(len(plans))])
 
 
-def _check_output(path):
+def _check_output(path: str) -> None:
     directory = os.path.dirname(path)
     if directory and not os.path.isdir(directory):
         raise StoreError("cannot write %s: directory %s does not exist" % (path, directory))
@@ -210,18 +236,19 @@ def _check_output(path):
         raise StoreError("cannot write %s: it is a directory" % path)
 
 
-def _write_output(path, data, replacing, on_replace):
+def _write_output(path: str, data: bytes, replacing: bool,
+                  on_replace: Callable[[str], Any] | None) -> None:
     _check_output(path)
     if replacing and on_replace is not None:
         on_replace(path)
     write_file(path, data)
 
 
-def chain_of(ca_dir):
+def chain_of(ca_dir: str | os.PathLike) -> str:
     """PEM of ``ca_dir``'s chain (its certificate, then its parents)."""
     with Authority(ca_dir, need_signers=False) as authority:
         return b"".join(pem(c) for c in authority.chain_certificates()).decode()
 
 
-def certificates_in(data, where):
+def certificates_in(data: bytes, where: str) -> list[x509.Certificate]:
     return load_certificates(data, where)
