@@ -16,6 +16,10 @@ form) and ``credential_batch``.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 from ...dependencies import missing
 
 try:
@@ -34,8 +38,15 @@ from ..keys.hybrid import check_alt_key, csr_alt_public_key
 from .issuance import check_issuer, sign_new, validity_window
 from .issued import Issued, record_issued
 
+if TYPE_CHECKING:
+    from ...profiles.profile import Profile, Rendered
+    from ..ca.authority import Authority
+
 # The stages of a batch, as its progress callback is told them.
 CHECKING, SIGNING, RECORDING = "checking CSRs", "signing certificates", "recording"
+
+# One CSR of a batch: (profile, CSR bytes, where it came from, variables, output path).
+WorkItem = tuple["Profile", bytes, str, "dict | None", "str | None"]
 
 
 class Prepared:
@@ -43,8 +54,9 @@ class Prepared:
 
     __slots__ = ("profile", "rendered", "public_key", "alt_public_key", "where", "out")
 
-    def __init__(self, profile, rendered, public_key, alt_public_key=None, where="CSR",
-                 out=None):
+    def __init__(self, profile: Profile, rendered: Rendered, public_key: Any,
+                 alt_public_key: Any = None, where: str | None = "CSR",
+                 out: str | None = None) -> None:
         self.profile = profile
         self.rendered = rendered
         self.public_key = public_key
@@ -53,7 +65,8 @@ class Prepared:
         self.out = out
 
 
-def prepare(profile, csr_data, where="CSR", values=None, out=None):
+def prepare(profile: Profile, csr_data: bytes, where: str = "CSR", values: dict | None = None,
+            out: str | None = None) -> Prepared:
     """Validate one CSR for ``profile`` (a Profile) and render it; InputError
     naming ``where`` when anything is wrong. Needs no CA."""
     csr, public_key = csr_request(csr_data, where)
@@ -67,7 +80,8 @@ def prepare(profile, csr_data, where="CSR", values=None, out=None):
     return Prepared(profile, rendered, public_key, alt_public_key, where, out)
 
 
-def prepare_all(items, progress: ProgressCallback | None = None):
+def prepare_all(items: Sequence[WorkItem], progress: ProgressCallback | None = None
+                ) -> list[Prepared]:
     """``prepare`` each ``(profile, data, where, values, out)`` of ``items``,
     in order; the first bad CSR raises its InputError (nothing is signed
     before every CSR has been validated)."""
@@ -79,12 +93,13 @@ class Signing:
     CA open and locked: the issuer checks per profile, the validity windows,
     the AuthorityKeyIdentifier and the serials already used."""
 
-    def __init__(self, authority, profiles, now=None):
+    def __init__(self, authority: Authority, profiles: Iterable[Profile],
+                 now: datetime.datetime | None = None) -> None:
         self.authority = authority
         self.now = now or utcnow()
         for profile in {id(p): p for p in profiles}.values():
             check_issuer(authority, profile)
-        self._windows = {}
+        self._windows: dict[datetime.timedelta, tuple[datetime.datetime, datetime.datetime]] = {}
         self.aki = authority_key_identifier(authority.key_id)
         self._used = SerialsInUse(authority.store)
         self.certs_dir = str(authority.dir.certs_dir)
@@ -92,7 +107,7 @@ class Signing:
     def new_serials(self, count: int) -> list[int]:
         return fresh_serials(self._used, count)
 
-    def sign_cert(self, item, serial):
+    def sign_cert(self, item: Prepared, serial: int) -> x509.Certificate:
         """Sign one Prepared item with ``serial``: its Certificate; nothing
         is written."""
         validity = item.rendered.validity
@@ -103,13 +118,13 @@ class Signing:
         return sign_new(self.authority, item.profile, item.rendered, item.public_key, serial,
                         window, item.alt_public_key, issuer_key_id=self.aki)
 
-    def sign(self, item, serial):
+    def sign(self, item: Prepared, serial: int) -> Issued:
         """``sign_cert`` as an Issued."""
         return Issued(self.sign_cert(item, serial), self.certs_dir, item.rendered.subject,
                       rendered_sans(item.rendered))
 
 
-def rendered_sans(rendered) -> list:
+def rendered_sans(rendered: Rendered) -> list:
     """The subjectAltName entries of a rendered profile: those of the
     certificate ``sign_new`` builds from it (the CA's URLs and a catalyst
     key's extensions add none)."""
@@ -119,7 +134,8 @@ def rendered_sans(rendered) -> list:
     return []
 
 
-def issue_many(authority, prepared, now=None):
+def issue_many(authority: Authority, prepared: Iterable[Prepared],
+               now: datetime.datetime | None = None) -> list[x509.Certificate]:
     """Sign and record one certificate per Prepared item; the caller holds
     the CA lock. Returns the certificates in the order given.
 
@@ -129,18 +145,20 @@ def issue_many(authority, prepared, now=None):
     return [issued.cert for issued in sign_and_record(authority, prepared, now)]
 
 
-def sign_and_record(authority, prepared, now=None, progress: ProgressCallback | None = None):
+def sign_and_record(authority: Authority, prepared: Iterable[Prepared],
+                    now: datetime.datetime | None = None,
+                    progress: ProgressCallback | None = None) -> list[Issued]:
     """``issue_many`` returning ``Issued`` objects (the certificates with
     their PEM bytes, CA path and record fields). ``progress`` is told of
     the certificates signed, then of the recording."""
-    prepared = list(prepared)
-    if not prepared:
+    items = list(prepared)
+    if not items:
         return []
-    profiles = [item.profile for item in prepared]
+    profiles = [item.profile for item in items]
     signing = Signing(authority, profiles, now)
-    serials = signing.new_serials(len(prepared))
+    serials = signing.new_serials(len(items))
     issued = [signing.sign(item, serial) for item, serial in counted(
-        zip(prepared, serials, strict=False), progress, SIGNING, len(prepared))]
+        zip(items, serials, strict=False), progress, SIGNING, len(items))]
     if progress:
         progress(RECORDING, 0, 1)
     record_issued(authority, authority.store, profiles, issued)
