@@ -26,9 +26,12 @@ only once every slice is valid, and the guarantees above hold.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import gc
 import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ...errors import InputError
 from ...progress import ProgressCallback
@@ -38,10 +41,18 @@ from ...store.atomic import ensure_dir, write_files
 from ...store.lock import ca_lock
 from ..ca.authority import Authority
 from .batch_parallel import sign_in_workers, workers_can_sign
-from .batch_sign import RECORDING, prepare_all, sign_and_record
+from .batch_sign import RECORDING, Prepared, prepare_all, sign_and_record
 from .issued import record_issued
 from .results import BatchIssued
 from .batch_workers import worker_count
+
+if TYPE_CHECKING:
+    from ...profiles.profile import Profile
+    from ...store.atomic import StagedFiles
+    from .batch_sign import WorkItem
+    from .issued import Issued
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 CSR_SUFFIXES = (".csr", ".pem", ".der", ".req")
 
@@ -53,7 +64,8 @@ class CsrInput:
 
     __slots__ = ("data", "where", "out", "profile", "values")
 
-    def __init__(self, data, where="CSR", out=None, profile=None, values=None):
+    def __init__(self, data: bytes, where: str = "CSR", out: str | None = None,
+                 profile: Profile | str | None = None, values: dict | None = None) -> None:
         self.data = data
         self.where = where
         self.out = out
@@ -61,7 +73,7 @@ class CsrInput:
         self.values = values
 
 
-def csr_files(csr_dir):
+def csr_files(csr_dir: str) -> list[str]:
     """The CSR files of ``csr_dir`` (``*.csr``, ``*.pem``, ``*.der``,
     ``*.req``; hidden files skipped), sorted by name."""
     try:
@@ -78,13 +90,13 @@ def csr_files(csr_dir):
     return paths
 
 
-def read_csr(path):
+def read_csr(path: str) -> bytes:
     """The bytes of the CSR file ``path`` (size-capped); InputError naming it
     when unreadable or too large."""
     return read_input(path, "CSR")
 
 
-def _inputs(csrs):
+def _inputs(csrs: Iterable[Any]) -> list[CsrInput]:
     """CsrInput objects from paths, (where, data) pairs or CsrInput."""
     inputs = []
     for item in csrs:
@@ -99,10 +111,11 @@ def _inputs(csrs):
     return inputs
 
 
-def _output_paths(inputs, out_dir):
+def _output_paths(inputs: list[CsrInput], out_dir: str | None) -> list[str | None]:
     """Each input's output path (None: only the CA's copy), refusing two
     inputs that would write the same file."""
-    paths, seen = [], {}
+    paths: list[str | None] = []
+    seen: dict[str, str] = {}
     for item in inputs:
         out = item.out
         if out is None and out_dir is not None:
@@ -123,14 +136,14 @@ def _output_paths(inputs, out_dir):
     return paths
 
 
-def _cyclic_gc_paused(function):
+def _cyclic_gc_paused(function: F) -> F:
     """Run ``function`` with the cyclic garbage collector paused. A batch
     keeps what it allocates for every CSR (requests, rendered profiles,
     certificates) until it returns: the collections these allocations set
     off would free nothing and only scan them again and again. Reference
     counting still frees everything else at once."""
     @functools.wraps(function)
-    def paused(*args, **kwargs):
+    def paused(*args: Any, **kwargs: Any) -> Any:
         if not gc.isenabled():
             return function(*args, **kwargs)
         gc.disable()
@@ -138,12 +151,15 @@ def _cyclic_gc_paused(function):
             return function(*args, **kwargs)
         finally:
             gc.enable()
-    return paused
+    return cast(F, paused)
 
 
 @_cyclic_gc_paused
-def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphrase=None,
-                     now=None, jobs=None, progress: ProgressCallback | None = None):
+def cert_issue_batch(ca_dir: str | os.PathLike, profile: Profile | str, csrs: Iterable[Any],
+                     out_dir: str | None = None, values: dict | None = None,
+                     passphrase: bytes | None = None, now: datetime.datetime | None = None,
+                     jobs: int | None = None,
+                     progress: ProgressCallback | None = None) -> BatchIssued:
     """Issue one certificate per CSR from ``ca_dir`` with one CA opening.
 
     ``profile``: name, YAML path or Profile (default for every CSR).
@@ -194,11 +210,12 @@ def cert_issue_batch(ca_dir, profile, csrs, out_dir=None, values=None, passphras
     return BatchIssued(True, len(issued), workers, entries, paths)
 
 
-def _work_list(inputs, outs, default, values):
+def _work_list(inputs: list[CsrInput], outs: list[str | None], default: Profile,
+               values: dict | None) -> list[WorkItem]:
     """``(profile, data, where, values, out)`` for each input (what
     ``batch_sign.prepare`` takes), each profile loaded once."""
-    profiles = {}
-    todo = []
+    profiles: dict = {}
+    todo: list[WorkItem] = []
     for item, out in zip(inputs, outs, strict=False):
         item_profile = item.profile or default
         item_profile = as_profile(item_profile, profiles)
@@ -207,11 +224,14 @@ def _work_list(inputs, outs, default, values):
     return todo
 
 
-def _sign_and_record(ca_dir, passphrase, todo, out_dir, workers, now, progress):
+def _sign_and_record(ca_dir: str | os.PathLike, passphrase: bytes | None,
+                     todo: Sequence[WorkItem], out_dir: str | None, workers: int,
+                     now: datetime.datetime | None, progress: ProgressCallback | None
+                     ) -> tuple[int, list[Issued], StagedFiles | None, list[str]]:
     """Phases 1-3 but the output copies: ``(workers used, Issued list, the
     output copies staged by the workers or None, paths of the CA's files
     written)``."""
-    def validate_all():
+    def validate_all() -> list[Prepared]:
         validated = prepare_all(todo, progress)
         if out_dir is not None:
             ensure_dir(out_dir)

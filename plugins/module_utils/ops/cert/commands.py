@@ -140,7 +140,7 @@ def check_key_algorithm(profile: Profile, public_key: Any, where: str) -> None:
                             expected.name))
 
 
-def cert_issue(ca_dir: str, profile: object, csr_data: bytes, out: str | None = None,
+def cert_issue(ca_dir: str, profile: Profile | str, csr_data: bytes, out: str | None = None,
                values: dict | None = None, csr_where: str = "CSR",
                passphrase: bytes | None = None) -> CertIssued:
     """``qpki cert issue --csr``: a batch of one (``batch.cert_issue_batch``
