@@ -25,12 +25,16 @@ Messages are pickled and length-prefixed on a pair of pipes per worker.
 Only the parent's own forks are at the other end.
 """
 
+from __future__ import annotations
+
 import os
 import pickle
 import select
 import signal
 import struct
 import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ... import errors
 from ...errors import QpkiError
@@ -39,8 +43,15 @@ MIN_PER_WORKER = 64  # below this many CSRs per worker a fork costs more than it
 
 _LENGTH = struct.Struct("!Q")
 
+# What the callers give: validate(item), sign(validated, start) yielding parts,
+# receive(slice number, part), setup() and before_signing().
+Validate = Callable[[Any], Any]
+Sign = Callable[[list, int], Iterable[Any]]
+Receive = Callable[[int, Any], None]
+Hook = Callable[[], Any]
 
-def worker_count(requested, items):
+
+def worker_count(requested: int | None, items: int) -> int:
     """How many processes to use for ``items`` CSRs.
 
     ``requested`` is the caller's number (1 means this process only). None
@@ -58,7 +69,9 @@ def worker_count(requested, items):
     return max(1, min(requested, items))
 
 
-def run_in_workers(items, workers, validate, sign, receive, setup=None, before_signing=None):
+def run_in_workers(items: Sequence[Any], workers: int, validate: Validate, sign: Sign,
+                   receive: Receive, setup: Hook | None = None,
+                   before_signing: Hook | None = None) -> None:
     """Validate every item, then sign them all, in ``workers`` forked
     processes, each with a contiguous slice of ``items``.
 
@@ -75,7 +88,7 @@ def run_in_workers(items, workers, validate, sign, receive, setup=None, before_s
     or raises.
     """
     bounds = _slices(len(items), workers)
-    children = []
+    children: list[_Child] = []
     try:
         for start, end in bounds:
             children.append(_Child.start(items[start:end], start, validate, sign, setup,
@@ -91,9 +104,10 @@ def run_in_workers(items, workers, validate, sign, receive, setup=None, before_s
             child.stop()
 
 
-def _slices(count, workers):
+def _slices(count: int, workers: int) -> list[tuple[int, int]]:
     size, extra = divmod(count, workers)
-    bounds, start = [], 0
+    bounds: list[tuple[int, int]] = []
+    start = 0
     for number in range(workers):
         end = start + size + (1 if number < extra else 0)
         bounds.append((start, end))
@@ -101,7 +115,7 @@ def _slices(count, workers):
     return bounds
 
 
-def _collect(children, receive=None):
+def _collect(children: list[_Child], receive: Receive | None = None) -> None:
     """Read every child until it reports the end of its phase ("ready" or
     "done") or an error, handing each "part" it sends to ``receive``. Then
     raise the error of the first bad item in input order, if any."""
@@ -113,7 +127,8 @@ def _collect(children, receive=None):
             number = waiting[fd]
             message = children[number].receive()
             if message[0] == "part":
-                receive(number, message[1])
+                if receive is not None:  # parts come only after "go"
+                    receive(number, message[1])
                 continue
             del waiting[fd]
             if message[0] == "error":
@@ -127,21 +142,21 @@ def _collect(children, receive=None):
 class _Channel:
     """Length-prefixed pickled messages over two pipe ends."""
 
-    def __init__(self, read_fd, write_fd):
+    def __init__(self, read_fd: int, write_fd: int) -> None:
         self.read_fd = read_fd
         self.write_fd = write_fd
 
-    def send(self, message):
+    def send(self, message: Any) -> None:
         data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
         view = memoryview(_LENGTH.pack(len(data)) + data)
         while view:
             view = view[os.write(self.write_fd, view):]
 
-    def receive(self):
+    def receive(self) -> Any:
         (size,) = _LENGTH.unpack(self._read(_LENGTH.size))
         return pickle.loads(self._read(size))
 
-    def _read(self, size):
+    def _read(self, size: int) -> bytes:
         chunks = []
         while size:
             chunk = os.read(self.read_fd, min(size, 1 << 20))
@@ -151,7 +166,7 @@ class _Channel:
             size -= len(chunk)
         return b"".join(chunks)
 
-    def close(self):
+    def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):
             try:
                 os.close(fd)
@@ -162,13 +177,14 @@ class _Channel:
 class _Child:
     """A forked worker as the parent sees it."""
 
-    def __init__(self, pid, channel, start):
+    def __init__(self, pid: int, channel: _Channel, start: int) -> None:
         self.pid = pid
         self.channel = channel
         self.start_position = start
 
     @classmethod
-    def start(cls, items, start, validate, sign, setup, siblings):
+    def start(cls, items: Sequence[Any], start: int, validate: Validate, sign: Sign,
+              setup: Hook | None, siblings: list[_Child]) -> _Child:
         from_parent, to_child = os.pipe()
         from_child, to_parent = os.pipe()
         pid = os.fork()
@@ -182,14 +198,14 @@ class _Child:
         os.close(to_parent)
         return cls(pid, _Channel(from_child, to_child), start)
 
-    def receive(self):
+    def receive(self) -> Any:
         try:
             return self.channel.receive()
         except EOFError:
             raise QpkiError("batch worker for the CSRs from position %d stopped unexpectedly"
                             % (self.start_position + 1)) from None
 
-    def stop(self):
+    def stop(self) -> None:
         """Kill the worker if it still runs, reap it, close the pipes."""
         try:
             os.kill(self.pid, signal.SIGKILL)
@@ -202,7 +218,8 @@ class _Child:
         self.channel.close()
 
 
-def _work(channel, items, start, validate, sign, setup):
+def _work(channel: _Channel, items: Sequence[Any], start: int, validate: Validate, sign: Sign,
+          setup: Hook | None) -> None:
     """The worker's whole life; it leaves through ``os._exit`` only (no
     finalizer, atexit handler or inherited buffer of the parent runs)."""
     code = 0
