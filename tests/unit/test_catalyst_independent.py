@@ -161,3 +161,20 @@ def test_catalyst_csr_proofs_of_possession(tmp_path):
     signature = next(bytes(a["values"][0]) for a in attributes
                      if str(a["type"]) == ref.ID_CE_ALT_SIGNATURE_VALUE)
     assert not ref.catalyst_csr_alt_ok(ref.flip_byte(der, signature[40:72], 3))
+
+
+@pytest.mark.parametrize("given", [{"alt_algorithm": "ml-dsa-65"}, {"alt_key_out": "alt.key"}])
+def test_a_catalyst_csr_without_its_whole_second_key_is_refused(tmp_path, given):
+    from qpki.errors import InputError
+    from qpki.ops.keys.commands import csr_gen
+
+    if "alt_key_out" in given:
+        given = {"alt_key_out": str(tmp_path / given["alt_key_out"])}
+    with pytest.raises(InputError, match="alternative .PQC. key") as refused:
+        csr_gen(str(tmp_path / "c.csr"), "c.example.com", algorithm="ecdsa-p256",
+                key_out=str(tmp_path / "c.key"), **given)
+    missing = ("the path for the new alternative key" if "alt_algorithm" in given
+               else "the algorithm of the new alternative key")
+    assert f"({missing} is not given)" in str(refused.value)
+    assert "--" not in str(refused.value)
+    assert not (tmp_path / "c.csr").exists()

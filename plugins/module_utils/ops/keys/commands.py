@@ -158,7 +158,10 @@ def _alt_signer(alt_key_path: str | None, alt_algorithm: str | None, alt_key_out
     if not alt_algorithm and not alt_key_out:
         return None
     if not alt_algorithm or not alt_key_out:
-        raise InputError("a catalyst CSR needs --alt-key, or --alt-algorithm with --alt-key-out")
+        missing = "the path for the new alternative key" if alt_algorithm \
+            else "the algorithm of the new alternative key"
+        raise InputError(f"a catalyst CSR needs its alternative (PQC) key: an existing key file, "
+                         f"or a new key's algorithm and path ({missing} is not given)")
     if os.path.exists(alt_key_out):
         raise InputError("%s already exists (refusing to overwrite a key)" % alt_key_out)
     alt_key = get_algorithm(alt_algorithm).generate()
