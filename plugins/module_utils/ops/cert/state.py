@@ -26,19 +26,10 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
-
-from ...dependencies import missing
-
-try:
-    from cryptography import x509
-except ImportError:
-    x509 = missing()
-
+from typing import TYPE_CHECKING, Any
 
 from ...errors import InputError, StoreError
 from ...profiles.loader import as_profile
-from ...profiles.profile import Profile, Rendered
 from ...store.atomic import write_file
 from ...store.ca_dir import CaDir
 from ...store.cert_store import revoked_serials
@@ -54,6 +45,11 @@ from .issuance import check_can_issue, fingerprint, pem
 from .results import CertEnsured, CertsEnsured
 from ..ensure import (abspath, now_utc, parse_renew_before, read_optional, reissue_reasons,
                       same_public_key, san_list)
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from ...profiles.profile import Profile, Rendered
 
 
 class CertRequest:
