@@ -247,8 +247,8 @@ class CertIssued(IssuedEntry):
     changed: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"changed": self.changed, **{key: value for key, value in super().to_dict().items()
-                                            if key != "changed"}}
+        fields = super().to_dict()
+        return {"changed": fields.pop("changed"), **fields}
 
 
 @dataclass
