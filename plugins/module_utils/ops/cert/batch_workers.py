@@ -127,8 +127,10 @@ def _collect(children: list[_Child], receive: Receive | None = None) -> None:
             number = waiting[fd]
             message = children[number].receive()
             if message[0] == "part":
-                if receive is not None:  # parts come only after "go"
-                    receive(number, message[1])
+                if receive is None:  # a worker sends parts only after "go"
+                    raise QpkiError("internal error: a batch worker sent certificates "
+                                    "before it was told to sign")
+                receive(number, message[1])
                 continue
             del waiting[fd]
             if message[0] == "error":
