@@ -61,6 +61,37 @@ CSR_MORE="tests/reliability/test_bad_input_catalogue.py::test_cli_bad_input
           tests/integration/test_ca_rotation.py tests/integration/test_cli_verify.py
           tests/integration/test_cli_qpki_legacy.py tests/integration/test_cli_interop.py"
 
+# The crash journal (the outbox a commit leaves for the files): the kill tests
+# whose follow-up command runs in the test's process (the killed command runs
+# in a forked child, which inherits the mutant).
+C=tests/reliability/test_crash.py
+CRASH="$C::test_killed_right_after_the_database_commit $C::test_killed_between_its_files_and_its_audit_record
+       $C::test_sigkill_before_each_durable_step[issue] $C::test_sigkill_before_each_durable_step[revoke]"
+
+# The issuance pipeline (issuance, batch_sign, issued): serials, issuer checks
+# (CA flags, pathLen, a revoked parent), validity, AKI and CA URLs, catalyst
+# extensions, the rows and audit records, nothing written before every CSR
+# is valid; the time given; a token key's signatures put in place after the
+# workers. In-process only (the pkcs11-spy tests cannot run in-process).
+B=tests/integration/test_batch.py
+W=tests/integration/test_batch_workers.py
+ISSUANCE="$R::test_tampered_and_wrong_requests_are_refused[ecdsa-p256]
+          $R::test_tampered_and_wrong_requests_are_refused[catalyst-p256-mldsa65]
+          $R::test_catalyst_requests_need_a_good_alternative_key[catalyst-p256-mldsa65]
+          $R::test_a_batch_with_one_bad_request_issues_nothing[ed25519-1]
+          tests/reliability/test_serial_uniqueness.py tests/integration/test_batch_ops.py
+          tests/integration/test_batch_fastpath.py tests/integration/test_validity_inclusive.py
+          tests/integration/test_path_length_init.py tests/integration/test_ca_urls.py
+          tests/reliability/test_parent_revocation.py tests/integration/test_store_records.py
+          tests/reliability/test_audit.py::test_each_record_holds_what_the_certificate_or_crl_says
+          tests/unit/test_hybrid_ops.py tests/integration/test_issuance_names.py
+          tests/reliability/test_key_matches_cert.py
+          $B::test_batch_of_20_mixed_ecdsa_and_ml_dsa $B::test_one_bad_csr_fails_the_batch_and_changes_nothing
+          $B::test_usage_errors_and_single_form_unchanged
+          $W::test_workers_issue_what_one_process_issues $W::test_first_bad_csr_in_input_order_stops_every_worker
+          $W::test_failing_worker_changes_nothing $W::test_catalyst_ca_signs_both_signatures_in_the_workers
+          $W::test_hsm_rsa_key_signs_pss_for_the_workers tests/integration/test_issuance_time.py"
+
 # group -> "modules (under plugins/module_utils) | test files or node ids"
 declare -A MUTATION_GROUPS=(
     [csr]="ops/cert/commands.py ops/keys/hybrid.py x509/csr.py |
@@ -77,7 +108,8 @@ declare -A MUTATION_GROUPS=(
              tests/unit/test_store_index.py tests/unit/test_store_index_openssl.py
              tests/unit/test_store_serials.py tests/integration/test_ca_database.py
              tests/reliability/test_serial_uniqueness.py tests/integration/test_cli_crl_reasons.py
-             tests/integration/test_store_records.py"
+             tests/integration/test_store_records.py tests/integration/test_batch_ops.py
+             $CRASH"
     [crl]="x509/crl.py ops/crl/commands.py ops/crl/entries.py |
            tests/integration/test_cli_crl_reasons.py tests/unit/test_hybrid_ops.py
            tests/unit/test_catalyst_independent.py tests/unit/test_crl_build.py
@@ -87,8 +119,8 @@ declare -A MUTATION_GROUPS=(
            tests/integration/test_crl_gen_paths.py"
     [audit]="store/audit.py ops/audit/trail.py |
              tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
-    [issuance]="ops/cert/issuance.py |
-                $REQUESTS tests/integration/test_batch_fastpath.py tests/unit/test_hybrid_ops.py"
+    [issuance]="ops/cert/issuance.py ops/cert/batch_sign.py ops/cert/issued.py |
+                $ISSUANCE"
 )
 ORDER=(csr keyrules index crl audit issuance)
 selected=("$@")

@@ -21,6 +21,7 @@ the single path:
   child kills itself there, crash_phases.py), spread over the batch.
 """
 
+import datetime
 import hashlib
 import json
 import os
@@ -117,6 +118,7 @@ def test_batch_certificate_equals_the_single_path_one(issuing, tmp_path):
     assert entry.fingerprint_sha256 == many.fingerprint(hashes.SHA256()).hex().upper()
     assert entry.subject == many.subject.rfc4514_string()
     assert entry.serial == "%X" % many.serial_number
+    assert datetime.datetime.fromisoformat(entry.not_after) == many.not_valid_after_utc
 
 
 # family -> (issuing CA profile, its root's profile, leaf profile, CSR key, catalyst alt key)

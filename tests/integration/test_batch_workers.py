@@ -200,13 +200,20 @@ def test_hsm_key_signs_only_in_the_parent(softhsm_token, qpki_cli, tmp_path, pkc
     proc = openssl("verify", "-CAfile", "root/ca.crt", "-untrusted", "issuing/ca.crt", *files,
                    cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.count(": OK") == 9, proc.stdout + proc.stderr
-    # What the parent derived after putting each signature in place describes
-    # the signed certificate: the result's and the audit log's fingerprints.
+    assert_fingerprints_describe_the_files(tmp_path, result)
+
+
+def assert_fingerprints_describe_the_files(tmp_path, result):
+    """What the parent derived after putting each token signature in place
+    describes the signed certificate: the result's and the audit log's
+    fingerprints, and the CA's copy holds the bytes of the output copy."""
     fingerprints = {}
     for path in (tmp_path / "out").iterdir():
         cert = load(path)
         der = cert.public_bytes(Encoding.DER)
         fingerprints[cert.serial_number] = hashlib.sha256(der).hexdigest().upper()
+        assert (tmp_path / "issuing/certs" / ("%040X.crt" % cert.serial_number)).read_bytes() \
+            == path.read_bytes()
     reported = {int(entry["serial"], 16): entry["fingerprint_sha256"]
                 for entry in result.json()["certificates"]}
     records = [json.loads(line) for line in (tmp_path / "issuing/audit.log").read_text()
@@ -250,6 +257,7 @@ def test_hsm_rsa_key_signs_pss_for_the_workers(softhsm_token, qpki_cli, tmp_path
     proc = openssl("verify", "-CAfile", "root/ca.crt", "-untrusted", "issuing/ca.crt", *files,
                    cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.count(": OK") == 3, proc.stdout + proc.stderr
+    assert_fingerprints_describe_the_files(tmp_path, result)
 
 
 def test_catalyst_ca_signs_both_signatures_in_the_workers(tmp_path, qpki_cli):
