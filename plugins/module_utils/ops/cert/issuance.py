@@ -114,11 +114,10 @@ def issue(authority: Authority, profile: Profile, rendered: Rendered, subject_pu
 def sign_new(authority: Authority, profile: Profile, rendered: Rendered,
              subject_public_key: Any, serial: int,
              window: tuple[datetime.datetime, datetime.datetime], alt_public_key: Any = None,
-             issuer_key_id: Any = None) -> x509.Certificate:
+             *, issuer_key_id: x509.AuthorityKeyIdentifier) -> x509.Certificate:
     """Build and sign one certificate (nothing is written). ``window`` is
     (notBefore, notAfter) from ``validity_window``. ``issuer_key_id``: the
-    CA's AuthorityKeyIdentifier extension value when the caller built it
-    once for many certificates (default: from ``authority.key_id``)."""
+    CA's AuthorityKeyIdentifier extension value, built once per batch."""
     not_before, not_after = window
     extensions = with_ca_urls(list(rendered.extensions), authority.urls)
     if alt_public_key is not None:
@@ -129,7 +128,7 @@ def sign_new(authority: Authority, profile: Profile, rendered: Rendered,
         subject=rendered.subject, issuer=authority.cert.subject, serial=serial,
         not_before=not_before, not_after=not_after, extensions=extensions,
         subject_public_key=subject_public_key,
-        issuer_key_id=authority.key_id if issuer_key_id is None else issuer_key_id)
+        issuer_key_id=issuer_key_id)
     signer = authority.signer
     with signer.using_options(signature_options(signer.algorithm, profile)):
         return sign_certificate(builder, signer, subject_public_key,
