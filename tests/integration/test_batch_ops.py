@@ -119,3 +119,45 @@ def test_write_files_is_all_or_nothing_before_the_renames(tmp_path):
         write_files([(tmp_path / "keep", b"newer"), (tmp_path / "missing" / "f", b"y")])
     assert (tmp_path / "keep").read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep", "other"]
+
+
+def _temporary_files(*folders):
+    return [p for folder in folders for p in folder.rglob(".*") if ".tmp-" in p.name]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_batch_leaves_its_files_and_no_temporary_one(issuing, tmp_path, jobs):
+    """With workers the CA's copies are staged while signing and put in
+    place after the commit: each is the output copy, none stays behind
+    under a temporary name."""
+    items = [("%d.csr" % n, csr("s%d.example.com" % n)) for n in range(4)]
+    result = batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
+                                    out_dir=str(tmp_path / "out"), jobs=jobs)
+    assert result.workers == jobs
+    for n, entry in enumerate(result.certificates):
+        copy = issuing / "certs" / ("%040X.crt" % int(entry.serial, 16))
+        assert copy.read_bytes() == (tmp_path / "out" / ("%d.crt" % n)).read_bytes()
+    assert _temporary_files(issuing, tmp_path / "out") == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_failed_commit_leaves_the_ca_as_it_was(issuing, tmp_path, monkeypatch, tree_snapshot,
+                                                 jobs):
+    """The database refusing the rows (a fault that cannot be provoked on
+    demand): the batch fails with that error, and neither the CA's copies
+    staged by the workers nor any output are left."""
+    from qpki.store.cert_db import CertDatabase
+
+    before = tree_snapshot(issuing, exclude=[".lock"])
+
+    def refuse(self, rows):
+        raise StoreError("the database refused the rows")
+
+    monkeypatch.setattr(CertDatabase, "insert", refuse)
+    items = [("%d.csr" % n, csr("f%d.example.com" % n)) for n in range(4)]
+    with pytest.raises(StoreError, match="the database refused the rows"):
+        batch.cert_issue_batch(str(issuing), "ec/tls-server", items,
+                               out_dir=str(tmp_path / "out"), jobs=jobs)
+    assert tree_snapshot(issuing, exclude=[".lock"]) == before
+    assert _temporary_files(issuing, tmp_path) == []
+    assert not any((tmp_path / "out").glob("*.crt"))

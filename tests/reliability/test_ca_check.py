@@ -88,6 +88,14 @@ def test_issued_but_unrecorded_certificate(work, qpki_cli):
     last = json.loads((work / "ca" / "audit.log").read_text().splitlines()[-1])
     assert last["op"] == "audit.recover" and last["recovered"] == "cert.issue"
     assert last["serial"].lstrip("0") == serial.lstrip("0")
+    # The row made again from the certificate file says what the file says.
+    from qpki.store.ca_dir import CaDir
+    from qpki.store.cert_store import write_store
+
+    with write_store(CaDir(work / "ca")) as store:
+        row = store.row(int(serial, 16))
+    assert row is not None and row.entry.subject == "/CN=lost.example.com"
+    assert row.sans == ("DNS:lost.example.com",)
     _assert_clean(qpki_cli, work)
 
 
