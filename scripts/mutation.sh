@@ -72,7 +72,8 @@ CRASH="$C::test_killed_right_after_the_database_commit $C::test_killed_between_i
 # (CA flags, pathLen, a revoked parent), validity, AKI and CA URLs, catalyst
 # extensions, the rows and audit records, nothing written before every CSR
 # is valid; the time given; a token key's signatures put in place after the
-# workers; `ca check --repair` recording a certificate file. In-process only (the pkcs11-spy tests cannot run in-process).
+# workers; `ca check --repair` recording a certificate file. In-process only
+# (the pkcs11-spy tests cannot run in-process).
 B=tests/integration/test_batch.py
 W=tests/integration/test_batch_workers.py
 ISSUANCE="$R::test_tampered_and_wrong_requests_are_refused[ecdsa-p256]
