@@ -92,7 +92,8 @@ ISSUANCE="$R::test_tampered_and_wrong_requests_are_refused[ecdsa-p256]
           $W::test_workers_issue_what_one_process_issues $W::test_first_bad_csr_in_input_order_stops_every_worker
           $W::test_failing_worker_changes_nothing $W::test_catalyst_ca_signs_both_signatures_in_the_workers
           $W::test_hsm_rsa_key_signs_pss_for_the_workers tests/integration/test_issuance_time.py
-          tests/reliability/test_ca_check.py::test_issued_but_unrecorded_certificate"
+          tests/reliability/test_ca_check.py::test_issued_but_unrecorded_certificate
+          tests/integration/test_issuer_checks.py"
 
 # group -> "modules (under plugins/module_utils) | test files or node ids"
 declare -A MUTATION_GROUPS=(
