@@ -4,12 +4,13 @@ batch_sign.Signing).
 
 The CA certificate is replaced by one for the same key with other
 extensions (as a CA certificate installed from elsewhere could be): without
-basicConstraints, with cA false, or with a keyUsage that lacks keyCertSign,
-nothing is signed and the CA directory is unchanged, for a single issue and
+basicConstraints, with cA false, with a keyUsage that lacks keyCertSign, or
+past its notAfter, nothing is signed and the CA directory is unchanged, for a single issue and
 for a batch; a CA certificate without keyUsage at all (RFC 5280 leaves the
 check to keyUsage when it is present) still issues.
 """
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -33,24 +34,31 @@ NO_CERT_SIGN = x509.KeyUsage(digital_signature=True, content_commitment=False,
                              encipher_only=False, decipher_only=False)
 CA_TRUE = x509.BasicConstraints(ca=True, path_length=None)
 
-# name -> (extensions of the replaced CA certificate, refusal or None)
+# name -> (extensions of the replaced CA certificate, expired, refusal or None)
 CA_CERTIFICATES = {
-    "no basicConstraints": ([CA_USAGE], "is not a CA"),
-    "cA false": ([x509.BasicConstraints(ca=False, path_length=None), CA_USAGE], "is not a CA"),
-    "keyUsage without keyCertSign": ([CA_TRUE, NO_CERT_SIGN], "lacks keyCertSign"),
-    "no keyUsage": ([CA_TRUE], None),
+    "no basicConstraints": ([CA_USAGE], False, "is not a CA"),
+    "cA false": ([x509.BasicConstraints(ca=False, path_length=None), CA_USAGE], False,
+                 "is not a CA"),
+    "keyUsage without keyCertSign": ([CA_TRUE, NO_CERT_SIGN], False, "lacks keyCertSign"),
+    "expired": ([CA_TRUE, CA_USAGE], True, "CA certificate CN=Replaced expired on "),
+    "no keyUsage": ([CA_TRUE], False, None),
 }
 
 
-def replace_ca_certificate(ca_dir: Path, extensions: list) -> None:
+def replace_ca_certificate(ca_dir: Path, extensions: list, expired: bool) -> None:
     """A self-signed ca.crt for the same key (an ``ec/root-ca`` directory)
-    with ``extensions`` (all critical) and the old names and dates."""
+    with ``extensions`` (all critical) and the old names and dates, or
+    (``expired``) a notAfter of yesterday."""
     key = serialization.load_pem_private_key(
         (ca_dir / "private" / "ca.ecdsa-p384.key").read_bytes(), None)
     old = x509.load_pem_x509_certificate((ca_dir / "ca.crt").read_bytes())
+    yesterday = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)
     builder = (x509.CertificateBuilder().subject_name(old.subject).issuer_name(old.subject)
-               .serial_number(old.serial_number).not_valid_before(old.not_valid_before_utc)
-               .not_valid_after(old.not_valid_after_utc).public_key(key.public_key())
+               .serial_number(old.serial_number)
+               .not_valid_before(yesterday - datetime.timedelta(days=1) if expired
+                                 else old.not_valid_before_utc)
+               .not_valid_after(yesterday if expired else old.not_valid_after_utc)
+               .public_key(key.public_key())
                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                               False))
     for extension in extensions:
@@ -61,10 +69,10 @@ def replace_ca_certificate(ca_dir: Path, extensions: list) -> None:
 
 @pytest.mark.parametrize("name", sorted(CA_CERTIFICATES))
 def test_what_the_ca_certificate_says_decides_whether_it_signs(name, tmp_path, tree_snapshot):
-    extensions, refusal = CA_CERTIFICATES[name]
+    extensions, expired, refusal = CA_CERTIFICATES[name]
     ca = tmp_path / "ca"
     ca_init(str(ca), "ec/root-ca", {"cn": "Replaced"})
-    replace_ca_certificate(ca, extensions)
+    replace_ca_certificate(ca, extensions, expired)
     single = csr("one.example.com", ["one.example.com"])
     batch = [("%d.csr" % n, csr("b%d.example.com" % n, ["b%d.example.com" % n]))
              for n in range(2)]
