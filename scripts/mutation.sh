@@ -93,7 +93,7 @@ ISSUANCE="$R::test_tampered_and_wrong_requests_are_refused[ecdsa-p256]
           $W::test_failing_worker_changes_nothing $W::test_catalyst_ca_signs_both_signatures_in_the_workers
           $W::test_hsm_rsa_key_signs_pss_for_the_workers tests/integration/test_issuance_time.py
           tests/reliability/test_ca_check.py::test_issued_but_unrecorded_certificate
-          tests/integration/test_issuer_checks.py"
+          tests/integration/test_issuer_checks.py tests/integration/test_issuer_signature_options.py"
 
 # group -> "modules (under plugins/module_utils) | test files or node ids"
 declare -A MUTATION_GROUPS=(
