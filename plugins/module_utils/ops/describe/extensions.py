@@ -23,6 +23,7 @@ except ImportError:
     x509 = missing()
 
 from ...store.metafile import utc_text
+from ...x509.names import general_name_text
 
 _KEY_USAGES = (("digital_signature", "digitalSignature"),
                ("content_commitment", "nonRepudiation"),
@@ -49,27 +50,8 @@ def oid_name(oid: Any) -> str:
     return signature_algorithm_name(dotted)
 
 
-_NAME_PREFIXES = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
-                  "UniformResourceIdentifier": "URI"}
-
-
-def general_name(name: Any) -> str:
-    """``DNS:...``, ``IP:...``, ``email:...``, ``URI:...``, ``DirName:...``,
-    ``RID:...`` or ``othername:<oid>:<hex>`` (OpenSSL's prefixes)."""
-    kind = type(name).__name__
-    if kind in _NAME_PREFIXES:
-        return f"{_NAME_PREFIXES[kind]}:{name.value}"
-    if isinstance(name, x509.DirectoryName):
-        return f"DirName:{name.value.rfc4514_string()}"
-    if isinstance(name, x509.RegisteredID):
-        return f"RID:{name.value.dotted_string}"
-    if isinstance(name, x509.OtherName):
-        return f"othername:{name.type_id.dotted_string}:{name.value.hex()}"
-    return f"{kind}:{name.value}"
-
-
 def general_names(names: Any) -> list[str] | None:
-    return None if names is None else [general_name(n) for n in names]
+    return None if names is None else [general_name_text(n) for n in names]
 
 
 def _compact(mapping: dict) -> dict:
@@ -118,7 +100,7 @@ def _distribution_points(value: Any) -> list[dict]:
 
 def _access(value: Any) -> list[dict]:
     return [{"method": oid_name(item.access_method),
-             "location": general_name(item.access_location)} for item in value]
+             "location": general_name_text(item.access_location)} for item in value]
 
 
 def _authority_key_id(value: Any) -> dict:
