@@ -442,7 +442,7 @@ def main(argv=None):
             data.pop("changed", None)
         emit(json.dumps(data, indent=2, default=str))
     else:
-        render(result)
+        render(result, data)
     return 1 if _fails(result) else 0
 
 

@@ -13,6 +13,7 @@ reports malformed or unacceptable extensions.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 from ...dependencies import missing
@@ -34,9 +35,11 @@ _KEY_USAGES = (("digital_signature", "digitalSignature"),
                ("crl_sign", "cRLSign"))
 
 
+@functools.lru_cache(maxsize=512)
 def oid_name(oid: Any) -> str:
     """A readable name for an OID: catalyst names, cryptography's names,
-    the signature algorithm registry, else the dotted string."""
+    the signature algorithm registry, else the dotted string (the same
+    OIDs come back for every entry of a CRL: each is named once)."""
     from ...x509.catalyst import NAMES
 
     dotted = oid.dotted_string
@@ -197,11 +200,15 @@ def _der_hex(value: Any) -> dict:
         return {"der": None}
 
 
+def describe_value(value: Any) -> Any:
+    """What one extension value holds, as plain data."""
+    return _DESCRIBERS.get(type(value).__name__, _der_hex)(value)
+
+
 def describe_extension(ext: Any) -> dict:
     """``{"name", "oid", "critical", "value"}`` for one cryptography Extension."""
-    describer = _DESCRIBERS.get(type(ext.value).__name__, _der_hex)
     return {"name": oid_name(ext.oid), "oid": ext.oid.dotted_string, "critical": ext.critical,
-            "value": describer(ext.value)}
+            "value": describe_value(ext.value)}
 
 
 def describe_extensions(extensions: Any) -> list[dict]:
