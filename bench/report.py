@@ -45,8 +45,8 @@ def _phase_rows(phases, startup):
     total = phases["total"] + start
     alone = start + phases["recording"] + phases["outputs"]
     rows = [("start-up and opening the CA (a one-CSR batch process)", start, "one"),
-            ("reading the CSRs, forking, checking every CSR, the first certificates signed",
-             phases["checking"], "all"),
+            ("reading the CSRs and forking (one), then every CSR checked and the first"
+             " certificates signed (all)", phases["checking"], "one, then all"),
             ("signing (this process writes the files as they arrive)", phases["signing"], "all"),
             ("recording: database rows, audit records, the CA's files in place",
              phases["recording"], "one"),
@@ -55,8 +55,7 @@ def _phase_rows(phases, startup):
            " (in the bench process, start-up taken from a one-CSR `qpki` process):"
            % (phases["count"], phases["workers"]), "",
            "| Phase | Wall s | CPUs busy |", "|---|---|---|"]
-    out += ["| %s | %.3f | %s |" % (label, seconds, "one" if busy == "one" else "all")
-            for label, seconds, busy in rows]
+    out += ["| %s | %.3f | %s |" % (label, seconds, busy) for label, seconds, busy in rows]
     out += ["| total | %.3f | %.0f %% of it in one process |" % (total, 100 * alone / total)]
     return out
 
