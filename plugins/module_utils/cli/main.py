@@ -410,7 +410,8 @@ def console_main() -> int:
 def main(argv=None):
     # `qpki ... | head` should end quietly, like other command-line tools.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     import warnings  # cryptography warns (several lines) about over-long name attributes
     warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
     from ..errors import QpkiError
