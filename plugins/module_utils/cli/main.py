@@ -80,7 +80,7 @@ def run_ca(args):
                           parent_passphrase=_secret(args.parent_passphrase_env),
                           urls=_ca_urls(args), store_dsn_env=args.store_dsn_env)
     if args.action == "set-urls":
-        from ..ops.ca.urls import ca_urls_ensure
+        from ..ops.ca.url_commands import ca_urls_ensure
         return ca_urls_ensure(args.ca_dir, args.crl_url, args.ocsp_url, args.ca_issuers_url,
                               delta_crl=args.delta_crl_url)
     if args.action == "info":
