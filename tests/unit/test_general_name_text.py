@@ -61,8 +61,8 @@ def test_every_output_gives_a_name_the_same_text(tmp_path):
     cert = _certificate()
     fields = certificate_details(cert.public_bytes(serialization.Encoding.PEM), "names").extension_fields
     assert fields.subject_alt_name == TEXTS
-    assert fields.name_constraints == {"permitted": TEXTS[:1], "excluded": TEXTS[4:5],
-                                      "critical": True}
+    assert fields.name_constraints == {
+        "permitted": TEXTS[:1], "excluded": TEXTS[4:5], "critical": True}
 
     described = {ext["name"]: ext["value"] for ext in describe_certificate(cert)["extensions"]}
     assert described["subjectAltName"] == TEXTS
@@ -70,4 +70,3 @@ def test_every_output_gives_a_name_the_same_text(tmp_path):
 
     assert list(Issued(cert, tmp_path).sans) == TEXTS
     assert list(Issued(cert, tmp_path, sans=NAMES).sans) == TEXTS
-

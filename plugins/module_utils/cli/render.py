@@ -24,7 +24,7 @@ def emit(text: str, stream: Any = None) -> None:
 
 def _scalar(value: Any) -> str:
     """One value as display text; strings from input are escaped."""
-    if type(value) is str and value:
+    if isinstance(value, str) and value:
         return escape_text(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
