@@ -333,3 +333,83 @@ def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, problem, p
                       "--csr", "leaf.csr", cwd=work)
     assert result.returncode == 1 and problem in result.stderr, result
     assert diff_snapshots(before, tree_snapshot(work / "iss")) == []
+
+
+def test_a_renewed_ca_certificate_is_recorded_and_becomes_the_one_checked(tmp_path):
+    """A CA made through a CSR gets a renewed certificate (same key and
+    subject, new serial and validity): the ``ca.install`` record describes
+    the new certificate, and from then on audit verify holds ca.crt to it
+    (the first certificate back in place is reported)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.ca.state import ca_install, ca_request
+    from qpki.ops.cert.commands import cert_issue
+
+    root = str(tmp_path / "root")
+    ca_init(root, "ec/root-ca", {"cn": "Root"})
+    sub = tmp_path / "sub"
+    csr = ca_request(str(sub), "ec/issuing-ca", {"cn": "Renewed Sub"},
+                     csr_out=str(tmp_path / "sub.csr")).to_dict()["csr"].encode()
+    first, renewed = (cert_issue(root, "ec/issuing-ca", csr, values={"cn": "Renewed Sub"})
+                      for dummy in range(2))
+    root_pem = (Path(root) / "ca.crt").read_bytes()
+    first_pem = Path(first.paths[0]).read_bytes()
+    ca_install(str(sub), first_pem, root_pem)
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    assert ca_install(str(sub), Path(renewed.paths[0]).read_bytes(), root_pem).changed
+    ended = datetime.datetime.now(datetime.timezone.utc)
+
+    cert = x509.load_pem_x509_certificate((sub / "ca.crt").read_bytes())
+    assert cert.serial_number == int(renewed.serial, 16) != int(first.serial, 16)
+    records = _records(sub)
+    assert [r["op"] for r in records] == ["ca.init", "ca.install"]
+    install = records[1]
+    _sealed(install, "serial", "subject", "not_after", "fingerprint", "issuer")
+    assert started <= _time(install["time"]) <= ended
+    assert (int(install["serial"], 16), install["subject"], install["issuer"]) == (
+        cert.serial_number, "CN=Renewed Sub", "CN=Root")
+    assert _time(install["not_after"]) == cert.not_valid_after_utc
+    assert install["fingerprint"] == hashlib.sha256(
+        cert.public_bytes(Encoding.DER)).hexdigest().upper()
+    assert records[0]["serial"] != install["serial"]
+    verdict = audit_verify(str(sub))
+    assert verdict.valid and verdict.records == 2, verdict.reason
+
+    (sub / "ca.crt").write_bytes(first_pem)
+    verdict = audit_verify(str(sub))
+    assert not verdict.valid
+    assert "ca.crt is not the certificate recorded by line 2 (ca.install)" in verdict.reason
+
+
+def test_a_release_from_hold_records_the_hold_it_ends(tmp_path):
+    """cert unhold records the serial, the subject as the index lists it,
+    and since when the certificate was on hold (the hold's revocation
+    time); audit verify accepts the log and the index together."""
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.cert.revoke import cert_revoke, cert_unhold
+
+    serial, dummy, dummy = _make_pki(tmp_path)
+    iss = tmp_path / "iss"
+    other = [r for r in _records(iss) if r["op"] == "cert.issue"][-1]["serial"]
+    held_at = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    cert_revoke(str(iss), other, "certificateHold", when=held_at)
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    cert_unhold(str(iss), other)
+    ended = datetime.datetime.now(datetime.timezone.utc)
+
+    hold, release = _records(iss)[-2:]
+    assert (hold["op"], hold["reason"]) == ("cert.revoke", "certificateHold")
+    _sealed(release, "serial", "subject", "held_since")
+    assert release["op"] == "cert.unhold"
+    assert started <= _time(release["time"]) <= ended
+    assert int(release["serial"], 16) == int(other, 16) != int(serial, 16)
+    assert _time(release["held_since"]) == held_at == _time(hold["revoked_at"])
+    listed = [line.split("\t") for line in (iss / "index.txt").read_text().splitlines()]
+    row = [fields for fields in listed if int(fields[3], 16) == int(other, 16)]
+    assert [(fields[0], fields[5]) for fields in row] == [("V", release["subject"])]
+    assert release["subject"] == hold["subject"]
+    verdict = audit_verify(str(iss))
+    assert verdict.valid, verdict.reason
