@@ -216,7 +216,7 @@ TAMPERING = {
     "inserted forged line": (lambda ls: ls[:3] + [_rehash(ls[2])] + ls[3:],
                              "line 4: seq is 3, expected 4"),
     "truncated tail (partial line)": (lambda ls: ls[:-1] + [ls[-1][:40]], "line 5: incomplete"),
-    "deleted last line": (lambda ls: ls[:-1], "has no issuance record"),
+    "deleted last line": (lambda ls: ls[:-1], "in index.txt has no issuance record"),
     "last two lines deleted": (lambda ls: ls[:-2], "has no issuance record"),
     "reformatted line": (lambda ls: ls[:1] + [json.dumps(json.loads(ls[1]), indent=1).replace(
         "\n", " ") + "\n"] + ls[2:], "line 2: not byte-identical"),
@@ -413,3 +413,29 @@ def test_a_release_from_hold_records_the_hold_it_ends(tmp_path):
     assert release["subject"] == hold["subject"]
     verdict = audit_verify(str(iss))
     assert verdict.valid, verdict.reason
+
+
+@pytest.mark.parametrize("on_disk", ["both", "der", "pem", "der, damaged pem", "pem, damaged der"])
+def test_a_crl_whose_record_was_removed_is_found_in_either_form(tmp_path, on_disk):
+    """The record of the last CRL removed from the end of the log (the
+    chain still intact): audit verify finds the CRL number on disk without
+    a record, whether crl/ holds the DER, the PEM or both, one damaged."""
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.crl.commands import crl_gen
+
+    _make_pki(tmp_path)
+    iss = tmp_path / "iss"
+    crl_gen(str(iss))
+    assert _records(iss)[-1]["crl_number"] == 2
+    assert audit_verify(str(iss)).valid
+    _tamper(iss / "audit.log", lambda ls: ls[:-1])
+    der, pem = iss / "crl" / "ca.crl.der", iss / "crl" / "ca.crl"
+    for path in (der, pem):
+        name = "der" if path is der else "pem"
+        if f"damaged {name}" in on_disk:
+            path.write_bytes(path.read_bytes()[:40])
+        elif on_disk != "both" and name not in on_disk:
+            path.unlink()
+    verdict = audit_verify(str(iss))
+    assert not verdict.valid and verdict.problems == ["CRL number 2 in crl/ has no record"], \
+        verdict.problems

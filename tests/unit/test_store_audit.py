@@ -102,6 +102,10 @@ def test_missing_and_empty_logs(tmp_path):
     assert store_audit.last_record(str(path)) == (0, GENESIS)
     assert store_audit.read_lines(str(path)) == ([], b"")
     assert store_audit.append_record(tmp_path, _fields(1))["seq"] == 1
+    # Line 1 whole but its newline not written yet: read as it is.
+    record = store_audit.seal(_fields(1), 1, GENESIS)
+    path.write_bytes(json.dumps(record).encode())
+    assert store_audit.first_record(str(path)) == record
     path.write_bytes(b"not json\n")
     with pytest.raises(StoreError, match="line 1 is not a valid record"):
         store_audit.first_record(str(path))
