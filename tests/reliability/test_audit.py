@@ -258,6 +258,9 @@ def test_anchor_detects_removed_tail_lines(pki, qpki_cli):
     anchor = "%d:%s" % (head["seq"], head["hash"])
     assert qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", anchor,
                     cwd=work).returncode == 0
+    first = "1:%s" % _records(work / "iss")[0]["hash"]  # any line can be the anchor
+    assert qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", first,
+                    cwd=work).returncode == 0
     _tamper(work / "iss" / "audit.log", lambda ls: ls[:-1])
     result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", anchor, "--json",
                       cwd=work)
