@@ -175,6 +175,8 @@ def test_audit_verify_ok(pki, qpki_cli):
     assert result.returncode == 0, result
     data = result.json()
     assert data["valid"] and data["records"] == 5 and data["line"] is None
+    assert data["problems"] == []
+    assert data["path"] == str(Path("iss") / "audit.log")
     assert data["head"]["hash"] == _records(work / "iss")[-1]["hash"]
     text = qpki_cli("audit", "verify", "--ca-dir", "iss", cwd=work)
     assert text.stdout.startswith("OK: 5 records, chain intact")
@@ -235,6 +237,10 @@ def test_audit_verify_detects_tampering(name, pki, qpki_cli):
     assert result.returncode == 1, result
     data = result.json()
     assert not data["valid"] and expected in data["reason"], data["reason"]
+    # The line where the chain breaks, when it does (not for what only the
+    # comparison with the CA's state shows).
+    broken = int(expected.split()[1].rstrip(":")) if expected.startswith("line ") else None
+    assert data["line"] == broken, data
     human = qpki_cli("audit", "verify", "--ca-dir", "iss", cwd=work)
     assert human.returncode == 1 and human.stdout.startswith("FAILED: ")
     # A damaged chain is evidence: ca check --repair reports it and leaves it alone,
@@ -442,3 +448,34 @@ def test_a_crl_whose_record_was_removed_is_found_in_either_form(tmp_path, on_dis
     verdict = audit_verify(str(iss))
     assert not verdict.valid and verdict.problems == ["CRL number 2 in crl/ has no record"], \
         verdict.problems
+
+
+def test_every_problem_is_listed_and_the_reason_counts_the_others(pki):
+    """The last two lines removed (a certificate's issuance and the CRL's
+    record): both gaps listed, the one-line reason names the first and
+    how many more there are."""
+    from qpki.ops.audit.trail import audit_verify
+
+    work, dummy = pki
+    iss = work / "iss"
+    issued = _records(iss)[-1]["serial"]
+    _tamper(iss / "audit.log", lambda ls: ls[:3])
+    verdict = audit_verify(str(iss))
+    assert verdict.problems == [f"serial {issued} in index.txt has no issuance record",
+                                "CRL number 1 in crl/ has no record"]
+    assert verdict.reason == verdict.problems[0] + " (and 1 more)"
+    assert (verdict.valid, verdict.line, verdict.records) == (False, None, 3)
+
+
+def test_an_index_that_cannot_be_read_is_a_problem_of_its_own(pki):
+    """index.txt edited into something that does not parse: audit verify
+    cannot compare the log with it and says so, naming the file and line."""
+    from qpki.ops.audit.trail import audit_verify
+
+    work, dummy = pki
+    index = work / "iss" / "index.txt"
+    index.write_text(index.read_text() + "not an index line\n")
+    verdict = audit_verify(str(work / "iss"))
+    assert not verdict.valid and len(verdict.problems) == 1, verdict.problems
+    assert verdict.reason.startswith("cannot compare with the CA state: ")
+    assert "index.txt" in verdict.reason and "line 3" in verdict.reason, verdict.reason

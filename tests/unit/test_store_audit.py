@@ -117,6 +117,8 @@ def test_read_lines_keeps_empty_lines_and_the_torn_tail(tmp_path):
     assert store_audit.read_lines(str(path)) == ([b"", b"", b"a", b"b"], b"torn")
     path.write_bytes(b"only torn")
     assert store_audit.read_lines(str(path)) == ([], b"only torn")
+    path.write_bytes(b"\n")  # one empty line (which walk_chain reports as line 1)
+    assert store_audit.read_lines(str(path)) == ([b""], b"")
 
 
 def test_a_symlinked_log_is_neither_read_nor_written(tmp_path):
@@ -185,3 +187,26 @@ def test_last_line_reports_the_torn_tail(tmp_path):
     path.write_bytes(b"garbage\n")
     with pytest.raises(StoreError, match="last line is not a valid record"):
         store_audit.last_line(str(path))
+
+
+def test_a_log_that_is_a_directory_is_refused_in_one_line(tmp_path):
+    """Every reader and the appender: a StoreError naming the log, not an
+    OSError (crl gen and cert issue said "internal error: IsADirectoryError")."""
+    path = tmp_path / "audit.log"
+    path.mkdir()
+    for call in (lambda: store_audit.last_record(str(path)),
+                 lambda: store_audit.first_record(str(path)),
+                 lambda: store_audit.last_line(str(path)),
+                 lambda: store_audit.read_lines(str(path)),
+                 lambda: store_audit.append_lines(str(path), b"{}\n")):
+        with pytest.raises(StoreError, match=f"audit log {path}: Is a directory"):
+            call()
+
+
+def test_a_record_json_cannot_hold_is_refused_before_anything_is_written(tmp_path):
+    store_audit.append_record(tmp_path, _fields(1))
+    before = (tmp_path / "audit.log").read_bytes()
+    for value in (float("nan"), {1, 2}, b"bytes"):
+        with pytest.raises(StoreError, match="cannot write audit record to .*audit.log"):
+            store_audit.append_records(tmp_path, [_fields(2), dict(_fields(3), bad=value)])
+    assert (tmp_path / "audit.log").read_bytes() == before
