@@ -448,6 +448,7 @@ def test_a_crl_whose_record_was_removed_is_found_in_either_form(tmp_path, on_dis
     verdict = audit_verify(str(iss))
     assert not verdict.valid and verdict.problems == ["CRL number 2 in crl/ has no record"], \
         verdict.problems
+    assert verdict.reason == verdict.problems[0]  # the only problem: no "and N more"
 
 
 def test_every_problem_is_listed_and_the_reason_counts_the_others(pki):
