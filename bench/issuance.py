@@ -176,6 +176,7 @@ def _ecdsa(work, results, count, openssl_count, csrs, scratch, log):
     results["breakdown_n"] = min(count, 1000)
     results["startup_one_csr"], text = startup(work, issuing, csrs[0])
     log(text)
+    results["phases"] = phases(work, issuing, csrs, log)
 
 
 def _softhsm(work, results, count, scratch, log):
@@ -417,6 +418,46 @@ def breakdown(work, ca_dir, csrs, log=print):
     per["total (in process)"] = 1000 * total / len(csrs)
     log("  per certificate, CPU ms: " + ", ".join("%s %.2f" % kv for kv in per.items()))
     return per
+
+
+def phases(work, ca_dir, csrs, log=print):
+    """Wall seconds of the phases of one ``cert_issue_batch`` with its
+    default worker processes, in this process (start-up is ``startup``'s):
+    before the workers' first certificates arrive (reading the CSRs,
+    opening the CA, checking every CSR), signing (the workers sign, this
+    process writes their files as they come), recording, then the output
+    copies and the result. Recording and what follows run in this one
+    process while the CPUs the workers used stay idle: with start-up, they
+    bound what worker processes can gain."""
+    from qpki.ops.cert import batch
+    from qpki.ops.cert.batch_sign import RECORDING, SIGNING
+
+    marks = {}
+
+    def progress(stage, done, total):
+        now = time.perf_counter()
+        if stage == SIGNING and done:
+            marks.setdefault("signed", now)
+        elif stage == RECORDING:
+            marks.setdefault("recording" if done == 0 else "recorded", now)
+
+    start = time.perf_counter()
+    result = batch.cert_issue_batch(str(ca_dir), "ec/tls-server", [str(c) for c in csrs],
+                                    out_dir=str(Path(work) / "out-phases"), progress=progress)
+    end = time.perf_counter()
+    figures = {"workers": result.workers, "count": len(csrs),
+               "checking": marks["signed"] - start,
+               "signing": marks["recording"] - marks["signed"],
+               "recording": marks["recorded"] - marks["recording"],
+               "outputs": end - marks["recorded"], "total": end - start}
+    log("  phases of a %d-CSR batch with %d worker process(es), wall s: until the first "
+        "certificates arrive %.3f, signing %.3f, recording %.3f, output copies and result %.3f "
+        "(one process: %.0f%% of %.3f s)"
+        % (len(csrs), result.workers, figures["checking"], figures["signing"],
+           figures["recording"], figures["outputs"],
+           100 * (figures["recording"] + figures["outputs"]) / figures["total"],
+           figures["total"]))
+    return figures
 
 
 def startup(work, ca_dir, csr, env=None, reps=5):

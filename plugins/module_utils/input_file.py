@@ -3,9 +3,10 @@
 Every input file goes through :func:`read_input`, which refuses a file larger
 than the cap before parsing anything (a regular file by its size, a pipe or
 device after reading one byte more than the cap), so a 2 GB "CSR" costs a
-``stat``, not 2 GB of memory. The cap is 1 MiB unless the environment
-variable ``QPKI_MAX_INPUT_SIZE`` says otherwise (bytes, or with a ``K``, ``M``
-or ``G`` suffix: ``QPKI_MAX_INPUT_SIZE=16M``).
+``stat``, not 2 GB of memory. The cap is 1 MiB, and 256 MiB for a CRL (a
+CA that revoked 100,000 certificates publishes a CRL of about 5 MB), unless
+the environment variable ``QPKI_MAX_INPUT_SIZE`` sets one cap for every kind
+(bytes, or with a ``K``, ``M`` or ``G`` suffix: ``QPKI_MAX_INPUT_SIZE=16M``).
 
 The CA's own files (index, audit log, its CRLs) are not input: they are read
 by the store, which trusts their size.
@@ -21,15 +22,16 @@ from .errors import InputError, UsageError
 
 LIMIT_ENV = "QPKI_MAX_INPUT_SIZE"
 DEFAULT_LIMIT = 1 << 20
+CRL_LIMIT = 256 << 20
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 _SIZE = re.compile(r"([0-9]{1,12})\s*([KMG]?)(?:I?B)?", re.IGNORECASE)
 
 
-def input_limit() -> int:
-    """The cap in bytes (``QPKI_MAX_INPUT_SIZE``, default 1 MiB)."""
+def input_limit(default: int = DEFAULT_LIMIT) -> int:
+    """The cap in bytes: ``QPKI_MAX_INPUT_SIZE`` when set, else ``default``."""
     text = os.environ.get(LIMIT_ENV, "").strip()
     if not text:
-        return DEFAULT_LIMIT
+        return default
     match = _SIZE.fullmatch(text)
     if match is None or int(match.group(1)) == 0:
         raise UsageError(f"{LIMIT_ENV} must be a positive size such as 1048576 or 4M")
@@ -50,11 +52,13 @@ def _too_large(error: type, what: str, path: str, limit: int, size: int | None) 
                  f"set {LIMIT_ENV} to accept bigger files")
 
 
-def read_input(path: str | os.PathLike[str], what: str, error: type = InputError) -> bytes:
+def read_input(path: str | os.PathLike[str], what: str, error: type = InputError,
+               default_limit: int = DEFAULT_LIMIT) -> bytes:
     """The bytes of the input file ``path`` (``what`` names it in errors:
-    "CSR", "profile file"...), refused when larger than :func:`input_limit`."""
+    "CSR", "profile file"...), refused when larger than
+    ``input_limit(default_limit)``."""
     path = os.fspath(path)
-    limit = input_limit()
+    limit = input_limit(default_limit)
     try:
         with open(path, "rb") as handle:
             info = os.fstat(handle.fileno())
@@ -77,3 +81,8 @@ def read_input(path: str | os.PathLike[str], what: str, error: type = InputError
     if len(data) > limit:
         raise _too_large(error, what, path, limit, None)
     return data
+
+
+def read_crl_input(path: str | os.PathLike[str], error: type = InputError) -> bytes:
+    """``read_input`` for a CRL, whose cap is CRL_LIMIT by default."""
+    return read_input(path, "CRL", error, CRL_LIMIT)

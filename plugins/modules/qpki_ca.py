@@ -328,7 +328,8 @@ from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, apply_file_attributes, check_dependencies, key_request, run_op, secret,
     values)
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca.rotation_state import ca_ensure_rotated
-from ansible_collections.qpki.pki.plugins.module_utils.ops.ca.urls import ca_urls_ensure, requested_urls
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca.url_commands import ca_urls_ensure
+from ansible_collections.qpki.pki.plugins.module_utils.ops.ca.urls import requested_urls
 from ansible_collections.qpki.pki.plugins.module_utils.ops.ca.state import ca_install, ca_request
 from ansible_collections.qpki.pki.plugins.module_utils.process_hygiene import disable_core_dumps
 from ansible_collections.qpki.pki.plugins.module_utils.store.ca_dir import ca_dir_state

@@ -309,7 +309,7 @@ revocation:
 
 from ansible.module_utils.basic import AnsibleModule, _load_params, missing_required_lib
 
-from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_input
+from ansible_collections.qpki.pki.plugins.module_utils.input_file import read_crl_input, read_input
 from ansible_collections.qpki.pki.plugins.module_utils.module_argspec import create_module
 from ansible_collections.qpki.pki.plugins.module_utils.module_support import (
     abs_path, check_dependencies, run_op)
@@ -364,7 +364,7 @@ def main():
         valid_at={str(k): str(v) for k, v in (params["valid_at"] or {}).items()},
         ca_data=_read(module, ca_path, "CA certificates") if ca_path else None,
         untrusted_data=_read(module, untrusted, "intermediate certificates") if untrusted else None,
-        crl_data=[_read(module, abs_path(p), "CRL") for p in params["crl_paths"] or []],
+        crl_data=[run_op(module, read_crl_input, abs_path(p)) for p in params["crl_paths"] or []],
         verify_at=params["verify_at"], purpose=params["purpose"], host=params["host"],
         ip=params["ip"], email=params["email"], max_depth=params["max_depth"],
         web_pki=params["web_pki"], classical_only=params["classical_only"],

@@ -1,7 +1,7 @@
 """Resource limits on input (issue 13, items 6 and 15).
 
 Every file a user hands to qpki is size-capped before it is parsed
-(default 1 MiB, QPKI_MAX_INPUT_SIZE to change it), and every YAML file goes
+(default 1 MiB, 256 MiB for a CRL, QPKI_MAX_INPUT_SIZE to change it), and every YAML file goes
 through one loader that refuses alias bombs, self-referencing aliases and
 very deep nesting. Each case runs the real console script; the assertions
 are on the error it prints and on the CA directory staying as it was.
@@ -9,6 +9,7 @@ are on the error it prints and on the CA directory staying as it was.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -73,6 +74,44 @@ def test_limit_is_configurable(ca, qpki_cli, tmp_path):
     assert result.returncode == 0, result
     bad = qpki_cli("cert", "info", "ok.crt", env={"QPKI_MAX_INPUT_SIZE": "lots"})
     assert bad.returncode == 2 and "QPKI_MAX_INPUT_SIZE must be a positive size" in bad.stderr
+
+
+def _revoke_in_store(ca_dir: Path, count: int) -> None:
+    """``count`` revoked entries in the CA's database, in one transaction
+    (no certificate is issued for them: only their CRL matters here)."""
+    import datetime
+
+    from qpki.revocation import RevocationReason
+    from qpki.store.ca_dir import CaDir
+    from qpki.store.cert_db import CertRow
+    from qpki.store.cert_store import write_store
+    from qpki.store.index import IndexEntry
+    from qpki.store.lock import ca_lock
+    from qpki.store.serials import new_serial
+
+    when = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    rows = [CertRow(IndexEntry("R", when + datetime.timedelta(days=365), when,
+                               RevocationReason.superseded, new_serial(), f"/CN=r{number}"))
+            for number in range(count)]
+    ca = CaDir(ca_dir)
+    with ca_lock(ca.path), write_store(ca) as store:
+        store.record_issued(rows, [])
+
+
+def test_a_crl_of_a_large_ca_is_read_past_the_general_cap(ca, qpki_cli):
+    """30,000 revocations make a CRL of about 1.5 MB: qpki reads the CRLs it
+    makes (a CRL's cap is 256 MiB) and still refuses it under a cap set
+    lower."""
+    _revoke_in_store(ca, 30_000)
+    assert qpki_cli("crl", "gen", "--ca-dir", "ca").returncode == 0
+    crl = ca / "crl" / "ca.crl"
+    assert crl.stat().st_size > 1 << 20
+    info = qpki_cli("crl", "info", str(crl), "--json", check=True)
+    assert json.loads(info.stdout)["revoked_count"] == 30_000
+    verified = qpki_cli("crl", "verify", str(crl), "--ca", "ca/ca.crt")
+    assert verified.returncode == 0, verified
+    capped = qpki_cli("crl", "info", str(crl), env={"QPKI_MAX_INPUT_SIZE": "1M"})
+    assert "larger than the 1 MiB input limit" in _one_line_error(capped)
 
 
 @pytest.mark.parametrize("what", ["var file", "profile", "batch file", "HSM config"])

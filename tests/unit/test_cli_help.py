@@ -38,3 +38,14 @@ def test_every_option_has_help_and_the_command_an_example(group, action, command
     words = words[1:]
     parsed = build_parser().parse_args(words)
     assert (parsed.group, parsed.action) == (group, action)
+    # what the console script parses with: only the group the words name is built
+    assert vars(build_parser(words).parse_args(words)) == vars(parsed)
+
+
+def test_the_parser_for_some_words_builds_only_their_group():
+    groups = _subparsers(build_parser(["crl", "info", "x.crl"]))
+    assert set(groups) == {group for group, dummy, dummy in COMMANDS}
+    assert _subparsers(groups["crl"]) and not any(
+        _subparsers(parser) for name, parser in groups.items() if name != "crl")
+    top = build_parser(["--help"]).format_help()
+    assert top == build_parser().format_help()

@@ -155,7 +155,7 @@ def test_file_loaders(tmp_path, cert):
     assert str(info.value) == "file %s: not a PEM or DER certificate" % (tmp_path / "bad.crt")
     with pytest.raises(InputError, match=r"^cannot read file .*missing\.crt: file not found"):
         load_certificate_file(tmp_path / "missing.crt")
-    with pytest.raises(InputError, match=r"cannot read file .*: is a directory"):
+    with pytest.raises(InputError, match=r"cannot read CRL .*: is a directory"):
         load_crl_file(tmp_path)
 
 

@@ -24,6 +24,12 @@ def _read(path, what):
     return read_input(path, what)
 
 
+def _read_crl(path):
+    from ..input_file import read_crl_input
+
+    return read_crl_input(path)
+
+
 def _secret(var):
     """A passphrase from the environment variable ``var`` (None if no var)."""
     from ..env_secret import secret_from_env
@@ -74,7 +80,7 @@ def run_ca(args):
                           parent_passphrase=_secret(args.parent_passphrase_env),
                           urls=_ca_urls(args), store_dsn_env=args.store_dsn_env)
     if args.action == "set-urls":
-        from ..ops.ca.urls import ca_urls_ensure
+        from ..ops.ca.url_commands import ca_urls_ensure
         return ca_urls_ensure(args.ca_dir, args.crl_url, args.ocsp_url, args.ca_issuers_url,
                               delta_crl=args.delta_crl_url)
     if args.action == "info":
@@ -148,7 +154,7 @@ def run_cert(args: argparse.Namespace) -> "Result":
         _read(args.cert, "certificate"), _read(args.ca, "CA certificate"),
         _read(args.untrusted, "untrusted certificates") if args.untrusted else None,
         at=_when(args.at), where=args.cert, classical_only=args.classical_only,
-        crls=[_read(path, "CRL") for path in args.crl], purpose=args.purpose, host=args.host,
+        crls=[_read_crl(path) for path in args.crl], purpose=args.purpose, host=args.host,
         ip=args.ip, email=args.email, max_depth=args.max_depth, web_pki=args.web_pki,
         engine=args.engine, strict=args.strict)
 
@@ -202,8 +208,8 @@ def run_crl(args):
                                drop_expired=args.drop_expired, version=args.ca_version,
                                out=args.out, out_format=args.format, progress=progress)
     if args.action == "info":
-        return crl.crl_info(_read(args.crl, "CRL"), args.crl)
-    return crl.crl_verify(_read(args.crl, "CRL"), _read(args.ca, "CA certificate"),
+        return crl.crl_info(_read_crl(args.crl), args.crl)
+    return crl.crl_verify(_read_crl(args.crl), _read(args.ca, "CA certificate"),
                           at=_when(args.at), where=args.crl, classical_only=args.classical_only,
                           strict=args.strict)
 
@@ -404,7 +410,8 @@ def console_main() -> int:
 def main(argv=None):
     # `qpki ... | head` should end quietly, like other command-line tools.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     import warnings  # cryptography warns (several lines) about over-long name attributes
     warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
     from ..errors import QpkiError
@@ -436,7 +443,7 @@ def main(argv=None):
             data.pop("changed", None)
         emit(json.dumps(data, indent=2, default=str))
     else:
-        render(result)
+        render(result, data)
     return 1 if _fails(result) else 0
 
 

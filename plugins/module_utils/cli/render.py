@@ -8,7 +8,7 @@ Ansible's sanity tests reserve ``print`` for debugging.
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator
+from typing import Any
 
 from ..display_text import escape_text
 from ..ops.cert.results import CertList
@@ -24,6 +24,8 @@ def emit(text: str, stream: Any = None) -> None:
 
 def _scalar(value: Any) -> str:
     """One value as display text; strings from input are escaped."""
+    if isinstance(value, str) and value:
+        return escape_text(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None or value == [] or value == {}:
@@ -31,24 +33,24 @@ def _scalar(value: Any) -> str:
     return escape_text(str(value))
 
 
-def _entry(label: str, value: Any, indent: str) -> Iterator[str]:
+def _entry(label: str, value: Any, indent: str, out: list[str]) -> None:
     """``label: value``, or ``label:`` and the nested lines of a dict or list."""
     if isinstance(value, (dict, list)) and value:
-        yield f"{indent}{label}:"
-        yield from _block(value, indent + "  ")
+        out.append(f"{indent}{label}:")
+        _block(value, indent + "  ", out)
     else:
-        yield f"{indent}{label}: {_scalar(value)}"
+        out.append(f"{indent}{label}: {_scalar(value)}")
 
 
-def _extension(ext: dict, indent: str) -> Iterator[str]:
+def _extension(ext: dict, indent: str, out: list[str]) -> None:
     """``name (oid[, critical])`` and what the extension holds."""
     name, oid = _scalar(ext.get("name")), _scalar(ext.get("oid"))
     flags = ([oid] if oid != name else []) + (["critical"] if ext.get("critical") else [])
     label = f"{name} ({', '.join(flags)})" if flags else name
     if ext.get("value") is None:
-        yield f"{indent}{label}"
+        out.append(f"{indent}{label}")
     else:
-        yield from _entry(label, ext["value"], indent)
+        _entry(label, ext["value"], indent, out)
 
 
 # Mappings whose keys are names the user types (profile variables): shown as
@@ -56,46 +58,50 @@ def _extension(ext: dict, indent: str) -> Iterator[str]:
 _NAMES_AS_GIVEN = ("variables",)
 
 
-def _block(value: Any, indent: str) -> Iterator[str]:
-    """The lines of a dict (``key: value``) or a list (``- item``), YAML-like."""
+def _block(value: Any, indent: str, out: list[str]) -> None:
+    """Append the lines of a dict (``key: value``) or a list (``- item``),
+    YAML-like, to ``out``."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "extensions" and isinstance(item, list) and item:
-                yield f"{indent}extensions:"
+                out.append(f"{indent}extensions:")
                 for ext in item:
-                    yield from _extension(ext, indent + "  ")
+                    _extension(ext, indent + "  ", out)
             elif key in _NAMES_AS_GIVEN and isinstance(item, dict) and item:
-                yield f"{indent}{_scalar(key)}:"
+                out.append(f"{indent}{_scalar(key)}:")
                 for name, spec in item.items():
-                    yield from _entry(_scalar(name), spec, indent + "  ")
+                    _entry(_scalar(name), spec, indent + "  ", out)
             else:
-                yield from _entry(_scalar(key).replace("_", " "), item, indent)
+                _entry(_scalar(key).replace("_", " "), item, indent, out)
         return
     for item in value:
         if isinstance(item, (dict, list)) and item:
-            lines = list(_block(item, indent + "  "))
-            yield f"{indent}- {lines[0][len(indent) + 2:]}"
-            yield from lines[1:]
+            first = len(out)
+            _block(item, indent + "  ", out)
+            out[first] = f"{indent}- {out[first][len(indent) + 2:]}"
         else:
-            yield f"{indent}- {_scalar(item)}"
+            out.append(f"{indent}- {_scalar(item)}")
 
 
-def render(result: Result) -> None:
-    """Print ``result`` by its type."""
+def render(result: Result, data: dict[str, Any] | None = None) -> None:
+    """Print ``result`` by its type (``data``: its ``to_dict()`` when the
+    caller has it already)."""
     if isinstance(result, CertList):
         _cert_list(result)
     elif isinstance(result, Pem) and not result.paths:
         sys.stdout.write(result.pem)
     elif isinstance(result, Verdict):
-        _verdict(result.to_dict())
+        _verdict(result.to_dict() if data is None else data)
     else:
-        _fields(result.to_dict())
+        _fields(result.to_dict() if data is None else data)
 
 
 def _fields(result: dict) -> None:
     shown = {key: value for key, value in result.items() if key not in HIDDEN}
-    for line in _block(shown, ""):
-        emit(line)
+    lines: list[str] = []
+    _block(shown, "", lines)
+    if lines:  # one write: a CRL's 100,000 entries are some 300,000 lines
+        sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _verdict(result: dict) -> None:

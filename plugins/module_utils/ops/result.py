@@ -37,14 +37,22 @@ def optional() -> Any:
     return dataclasses.field(default=None, metadata={_OMIT_NONE: True})
 
 
+# Values ``plain`` returns as they are, told by their exact type without a
+# call: most of a large description (a CRL's 100,000 entries) is these.
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def plain(value: Any) -> Any:
     """``value`` with every nested result turned into its dict."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Result):
         return value.to_dict()
     if isinstance(value, list):
-        return [plain(item) for item in value]
+        return [item if type(item) in _SCALARS else plain(item) for item in value]
     if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
+        return {key: item if type(item) in _SCALARS else plain(item)
+                for key, item in value.items()}
     return value
 
 

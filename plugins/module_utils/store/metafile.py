@@ -19,9 +19,9 @@ from .atomic import StrPath, write_text
 
 def utc_text(value):  # type: ignore[no-untyped-def]  # ops passes Optional datetimes it knows are set
     """``2025-01-02T10:30:00Z`` for a datetime (naive means UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def parse_utc_text(text: str) -> datetime:

@@ -91,23 +91,25 @@ def san_names(cert: x509.Certificate) -> list:
     return list(san.value) if san is not None else []
 
 
-_SAN_PREFIX = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
-               "UniformResourceIdentifier": "URI", "DirectoryName": "dirName",
-               "RegisteredID": "RID", "OtherName": "othername"}
+_NAME_PREFIX = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
+                "UniformResourceIdentifier": "URI", "DirectoryName": "dirName",
+                "RegisteredID": "RID", "OtherName": "otherName"}
 
 
-def general_name_text(name) -> str:
-    """``DNS:www.example.com``, ``IP:192.0.2.1``, ``email:a@example.com``...
-    (OpenSSL's prefixes)."""
-    kind = _SAN_PREFIX.get(type(name).__name__, type(name).__name__)
-    value = name.value
+def general_name_text(name: x509.GeneralName) -> str:
+    """One GeneralName with the prefix OpenSSL's configuration syntax gives
+    its kind: ``DNS:www.example.com``, ``IP:192.0.2.1``, ``email:...``,
+    ``URI:...``, ``dirName:CN=...`` (RFC 4514), ``RID:<oid>`` and
+    ``otherName:<oid>:<hex of the value's DER>``. What the CA database
+    records of a subjectAltName, and how every output shows such names."""
+    kind = _NAME_PREFIX.get(type(name).__name__, type(name).__name__)
     if isinstance(name, x509.DirectoryName):
-        value = value.rfc4514_string()
-    elif isinstance(name, x509.RegisteredID):
-        value = value.dotted_string
-    elif isinstance(name, x509.OtherName):
-        value = name.type_id.dotted_string
-    return f"{kind}:{value}"
+        return f"{kind}:{name.value.rfc4514_string()}"
+    if isinstance(name, x509.RegisteredID):
+        return f"{kind}:{name.value.dotted_string}"
+    if isinstance(name, x509.OtherName):
+        return f"{kind}:{name.type_id.dotted_string}:{name.value.hex()}"
+    return f"{kind}:{name.value}"
 
 
 def san_texts(cert: x509.Certificate) -> list[str]:

@@ -20,7 +20,7 @@ except ImportError:
 
 from ..algorithms.spki import load_spki, split_spki
 from ..errors import InputError
-from ..input_file import read_input
+from ..input_file import read_crl_input, read_input
 
 # pyasn1 reads only the keys cryptography cannot load; imported there.
 imported_later("pyasn1", "pyasn1_modules")
@@ -144,7 +144,7 @@ def load_certificates_file(path):
 
 
 def load_crl_file(path):
-    return load_crl(read_bytes(path), "file %s" % path)
+    return load_crl(read_crl_input(path), "file %s" % path)
 
 
 def load_csr_file(path):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import ca_dir, command, group
+from .options import ca_dir, command
 
 if TYPE_CHECKING:
     from .options import Subparsers
 
 
-def add_audit_commands(groups: Subparsers) -> None:
-    audit = group(groups, "audit", "the CA audit log")
+def add_audit_commands(audit: Subparsers) -> None:
+    """The actions of ``qpki audit``."""
     p = command(audit, "verify", "verify the hash chain of a CA's or a credential's audit.log "
                 "(exit 1 if broken)")
     where = p.add_mutually_exclusive_group(required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import (ca_dir, ca_passphrase, command, generate_key, group, hsm_key, parent,
+from .options import (ca_dir, ca_passphrase, command, generate_key, hsm_key, parent,
                       passphrase, unencrypted_key, vars_options)
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ def _ca_urls(parser: argparse.ArgumentParser) -> None:
                              "full CRLs)")
 
 
-def add_ca_commands(groups: Subparsers) -> None:
-    ca = group(groups, "ca", "certificate authorities")
+def add_ca_commands(ca: Subparsers) -> None:
+    """The actions of ``qpki ca``."""
     p = command(ca, "init", "create a root CA, or a subordinate CA with --parent")
     p.add_argument("--profile", required=True, help="builtin profile name or YAML file")
     ca_dir(p, "CA directory to create")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import (ca_dir, ca_passphrase, command, group, positive_int, revocation_reason, strict,
+from .options import (ca_dir, ca_passphrase, command, positive_int, revocation_reason, strict,
                       vars_options)
 
 if TYPE_CHECKING:
@@ -15,8 +15,8 @@ PURPOSE_NAMES = ("serverAuth", "clientAuth", "codeSigning", "emailProtection", "
                  "OCSPSigning")
 
 
-def add_cert_commands(groups: Subparsers) -> None:
-    cert = group(groups, "cert", "certificates")
+def add_cert_commands(cert: Subparsers) -> None:
+    """The actions of ``qpki cert``."""
     p = command(cert, "issue", "issue a certificate from a CSR, or one per CSR of a batch")
     ca_dir(p)
     p.add_argument("--profile", required=True,

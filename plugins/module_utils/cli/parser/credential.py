@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import (ca_dir, ca_passphrase, command, cred_dir, group, hsm_key, key_passphrase,
+from .options import (ca_dir, ca_passphrase, command, cred_dir, hsm_key, key_passphrase,
                       revocation_reason, vars_options)
 
 if TYPE_CHECKING:
@@ -19,8 +19,8 @@ def _credential(parser: argparse.ArgumentParser) -> None:
     cred_dir(parser)
 
 
-def add_credential_commands(groups: Subparsers) -> None:
-    cred = group(groups, "credential", "credentials (key + certificate)")
+def add_credential_commands(cred: Subparsers) -> None:
+    """The actions of ``qpki credential``."""
     p = command(cred, "enroll", "generate a key and issue its certificate")
     p.add_argument("credential_id", nargs="?", metavar="ID", help="credential id (default: derived)")
     ca_dir(p)

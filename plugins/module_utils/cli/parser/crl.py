@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import ca_dir, ca_passphrase, command, group, strict
+from .options import ca_dir, ca_passphrase, command, strict
 
 if TYPE_CHECKING:
     from .options import Subparsers
 
 
-def add_crl_commands(groups: Subparsers) -> None:
-    crl = group(groups, "crl", "certificate revocation lists")
+def add_crl_commands(crl: Subparsers) -> None:
+    """The actions of ``qpki crl``."""
     p = command(crl, "gen", "generate the CA's CRL")
     ca_dir(p)
     p.add_argument("--days", type=int, default=7, help="validity of the CRL (default 7)")

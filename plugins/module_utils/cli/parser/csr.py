@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import algorithm, command, group, key_passphrase, strict
+from .options import algorithm, command, key_passphrase, strict
 
 if TYPE_CHECKING:
     from .options import Subparsers
 
 
-def add_csr_commands(groups: Subparsers) -> None:
-    csr = group(groups, "csr", "certificate signing requests")
+def add_csr_commands(csr: Subparsers) -> None:
+    """The actions of ``qpki csr``."""
     p = command(csr, "gen", "make a CSR for a key file (or for a new key)")
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the CSR (PEM)")
     p.add_argument("--cn", required=True, help="subject common name")

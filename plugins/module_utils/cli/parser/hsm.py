@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import command, group
+from .options import command
 
 if TYPE_CHECKING:
     from .options import Subparsers
 
 
-def add_hsm_commands(groups: Subparsers) -> None:
-    hsm = group(groups, "hsm", "HSM diagnostics")
+def add_hsm_commands(hsm: Subparsers) -> None:
+    """The actions of ``qpki hsm``."""
     p = command(hsm, "list", "list slots and tokens of a PKCS#11 library (no PIN)")
     p.add_argument("--lib", required=True, metavar="PATH", help="the PKCS#11 library (.so)")
     p = command(hsm, "test", "open the token, log in, report what it can do for each HSM "

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import algorithm, command, group, hsm_key, key_passphrase
+from .options import algorithm, command, hsm_key, key_passphrase
 
 if TYPE_CHECKING:
     from .options import Subparsers
 
 
-def add_key_commands(groups: Subparsers) -> None:
-    key = group(groups, "key", "keys in files or in an HSM")
+def add_key_commands(key: Subparsers) -> None:
+    """The actions of ``qpki key``."""
     p = command(key, "gen", "generate a key (file, or HSM with --hsm-config)")
     algorithm(p, "--algorithm", "key algorithm", required=True)
     p.add_argument("--out", metavar="FILE", help="key file (software mode)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .options import DeprecatedSpelling, ca_dir, ca_passphrase, command, group, passphrase, positive_int
+from .options import DeprecatedSpelling, ca_dir, ca_passphrase, command, passphrase, positive_int
 
 if TYPE_CHECKING:
     import argparse
@@ -27,8 +27,8 @@ def _ocsp_signing(parser: argparse.ArgumentParser) -> None:
                         help="deprecated: the passphrase of the key that signs")
 
 
-def add_ocsp_commands(groups: Subparsers) -> None:
-    responder = group(groups, "ocsp", "OCSP responses (RFC 6960)")
+def add_ocsp_commands(responder: Subparsers) -> None:
+    """The actions of ``qpki ocsp``."""
     p = command(responder, "sign", "answer one OCSP request file (offline)")
     ca_dir(p, "the CA whose certificates are asked about")
     p.add_argument("--request", required=True, metavar="FILE", help="DER OCSP request")

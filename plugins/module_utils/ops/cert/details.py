@@ -25,6 +25,7 @@ except ImportError:
     x509 = missing()
 
 from ...errors import InputError
+from ...x509.names import general_name_text
 from .results import CertDetails, ExtensionFields
 
 _KEY_USAGES = {"digital_signature": "digitalSignature", "content_commitment": "nonRepudiation",
@@ -60,24 +61,6 @@ def _oid_text(oid: x509.ObjectIdentifier) -> str:
     return oid.dotted_string if name == "Unknown OID" else name
 
 
-_PREFIXES = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
-             "UniformResourceIdentifier": "URI"}
-
-
-def _general_name(name: x509.GeneralName) -> str:
-    """A subjectAltName or name constraint entry as OpenSSL writes it."""
-    prefix = _PREFIXES.get(type(name).__name__)
-    if prefix is not None:
-        return f"{prefix}:{name.value}"
-    if isinstance(name, x509.DirectoryName):
-        return f"dirName:{name.value.rfc4514_string()}"
-    if isinstance(name, x509.RegisteredID):
-        return f"RID:{name.value.dotted_string}"
-    if isinstance(name, x509.OtherName):
-        return f"otherName:{name.type_id.dotted_string}"
-    return f"{type(name).__name__}:{name.value}"
-
-
 def _extension_fields(cert: x509.Certificate) -> ExtensionFields:
     from ...x509.chain import find_extension
 
@@ -89,7 +72,7 @@ def _extension_fields(cert: x509.Certificate) -> ExtensionFields:
     ski = find_extension(cert, x509.SubjectKeyIdentifier)
     aki = find_extension(cert, x509.AuthorityKeyIdentifier)
     return ExtensionFields(
-        subject_alt_name=[_general_name(n) for n in san.value] if san else [],
+        subject_alt_name=[general_name_text(n) for n in san.value] if san else [],
         subject_alt_name_critical=bool(san and san.critical),
         key_usage=([name for attr, name in _KEY_USAGES.items() if getattr(usage.value, attr)]
                    if usage else None),
@@ -98,8 +81,8 @@ def _extension_fields(cert: x509.Certificate) -> ExtensionFields:
                             "path_length": constraints.value.path_length,
                             "critical": constraints.critical} if constraints else None),
         name_constraints=({
-            "permitted": [_general_name(n) for n in names.value.permitted_subtrees or []],
-            "excluded": [_general_name(n) for n in names.value.excluded_subtrees or []],
+            "permitted": [general_name_text(n) for n in names.value.permitted_subtrees or []],
+            "excluded": [general_name_text(n) for n in names.value.excluded_subtrees or []],
             "critical": names.critical} if names else None),
         subject_key_identifier=ski.value.digest.hex() if ski else None,
         authority_key_identifier=(aki.value.key_identifier.hex()

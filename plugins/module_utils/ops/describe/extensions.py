@@ -13,6 +13,7 @@ reports malformed or unacceptable extensions.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 from ...dependencies import missing
@@ -23,6 +24,7 @@ except ImportError:
     x509 = missing()
 
 from ...store.metafile import utc_text
+from ...x509.names import general_name_text
 
 _KEY_USAGES = (("digital_signature", "digitalSignature"),
                ("content_commitment", "nonRepudiation"),
@@ -33,9 +35,11 @@ _KEY_USAGES = (("digital_signature", "digitalSignature"),
                ("crl_sign", "cRLSign"))
 
 
+@functools.lru_cache(maxsize=512)
 def oid_name(oid: Any) -> str:
     """A readable name for an OID: catalyst names, cryptography's names,
-    the signature algorithm registry, else the dotted string."""
+    the signature algorithm registry, else the dotted string (the same
+    OIDs come back for every entry of a CRL: each is named once)."""
     from ...x509.catalyst import NAMES
 
     dotted = oid.dotted_string
@@ -49,27 +53,8 @@ def oid_name(oid: Any) -> str:
     return signature_algorithm_name(dotted)
 
 
-_NAME_PREFIXES = {"DNSName": "DNS", "IPAddress": "IP", "RFC822Name": "email",
-                  "UniformResourceIdentifier": "URI"}
-
-
-def general_name(name: Any) -> str:
-    """``DNS:...``, ``IP:...``, ``email:...``, ``URI:...``, ``DirName:...``,
-    ``RID:...`` or ``othername:<oid>:<hex>`` (OpenSSL's prefixes)."""
-    kind = type(name).__name__
-    if kind in _NAME_PREFIXES:
-        return f"{_NAME_PREFIXES[kind]}:{name.value}"
-    if isinstance(name, x509.DirectoryName):
-        return f"DirName:{name.value.rfc4514_string()}"
-    if isinstance(name, x509.RegisteredID):
-        return f"RID:{name.value.dotted_string}"
-    if isinstance(name, x509.OtherName):
-        return f"othername:{name.type_id.dotted_string}:{name.value.hex()}"
-    return f"{kind}:{name.value}"
-
-
 def general_names(names: Any) -> list[str] | None:
-    return None if names is None else [general_name(n) for n in names]
+    return None if names is None else [general_name_text(n) for n in names]
 
 
 def _compact(mapping: dict) -> dict:
@@ -118,7 +103,7 @@ def _distribution_points(value: Any) -> list[dict]:
 
 def _access(value: Any) -> list[dict]:
     return [{"method": oid_name(item.access_method),
-             "location": general_name(item.access_location)} for item in value]
+             "location": general_name_text(item.access_location)} for item in value]
 
 
 def _authority_key_id(value: Any) -> dict:
@@ -215,11 +200,15 @@ def _der_hex(value: Any) -> dict:
         return {"der": None}
 
 
+def describe_value(value: Any) -> Any:
+    """What one extension value holds, as plain data."""
+    return _DESCRIBERS.get(type(value).__name__, _der_hex)(value)
+
+
 def describe_extension(ext: Any) -> dict:
     """``{"name", "oid", "critical", "value"}`` for one cryptography Extension."""
-    describer = _DESCRIBERS.get(type(ext.value).__name__, _der_hex)
     return {"name": oid_name(ext.oid), "oid": ext.oid.dotted_string, "critical": ext.critical,
-            "value": describer(ext.value)}
+            "value": describe_value(ext.value)}
 
 
 def describe_extensions(extensions: Any) -> list[dict]:

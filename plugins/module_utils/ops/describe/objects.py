@@ -15,7 +15,7 @@ except ImportError:
 from ...algorithms.registry import algorithm_for_public_key
 from ...store.metafile import utc_text
 from ...x509.parse import public_key_of_certificate
-from .extensions import describe_extensions, oid_name
+from .extensions import describe_extension, describe_extensions, describe_value, oid_name
 
 
 def _public_key_name(cert: Any, key_of: Callable[[Any], Any] = public_key_of_certificate) -> str:
@@ -136,18 +136,19 @@ def describe_crl_entry(entry: x509.RevokedCertificate) -> dict[str, Any]:
     and any other entry extension."""
     described = {"serial": f"{entry.serial_number:X}",
                  "revocation_date": utc_text(entry.revocation_date_utc)}
+    others = []
     try:
-        extensions = describe_extensions(entry.extensions)
+        for extension in entry.extensions:
+            field = _ENTRY_FIELDS.get(type(extension.value).__name__)
+            if field:
+                described[field] = describe_value(extension.value)
+            else:
+                others.append(describe_extension(extension))
     except ValueError as exc:  # cryptography parses entry extensions lazily
+        for field in _ENTRY_FIELDS.values():
+            described.pop(field, None)
         described["malformed_extensions"] = " ".join(str(exc).split())[:200]
         return described
-    others = []
-    for extension, item in zip(entry.extensions, extensions, strict=False):
-        field = _ENTRY_FIELDS.get(type(extension.value).__name__)
-        if field:
-            described[field] = item["value"]
-        else:
-            others.append(item)
     if others:
         described["extensions"] = others
     return described
