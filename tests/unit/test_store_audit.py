@@ -198,6 +198,7 @@ def test_a_log_that_is_a_directory_is_refused_in_one_line(tmp_path):
                  lambda: store_audit.first_record(str(path)),
                  lambda: store_audit.last_line(str(path)),
                  lambda: store_audit.read_lines(str(path)),
+                 lambda: store_audit.holds_op(str(path), "ca.init"),
                  lambda: store_audit.append_lines(str(path), b"{}\n")):
         with pytest.raises(StoreError, match=f"audit log {path}: Is a directory"):
             call()
