@@ -61,10 +61,25 @@ CSR_MORE="tests/reliability/test_bad_input_catalogue.py::test_cli_bad_input
           tests/integration/test_ca_rotation.py tests/integration/test_cli_verify.py
           tests/integration/test_cli_qpki_legacy.py tests/integration/test_cli_interop.py"
 
+# What audit verify compares the log with (the index, a shared database),
+# audit start's first record, and the completion of an operation killed
+# between its change and its audit record (in-process: the kill lands in a
+# forked child, the recovery runs in the test's process).
+I=tests/reliability/test_revocation_integrity.py
+C=tests/reliability/test_crash.py
+S=tests/integration/test_shared_database.py
+AUDIT_STATE="$I::test_revocation_undone_by_editing_the_index
+             $I::test_revocation_undone_by_deleting_line_and_file
+             $I::test_reason_changed_in_the_index
+             tests/integration/test_cli_qpki_ca_dir.py::test_crl_gen_signs_for_a_qpki_ca_dir_given_its_key
+             $S::test_an_edited_index_is_refused_then_written_again
+             $S::test_a_log_with_a_record_the_database_lacks_is_refused
+             $C::test_killed_between_its_files_and_its_audit_record
+             $C::test_killed_right_after_the_database_commit"
+
 # The crash journal (the outbox a commit leaves for the files): the kill tests
 # whose follow-up command runs in the test's process (the killed command runs
 # in a forked child, which inherits the mutant).
-C=tests/reliability/test_crash.py
 CRASH="$C::test_killed_right_after_the_database_commit $C::test_killed_between_its_files_and_its_audit_record
        $C::test_sigkill_before_each_durable_step[issue] $C::test_sigkill_before_each_durable_step[revoke]"
 
@@ -121,7 +136,8 @@ declare -A MUTATION_GROUPS=(
            tests/integration/test_crl_delta.py tests/integration/test_cli_crl_out.py
            tests/integration/test_crl_gen_paths.py"
     [audit]="store/audit.py ops/audit/trail.py |
-             tests/reliability/test_audit.py tests/reliability/test_ca_check.py"
+             tests/unit/test_store_audit.py tests/reliability/test_audit.py
+             tests/reliability/test_ca_check.py $AUDIT_STATE"
     [issuance]="ops/cert/issuance.py ops/cert/batch_sign.py ops/cert/issued.py |
                 $ISSUANCE"
 )

@@ -2,6 +2,7 @@
 ``ca info`` shows its versioned metadata and active version, ``cert verify``
 checks its certificates and credentials against it (read only)."""
 
+import json
 import shutil
 import subprocess
 
@@ -137,6 +138,15 @@ def test_crl_gen_signs_for_a_qpki_ca_dir_given_its_key(qpki_ca, qpki_cli):
     assert refused.returncode == 1 and "no audit log" in refused.stderr
     started = qpki_cli("audit", "start", "--ca-dir", ca, "--json", check=True).json()
     assert started["recovered"] == 6  # 5 certificates and QPKI's CRL number 1
+    # Line 1 records the CA certificate in place and says that the log
+    # began after the CA had signed (what came before is only recovered).
+    from cryptography import x509
+
+    records = [json.loads(line) for line in (ca / "audit.log").read_text().splitlines()]
+    cert = x509.load_pem_x509_certificate((ca / "ca.crt").read_bytes())
+    assert [r["op"] for r in records] == ["ca.init"] + ["audit.recover"] * 6
+    assert int(records[0]["serial"], 16) == cert.serial_number
+    assert "qpki audit start" in records[0]["note"]
     again = qpki_cli("audit", "start", "--ca-dir", ca)
     assert again.returncode == 1 and "started only once" in again.stderr
 

@@ -175,6 +175,8 @@ def test_audit_verify_ok(pki, qpki_cli):
     assert result.returncode == 0, result
     data = result.json()
     assert data["valid"] and data["records"] == 5 and data["line"] is None
+    assert data["problems"] == []
+    assert data["path"] == str(Path("iss") / "audit.log")
     assert data["head"]["hash"] == _records(work / "iss")[-1]["hash"]
     text = qpki_cli("audit", "verify", "--ca-dir", "iss", cwd=work)
     assert text.stdout.startswith("OK: 5 records, chain intact")
@@ -216,7 +218,7 @@ TAMPERING = {
     "inserted forged line": (lambda ls: ls[:3] + [_rehash(ls[2])] + ls[3:],
                              "line 4: seq is 3, expected 4"),
     "truncated tail (partial line)": (lambda ls: ls[:-1] + [ls[-1][:40]], "line 5: incomplete"),
-    "deleted last line": (lambda ls: ls[:-1], "has no issuance record"),
+    "deleted last line": (lambda ls: ls[:-1], "in index.txt has no issuance record"),
     "last two lines deleted": (lambda ls: ls[:-2], "has no issuance record"),
     "reformatted line": (lambda ls: ls[:1] + [json.dumps(json.loads(ls[1]), indent=1).replace(
         "\n", " ") + "\n"] + ls[2:], "line 2: not byte-identical"),
@@ -235,6 +237,10 @@ def test_audit_verify_detects_tampering(name, pki, qpki_cli):
     assert result.returncode == 1, result
     data = result.json()
     assert not data["valid"] and expected in data["reason"], data["reason"]
+    # The line where the chain breaks, when it does (not for what only the
+    # comparison with the CA's state shows).
+    broken = int(expected.split()[1].rstrip(":")) if expected.startswith("line ") else None
+    assert data["line"] == broken, data
     human = qpki_cli("audit", "verify", "--ca-dir", "iss", cwd=work)
     assert human.returncode == 1 and human.stdout.startswith("FAILED: ")
     # A damaged chain is evidence: ca check --repair reports it and leaves it alone,
@@ -257,6 +263,9 @@ def test_anchor_detects_removed_tail_lines(pki, qpki_cli):
     head = qpki_cli("audit", "verify", "--ca-dir", "iss", "--json", cwd=work).json()["head"]
     anchor = "%d:%s" % (head["seq"], head["hash"])
     assert qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", anchor,
+                    cwd=work).returncode == 0
+    first = "1:%s" % _records(work / "iss")[0]["hash"]  # any line can be the anchor
+    assert qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", first,
                     cwd=work).returncode == 0
     _tamper(work / "iss" / "audit.log", lambda ls: ls[:-1])
     result = qpki_cli("audit", "verify", "--ca-dir", "iss", "--anchor", anchor, "--json",
@@ -333,3 +342,141 @@ def test_a_first_line_resealed_out_of_chain_stops_signing(key, value, problem, p
                       "--csr", "leaf.csr", cwd=work)
     assert result.returncode == 1 and problem in result.stderr, result
     assert diff_snapshots(before, tree_snapshot(work / "iss")) == []
+
+
+def test_a_renewed_ca_certificate_is_recorded_and_becomes_the_one_checked(tmp_path):
+    """A CA made through a CSR gets a renewed certificate (same key and
+    subject, new serial and validity): the ``ca.install`` record describes
+    the new certificate, and from then on audit verify holds ca.crt to it
+    (the first certificate back in place is reported)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.ca.commands import ca_init
+    from qpki.ops.ca.state import ca_install, ca_request
+    from qpki.ops.cert.commands import cert_issue
+
+    root = str(tmp_path / "root")
+    ca_init(root, "ec/root-ca", {"cn": "Root"})
+    sub = tmp_path / "sub"
+    csr = ca_request(str(sub), "ec/issuing-ca", {"cn": "Renewed Sub"},
+                     csr_out=str(tmp_path / "sub.csr")).to_dict()["csr"].encode()
+    first, renewed = (cert_issue(root, "ec/issuing-ca", csr, values={"cn": "Renewed Sub"})
+                      for dummy in range(2))
+    root_pem = (Path(root) / "ca.crt").read_bytes()
+    first_pem = Path(first.paths[0]).read_bytes()
+    ca_install(str(sub), first_pem, root_pem)
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    assert ca_install(str(sub), Path(renewed.paths[0]).read_bytes(), root_pem).changed
+    ended = datetime.datetime.now(datetime.timezone.utc)
+
+    cert = x509.load_pem_x509_certificate((sub / "ca.crt").read_bytes())
+    assert cert.serial_number == int(renewed.serial, 16) != int(first.serial, 16)
+    records = _records(sub)
+    assert [r["op"] for r in records] == ["ca.init", "ca.install"]
+    install = records[1]
+    _sealed(install, "serial", "subject", "not_after", "fingerprint", "issuer")
+    assert started <= _time(install["time"]) <= ended
+    assert (int(install["serial"], 16), install["subject"], install["issuer"]) == (
+        cert.serial_number, "CN=Renewed Sub", "CN=Root")
+    assert _time(install["not_after"]) == cert.not_valid_after_utc
+    assert install["fingerprint"] == hashlib.sha256(
+        cert.public_bytes(Encoding.DER)).hexdigest().upper()
+    assert records[0]["serial"] != install["serial"]
+    verdict = audit_verify(str(sub))
+    assert verdict.valid and verdict.records == 2, verdict.reason
+
+    (sub / "ca.crt").write_bytes(first_pem)
+    verdict = audit_verify(str(sub))
+    assert not verdict.valid
+    assert "ca.crt is not the certificate recorded by line 2 (ca.install)" in verdict.reason
+
+
+def test_a_release_from_hold_records_the_hold_it_ends(tmp_path):
+    """cert unhold records the serial, the subject as the index lists it,
+    and since when the certificate was on hold (the hold's revocation
+    time); audit verify accepts the log and the index together."""
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.cert.revoke import cert_revoke, cert_unhold
+
+    serial, dummy, dummy = _make_pki(tmp_path)
+    iss = tmp_path / "iss"
+    other = [r for r in _records(iss) if r["op"] == "cert.issue"][-1]["serial"]
+    held_at = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    cert_revoke(str(iss), other, "certificateHold", when=held_at)
+    started = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    cert_unhold(str(iss), other)
+    ended = datetime.datetime.now(datetime.timezone.utc)
+
+    hold, release = _records(iss)[-2:]
+    assert (hold["op"], hold["reason"]) == ("cert.revoke", "certificateHold")
+    _sealed(release, "serial", "subject", "held_since")
+    assert release["op"] == "cert.unhold"
+    assert started <= _time(release["time"]) <= ended
+    assert int(release["serial"], 16) == int(other, 16) != int(serial, 16)
+    assert _time(release["held_since"]) == held_at == _time(hold["revoked_at"])
+    listed = [line.split("\t") for line in (iss / "index.txt").read_text().splitlines()]
+    row = [fields for fields in listed if int(fields[3], 16) == int(other, 16)]
+    assert [(fields[0], fields[5]) for fields in row] == [("V", release["subject"])]
+    assert release["subject"] == hold["subject"]
+    verdict = audit_verify(str(iss))
+    assert verdict.valid, verdict.reason
+
+
+@pytest.mark.parametrize("on_disk", ["both", "der", "pem", "der, damaged pem", "pem, damaged der"])
+def test_a_crl_whose_record_was_removed_is_found_in_either_form(tmp_path, on_disk):
+    """The record of the last CRL removed from the end of the log (the
+    chain still intact): audit verify finds the CRL number on disk without
+    a record, whether crl/ holds the DER, the PEM or both, one damaged."""
+    from qpki.ops.audit.trail import audit_verify
+    from qpki.ops.crl.commands import crl_gen
+
+    _make_pki(tmp_path)
+    iss = tmp_path / "iss"
+    crl_gen(str(iss))
+    assert _records(iss)[-1]["crl_number"] == 2
+    assert audit_verify(str(iss)).valid
+    _tamper(iss / "audit.log", lambda ls: ls[:-1])
+    der, pem = iss / "crl" / "ca.crl.der", iss / "crl" / "ca.crl"
+    for path in (der, pem):
+        name = "der" if path is der else "pem"
+        if f"damaged {name}" in on_disk:
+            path.write_bytes(path.read_bytes()[:40])
+        elif on_disk != "both" and name not in on_disk:
+            path.unlink()
+    verdict = audit_verify(str(iss))
+    assert not verdict.valid and verdict.problems == ["CRL number 2 in crl/ has no record"], \
+        verdict.problems
+    assert verdict.reason == verdict.problems[0]  # the only problem: no "and N more"
+
+
+def test_every_problem_is_listed_and_the_reason_counts_the_others(pki):
+    """The last two lines removed (a certificate's issuance and the CRL's
+    record): both gaps listed, the one-line reason names the first and
+    how many more there are."""
+    from qpki.ops.audit.trail import audit_verify
+
+    work, dummy = pki
+    iss = work / "iss"
+    issued = _records(iss)[-1]["serial"]
+    _tamper(iss / "audit.log", lambda ls: ls[:3])
+    verdict = audit_verify(str(iss))
+    assert verdict.problems == [f"serial {issued} in index.txt has no issuance record",
+                                "CRL number 1 in crl/ has no record"]
+    assert verdict.reason == verdict.problems[0] + " (and 1 more)"
+    assert (verdict.valid, verdict.line, verdict.records) == (False, None, 3)
+
+
+def test_an_index_that_cannot_be_read_is_a_problem_of_its_own(pki):
+    """index.txt edited into something that does not parse: audit verify
+    cannot compare the log with it and says so, naming the file and line."""
+    from qpki.ops.audit.trail import audit_verify
+
+    work, dummy = pki
+    index = work / "iss" / "index.txt"
+    index.write_text(index.read_text() + "not an index line\n")
+    verdict = audit_verify(str(work / "iss"))
+    assert not verdict.valid and len(verdict.problems) == 1, verdict.problems
+    assert verdict.reason.startswith("cannot compare with the CA state: ")
+    assert "index.txt" in verdict.reason and "line 3" in verdict.reason, verdict.reason

@@ -26,10 +26,11 @@ deliberate repair step.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from ..errors import StoreError
 from .atomic import StrPath, fsync_dir
@@ -118,20 +119,30 @@ def _open_log(path: str) -> int:
         raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
 
 
+@contextlib.contextmanager
+def _reading(path: str) -> Iterator[int]:
+    """A read-only descriptor of the log, closed after use; a read that
+    fails (the log is a directory, an I/O error) is a StoreError naming it."""
+    fd = _open_log(path)
+    try:
+        yield fd
+    except OSError as err:
+        raise StoreError(f"cannot read audit log {path}: {err.strerror or err}") from err
+    finally:
+        os.close(fd)
+
+
 def last_record(path: str) -> tuple[int, str]:
     """(seq, hash) of the last line of the log, (0, GENESIS) for a missing or
     empty log. StoreError if the file ends in an incomplete line or its last
     line is not a sealed record."""
     if not os.path.lexists(path):
         return 0, GENESIS
-    fd = _open_log(path)
-    try:
+    with _reading(path) as fd:
         size = os.fstat(fd).st_size
         if size == 0:
             return 0, GENESIS
         data = _read_tail(fd, size)
-    finally:
-        os.close(fd)
     if not data.endswith(b"\n"):
         raise StoreError(
             "audit log %s ends with an incomplete line (interrupted write or tampering); "
@@ -151,8 +162,7 @@ def last_record(path: str) -> tuple[int, str]:
 def first_record(path: str) -> dict | None:
     """The record on line 1 of the log (None for an empty log). StoreError
     if the log is missing or line 1 is not a JSON object."""
-    fd = _open_log(path)
-    try:
+    with _reading(path) as fd:
         data, offset = b"", 0
         while b"\n" not in data:
             chunk = os.pread(fd, TAIL_CHUNK, offset)
@@ -160,8 +170,6 @@ def first_record(path: str) -> dict | None:
                 break
             data += chunk
             offset += len(chunk)
-    finally:
-        os.close(fd)
     if not data:
         return None
     line = data.split(b"\n", 1)[0]
@@ -186,11 +194,8 @@ def last_line(path: str) -> tuple[dict | None, bytes]:
     """(the record of the last complete line or None, the bytes after the
     last newline). StoreError if the log cannot be read or that line is not
     a JSON object."""
-    fd = _open_log(path)
-    try:
+    with _reading(path) as fd:
         data = _read_tail(fd, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
     body, newline, tail = data.rpartition(b"\n")
     if not newline:
         return None, tail
@@ -241,12 +246,12 @@ def append_records(ca_dir: StrPath, field_list: Iterable[Mapping[str, object]]) 
     chunks: list[bytes] = []
     for fields in field_list:
         seq += 1
-        record = seal(fields, seq, prev)
-        prev = record["hash"]
         try:
+            record = seal(fields, seq, prev)
             chunks.append(line_bytes(record))
         except (TypeError, ValueError) as err:
             raise StoreError("cannot write audit record to %s: %s" % (path, err)) from err
+        prev = record["hash"]
         records.append(record)
     append_lines(path, b"".join(chunks))
     return records

@@ -189,11 +189,6 @@ def cert_problem(ca: CaDir, records: list[dict]) -> str | None:
     return None
 
 
-def issue_record(authority: Authority, profile: Profile | str, cert: x509.Certificate) -> dict:
-    """The record of one certificate signed by ``authority``."""
-    return issue_records(authority, [profile], [cert_fields(cert)])[0]
-
-
 def issue_records(authority: Authority, profiles: list[Profile | str],
                   fields: list[dict]) -> list[dict]:
     """One record per certificate of a batch, from its ``cert_fields`` and
