@@ -387,13 +387,16 @@ third of the floor. Worker processes share the checking and signing, but not wha
 can do: start-up, recording (one database transaction, the CA's files renamed into place, one
 audit append) and the output copies; the phase table above shows how long those take while the
 other CPU waits. Two measured figures bound the ratio on 2 CPUs. The CPU cost per certificate
-(every process counted, about 0.65 to 0.77 ms against the floor's 0.20) caps it at 2 x floor /
-batch, 52 to 62 %, if both CPUs were busy for the whole run; the one-process phases (about 0.4 s
-of a 2000-CSR batch: start-up 0.15 to 0.18 s, recording about 0.2 s, output copies 0.04 s) take
-that cap to about 48 %. Measured on 2026-12-04 with the machine otherwise idle (raw loop 1.85 to 2
-times one thread in 2 processes): 36 to 39 % on the disk, 43 to 49 % on tmpfs. Recording while the
-workers still sign (the rows inserted in the open transaction as they arrive) was tried and gave
-no measurable gain (whole-process wall time, median of 7 pairs: 0.99x). When other work shares the
+(every process counted: 0.65 to 0.85 ms in the runs of 2026-12-04, against the floor's 0.20)
+caps it at 2 x floor / batch, 47 to 62 %, if both CPUs were busy for the whole run; the
+one-process phases (about 0.37 s of a 2000-CSR batch: start-up 0.15 to 0.18 s, recording about
+0.18 s, output copies 0.04 s) take that cap down to 40 to 48 %. Measured in four runs that day
+with the machine otherwise idle (raw loop 1.7 to 2 times one thread in 2 processes): 33 to 39 %
+on the disk (the lower figures when creating a file there cost 144 to 227 us instead of 25 to
+42), 39 to 49 % on tmpfs. Recording while the workers still sign (the rows inserted in the open
+transaction as they arrive) was tried and gave no measurable gain (whole-process wall time,
+median of 7 pairs taken in turn while other work ran, load average 4: 0.99x; on an idle machine
+it could save at most the database part of recording, about 0.1 s of 2000 certificates). When other work shares the
 CPUs the ratio drops further. ML-DSA-65 meets the target because its signature dominates both
 figures. With a key in SoftHSM2 the token's signature, made in the one process that holds the
 session, comes on top of the floor's software signature.
