@@ -8,11 +8,13 @@ Ansible's sanity tests reserve ``print`` for debugging.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..display_text import escape_text
-from ..ops.cert.results import CertList
-from ..ops.result import Pem, Result, Verdict
+from ..ops.result import Listing, Pem, Result, Verdict
+
+if TYPE_CHECKING:  # the one Listing; not imported to print other results
+    from ..ops.cert.results import CertList
 
 HIDDEN = ("changed", "pem")
 
@@ -86,8 +88,8 @@ def _block(value: Any, indent: str, out: list[str]) -> None:
 def render(result: Result, data: dict[str, Any] | None = None) -> None:
     """Print ``result`` by its type (``data``: its ``to_dict()`` when the
     caller has it already)."""
-    if isinstance(result, CertList):
-        _cert_list(result)
+    if isinstance(result, Listing):
+        _cert_list(cast("CertList", result))
     elif isinstance(result, Pem) and not result.paths:
         sys.stdout.write(result.pem)
     elif isinstance(result, Verdict):

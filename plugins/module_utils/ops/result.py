@@ -86,6 +86,10 @@ class Verdict(Result):
     reason: str
 
 
+class Listing(Result):
+    """A result the CLI prints one line per item (``cert list``)."""
+
+
 class Pem(Result):
     """PEM text, printed as it is unless it was written to ``paths``."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..result import SPREAD, Result, Verdict, optional, optional_spread
+from ..result import SPREAD, Listing, Result, Verdict, optional, optional_spread
 
 
 @dataclass
@@ -61,7 +61,7 @@ class CertListed(Result):
 
 
 @dataclass
-class CertList(Result):
+class CertList(Listing):
     ca_dir: str
     certificates: list[CertListed]
     count: int
